@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * xdpchain's own state on bpffs, beside libxdp's pins:
+ *   <bpffs>/xdpchain/IFACE/xdpcap_hook   the shared hook map (default pin)
+ *   <bpffs>/xdpchain/IFACE/state         one-entry array: where the hook is
+ *                                        pinned, when --hook-pin chose a path
+ * <bpffs> is $LIBXDP_BPFFS or /sys/fs/bpf, as for libxdp.
+ */
+#ifndef __XDPCHAIN_BPFFS_H
+#define __XDPCHAIN_BPFFS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#define STATE_MAGIC 0x78646331 /* "xdc1" */
+#define STATE_HOOK_PIN_MAX 256
+
+struct chain_state {
+	__u32 magic;
+	__u32 version;
+	char hook_pin[STATE_HOOK_PIN_MAX];
+};
+
+const char *bpffs_root(void);
+/* Mounts bpffs at bpffs_root() if nothing is mounted there. */
+int bpffs__ensure(bool *mounted_now);
+bool bpffs__is_mounted(void);
+
+/*
+ * Serialises xdpchain runs that change an interface: an exclusive flock on
+ * the bpffs root, waited for up to @timeout_ms. Returns an fd or -errno.
+ */
+int bpffs__lock(int timeout_ms);
+void bpffs__unlock(int fd);
+
+int bpffs__iface_dir(const char *ifname, char *buf, size_t size);
+int bpffs__default_hook_pin(const char *ifname, char *buf, size_t size);
+
+/* 0 and fills @st if IFACE has state, -ENOENT if not, other -errno on error. */
+int state__read(const char *ifname, struct chain_state *st);
+/* Creates IFACE's directory and pins a state map naming @hook_pin. */
+int state__write(const char *ifname, const char *hook_pin);
+/* Removes IFACE's state pin and directory (and <bpffs>/xdpchain if empty). */
+void state__remove(const char *ifname);
+
+#endif

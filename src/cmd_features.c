@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "feature.h"
+#include "output.h"
+
+static const struct param features_params[] = {
+	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+};
+
+const struct cmd_desc features_desc = {
+	.name = "features",
+	.summary = "Show what this kernel and the installed libraries allow: freplace (needed for chains), frags, BTF, bpffs, versions.",
+	.params = features_params,
+	.args = NULL,
+};
+
+int do_features(int argc, char **argv)
+{
+	struct features f;
+	char dummy;
+	int ret;
+
+	ret = cmd_parse(&features_desc, argc, argv, &dummy);
+	if (ret >= 0)
+		return ret;
+	features__probe(&f);
+	if (g_opts.json) {
+		struct json j;
+
+		json_init(&j, stdout, g_opts.pretty);
+		json_object_start(&j);
+		json_kv_string(&j, "kernel", f.kernel);
+		json_kv_bool(&j, "freplace", !f.freplace_err);
+		if (f.freplace_err)
+			json_kv_string(&j, "freplace_error", strerror(-f.freplace_err));
+		json_kv_bool(&j, "multiprog", !f.freplace_err);
+		json_kv_bool(&j, "frags", f.frags);
+		json_kv_bool(&j, "btf", f.btf);
+		json_kv_bool(&j, "bpffs", f.bpffs);
+		json_kv_string(&j, "libbpf", f.libbpf);
+		json_kv_string(&j, "libxdp", f.libxdp);
+		json_kv_uint(&j, "dispatcher_version", f.dispatcher_version);
+		json_kv_string(&j, "dispatcher_object", f.dispatcher_obj);
+		json_object_end(&j);
+		json_finish(&j);
+		return EXIT_OK;
+	}
+	printf("kernel:               %s\n", f.kernel);
+	printf("freplace (EXT progs): %s", f.freplace_err ? "no" : "yes");
+	if (f.freplace_err)
+		printf(" (%s): libxdp's multi-program dispatcher cannot run here; use the VM ('make vm-test')",
+		       strerror(-f.freplace_err));
+	printf("\nXDP frags:            %s\n", f.frags ? "yes" : "no");
+	printf("kernel BTF:           %s\n", f.btf ? "yes" : "no");
+	printf("bpffs mounted:        %s\n", f.bpffs ? "yes" : "no (xdpchain mounts it when needed)");
+	printf("libbpf:               %s\n", f.libbpf);
+	printf("libxdp:               %s (built against)\n", f.libxdp);
+	printf("dispatcher:           version %d, object %s\n", f.dispatcher_version,
+	       f.dispatcher_obj[0] ? f.dispatcher_obj : "not found");
+	return EXIT_OK;
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <stddef.h>
+#include <stdio.h>
+
+#include "chain.h"
+#include "commands.h"
+#include "log.h"
+#include "output.h"
+
+struct flush_cfg {
+	const char *ifname;
+};
+
+static const struct param flush_params[] = {
+	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+};
+
+static const struct positional flush_args[] = {
+	{ "IFACE", offsetof(struct flush_cfg, ifname), false, "network interface" },
+	{ NULL, 0, false, NULL },
+};
+
+const struct cmd_desc flush_desc = {
+	.name = "flush",
+	.summary = "Detach every XDP program from IFACE (xdp-loader's too) and remove xdpchain's pins.",
+	.params = flush_params,
+	.args = flush_args,
+};
+
+int do_flush(int argc, char **argv)
+{
+	struct flush_cfg cfg = {};
+	size_t n;
+	int ret;
+
+	ret = cmd_parse(&flush_desc, argc, argv, &cfg);
+	if (ret >= 0)
+		return ret;
+	if (chain__flush(cfg.ifname, &n))
+		return cmd_fail("flush");
+	if (g_opts.json) {
+		struct json j;
+
+		json_init(&j, stdout, g_opts.pretty);
+		json_object_start(&j);
+		json_kv_string(&j, "ifname", cfg.ifname);
+		json_kv_uint(&j, "removed", n);
+		json_object_end(&j);
+		json_finish(&j);
+	} else {
+		pr_info("flushed %s: %zu program%s removed\n", cfg.ifname, n, n == 1 ? "" : "s");
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <net/if.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bpffs.h"
+#include "chain.h"
+#include "commands.h"
+#include "log.h"
+#include "output.h"
+
+struct status_cfg {
+	const char *ifname;
+};
+
+static const struct param status_params[] = {
+	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+};
+
+static const struct positional status_args[] = {
+	{ "IFACE", offsetof(struct status_cfg, ifname), true,
+	  "network interface (default: every interface with an XDP program or xdpchain state)" },
+	{ NULL, 0, false, NULL },
+};
+
+const struct cmd_desc status_desc = {
+	.name = "status",
+	.summary = "Show the chain on IFACE in run order: priorities, ids, proceed-on actions, the hook and its capture slots.",
+	.params = status_params,
+	.args = status_args,
+};
+
+static const char *kind_str(enum chain_kind k)
+{
+	return k == CHAIN_DISPATCHER ? "dispatcher" : k == CHAIN_SINGLE ? "single" : "none";
+}
+
+static const char *mode_str(enum xdp_attach_mode m)
+{
+	switch (m) {
+	case XDP_MODE_SKB:
+		return "skb";
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_HW:
+		return "hw";
+	default:
+		return "unspec";
+	}
+}
+
+static void json_chain(struct json *j, const struct chain *c)
+{
+	const char *problem = chain__problem(c);
+
+	json_object_start(j);
+	json_kv_string(j, "ifname", c->ifname);
+	json_kv_uint(j, "ifindex", c->ifindex);
+	json_kv_string(j, "kind", kind_str(c->kind));
+	if (c->kind != CHAIN_NONE) {
+		json_kv_string(j, "mode", mode_str(c->mode));
+		json_kv_uint(j, c->kind == CHAIN_DISPATCHER ? "dispatcher_id" : "prog_id", c->main_id);
+	}
+	if (c->kind == CHAIN_SINGLE)
+		json_kv_string(j, "prog_name", c->main_name);
+	json_kv_bool(j, "frags", c->frags);
+	json_kv_bool(j, "managed", c->managed);
+	json_key(j, "hook");
+	if (c->hook_id || c->managed) {
+		json_object_start(j);
+		json_kv_uint(j, "id", c->hook_id);
+		json_kv_string(j, "pin", c->hook_pin);
+		json_key(j, "slots");
+		json_object_start(j);
+		for (unsigned int a = 0; a < HOOK_SLOTS; a++)
+			json_kv_uint(j, action_name(a), c->hook_slots[a]);
+		json_object_end(j);
+		json_object_end(j);
+	} else {
+		json_null(j);
+	}
+	json_key(j, "programs");
+	json_array_start(j);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct chain_prog *p = &c->progs[i];
+
+		json_object_start(j);
+		json_kv_uint(j, "position", i);
+		json_kv_string(j, "name", p->name);
+		json_kv_uint(j, "id", p->id);
+		json_kv_uint(j, "priority", p->prio);
+		json_kv_string(j, "tag", p->tag);
+		json_key(j, "proceed_on");
+		json_array_start(j);
+		for (unsigned int a = 0; a < HOOK_SLOTS; a++)
+			if (p->actions & (1U << a))
+				json_string(j, action_name(a));
+		json_array_end(j);
+		json_kv_bool(j, "final", p->is_final);
+		json_kv_bool(j, "uses_hook", p->uses_hook);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_key(j, "problem");
+	if (problem)
+		json_string(j, problem);
+	else
+		json_null(j);
+	json_object_end(j);
+}
+
+static void text_chain(const struct chain *c)
+{
+	const char *problem = chain__problem(c);
+	char acts[64];
+	bool any = false;
+
+	switch (c->kind) {
+	case CHAIN_NONE:
+		printf("%s: no XDP program\n", c->ifname);
+		break;
+	case CHAIN_SINGLE:
+		printf("%s: single XDP program %s (id %u), %s mode, not a libxdp chain\n", c->ifname,
+		       c->main_name, c->main_id, mode_str(c->mode));
+		break;
+	case CHAIN_DISPATCHER:
+		printf("%s: libxdp dispatcher (id %u), %s mode, frags %s\n", c->ifname, c->main_id,
+		       mode_str(c->mode), c->frags ? "yes" : "no");
+		break;
+	}
+	if (c->hook_id || c->managed) {
+		printf("  hook: map id %u pinned at %s; capture slots:", c->hook_id, c->hook_pin);
+		for (unsigned int a = 0; a < HOOK_SLOTS; a++) {
+			if (!c->hook_slots[a])
+				continue;
+			printf(" %s=prog %u", action_name(a), c->hook_slots[a]);
+			any = true;
+		}
+		printf("%s\n", any ? "" : " none");
+	}
+	if (c->n) {
+		printf("  %-3s %-10s %-24s %-7s %-16s %-18s %s\n", "#", "priority", "name", "id",
+		       "tag", "proceed-on", "notes");
+		for (size_t i = 0; i < c->n; i++) {
+			const struct chain_prog *p = &c->progs[i];
+
+			printf("  %-3zu %-10u %-24s %-7u %-16s %-18s %s%s\n", i, p->prio, p->name,
+			       p->id, p->tag, format_actions(p->actions, acts, sizeof(acts)),
+			       p->is_final ? "final stage" : "",
+			       p->uses_hook && !p->is_final ? "calls hook" : "");
+		}
+	}
+	if (problem)
+		printf("  WARNING: %s\n", problem);
+}
+
+static int status_one(const char *ifname, struct json *j)
+{
+	struct chain c;
+
+	if (chain__read(ifname, &c))
+		return -1;
+	if (j)
+		json_chain(j, &c);
+	else
+		text_chain(&c);
+	return 0;
+}
+
+static bool has_something(const char *ifname)
+{
+	struct chain c;
+
+	return !chain__read(ifname, &c) && (c.kind != CHAIN_NONE || c.managed);
+}
+
+int do_status(int argc, char **argv)
+{
+	struct status_cfg cfg = {};
+	struct if_nameindex *ifs, *it;
+	struct json j, *jp = NULL;
+	int ret, n = 0;
+
+	ret = cmd_parse(&status_desc, argc, argv, &cfg);
+	if (ret >= 0)
+		return ret;
+	if (g_opts.json) {
+		json_init(&j, stdout, g_opts.pretty);
+		jp = &j;
+	}
+	if (cfg.ifname) {
+		if (status_one(cfg.ifname, jp))
+			return cmd_fail("status");
+		if (jp)
+			json_finish(jp);
+		return EXIT_OK;
+	}
+
+	ifs = if_nameindex();
+	if (!ifs)
+		return cmd_fail("status");
+	if (jp)
+		json_array_start(jp);
+	for (it = ifs; it->if_index; it++) {
+		if (!has_something(it->if_name))
+			continue;
+		status_one(it->if_name, jp);
+		n++;
+	}
+	if (jp) {
+		json_array_end(jp);
+		json_finish(jp);
+	} else if (!n) {
+		printf("no interface has an XDP program\n");
+	}
+	if_freenameindex(ifs);
+	return EXIT_OK;
+}

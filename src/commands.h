@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+#ifndef __XDPCHAIN_COMMANDS_H
+#define __XDPCHAIN_COMMANDS_H
+
+#include "params.h"
+
+/* Exit codes, as xdpcap and most CLIs. */
+#define EXIT_OK 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+struct command {
+	const struct cmd_desc *desc;
+	int (*run)(int argc, char **argv); /* argv[0] is the command name */
+};
+
+int do_add(int argc, char **argv);
+int do_remove(int argc, char **argv);
+int do_status(int argc, char **argv);
+int do_flush(int argc, char **argv);
+int do_features(int argc, char **argv);
+
+extern const struct cmd_desc add_desc, remove_desc, status_desc, flush_desc, features_desc;
+
+/* Parses argv for @desc into @cfg and sets the log level; returns an exit
+ * code to stop with, or -1 to go on. */
+int cmd_parse(const struct cmd_desc *desc, int argc, char **argv, void *cfg);
+/* Prints err_last() for @cmd and returns EXIT_FAIL. */
+int cmd_fail(const char *cmd);
+
+#endif

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/bpf.h>
+#include <xdp/libxdp.h>
+
+#include "params.h"
+
+struct global_opts g_opts;
+
+static const char *const action_names[] = {
+	[XDP_ABORTED] = "aborted", [XDP_DROP] = "drop", [XDP_PASS] = "pass",
+	[XDP_TX] = "tx",	   [XDP_REDIRECT] = "redirect",
+};
+
+#define N_ACTIONS (sizeof(action_names) / sizeof(action_names[0]))
+
+const char *action_name(unsigned int action)
+{
+	return action < N_ACTIONS ? action_names[action] : "unknown";
+}
+
+int parse_actions(const char *s, __u32 *mask)
+{
+	const char *p = s;
+	__u32 m = 0;
+
+	if (!*s)
+		return -EINVAL;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		unsigned int a;
+
+		for (a = 0; a < N_ACTIONS; a++)
+			if (strlen(action_names[a]) == len &&
+			    !strncmp(p, action_names[a], len))
+				break;
+		if (a == N_ACTIONS)
+			return -EINVAL;
+		m |= 1U << a;
+		p += len;
+		if (*p == ',' && !*++p)
+			return -EINVAL;
+	}
+	*mask = m;
+	return 0;
+}
+
+char *format_actions(__u32 mask, char *buf, size_t size)
+{
+	size_t used = 0;
+	unsigned int a;
+
+	if (size)
+		buf[0] = '\0';
+	for (a = 0; a < N_ACTIONS; a++) {
+		int n;
+
+		if (!(mask & (1U << a)))
+			continue;
+		n = snprintf(buf + used, size > used ? size - used : 0, "%s%s",
+			     used ? "," : "", action_names[a]);
+		if (n < 0)
+			break;
+		used += n;
+	}
+	return buf;
+}
+
+int parse_u32(const char *s, unsigned long max, __u32 *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+static const struct param global_params[] = {
+	{ "verbose", 'v', PT_FLAG, 0, PARAM_NO_SET, NULL,
+	  "more messages; twice (-vv) adds libbpf/libxdp output", 0 },
+	{ "json", 'j', PT_FLAG, 0, PARAM_NO_SET, NULL, "JSON output", 0 },
+	{ "pretty", 'p', PT_FLAG, 0, PARAM_NO_SET, NULL, "indented JSON output (implies -j)", 0 },
+	{ "help", 'h', PT_FLAG, 0, PARAM_NO_SET, NULL, "show this help", 0 },
+	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+};
+
+static size_t count_params(const struct param *p)
+{
+	size_t n = 0;
+
+	while (p && p[n].name)
+		n++;
+	return n;
+}
+
+static const char *metavar(const struct param *p)
+{
+	if (p->metavar)
+		return p->metavar;
+	switch (p->type) {
+	case PT_U32:
+		return "N";
+	case PT_ACTIONS:
+		return "ACTION[,ACTION...]";
+	case PT_MODE:
+		return "skb|native";
+	default:
+		return "ARG";
+	}
+}
+
+static void print_param(FILE *out, const struct param *p)
+{
+	char left[64];
+	int n;
+
+	if (p->short_name)
+		n = snprintf(left, sizeof(left), "-%c, --%s", p->short_name, p->name);
+	else
+		n = snprintf(left, sizeof(left), "    --%s", p->name);
+	if (p->type != PT_FLAG && n > 0 && (size_t)n < sizeof(left))
+		snprintf(left + n, sizeof(left) - n, " %s", metavar(p));
+	fprintf(out, "  %-30s %s\n", left, p->help);
+}
+
+void params_usage(FILE *out, const char *prog, const struct cmd_desc *cmd)
+{
+	const struct positional *a;
+	size_t i;
+
+	fprintf(out, "Usage: %s %s [options]", prog, cmd->name);
+	for (a = cmd->args; a && a->name; a++)
+		fprintf(out, a->optional ? " [%s]" : " %s", a->name);
+	fprintf(out, "\n\n%s\n", cmd->summary);
+	if (cmd->args && cmd->args->name) {
+		fprintf(out, "\nArguments:\n");
+		for (a = cmd->args; a->name; a++)
+			fprintf(out, "  %-30s %s\n", a->name, a->help);
+	}
+	fprintf(out, "\nOptions:\n");
+	for (i = 0; i < count_params(cmd->params); i++)
+		print_param(out, &cmd->params[i]);
+	for (i = 0; i < count_params(global_params); i++)
+		print_param(out, &global_params[i]);
+	if (cmd->details)
+		fprintf(out, "\n%s\n", cmd->details);
+}
+
+static int usage_error(const struct cmd_desc *cmd, const char *fmt, const char *a,
+		       const char *b)
+{
+	fprintf(stderr, "xdpchain %s: ", cmd->name);
+	fprintf(stderr, fmt, a, b);
+	fprintf(stderr, " (see 'xdpchain %s --help')\n", cmd->name);
+	return PARAMS_USAGE;
+}
+
+static int store(const struct cmd_desc *cmd, const struct param *p, const char *arg,
+		 void *cfg)
+{
+	char *base = cfg;
+	__u32 v;
+
+	switch (p->type) {
+	case PT_FLAG:
+		*(bool *)(base + p->off) = true;
+		break;
+	case PT_U32:
+		if (parse_u32(arg, p->max, &v)) {
+			char range[48];
+
+			snprintf(range, sizeof(range), "an integer from 0 to %lu", p->max);
+			fprintf(stderr, "xdpchain %s: invalid value '%s' for --%s: expected %s\n",
+				cmd->name, arg, p->name, range);
+			return PARAMS_USAGE;
+		}
+		*(__u32 *)(base + p->off) = v;
+		break;
+	case PT_STR:
+		*(const char **)(base + p->off) = arg;
+		break;
+	case PT_ACTIONS:
+		if (parse_actions(arg, &v))
+			return usage_error(cmd,
+					   "invalid action list '%s' for --%s: use aborted, drop, pass, tx, redirect separated by commas",
+					   arg, p->name);
+		*(__u32 *)(base + p->off) = v;
+		break;
+	case PT_MODE:
+		if (!strcmp(arg, "skb") || !strcmp(arg, "generic"))
+			*(enum xdp_attach_mode *)(base + p->off) = XDP_MODE_SKB;
+		else if (!strcmp(arg, "native") || !strcmp(arg, "drv"))
+			*(enum xdp_attach_mode *)(base + p->off) = XDP_MODE_NATIVE;
+		else
+			return usage_error(cmd, "invalid mode '%s' for --%s: use skb or native", arg,
+					   p->name);
+		break;
+	}
+	if (p->set_off != PARAM_NO_SET)
+		*(bool *)(base + p->set_off) = true;
+	return PARAMS_OK;
+}
+
+int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg)
+{
+	size_t n_cmd = count_params(cmd->params), n_glob = count_params(global_params);
+	size_t n = n_cmd + n_glob, i;
+	struct option *longopts = calloc(n + 1, sizeof(*longopts));
+	char *shortopts = calloc(2 * n + 3, 1);
+	const struct positional *a;
+	int ret = PARAMS_OK, c, idx;
+	size_t sp = 0;
+
+	if (!longopts || !shortopts) {
+		free(longopts);
+		free(shortopts);
+		fprintf(stderr, "xdpchain: out of memory\n");
+		return PARAMS_USAGE;
+	}
+	/* GNU permutation: options may follow the arguments, as users expect. */
+	shortopts[sp++] = ':';
+	for (i = 0; i < n; i++) {
+		const struct param *p = i < n_cmd ? &cmd->params[i] : &global_params[i - n_cmd];
+
+		longopts[i].name = p->name;
+		longopts[i].has_arg = p->type == PT_FLAG ? no_argument : required_argument;
+		longopts[i].val = 256 + (int)i;
+		if (p->short_name) {
+			shortopts[sp++] = p->short_name;
+			if (p->type != PT_FLAG)
+				shortopts[sp++] = ':';
+		}
+	}
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+		const struct param *p = NULL;
+		char optname[3] = { '-', (char)optopt, 0 };
+
+		if (c == '?') {
+			ret = usage_error(cmd, "unknown option '%s'%s",
+					  optopt ? optname : argv[optind - 1], "");
+			goto out;
+		}
+		if (c == ':') {
+			ret = usage_error(cmd, "option '%s' needs a value%s",
+					  optopt && optopt < 256 ? optname : argv[optind - 1], "");
+			goto out;
+		}
+		if (c >= 256) {
+			i = c - 256;
+		} else {
+			for (i = 0; i < n; i++) {
+				const struct param *q =
+					i < n_cmd ? &cmd->params[i] : &global_params[i - n_cmd];
+				if (q->short_name == c)
+					break;
+			}
+		}
+		if (i >= n_cmd) {
+			const char *g = global_params[i - n_cmd].name;
+
+			if (!strcmp(g, "verbose"))
+				g_opts.verbose++;
+			else if (!strcmp(g, "json"))
+				g_opts.json = true;
+			else if (!strcmp(g, "pretty"))
+				g_opts.json = g_opts.pretty = true;
+			else {
+				params_usage(stdout, "xdpchain", cmd);
+				ret = PARAMS_HELP;
+				goto out;
+			}
+			continue;
+		}
+		p = &cmd->params[i];
+		ret = store(cmd, p, optarg, cfg);
+		if (ret)
+			goto out;
+	}
+
+	for (a = cmd->args; a && a->name; a++) {
+		if (optind >= argc) {
+			if (a->optional)
+				break;
+			ret = usage_error(cmd, "missing argument %s%s", a->name, "");
+			goto out;
+		}
+		*(const char **)((char *)cfg + a->off) = argv[optind++];
+	}
+	if (optind < argc)
+		ret = usage_error(cmd, "unexpected argument '%s'%s", argv[optind], "");
+out:
+	free(longopts);
+	free(shortopts);
+	return ret;
+}

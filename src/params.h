@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Declarative command-line options: each command describes its options and
+ * positional arguments in one table; parsing, --help and the README check in
+ * the tests all read that table.
+ */
+#ifndef __XDPCHAIN_PARAMS_H
+#define __XDPCHAIN_PARAMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+enum param_type {
+	PT_FLAG, /* bool */
+	PT_U32, /* __u32, bounded by .max */
+	PT_STR, /* const char * */
+	PT_ACTIONS, /* __u32 bit mask of XDP actions: "pass,drop" */
+	PT_MODE, /* enum xdp_attach_mode: skb|native */
+};
+
+#define PARAM_NO_SET ((size_t)-1)
+
+struct param {
+	const char *name; /* long name; NULL ends the table */
+	char short_name; /* 0: none */
+	enum param_type type;
+	size_t off; /* where the value goes in the command's config */
+	size_t set_off; /* a bool set to true when given, or PARAM_NO_SET */
+	const char *metavar;
+	const char *help;
+	unsigned long max; /* PT_U32 only */
+};
+
+struct positional {
+	const char *name; /* NULL ends the table */
+	size_t off; /* const char * in the config */
+	bool optional;
+	const char *help;
+};
+
+/* Options every command takes; set by params_parse(). */
+struct global_opts {
+	int verbose;
+	bool json;
+	bool pretty;
+};
+
+extern struct global_opts g_opts;
+
+struct cmd_desc {
+	const char *name;
+	const char *summary; /* one line */
+	const char *details; /* optional paragraph after the options */
+	const struct param *params;
+	const struct positional *args;
+};
+
+enum params_result {
+	PARAMS_OK = 0,
+	PARAMS_HELP = 1, /* --help was printed: exit 0 */
+	PARAMS_USAGE = -1, /* a message was printed: exit 2 */
+};
+
+int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg);
+void params_usage(FILE *out, const char *prog, const struct cmd_desc *cmd);
+
+/* "pass,drop" -> bit mask of (1 << XDP_x); 0 on success, -EINVAL if bad. */
+int parse_actions(const char *s, __u32 *mask);
+/* Writes "pass,drop" for a mask; returns buf. */
+char *format_actions(__u32 mask, char *buf, size_t size);
+const char *action_name(unsigned int action);
+int parse_u32(const char *s, unsigned long max, __u32 *out);
+
+#endif

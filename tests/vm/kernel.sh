@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# Usage: tests/vm/kernel.sh 6.1|6.12
+#
+# Makes sure a Debian cloud kernel (plus a trimmed, depmod'ed modules tree and
+# busybox-static) is cached under ${XDPCHAIN_VM_CACHE:-/var/cache/xdpchain-vm}/KERNEL/
+# and prints that directory.  Layout of the directory:
+#   kver            kernel release (uname -r of the guest)
+#   package         Debian package name + version the kernel came from
+#   vmlinuz         the bzImage
+#   vmlinux         ELF extracted from vmlinuz (PVH boot); absent if extraction failed
+#   modules/        a root holding lib/modules/KVER/ (only networking/virtio modules
+#                   and their dependencies, .ko uncompressed, depmod -b run)
+#   busybox         busybox-static binary (shared: symlink to ../busybox/bin/busybox)
+#   .complete       stamp; its presence makes later calls instant
+# XDPCHAIN_VM_REFRESH=1 forces re-resolving/re-downloading.
+set -euo pipefail
+
+die() { echo "kernel.sh: $*" >&2; exit 1; }
+log() { [[ "${VM_DEBUG:-0}" == 1 ]] && echo "kernel.sh: $*" >&2 || true; }
+
+[[ $# -eq 1 ]] || die "usage: $0 6.1|6.12"
+series=$1
+case "$series" in
+	6.1) meta=linux-image-cloud-amd64 ;;
+	6.12) meta=linux-image-6.12-cloud-amd64 ;;
+	*) die "unknown kernel '$series' (want 6.1 or 6.12)" ;;
+esac
+
+cache=${XDPCHAIN_VM_CACHE:-/var/cache/xdpchain-vm}
+kdir=$cache/$series
+
+if [[ -f $kdir/.complete && "${XDPCHAIN_VM_REFRESH:-0}" != 1 ]]; then
+	echo "$kdir"
+	exit 0
+fi
+
+# ---- host tools --------------------------------------------------------------
+need_pkgs=()
+command -v qemu-system-x86_64 >/dev/null || need_pkgs+=(qemu-system-x86)
+command -v cpio >/dev/null || need_pkgs+=(cpio)
+command -v lz4 >/dev/null || need_pkgs+=(lz4)
+command -v zstd >/dev/null || need_pkgs+=(zstd)
+command -v xz >/dev/null || need_pkgs+=(xz-utils)
+command -v depmod >/dev/null || [[ -x /usr/sbin/depmod || -x /sbin/depmod ]] || need_pkgs+=(kmod)
+command -v gzip >/dev/null || need_pkgs+=(gzip)
+if ((${#need_pkgs[@]})); then
+	echo "kernel.sh: installing host tools: ${need_pkgs[*]}" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		"${need_pkgs[@]}" >&2 || {
+		apt-get update -q >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			"${need_pkgs[@]}" >&2
+	}
+fi
+PATH=$PATH:/usr/sbin:/sbin
+export PATH
+
+mkdir -p "$cache"
+# Serialise concurrent callers on the same kernel.
+exec 8>"$cache/.lock-$series"
+flock 8
+if [[ -f $kdir/.complete && "${XDPCHAIN_VM_REFRESH:-0}" != 1 ]]; then
+	echo "$kdir"
+	exit 0
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/xdpchain-kernel.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# ---- resolve the package (never pin an ABI number) ----------------------------
+resolve() {
+	apt-cache depends "$1" 2>/dev/null |
+		awk '/^ *Depends: *linux-image-/ { print $2; exit }'
+}
+pkg=$(resolve "$meta" || true)
+if [[ -z $pkg ]]; then
+	echo "kernel.sh: apt-cache knows no $meta; running apt-get update" >&2
+	apt-get update -q >&2
+	pkg=$(resolve "$meta" || true)
+fi
+[[ -n $pkg ]] || die "cannot resolve the dependency of $meta"
+log "resolved $meta -> $pkg"
+
+apt_download() { # dir pkg...
+	local d=$1; shift
+	# -o APT::Sandbox::User=root: avoids the _apt "unsandboxed" warning in a root-owned dir
+	(cd "$d" && apt-get -q -o APT::Sandbox::User=root download "$@" >&2)
+}
+
+mkdir -p "$tmp/deb" "$tmp/x"
+apt_download "$tmp/deb" "$pkg"
+dpkg-deb -x "$tmp"/deb/*.deb "$tmp/x"
+version=$(dpkg-deb -f "$tmp"/deb/*.deb Version)
+
+vmlinuz=$(ls "$tmp"/x/boot/vmlinuz-* 2>/dev/null | head -1)
+[[ -n $vmlinuz ]] || die "no boot/vmlinuz-* in $pkg"
+kver=${vmlinuz##*/vmlinuz-}
+[[ -d $tmp/x/lib/modules/$kver ]] || die "no lib/modules/$kver in $pkg"
+
+new=$tmp/new
+mkdir -p "$new"
+cp "$vmlinuz" "$new/vmlinuz"
+cp "$tmp/x/boot/config-$kver" "$new/config" 2>/dev/null || true
+echo "$kver" >"$new/kver"
+echo "$pkg $version" >"$new/package"
+
+# ---- vmlinux out of vmlinuz (the idea of the kernel's scripts/extract-vmlinux) --
+is_elf() { [[ -s $1 && "$(head -c4 "$1" | od -An -tx1 | tr -d ' \n')" == 7f454c46 ]]; }
+try_decomp() { # magic-hex name cmd...
+	local magic=$1 name=$2; shift 2
+	local pos
+	# byte offsets of the magic in the image (LC_ALL=C: bytes, not characters)
+	for pos in $(LC_ALL=C grep -aboP "$magic" "$vmlinuz" 2>/dev/null | cut -d: -f1 | head -20); do
+		tail -c +"$((pos + 1))" "$vmlinuz" | "$@" >"$tmp/vmlinux" 2>/dev/null || true
+		if is_elf "$tmp/vmlinux"; then
+			log "vmlinux: $name stream at offset $pos"
+			return 0
+		fi
+	done
+	rm -f "$tmp/vmlinux"
+	return 1
+}
+if try_decomp '\x28\xb5\x2f\xfd' zstd zstd -dcq ||
+	try_decomp '\x02\x21\x4c\x18' lz4 lz4 -dcq ||
+	try_decomp '\xfd\x37\x7a\x58\x5a\x00' xz xz -dcq ||
+	try_decomp '\x1f\x8b\x08' gzip gzip -dcq; then
+	mv "$tmp/vmlinux" "$new/vmlinux"
+else
+	echo "kernel.sh: could not extract vmlinux from $vmlinuz; run.sh will boot vmlinuz" >&2
+fi
+
+# ---- trimmed modules tree -------------------------------------------------------
+src=$tmp/x/lib/modules/$kver
+# decompress .ko.xz/.ko.zst/.ko.gz (6.12 ships .ko.xz) so depmod/insmod need nothing
+find "$src" -name '*.ko.xz' -exec xz -d {} +
+find "$src" -name '*.ko.zst' -exec zstd -q -d --rm {} +
+find "$src" -name '*.ko.gz' -exec gzip -d {} +
+depmod -b "$tmp/x" "$kver"
+
+# Wanted roots (paths relative to kernel/, shell globs); dependencies are added
+# from modules.dep.
+wanted=(
+	'drivers/net/veth.ko' 'drivers/net/dummy.ko' 'drivers/net/ifb.ko'
+	'drivers/net/tun.ko' 'drivers/net/macvlan.ko' 'drivers/net/macvtap.ko'
+	'drivers/net/ipvlan/*.ko' 'drivers/net/vxlan/*.ko' 'drivers/net/geneve.ko'
+	'drivers/net/bonding/*.ko' 'drivers/net/netdevsim/*.ko' 'drivers/net/vrf.ko'
+	'drivers/net/virtio_net.ko' 'drivers/net/nlmon.ko'
+	'net/sched/*.ko' 'net/bridge/bridge.ko' 'net/8021q/8021q.ko'
+	'net/ipv4/ipip.ko' 'net/ipv4/ip_gre.ko' 'net/ipv4/fou.ko' 'net/ipv4/gre.ko'
+	'net/ipv6/ip6_tunnel.ko' 'net/ipv6/ip6_gre.ko' 'net/ipv6/sit.ko'
+	'net/ipv6/fou6.ko' 'net/xdp/*.ko'
+	'drivers/virtio/*.ko' 'drivers/block/virtio_blk.ko'
+	'drivers/char/virtio_console.ko' 'drivers/char/hw_random/virtio-rng.ko'
+)
+declare -A keep=()
+for pat in "${wanted[@]}"; do
+	for f in "$src"/kernel/$pat; do
+		[[ -f $f ]] && keep["kernel/${f#"$src"/kernel/}"]=1
+	done
+done
+# add dependencies: each modules.dep line ("path: dep dep ...") already lists
+# the transitive closure
+while IFS= read -r line; do
+	mod=${line%%:*}
+	[[ -n ${keep[$mod]:-} ]] || continue
+	for d in ${line#*:}; do keep[$d]=1; done
+done <"$src/modules.dep"
+dst=$new/modules/lib/modules/$kver
+mkdir -p "$dst"
+for mod in "${!keep[@]}"; do
+	mkdir -p "$dst/$(dirname "$mod")"
+	cp "$src/$mod" "$dst/$mod"
+done
+for f in modules.builtin modules.builtin.modinfo modules.order; do
+	[[ -f $src/$f ]] && cp "$src/$f" "$dst/"
+done
+depmod -b "$new/modules" "$kver"
+log "kept ${#keep[@]} modules"
+
+# ---- busybox-static (shared between kernels) -------------------------------------
+if [[ ! -x $cache/busybox/bin/busybox ]]; then
+	mkdir -p "$tmp/bb"
+	apt_download "$tmp/bb" busybox-static
+	rm -rf "$cache/busybox.new"
+	mkdir -p "$cache/busybox.new"
+	dpkg-deb -x "$tmp"/bb/*.deb "$cache/busybox.new"
+	[[ -x $cache/busybox.new/bin/busybox ]] || die "busybox-static has no bin/busybox"
+	rm -rf "$cache/busybox"
+	mv "$cache/busybox.new" "$cache/busybox"
+fi
+ln -s ../busybox/bin/busybox "$new/busybox"
+
+touch "$new/.complete"
+rm -rf "$kdir.old"
+[[ -e $kdir ]] && mv "$kdir" "$kdir.old"
+mv "$new" "$kdir"
+rm -rf "$kdir.old"
+echo "$kdir"

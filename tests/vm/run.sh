@@ -1,0 +1,495 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# Usage: tests/vm/run.sh [--kernel 6.1|6.12] [--out DIR] [--timeout SEC] [--mem MB]
+#                        [--smp N] -- COMMAND...
+#
+# Boots a Debian cloud kernel in qemu (TCG, never KVM) with an initramfs that
+# holds the repo payload (tests/ bpf/ .output/ Makefile README.md) under
+# /xdpchain, runs COMMAND there with bash (cwd /xdpchain) and exits with its
+# status.  The command's stdout+stderr stream live to our stdout (they travel on
+# their own serial port, ttyS1; the kernel console is ttyS0 and is shown only on
+# failure, or live on stderr with VM_DEBUG=1).
+#
+# Exit status: COMMAND's; 124 on timeout; 125 if the guest never reported one
+# (kernel panic, init failure, ...); 2 on usage errors.
+#
+# Environment:
+#   VM_KERNEL          default for --kernel (6.1)
+#   VM_EXTRA_BINS      host executables (names or paths) to add with their libraries
+#   VM_EXTRA_FILES     host files/dirs copied to the same path in the guest
+#   VM_ENV             NAME or NAME=VALUE words exported to COMMAND in the guest
+#   VM_MODULES         extra kernel modules to modprobe at boot (veth always)
+#   VM_OUT_SIZE_MB     size of the sparse --out disk (default 1024)
+#   VM_DEBUG=1         kernel console live on stderr, no `quiet`, timing notes
+#   XDPCHAIN_VM_CACHE  cache dir (default /var/cache/xdpchain-vm)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+prog=run.sh
+
+usage() {
+	sed -n '4,5p' "${BASH_SOURCE[0]}" | sed 's/^# //' >&2
+	exit 2
+}
+die() { echo "$prog: $*" >&2; exit 2; }
+debug() { [[ "${VM_DEBUG:-0}" == 1 ]] && echo "$prog: [$(date +%T.%N | cut -c1-12)] $*" >&2 || true; }
+
+kernel=${VM_KERNEL:-6.1}
+outdir=
+tmo=1500
+mem=1024
+smp=1
+while (($#)); do
+	case "$1" in
+	--kernel) kernel=${2:?}; shift 2 ;;
+	--kernel=*) kernel=${1#*=}; shift ;;
+	--out) outdir=${2:?}; shift 2 ;;
+	--out=*) outdir=${1#*=}; shift ;;
+	--timeout) tmo=${2:?}; shift 2 ;;
+	--timeout=*) tmo=${1#*=}; shift ;;
+	--mem) mem=${2:?}; shift 2 ;;
+	--mem=*) mem=${1#*=}; shift ;;
+	--smp) smp=${2:?}; shift 2 ;;
+	--smp=*) smp=${1#*=}; shift ;;
+	-h | --help) usage ;;
+	--) shift; break ;;
+	*) break ;;
+	esac
+done
+(($#)) || usage
+cmd="$*"
+[[ $tmo =~ ^[0-9]+$ && $mem =~ ^[0-9]+$ && $smp =~ ^[0-9]+$ ]] ||
+	die "--timeout, --mem and --smp take integers"
+
+sys_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+t_start=$(date +%s.%N)
+
+kdir=$(bash "$here/kernel.sh" "$kernel")
+kver=$(cat "$kdir/kver")
+debug "kernel $kver from $kdir"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/xdpchain-vm.XXXXXX")
+qpid=
+tpids=()
+cleanup() {
+	local p
+	[[ -n $qpid ]] && kill "$qpid" 2>/dev/null || true
+	for p in "${tpids[@]}"; do kill "$p" 2>/dev/null || true; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- host tools the guest needs ---------------------------------------------
+declare -A pkg_of=(
+	[ip]=iproute2 [tc]=iproute2 [tcpdump]=tcpdump [xdp-loader]=xdp-tools
+	[bpftool]=bpftool [jq]=jq [mount]=mount [qemu-system-x86_64]=qemu-system-x86
+	[cpio]=cpio [ldd]=libc-bin [ldconfig]=libc-bin
+)
+missing=()
+for t in "${!pkg_of[@]}"; do
+	PATH=$sys_path command -v "$t" >/dev/null || missing+=("${pkg_of[$t]}")
+done
+if ((${#missing[@]})); then
+	echo "$prog: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 || {
+		apt-get update -q >&2
+		apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+	}
+fi
+
+# ---- what goes into the base image ------------------------------------------
+required_tools=(bash ip tc tcpdump xdp-loader bpftool jq mount)
+optional_tools=(
+	umount xdpdump xdp-filter ss bridge ethtool ping strace nsenter unshare setsid
+	flock dmesg mountpoint taskset awk mawk gawk sed grep egrep fgrep find xargs
+	tar gzip zcat diff cmp ps pgrep pkill free hexdump xxd which
+	modprobe insmod rmmod lsmod modinfo depmod kmod
+	ls cat cp mv rm mkdir rmdir ln chmod chown touch sleep timeout env head tail
+	wc sort uniq cut tr stat date dd seq tee basename dirname readlink realpath
+	mktemp sync printf echo test id uname true false yes od md5sum sha1sum
+	sha256sum nproc stty du df install comm paste expr nohup base64 fold split
+	truncate
+)
+data_files=(/usr/lib/x86_64-linux-gnu/bpf/*.o /etc/protocols /etc/services /etc/ld.so.conf)
+data_dirs=(/usr/share/xdp-tools /etc/iproute2 /usr/share/iproute2 /usr/lib/tc /etc/ld.so.conf.d)
+
+is_elf() { [[ -f $1 && "$(head -c4 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" == 7f454c46 ]]; }
+resolve_tool() { PATH=$sys_path command -v "$1" 2>/dev/null | grep '^/' || true; }
+
+declare -A want=()   # host paths to copy (files or symlinks), value 1
+declare -A rename=() # real host path -> guest path (bpftool wrappers)
+add_libs() { # ELF: record every library ldd lists, and the interpreter
+	local l
+	while read -r l; do
+		[[ $l == /* && -e $l ]] && want[$l]=1
+	done < <(ldd "$1" 2>/dev/null | awk '
+		$2 == "=>" && $3 ~ /^\// { print $3; next }
+		$1 ~ /^\// { print $1 }
+		$2 == "=>" && $3 == "not" { print "run.sh: warning: ldd " FILENAME ": " $1 " not found" > "/dev/stderr" }')
+	return 0
+}
+add_exe() { # path: add it; libraries if ELF; interpreter and referenced exes if script
+	local p=$1 real first interp x
+	want[$p]=1
+	real=$(readlink -f "$p")
+	if is_elf "$real"; then
+		add_libs "$real"
+	elif [[ "$(head -c2 "$real")" == '#!' ]]; then
+		read -r first <"$real" || true
+		interp=${first#\#!}
+		read -r interp _ <<<"$interp"
+		if [[ $interp == */env ]]; then
+			read -r _ x _ <<<"${first#\#!}"
+			[[ -n ${x:-} ]] && interp=$(resolve_tool "$x")
+		fi
+		if [[ -n $interp && -e $interp && $interp != */sh && -z ${want[$interp]:-} ]]; then
+			add_exe "$interp"
+		fi
+		# absolute paths of executables the script mentions (wrappers)
+		for x in $(grep -ao '/[A-Za-z0-9_./+-]*' "$real" | sort -u); do
+			if [[ -f $x && -x $x && -z ${want[$x]:-} && $x != */sh ]]; then
+				add_exe "$x"
+			fi
+		done
+	fi
+	return 0
+}
+# stage_file DIR HOSTPATH [GUESTPATH]: copy the file HOSTPATH resolves to at its
+# real path under DIR, and make GUESTPATH (default HOSTPATH, directory part
+# canonicalised) a symlink to it when the two differ.
+stage_file() {
+	local st=$1 p=$2 g=${3:-$2} real canon
+	real=$(readlink -f "$p")
+	canon=$(readlink -f "$(dirname "$g")")/$(basename "$g")
+	if [[ ! -e $st$real ]]; then
+		mkdir -p "$st$(dirname "$real")"
+		cp -p "$real" "$st$real"
+	fi
+	if [[ $canon != "$real" && ! -e $st$canon && ! -L $st$canon ]]; then
+		mkdir -p "$st$(dirname "$canon")"
+		ln -s "$real" "$st$canon"
+	fi
+}
+
+bb=$kdir/busybox
+[[ -x $bb ]] || die "no busybox in $kdir"
+
+# The base image's key must be cheap to compute (no ldd): the tools' paths and
+# stat data, dpkg's status file (any package change), this script, the kernel
+# dir and VM_EXTRA_BINS.  Libraries of the payload's executables go into the
+# per-run part instead, so rebuilding .output/bin never rebuilds the base.
+tool_paths=()
+for t in "${required_tools[@]}"; do
+	p=$(resolve_tool "$t")
+	[[ -n $p ]] || die "required host tool '$t' not found"
+	tool_paths+=("$p")
+done
+for t in "${optional_tools[@]}"; do
+	p=$(resolve_tool "$t")
+	[[ -n $p ]] && tool_paths+=("$p")
+done
+for t in ${VM_EXTRA_BINS:-}; do
+	if [[ $t == /* ]]; then p=$t; else
+		p=$(resolve_tool "$t")
+		[[ -n $p ]] || p=$(command -v "$t" 2>/dev/null | grep '^/' || true)
+	fi
+	[[ -n $p && -e $p ]] || die "VM_EXTRA_BINS: '$t' not found"
+	tool_paths+=("$p")
+done
+key=$({
+	cat "$kdir/package" "$kdir/kver"
+	sha256sum "${BASH_SOURCE[0]}" "$(readlink -f "$bb")" | cut -d' ' -f1
+	printf '%s\n' "${tool_paths[@]}"
+	stat -L -c '%n %s %Y' "${tool_paths[@]}" /var/lib/dpkg/status "${data_files[@]}" 2>/dev/null || true
+	find "${data_dirs[@]}" "$kdir/modules" -printf '%p %s %T@\n' 2>/dev/null | sort || true
+} | sha256sum | cut -c1-16)
+base=$kdir/initramfs-base-$key.cpio
+manifest=$kdir/initramfs-base-$key.files
+
+build_base() {
+	local st=$tmp/base d f t p real
+	for p in "${tool_paths[@]}"; do
+		if [[ ${p##*/} == bpftool ]] && ! is_elf "$(readlink -f "$p")"; then
+			# Some distributions ship /usr/sbin/bpftool as a wrapper that execs
+			# /usr/lib/linux-tools/$(uname -r)/bpftool, which cannot work with
+			# the guest's uname -r: put the real binary at the wrapper's path.
+			real=$(find /usr/lib/linux-tools* /usr/lib/linux-tools-* -name bpftool \
+				-type f -perm -u+x 2>/dev/null | while read -r f; do
+				if is_elf "$f"; then echo "$f"; break; fi; done)
+			[[ -n $real ]] || die "$p is a wrapper and no real bpftool was found"
+			rename[$real]=$p
+			add_exe "$real"
+		else
+			add_exe "$p"
+		fi
+	done
+	for f in "${data_files[@]}"; do
+		if [[ -e $f ]]; then want[$f]=1; fi
+	done
+
+	mkdir -p "$st"
+	# mirror the host's usr-merge symlinks (/bin -> usr/bin, ...)
+	for d in bin sbin lib lib32 lib64 libx32; do
+		if [[ -L /$d ]]; then ln -s "$(readlink "/$d")" "$st/$d"; fi
+	done
+	mkdir -p "$st"/usr/{bin,sbin,lib,local/bin,local/sbin} \
+		"$st"/{dev,proc,sys,run,tmp,root,etc,out,xdpchain,vmrun,mnt,var/tmp,var/lib}
+	for d in bin sbin lib; do [[ -e $st/$d ]] || mkdir -p "$st/$d"; done
+	chmod 1777 "$st/tmp" "$st/var/tmp"
+	ln -s /run "$st/var/run"
+	for f in "${!want[@]}"; do
+		real=$(readlink -f "$f")
+		stage_file "$st" "$f" "${rename[$real]:-$f}"
+	done
+	for d in "${data_dirs[@]}"; do
+		[[ -d $d ]] || continue
+		real=$(readlink -f "$d")
+		mkdir -p "$st$(dirname "$real")"
+		cp -a "$real" "$st$(dirname "$real")/"
+	done
+	# bash is /bin/sh (busybox ash would run its own applets ahead of PATH)
+	ln -sf bash "$st/usr/bin/sh"
+	# busybox: applets only where no real tool exists
+	cp "$(readlink -f "$bb")" "$st/usr/bin/busybox"
+	local a name have
+	while read -r a; do
+		name=${a##*/}
+		have=
+		for d in usr/local/sbin usr/local/bin usr/sbin usr/bin sbin bin; do
+			if [[ -e $st/$d/$name || -L $st/$d/$name ]]; then have=1; break; fi
+		done
+		[[ -n $have ]] && continue
+		mkdir -p "$st/$(dirname "$a")"
+		ln -s /usr/bin/busybox "$st/$a"
+	done < <("$bb" --list-full)
+	# kernel modules (trimmed tree, depmod already run by kernel.sh)
+	mkdir -p "$st/usr/lib/modules"
+	cp -a "$kdir/modules/lib/modules/." "$st/usr/lib/modules/"
+	# /etc
+	cat >"$st/etc/passwd" <<-'EOF'
+		root:x:0:0:root:/root:/bin/bash
+		tcpdump:x:0:0:tcpdump (uid 0 in the VM):/nonexistent:/bin/false
+		nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+	EOF
+	cat >"$st/etc/group" <<-'EOF'
+		root:x:0:
+		tcpdump:x:0:
+		nogroup:x:65534:
+	EOF
+	printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\nservices: files\nprotocols: files\n' \
+		>"$st/etc/nsswitch.conf"
+	printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$st/etc/hosts"
+	echo xdpchain-vm >"$st/etc/hostname"
+	: >"$st/etc/fstab"
+	ldconfig -r "$st" 2>/dev/null || true
+	(cd "$st" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio --quiet -o -H newc -R 0:0) >"$base.tmp.$$"
+	# manifest: every path the base holds (to skip them in the per-run part)
+	(cd "$st" && find . -mindepth 1 ! -type d | cut -c2-) >"$manifest.tmp.$$"
+	mv "$manifest.tmp.$$" "$manifest"
+	mv "$base.tmp.$$" "$base"
+	# keep the three newest base images of this kernel
+	ls -t "$kdir"/initramfs-base-*.cpio 2>/dev/null | tail -n +4 |
+		while read -r f; do rm -f "$f" "${f%.cpio}.files"; done
+}
+
+if [[ -f $base && -f $manifest ]]; then
+	debug "base initramfs cached: $base"
+else
+	debug "building base initramfs $base"
+	build_base
+	debug "base initramfs built ($(du -h "$base" | cut -f1))"
+fi
+
+# ---- per-run part: payload, extra files, their libraries, init, command -----------
+rs=$tmp/run
+mkdir -p "$rs/xdpchain" "$rs/vmrun"
+payload=()
+for p in tests bpf .output Makefile README.md; do
+	[[ -e $repo/$p ]] && payload+=("$p")
+done
+if ((${#payload[@]})); then
+	(cd "$repo" && find "${payload[@]}" \
+		\( -path '.output/vm*' -prune \) -o \
+		\( -type f -size +50M -prune \) -o -print0 |
+		cpio --quiet -0 -pdm "$rs/xdpchain")
+fi
+for f in ${VM_EXTRA_FILES:-}; do
+	[[ -e $f ]] || die "VM_EXTRA_FILES: '$f' not found"
+	f=$(readlink -f "$f")
+	mkdir -p "$rs$(dirname "$f")"
+	cp -a "$f" "$rs$(dirname "$f")/"
+done
+# libraries of the payload's executables (e.g. ASan builds need libasan/libubsan)
+# and of executable VM_EXTRA_FILES, unless the base has them already
+want=()
+while IFS= read -r -d '' f; do
+	if is_elf "$f"; then add_libs "$f"; fi
+done < <(find "$rs/xdpchain/.output/bin" $(for f in ${VM_EXTRA_FILES:-}; do echo "$rs$(readlink -f "$f")"; done) \
+	-type f -perm -u+x -print0 2>/dev/null)
+if ((${#want[@]})); then
+	declare -A in_base=()
+	while IFS= read -r f; do in_base[$f]=1; done <"$manifest"
+	for f in "${!want[@]}"; do
+		real=$(readlink -f "$f")
+		[[ -n ${in_base[$real]:-} ]] && continue
+		debug "per-run library: $f"
+		stage_file "$rs" "$f"
+	done
+fi
+
+nonce=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
+printf '%s\n' "$cmd" >"$rs/vmrun/cmd"
+{
+	echo "NONCE=$nonce"
+	echo "WANT_OUT=$([[ -n $outdir ]] && echo 1 || echo 0)"
+	printf 'MODULES=%q\n' "veth ${VM_MODULES:-}"
+	for e in ${VM_ENV:-}; do
+		if [[ $e == *=* ]]; then
+			printf 'export %s=%q\n' "${e%%=*}" "${e#*=}"
+		elif [[ -n ${!e+x} ]]; then
+			printf 'export %s=%q\n' "$e" "${!e}"
+		fi
+	done
+} >"$rs/vmrun/env"
+
+cat >"$rs/init" <<'INIT'
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# xdpchain VM init (generated by tests/vm/run.sh)
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=dumb LANG=C USER=root LOGNAME=root
+. /vmrun/env
+say() { echo "vm-init: $*" >/dev/console; }
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o ptmxmode=0666 devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+ln -sfn /proc/self/fd /dev/fd
+ln -sfn /proc/self/fd/0 /dev/stdin
+ln -sfn /proc/self/fd/1 /dev/stdout
+ln -sfn /proc/self/fd/2 /dev/stderr
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /run/netns /run/lock
+# /tmp: a fresh tmpfs keeping whatever the initramfs put there (VM_EXTRA_FILES)
+mv /tmp /tmp.initramfs && mkdir -m 1777 /tmp && mount -t tmpfs -o mode=1777 tmpfs /tmp &&
+	cp -a /tmp.initramfs/. /tmp/ && rm -rf /tmp.initramfs
+mount -t bpf -o mode=0700 bpf /sys/fs/bpf || say "bpffs mount failed"
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+hostname xdpchain-vm
+ip link set lo up
+for m in $MODULES; do modprobe "$m" || say "modprobe $m failed"; done
+if [ "$WANT_OUT" = 1 ]; then
+	modprobe virtio_pci 2>/dev/null; modprobe virtio_blk || say "modprobe virtio_blk failed"
+fi
+ulimit -l unlimited
+ulimit -c 0
+stty -F /dev/ttyS1 raw -echo 2>/dev/null || say "stty ttyS1 failed"
+cd /xdpchain
+(exec bash -c "$(</vmrun/cmd)" </dev/null >/dev/ttyS1 2>&1)
+rc=$?
+echo "VMRUN-EXIT-$NONCE=$rc" >/dev/console
+sync
+if [ "$WANT_OUT" = 1 ]; then
+	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; sleep 0.2; done
+	if tar -cf /dev/vda -C /out .; then
+		echo "VMRUN-OUT-$NONCE=ok" >/dev/console
+	else
+		say "writing /out to /dev/vda failed"
+	fi
+	sync
+fi
+poweroff -f
+INIT
+chmod 755 "$rs/init"
+
+runcpio=$tmp/run.cpio
+(cd "$rs" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$runcpio"
+initrd=$tmp/initrd.cpio
+cat "$base" "$runcpio" >"$initrd"
+debug "initrd: base $(du -h "$base" | cut -f1) + run $(du -h "$runcpio" | cut -f1)"
+
+# ---- boot ----------------------------------------------------------------------------
+if [[ -s $kdir/vmlinux ]]; then
+	kimg=$kdir/vmlinux # PVH entry: skips the decompressor and the real-mode setup
+else
+	kimg=$kdir/vmlinuz
+fi
+append="console=ttyS0,115200 panic=-1 cryptomgr.notests random.trust_cpu=on"
+append+=" rdinit=/init 8250.nr_uarts=2 mitigations=off"
+if [[ "${VM_DEBUG:-0}" == 1 ]]; then append+=" loglevel=7"; else append+=" quiet loglevel=0"; fi
+
+console=$tmp/console.log
+cmdout=$tmp/cmd.out
+: >"$console"
+: >"$cmdout"
+qargs=(
+	-accel tcg -cpu max -m "$mem" -smp "$smp"
+	-nodefaults -no-user-config -display none -monitor none -no-reboot
+	-kernel "$kimg" -initrd "$initrd" -append "$append"
+	-chardev "file,id=con,path=$console" -serial chardev:con
+	-chardev "file,id=cmd,path=$cmdout" -serial chardev:cmd
+)
+if [[ -n $outdir ]]; then
+	truncate -s "${VM_OUT_SIZE_MB:-1024}M" "$tmp/out.img"
+	qargs+=(-drive "file=$tmp/out.img,format=raw,if=virtio,cache=unsafe")
+fi
+
+debug "booting: qemu-system-x86_64 ${qargs[*]}"
+t_boot=$(date +%s.%N)
+timeout -k 10 "$tmo" qemu-system-x86_64 "${qargs[@]}" </dev/null >"$tmp/qemu.log" 2>&1 &
+qpid=$!
+# stream the command's output live
+tail -c +1 -s 0.1 --pid="$qpid" -f "$cmdout" &
+tpids+=($!)
+if [[ "${VM_DEBUG:-0}" == 1 ]]; then
+	tail -c +1 -s 0.1 --pid="$qpid" -f "$console" >&2 &
+	tpids+=($!)
+fi
+qrc=0
+wait "$qpid" || qrc=$?
+qpid=
+for p in "${tpids[@]}"; do wait "$p" 2>/dev/null || true; done
+tpids=()
+t_end=$(date +%s.%N)
+debug "qemu exited rc=$qrc after $(awk "BEGIN{printf \"%.2f\", $t_end - $t_boot}") s (total $(awk "BEGIN{printf \"%.2f\", $t_end - $t_start}") s)"
+
+show_console() {
+	echo "$prog: ---- qemu ----" >&2
+	tail -n 20 "$tmp/qemu.log" >&2 || true
+	echo "$prog: ---- last lines of the guest console ----" >&2
+	tail -n "${1:-60}" "$console" | tr -d '\r' >&2 || true
+	echo "$prog: ----" >&2
+}
+
+if [[ -n $outdir ]]; then
+	mkdir -p "$outdir"
+	if grep -aq "VMRUN-OUT-$nonce=ok" "$console"; then
+		tar -xf "$tmp/out.img" -C "$outdir" --no-same-owner 2>/dev/null ||
+			echo "$prog: warning: could not unpack /out" >&2
+	else
+		echo "$prog: warning: the guest did not write /out" >&2
+	fi
+fi
+
+if ((qrc == 124 || qrc == 137)); then
+	echo "$prog: TIMEOUT: the VM did not finish within $tmo s (exit 124)" >&2
+	show_console
+	exit 124
+fi
+rc=$(grep -ao "VMRUN-EXIT-$nonce=[0-9]*" "$console" | tail -1 | cut -d= -f2)
+if [[ -z $rc ]]; then
+	echo "$prog: the guest reported no exit status (qemu rc=$qrc; kernel panic or init failure?) (exit 125)" >&2
+	show_console
+	exit 125
+fi
+exit "$rc"
