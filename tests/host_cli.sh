@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# Host tests: what runs on any kernel, the freplace-less one of CI included.
+
+test_unit() {
+	"$BIN/unit-tests" || fail "unit tests failed"
+}
+
+test_help_exit_codes() {
+	local c
+	xdpchain --help | grep -q '^Usage: xdpchain' || fail "--help has no usage"
+	for c in add remove status flush features; do
+		xdpchain "$c" --help | grep -q "^Usage: xdpchain $c" || fail "$c --help"
+	done
+	xdpchain --version | grep -q '^xdpchain ' || fail "--version"
+	expect_fail 2 "unknown command 'frobnicate'" frobnicate
+	expect_fail 2 "ambiguous command" f eth0
+	expect_fail 2 "missing argument FILE" add lo
+	expect_fail 2 "unknown option" status --bogus
+	expect_fail 2 "unexpected argument 'extra'" flush lo extra
+	expect_fail 2 "expected an integer from 0 to 2147483647" add lo x.o --priority 2147483648
+	expect_fail 2 "expected an integer" add lo x.o --priority -1
+	expect_fail 2 "invalid action list" add lo x.o --proceed-on pass,bogus
+	expect_fail 2 "invalid mode" add lo x.o --mode turbo
+	# unique prefixes
+	xdpchain feat >/dev/null || fail "prefix 'feat' not accepted"
+}
+
+# README documents every command and every option --help lists.
+test_readme_matches_help() {
+	local c opt
+	for c in add remove status flush features; do
+		grep -q "xdpchain $c" "$ROOT/README.md" || fail "README lacks 'xdpchain $c'"
+		for opt in $(xdpchain "$c" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+			grep -q -- "$opt" "$ROOT/README.md" || fail "README lacks $opt of $c"
+		done
+	done
+}
+
+test_features() {
+	local j
+	j=$(xdpchain -j features)
+	echo "$j" | jq -e '.freplace | type == "boolean"' >/dev/null || fail "features -j: $j"
+	echo "$j" | jq -e '.libxdp | length > 0' >/dev/null || fail "no libxdp version"
+	xdpchain features | grep -q '^freplace (EXT progs):' || fail "features text"
+}
+
+# This kernel refuses freplace: add says so, exits 1 and changes nothing.
+test_no_freplace_refused() {
+	if xdpchain -j features | jq -e .freplace >/dev/null; then
+		skip "this kernel allows freplace; the VM suite covers chains"
+	fi
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	setup_veth
+	local before
+	before=$(snapshot $IF0)
+	expect_fail 1 "refuses freplace .*BPF_PROG_TYPE_EXT.*make vm-test" add $IF0 "$SAMPLES/rewrite.o"
+	assert_unchanged $IF0 "$before"
+	# -vv adds libbpf's lines; the error stays the last line
+	local rc=0 out
+	out=$(xdpchain -vv add $IF0 "$SAMPLES/count.o" --priority 5 2>&1) || rc=$?
+	[ $rc -eq 1 ] || fail "-vv add exited $rc"
+	echo "$out" | grep -q "^libbpf: " || fail "-vv shows no libbpf messages"
+	echo "$out" | tail -1 | grep -q "refuses freplace" || fail "-vv: last line: $(echo "$out" | tail -1)"
+	out=$(xdpchain -v add $IF0 "$SAMPLES/count.o" 2>&1) || true
+	echo "$out" | grep -q "^libbpf: " && fail "-v must not show libbpf messages"
+	assert_unchanged $IF0 "$before"
+}
+
+test_bad_input_host() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	setup_veth
+	local before
+	before=$(snapshot $IF0)
+	expect_fail 1 "no interface named 'nosuch0'" add nosuch0 "$SAMPLES/rewrite.o"
+	expect_fail 1 "cannot read /nonexistent.o" add $IF0 /nonexistent.o
+	expect_fail 1 "no interface named 'nosuch0'" status nosuch0
+	expect_fail 1 "no interface named" flush nosuch0
+	expect_fail 1 "no XDP program is attached to $IF0" remove $IF0 foo
+	assert_unchanged $IF0 "$before"
+	# errors in JSON mode are JSON, on stdout
+	{ xdpchain -j status nosuch0 || true; } | jq -e '.error | test("nosuch0")' >/dev/null ||
+		fail "JSON error missing"
+}
+
+test_not_root() {
+	command -v setpriv >/dev/null || skip "setpriv not installed"
+	local out rc=0
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$XDPCHAIN" status lo 2>&1) || rc=$?
+	[ $rc -eq 1 ] || fail "non-root status exited $rc: $out"
+	echo "$out" | grep -q "needs root" || fail "non-root message: $out"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$XDPCHAIN" add --help >/dev/null ||
+		fail "--help should work without root"
+}
+
+test_status_empty() {
+	setup_veth
+	status_json $IF0 | jq -e '.kind == "none" and (.programs | length) == 0' >/dev/null ||
+		fail "empty status: $(status_json $IF0)"
+	xdpchain status $IF0 | grep -q "$IF0: no XDP program" || fail "text status"
+}

@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# Helpers shared by the test files; sourced by tests/run.sh.
+
+XDPCHAIN=${XDPCHAIN:-$ROOT/.output/bin/xdpchain-asan}
+SAMPLES=$ROOT/.output/bpf
+TESTOBJ=$ROOT/.output/tests
+BIN=$ROOT/.output/bin
+BPFFS=${LIBXDP_BPFFS:-/sys/fs/bpf}
+# ASan: report leaks and stop on the first error; the BPF syscalls are fine.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=98}
+
+IF0=xc0 # XDP side, in the namespace that holds bpffs
+IF1=xc1 # peer, in netns $PEERNS
+PEERNS=xcpeer
+ADDR0=192.0.2.1 # TEST-NET-1: never routed anywhere
+ADDR1=192.0.2.2
+
+fail() {
+	echo "FAIL-REASON: $*" >&2
+	exit 1
+}
+
+skip() {
+	echo "SKIP-REASON: $*" >&2
+	exit 77
+}
+
+# Cleanup steps run in reverse order when the test's subshell exits.
+_deferred=()
+defer() {
+	_deferred=("$*" "${_deferred[@]}")
+}
+run_deferred() {
+	local c
+	for c in "${_deferred[@]}"; do
+		eval "$c" >/dev/null 2>&1 || true
+	done
+}
+
+xdpchain() {
+	"$XDPCHAIN" "$@"
+}
+
+# Runs xdpchain and expects failure with exit code $1 and a one-line error
+# matching $2 (a grep -E pattern). Output goes to $LAST_ERR.
+expect_fail() {
+	local want_rc=$1 pattern=$2 rc=0
+	shift 2
+	LAST_ERR=$("$XDPCHAIN" "$@" 2>&1 >/dev/null) || rc=$?
+	[ "$rc" -eq "$want_rc" ] ||
+		fail "xdpchain $* exited $rc, wanted $want_rc; said: $LAST_ERR"
+	[ "$(printf '%s\n' "$LAST_ERR" | grep -c .)" -eq 1 ] ||
+		fail "xdpchain $* printed more than one error line: $LAST_ERR"
+	printf '%s\n' "$LAST_ERR" | grep -Eq -- "$pattern" ||
+		fail "xdpchain $* said '$LAST_ERR', wanted /$pattern/"
+}
+
+# A veth pair: $IF0 here (XDP goes there), $IF1 in netns $PEERNS.
+setup_veth() {
+	ip netns add $PEERNS
+	defer "ip netns del $PEERNS"
+	ip link add $IF0 type veth peer name $IF1
+	defer "ip link del $IF0"
+	ip link set $IF1 netns $PEERNS
+	ip addr add $ADDR0/24 dev $IF0
+	ip link set $IF0 up
+	ip -n $PEERNS addr add $ADDR1/24 dev $IF1
+	ip -n $PEERNS link set $IF1 up
+	ip -n $PEERNS link set lo up
+	# static neighbours: no ARP needs to cross the chain under test
+	ip -n $PEERNS neigh replace $ADDR0 lladdr "$(cat /sys/class/net/$IF0/address)" dev $IF1
+	ip neigh replace $ADDR1 lladdr "$(ip netns exec $PEERNS cat /sys/class/net/$IF1/address)" dev $IF0
+	defer "xdpchain flush $IF0"
+}
+
+# send_udp PORT [COUNT] [PAYLOAD]: UDP from the peer to $ADDR0:PORT.
+send_udp() {
+	local port=$1 count=${2:-1} payload=${3:-xdpchain-test-payload-0123456789}
+	ip netns exec $PEERNS bash -c "for i in \$(seq $count); do echo '$payload' > /dev/udp/$ADDR0/$port; done"
+}
+
+# The kernel's view: XDP prog id attached to an interface (0: none).
+xdp_prog_id() {
+	ip -j link show dev "$1" | jq -r '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // 0'
+}
+
+# Everything on bpffs and the interface's XDP state, for before/after checks.
+snapshot() {
+	{
+		echo "xdp: $(xdp_prog_id "$1")"
+		find "$BPFFS" -mindepth 1 2>/dev/null | sort
+	}
+}
+
+# Fails unless the interface and bpffs are as in snapshot $2.
+assert_unchanged() {
+	local now
+	now=$(snapshot "$1")
+	[ "$now" = "$2" ] || fail "state changed: $(diff <(echo "$2") <(echo "$now") | tr '\n' ' ')"
+}
+
+status_json() {
+	xdpchain -j status "$1"
+}
+
+# Program names of the chain on $1, in run order, space separated.
+chain_names() {
+	status_json "$1" | jq -r '[.programs[].name] | join(" ")'
+}
+
+hook_id() {
+	status_json "$1" | jq -r '.hook.id // 0'
+}
+
+# Packet counter of the count sample on $IF0: slot 0 every packet, slot 1
+# UDP to port 7001. Found through the program's own map ids, so several
+# chains' counters never mix.
+count_of() {
+	local slot=$1 id m
+	id=$(status_json "$IF0" | jq -r '.programs[] | select(.name=="xdpchain_count") | .id')
+	[ -n "$id" ] || { echo 0; return; }
+	for m in $(bpftool -j prog show id "$id" | jq -r '.map_ids[]'); do
+		if [ "$(bpftool -j map show id "$m" | jq -r .name)" = xdpchain_counts ]; then
+			bpftool -j map lookup id "$m" key "$slot" 0 0 0 | jq -r .formatted.value
+			return
+		fi
+	done
+	echo 0
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# tests/run.sh [--host|--vm] [TEST...]
+#
+# Runs the test functions (test_*) of tests/host_*.sh (--host, default) or
+# tests/vm_*.sh (--vm, inside the VM), each in its own subshell that cleans
+# up after itself, and prints PASS/FAIL/SKIP per test and a closing line
+# "N passed, N failed[, N skipped]". TEST names select tests (with or without
+# the test_ prefix); a file name (vm_chain) selects all of its tests.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 1
+where=host
+case "${1:-}" in
+--host) shift ;;
+--vm) where=vm; shift ;;
+esac
+
+files=("$ROOT"/tests/${where}_*.sh)
+passed=0 failed=0 skipped=0
+failed_names=()
+
+selected() {
+	local name=$1 file=$2 s
+	[ $# -gt 0 ] || return 0
+	[ ${#SELECT[@]} -eq 0 ] && return 0
+	for s in "${SELECT[@]}"; do
+		[ "$s" = "$name" ] || [ "test_$s" = "$name" ] || [ "$s" = "$file" ] && return 0
+	done
+	return 1
+}
+SELECT=("$@")
+
+for f in "${files[@]}"; do
+	[ -e "$f" ] || continue
+	fname=$(basename "$f" .sh)
+	tests=$(bash -c "source '$ROOT/tests/lib.sh'; source '$f'; declare -F" |
+		awk '$3 ~ /^test_/ {print $3}')
+	for t in $tests; do
+		selected "$t" "$fname" || continue
+		start=$(date +%s.%N)
+		out=$(
+			exec 2>&1
+			ROOT=$ROOT
+			source "$ROOT/tests/lib.sh"
+			source "$f"
+			trap run_deferred EXIT
+			set -e
+			"$t"
+		)
+		rc=$?
+		secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}')
+		name=${t#test_}
+		if [ $rc -eq 0 ]; then
+			echo "PASS $name (${secs}s)"
+			passed=$((passed + 1))
+		elif [ $rc -eq 77 ]; then
+			echo "SKIP $name: $(printf '%s\n' "$out" | sed -n 's/^SKIP-REASON: //p' | tail -1)"
+			skipped=$((skipped + 1))
+		else
+			reason=$(printf '%s\n' "$out" | sed -n 's/^FAIL-REASON: //p' | tail -1)
+			echo "FAIL $name (${secs}s): ${reason:-exit $rc}"
+			printf '%s\n' "$out" | tail -25 | sed 's/^/    | /'
+			failed=$((failed + 1))
+			failed_names+=("$name")
+		fi
+	done
+done
+
+[ $failed -eq 0 ] || echo "failed: ${failed_names[*]}"
+if [ $skipped -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ $failed -eq 0 ]

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# tests/vm/suite.sh [KERNEL] [TEST...]
+#
+# Boots Debian's cloud kernel KERNEL (6.1 default) once and runs the VM
+# tests (tests/vm_*.sh) inside it; prints their PASS/FAIL lines and the
+# closing "N passed, N failed" line, and exits non-zero when any failed or
+# the guest never finished.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+kernel=${1:-6.1}
+shift || true
+
+export VM_EXTRA_BINS="${VM_EXTRA_BINS:-} flock setpriv mountpoint diff find awk"
+args=""
+for t in "$@"; do
+	args+=" $(printf '%q' "$t")"
+done
+
+echo "== VM suite on Debian's $kernel cloud kernel"
+rc=0
+bash "$here/run.sh" --kernel "$kernel" --timeout "${VM_TIMEOUT:-2400}" -- \
+	"echo \"guest kernel: \$(uname -r)\"; bash tests/run.sh --vm$args" || rc=$?
+if [ $rc -ge 124 ]; then
+	echo "VM on $kernel did not finish (exit $rc)"
+	echo "0 passed, 1 failed"
+fi
+exit $rc

@@ -1,0 +1,317 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# Chain tests: real libxdp dispatchers, real packets over a veth pair. They
+# need a kernel that loads freplace programs: run them with 'make vm-test'.
+
+HOOK_PROBE=$BIN/hook_probe
+
+vm_only() {
+	xdpchain -j features | jq -e .freplace >/dev/null ||
+		skip "kernel refuses freplace; run in the VM (make vm-test)"
+}
+
+# Starts hook_probe on the hook's slot $1 expecting $2 packets into $3;
+# waits until its program is in the slot. Sets PROBE_PID.
+start_probe() {
+	local action=$1 count=$2 out=$3 ready
+	ready=$(mktemp -u /tmp/probe.ready.XXXXXX)
+	"$HOOK_PROBE" -a "$action" -c "$count" -t 60 --ready "$ready" \
+		"$(status_json $IF0 | jq -r .hook.pin)" "$out" &
+	PROBE_PID=$!
+	defer "kill $PROBE_PID"
+	for _ in $(seq 200); do
+		[ -e "$ready" ] && return 0
+		kill -0 $PROBE_PID 2>/dev/null || fail "hook_probe died before it was ready"
+		sleep 0.05
+	done
+	fail "hook_probe not ready"
+}
+
+wait_probe() {
+	local rc=0
+	wait "$PROBE_PID" || rc=$?
+	[ $rc -eq 0 ] || fail "hook_probe exited $rc (packets missing)"
+}
+
+test_chain_add_status() {
+	vm_only
+	setup_veth
+	xdpchain add $IF0 "$SAMPLES/count.o"
+	xdpchain add $IF0 "$SAMPLES/rewrite.o"
+	xdpchain add $IF0 "$SAMPLES/drop.o"
+	[ "$(chain_names $IF0)" = "xdpchain_rewrite xdpchain_count xdpchain_drop xdpchain_final" ] ||
+		fail "order: $(chain_names $IF0)"
+	local j
+	j=$(status_json $IF0)
+	echo "$j" | jq -e '.kind == "dispatcher" and .managed' >/dev/null || fail "status: $j"
+	echo "$j" | jq -e '[.programs[].priority] == [10, 20, 30, 4294967295]' >/dev/null ||
+		fail "priorities from XDP_RUN_CONFIG: $j"
+	echo "$j" | jq -e '.programs[-1].final and (.programs[:-1] | all(.final | not))' >/dev/null ||
+		fail "final stage not last: $j"
+	echo "$j" | jq -e --arg p "$BPFFS/xdpchain/$IF0/xdpcap_hook" '.hook.pin == $p and .hook.id > 0' \
+		>/dev/null || fail "hook pin: $j"
+	[ -e "$BPFFS/xdpchain/$IF0/xdpcap_hook" ] || fail "hook not pinned"
+	echo "$j" | jq -e '.problem == null' >/dev/null || fail "problem reported: $j"
+	# the kernel runs the dispatcher, libxdp pinned the chain
+	[ "$(xdp_prog_id $IF0)" = "$(echo "$j" | jq .dispatcher_id)" ] || fail "dispatcher not attached"
+	ls -d "$BPFFS"/xdp/dispatch-"$(cat /sys/class/net/$IF0/ifindex)"-* >/dev/null ||
+		fail "libxdp pins missing"
+	xdpchain status $IF0 | grep -q "final stage" || fail "text status lacks the final stage"
+	# status without an interface lists it
+	xdpchain -j status | jq -e --arg i $IF0 'map(.ifname) | index($i) != null' >/dev/null ||
+		fail "status (all) misses $IF0"
+}
+
+# Priority order is the order packets meet the programs: the counter only
+# sees port 7001 when the rewrite (7000 -> 7001) runs before it.
+test_chain_order_by_priority() {
+	vm_only
+	setup_veth
+	xdpchain add $IF0 "$SAMPLES/rewrite.o" --priority 10
+	xdpchain add $IF0 "$SAMPLES/count.o" --priority 20
+	send_udp 7000 5
+	[ "$(count_of 0)" -ge 5 ] || fail "counter saw $(count_of 0) packets"
+	[ "$(count_of 1)" -eq 5 ] || fail "rewrite before count: $(count_of 1) of 5 at port 7001"
+
+	xdpchain remove $IF0 xdpchain_rewrite
+	xdpchain add $IF0 "$SAMPLES/rewrite.o" --priority 30
+	[ "$(chain_names $IF0)" = "xdpchain_count xdpchain_rewrite xdpchain_final" ] ||
+		fail "order: $(chain_names $IF0)"
+	local before=$(count_of 1)
+	send_udp 7000 5
+	[ "$(count_of 1)" -eq "$before" ] || fail "count before rewrite still saw port 7001"
+}
+
+# The final stage hands every packet, as the chain left it, to the hook's
+# PASS slot.
+test_chain_final_stage_capture() {
+	vm_only
+	setup_veth
+	xdpchain add $IF0 "$SAMPLES/rewrite.o"
+	xdpchain add $IF0 "$SAMPLES/count.o"
+	local pcap=/tmp/final.pcap
+	start_probe pass 3 $pcap
+	send_udp 7000 3
+	wait_probe
+	local out
+	out=$(tcpdump -Z root -nv -r $pcap 2>/dev/null)
+	[ "$(echo "$out" | grep -c "$ADDR1.[0-9]* > $ADDR0.7001: UDP")" -eq 3 ] ||
+		fail "captured packets are not the rewritten ones: $out"
+	echo "$out" | grep -q "ttl 63" || fail "TTL not decremented in the capture: $out"
+	echo "$out" | grep -q "bad cksum" && fail "checksum broken by the rewrite: $out"
+	# what was captured is what the chain passed on: the stack saw 7001 too
+	true
+}
+
+# The hook map keeps its id through every change, so a running capture keeps
+# capturing.
+test_chain_hook_id_stable() {
+	vm_only
+	setup_veth
+	xdpchain add $IF0 "$SAMPLES/count.o"
+	local id=$(hook_id $IF0)
+	[ "$id" -gt 0 ] || fail "no hook id"
+	xdpchain add $IF0 "$SAMPLES/rewrite.o"
+	[ "$(hook_id $IF0)" = "$id" ] || fail "hook changed on add"
+	xdpchain add $IF0 "$SAMPLES/drop.o"
+	xdpchain remove $IF0 xdpchain_rewrite
+	[ "$(hook_id $IF0)" = "$id" ] || fail "hook changed on remove"
+	xdpchain add $IF0 "$SAMPLES/rewrite.o" --priority 40
+	[ "$(hook_id $IF0)" = "$id" ] || fail "hook changed on re-order"
+	[ "$(bpftool -j map show pinned "$BPFFS/xdpchain/$IF0/xdpcap_hook" | jq .id)" = "$id" ] ||
+		fail "pinned map is not the chain's hook"
+}
+
+# A program that brings its own xdpcap_hook gets the shared one: its drops
+# reach the hook's DROP slot.
+test_chain_own_hook_map() {
+	vm_only
+	setup_veth
+	xdpchain add $IF0 "$SAMPLES/drop.o"
+	local j hid pid
+	j=$(status_json $IF0)
+	hid=$(echo "$j" | jq .hook.id)
+	pid=$(echo "$j" | jq '.programs[] | select(.name=="xdpchain_drop") | .id')
+	echo "$j" | jq -e '.programs[] | select(.name=="xdpchain_drop") | .uses_hook' >/dev/null ||
+		fail "drop does not use the shared hook: $j"
+	bpftool -j prog show id "$pid" | jq -e --argjson h "$hid" '.map_ids | index($h) != null' \
+		>/dev/null || fail "drop's maps do not include hook $hid"
+	start_probe drop 2 /tmp/drop.pcap
+	send_udp 9 2
+	send_udp 7000 2 # passes: must not show up in the DROP slot
+	wait_probe
+	[ "$(tcpdump -Z root -n -r /tmp/drop.pcap 2>/dev/null | grep -c "> $ADDR0.9: UDP")" -eq 2 ] ||
+		fail "dropped packets missing from the DROP slot"
+}
+
+# xdp-loader and xdpchain see and keep each other's programs.
+test_chain_xdp_loader_interop() {
+	vm_only
+	setup_veth
+	xdp-loader load $IF0 "$TESTOBJ/pass.o" >/dev/null 2>&1 || fail "xdp-loader load failed"
+	xdpchain add $IF0 "$SAMPLES/rewrite.o"
+	[ "$(chain_names $IF0)" = "xdpchain_rewrite xdp_test_pass xdpchain_final" ] ||
+		fail "chain: $(chain_names $IF0)"
+	local st
+	st=$(xdp-loader status $IF0 2>&1)
+	for p in xdp_dispatcher xdpchain_rewrite xdp_test_pass xdpchain_final; do
+		echo "$st" | grep -q "$p" || fail "xdp-loader status lacks $p: $st"
+	done
+	xdpchain remove $IF0 xdpchain_rewrite
+	[ "$(chain_names $IF0)" = "xdp_test_pass xdpchain_final" ] ||
+		fail "xdp-loader's program did not stay: $(chain_names $IF0)"
+	# a program xdp-loader adds to our chain joins before the final stage
+	xdp-loader load $IF0 "$TESTOBJ/named.o" -n xdp_test_one >/dev/null 2>&1 ||
+		fail "xdp-loader could not add to xdpchain's chain"
+	status_json $IF0 | jq -e '.programs[-1].final and (.programs | length) == 3' >/dev/null ||
+		fail "after xdp-loader load: $(chain_names $IF0)"
+}
+
+test_chain_remove_flush_clean() {
+	vm_only
+	setup_veth
+	local before ifindex
+	ifindex=$(cat /sys/class/net/$IF0/ifindex)
+	before=$(snapshot $IF0)
+	xdpchain add $IF0 "$SAMPLES/rewrite.o"
+	xdpchain add $IF0 "$SAMPLES/count.o"
+	xdpchain remove $IF0 xdpchain_count
+	local id
+	id=$(status_json $IF0 | jq '.programs[0].id')
+	xdpchain remove $IF0 "$id" # by id; the last one takes the final stage along
+	assert_unchanged $IF0 "$before"
+	[ ! -e "$BPFFS/xdpchain" ] || fail "xdpchain state left behind"
+
+	xdpchain add $IF0 "$SAMPLES/rewrite.o"
+	xdpchain add $IF0 "$SAMPLES/count.o"
+	xdpchain flush $IF0
+	assert_unchanged $IF0 "$before"
+	ls -d "$BPFFS"/xdp/dispatch-$ifindex-* 2>/dev/null && fail "libxdp pins left behind"
+	xdpchain flush $IF0 # nothing left: still fine
+}
+
+test_chain_hook_pin_option() {
+	vm_only
+	setup_veth
+	xdpchain add $IF0 "$SAMPLES/rewrite.o" --hook-pin "$BPFFS/xdpcap"
+	defer "rm -f $BPFFS/xdpcap"
+	status_json $IF0 | jq -e --arg p "$BPFFS/xdpcap" '.hook.pin == $p' >/dev/null ||
+		fail "hook pin not used: $(status_json $IF0)"
+	[ "$(bpftool -j map show pinned "$BPFFS/xdpcap" | jq .id)" = "$(hook_id $IF0)" ] ||
+		fail "pinned map is not the hook"
+	xdpchain add $IF0 "$SAMPLES/count.o" # same hook, no option needed
+	expect_fail 1 "already uses the hook pinned at $BPFFS/xdpcap" \
+		add $IF0 "$SAMPLES/drop.o" --hook-pin "$BPFFS/other"
+	xdpchain flush $IF0
+	[ ! -e "$BPFFS/xdpcap" ] || fail "custom hook pin left behind"
+}
+
+test_chain_mode_skb() {
+	vm_only
+	setup_veth
+	xdpchain add $IF0 "$SAMPLES/rewrite.o" --mode skb
+	status_json $IF0 | jq -e '.mode == "skb"' >/dev/null || fail "mode: $(status_json $IF0)"
+	expect_fail 1 "runs in skb mode" add $IF0 "$SAMPLES/count.o" --mode native
+	xdpchain add $IF0 "$SAMPLES/count.o"
+	send_udp 7000 2
+	[ "$(count_of 1)" -eq 2 ] || fail "skb-mode chain did not run in order"
+}
+
+test_chain_prog_selection() {
+	vm_only
+	setup_veth
+	xdpchain add $IF0 "$TESTOBJ/named.o" --prog xdp_test_two --priority 5 --proceed-on pass,drop
+	status_json $IF0 | jq -e '.programs[0].name == "xdp_test_two" and .programs[0].priority == 5
+		and .programs[0].proceed_on == ["drop","pass"]' >/dev/null ||
+		fail "selection: $(status_json $IF0)"
+	expect_fail 1 "has no program named 'nope'" add $IF0 "$TESTOBJ/named.o" --prog nope
+}
+
+# Bad input: one line naming the problem, exit 1, nothing changed.
+test_chain_bad_input() {
+	vm_only
+	setup_veth
+	xdpchain add $IF0 "$SAMPLES/rewrite.o"
+	local before
+	before=$(snapshot $IF0)
+	local junk=/tmp/junk.o
+	echo "not an object" >$junk
+	expect_fail 1 "cannot read /nonexistent.o" add $IF0 /nonexistent.o
+	expect_fail 1 "is not a BPF object" add $IF0 $junk
+	expect_fail 1 "ELF file for another machine" add $IF0 "$XDPCHAIN"
+	expect_fail 1 "has no XDP program .*sched_cls" add $IF0 "$TESTOBJ/wrong_type.o"
+	expect_fail 1 "not an xdpcap hook: it is a hash map" add $IF0 "$TESTOBJ/bad_hook.o"
+	expect_fail 1 "verifier .*-vv" add $IF0 "$TESTOBJ/reject.o"
+	expect_fail 1 "already in the chain" add $IF0 "$SAMPLES/rewrite.o"
+	expect_fail 1 "no interface named" add nosuch0 "$SAMPLES/count.o"
+	expect_fail 2 "expected an integer" add $IF0 "$SAMPLES/count.o" --priority x
+	expect_fail 1 "no program 'nope' in the chain" remove $IF0 nope
+	expect_fail 1 "final stage" remove $IF0 xdpchain_final
+	assert_unchanged $IF0 "$before"
+}
+
+test_chain_full_dispatcher() {
+	vm_only
+	setup_veth
+	local i
+	for i in 0 1 2 3 4 5 6 7 8; do
+		xdpchain add $IF0 "$TESTOBJ/slots.o" --prog xdp_slot$i --priority $((10 + i))
+	done
+	[ "$(status_json $IF0 | jq '.programs | length')" -eq 10 ] || fail "not 10 programs"
+	local before
+	before=$(snapshot $IF0)
+	expect_fail 1 "dispatcher on $IF0 is full" add $IF0 "$TESTOBJ/slots.o" --prog xdp_slot9
+	assert_unchanged $IF0 "$before"
+}
+
+test_chain_concurrent_runs() {
+	vm_only
+	setup_veth
+	xdpchain add $IF0 "$SAMPLES/rewrite.o"
+	# one run at a time: the second waits for the lock, then both succeed
+	xdpchain add $IF0 "$SAMPLES/count.o" &
+	local p1=$!
+	xdpchain add $IF0 "$SAMPLES/drop.o" &
+	local p2=$!
+	wait $p1 || fail "first concurrent add failed"
+	wait $p2 || fail "second concurrent add failed"
+	[ "$(chain_names $IF0)" = "xdpchain_rewrite xdpchain_count xdpchain_drop xdpchain_final" ] ||
+		fail "concurrent adds: $(chain_names $IF0)"
+	# a lock held too long: a clear error, nothing changed
+	local before
+	before=$(snapshot $IF0)
+	flock "$BPFFS" sleep 14 &
+	local holder=$!
+	defer "kill $holder"
+	sleep 0.5
+	expect_fail 1 "another xdpchain is changing a chain" remove $IF0 xdpchain_drop
+	assert_unchanged $IF0 "$before"
+}
+
+test_chain_bpffs_mounted_on_demand() {
+	vm_only
+	mountpoint -q "$BPFFS" || skip "bpffs not mounted to begin with"
+	setup_veth
+	umount "$BPFFS"
+	defer "mountpoint -q $BPFFS || mount -t bpf bpf $BPFFS"
+	local out
+	out=$(xdpchain add $IF0 "$SAMPLES/rewrite.o" 2>&1) || fail "add without bpffs: $out"
+	echo "$out" | grep -q "mounted bpffs at $BPFFS" || fail "no info about mounting: $out"
+	mountpoint -q "$BPFFS" || fail "bpffs not mounted"
+	# an unusable bpffs path: one-line error, nothing attached
+	local before
+	before=$(snapshot $IF0)
+	LIBXDP_BPFFS=/proc/nope expect_fail 1 "bpffs at /proc/nope" add $IF0 "$SAMPLES/count.o"
+	assert_unchanged $IF0 "$before"
+}
+
+test_chain_single_program_refused() {
+	vm_only
+	setup_veth
+	ip link set dev $IF0 xdpgeneric obj "$TESTOBJ/pass.o" sec xdp
+	defer "ip link set dev $IF0 xdpgeneric off"
+	local before
+	before=$(snapshot $IF0)
+	expect_fail 1 "outside libxdp's dispatcher; unload it first" add $IF0 "$SAMPLES/rewrite.o"
+	assert_unchanged $IF0 "$before"
+	status_json $IF0 | jq -e '.kind == "single"' >/dev/null || fail "status: $(status_json $IF0)"
+}
