@@ -63,7 +63,7 @@ $(OUTPUT)/skel/%.skel.h: $(OUTPUT)/dispatcher/%.o | $(OUTPUT)/skel
 $(OUTPUT)/bpf/%.o: bpf/samples/%.bpf.c bpf/xdpchain.h bpf/samples/parse.h | $(OUTPUT)/bpf
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/tests/%.o: tests/bpf/%.bpf.c bpf/xdpchain.h | $(OUTPUT)/tests
+$(OUTPUT)/tests/%.o: tests/bpf/%.bpf.c bpf/xdpchain.h $(wildcard tests/bpf/*.h) | $(OUTPUT)/tests
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) $(SKELS) | $(OUTPUT)/obj
@@ -81,7 +81,7 @@ $(SAN_BIN): $(SAN_OBJS) | $(OUTPUT)/bin
 $(UNIT_BIN): $(UNIT_SRCS) $(SAN_LIB_OBJS) | $(OUTPUT)/bin
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $^ -o $@ $(LDLIBS)
 
-$(OUTPUT)/bin/%: tests/helpers/%.c $(SKELS) | $(OUTPUT)/bin
+$(OUTPUT)/bin/%: tests/helpers/%.c $(wildcard tests/bpf/*.h) | $(OUTPUT)/bin
 	$(CC) $(CFLAGS) -Itests/helpers $< -o $@ $(LDLIBS)
 
 $(OUTPUT)/dispatcher $(OUTPUT)/skel $(OUTPUT)/bpf $(OUTPUT)/tests \

@@ -540,7 +540,9 @@ int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_
 			goto out;
 	}
 
-	err = xdp_program__attach_multi(progs, nprogs, c.ifindex, o->mode, 0);
+	/* libxdp refuses UNSPEC against a chain in skb mode: keep its mode. */
+	err = xdp_program__attach_multi(progs, nprogs, c.ifindex,
+					c.kind == CHAIN_DISPATCHER ? c.mode : o->mode, 0);
 	if (err) {
 		explain_attach_error(err, xdp_program__name(progs[0]), o);
 		goto out;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,16 +72,19 @@ char *format_actions(__u32 mask, char *buf, size_t size)
 	return buf;
 }
 
+/* Decimal, or hex with 0x; no sign, no spaces, no octal surprises. */
 int parse_u32(const char *s, unsigned long max, __u32 *out)
 {
+	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	const char *digits = hex ? s + 2 : s;
 	unsigned long v;
 	char *end;
 
-	if (!*s || *s == '-' || *s == '+')
+	if (!*digits || !(hex ? isxdigit((unsigned char)*digits) : isdigit((unsigned char)*digits)))
 		return -EINVAL;
 	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || *end || v > max)
+	v = strtoul(digits, &end, hex ? 16 : 10);
+	if (errno || *end || v > max || v > UINT32_MAX)
 		return -ERANGE;
 	*out = v;
 	return 0;
@@ -242,7 +247,7 @@ int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg)
 		}
 	}
 
-	optind = 1;
+	optind = 0; /* 0, not 1: also resets getopt's state inside a "-abc" group */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
 		const struct param *p = NULL;
@@ -250,7 +255,7 @@ int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg)
 
 		if (c == '?') {
 			ret = usage_error(cmd, "unknown option '%s'%s",
-					  optopt ? optname : argv[optind - 1], "");
+					  optopt && optopt < 256 ? optname : argv[optind - 1], "");
 			goto out;
 		}
 		if (c == ':') {

@@ -10,5 +10,5 @@ if "$ROOT/.output/bin/xdpchain" -j features | jq -e .freplace >/dev/null; then
 fi
 echo "This kernel refuses freplace (see 'xdpchain features'): running the demo in a VM"
 echo "booting Debian's ${KERNEL:-6.1} cloud kernel under qemu..."
-VM_EXTRA_BINS="flock mountpoint diff find awk" \
+VM_EXTRA_BINS="flock mountpoint diff find awk ethtool" \
 	exec bash "$ROOT/tests/vm/run.sh" --kernel "${KERNEL:-6.1}" -- "bash tests/demo_chain.sh"

@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(
 	build-essential clang llvm pkg-config bpftool
 	libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev libpcap-dev
-	tcpdump iproute2 jq
+	tcpdump iproute2 jq ethtool
 	qemu-system-x86 cpio lz4 zstd xz-utils kmod
 	libclang-rt-14-dev
 )

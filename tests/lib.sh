@@ -68,6 +68,9 @@ setup_veth() {
 	ip -n $PEERNS addr add $ADDR1/24 dev $IF1
 	ip -n $PEERNS link set $IF1 up
 	ip -n $PEERNS link set lo up
+	# full checksums from the sender (no offload), so a rewrite that breaks
+	# them shows up as "bad udp cksum" in the capture
+	ip netns exec $PEERNS ethtool -K $IF1 tx off >/dev/null
 	# static neighbours: no ARP needs to cross the chain under test
 	ip -n $PEERNS neigh replace $ADDR0 lladdr "$(cat /sys/class/net/$IF0/address)" dev $IF1
 	ip neigh replace $ADDR1 lladdr "$(ip netns exec $PEERNS cat /sys/class/net/$IF1/address)" dev $IF0
@@ -114,7 +117,7 @@ hook_id() {
 }
 
 # Packet counter of the count sample on $IF0: slot 0 every packet, slot 1
-# UDP to port 7001. Found through the program's own map ids, so several
+# UDP to port 40001. Found through the program's own map ids, so several
 # chains' counters never mix.
 count_of() {
 	local slot=$1 id m

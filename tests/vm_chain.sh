@@ -15,7 +15,7 @@ start_probe() {
 	local action=$1 count=$2 out=$3 ready
 	ready=$(mktemp -u /tmp/probe.ready.XXXXXX)
 	"$HOOK_PROBE" -a "$action" -c "$count" -t 60 --ready "$ready" \
-		"$(status_json $IF0 | jq -r .hook.pin)" "$out" &
+		"$(status_json $IF0 | jq -r .hook.pin)" "$out" 2>"$out.log" &
 	PROBE_PID=$!
 	defer "kill $PROBE_PID"
 	for _ in $(seq 200); do
@@ -30,6 +30,7 @@ wait_probe() {
 	local rc=0
 	wait "$PROBE_PID" || rc=$?
 	[ $rc -eq 0 ] || fail "hook_probe exited $rc (packets missing)"
+	true
 }
 
 test_chain_add_status() {
@@ -62,23 +63,23 @@ test_chain_add_status() {
 }
 
 # Priority order is the order packets meet the programs: the counter only
-# sees port 7001 when the rewrite (7000 -> 7001) runs before it.
+# sees port 40001 when the rewrite (40000 -> 40001) runs before it.
 test_chain_order_by_priority() {
 	vm_only
 	setup_veth
 	xdpchain add $IF0 "$SAMPLES/rewrite.o" --priority 10
 	xdpchain add $IF0 "$SAMPLES/count.o" --priority 20
-	send_udp 7000 5
+	send_udp 40000 5
 	[ "$(count_of 0)" -ge 5 ] || fail "counter saw $(count_of 0) packets"
-	[ "$(count_of 1)" -eq 5 ] || fail "rewrite before count: $(count_of 1) of 5 at port 7001"
+	[ "$(count_of 1)" -eq 5 ] || fail "rewrite before count: $(count_of 1) of 5 at port 40001"
 
 	xdpchain remove $IF0 xdpchain_rewrite
 	xdpchain add $IF0 "$SAMPLES/rewrite.o" --priority 30
 	[ "$(chain_names $IF0)" = "xdpchain_count xdpchain_rewrite xdpchain_final" ] ||
 		fail "order: $(chain_names $IF0)"
 	local before=$(count_of 1)
-	send_udp 7000 5
-	[ "$(count_of 1)" -eq "$before" ] || fail "count before rewrite still saw port 7001"
+	send_udp 40000 5
+	[ "$(count_of 1)" -eq "$before" ] || fail "count before rewrite still saw port 40001"
 }
 
 # The final stage hands every packet, as the chain left it, to the hook's
@@ -90,15 +91,19 @@ test_chain_final_stage_capture() {
 	xdpchain add $IF0 "$SAMPLES/count.o"
 	local pcap=/tmp/final.pcap
 	start_probe pass 3 $pcap
-	send_udp 7000 3
+	send_udp 40000 3
 	wait_probe
+	# what cloudflare's xdpcap does: join with expected_attach_type 0 and
+	# no frags on the first try
+	grep -q "joined with expected_attach_type 0, frags off" $pcap.log ||
+		fail "capture program could not join as xdpcap does: $(cat $pcap.log)"
 	local out
-	out=$(tcpdump -Z root -nv -r $pcap 2>/dev/null)
-	[ "$(echo "$out" | grep -c "$ADDR1.[0-9]* > $ADDR0.7001: UDP")" -eq 3 ] ||
-		fail "captured packets are not the rewritten ones: $out"
-	echo "$out" | grep -q "ttl 63" || fail "TTL not decremented in the capture: $out"
-	echo "$out" | grep -q "bad cksum" && fail "checksum broken by the rewrite: $out"
-	# what was captured is what the chain passed on: the stack saw 7001 too
+	out=$(tcpdump -Z root -nvv -r $pcap 2>/dev/null)
+	[ "$(tcpdump -Z root -n -r $pcap 'udp dst port 40001 and ip[8] == 63' 2>/dev/null | wc -l)" -eq 3 ] ||
+		fail "captured packets are not the rewritten ones (port 40001, TTL 63): $out"
+	[ "$(echo "$out" | grep -c "$ADDR1.[0-9]* > $ADDR0.40001: \[udp sum ok\] UDP")" -eq 3 ] ||
+		fail "UDP checksum not fixed up by the rewrite: $out"
+	echo "$out" | grep -q "bad cksum" && fail "IP checksum broken by the rewrite: $out"
 	true
 }
 
@@ -137,7 +142,7 @@ test_chain_own_hook_map() {
 		>/dev/null || fail "drop's maps do not include hook $hid"
 	start_probe drop 2 /tmp/drop.pcap
 	send_udp 9 2
-	send_udp 7000 2 # passes: must not show up in the DROP slot
+	send_udp 40000 2 # passes: must not show up in the DROP slot
 	wait_probe
 	[ "$(tcpdump -Z root -n -r /tmp/drop.pcap 2>/dev/null | grep -c "> $ADDR0.9: UDP")" -eq 2 ] ||
 		fail "dropped packets missing from the DROP slot"
@@ -212,7 +217,7 @@ test_chain_mode_skb() {
 	status_json $IF0 | jq -e '.mode == "skb"' >/dev/null || fail "mode: $(status_json $IF0)"
 	expect_fail 1 "runs in skb mode" add $IF0 "$SAMPLES/count.o" --mode native
 	xdpchain add $IF0 "$SAMPLES/count.o"
-	send_udp 7000 2
+	send_udp 40000 2
 	[ "$(count_of 1)" -eq 2 ] || fail "skb-mode chain did not run in order"
 }
 

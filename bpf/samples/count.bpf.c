@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * Sample: counts. Slot 0 counts every packet, slot 1 UDP packets to port
- * 7001: the port the rewrite sample produces, so the counter shows whether
+ * 40001: the port the rewrite sample produces, so the counter shows whether
  * the rewrite ran before it. Read with
  * `bpftool map dump name xdpchain_counts`.
  */
@@ -34,7 +34,7 @@ int xdpchain_count(struct xdp_md *ctx)
 	struct udp4 p;
 
 	bump(0);
-	if (!parse_udp4(ctx, &p) && p.udp->dest == bpf_htons(7001))
+	if (!parse_udp4(ctx, &p) && p.udp->dest == bpf_htons(40001))
 		bump(1);
 	return XDP_PASS;
 }

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * Sample: modifies packets. UDP to port 7000 is redirected to port 7001 and
+ * Sample: modifies packets. UDP to port 40000 is redirected to port 40001 and
  * its IPv4 TTL is decremented, both with checksum fix-ups, so a program later
  * in the chain (or a capture after it) can tell whether it ran.
  */
 #include <xdp/xdp_helpers.h>
 #include "parse.h"
 
-#define FROM_PORT 7000
-#define TO_PORT 7001
+#define FROM_PORT 40000
+#define TO_PORT 40001
 
 struct {
 	__uint(priority, 10);
