@@ -39,20 +39,20 @@ ip netns exec $PEERNS tcpdump -Z root -i $IF1 -n -c 5 -w /tmp/demo-sent.pcap udp
 p3=$!
 sleep 1
 
-say "Traffic: 3 packets to UDP port 7000, 2 to port 9 (the drop rule)"
-send_udp 7000 3 demo-payload
+say "Traffic: 3 packets to UDP port 40000, 2 to port 9 (the drop rule)"
+send_udp 40000 3 demo-payload
 send_udp 9 2 demo-payload
 wait $p1 $p2 || true
 wait $p3 || true
 
 say "As sent by $IF1 (tcpdump on the sender)"
 tcpdump -Z root -nv -r /tmp/demo-sent.pcap 2>/dev/null
-say "As the chain left them (final stage -> hook PASS slot): port 7000 became 7001, TTL 64 became 63"
+say "As the chain left them (final stage -> hook PASS slot): port 40000 became 40001, TTL 64 became 63"
 tcpdump -Z root -nv -r /tmp/demo-pass.pcap 2>/dev/null
 say "Dropped by xdpchain_drop through its own (now shared) hook: the DROP slot"
 tcpdump -Z root -nv -r /tmp/demo-drop.pcap 2>/dev/null
 say "The counter after the rewrite saw every rewritten packet"
-echo "packets: $(count_of 0), to port 7001: $(count_of 1)"
+echo "packets: $(count_of 0), to port 40001: $(count_of 1)"
 
 say "Cleaning up"
 show xdpchain flush $IF0

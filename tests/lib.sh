@@ -63,6 +63,9 @@ setup_veth() {
 	ip link add $IF0 type veth peer name $IF1
 	defer "ip link del $IF0"
 	ip link set $IF1 netns $PEERNS
+	# no IPv6 autoconfiguration chatter (MLD, RS) in the tests' captures
+	echo 1 >/proc/sys/net/ipv6/conf/$IF0/disable_ipv6
+	ip netns exec $PEERNS bash -c "echo 1 >/proc/sys/net/ipv6/conf/$IF1/disable_ipv6"
 	ip addr add $ADDR0/24 dev $IF0
 	ip link set $IF0 up
 	ip -n $PEERNS addr add $ADDR1/24 dev $IF1
