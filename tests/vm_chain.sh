@@ -320,3 +320,23 @@ test_chain_single_program_refused() {
 	assert_unchanged $IF0 "$before"
 	status_json $IF0 | jq -e '.kind == "single"' >/dev/null || fail "status: $(status_json $IF0)"
 }
+
+# Another tool removes the final stage: status says so, and the next add
+# brings it back with the same hook.
+test_chain_final_stage_lost_and_restored() {
+	vm_only
+	setup_veth
+	xdpchain add $IF0 "$SAMPLES/rewrite.o"
+	xdpchain add $IF0 "$SAMPLES/count.o"
+	local hid fid
+	hid=$(hook_id $IF0)
+	fid=$(status_json $IF0 | jq '.programs[] | select(.final) | .id')
+	xdp-loader unload $IF0 -i "$fid" >/dev/null 2>&1 || fail "xdp-loader unload of the final stage failed"
+	status_json $IF0 | jq -e '.problem | test("final stage is missing")' >/dev/null ||
+		fail "status does not flag the lost final stage: $(status_json $IF0)"
+	xdpchain status $IF0 | grep -q "WARNING: the final stage is missing" || fail "text status"
+	xdpchain add $IF0 "$SAMPLES/drop.o"
+	status_json $IF0 | jq -e '.programs[-1].final and .problem == null' >/dev/null ||
+		fail "final stage not restored: $(status_json $IF0)"
+	[ "$(hook_id $IF0)" = "$hid" ] || fail "hook changed when the final stage came back"
+}
