@@ -132,30 +132,26 @@ fi
 
 # ---- trimmed modules tree -------------------------------------------------------
 src=$tmp/x/lib/modules/$kver
-# decompress .ko.xz/.ko.zst/.ko.gz (6.12 ships .ko.xz) so depmod/insmod need nothing
-find "$src" -name '*.ko.xz' -exec xz -d {} +
-find "$src" -name '*.ko.zst' -exec zstd -q -d --rm {} +
-find "$src" -name '*.ko.gz' -exec gzip -d {} +
-depmod -b "$tmp/x" "$kver"
+depmod -b "$tmp/x" "$kver" # depmod reads .ko.xz itself
 
-# Wanted roots (paths relative to kernel/, shell globs); dependencies are added
-# from modules.dep.
+# Wanted roots (paths relative to kernel/, shell globs without the .ko suffix);
+# their dependencies are added from modules.dep.
 wanted=(
-	'drivers/net/veth.ko' 'drivers/net/dummy.ko' 'drivers/net/ifb.ko'
-	'drivers/net/tun.ko' 'drivers/net/macvlan.ko' 'drivers/net/macvtap.ko'
-	'drivers/net/ipvlan/*.ko' 'drivers/net/vxlan/*.ko' 'drivers/net/geneve.ko'
-	'drivers/net/bonding/*.ko' 'drivers/net/netdevsim/*.ko' 'drivers/net/vrf.ko'
-	'drivers/net/virtio_net.ko' 'drivers/net/nlmon.ko'
-	'net/sched/*.ko' 'net/bridge/bridge.ko' 'net/8021q/8021q.ko'
-	'net/ipv4/ipip.ko' 'net/ipv4/ip_gre.ko' 'net/ipv4/fou.ko' 'net/ipv4/gre.ko'
-	'net/ipv6/ip6_tunnel.ko' 'net/ipv6/ip6_gre.ko' 'net/ipv6/sit.ko'
-	'net/ipv6/fou6.ko' 'net/xdp/*.ko'
-	'drivers/virtio/*.ko' 'drivers/block/virtio_blk.ko'
-	'drivers/char/virtio_console.ko' 'drivers/char/hw_random/virtio-rng.ko'
+	'drivers/net/veth' 'drivers/net/dummy' 'drivers/net/ifb'
+	'drivers/net/tun' 'drivers/net/macvlan' 'drivers/net/macvtap'
+	'drivers/net/ipvlan/*' 'drivers/net/vxlan/*' 'drivers/net/geneve'
+	'drivers/net/bonding/*' 'drivers/net/netdevsim/*' 'drivers/net/vrf'
+	'drivers/net/virtio_net' 'drivers/net/nlmon'
+	'net/sched/*' 'net/bridge/bridge' 'net/8021q/8021q'
+	'net/ipv4/ipip' 'net/ipv4/ip_gre' 'net/ipv4/fou' 'net/ipv4/gre'
+	'net/ipv6/ip6_tunnel' 'net/ipv6/ip6_gre' 'net/ipv6/sit'
+	'net/ipv6/fou6' 'net/xdp/*'
+	'drivers/virtio/*' 'drivers/block/virtio_blk'
+	'drivers/char/virtio_console' 'drivers/char/hw_random/virtio-rng'
 )
 declare -A keep=()
 for pat in "${wanted[@]}"; do
-	for f in "$src"/kernel/$pat; do
+	for f in "$src"/kernel/$pat.ko "$src"/kernel/$pat.ko.*; do
 		[[ -f $f ]] && keep["kernel/${f#"$src"/kernel/}"]=1
 	done
 done
@@ -172,6 +168,10 @@ for mod in "${!keep[@]}"; do
 	mkdir -p "$dst/$(dirname "$mod")"
 	cp "$src/$mod" "$dst/$mod"
 done
+# decompress (6.12 ships .ko.xz) so that the guest needs no decompressor
+find "$dst" -name '*.ko.xz' -exec xz -d {} +
+find "$dst" -name '*.ko.zst' -exec zstd -q -d --rm {} +
+find "$dst" -name '*.ko.gz' -exec gzip -d {} +
 for f in modules.builtin modules.builtin.modinfo modules.order; do
 	[[ -f $src/$f ]] && cp "$src/$f" "$dst/"
 done

@@ -7,9 +7,11 @@
 # Boots a Debian cloud kernel in qemu (TCG, never KVM) with an initramfs that
 # holds the repo payload (tests/ bpf/ .output/ Makefile README.md) under
 # /xdpchain, runs COMMAND there with bash (cwd /xdpchain) and exits with its
-# status.  The command's stdout+stderr stream live to our stdout (they travel on
-# their own serial port, ttyS1; the kernel console is ttyS0 and is shown only on
-# failure, or live on stderr with VM_DEBUG=1).
+# status.  COMMAND is one shell command line (several words are joined with
+# spaces, as ssh does).  Its stdout+stderr (a pipe in the guest, as under CI)
+# stream live to our stdout on their own serial port (ttyS1); the kernel
+# console (ttyS0) is shown only on failure, or live on stderr with VM_DEBUG=1.
+# Files the guest writes under /out land in --out DIR afterwards.
 #
 # Exit status: COMMAND's; 124 on timeout; 125 if the guest never reported one
 # (kernel panic, init failure, ...); 2 on usage errors.
@@ -21,7 +23,8 @@
 #   VM_ENV             NAME or NAME=VALUE words exported to COMMAND in the guest
 #   VM_MODULES         extra kernel modules to modprobe at boot (veth always)
 #   VM_OUT_SIZE_MB     size of the sparse --out disk (default 1024)
-#   VM_DEBUG=1         kernel console live on stderr, no `quiet`, timing notes
+#   VM_SMP             default for --smp (1)
+#   VM_DEBUG=1         kernel console live on stderr (loglevel 7), timing notes
 #   XDPCHAIN_VM_CACHE  cache dir (default /var/cache/xdpchain-vm)
 set -euo pipefail
 
@@ -30,7 +33,7 @@ repo=$(cd "$here/../.." && pwd)
 prog=run.sh
 
 usage() {
-	sed -n '4,5p' "${BASH_SOURCE[0]}" | sed 's/^# //' >&2
+	sed -n '4,5p' "${BASH_SOURCE[0]}" | sed 's/^#//' >&2
 	exit 2
 }
 die() { echo "$prog: $*" >&2; exit 2; }
@@ -40,7 +43,7 @@ kernel=${VM_KERNEL:-6.1}
 outdir=
 tmo=1500
 mem=1024
-smp=1
+smp=${VM_SMP:-1}
 while (($#)); do
 	case "$1" in
 	--kernel) kernel=${2:?}; shift 2 ;;
@@ -105,20 +108,25 @@ fi
 # ---- what goes into the base image ------------------------------------------
 required_tools=(bash ip tc tcpdump xdp-loader bpftool jq mount)
 optional_tools=(
-	umount xdpdump xdp-filter ss bridge ethtool ping strace nsenter unshare setsid
-	flock dmesg mountpoint taskset awk mawk gawk sed grep egrep fgrep find xargs
+	umount xdpdump xdp-filter ss bridge ethtool ping nsenter unshare setsid
+	flock setpriv dmesg mountpoint taskset awk mawk gawk sed grep egrep fgrep find xargs
 	tar gzip zcat diff cmp ps pgrep pkill free hexdump xxd which
 	modprobe insmod rmmod lsmod modinfo depmod kmod
 	ls cat cp mv rm mkdir rmdir ln chmod chown touch sleep timeout env head tail
 	wc sort uniq cut tr stat date dd seq tee basename dirname readlink realpath
 	mktemp sync printf echo test id uname true false yes od md5sum sha1sum
-	sha256sum nproc stty du df install comm paste expr nohup base64 fold split
+	sha256sum nproc stty du df install comm paste nohup base64 fold split
 	truncate
 )
 data_files=(/usr/lib/x86_64-linux-gnu/bpf/*.o /etc/protocols /etc/services /etc/ld.so.conf)
 data_dirs=(/usr/share/xdp-tools /etc/iproute2 /usr/share/iproute2 /usr/lib/tc /etc/ld.so.conf.d)
 
-is_elf() { [[ -f $1 && "$(head -c4 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" == 7f454c46 ]]; }
+is_elf() { # no forks: this runs for every tool
+	local magic=
+	[[ -f $1 && -r $1 ]] || return 1
+	LC_ALL=C read -r -N4 magic <"$1" 2>/dev/null || true
+	[[ $magic == $'\x7fELF' ]]
+}
 resolve_tool() { PATH=$sys_path command -v "$1" 2>/dev/null | grep '^/' || true; }
 
 declare -A want=()   # host paths to copy (files or symlinks), value 1
@@ -165,13 +173,13 @@ add_exe() { # path: add it; libraries if ELF; interpreter and referenced exes if
 stage_file() {
 	local st=$1 p=$2 g=${3:-$2} real canon
 	real=$(readlink -f "$p")
-	canon=$(readlink -f "$(dirname "$g")")/$(basename "$g")
+	canon=$(readlink -f "${g%/*}")/${g##*/}
 	if [[ ! -e $st$real ]]; then
-		mkdir -p "$st$(dirname "$real")"
+		[[ -d $st${real%/*} ]] || mkdir -p "$st${real%/*}"
 		cp -p "$real" "$st$real"
 	fi
 	if [[ $canon != "$real" && ! -e $st$canon && ! -L $st$canon ]]; then
-		mkdir -p "$st$(dirname "$canon")"
+		[[ -d $st${canon%/*} ]] || mkdir -p "$st${canon%/*}"
 		ln -s "$real" "$st$canon"
 	fi
 }
@@ -201,15 +209,6 @@ for t in ${VM_EXTRA_BINS:-}; do
 	[[ -n $p && -e $p ]] || die "VM_EXTRA_BINS: '$t' not found"
 	tool_paths+=("$p")
 done
-key=$({
-	cat "$kdir/package" "$kdir/kver"
-	sha256sum "${BASH_SOURCE[0]}" "$(readlink -f "$bb")" | cut -d' ' -f1
-	printf '%s\n' "${tool_paths[@]}"
-	stat -L -c '%n %s %Y' "${tool_paths[@]}" /var/lib/dpkg/status "${data_files[@]}" 2>/dev/null || true
-	find "${data_dirs[@]}" "$kdir/modules" -printf '%p %s %T@\n' 2>/dev/null | sort || true
-} | sha256sum | cut -c1-16)
-base=$kdir/initramfs-base-$key.cpio
-manifest=$kdir/initramfs-base-$key.files
 
 build_base() {
 	local st=$tmp/base d f t p real
@@ -258,13 +257,14 @@ build_base() {
 	cp "$(readlink -f "$bb")" "$st/usr/bin/busybox"
 	local a name have
 	while read -r a; do
+		[[ $a == */* ]] || continue # linuxrc
 		name=${a##*/}
 		have=
 		for d in usr/local/sbin usr/local/bin usr/sbin usr/bin sbin bin; do
 			if [[ -e $st/$d/$name || -L $st/$d/$name ]]; then have=1; break; fi
 		done
 		[[ -n $have ]] && continue
-		mkdir -p "$st/$(dirname "$a")"
+		[[ -d $st/${a%/*} ]] || mkdir -p "$st/${a%/*}"
 		ln -s /usr/bin/busybox "$st/$a"
 	done < <("$bb" --list-full)
 	# kernel modules (trimmed tree, depmod already run by kernel.sh)
@@ -298,6 +298,20 @@ build_base() {
 		while read -r f; do rm -f "$f" "${f%.cpio}.files"; done
 }
 
+mapfile -t tool_paths < <(printf '%s\n' "${tool_paths[@]}" | awk '!seen[$0]++')
+key=$({
+	cat "$kdir/package" "$kdir/kver"
+	sha256sum "$(readlink -f "$bb")" | cut -d' ' -f1
+	# the code that builds the base (not the whole script: editing the guest
+	# init must not rebuild the base)
+	declare -f build_base add_exe add_libs stage_file is_elf resolve_tool
+	printf '%s\n' "${tool_paths[@]}" "${data_files[@]}" "${data_dirs[@]}"
+	stat -L -c '%n %s %Y' "${tool_paths[@]}" /var/lib/dpkg/status "${data_files[@]}" 2>/dev/null || true
+	find "${data_dirs[@]}" "$kdir/modules" -printf '%p %s %T@\n' 2>/dev/null | sort || true
+} | sha256sum | cut -c1-16)
+base=$kdir/initramfs-base-$key.cpio
+manifest=$kdir/initramfs-base-$key.files
+
 if [[ -f $base && -f $manifest ]]; then
 	debug "base initramfs cached: $base"
 else
@@ -328,10 +342,11 @@ done
 # libraries of the payload's executables (e.g. ASan builds need libasan/libubsan)
 # and of executable VM_EXTRA_FILES, unless the base has them already
 want=()
+elf_roots=("$rs/xdpchain/.output/bin")
+for f in ${VM_EXTRA_FILES:-}; do elf_roots+=("$rs$(readlink -f "$f")"); done
 while IFS= read -r -d '' f; do
 	if is_elf "$f"; then add_libs "$f"; fi
-done < <(find "$rs/xdpchain/.output/bin" $(for f in ${VM_EXTRA_FILES:-}; do echo "$rs$(readlink -f "$f")"; done) \
-	-type f -perm -u+x -print0 2>/dev/null)
+done < <(find "${elf_roots[@]}" -type f -perm -u+x -print0 2>/dev/null)
 if ((${#want[@]})); then
 	declare -A in_base=()
 	while IFS= read -r f; do in_base[$f]=1; done <"$manifest"
@@ -348,6 +363,7 @@ printf '%s\n' "$cmd" >"$rs/vmrun/cmd"
 {
 	echo "NONCE=$nonce"
 	echo "WANT_OUT=$([[ -n $outdir ]] && echo 1 || echo 0)"
+	echo "DEBUG=${VM_DEBUG:-0}"
 	printf 'MODULES=%q\n' "veth ${VM_MODULES:-}"
 	for e in ${VM_ENV:-}; do
 		if [[ $e == *=* ]]; then
@@ -366,39 +382,63 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=dumb LANG=C USER=root LOGNAME=root
 . /vmrun/env
 say() { echo "vm-init: $*" >/dev/console; }
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mkdir -p /dev/pts /dev/shm
-mount -t devpts -o ptmxmode=0666 devpts /dev/pts
-mount -t tmpfs tmpfs /dev/shm
-ln -sfn /proc/self/fd /dev/fd
-ln -sfn /proc/self/fd/0 /dev/stdin
-ln -sfn /proc/self/fd/1 /dev/stdout
-ln -sfn /proc/self/fd/2 /dev/stderr
-mount -t tmpfs -o mode=0755 tmpfs /run
-mkdir -p /run/netns /run/lock
+stamp() { [ "$DEBUG" = 1 ] && read -r up _ </proc/uptime && say "[$up] $*"; }
+# busybox is static: it starts far faster under TCG than dynamic binaries
+bb=/usr/bin/busybox
+$bb mount -t proc proc /proc
+$bb mount -t sysfs sysfs /sys
+$bb mount -t devtmpfs devtmpfs /dev
+$bb mkdir -p /dev/pts /dev/shm
+$bb mount -t devpts -o ptmxmode=0666 devpts /dev/pts
+$bb mount -t tmpfs tmpfs /dev/shm
+$bb ln -sfn /proc/self/fd /dev/fd
+$bb ln -sfn /proc/self/fd/0 /dev/stdin
+$bb ln -sfn /proc/self/fd/1 /dev/stdout
+$bb ln -sfn /proc/self/fd/2 /dev/stderr
+$bb mount -t tmpfs -o mode=0755 tmpfs /run
+$bb mkdir -p /run/netns /run/lock
 # /tmp: a fresh tmpfs keeping whatever the initramfs put there (VM_EXTRA_FILES)
-mv /tmp /tmp.initramfs && mkdir -m 1777 /tmp && mount -t tmpfs -o mode=1777 tmpfs /tmp &&
-	cp -a /tmp.initramfs/. /tmp/ && rm -rf /tmp.initramfs
-mount -t bpf -o mode=0700 bpf /sys/fs/bpf || say "bpffs mount failed"
-mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
-mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
-hostname xdpchain-vm
+shopt -s nullglob dotglob
+tmpfiles=(/tmp/*)
+shopt -u nullglob dotglob
+if ((${#tmpfiles[@]})); then
+	$bb mv /tmp /tmp.initramfs && $bb mkdir -m 1777 /tmp &&
+		$bb mount -t tmpfs -o mode=1777 tmpfs /tmp &&
+		$bb cp -a /tmp.initramfs/. /tmp/ && $bb rm -rf /tmp.initramfs
+else
+	$bb mount -t tmpfs -o mode=1777 tmpfs /tmp
+fi
+$bb mount -t bpf -o mode=0700 bpf /sys/fs/bpf || say "bpffs mount failed"
+$bb mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+$bb mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+$bb mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+stamp "mounted"
+$bb hostname xdpchain-vm
 ip link set lo up
 for m in $MODULES; do modprobe "$m" || say "modprobe $m failed"; done
 if [ "$WANT_OUT" = 1 ]; then
 	modprobe virtio_pci 2>/dev/null; modprobe virtio_blk || say "modprobe virtio_blk failed"
 fi
+stamp "modules loaded"
 ulimit -l unlimited
 ulimit -c 0
-stty -F /dev/ttyS1 raw -echo 2>/dev/null || say "stty ttyS1 failed"
+$bb stty -F /dev/ttyS1 raw -echo 2>/dev/null || say "stty ttyS1 failed"
 cd /xdpchain
-(exec bash -c "$(</vmrun/cmd)" </dev/null >/dev/ttyS1 2>&1)
+# The command writes into a pipe (as under CI: no tty, so no colours), which a
+# cat copies to ttyS1.  Background processes the command leaves behind may
+# keep the pipe open: give cat a moment to drain, then stop waiting for it.
+$bb mkfifo /run/vmrun-out
+$bb cat /run/vmrun-out >/dev/ttyS1 &
+catpid=$!
+(exec bash -c "$(</vmrun/cmd)" </dev/null >/run/vmrun-out 2>&1)
 rc=$?
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	kill -0 "$catpid" 2>/dev/null || break
+	$bb sleep 0.1
+done
+stamp "command done"
 echo "VMRUN-EXIT-$NONCE=$rc" >/dev/console
-sync
+$bb sync
 if [ "$WANT_OUT" = 1 ]; then
 	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; sleep 0.2; done
 	if tar -cf /dev/vda -C /out .; then
@@ -406,9 +446,10 @@ if [ "$WANT_OUT" = 1 ]; then
 	else
 		say "writing /out to /dev/vda failed"
 	fi
-	sync
+	$bb sync
 fi
-poweroff -f
+stamp "poweroff"
+$bb poweroff -f
 INIT
 chmod 755 "$rs/init"
 
@@ -426,7 +467,9 @@ else
 fi
 append="console=ttyS0,115200 panic=-1 cryptomgr.notests random.trust_cpu=on"
 append+=" rdinit=/init 8250.nr_uarts=2 mitigations=off"
-if [[ "${VM_DEBUG:-0}" == 1 ]]; then append+=" loglevel=7"; else append+=" quiet loglevel=0"; fi
+# The console has its own port and file, so it may keep warnings (oops, WARN,
+# panics, BPF complaints) for the failure report without mixing into the output.
+if [[ "${VM_DEBUG:-0}" == 1 ]]; then append+=" loglevel=7"; else append+=" loglevel=5"; fi
 
 console=$tmp/console.log
 cmdout=$tmp/cmd.out
@@ -467,7 +510,7 @@ show_console() {
 	echo "$prog: ---- qemu ----" >&2
 	tail -n 20 "$tmp/qemu.log" >&2 || true
 	echo "$prog: ---- last lines of the guest console ----" >&2
-	tail -n "${1:-60}" "$console" | tr -d '\r' >&2 || true
+	tail -n "${VM_CONSOLE_LINES:-60}" "$console" | tr -d '\r' >&2 || true
 	echo "$prog: ----" >&2
 }
 
@@ -486,7 +529,7 @@ if ((qrc == 124 || qrc == 137)); then
 	show_console
 	exit 124
 fi
-rc=$(grep -ao "VMRUN-EXIT-$nonce=[0-9]*" "$console" | tail -1 | cut -d= -f2)
+rc=$(grep -ao "VMRUN-EXIT-$nonce=[0-9]*" "$console" | tail -1 | cut -d= -f2 || true)
 if [[ -z $rc ]]; then
 	echo "$prog: the guest reported no exit status (qemu rc=$qrc; kernel panic or init failure?) (exit 125)" >&2
 	show_console
