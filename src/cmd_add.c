@@ -38,9 +38,9 @@ static const struct param add_params[] = {
 };
 
 static const struct positional add_args[] = {
-	{ "IFACE", offsetof(struct add_cfg, ifname), false, "network interface" },
-	{ "FILE", offsetof(struct add_cfg, file), false, "BPF object file holding an XDP program" },
-	{ NULL, 0, false, NULL },
+	{ .name = "IFACE", .off = offsetof(struct add_cfg, ifname), .optional = false, .help = "network interface" },
+	{ .name = "FILE", .off = offsetof(struct add_cfg, file), .optional = false, .help = "BPF object file holding an XDP program" },
+	{},
 };
 
 const struct cmd_desc add_desc = {

@@ -16,8 +16,8 @@ static const struct param flush_params[] = {
 };
 
 static const struct positional flush_args[] = {
-	{ "IFACE", offsetof(struct flush_cfg, ifname), false, "network interface" },
-	{ NULL, 0, false, NULL },
+	{ .name = "IFACE", .off = offsetof(struct flush_cfg, ifname), .optional = false, .help = "network interface" },
+	{},
 };
 
 const struct cmd_desc flush_desc = {

@@ -17,9 +17,9 @@ static const struct param remove_params[] = {
 };
 
 static const struct positional remove_args[] = {
-	{ "IFACE", offsetof(struct remove_cfg, ifname), false, "network interface" },
-	{ "PROG", offsetof(struct remove_cfg, prog), false, "program name or id, as 'status' shows" },
-	{ NULL, 0, false, NULL },
+	{ .name = "IFACE", .off = offsetof(struct remove_cfg, ifname), .optional = false, .help = "network interface" },
+	{ .name = "PROG", .off = offsetof(struct remove_cfg, prog), .optional = false, .help = "program name or id, as 'status' shows" },
+	{},
 };
 
 const struct cmd_desc remove_desc = {

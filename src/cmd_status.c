@@ -4,7 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
 #include "bpffs.h"
+#include "capture.h"
 #include "chain.h"
 #include "commands.h"
 #include "log.h"
@@ -19,9 +24,8 @@ static const struct param status_params[] = {
 };
 
 static const struct positional status_args[] = {
-	{ "IFACE", offsetof(struct status_cfg, ifname), true,
-	  "network interface (default: every interface with an XDP program or xdpchain state)" },
-	{ NULL, 0, false, NULL },
+	{ .name = "IFACE", .off = offsetof(struct status_cfg, ifname), .optional = true, .help = "network interface (default: every interface with an XDP program or xdpchain state)" },
+	{},
 };
 
 const struct cmd_desc status_desc = {
@@ -155,12 +159,35 @@ static void text_chain(const struct chain *c)
 		printf("  WARNING: %s\n", problem);
 }
 
+/* A capture killed with SIGKILL leaves its programs in the hook: clear them. */
+static void clear_stale_captures(const struct chain *c)
+{
+	int fd, n;
+
+	if (!c->managed || !c->hook_id)
+		return;
+	fd = bpf_obj_get(c->hook_pin);
+	if (fd < 0)
+		return;
+	n = capture__clear_stale(fd);
+	if (n > 0)
+		pr_info("%s: removed %d capture program%s a killed capture left in the hook\n",
+			c->ifname, n, n == 1 ? "" : "s");
+	close(fd);
+}
+
 static int status_one(const char *ifname, struct json *j)
 {
 	struct chain c;
 
 	if (chain__read(ifname, &c))
 		return -1;
+	clear_stale_captures(&c);
+	if (c.hook_slots[0] || c.hook_slots[1] || c.hook_slots[2] || c.hook_slots[3] ||
+	    c.hook_slots[4]) {
+		if (chain__read(ifname, &c)) /* slots may have changed */
+			return -1;
+	}
 	if (j)
 		json_chain(j, &c);
 	else

@@ -145,7 +145,7 @@ void params_usage(FILE *out, const char *prog, const struct cmd_desc *cmd)
 
 	fprintf(out, "Usage: %s %s [options]", prog, cmd->name);
 	for (a = cmd->args; a && a->name; a++)
-		fprintf(out, a->optional ? " [%s]" : " %s", a->name);
+		fprintf(out, a->optional || a->rest ? " [%s]" : " %s", a->name);
 	fprintf(out, "\n\n%s\n", cmd->summary);
 	if (cmd->args && cmd->args->name) {
 		fprintf(out, "\nArguments:\n");
@@ -296,6 +296,14 @@ int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg)
 	}
 
 	for (a = cmd->args; a && a->name; a++) {
+		if (a->rest) {
+			struct rest_args *r = (struct rest_args *)((char *)cfg + a->off);
+
+			r->argc = argc - optind;
+			r->argv = argv + optind;
+			optind = argc;
+			break;
+		}
 		if (optind >= argc) {
 			if (a->optional)
 				break;

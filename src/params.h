@@ -35,9 +35,15 @@ struct param {
 
 struct positional {
 	const char *name; /* NULL ends the table */
-	size_t off; /* const char * in the config */
+	size_t off; /* const char * in the config, or struct rest_args if .rest */
 	bool optional;
 	const char *help;
+	bool rest; /* takes every remaining argument (the last entry only) */
+};
+
+struct rest_args {
+	int argc;
+	char **argv;
 };
 
 /* Options every command takes; set by params_parse(). */

@@ -24,6 +24,7 @@ static const struct cmd_entry commands[] = {
 	{ &remove_desc, do_remove, true },
 	{ &status_desc, do_status, true },
 	{ &flush_desc, do_flush, true },
+	{ &capture_desc, do_capture, true },
 	{ &features_desc, do_features, false },
 };
 

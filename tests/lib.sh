@@ -134,3 +134,87 @@ count_of() {
 	done
 	echo 0
 }
+
+# Program ids in the slots of the hook pinned at $1, "aborted drop pass tx
+# redirect" order, 0 for empty.
+hook_slots() {
+	local pin=$1 k v out=""
+	for k in 0 1 2 3 4; do
+		v=$(bpftool -j map lookup pinned "$pin" key $k 0 0 0 2>/dev/null |
+			jq -r 'if . == null then "0" else (.value | map(ltrimstr("0x")) | reverse | join("")) end' \
+			2>/dev/null)
+		out+="$((16#${v:-0})) "
+	done
+	echo "${out% }"
+}
+
+# start_capture OUT ARGS...: xdpchain capture $IF0 -w OUT ARGS in the background
+# (no $IF0 with --hook)
+# (stderr to OUT.log); returns once its programs sit in the hook. Sets CAP_PID.
+start_capture() {
+	local out=$1 pin iface=$IF0
+	shift
+	[[ " $* " == *" --hook "* ]] && iface=""
+	"$XDPCHAIN" capture $iface -w "$out" "$@" 2>"$out.log" &
+	CAP_PID=$!
+	defer "kill $CAP_PID"
+	pin=$(capture_pin "$@")
+	for _ in $(seq 300); do
+		kill -0 $CAP_PID 2>/dev/null || fail "capture died: $(cat "$out.log")"
+		[ "$(hook_slots "$pin" | tr -d ' 0')" != "" ] && return 0
+		sleep 0.05
+	done
+	fail "capture never put its programs into $pin"
+}
+
+# The hook a capture with these arguments uses.
+capture_pin() {
+	local prev=""
+	for a in "$@"; do
+		[ "$prev" = "--hook" ] && { echo "$a"; return; }
+		prev=$a
+	done
+	status_json $IF0 | jq -r .hook.pin
+}
+
+# stop_capture: SIGINT, then its exit status must be 0.
+stop_capture() {
+	local rc=0
+	kill -INT $CAP_PID 2>/dev/null || true
+	wait $CAP_PID || rc=$?
+	[ $rc -eq 0 ] || fail "capture exited $rc: $(cat "$1.log")"
+}
+
+# wait_capture OUT: waits for a capture started with -c to end by itself.
+wait_capture() {
+	local rc=0
+	wait $CAP_PID || rc=$?
+	[ $rc -eq 0 ] || fail "capture exited $rc: $(cat "$1.log")"
+}
+
+pcap_count() {
+	tcpdump -Z root -nn -r "$1" "${@:2}" 2>/dev/null | wc -l
+}
+
+# capture --hook on a standalone program (no chain, no freplace needed):
+# drop.o loaded by bpftool, which gives it expected_attach_type BPF_XDP and
+# so makes its pinned hook a BPF_XDP-owned one; the capture must find the
+# combination the kernel accepts and say which with -v.
+capture_standalone_hook_body() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	setup_veth
+	bpftool prog load "$SAMPLES/drop.o" "$BPFFS/xc_drop" type xdp pinmaps "$BPFFS/xc_maps"
+	defer "rm -rf $BPFFS/xc_drop $BPFFS/xc_maps"
+	ip link set dev $IF0 xdpgeneric pinned "$BPFFS/xc_drop"
+	defer "ip link set dev $IF0 xdpgeneric off"
+	local pin=$BPFFS/xc_maps/xdpcap_hook
+	start_capture /tmp/sa.pcap --hook "$pin" -v -c 2 --actions drop 'udp port 9'
+	send_udp 40000 2 # passes without a tail call: not captured
+	send_udp 9 2
+	wait_capture /tmp/sa.pcap
+	[ "$(pcap_count /tmp/sa.pcap 'udp dst port 9')" -eq 2 ] ||
+		fail "drops not captured: $(tcpdump -nn -r /tmp/sa.pcap 2>&1)"
+	grep -q "joined the hook with expected_attach_type BPF_XDP, frags off" /tmp/sa.pcap.log ||
+		fail "-v does not say which combination joined: $(cat /tmp/sa.pcap.log)"
+	[ "$(hook_slots "$pin")" = "0 0 0 0 0" ] || fail "slots left: $(hook_slots "$pin")"
+}

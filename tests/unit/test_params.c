@@ -213,9 +213,9 @@ static const struct param t_params[] = {
 };
 
 static const struct positional t_args[] = {
-	{ "IFACE", offsetof(struct tcfg, iface), false, "the interface" },
-	{ "FILE", offsetof(struct tcfg, file), true, "an object file" },
-	{ NULL, 0, false, NULL },
+	{ .name = "IFACE", .off = offsetof(struct tcfg, iface), .help = "the interface" },
+	{ .name = "FILE", .off = offsetof(struct tcfg, file), .optional = true, .help = "an object file" },
+	{},
 };
 
 static const struct cmd_desc t_desc = {
@@ -609,4 +609,40 @@ TEST(params_usage_no_short_no_args)
 	CHECK_CONTAINS(buf, "Usage: xdpchain bare [options]\n");
 	CHECK_CONTAINS(buf, "    --only-long N ");
 	CHECK(!strstr(buf, "Arguments:"));
+}
+
+struct rcfg {
+	const char *iface;
+	struct rest_args rest;
+	__u32 count;
+};
+
+static const struct param r_params[] = {
+	{ "count", 'c', PT_U32, offsetof(struct rcfg, count), PARAM_NO_SET, "N", "n", 10 },
+	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+};
+
+static const struct positional r_args[] = {
+	{ .name = "IFACE", .off = offsetof(struct rcfg, iface), .optional = true, .help = "i" },
+	{ .name = "FILTER", .off = offsetof(struct rcfg, rest), .optional = true, .help = "f",
+	  .rest = true },
+	{},
+};
+
+static const struct cmd_desc r_cmd = {
+	.name = "rtest", .summary = "s", .params = r_params, .args = r_args,
+};
+
+/* A rest positional takes every remaining word, options permuted out. */
+TEST(params_rest_positional)
+{
+	char *argv[] = { "rtest", "eth0", "udp", "-c", "3", "port", "53", NULL };
+	struct rcfg cfg = {};
+
+	CHECK_EQ_INT(params_parse(&r_cmd, 7, argv, &cfg), PARAMS_OK);
+	CHECK_STR(cfg.iface, "eth0");
+	CHECK_EQ_INT(cfg.rest.argc, 3);
+	CHECK_STR(cfg.rest.argv[0], "udp");
+	CHECK_STR(cfg.rest.argv[2], "53");
+	CHECK_EQ_INT(cfg.count, 3);
 }

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "capture.h"
+#include "filter.h"
+#include "insn.h"
+#include "log.h"
+#include "params.h"
+
+#define LOCK_DIR "/run/xdpchain"
+/* Stack layout of the generated program; the filter owns fp-64..fp-1. */
+#define META_OFF (-96) /* struct capture_meta, 24 bytes */
+#define KEY_OFF (-104) /* counter key */
+
+struct insn_buf {
+	struct bpf_insn *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void emit(struct insn_buf *b, struct bpf_insn i)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 256;
+		struct bpf_insn *v = realloc(b->v, cap * sizeof(*v));
+
+		if (!v) {
+			b->oom = true;
+			return;
+		}
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n++] = i;
+}
+
+#define EMIT(b, ...)                                                    \
+	do {                                                            \
+		struct bpf_insn __i[] = { __VA_ARGS__ };                \
+		for (size_t __k = 0; __k < sizeof(__i) / sizeof(__i[0]); __k++) \
+			emit(b, __i[__k]);                              \
+	} while (0)
+
+/* counters[idx]++ on this CPU; clobbers r0-r5. */
+static void emit_count(struct insn_buf *b, int counters_fd, int idx)
+{
+	EMIT(b, ST_MEM(BPF_W, BPF_REG_10, KEY_OFF, idx), LD_MAP_FD(BPF_REG_1, counters_fd),
+	     MOV64_REG(BPF_REG_2, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF),
+	     CALL(BPF_FUNC_map_lookup_elem), JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 3),
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_0, 0), ALU64_IMM(BPF_ADD, BPF_REG_1, 1),
+	     STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, 0));
+}
+
+/*
+ * The capture program for one hook slot:
+ *   seen++; r9 = frame length; r7/r8 = packet; <filter> -> r0 = snap
+ *   if matched: metadata on the stack, bpf_perf_event_output(packet, min(snap,
+ *   len) bytes) to the perf buffer; matched++ or output_err++
+ *   return the slot's action, as the program that tail-called would have.
+ */
+static int gen_prog(struct insn_buf *b, const struct capture *c, const struct filter *f,
+		    __u32 action, __u32 snaplen)
+{
+	size_t jmp_out;
+
+	EMIT(b, MOV64_REG(BPF_REG_6, BPF_REG_1));
+	emit_count(b, c->counters_fd, CAP_SEEN);
+	EMIT(b, MOV64_REG(BPF_REG_1, BPF_REG_6), CALL(BPF_FUNC_xdp_get_buff_len),
+	     MOV64_REG(BPF_REG_9, BPF_REG_0),
+	     LDX_MEM(BPF_W, BPF_REG_7, BPF_REG_6, offsetof(struct xdp_md, data)),
+	     LDX_MEM(BPF_W, BPF_REG_8, BPF_REG_6, offsetof(struct xdp_md, data_end)));
+	if (f && f->n) {
+		for (size_t i = 0; i < f->n; i++)
+			emit(b, f->insns[i]);
+	} else {
+		EMIT(b, MOV64_IMM(BPF_REG_0, snaplen));
+	}
+	jmp_out = b->n;
+	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */),
+	     /* caplen = min(snap, snaplen, len) */
+	     JMP_IMM(BPF_JLE, BPF_REG_0, snaplen, 1), MOV64_IMM(BPF_REG_0, snaplen),
+	     JMP_REG(BPF_JLE, BPF_REG_0, BPF_REG_9, 1), MOV64_REG(BPF_REG_0, BPF_REG_9),
+	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_0, META_OFF + 20),
+	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_9, META_OFF + 16),
+	     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_6, offsetof(struct xdp_md, ingress_ifindex)),
+	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_1, META_OFF + 12),
+	     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 8, action), CALL(BPF_FUNC_ktime_get_ns),
+	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, META_OFF),
+	     /* flags: BPF_F_CURRENT_CPU | caplen << 32 */
+	     LDX_MEM(BPF_W, BPF_REG_3, BPF_REG_10, META_OFF + 20), ALU64_IMM(BPF_LSH, BPF_REG_3, 32),
+	     MOV32_IMM(BPF_REG_1, -1), ALU64_REG(BPF_OR, BPF_REG_3, BPF_REG_1),
+	     MOV64_REG(BPF_REG_1, BPF_REG_6), LD_MAP_FD(BPF_REG_2, c->perf_fd),
+	     MOV64_REG(BPF_REG_4, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_4, META_OFF),
+	     MOV64_IMM(BPF_REG_5, sizeof(struct capture_meta)), CALL(BPF_FUNC_perf_event_output));
+	{
+		size_t jmp_err = b->n, after_ok;
+
+		EMIT(b, JMP_IMM(BPF_JNE, BPF_REG_0, 0, 0 /* patched */));
+		emit_count(b, c->counters_fd, CAP_MATCHED);
+		after_ok = b->n;
+		EMIT(b, JMP_A(0 /* patched */));
+		if (!b->oom)
+			b->v[jmp_err].off = b->n - jmp_err - 1;
+		emit_count(b, c->counters_fd, CAP_OUTPUT_ERR);
+		if (!b->oom)
+			b->v[after_ok].off = b->n - after_ok - 1;
+	}
+	if (!b->oom)
+		b->v[jmp_out].off = b->n - jmp_out - 1;
+	EMIT(b, MOV64_IMM(BPF_REG_0, action), EXIT_INSN());
+	return b->oom ? -ENOMEM : 0;
+}
+
+static __u32 prog_id_of(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+static bool prog_is_ours(__u32 id)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+	bool ours;
+
+	if (fd < 0)
+		return false;
+	ours = !bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, CAPTURE_PROG_NAME);
+	close(fd);
+	return ours;
+}
+
+/* flock on /run/xdpchain/hook-ID.lock: held for a capture's lifetime and
+ * released by the kernel however it ends. Returns fd, or -EBUSY with the
+ * holder's pid in *holder. */
+static int lock_hook(__u32 hook_id, int *holder)
+{
+	char path[64], buf[32];
+	int fd, n;
+
+	*holder = 0;
+	if (mkdir(LOCK_DIR, 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), LOCK_DIR "/hook-%u.lock", hook_id);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n > 0) {
+			buf[n] = '\0';
+			*holder = atoi(buf);
+		}
+		close(fd);
+		return err;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, buf, n, 0) != n)
+		pr_debug("cannot record our pid in %s\n", path);
+	return fd;
+}
+
+static int clear_ours(int hook_fd)
+{
+	__u32 ids[HOOK_SLOTS];
+	int n = 0;
+
+	if (hook__slots(hook_fd, ids))
+		return -errno;
+	for (__u32 k = 0; k < HOOK_SLOTS; k++) {
+		if (!ids[k] || !prog_is_ours(ids[k]))
+			continue;
+		if (!bpf_map_delete_elem(hook_fd, &k))
+			n++;
+	}
+	return n;
+}
+
+int capture__clear_stale(int hook_fd)
+{
+	int holder, lock, n;
+	__u32 id = hook__id(hook_fd);
+
+	lock = lock_hook(id, &holder);
+	if (lock < 0)
+		return lock == -EBUSY ? 0 : lock; /* a live capture owns them */
+	n = clear_ours(hook_fd);
+	close(lock);
+	return n;
+}
+
+static void on_sample(void *ctx, int cpu, void *data, __u32 size)
+{
+	struct capture *c = ctx;
+	struct capture_meta m;
+
+	(void)cpu;
+	/* perf samples are only 4-byte aligned */
+	if (size < sizeof(m))
+		return;
+	memcpy(&m, data, sizeof(m));
+	if (size - sizeof(m) < m.caplen)
+		return;
+	c->on_packet(c->ctx, &m, (const char *)data + sizeof(m));
+}
+
+static void on_lost(void *ctx, int cpu, __u64 cnt)
+{
+	struct capture *c = ctx;
+
+	(void)cpu;
+	c->lost += cnt;
+}
+
+/* Loads the program for @action with one attach type / frags combination. */
+static int load_prog(const struct bpf_insn *insns, size_t n, __u32 attach_type, bool frags)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach_type,
+		    .prog_flags = frags ? BPF_F_XDP_HAS_FRAGS : 0);
+	char *log = NULL;
+	int fd;
+
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, CAPTURE_PROG_NAME, "Dual BSD/GPL", insns, n, &opts);
+	if (fd >= 0 || log_get_level() < LOG_LIB)
+		return fd < 0 ? -errno : fd;
+	/* show the verifier's reason at -vv */
+	log = malloc(1 << 20);
+	if (log) {
+		opts.log_buf = log;
+		opts.log_size = 1 << 20;
+		opts.log_level = 1;
+		fd = bpf_prog_load(BPF_PROG_TYPE_XDP, CAPTURE_PROG_NAME, "Dual BSD/GPL", insns, n,
+				   &opts);
+		log_msg(LOG_LIB, "verifier log of the capture program:\n%s\n", log);
+		free(log);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * The kernel takes a program into a prog array only if its attach type and
+ * frags flag match the array's owner. Try what xdpcap does first (0, no
+ * frags: what libxdp's dispatcher members are), then the rest.
+ */
+static const struct {
+	__u32 attach_type;
+	bool frags;
+} combos[] = {
+	{ 0, false },
+	{ 0, true },
+	{ BPF_XDP, false },
+	{ BPF_XDP, true },
+};
+
+static int insert_slot(struct capture *c, const struct capture_opts *o, __u32 action)
+{
+	int err, fd, load_err = 0, upd_err = 0;
+	struct insn_buf b = {};
+
+	err = gen_prog(&b, c, o->filter, action, o->snaplen);
+	if (err)
+		goto out;
+	for (size_t i = 0; i < sizeof(combos) / sizeof(combos[0]); i++) {
+		fd = load_prog(b.v, b.n, combos[i].attach_type, combos[i].frags);
+		if (fd < 0) {
+			load_err = fd;
+			continue;
+		}
+		if (!bpf_map_update_elem(c->hook_fd, &action, &fd, BPF_ANY)) {
+			c->attach_type = combos[i].attach_type;
+			c->frags = combos[i].frags;
+			pr_debug("capture program for %s joined the hook with expected_attach_type %s, frags %s\n",
+				 action_name(action), combos[i].attach_type ? "BPF_XDP" : "0",
+				 combos[i].frags ? "on" : "off");
+			c->prog_fd[action] = fd;
+			c->prog_id[action] = prog_id_of(fd);
+			goto out;
+		}
+		upd_err = -errno;
+		close(fd);
+		if (upd_err != -EINVAL)
+			break;
+	}
+	if (upd_err == -EINVAL)
+		err = err_set(upd_err, "the hook refuses the capture programs with every attach type and frags combination (is its owner an XDP program?); run with -vv");
+	else if (upd_err)
+		err = err_set(upd_err, "cannot put the capture program into the hook's %s slot: %s",
+			      action_name(action), strerror(-upd_err));
+	else
+		err = err_set(load_err, "the kernel refused the capture program: %s; run with -vv for the verifier log",
+			      strerror(-load_err));
+out:
+	free(b.v);
+	return err;
+}
+
+int capture__start(struct capture *c, const struct capture_opts *o)
+{
+	LIBBPF_OPTS(perf_buffer_opts, pb_opts);
+	__u32 ids[HOOK_SLOTS];
+	int holder, err, n;
+
+	memset(c, 0, sizeof(*c));
+	c->lock_fd = c->counters_fd = c->perf_fd = -1;
+	for (int i = 0; i < HOOK_SLOTS; i++)
+		c->prog_fd[i] = -1;
+	c->hook_fd = o->hook_fd;
+	c->hook_id = hook__id(o->hook_fd);
+	c->on_packet = o->on_packet;
+	c->ctx = o->ctx;
+
+	c->lock_fd = lock_hook(c->hook_id, &holder);
+	if (c->lock_fd == -EBUSY)
+		return err_set(-EBUSY, "another xdpchain capture (pid %d) is capturing from this hook (map id %u); stop it first",
+			       holder, c->hook_id);
+	if (c->lock_fd < 0)
+		return err_set(c->lock_fd, "cannot lock the hook in %s: %s", LOCK_DIR,
+			       strerror(-c->lock_fd));
+	n = clear_ours(c->hook_fd);
+	if (n > 0) {
+		c->cleared = n;
+		pr_info("removed %d capture program%s a killed capture left in the hook\n", n,
+			n == 1 ? "" : "s");
+	}
+	if (hook__slots(c->hook_fd, ids)) {
+		err = err_set(-errno, "cannot read the hook's slots: %s", strerror(errno));
+		goto err;
+	}
+	for (__u32 a = 0; a < HOOK_SLOTS; a++) {
+		if ((o->actions & (1U << a)) && ids[a]) {
+			err = err_set(-EBUSY, "the hook's %s slot is taken by program id %u (another capture tool, e.g. xdpcap?); stop it or choose other --actions",
+				      action_name(a), ids[a]);
+			goto err;
+		}
+	}
+
+	c->counters_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "xdpchain_capcnt", 4, 8,
+					CAP_NR_COUNTERS, NULL);
+	c->perf_fd = bpf_map_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, "xdpchain_capbuf", 4, 4,
+				    libbpf_num_possible_cpus(), NULL);
+	if (c->counters_fd < 0 || c->perf_fd < 0) {
+		err = err_set(-errno, "cannot create the capture maps: %s", strerror(errno));
+		goto err;
+	}
+	c->pb = perf_buffer__new(c->perf_fd, o->buffer_pages, on_sample, on_lost, c, &pb_opts);
+	err = libbpf_get_error(c->pb);
+	if (err) {
+		c->pb = NULL;
+		err = err_set(err, "cannot set up the perf buffer: %s", strerror(-err));
+		goto err;
+	}
+	for (__u32 a = 0; a < HOOK_SLOTS; a++) {
+		if (!(o->actions & (1U << a)))
+			continue;
+		err = insert_slot(c, o, a);
+		if (err)
+			goto err;
+	}
+	return 0;
+err:
+	capture__stop(c);
+	return err;
+}
+
+int capture__poll(struct capture *c, int timeout_ms)
+{
+	int err = perf_buffer__poll(c->pb, timeout_ms);
+
+	return err < 0 && err != -EINTR ? err : 0;
+}
+
+void capture__stats(const struct capture *c, struct capture_stats *s)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+
+	memset(s, 0, sizeof(*s));
+	s->lost = c->lost;
+	if (ncpu <= 0 || c->counters_fd < 0)
+		return;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return;
+	for (__u32 k = 0; k < CAP_NR_COUNTERS; k++) {
+		__u64 sum = 0;
+
+		if (bpf_map_lookup_elem(c->counters_fd, &k, vals))
+			continue;
+		for (int i = 0; i < ncpu; i++)
+			sum += vals[i];
+		if (k == CAP_SEEN)
+			s->seen = sum;
+		else if (k == CAP_MATCHED)
+			s->matched = sum;
+		else
+			s->output_err = sum;
+	}
+	free(vals);
+}
+
+void capture__stop(struct capture *c)
+{
+	__u32 ids[HOOK_SLOTS];
+
+	if (c->hook_fd >= 0 && !hook__slots(c->hook_fd, ids)) {
+		for (__u32 a = 0; a < HOOK_SLOTS; a++)
+			if (c->prog_id[a] && ids[a] == c->prog_id[a])
+				bpf_map_delete_elem(c->hook_fd, &a);
+	}
+	for (int a = 0; a < HOOK_SLOTS; a++) {
+		if (c->prog_fd[a] >= 0)
+			close(c->prog_fd[a]);
+		c->prog_fd[a] = -1;
+		c->prog_id[a] = 0;
+	}
+	perf_buffer__free(c->pb);
+	c->pb = NULL;
+	if (c->counters_fd >= 0)
+		close(c->counters_fd);
+	if (c->perf_fd >= 0)
+		close(c->perf_fd);
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
+	c->counters_fd = c->perf_fd = c->lock_fd = -1;
+}

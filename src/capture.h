@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Capture from an xdpcap hook: one generated XDP program per chosen action
+ * sits in that action's slot, runs the tcpdump filter in the kernel and
+ * copies matching packets, with their metadata, to a perf buffer.
+ */
+#ifndef __XDPCHAIN_CAPTURE_H
+#define __XDPCHAIN_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "hook.h"
+
+struct filter;
+struct perf_buffer;
+
+#define CAPTURE_PROG_NAME "xdpchain_cap"
+
+/* What the kernel side puts before each packet. */
+struct capture_meta {
+	__u64 ts_ns; /* CLOCK_MONOTONIC */
+	__u32 action;
+	__u32 ifindex;
+	__u32 len; /* the whole frame, all fragments */
+	__u32 caplen; /* bytes that follow */
+};
+
+enum capture_counter {
+	CAP_SEEN, /* packets that reached a capture program */
+	CAP_MATCHED, /* ... that the filter matched and were copied out */
+	CAP_OUTPUT_ERR, /* ... that the copy failed for (buffer full) */
+	CAP_NR_COUNTERS,
+};
+
+struct capture_stats {
+	__u64 seen;
+	__u64 matched;
+	__u64 output_err;
+	__u64 lost; /* samples the perf buffer reported lost */
+};
+
+typedef void (*capture_packet_fn)(void *ctx, const struct capture_meta *m, const void *pkt);
+
+struct capture_opts {
+	int hook_fd;
+	__u32 actions; /* (1 << XDP_x) */
+	const struct filter *filter; /* NULL: everything */
+	__u32 snaplen;
+	unsigned int buffer_pages; /* per CPU, a power of two */
+	capture_packet_fn on_packet;
+	void *ctx;
+};
+
+struct capture {
+	int hook_fd;
+	__u32 hook_id;
+	int lock_fd;
+	int counters_fd;
+	int perf_fd;
+	int prog_fd[HOOK_SLOTS];
+	__u32 prog_id[HOOK_SLOTS];
+	struct perf_buffer *pb;
+	capture_packet_fn on_packet;
+	void *ctx;
+	__u64 lost;
+	__u32 attach_type; /* expected_attach_type the hook accepted */
+	bool frags; /* ... and the frags flag */
+	int cleared; /* stale slots of a killed capture we removed */
+};
+
+/*
+ * Locks the hook against other captures, clears slots a killed capture left,
+ * loads and inserts the programs. On failure nothing is left in the hook.
+ */
+int capture__start(struct capture *c, const struct capture_opts *o);
+/* Waits up to @timeout_ms for packets and hands them to on_packet. */
+int capture__poll(struct capture *c, int timeout_ms);
+void capture__stats(const struct capture *c, struct capture_stats *s);
+/* Takes our programs out of the hook (only slots still holding them). */
+void capture__stop(struct capture *c);
+
+/*
+ * Removes capture programs of xdpchain from @hook_fd's slots when no
+ * capture holds the hook's lock: what a killed capture left behind.
+ * Returns how many were cleared, or -errno.
+ */
+int capture__clear_stale(int hook_fd);
+
+#endif

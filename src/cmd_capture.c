@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+
+#include "capture.h"
+#include "chain.h"
+#include "commands.h"
+#include "filter.h"
+#include "log.h"
+#include "output.h"
+#include "pcapout.h"
+
+#define DEFAULT_SNAPLEN 262144
+
+struct capture_cfg {
+	const char *ifname;
+	struct rest_args filter;
+	const char *out;
+	__u32 count;
+	__u32 actions;
+	bool actions_set;
+	__u32 snaplen;
+	bool pcapng;
+	const char *hook;
+	__u32 buffer;
+};
+
+static const struct param capture_params[] = {
+	{ "write", 'w', PT_STR, offsetof(struct capture_cfg, out), PARAM_NO_SET, "FILE",
+	  "write packets to FILE, '-' for stdout (a pipe: not a terminal)", 0 },
+	{ "count", 'c', PT_U32, offsetof(struct capture_cfg, count), PARAM_NO_SET, "N",
+	  "stop after N packets (default: until SIGINT/SIGTERM or the chain goes away)",
+	  0xffffffffUL },
+	{ "actions", 'a', PT_ACTIONS, offsetof(struct capture_cfg, actions),
+	  offsetof(struct capture_cfg, actions_set), NULL,
+	  "capture packets with these fates (default: all five)", 0 },
+	{ "snaplen", 's', PT_U32, offsetof(struct capture_cfg, snaplen), PARAM_NO_SET, "N",
+	  "bytes kept of each packet (default 262144, as tcpdump)", 0xffffffffUL },
+	{ "pcapng", 0, PT_FLAG, offsetof(struct capture_cfg, pcapng), PARAM_NO_SET, NULL,
+	  "write pcapng, each packet's action in its comment", 0 },
+	{ "hook", 0, PT_STR, offsetof(struct capture_cfg, hook), PARAM_NO_SET, "PIN",
+	  "capture from any xdpcap hook map pinned at PIN instead of IFACE's chain", 0 },
+	{ "buffer", 0, PT_U32, offsetof(struct capture_cfg, buffer), PARAM_NO_SET, "PAGES",
+	  "perf buffer pages per CPU, a power of two (default 64)", 65536 },
+	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+};
+
+static const struct positional capture_args[] = {
+	{ .name = "IFACE", .off = offsetof(struct capture_cfg, ifname), .optional = true, .help = "interface whose chain to capture after (not with --hook)" },
+	{ .name = "FILTER", .off = offsetof(struct capture_cfg, filter), .optional = true, .help = "tcpdump filter expression, run in the kernel (default: everything)", .rest = true },
+	{},
+};
+
+const struct cmd_desc capture_desc = {
+	.name = "capture",
+	.summary = "Capture packets as the chain on IFACE left them, with their action, filtered in the kernel, into pcap.",
+	.details =
+		"Programs go into the slots of the interface's shared xdpcap hook: the final stage hands\n"
+		"it every packet the chain passed, member programs their drops, TXs and redirects.",
+	.params = capture_params,
+	.args = capture_args,
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+struct sink {
+	struct pcap_out *out;
+	__u64 written;
+	__u64 limit;
+	__u64 clock_offset; /* realtime - monotonic */
+	int write_err;
+};
+
+static void on_packet(void *ctx, const struct capture_meta *m, const void *pkt)
+{
+	struct sink *s = ctx;
+	int err;
+
+	if (s->write_err || (s->limit && s->written >= s->limit))
+		return;
+	err = pcapout__write(s->out, m->ts_ns + s->clock_offset, pkt, m->caplen, m->len, m->action,
+			     NULL);
+	if (err)
+		s->write_err = err;
+	else
+		s->written++;
+}
+
+static __u64 clock_offset(void)
+{
+	struct timespec rt, mono;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	return (rt.tv_sec - mono.tv_sec) * 1000000000ULL + rt.tv_nsec - mono.tv_nsec;
+}
+
+static char *join_args(const struct rest_args *r)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < r->argc; i++)
+		len += strlen(r->argv[i]) + 1;
+	s = calloc(1, len);
+	if (!s)
+		return NULL;
+	for (int i = 0; i < r->argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, r->argv[i]);
+	}
+	return s;
+}
+
+/* The hook of IFACE's chain, by its pin. */
+static int open_chain_hook(const char *ifname, char *pin, size_t size)
+{
+	struct chain c;
+	int err;
+
+	err = chain__read(ifname, &c);
+	if (err)
+		return err;
+	if (!c.managed || !c.hook_id)
+		return err_set(-ENOENT, "%s has no xdpchain chain, so no hook to capture from; add a program with 'xdpchain add %s prog.o', or capture from a pinned hook with --hook PIN",
+			       ifname, ifname);
+	snprintf(pin, size, "%s", c.hook_pin);
+	return hook__open(pin);
+}
+
+static bool hook_still_there(const char *pin, __u32 id)
+{
+	int fd = bpf_obj_get(pin);
+	bool same;
+
+	if (fd < 0)
+		return false;
+	same = hook__id(fd) == id;
+	close(fd);
+	return same;
+}
+
+static void print_status(const struct capture *c, const struct sink *s, bool final)
+{
+	struct capture_stats st;
+
+	capture__stats(c, &st);
+	fprintf(stderr, "%s%llu packets written (seen %llu, matched %llu, lost %llu)%s",
+		final ? "xdpchain capture: " : "\r", (unsigned long long)s->written,
+		(unsigned long long)st.seen, (unsigned long long)st.matched,
+		(unsigned long long)(st.lost + st.output_err), final ? "\n" : "  ");
+}
+
+int do_capture(int argc, char **argv)
+{
+	struct capture_cfg cfg = { .out = NULL, .snaplen = DEFAULT_SNAPLEN, .buffer = 64 };
+	struct capture_opts copts = {};
+	struct sink sink = {};
+	struct capture cap = { .hook_fd = -1 };
+	struct filter filt = {};
+	struct sigaction sa = {};
+	char pin[PATH_MAX], *expr = NULL;
+	const char *why_end = NULL;
+	bool tty = isatty(STDERR_FILENO), started = false;
+	int ret, err, hook_fd = -1;
+	time_t last = 0;
+
+	ret = cmd_parse(&capture_desc, argc, argv, &cfg);
+	if (ret >= 0)
+		return ret;
+	if (cfg.hook && cfg.ifname) { /* with --hook every argument is filter */
+		cfg.filter.argv--;
+		cfg.filter.argc++;
+		cfg.ifname = NULL;
+	}
+	if (!cfg.hook && !cfg.ifname) {
+		fprintf(stderr, "xdpchain capture: missing argument IFACE (or --hook PIN) (see 'xdpchain capture --help')\n");
+		return EXIT_USAGE;
+	}
+	if (!cfg.out) {
+		fprintf(stderr, "xdpchain capture: missing -w FILE ('-w -' writes to stdout) (see 'xdpchain capture --help')\n");
+		return EXIT_USAGE;
+	}
+	if (!cfg.snaplen || (cfg.buffer & (cfg.buffer - 1)) || !cfg.buffer) {
+		fprintf(stderr, "xdpchain capture: --snaplen must be positive and --buffer a power of two\n");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(cfg.out, "-") && isatty(STDOUT_FILENO)) {
+		err_set(-EINVAL, "refusing to write binary capture data to a terminal; use -w FILE or pipe it, e.g. '-w - | tcpdump -r -'");
+		return cmd_fail("capture");
+	}
+
+	expr = join_args(&cfg.filter);
+	if (!expr) {
+		err = err_set(-ENOMEM, "out of memory");
+		goto out;
+	}
+	err = filter__compile(expr, cfg.snaplen, &filt);
+	if (err)
+		goto out;
+
+	if (cfg.hook) {
+		snprintf(pin, sizeof(pin), "%s", cfg.hook);
+		hook_fd = hook__open(pin);
+	} else {
+		hook_fd = open_chain_hook(cfg.ifname, pin, sizeof(pin));
+	}
+	if (hook_fd < 0) {
+		err = hook_fd;
+		goto out;
+	}
+
+	err = pcapout__open(&sink.out, cfg.out, cfg.pcapng, cfg.snaplen,
+			    cfg.ifname ? cfg.ifname : "xdpcap-hook");
+	if (err)
+		goto out;
+	sink.limit = cfg.count;
+	sink.clock_offset = clock_offset();
+
+	copts = (struct capture_opts){
+		.hook_fd = hook_fd,
+		.actions = cfg.actions_set ? cfg.actions : 0x1f,
+		.filter = &filt,
+		.snaplen = cfg.snaplen,
+		.buffer_pages = cfg.buffer,
+		.on_packet = on_packet,
+		.ctx = &sink,
+	};
+	sa.sa_handler = on_signal; /* no SA_RESTART: the poll returns at once */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	err = capture__start(&cap, &copts);
+	if (err)
+		goto out;
+	started = true;
+	pr_debug("capturing from the hook pinned at %s (map id %u)%s%s\n", pin, cap.hook_id,
+		 *expr ? ", filter: " : "", expr);
+
+	while (!stop_signal) {
+		time_t now;
+
+		err = capture__poll(&cap, 200);
+		if (err) {
+			err = err_set(err, "reading the perf buffer failed: %s", strerror(-err));
+			break;
+		}
+		if (sink.write_err) {
+			if (sink.write_err == -EPIPE)
+				why_end = "the reader of the output went away";
+			else
+				err = err_set(sink.write_err, "writing %s failed: %s", cfg.out,
+					      strerror(-sink.write_err));
+			break;
+		}
+		if (sink.limit && sink.written >= sink.limit)
+			break;
+		now = time(NULL);
+		if (now != last) {
+			last = now;
+			if (!hook_still_there(pin, cap.hook_id)) {
+				why_end = cfg.ifname ? "the chain went away" : "the hook was unpinned";
+				break;
+			}
+			if (tty)
+				print_status(&cap, &sink, false);
+		}
+	}
+	if (tty)
+		fputc('\n', stderr);
+	if (why_end)
+		pr_info("xdpchain capture: stopping: %s\n", why_end);
+out:
+	if (started)
+		print_status(&cap, &sink, true);
+	if (cap.hook_fd >= 0)
+		capture__stop(&cap);
+	pcapout__close(sink.out);
+	if (hook_fd >= 0)
+		close(hook_fd);
+	filter__free(&filt);
+	free(expr);
+	return err ? cmd_fail("capture") : EXIT_OK;
+}

@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include <xdp/prog_dispatcher.h>
+
+#include "dispatcher.h"
+#include "log.h"
+#include "xdp_dispatcher.skel.h"
+
+#define OBJ_NAME "xdp-dispatcher.o"
+#define OBJ_PATH_ENV "LIBXDP_OBJECT_PATH"
+#define CHOICE_ENV "XDPCHAIN_DISPATCHER"
+#define PKT_DATA_MSG "changes packet data"
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* the kernel's, as libbpf passes it on */
+#endif
+
+static struct {
+	bool probed;
+	int probe_ret;
+	struct dispatcher_info info;
+	/* installed state */
+	char dir[64];
+	char file[96];
+	char *saved_env; /* LIBXDP_OBJECT_PATH before we set it */
+	bool had_env;
+	bool installed;
+	bool atexit_done;
+} st;
+
+const char *dispatcher__choice_name(enum dispatcher_choice choice)
+{
+	return choice == DISPATCHER_OWN ? "own" : "system";
+}
+
+/*
+ * The config libxdp would write for a two-member chain that goes on after
+ * XDP_PASS: enough for the verifier to see prog0 and prog1 called.
+ */
+static int set_probe_config(struct bpf_object *obj)
+{
+	struct xdp_dispatcher_config cfg = {
+		.magic = XDP_DISPATCHER_MAGIC,
+		.dispatcher_version = XDP_DISPATCHER_VERSION,
+		.num_progs_enabled = 2,
+	};
+	struct bpf_map *rodata = bpf_object__next_map(obj, NULL);
+
+	for (int i = 0; i < cfg.num_progs_enabled; i++)
+		cfg.chain_call_actions[i] = 1U << XDP_PASS | 1U << XDP_DISPATCHER_RETVAL;
+	if (!rodata)
+		return -ENOENT;
+	return bpf_map__set_initial_value(rodata, &cfg, sizeof(cfg));
+}
+
+/* dispatcher_version in the object's xdp_metadata BTF: int (*)[VERSION]. */
+static int object_version(const struct bpf_object *obj)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_type *t;
+	int id;
+
+	if (!btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, "dispatcher_version", BTF_KIND_VAR);
+	if (id <= 0)
+		return -ENOENT;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (!t || !btf_is_ptr(t))
+		return -EINVAL;
+	t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_array(t))
+		return -EINVAL;
+	return btf_array(t)->nelems;
+}
+
+/*
+ * Loads our xdp_dispatcher as an freplace program for @func of the loaded
+ * dispatcher @tgt_fd. It may change packet data, as a member that tail-calls
+ * does. The verifier log goes to @log.
+ */
+static int probe_ext(int tgt_fd, const char *func, char *log, size_t log_size)
+{
+	struct xdp_dispatcher_bpf *ext;
+	struct bpf_program *prog;
+	int err;
+
+	log[0] = '\0';
+	ext = xdp_dispatcher_bpf__open();
+	if (!ext)
+		return -errno;
+	prog = ext->progs.xdp_dispatcher;
+	bpf_program__set_autoload(ext->progs.xdp_pass, false);
+	bpf_program__set_type(prog, BPF_PROG_TYPE_EXT);
+	bpf_program__set_expected_attach_type(prog, 0);
+	bpf_program__set_log_buf(prog, log, log_size);
+	err = bpf_program__set_attach_target(prog, tgt_fd, func);
+	if (!err)
+		err = xdp_dispatcher_bpf__load(ext);
+	xdp_dispatcher_bpf__destroy(ext);
+	return err;
+}
+
+/* Our dispatcher, loaded as libxdp would load it, to compare against. */
+static int probe_own(const char *func, char *log, size_t log_size)
+{
+	struct xdp_dispatcher_bpf *own;
+	int err;
+
+	own = xdp_dispatcher_bpf__open();
+	if (!own)
+		return -errno;
+	err = set_probe_config(own->obj);
+	if (!err)
+		err = xdp_dispatcher_bpf__load(own);
+	if (!err)
+		err = probe_ext(bpf_program__fd(own->progs.xdp_dispatcher), func, log, log_size);
+	xdp_dispatcher_bpf__destroy(own);
+	return err;
+}
+
+static bool is_undecidable(int err)
+{
+	/* no BPF at all, or no freplace (this is how 6.18 "fc" kernels say it) */
+	return err == -EPERM || err == -EACCES || err == -EOPNOTSUPP || err == -ENOTSUPP;
+}
+
+static void decide(struct dispatcher_info *info, enum dispatcher_choice choice, int probe_err,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void decide(struct dispatcher_info *info, enum dispatcher_choice choice, int probe_err,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	info->choice = choice;
+	info->probe_err = probe_err;
+	va_start(ap, fmt);
+	vsnprintf(info->reason, sizeof(info->reason), fmt, ap);
+	va_end(ap);
+}
+
+static const char *const probe_funcs[] = { "prog0", "xdp_dispatcher" };
+
+static void run_probe(struct dispatcher_info *info)
+{
+	static char log[64 * 1024];
+	struct xdp_program *sys;
+	struct bpf_program *main_prog;
+	struct bpf_object *obj;
+	int err, version;
+
+	/* the object libxdp would open now: $LIBXDP_OBJECT_PATH or its own dir */
+	sys = xdp_program__find_file(OBJ_NAME, NULL, NULL);
+	err = libxdp_get_error(sys);
+	if (err) {
+		decide(info, DISPATCHER_OWN, 0, "libxdp finds no usable %s (%s)", OBJ_NAME,
+		       strerror(-err));
+		return;
+	}
+	obj = xdp_program__bpf_obj(sys);
+	version = object_version(obj);
+	info->version = version > 0 ? version : XDP_DISPATCHER_VERSION;
+	if (version > 0 && version != XDP_DISPATCHER_VERSION) {
+		/* a libxdp of another generation: ours would not fit it */
+		decide(info, DISPATCHER_SYSTEM, 0,
+		       "libxdp's dispatcher has config version %d, xdpchain's has %d", version,
+		       XDP_DISPATCHER_VERSION);
+		goto out;
+	}
+	main_prog = bpf_object__find_program_by_name(obj, "xdp_dispatcher");
+	err = main_prog ? set_probe_config(obj) : -ENOENT;
+	if (!err)
+		err = bpf_object__load(obj);
+	if (err) {
+		decide(info, DISPATCHER_SYSTEM, err, "could not load libxdp's dispatcher to probe it (%s)",
+		       strerror(-err));
+		goto out;
+	}
+
+	decide(info, DISPATCHER_SYSTEM, 0,
+	       "libxdp's dispatcher takes members that change packet data on this kernel");
+	for (size_t i = 0; i < sizeof(probe_funcs) / sizeof(probe_funcs[0]); i++) {
+		const char *func = probe_funcs[i];
+		bool refused;
+
+		err = probe_ext(bpf_program__fd(main_prog), func, log, sizeof(log));
+		if (!err)
+			continue;
+		if (is_undecidable(err)) {
+			decide(info, DISPATCHER_SYSTEM, err,
+			       "cannot tell: the kernel refuses freplace programs (%s)",
+			       strerror(-err));
+			break;
+		}
+		refused = err == -EINVAL && strstr(log, PKT_DATA_MSG);
+		pr_debug("dispatcher probe: freplace of libxdp's %s: %s%s\n", func, strerror(-err),
+			 refused ? " (" PKT_DATA_MSG ")" : "");
+		/* whatever the kernel said: ours is the fix only if it takes ours */
+		err = probe_own(func, log, sizeof(log));
+		if (!err) {
+			decide(info, DISPATCHER_OWN, 0,
+			       refused ? "libxdp's dispatcher refuses members that change packet data on this kernel" :
+					 "libxdp's dispatcher refuses a member that changes packet data; xdpchain's takes it");
+		} else {
+			decide(info, DISPATCHER_SYSTEM, err,
+			       "cannot tell: freplace fails on both dispatchers (%s)", strerror(-err));
+		}
+		break;
+	}
+out:
+	xdp_program__close(sys);
+}
+
+int dispatcher__probe(struct dispatcher_info *info)
+{
+	const char *force;
+
+	if (st.probed)
+		goto done;
+	memset(&st.info, 0, sizeof(st.info));
+	st.info.version = XDP_DISPATCHER_VERSION;
+	force = getenv(CHOICE_ENV);
+	if (force && !strcmp(force, "system")) {
+		decide(&st.info, DISPATCHER_SYSTEM, 0, "chosen by " CHOICE_ENV "=system");
+		st.probe_ret = 0;
+	} else if (force && !strcmp(force, "own")) {
+		decide(&st.info, DISPATCHER_OWN, 0, "chosen by " CHOICE_ENV "=own");
+		st.probe_ret = 0;
+	} else if (force && *force && strcmp(force, "auto")) {
+		st.probe_ret = err_set(-EINVAL, CHOICE_ENV "='%s' is not one of system, own, auto",
+				       force);
+	} else {
+		run_probe(&st.info);
+		st.probe_ret = 0;
+	}
+	st.probed = true;
+done:
+	if (info)
+		*info = st.info;
+	return st.probe_ret;
+}
+
+static int write_object(const char *path)
+{
+	const void *data;
+	size_t size = 0;
+	ssize_t n;
+	int fd, err = 0;
+
+	data = xdp_dispatcher_bpf__elf_bytes(&size);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (size) {
+		n = write(fd, data, size);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		data = (const char *)data + n;
+		size -= n;
+	}
+	if (close(fd) && !err)
+		err = -errno;
+	return err;
+}
+
+static int make_private_dir(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	const char *bases[] = { "/run", tmp && *tmp ? tmp : "/tmp", "/tmp" };
+
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		if ((size_t)snprintf(st.dir, sizeof(st.dir), "%s/xdpchain-dispatcher.XXXXXX",
+				     bases[i]) >= sizeof(st.dir))
+			continue;
+		if (mkdtemp(st.dir)) /* mode 0700 */
+			return 0;
+	}
+	st.dir[0] = '\0';
+	return -errno;
+}
+
+static int install_own(void)
+{
+	const char *old;
+	int err;
+
+	/*
+	 * libxdp reads LIBXDP_OBJECT_PATH with secure_getenv(): set-uid or
+	 * file-capability runs would silently get libxdp's own object.
+	 */
+	if (getauxval(AT_SECURE))
+		return err_set(-EPERM,
+			       "xdpchain runs set-uid or with file capabilities, so libxdp ignores " OBJ_PATH_ENV
+			       " and cannot be handed xdpchain's dispatcher; run xdpchain as root without them");
+	err = make_private_dir();
+	if (err)
+		return err_set(err, "cannot create a private directory for xdpchain's dispatcher under /run or /tmp: %s",
+			       strerror(-err));
+	snprintf(st.file, sizeof(st.file), "%s/%s", st.dir, OBJ_NAME);
+	err = write_object(st.file);
+	if (err) {
+		err_set(err, "cannot write xdpchain's dispatcher to %s: %s", st.file, strerror(-err));
+		goto fail;
+	}
+	old = getenv(OBJ_PATH_ENV);
+	st.had_env = old != NULL;
+	if (old && !(st.saved_env = strdup(old))) {
+		err = err_set(-ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (setenv(OBJ_PATH_ENV, st.dir, 1)) {
+		err = err_set(-errno, "cannot set " OBJ_PATH_ENV ": %s", strerror(errno));
+		goto fail;
+	}
+	st.installed = true;
+	pr_debug("dispatcher: libxdp loads xdpchain's %s from %s\n", OBJ_NAME, st.dir);
+	return 0;
+fail:
+	dispatcher__cleanup();
+	return err;
+}
+
+int dispatcher__setup(struct dispatcher_info *info)
+{
+	int err;
+
+	err = dispatcher__probe(info);
+	if (err || st.info.choice != DISPATCHER_OWN || st.installed)
+		return err;
+	if (!st.atexit_done) {
+		/* nothing left in /run when a command leaves early */
+		atexit(dispatcher__cleanup);
+		st.atexit_done = true;
+	}
+	return install_own();
+}
+
+void dispatcher__cleanup(void)
+{
+	if (st.installed) {
+		if (st.had_env)
+			setenv(OBJ_PATH_ENV, st.saved_env, 1);
+		else
+			unsetenv(OBJ_PATH_ENV);
+		st.installed = false;
+	}
+	free(st.saved_env);
+	st.saved_env = NULL;
+	st.had_env = false;
+	if (st.file[0])
+		unlink(st.file);
+	if (st.dir[0])
+		rmdir(st.dir);
+	st.file[0] = '\0';
+	st.dir[0] = '\0';
+}
+
+static int prog_tag(int fd, __u8 tag[BPF_TAG_SIZE])
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	memcpy(tag, info.tag, BPF_TAG_SIZE);
+	return 0;
+}
+
+int dispatcher__runs_own(__u32 prog_id)
+{
+	static __u8 own_tag[BPF_TAG_SIZE];
+	static bool have_own_tag;
+	__u8 tag[BPF_TAG_SIZE];
+	int fd, err;
+
+	if (!have_own_tag) {
+		struct xdp_dispatcher_bpf *own = xdp_dispatcher_bpf__open();
+
+		if (!own)
+			return -errno;
+		bpf_program__set_autoload(own->progs.xdp_pass, false);
+		err = xdp_dispatcher_bpf__load(own);
+		if (!err)
+			err = prog_tag(bpf_program__fd(own->progs.xdp_dispatcher), own_tag);
+		xdp_dispatcher_bpf__destroy(own);
+		if (err)
+			return err;
+		have_own_tag = true;
+	}
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return -errno;
+	err = prog_tag(fd, tag);
+	close(fd);
+	if (err)
+		return err;
+	return !memcmp(tag, own_tag, BPF_TAG_SIZE);
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Which XDP dispatcher object libxdp builds chains from.
+ *
+ * libxdp loads its dispatcher from a file, xdp-dispatcher.o, looked up in
+ * $LIBXDP_OBJECT_PATH when that is set (and only there), else in the
+ * directory it was built with (/usr/lib/x86_64-linux-gnu/bpf on Debian).
+ * libxdp 1.3's object cannot take members that change packet data (tail
+ * calls, bpf_xdp_adjust_*) on kernels from 6.12 on. xdpchain embeds its own
+ * object (dispatcher/xdp_dispatcher.bpf.c) and, where a probe shows it is
+ * needed, hands it to libxdp for the life of this process: written to a
+ * private directory (mode 0700 under /run, else $TMPDIR or /tmp) that
+ * LIBXDP_OBJECT_PATH points at until dispatcher__cleanup().
+ *
+ * While ours is installed, libxdp finds no other object by file name
+ * either (xsk_def_xdp_prog*.o for AF_XDP sockets), which xdpchain never
+ * asks for.
+ */
+#ifndef __XDPCHAIN_DISPATCHER_H
+#define __XDPCHAIN_DISPATCHER_H
+
+#include <linux/types.h>
+
+enum dispatcher_choice {
+	DISPATCHER_SYSTEM, /* libxdp's own xdp-dispatcher.o */
+	DISPATCHER_OWN, /* xdpchain's embedded object */
+};
+
+struct dispatcher_info {
+	enum dispatcher_choice choice;
+	/*
+	 * 0 when the probe decided (or XDPCHAIN_DISPATCHER did); else why it
+	 * could not, e.g. -EPERM where the kernel refuses freplace programs.
+	 */
+	int probe_err;
+	int version; /* config version of the chosen object (libxdp 1.3: 2) */
+	char reason[160]; /* one line: why this choice */
+};
+
+/*
+ * Decides, without changing anything, which object chains should use:
+ * XDPCHAIN_DISPATCHER=system|own forces the choice; otherwise (or "auto")
+ * libxdp's object is loaded and one of ours is loaded as an freplace
+ * program, one that may change packet data, against its prog0 and its
+ * xdp_dispatcher. If the kernel refuses that ("Extension program changes
+ * packet data, while original does not") where it takes ours, ours is
+ * chosen. Probes once per process. Returns 0 or -errno (err_last()).
+ */
+int dispatcher__probe(struct dispatcher_info *info);
+
+/*
+ * dispatcher__probe(), then installs our object for the libxdp calls that
+ * follow if it was chosen. Call before any libxdp call that may build a
+ * dispatcher (attach, detach of one program); idempotent.
+ */
+int dispatcher__setup(struct dispatcher_info *info);
+
+/* Removes the private directory and restores LIBXDP_OBJECT_PATH. Idempotent. */
+void dispatcher__cleanup(void);
+
+const char *dispatcher__choice_name(enum dispatcher_choice choice);
+
+/*
+ * 1 if the XDP program @prog_id (a running dispatcher) was loaded from
+ * xdpchain's object, 0 if from another (libxdp's), else -errno. Compares
+ * program tags, which depend on the instructions only, not on the config
+ * libxdp writes or the kernel. For status: on 6.12+ a chain that holds a
+ * member changing packet data (the final stage) is only ever ours.
+ */
+int dispatcher__runs_own(__u32 prog_id);
+
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Packet filters for capture: a tcpdump expression is compiled to classic
+ * BPF by libpcap, then translated into an eBPF fragment that the capture
+ * program generated at run time embeds.
+ *
+ * Classic programs are held as struct sock_filter (<linux/filter.h>): it
+ * has the layout of libpcap's struct bpf_insn, whose name clashes with the
+ * eBPF struct bpf_insn of <linux/bpf.h> used here. Only filter.c talks to
+ * libpcap.
+ *
+ * Register contract of the fragment in struct filter.insns:
+ *  - on entry R6 = ctx (struct xdp_md *), R7 = ctx->data, R8 = ctx->data_end,
+ *    R9 = the packet length classic BPF's "len" sees; the fragment keeps
+ *    R6-R9 and R10 unchanged;
+ *  - it may clobber R0-R5 and the stack from fp-64 to fp-1
+ *    (FILTER_STACK_SIZE: the classic scratch words M[0..15]); it calls no
+ *    helpers;
+ *  - it ends by falling through to the instruction after its last one, with
+ *    R0 = the classic program's return value: 0 = no match, otherwise the
+ *    snap length asked for.
+ */
+#ifndef __XDPCHAIN_FILTER_H
+#define __XDPCHAIN_FILTER_H
+
+#include <stddef.h>
+
+#include <linux/bpf.h>
+#include <linux/filter.h>
+
+#define FILTER_REG_CTX BPF_REG_6
+#define FILTER_REG_DATA BPF_REG_7
+#define FILTER_REG_DATA_END BPF_REG_8
+#define FILTER_REG_LEN BPF_REG_9
+/* Bytes below the frame pointer the fragment may use. */
+#define FILTER_STACK_SIZE (BPF_MEMWORDS * 4)
+/* libpcap's largest snap length: what filter__compile() uses for 0. */
+#define FILTER_SNAPLEN_MAX 262144
+
+struct filter {
+	struct bpf_insn *insns; /* the eBPF fragment */
+	size_t n;
+	struct sock_filter *cbpf; /* the classic program it was made from */
+	size_t cbpf_n;
+};
+
+/*
+ * Compiles @expr (tcpdump syntax; "" or NULL matches everything) for
+ * Ethernet with libpcap's optimiser, matching packets asking for @snaplen
+ * bytes (0: FILTER_SNAPLEN_MAX), and translates it. Returns 0 or a negative
+ * errno with err_set(): libpcap's message for a bad expression, or which
+ * classic instruction cannot be translated and why.
+ */
+int filter__compile(const char *expr, unsigned int snaplen, struct filter *f);
+
+/*
+ * Translates any classic BPF program, as libpcap or a user wrote it.
+ * Returns 0, -EINVAL for a program that is not valid classic BPF,
+ * -EOPNOTSUPP for valid classic BPF that XDP cannot run (Linux ancillary
+ * loads, backward jumps), -ENOMEM.
+ */
+int filter__translate(const struct sock_filter *insns, size_t n, struct filter *f);
+
+/*
+ * Runs the classic program of @f on @pkt in libpcap's interpreter: the
+ * reference the fragment must agree with. @caplen bytes are present,
+ * @wirelen is what "len" sees.
+ */
+unsigned int filter__run_classic(const struct filter *f, const void *pkt,
+				 unsigned int caplen, unsigned int wirelen);
+
+void filter__free(struct filter *f);
+
+#endif

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* pcap's struct bpf_insn would clash with linux/bpf.h's: not needed here */
+#define PCAP_DONT_INCLUDE_PCAP_BPF_H
+#include <pcap/pcap.h>
+#include <pcap/dlt.h>
+
+#include "log.h"
+#include "params.h"
+#include "pcapout.h"
+
+#define PCAPNG_SHB 0x0A0D0D0A
+#define PCAPNG_IDB 0x00000001
+#define PCAPNG_EPB 0x00000006
+#define PCAPNG_BOM 0x1A2B3C4D
+#define OPT_END 0
+#define OPT_COMMENT 1
+#define OPT_SHB_USERAPPL 4
+#define OPT_IF_NAME 2
+#define OPT_IF_TSRESOL 9
+#define OPT_EPB_FLAGS 2
+#define EPB_FLAG_INBOUND 1
+#define LINKTYPE_ETHERNET 1
+
+struct pcap_out {
+	bool pcapng;
+	bool to_stdout;
+	pcap_t *dead;
+	pcap_dumper_t *dumper;
+	FILE *f; /* pcapng */
+	char *buf; /* one pcapng block */
+	size_t cap;
+};
+
+static size_t pad4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
+
+/* Appends an option (code, length, value padded to 4) at *off in o->buf. */
+static void put_opt(char *buf, size_t *off, __u16 code, const void *val, __u16 len)
+{
+	memcpy(buf + *off, &code, 2);
+	memcpy(buf + *off + 2, &len, 2);
+	memset(buf + *off + 4, 0, pad4(len));
+	if (len)
+		memcpy(buf + *off + 4, val, len);
+	*off += 4 + pad4(len);
+}
+
+static int ensure(struct pcap_out *o, size_t need)
+{
+	char *b;
+
+	if (need <= o->cap)
+		return 0;
+	b = realloc(o->buf, need);
+	if (!b)
+		return -ENOMEM;
+	o->buf = b;
+	o->cap = need;
+	return 0;
+}
+
+/* Fills type and both lengths of the block in o->buf[0..body) and writes it. */
+static int write_block(struct pcap_out *o, __u32 type, size_t body)
+{
+	__u32 total = body + 4;
+
+	memcpy(o->buf, &type, 4);
+	memcpy(o->buf + 4, &total, 4);
+	memcpy(o->buf + body, &total, 4);
+	return fwrite(o->buf, 1, total, o->f) == total ? 0 : -errno;
+}
+
+static int pcapng_header(struct pcap_out *o, __u32 snaplen, const char *ifname)
+{
+	const char *appl = "xdpchain " XDPCHAIN_VERSION;
+	__u32 bom = PCAPNG_BOM;
+	__u16 ver[2] = { 1, 0 };
+	__s64 seclen = -1;
+	__u16 lt[2] = { LINKTYPE_ETHERNET, 0 };
+	__u8 tsresol = 9; /* nanoseconds */
+	size_t off;
+	int err;
+
+	err = ensure(o, 256 + strlen(ifname));
+	if (err)
+		return err;
+	off = 8;
+	memcpy(o->buf + off, &bom, 4);
+	memcpy(o->buf + off + 4, ver, 4);
+	memcpy(o->buf + off + 8, &seclen, 8);
+	off += 16;
+	put_opt(o->buf, &off, OPT_SHB_USERAPPL, appl, strlen(appl));
+	put_opt(o->buf, &off, OPT_END, NULL, 0);
+	err = write_block(o, PCAPNG_SHB, off);
+	if (err)
+		return err;
+
+	off = 8;
+	memcpy(o->buf + off, lt, 4);
+	memcpy(o->buf + off + 4, &snaplen, 4);
+	off += 8;
+	put_opt(o->buf, &off, OPT_IF_NAME, ifname, strlen(ifname));
+	put_opt(o->buf, &off, OPT_IF_TSRESOL, &tsresol, 1);
+	put_opt(o->buf, &off, OPT_END, NULL, 0);
+	return write_block(o, PCAPNG_IDB, off);
+}
+
+int pcapout__open(struct pcap_out **out, const char *path, bool pcapng, __u32 snaplen,
+		  const char *ifname)
+{
+	struct pcap_out *o = calloc(1, sizeof(*o));
+	int err = 0;
+
+	if (!o)
+		return err_set(-ENOMEM, "out of memory");
+	o->pcapng = pcapng;
+	o->to_stdout = !strcmp(path, "-");
+	if (pcapng) {
+		o->f = o->to_stdout ? stdout : fopen(path, "wb");
+		if (!o->f) {
+			err = err_set(-errno, "cannot write %s: %s; choose a writable -w path", path,
+				      strerror(errno));
+			goto err;
+		}
+		err = pcapng_header(o, snaplen, ifname ? ifname : "xdp");
+		if (err) {
+			err = err_set(err, "cannot write %s: %s", path, strerror(-err));
+			goto err;
+		}
+	} else {
+		o->dead = pcap_open_dead(DLT_EN10MB, snaplen);
+		if (!o->dead) {
+			err = err_set(-ENOMEM, "libpcap cannot open a dead handle");
+			goto err;
+		}
+		o->dumper = pcap_dump_open(o->dead, path);
+		if (!o->dumper) {
+			err = err_set(-EIO, "cannot write %s: %s; choose a writable -w path", path,
+				      pcap_geterr(o->dead));
+			goto err;
+		}
+	}
+	*out = o;
+	return 0;
+err:
+	pcapout__close(o);
+	return err;
+}
+
+int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 caplen, __u32 len,
+		   __u32 action, const char *stage)
+{
+	if (!o->pcapng) {
+		struct pcap_pkthdr h = {
+			.ts = { .tv_sec = ts_ns / 1000000000ULL,
+				.tv_usec = (ts_ns % 1000000000ULL) / 1000 },
+			.caplen = caplen,
+			.len = len,
+		};
+
+		pcap_dump((u_char *)o->dumper, &h, data);
+		if (o->to_stdout)
+			return pcapout__flush(o);
+		return ferror(pcap_dump_file(o->dumper)) ? -EIO : 0;
+	}
+
+	char comment[96];
+	__u32 hdr[5] = { 0, (__u32)(ts_ns >> 32), (__u32)ts_ns, caplen, len };
+	__u32 flags = EPB_FLAG_INBOUND;
+	size_t off;
+	int n, err;
+
+	n = snprintf(comment, sizeof(comment), "xdp action: %s; stage: %s", action_name(action),
+		     stage ? stage : "after the chain");
+	err = ensure(o, 8 + sizeof(hdr) + pad4(caplen) + 4 + pad4(n) + 12 + 4 + 4);
+	if (err)
+		return err;
+	off = 8;
+	memcpy(o->buf + off, hdr, sizeof(hdr));
+	off += sizeof(hdr);
+	memset(o->buf + off, 0, pad4(caplen));
+	memcpy(o->buf + off, data, caplen);
+	off += pad4(caplen);
+	put_opt(o->buf, &off, OPT_COMMENT, comment, n);
+	put_opt(o->buf, &off, OPT_EPB_FLAGS, &flags, 4);
+	put_opt(o->buf, &off, OPT_END, NULL, 0);
+	err = write_block(o, PCAPNG_EPB, off);
+	if (!err && o->to_stdout)
+		err = pcapout__flush(o);
+	return err;
+}
+
+int pcapout__flush(struct pcap_out *o)
+{
+	if (o->dumper)
+		return pcap_dump_flush(o->dumper) ? -EIO : 0;
+	return fflush(o->f) ? -errno : 0;
+}
+
+void pcapout__close(struct pcap_out *o)
+{
+	if (!o)
+		return;
+	if (o->dumper)
+		pcap_dump_close(o->dumper);
+	if (o->dead)
+		pcap_close(o->dead);
+	if (o->f && o->f != stdout)
+		fclose(o->f);
+	else if (o->f)
+		fflush(o->f);
+	free(o->buf);
+	free(o);
+}

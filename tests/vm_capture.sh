@@ -1,0 +1,174 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# Capture tests: xdpchain capture on real chains, real packets, pcaps read
+# back with tcpdump.
+
+cap_chain() {
+	xdpchain -j features | jq -e .freplace >/dev/null ||
+		skip "kernel refuses freplace; run in the VM (make vm-test)"
+	setup_veth
+	local o
+	for o in "$@"; do
+		xdpchain add $IF0 "$SAMPLES/$o.o" >/dev/null
+	done
+}
+
+# Bytes of each packet of a pcap, one packet per line, in hex.
+pcap_hex() {
+	tcpdump -Z root -nn -xx -r "$1" 2>/dev/null | awk '
+		/^[0-9]/ { if (p != "") print p; p = ""; next }
+		{ for (i = 2; i <= NF; i++) p = p $i }
+		END { if (p != "") print p }'
+}
+
+# The chain's rewrite shows in the capture, byte for byte: compared with
+# what the peer sent, only TTL, IP checksum, UDP port and UDP checksum differ.
+test_capture_modified_packets() {
+	cap_chain rewrite count
+	ip netns exec $PEERNS tcpdump -Z root -nn -i $IF1 -c 3 -w /tmp/sent.pcap udp 2>/dev/null &
+	local tp=$!
+	start_capture /tmp/cap.pcap -c 3 udp
+	sleep 0.5
+	send_udp 40000 3
+	wait_capture /tmp/cap.pcap
+	wait $tp || true
+	[ "$(pcap_count /tmp/cap.pcap 'udp dst port 40001 and ip[8] == 63')" -eq 3 ] ||
+		fail "capture lacks the rewritten packets: $(tcpdump -nn -r /tmp/cap.pcap 2>&1)"
+	tcpdump -Z root -nn -vv -r /tmp/cap.pcap 2>/dev/null | grep -q "bad .*cksum" &&
+		fail "checksums broken after the chain"
+	local sent capd i j diffs
+	mapfile -t sent < <(pcap_hex /tmp/sent.pcap)
+	mapfile -t capd < <(pcap_hex /tmp/cap.pcap)
+	[ ${#sent[@]} -eq 3 ] || fail "sender saw ${#sent[@]} packets"
+	for i in 0 1 2; do
+		[ ${#sent[i]} -eq ${#capd[i]} ] || fail "packet $i length differs"
+		diffs=""
+		for ((j = 0; j < ${#sent[i]}; j += 2)); do
+			[ "${sent[i]:j:2}" = "${capd[i]:j:2}" ] || diffs+="$((j / 2)) "
+		done
+		# allowed: 22 TTL, 24-25 IP checksum, 36-37 UDP port, 40-41 UDP
+		# checksum; required: the TTL and the port's low byte
+		for d in $diffs; do
+			case $d in 22 | 24 | 25 | 36 | 37 | 40 | 41) ;; *) fail "packet $i differs at byte $d" ;; esac
+		done
+		[[ " $diffs" == *" 22 "* && " $diffs" == *" 37 "* ]] ||
+			fail "packet $i: TTL or port unchanged (diffs: $diffs)"
+	done
+	grep -q "3 packets written" /tmp/cap.pcap.log || fail "summary: $(cat /tmp/cap.pcap.log)"
+}
+
+# A member's own verdict through xdpcap_exit shows with its action; --actions
+# chooses which fates are captured.
+test_capture_actions() {
+	cap_chain rewrite drop
+	start_capture /tmp/all.pcapng --pcapng -c 4
+	send_udp 9 2
+	send_udp 40000 2
+	wait_capture /tmp/all.pcapng
+	[ "$(pcap_count /tmp/all.pcapng)" -eq 4 ] || fail "pcapng: $(pcap_count /tmp/all.pcapng) packets"
+	[ "$(grep -a -o 'xdp action: drop' /tmp/all.pcapng | wc -l)" -eq 2 ] || fail "drop comments"
+	[ "$(grep -a -o 'xdp action: pass' /tmp/all.pcapng | wc -l)" -eq 2 ] || fail "pass comments"
+
+	start_capture /tmp/pass.pcap --actions pass
+	send_udp 9 2
+	send_udp 40000 2
+	sleep 1
+	stop_capture /tmp/pass.pcap
+	[ "$(pcap_count /tmp/pass.pcap)" -eq 2 ] && [ "$(pcap_count /tmp/pass.pcap 'udp dst port 40001')" -eq 2 ] ||
+		fail "--actions pass: $(tcpdump -nn -r /tmp/pass.pcap 2>&1)"
+	[ "$(hook_slots "$(capture_pin)")" = "0 0 0 0 0" ] || fail "slots left after the capture"
+}
+
+# -w - streams a pcap that tcpdump reads from a pipe.
+test_capture_stdout_pipe() {
+	cap_chain rewrite
+	("$XDPCHAIN" capture $IF0 -w - -c 2 2>/tmp/pipe.log | tcpdump -Z root -nn -r - >/tmp/pipe.txt 2>/dev/null) &
+	local p=$!
+	for _ in $(seq 200); do
+		[ "$(hook_slots "$(capture_pin)" | tr -d ' 0')" != "" ] && break
+		sleep 0.05
+	done
+	send_udp 40000 2
+	wait $p || fail "pipeline failed: $(cat /tmp/pipe.log)"
+	[ "$(grep -c '> 192.0.2.1.40001: UDP' /tmp/pipe.txt)" -eq 2 ] || fail "tcpdump read: $(cat /tmp/pipe.txt)"
+}
+
+# Running captures keep capturing while the chain changes, losing nothing.
+test_capture_across_changes() {
+	cap_chain rewrite
+	start_capture /tmp/x.pcap 'udp dst port 5555'
+	send_udp 5555 10
+	xdpchain add $IF0 "$SAMPLES/count.o" >/dev/null
+	send_udp 5555 10
+	xdpchain remove $IF0 xdpchain_rewrite >/dev/null
+	send_udp 5555 10
+	sleep 1
+	stop_capture /tmp/x.pcap
+	[ "$(pcap_count /tmp/x.pcap)" -eq 30 ] || fail "captured $(pcap_count /tmp/x.pcap) of 30 packets"
+	grep -q "lost 0" /tmp/x.pcap.log || fail "summary reports loss: $(cat /tmp/x.pcap.log)"
+}
+
+test_capture_ends_with_chain() {
+	cap_chain rewrite
+	start_capture /tmp/e.pcap
+	xdpchain flush $IF0 >/dev/null
+	local rc=0
+	timeout 10 bash -c "while kill -0 $CAP_PID 2>/dev/null; do sleep 0.1; done" || rc=$?
+	[ $rc -eq 0 ] || fail "capture still running after flush"
+	wait $CAP_PID || fail "capture exited non-zero after flush: $(cat /tmp/e.pcap.log)"
+	grep -q "the chain went away" /tmp/e.pcap.log || fail "no reason given: $(cat /tmp/e.pcap.log)"
+}
+
+# kill -9 leaves programs in the hook; status and the next capture clear them.
+test_capture_kill9_stale_slots() {
+	cap_chain rewrite
+	local pin
+	pin=$(capture_pin) # before the kill: status would clean up
+	start_capture /tmp/k.pcap --hook "$pin"
+	kill -9 $CAP_PID
+	wait $CAP_PID 2>/dev/null || true
+	[ "$(hook_slots "$pin")" != "0 0 0 0 0" ] || fail "kill -9 left nothing to clean (test is void)"
+	local out
+	out=$(xdpchain status $IF0 2>&1)
+	echo "$out" | grep -q "removed 5 capture programs a killed capture left" || fail "status: $out"
+	[ "$(hook_slots "$pin")" = "0 0 0 0 0" ] || fail "status did not clear: $(hook_slots "$pin")"
+	start_capture /tmp/k2.pcap --hook "$pin"
+	kill -9 $CAP_PID
+	wait $CAP_PID 2>/dev/null || true
+	start_capture /tmp/k3.pcap --hook "$pin" -c 1
+	grep -q "removed 5 capture programs" /tmp/k3.pcap.log || fail "capture did not clear: $(cat /tmp/k3.pcap.log)"
+	send_udp 40000 1
+	wait_capture /tmp/k3.pcap
+}
+
+test_capture_bad_input() {
+	cap_chain rewrite
+	local pin before
+	pin=$(capture_pin)
+	before=$(snapshot $IF0; hook_slots "$pin")
+	expect_fail 1 "syntax error" capture $IF0 -w /tmp/b.pcap 'udp port'
+	expect_fail 1 "cannot write /proc/nope/x.pcap" capture $IF0 -w /proc/nope/x.pcap
+	expect_fail 2 "missing -w" capture $IF0
+	expect_fail 1 "no interface named" capture nosuch0 -w /tmp/b.pcap
+	ip link add xc9 type dummy
+	defer "ip link del xc9"
+	expect_fail 1 "xc9 has no xdpchain chain" capture xc9 -w /tmp/b.pcap
+	expect_fail 1 "cannot open the hook pinned at /sys/fs/bpf/nothing" capture --hook /sys/fs/bpf/nothing -w /tmp/b.pcap
+	start_capture /tmp/first.pcap
+	expect_fail 1 "another xdpchain capture \\(pid $CAP_PID\\)" capture $IF0 -w /tmp/b.pcap
+	stop_capture /tmp/first.pcap
+	[ "$(snapshot $IF0; hook_slots "$pin")" = "$before" ] || fail "state changed"
+}
+
+# Without a filter every packet is copied; -c counts exactly.
+test_capture_counts() {
+	cap_chain rewrite
+	start_capture /tmp/n.pcap -c 50 'udp dst port 40001'
+	send_udp 40000 50
+	wait_capture /tmp/n.pcap
+	[ "$(pcap_count /tmp/n.pcap)" -eq 50 ] || fail "50 sent, $(pcap_count /tmp/n.pcap) captured"
+	grep -q "50 packets written" /tmp/n.pcap.log || fail "summary: $(cat /tmp/n.pcap.log)"
+}
+
+test_capture_standalone_hook_vm() {
+	capture_standalone_hook_body
+}
