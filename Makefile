@@ -51,6 +51,8 @@ UNIT_BIN := $(OUTPUT)/bin/unit-tests
 
 .PHONY: all test-build deps demo test vm-test host-test unit bench install clean check-format
 .DELETE_ON_ERROR:
+# keep the BPF objects behind the skeletons: tests load some of them directly
+.SECONDARY:
 
 all: $(BIN) $(SAMPLE_OBJS)
 
@@ -89,7 +91,8 @@ $(OUTPUT)/obj $(OUTPUT)/san $(OUTPUT)/bin:
 	mkdir -p $@
 
 # Everything the tests need, built once on the host and carried into the VM.
-test-build: all $(SAN_BIN) $(UNIT_BIN) $(TEST_BPF_OBJS) $(HELPER_BINS)
+test-build: all $(SAN_BIN) $(UNIT_BIN) $(TEST_BPF_OBJS) $(HELPER_BINS) \
+	$(patsubst dispatcher/%.bpf.c,$(OUTPUT)/dispatcher/%.o,$(DISPATCHER_SRCS))
 
 deps:
 	@bash tests/deps.sh

@@ -12,6 +12,7 @@
 
 #include "bpffs.h"
 #include "chain.h"
+#include "dispatcher.h"
 #include "feature.h"
 #include "log.h"
 #include "final.skel.h"
@@ -132,6 +133,7 @@ static int read_mp(struct chain *c, struct xdp_multiprog **mpp)
 	} else {
 		c->kind = CHAIN_DISPATCHER;
 		c->frags = xdp_multiprog__xdp_frags_support(mp);
+		c->own_dispatcher = dispatcher__runs_own(c->main_id) == 1;
 		for (prog = xdp_multiprog__next_prog(NULL, mp);
 		     prog && c->n < CHAIN_MAX_PROGS;
 		     prog = xdp_multiprog__next_prog(prog, mp))
@@ -540,9 +542,14 @@ int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_
 			goto out;
 	}
 
+	/* Where libxdp's own dispatcher cannot take our final stage (6.12+). */
+	err = dispatcher__setup(NULL);
+	if (err)
+		goto out;
 	/* libxdp refuses UNSPEC against a chain in skb mode: keep its mode. */
 	err = xdp_program__attach_multi(progs, nprogs, c.ifindex,
 					c.kind == CHAIN_DISPATCHER ? c.mode : o->mode, 0);
+	dispatcher__cleanup();
 	if (err) {
 		explain_attach_error(err, xdp_program__name(progs[0]), o);
 		goto out;
@@ -652,7 +659,12 @@ int chain__remove(const char *ifname, const char *sel, struct chain_prog *remove
 	}
 	if (removed)
 		*removed = *target;
+	/* a partial detach builds a new dispatcher, like an add */
+	err = dispatcher__setup(NULL);
+	if (err)
+		goto out;
 	err = xdp_program__detach_multi(progs, nprogs, c.ifindex, XDP_MODE_UNSPEC, 0);
+	dispatcher__cleanup();
 	if (err) {
 		libxdp_msg(err, msg, sizeof(msg));
 		err = err_set(err, "removing '%s' from %s failed: %s; run with -vv for details", sel,

@@ -46,6 +46,7 @@ struct chain {
 	__u32 main_id; /* dispatcher, or the single program */
 	char main_name[PROG_NAME_MAX];
 	bool frags;
+	bool own_dispatcher; /* built from xdpchain's dispatcher object */
 	size_t n;
 	struct chain_prog progs[CHAIN_MAX_PROGS]; /* in run order */
 

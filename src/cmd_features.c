@@ -44,7 +44,8 @@ int do_features(int argc, char **argv)
 		json_kv_string(&j, "libbpf", f.libbpf);
 		json_kv_string(&j, "libxdp", f.libxdp);
 		json_kv_uint(&j, "dispatcher_version", f.dispatcher_version);
-		json_kv_string(&j, "dispatcher_object", f.dispatcher_obj);
+		json_kv_string(&j, "dispatcher", f.dispatcher_own ? "xdpchain" : "libxdp");
+		json_kv_string(&j, "dispatcher_reason", f.dispatcher_reason);
 		json_object_end(&j);
 		json_finish(&j);
 		return EXIT_OK;
@@ -59,7 +60,8 @@ int do_features(int argc, char **argv)
 	printf("bpffs mounted:        %s\n", f.bpffs ? "yes" : "no (xdpchain mounts it when needed)");
 	printf("libbpf:               %s\n", f.libbpf);
 	printf("libxdp:               %s (built against)\n", f.libxdp);
-	printf("dispatcher:           version %d, object %s\n", f.dispatcher_version,
-	       f.dispatcher_obj[0] ? f.dispatcher_obj : "not found");
+	printf("dispatcher object:    %s (config version %d): %s\n",
+	       f.dispatcher_own ? "xdpchain's own" : "libxdp's", f.dispatcher_version,
+	       f.dispatcher_reason);
 	return EXIT_OK;
 }

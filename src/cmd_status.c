@@ -68,6 +68,8 @@ static void json_chain(struct json *j, const struct chain *c)
 	}
 	if (c->kind == CHAIN_SINGLE)
 		json_kv_string(j, "prog_name", c->main_name);
+	if (c->kind == CHAIN_DISPATCHER)
+		json_kv_string(j, "dispatcher_object", c->own_dispatcher ? "xdpchain" : "libxdp");
 	json_kv_bool(j, "frags", c->frags);
 	json_kv_bool(j, "managed", c->managed);
 	json_key(j, "hook");
@@ -129,8 +131,9 @@ static void text_chain(const struct chain *c)
 		       c->main_name, c->main_id, mode_str(c->mode));
 		break;
 	case CHAIN_DISPATCHER:
-		printf("%s: libxdp dispatcher (id %u), %s mode, frags %s\n", c->ifname, c->main_id,
-		       mode_str(c->mode), c->frags ? "yes" : "no");
+		printf("%s: libxdp dispatcher (id %u, %s object), %s mode, frags %s\n", c->ifname,
+		       c->main_id, c->own_dispatcher ? "xdpchain's" : "libxdp's", mode_str(c->mode),
+		       c->frags ? "yes" : "no");
 		break;
 	}
 	if (c->hook_id || c->managed) {

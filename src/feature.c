@@ -9,6 +9,7 @@
 #include <xdp/prog_dispatcher.h>
 
 #include "bpffs.h"
+#include "dispatcher.h"
 #include "feature.h"
 #include "log.h"
 #include "probe_ext.skel.h"
@@ -52,28 +53,9 @@ static bool probe_frags(void)
 	return ok;
 }
 
-static void find_dispatcher_obj(char *buf, size_t size)
-{
-	static const char *const dirs[] = { "/usr/lib/x86_64-linux-gnu/bpf", "/usr/lib/bpf",
-					    "/usr/local/lib/bpf" };
-	const char *env = getenv("LIBXDP_OBJECT_PATH");
-
-	buf[0] = '\0';
-	if (env && *env) {
-		snprintf(buf, size, "%s/xdp-dispatcher.o", env);
-		if (!access(buf, R_OK))
-			return;
-	}
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(buf, size, "%s/xdp-dispatcher.o", dirs[i]);
-		if (!access(buf, R_OK))
-			return;
-	}
-	buf[0] = '\0';
-}
-
 void features__probe(struct features *f)
 {
+	struct dispatcher_info d;
 	struct utsname u;
 
 	memset(f, 0, sizeof(*f));
@@ -85,8 +67,14 @@ void features__probe(struct features *f)
 	f->bpffs = bpffs__is_mounted();
 	snprintf(f->libbpf, sizeof(f->libbpf), "%s", libbpf_version_string());
 	snprintf(f->libxdp, sizeof(f->libxdp), "%s", XDPCHAIN_LIBXDP_BUILD);
-	f->dispatcher_version = XDP_DISPATCHER_VERSION;
-	find_dispatcher_obj(f->dispatcher_obj, sizeof(f->dispatcher_obj));
+	if (!dispatcher__probe(&d)) {
+		f->dispatcher_version = d.version;
+		f->dispatcher_own = d.choice == DISPATCHER_OWN;
+		snprintf(f->dispatcher_reason, sizeof(f->dispatcher_reason), "%s", d.reason);
+	} else {
+		f->dispatcher_version = XDP_DISPATCHER_VERSION;
+		snprintf(f->dispatcher_reason, sizeof(f->dispatcher_reason), "%s", err_last());
+	}
 }
 
 int features__require_freplace(void)

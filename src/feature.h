@@ -14,7 +14,8 @@ struct features {
 	char libbpf[32];
 	char libxdp[32]; /* version xdpchain was built against */
 	int dispatcher_version; /* the dispatcher config version libxdp expects */
-	char dispatcher_obj[256]; /* where libxdp finds its dispatcher, "" if missing */
+	bool dispatcher_own; /* chains use xdpchain's embedded dispatcher object */
+	char dispatcher_reason[160]; /* why that object */
 };
 
 /* 0 if the kernel loads freplace programs, else -errno (EPERM here). */

@@ -218,3 +218,11 @@ capture_standalone_hook_body() {
 		fail "-v does not say which combination joined: $(cat /tmp/sa.pcap.log)"
 	[ "$(hook_slots "$pin")" = "0 0 0 0 0" ] || fail "slots left: $(hook_slots "$pin")"
 }
+
+# True on kernels before 6.12 (where libxdp 1.3's stock dispatcher takes
+# members that change packet data).
+kernel_before_612() {
+	local v
+	v=$(uname -r | cut -d- -f1)
+	[ "$(printf '%s\n6.12\n' "$v" | sort -V | head -1)" != "6.12" ]
+}

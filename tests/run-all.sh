@@ -5,7 +5,7 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-KERNELS=${KERNELS:-6.1}
+KERNELS=${KERNELS:-6.1 6.12}
 total_pass=0 total_fail=0 rc=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * xdpchain's XDP dispatcher: a drop-in for the xdp-dispatcher.o that libxdp
+ * (1.3.x, dispatcher config version 2) builds its multi-program chains from.
+ *
+ * libxdp depends on this object for:
+ *  - one map only, the .rodata holding 'conf' (struct xdp_dispatcher_config,
+ *    124 bytes): libxdp writes it with bpf_map__set_initial_value() on the
+ *    first map of the object, and later recognises a running dispatcher by
+ *    its single read-only map whose first bytes are magic and version. So no
+ *    other global data, no string constants, no maps.
+ *  - the XDP program 'xdp_dispatcher' (name checked in the kernel's prog
+ *    info), whose BTF carries the global functions prog0..prog9: members are
+ *    attached to them as freplace programs (to xdp_dispatcher itself when the
+ *    chain has a single member);
+ *  - the XDP program 'xdp_pass', loaded alone and replaced by a copy of itself
+ *    to test that the kernel supports freplace, and loaded with frags to test
+ *    frags support;
+ *  - 'dispatcher_version' in the xdp_metadata BTF section, read when a
+ *    running dispatcher's config has no magic byte.
+ *
+ * What differs from libxdp 1.3.1's own object: since kernel 6.12 an freplace
+ * program that may change packet data (bpf_tail_call, bpf_xdp_adjust_*) is
+ * refused unless the function it replaces may as well. Every function a
+ * member can replace therefore holds a bpf_xdp_adjust_tail() call behind a
+ * test the verifier cannot decide and that is never true at run time.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <xdp/prog_dispatcher.h>
+
+#define NUM_SLOTS 10
+
+_Static_assert(MAX_DISPATCHER_ACTIONS == NUM_SLOTS, "libxdp's slot count changed");
+_Static_assert(sizeof(struct xdp_dispatcher_config) == 124, "libxdp's config layout changed");
+
+/*
+ * Filled in by libxdp before load. const: the kernel freezes it, so the
+ * verifier prunes the slots past num_progs_enabled. volatile: the compiler
+ * must not fold the all-zero initial value.
+ */
+const volatile struct xdp_dispatcher_config conf = {};
+
+/*
+ * Marks the calling function as one that may change packet data. An XDP
+ * buffer never has data past data_end, so the call never runs; the verifier
+ * cannot know that from two fresh packet pointers, so it keeps the call (and
+ * a kernel computing the property from the instructions alone sees it too).
+ * Even if it ran, growing the tail by 0 bytes changes nothing.
+ */
+static __always_inline void may_change_packet_data(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	if (data > data_end)
+		bpf_xdp_adjust_tail(ctx, 0);
+}
+
+/*
+ * A slot with no member attached returns XDP_DISPATCHER_RETVAL, whose bit
+ * libxdp sets in every chain_call_actions entry: the chain goes on. The
+ * value sits in a volatile so the compiler cannot fold it into the caller.
+ */
+#define DEFINE_SLOT(name)                                      \
+	__attribute__((noinline)) int name(struct xdp_md *ctx) \
+	{                                                      \
+		volatile int verdict = XDP_DISPATCHER_RETVAL;  \
+                                                               \
+		may_change_packet_data(ctx);                   \
+		return verdict;                                \
+	}
+
+DEFINE_SLOT(prog0)
+DEFINE_SLOT(prog1)
+DEFINE_SLOT(prog2)
+DEFINE_SLOT(prog3)
+DEFINE_SLOT(prog4)
+DEFINE_SLOT(prog5)
+DEFINE_SLOT(prog6)
+DEFINE_SLOT(prog7)
+DEFINE_SLOT(prog8)
+DEFINE_SLOT(prog9)
+/* Not used by libxdp 1.3; kept so the object's BTF matches libxdp's own. */
+DEFINE_SLOT(compat_test)
+
+/*
+ * Runs slot n if enabled. The program's verdict ends the chain unless its
+ * bit is set in the slot's chain_call_actions; a verdict with no bit (not an
+ * XDP action) ends it too and the kernel treats it as invalid.
+ */
+#define RUN_SLOT(n)                                                       \
+	do {                                                              \
+		if (enabled <= (n))                                       \
+			return XDP_PASS;                                  \
+		verdict = prog##n(ctx);                                   \
+		if ((__u32)verdict >= 32 ||                               \
+		    !(conf.chain_call_actions[n] & (1U << verdict)))      \
+			return verdict;                                   \
+	} while (0)
+
+SEC("xdp")
+int xdp_dispatcher(struct xdp_md *ctx)
+{
+	__u8 enabled = conf.num_progs_enabled;
+	int verdict;
+
+	/* a single member replaces this function itself */
+	may_change_packet_data(ctx);
+
+	RUN_SLOT(0);
+	RUN_SLOT(1);
+	RUN_SLOT(2);
+	RUN_SLOT(3);
+	RUN_SLOT(4);
+	RUN_SLOT(5);
+	RUN_SLOT(6);
+	RUN_SLOT(7);
+	RUN_SLOT(8);
+	RUN_SLOT(9);
+	/* never reached (at most 10 slots): keeps compat_test in the BTF */
+	if (enabled > NUM_SLOTS)
+		return compat_test(ctx);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int xdp_pass(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+char _license[] SEC("license") = "Dual BSD/GPL";
+
+/* libxdp's BTF fallback for the config version: 'int (*dispatcher_version)[2]' */
+__uint(dispatcher_version, XDP_DISPATCHER_VERSION) SEC(XDP_METADATA_SECTION);
