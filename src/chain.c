@@ -402,10 +402,14 @@ static int pin_hook(int fd, const char *pin)
 
 static void explain_attach_error(int err, const char *name, const struct chain_add_opts *o)
 {
+	struct dispatcher_info d;
 	char msg[128];
 
 	libxdp_msg(err, msg, sizeof(msg));
-	if (err == -EACCES || err == -EINVAL)
+	if (err == -EINVAL && !dispatcher__probe(&d) && d.choice == DISPATCHER_SYSTEM &&
+	    dispatcher__stock_refuses_pkt_changes())
+		err_set(err, "libxdp's dispatcher object cannot hold programs that tail-call or change packet data on this kernel (\"Extension program changes packet data, while original does not\"), and xdpchain's final stage tail-calls; let xdpchain use its own dispatcher object (unset XDPCHAIN_DISPATCHER=system)");
+	else if (err == -EACCES || err == -EINVAL)
 		err_set(err, "loading '%s' from %s into the chain failed: %s (the verifier or the kernel refused it); run with -vv for the verifier log",
 			name, o->file, msg);
 	else if (err == -EOPNOTSUPP || err == -EPERM)

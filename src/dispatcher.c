@@ -413,3 +413,11 @@ int dispatcher__runs_own(__u32 prog_id)
 		return err;
 	return !memcmp(tag, own_tag, BPF_TAG_SIZE);
 }
+
+bool dispatcher__stock_refuses_pkt_changes(void)
+{
+	struct dispatcher_info probe = {};
+
+	run_probe(&probe);
+	return probe.choice == DISPATCHER_OWN;
+}

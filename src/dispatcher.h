@@ -19,6 +19,8 @@
 #ifndef __XDPCHAIN_DISPATCHER_H
 #define __XDPCHAIN_DISPATCHER_H
 
+#include <stdbool.h>
+
 #include <linux/types.h>
 
 enum dispatcher_choice {
@@ -68,5 +70,12 @@ const char *dispatcher__choice_name(enum dispatcher_choice choice);
  * member changing packet data (the final stage) is only ever ours.
  */
 int dispatcher__runs_own(__u32 prog_id);
+
+/*
+ * Probes, whatever XDPCHAIN_DISPATCHER says, whether libxdp's own object
+ * refuses members that change packet data where xdpchain's takes them:
+ * explains an attach that failed with the stock object forced.
+ */
+bool dispatcher__stock_refuses_pkt_changes(void);
 
 #endif
