@@ -146,10 +146,10 @@ static bool prog_is_ours(__u32 id)
 /* flock on /run/xdpchain/hook-ID.lock: held for a capture's lifetime and
  * released by the kernel however it ends. Returns fd, or -EBUSY with the
  * holder's pid in *holder. */
-static int lock_hook(__u32 hook_id, int *holder)
+static int lock_hook(__u32 hook_id, int *holder, bool capture)
 {
 	char path[64], buf[32];
-	int fd, n;
+	int fd, n, tries;
 
 	*holder = 0;
 	if (mkdir(LOCK_DIR, 0755) && errno != EEXIST)
@@ -158,6 +158,13 @@ static int lock_hook(__u32 hook_id, int *holder)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
+	/*
+	 * A status clearing stale slots holds the lock for milliseconds: a
+	 * capture waits that out; a running capture holds it for good.
+	 */
+	for (tries = capture ? 40 : 1; flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK &&
+					--tries > 0;)
+		usleep(50 * 1000);
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 
@@ -169,6 +176,8 @@ static int lock_hook(__u32 hook_id, int *holder)
 		close(fd);
 		return err;
 	}
+	if (!capture)
+		return fd;
 	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
 	if (ftruncate(fd, 0) || pwrite(fd, buf, n, 0) != n)
 		pr_debug("cannot record our pid in %s\n", path);
@@ -196,7 +205,7 @@ int capture__clear_stale(int hook_fd)
 	int holder, lock, n;
 	__u32 id = hook__id(hook_fd);
 
-	lock = lock_hook(id, &holder);
+	lock = lock_hook(id, &holder, false);
 	if (lock < 0)
 		return lock == -EBUSY ? 0 : lock; /* a live capture owns them */
 	n = clear_ours(hook_fd);
@@ -324,7 +333,7 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 	c->on_packet = o->on_packet;
 	c->ctx = o->ctx;
 
-	c->lock_fd = lock_hook(c->hook_id, &holder);
+	c->lock_fd = lock_hook(c->hook_id, &holder, true);
 	if (c->lock_fd == -EBUSY)
 		return err_set(-EBUSY, "another xdpchain capture (pid %d) is capturing from this hook (map id %u); stop it first",
 			       holder, c->hook_id);
