@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -176,10 +177,22 @@ int state__write(const char *ifname, const char *hook_pin)
 
 void state__remove(const char *ifname)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], dir[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
 
 	if (!state_pin(ifname, path, sizeof(path)))
 		unlink(path);
+	/* hooks of captures' taps go with the chain */
+	if (!bpffs__iface_dir(ifname, dir, sizeof(dir)) && (d = opendir(dir))) {
+		while ((e = readdir(d))) {
+			if (strncmp(e->d_name, "tap_hook_", 9))
+				continue;
+			if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
+				unlink(path);
+		}
+		closedir(d);
+	}
 	if (!bpffs__iface_dir(ifname, path, sizeof(path)))
 		rmdir(path);
 	if (snprintf(path, sizeof(path), "%s/xdpchain", bpffs_root()) < (int)sizeof(path))

@@ -4,6 +4,7 @@
  *   <bpffs>/xdpchain/IFACE/xdpcap_hook   the shared hook map (default pin)
  *   <bpffs>/xdpchain/IFACE/state         one-entry array: where the hook is
  *                                        pinned, when --hook-pin chose a path
+ *   <bpffs>/xdpchain/IFACE/tap_hook_ID   the hook of a capture's tap
  * <bpffs> is $LIBXDP_BPFFS or /sys/fs/bpf, as for libxdp.
  */
 #ifndef __XDPCHAIN_BPFFS_H

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "capture.h"
+#include "chain.h"
 #include "filter.h"
 #include "insn.h"
 #include "log.h"
@@ -446,4 +447,37 @@ void capture__stop(struct capture *c)
 	if (c->lock_fd >= 0)
 		close(c->lock_fd);
 	c->counters_fd = c->perf_fd = c->lock_fd = -1;
+}
+
+int capture__clear_stale_taps(const char *ifname)
+{
+	char pin[PATH_MAX], id[16];
+	struct chain c;
+	int n = 0, err;
+
+	err = chain__read(ifname, &c);
+	if (err)
+		return err;
+	for (size_t i = 0; i < c.n; i++) {
+		int fd, lock, holder;
+		__u32 hook_id;
+
+		if (!c.progs[i].is_tap)
+			continue;
+		fd = chain__prog_hook_fd(c.progs[i].id);
+		if (fd < 0)
+			continue;
+		hook_id = hook__id(fd);
+		close(fd);
+		lock = lock_hook(hook_id, &holder, false);
+		if (lock < 0)
+			continue; /* its capture is alive */
+		snprintf(id, sizeof(id), "%u", c.progs[i].id);
+		if (!chain__remove(ifname, id, NULL))
+			n++;
+		if (!chain__tap_pin(ifname, hook_id, pin, sizeof(pin)))
+			unlink(pin);
+		close(lock);
+	}
+	return n;
 }

@@ -88,4 +88,10 @@ void capture__stop(struct capture *c);
  */
 int capture__clear_stale(int hook_fd);
 
+/*
+ * Removes taps (see chain__add_tap()) from IFACE's chain whose capture is
+ * gone (killed): no capture holds their hook. Returns how many, or -errno.
+ */
+int capture__clear_stale_taps(const char *ifname);
+
 #endif

@@ -16,6 +16,7 @@
 #include "feature.h"
 #include "log.h"
 #include "final.skel.h"
+#include "tap.skel.h"
 
 #define LOCK_TIMEOUT_MS 10000
 
@@ -67,11 +68,10 @@ static bool prog_uses_map(__u32 prog_id, __u32 map_id)
 	return false;
 }
 
-/* The hook a final stage calls: the prog_array among its maps. */
-static int final_hook_fd(__u32 final_id)
+int chain__prog_hook_fd(__u32 prog_id)
 {
 	__u32 ids[8];
-	__u32 n = prog_map_ids(final_id, ids, 8);
+	__u32 n = prog_map_ids(prog_id, ids, 8);
 
 	for (__u32 i = 0; i < n; i++) {
 		struct bpf_map_info info = {};
@@ -102,6 +102,7 @@ static void fill_prog(struct chain_prog *p, struct xdp_program *prog)
 	for (int i = 0; tag && i < BPF_TAG_SIZE; i++)
 		snprintf(p->tag + 2 * i, 3, "%02x", tag[i]);
 	p->is_final = !strcmp(p->name, FINAL_NAME);
+	p->is_tap = !strcmp(p->name, TAP_NAME);
 }
 
 static int read_mp(struct chain *c, struct xdp_multiprog **mpp)
@@ -156,7 +157,7 @@ static void read_hook(struct chain *c)
 	}
 	/* The final stage's own map wins: it is what packets meet. */
 	if (final) {
-		int ffd = final_hook_fd(final->id);
+		int ffd = chain__prog_hook_fd(final->id);
 
 		if (ffd >= 0) {
 			if (fd >= 0)
@@ -204,7 +205,7 @@ size_t chain__user_count(const struct chain *c)
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->n; i++)
-		n += !c->progs[i].is_final;
+		n += !c->progs[i].is_final && !c->progs[i].is_tap;
 	return n;
 }
 
@@ -501,7 +502,7 @@ int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_
 		hook_fd = hook__open(hook_pin);
 		if (hook_fd < 0 && chain__final(&c)) {
 			/* pin removed by hand: the final stage still holds the map */
-			hook_fd = final_hook_fd(chain__final(&c)->id);
+			hook_fd = chain__prog_hook_fd(chain__final(&c)->id);
 			if (hook_fd >= 0 && pin_hook(hook_fd, hook_pin) == 0)
 				pr_info("re-pinned the hook at %s\n", hook_pin);
 		}
@@ -598,7 +599,7 @@ static void remove_state(const struct chain *c)
 
 int chain__remove(const char *ifname, const char *sel, struct chain_prog *removed)
 {
-	struct xdp_program *progs[2] = { NULL, NULL }, *p;
+	struct xdp_program *progs[CHAIN_MAX_PROGS] = {}, *p;
 	struct xdp_multiprog *mp = NULL;
 	const struct chain_prog *target;
 	size_t nprogs = 1;
@@ -651,10 +652,13 @@ int chain__remove(const char *ifname, const char *sel, struct chain_prog *remove
 		goto out;
 	}
 	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
+		const char *name = xdp_program__name(p);
+
 		if (xdp_program__id(p) == target->id)
 			progs[0] = p;
-		else if (!strcmp(xdp_program__name(p), FINAL_NAME) && chain__user_count(&c) == 1)
-			progs[nprogs++] = p;
+		else if ((!strcmp(name, FINAL_NAME) || !strcmp(name, TAP_NAME)) &&
+			 !target->is_tap && chain__user_count(&c) == 1 && nprogs < CHAIN_MAX_PROGS)
+			progs[nprogs++] = p; /* the last program takes ours along */
 	}
 	if (!progs[0]) {
 		err = err_set(-ENOENT, "program '%s' left %s while xdpchain looked at it; retry", sel,
@@ -711,4 +715,160 @@ out:
 	xdp_multiprog__close(mp);
 	bpffs__unlock(lock);
 	return err;
+}
+
+int chain__tap_pin(const char *ifname, __u32 hook_id, char *buf, size_t size)
+{
+	char dir[PATH_MAX];
+	int n;
+
+	if (bpffs__iface_dir(ifname, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	n = snprintf(buf, size, "%s/tap_hook_%u", dir, hook_id);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* libxdp's order: priority, then name. */
+static bool runs_before(__u32 prio_a, const char *name_a, __u32 prio_b, const char *name_b)
+{
+	return prio_a != prio_b ? prio_a < prio_b : strcmp(name_a, name_b) < 0;
+}
+
+/*
+ * A priority that puts the tap right after @i and before its successor, or
+ * -ERANGE when priorities and names leave no room.
+ */
+static long tap_prio(const struct chain *c, size_t i)
+{
+	const struct chain_prog *t = &c->progs[i], *next = i + 1 < c->n ? &c->progs[i + 1] : NULL;
+	__u64 cand[2] = { t->prio, (__u64)t->prio + 1 };
+
+	for (int k = 0; k < 2; k++) {
+		if (cand[k] > PRIO_USER_MAX)
+			continue;
+		if (!runs_before(t->prio, t->name, cand[k], TAP_NAME))
+			continue;
+		if (next && !runs_before(cand[k], TAP_NAME, next->prio, next->name))
+			continue;
+		return cand[k];
+	}
+	return -ERANGE;
+}
+
+int chain__add_tap(const char *ifname, const char *after, int hook_fd, struct chain_tap *tap)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts);
+	struct xdp_program *prog = NULL;
+	struct tap_bpf *skel = NULL;
+	const struct chain_prog *t;
+	bool pinned = false;
+	struct chain c;
+	int lock, err;
+	long prio;
+	size_t i;
+
+	memset(tap, 0, sizeof(*tap));
+	err = features__require_freplace();
+	if (err)
+		return err;
+	lock = bpffs__lock(LOCK_TIMEOUT_MS);
+	if (lock < 0)
+		return lock;
+	err = chain__read(ifname, &c);
+	if (err)
+		goto out;
+	if (c.kind != CHAIN_DISPATCHER || !chain__final(&c)) {
+		err = err_set(-ENOENT, "%s has no xdpchain chain to tap; add programs with 'xdpchain add %s prog.o'",
+			      ifname, ifname);
+		goto out;
+	}
+	t = chain__find(&c, after);
+	if (!t || t->is_final || t->is_tap) {
+		err = err_set(-ENOENT, "--after %s: no such program in the chain on %s; see 'xdpchain status %s'",
+			      after, ifname, ifname);
+		goto out;
+	}
+	snprintf(tap->after, sizeof(tap->after), "%s", t->name);
+	if (c.n + 1 > CHAIN_MAX_PROGS) {
+		err = err_set(-E2BIG, "no slot left for a tap on %s: the dispatcher runs at most %d programs; remove one or capture after the whole chain",
+			      ifname, CHAIN_MAX_PROGS);
+		goto out;
+	}
+	i = t - c.progs;
+	prio = tap_prio(&c, i);
+	if (prio < 0) {
+		err = err_set(-ERANGE, "cannot place a tap right after %s (priority %u): the next program has the same or the next priority; re-add one of them with a priority gap",
+			      t->name, t->prio);
+		goto out;
+	}
+
+	err = chain__tap_pin(ifname, hook__id(hook_fd), tap->pin, sizeof(tap->pin));
+	if (!err && bpf_obj_pin(hook_fd, tap->pin))
+		err = -errno;
+	if (err) {
+		err = err_set(err, "cannot pin the tap's hook at %s: %s", tap->pin, strerror(-err));
+		goto out;
+	}
+	pinned = true;
+
+	skel = tap_bpf__open();
+	if (!skel) {
+		err = err_set(-errno, "cannot open the embedded tap program: %s", strerror(errno));
+		goto out;
+	}
+	err = bpf_map__reuse_fd(skel->maps.xdpcap_hook, hook_fd);
+	if (err) {
+		err = err_set(err, "cannot give the tap its hook: %s", strerror(-err));
+		goto out;
+	}
+	opts.obj = skel->obj;
+	opts.prog_name = TAP_NAME;
+	prog = xdp_program__create(&opts);
+	err = libxdp_get_error(prog);
+	if (err) {
+		prog = NULL;
+		err = err_set(err, "cannot create the tap program: %s", strerror(-err));
+		goto out;
+	}
+	xdp_program__set_run_prio(prog, prio);
+	err = dispatcher__setup(NULL);
+	if (err)
+		goto out;
+	err = xdp_program__attach(prog, c.ifindex, c.mode, 0);
+	dispatcher__cleanup();
+	if (err) {
+		char msg[128];
+
+		libxdp_msg(err, msg, sizeof(msg));
+		err = err_set(err, "putting a tap after %s into the chain failed: %s; run with -vv",
+			      t->name, msg);
+		goto out;
+	}
+	tap->prog_id = xdp_program__id(prog);
+out:
+	if (err && pinned)
+		unlink(tap->pin);
+	if (err)
+		tap->pin[0] = '\0';
+	xdp_program__close(prog);
+	tap_bpf__destroy(skel);
+	bpffs__unlock(lock);
+	return err;
+}
+
+void chain__remove_tap(const char *ifname, struct chain_tap *tap)
+{
+	char id[16];
+
+	if (tap->prog_id) {
+		snprintf(id, sizeof(id), "%u", tap->prog_id);
+		/* fails only when the chain went away, and the tap with it */
+		if (chain__remove(ifname, id, NULL))
+			pr_debug("tap (id %u) not removed from %s: %s\n", tap->prog_id, ifname,
+				 err_last());
+		tap->prog_id = 0;
+	}
+	if (tap->pin[0])
+		unlink(tap->pin);
+	tap->pin[0] = '\0';
 }

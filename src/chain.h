@@ -20,6 +20,7 @@
 #define PRIO_USER_MAX 0x7fffffffU /* the upper half is reserved ... */
 #define PRIO_FINAL 0xffffffffU /* ... so the final stage always runs last */
 #define FINAL_NAME "xdpchain_final"
+#define TAP_NAME "xdpchain_tap"
 #define PROG_NAME_MAX 64
 
 struct chain_prog {
@@ -29,6 +30,7 @@ struct chain_prog {
 	__u32 actions; /* chain-call actions, bit (1 << XDP_x) */
 	char tag[17];
 	bool is_final;
+	bool is_tap; /* a capture's tap, see chain__add_tap() */
 	bool uses_hook; /* calls into this chain's hook map */
 };
 
@@ -86,6 +88,27 @@ struct chain_add_opts {
 
 int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_prog *added);
 int chain__remove(const char *ifname, const char *sel, struct chain_prog *removed);
+/*
+ * A tap: a member placed right after program @after (name or id) that hands
+ * packets to its own hook's PASS slot, for a capture of that stage.
+ */
+struct chain_tap {
+	__u32 prog_id;
+	char pin[PATH_MAX];
+	char after[PROG_NAME_MAX];
+};
+
+/*
+ * Pins @hook_fd (a hook__create() map, which a capture should already
+ * serve, so packets find it ready) and places the tap calling it.
+ */
+int chain__add_tap(const char *ifname, const char *after, int hook_fd, struct chain_tap *tap);
+void chain__remove_tap(const char *ifname, struct chain_tap *tap);
+/* Pin path of a tap's hook, from its map id. */
+int chain__tap_pin(const char *ifname, __u32 hook_id, char *buf, size_t size);
+/* The prog_array a program calls (its hook); fd or -ENOENT. */
+int chain__prog_hook_fd(__u32 prog_id);
+
 /* Removes every program and xdpchain's pins; @n_removed counts programs. */
 int chain__flush(const char *ifname, size_t *n_removed);
 

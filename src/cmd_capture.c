@@ -31,6 +31,7 @@ struct capture_cfg {
 	__u32 snaplen;
 	bool pcapng;
 	const char *hook;
+	const char *after;
 	__u32 buffer;
 };
 
@@ -49,6 +50,8 @@ static const struct param capture_params[] = {
 	  "write pcapng, each packet's action in its comment", 0 },
 	{ "hook", 0, PT_STR, offsetof(struct capture_cfg, hook), PARAM_NO_SET, "PIN",
 	  "capture from any xdpcap hook map pinned at PIN instead of IFACE's chain", 0 },
+	{ "after", 0, PT_STR, offsetof(struct capture_cfg, after), PARAM_NO_SET, "PROG",
+	  "capture the chain as it is right after program PROG (a tap, removed at the end)", 0 },
 	{ "buffer", 0, PT_U32, offsetof(struct capture_cfg, buffer), PARAM_NO_SET, "PAGES",
 	  "perf buffer pages per CPU, a power of two (default 64)", 65536 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
@@ -79,6 +82,7 @@ static void on_signal(int sig)
 
 struct sink {
 	struct pcap_out *out;
+	const char *stage;
 	__u64 written;
 	__u64 limit;
 	__u64 clock_offset; /* realtime - monotonic */
@@ -93,7 +97,7 @@ static void on_packet(void *ctx, const struct capture_meta *m, const void *pkt)
 	if (s->write_err || (s->limit && s->written >= s->limit))
 		return;
 	err = pcapout__write(s->out, m->ts_ns + s->clock_offset, pkt, m->caplen, m->len, m->action,
-			     NULL);
+			     s->stage);
 	if (err)
 		s->write_err = err;
 	else
@@ -125,6 +129,27 @@ static char *join_args(const struct rest_args *r)
 		strcat(s, r->argv[i]);
 	}
 	return s;
+}
+
+/* --after names a program a tap can follow; also clears dead captures' taps. */
+static int check_after(const char *ifname, const char *after, char *stage, size_t size)
+{
+	const struct chain_prog *p;
+	struct chain c;
+	int n, err;
+
+	n = capture__clear_stale_taps(ifname);
+	if (n > 0)
+		pr_info("removed %d tap%s a killed capture left in the chain\n", n, n == 1 ? "" : "s");
+	err = chain__read(ifname, &c);
+	if (err)
+		return err;
+	p = chain__find(&c, after);
+	if (!p || p->is_final || p->is_tap)
+		return err_set(-ENOENT, "--after %s: no such program in the chain on %s; see 'xdpchain status %s'",
+			       after, ifname, ifname);
+	snprintf(stage, size, "after %s", p->name);
+	return 0;
 }
 
 /* The hook of IFACE's chain, by its pin. */
@@ -174,7 +199,8 @@ int do_capture(int argc, char **argv)
 	struct capture cap = { .hook_fd = -1 };
 	struct filter filt = {};
 	struct sigaction sa = {};
-	char pin[PATH_MAX], *expr = NULL;
+	struct chain_tap tap = {};
+	char pin[PATH_MAX], stage[PROG_NAME_MAX + 8], *expr = NULL;
 	const char *why_end = NULL;
 	bool tty = isatty(STDERR_FILENO), started = false;
 	int ret, err, hook_fd = -1;
@@ -200,6 +226,10 @@ int do_capture(int argc, char **argv)
 		fprintf(stderr, "xdpchain capture: --snaplen must be positive and --buffer a power of two\n");
 		return EXIT_USAGE;
 	}
+	if (cfg.after && (cfg.hook || (cfg.actions_set && cfg.actions != 1U << XDP_PASS))) {
+		fprintf(stderr, "xdpchain capture: --after taps IFACE's chain, where packets go on: no --hook, and --actions pass only\n");
+		return EXIT_USAGE;
+	}
 	if (!strcmp(cfg.out, "-") && isatty(STDOUT_FILENO)) {
 		err_set(-EINVAL, "refusing to write binary capture data to a terminal; use -w FILE or pipe it, e.g. '-w - | tcpdump -r -'");
 		return cmd_fail("capture");
@@ -214,7 +244,15 @@ int do_capture(int argc, char **argv)
 	if (err)
 		goto out;
 
-	if (cfg.hook) {
+	if (cfg.after) {
+		/* the tap's own hook: served by the capture before the tap goes in */
+		err = check_after(cfg.ifname, cfg.after, stage, sizeof(stage));
+		if (err)
+			goto out;
+		sink.stage = stage;
+		hook_fd = hook__create();
+		pin[0] = '\0';
+	} else if (cfg.hook) {
 		snprintf(pin, sizeof(pin), "%s", cfg.hook);
 		hook_fd = hook__open(pin);
 	} else {
@@ -234,7 +272,7 @@ int do_capture(int argc, char **argv)
 
 	copts = (struct capture_opts){
 		.hook_fd = hook_fd,
-		.actions = cfg.actions_set ? cfg.actions : 0x1f,
+		.actions = cfg.after ? 1U << XDP_PASS : cfg.actions_set ? cfg.actions : 0x1f,
 		.filter = &filt,
 		.snaplen = cfg.snaplen,
 		.buffer_pages = cfg.buffer,
@@ -250,6 +288,13 @@ int do_capture(int argc, char **argv)
 	if (err)
 		goto out;
 	started = true;
+	if (cfg.after) {
+		err = chain__add_tap(cfg.ifname, cfg.after, hook_fd, &tap);
+		if (err)
+			goto out;
+		snprintf(pin, sizeof(pin), "%s", tap.pin);
+		pr_debug("tap (id %u) placed after %s\n", tap.prog_id, tap.after);
+	}
 	pr_debug("capturing from the hook pinned at %s (map id %u)%s%s\n", pin, cap.hook_id,
 		 *expr ? ", filter: " : "", expr);
 
@@ -294,6 +339,8 @@ out:
 	pcapout__close(sink.out);
 	if (hook_fd >= 0)
 		close(hook_fd);
+	if (cfg.after)
+		chain__remove_tap(cfg.ifname, &tap);
 	filter__free(&filt);
 	free(expr);
 	return err ? cmd_fail("capture") : EXIT_OK;

@@ -104,6 +104,7 @@ static void json_chain(struct json *j, const struct chain *c)
 				json_string(j, action_name(a));
 		json_array_end(j);
 		json_kv_bool(j, "final", p->is_final);
+		json_kv_bool(j, "tap", p->is_tap);
 		json_kv_bool(j, "uses_hook", p->uses_hook);
 		json_object_end(j);
 	}
@@ -154,7 +155,7 @@ static void text_chain(const struct chain *c)
 
 			printf("  %-3zu %-10u %-24s %-7u %-16s %-18s %s%s\n", i, p->prio, p->name,
 			       p->id, p->tag, format_actions(p->actions, acts, sizeof(acts)),
-			       p->is_final ? "final stage" : "",
+			       p->is_final ? "final stage" : p->is_tap ? "tap of a running capture" : "",
 			       p->uses_hook && !p->is_final ? "calls hook" : "");
 		}
 	}
@@ -182,9 +183,21 @@ static void clear_stale_captures(const struct chain *c)
 static int status_one(const char *ifname, struct json *j)
 {
 	struct chain c;
+	int n;
 
 	if (chain__read(ifname, &c))
 		return -1;
+	for (size_t i = 0; i < c.n; i++) {
+		if (!c.progs[i].is_tap)
+			continue;
+		n = capture__clear_stale_taps(ifname);
+		if (n > 0)
+			pr_info("%s: removed %d tap%s a killed capture left in the chain\n", ifname, n,
+				n == 1 ? "" : "s");
+		if (chain__read(ifname, &c))
+			return -1;
+		break;
+	}
 	clear_stale_captures(&c);
 	if (c.hook_slots[0] || c.hook_slots[1] || c.hook_slots[2] || c.hook_slots[3] ||
 	    c.hook_slots[4]) {

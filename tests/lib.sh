@@ -161,7 +161,12 @@ start_capture() {
 	pin=$(capture_pin "$@")
 	for _ in $(seq 300); do
 		kill -0 $CAP_PID 2>/dev/null || fail "capture died: $(cat "$out.log")"
-		[ "$(hook_slots "$pin" | tr -d ' 0')" != "" ] && return 0
+		if [[ " $* " == *" --after "* ]]; then
+			# a tap goes in once its capture serves it
+			[[ " $(chain_names $IF0) " == *" xdpchain_tap "* ]] && return 0
+		elif [ "$(hook_slots "$pin" | tr -d ' 0')" != "" ]; then
+			return 0
+		fi
 		sleep 0.05
 	done
 	fail "capture never put its programs into $pin"

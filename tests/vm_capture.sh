@@ -232,3 +232,57 @@ test_capture_loss_reported() {
 	written=$(sed -n 's/.* \([0-9]*\) packets written.*/\1/p' /tmp/l.pcap.log | tail -1)
 	[ $((written + lost)) -eq 40 ] || fail "written $written + lost $lost != 40 sent"
 }
+
+# --after PROG: a tap right after PROG shows the packets before the rewrite
+# that follows, while a capture after the chain shows them rewritten.
+test_capture_after_tap() {
+	cap_chain rewrite
+	xdpchain add $IF0 "$SAMPLES/count.o" --priority 5 >/dev/null
+	local before_names
+	before_names=$(chain_names $IF0)
+	start_capture /tmp/t.pcapng --pcapng --after xdpchain_count -c 2
+	local tpid=$CAP_PID
+	[ "$(chain_names $IF0)" = "xdpchain_count xdpchain_tap xdpchain_rewrite xdpchain_final" ] ||
+		fail "tap not right after count: $(chain_names $IF0)"
+	status_json $IF0 | jq -e '.programs[1].tap' >/dev/null || fail "status does not mark the tap"
+	start_capture /tmp/a.pcap -c 2
+	send_udp 40000 2
+	wait_capture /tmp/a.pcap
+	CAP_PID=$tpid
+	wait_capture /tmp/t.pcapng
+	[ "$(pcap_count /tmp/t.pcapng 'udp dst port 40000 and ip[8] == 64')" -eq 2 ] ||
+		fail "tap did not see the packets before the rewrite: $(tcpdump -nn -v -r /tmp/t.pcapng 2>&1)"
+	[ "$(pcap_count /tmp/a.pcap 'udp dst port 40001 and ip[8] == 63')" -eq 2 ] ||
+		fail "capture after the chain did not see them rewritten"
+	[ "$(grep -a -o 'stage: after xdpchain_count' /tmp/t.pcapng | wc -l)" -eq 2 ] ||
+		fail "stage missing from the pcapng comments"
+	[ "$(chain_names $IF0)" = "$before_names" ] || fail "tap left in the chain: $(chain_names $IF0)"
+	ls "$BPFFS/xdpchain/$IF0"/tap_hook_* 2>/dev/null && fail "tap hook pin left behind"
+	true
+}
+
+test_capture_after_bad_input() {
+	cap_chain rewrite
+	local before
+	before=$(snapshot $IF0)
+	expect_fail 1 "--after nope: no such program" capture $IF0 -w /tmp/b.pcap --after nope
+	expect_fail 1 "--after xdpchain_final: no such program" capture $IF0 -w /tmp/b.pcap --after xdpchain_final
+	expect_fail 2 "--actions pass only" capture $IF0 -w /tmp/b.pcap --after xdpchain_rewrite --actions drop
+	assert_unchanged $IF0 "$before"
+}
+
+# A killed tapping capture leaves its tap: status takes it out.
+test_capture_after_kill9() {
+	cap_chain rewrite count
+	local names
+	names=$(chain_names $IF0)
+	start_capture /tmp/tk.pcap --after xdpchain_rewrite
+	kill -9 $CAP_PID
+	wait $CAP_PID 2>/dev/null || true
+	local out
+	out=$(xdpchain status $IF0 2>&1)
+	echo "$out" | grep -q "removed 1 tap a killed capture left" || fail "status: $out"
+	[ "$(chain_names $IF0)" = "$names" ] || fail "tap still there: $(chain_names $IF0)"
+	ls "$BPFFS/xdpchain/$IF0"/tap_hook_* 2>/dev/null && fail "tap hook pin left behind"
+	true
+}
