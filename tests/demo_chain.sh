@@ -18,10 +18,11 @@ mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
 setup_veth
 say "A veth pair: $IF0 ($ADDR0) carries the chain, its peer $IF1 ($ADDR1) sends from netns $PEERNS"
 
-say "Three sample programs, added in any order; priorities come from each object's XDP_RUN_CONFIG"
+say "Four sample programs, added in any order; priorities come from each object's XDP_RUN_CONFIG"
 show xdpchain add $IF0 "$SAMPLES/drop.o"
 show xdpchain add $IF0 "$SAMPLES/count.o"
 show xdpchain add $IF0 "$SAMPLES/rewrite.o"
+show xdpchain add $IF0 "$SAMPLES/vlan_strip.o"
 
 say "The chain, in run order, with xdpchain's final stage last"
 show xdpchain status $IF0
@@ -29,30 +30,41 @@ say "libxdp's own tool sees the same chain"
 show xdp-loader status $IF0
 
 hook=$(xdpchain -j status $IF0 | jq -r .hook.pin)
-say "Capture after the chain, from the hook pinned at $hook (PASS and DROP slots)"
-"$BIN/hook_probe" -a pass -c 3 -t 30 --ready /tmp/demo.pass.ready "$hook" /tmp/demo-pass.pcap &
+say "Capture after the whole chain, every fate, from the hook pinned at $hook"
+echo "\$ xdpchain capture $IF0 -w /tmp/demo-after.pcapng --pcapng -c 5 udp &"
+xdpchain capture $IF0 -w /tmp/demo-after.pcapng --pcapng -c 5 udp &
 p1=$!
-"$BIN/hook_probe" -a drop -c 2 -t 30 --ready /tmp/demo.drop.ready "$hook" /tmp/demo-drop.pcap &
+say "... and, at the same time, right after the first program (a tap)"
+echo "\$ xdpchain capture $IF0 --after xdpchain_vlan_strip -w /tmp/demo-tap.pcap -c 5 udp &"
+xdpchain capture $IF0 --after xdpchain_vlan_strip -w /tmp/demo-tap.pcap -c 5 udp &
 p2=$!
-while [ ! -e /tmp/demo.pass.ready ] || [ ! -e /tmp/demo.drop.ready ]; do sleep 0.1; done
 ip netns exec $PEERNS tcpdump -Z root -i $IF1 -n -c 5 -w /tmp/demo-sent.pcap udp 2>/dev/null &
 p3=$!
-sleep 1
+for _ in $(seq 100); do
+	[[ " $(chain_names $IF0) " == *" xdpchain_tap "* ]] &&
+		[ "$(hook_slots "$hook" | tr -d ' 0')" != "" ] && break
+	sleep 0.1
+done
+sleep 0.5
+show xdpchain status $IF0
 
 say "Traffic: 3 packets to UDP port 40000, 2 to port 9 (the drop rule)"
 send_udp 40000 3 demo-payload
 send_udp 9 2 demo-payload
-wait $p1 $p2 || true
-wait $p3 || true
+wait $p1 $p2 $p3 || true
 
 say "As sent by $IF1 (tcpdump on the sender)"
 tcpdump -Z root -nv -r /tmp/demo-sent.pcap 2>/dev/null
-say "As the chain left them (final stage -> hook PASS slot): port 40000 became 40001, TTL 64 became 63"
-tcpdump -Z root -nv -r /tmp/demo-pass.pcap 2>/dev/null
-say "Dropped by xdpchain_drop through its own (now shared) hook: the DROP slot"
-tcpdump -Z root -nv -r /tmp/demo-drop.pcap 2>/dev/null
+say "Right after xdpchain_vlan_strip (the tap): not yet rewritten"
+tcpdump -Z root -nv -r /tmp/demo-tap.pcap 2>/dev/null
+say "After the chain: port 40000 became 40001, TTL 64 became 63; port 9 dropped by xdpchain_drop"
+tcpdump -Z root -nv -r /tmp/demo-after.pcapng 2>/dev/null
+echo "fates recorded in the pcapng comments (Wireshark shows them):"
+grep -a -o 'xdp action: [a-z]*; stage: [a-z ]*' /tmp/demo-after.pcapng | sort | uniq -c
 say "The counter after the rewrite saw every rewritten packet"
 echo "packets: $(count_of 0), to port 40001: $(count_of 1)"
+say "The tap is gone again"
+show xdpchain status $IF0
 
 say "Cleaning up"
 show xdpchain flush $IF0
