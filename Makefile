@@ -9,6 +9,14 @@
 # make install    install xdpchain to $(DESTDIR)$(PREFIX)/sbin
 
 OUTPUT ?= .output
+# V=1 shows the full commands
+ifeq ($(V),1)
+Q :=
+msg := @true
+else
+Q := @
+msg := @printf '  %-8s %s\n'
+endif
 PREFIX ?= /usr/local
 KERNEL ?= 6.1
 CC ?= gcc
@@ -57,38 +65,48 @@ UNIT_BIN := $(OUTPUT)/bin/unit-tests
 all: $(BIN) $(SAMPLE_OBJS)
 
 $(OUTPUT)/dispatcher/%.o: dispatcher/%.bpf.c bpf/xdpchain.h | $(OUTPUT)/dispatcher
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(msg) BPF $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/skel/%.skel.h: $(OUTPUT)/dispatcher/%.o | $(OUTPUT)/skel
-	$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@
+	$(msg) SKEL $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@
 
 $(OUTPUT)/bpf/%.o: bpf/samples/%.bpf.c bpf/xdpchain.h bpf/samples/parse.h | $(OUTPUT)/bpf
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(msg) BPF $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/tests/%.o: tests/bpf/%.bpf.c bpf/xdpchain.h $(wildcard tests/bpf/*.h) | $(OUTPUT)/tests
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(msg) BPF $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) $(SKELS) | $(OUTPUT)/obj
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(msg) CC $@
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUTPUT)/san/%.o: src/%.c $(wildcard src/*.h) $(SKELS) | $(OUTPUT)/san
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(msg) CC-SAN $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 $(BIN): $(OBJS) | $(OUTPUT)/bin
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(msg) LINK $@
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(SAN_BIN): $(SAN_OBJS) | $(OUTPUT)/bin
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
+	$(msg) LINK-SAN $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
 
 $(UNIT_BIN): $(UNIT_SRCS) $(SAN_LIB_OBJS) | $(OUTPUT)/bin
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $^ -o $@ $(LDLIBS)
+	$(msg) LINK-SAN $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $^ -o $@ $(LDLIBS)
 
 $(OUTPUT)/bin/%: tests/helpers/%.c $(wildcard tests/bpf/*.h) | $(OUTPUT)/bin
-	$(CC) $(CFLAGS) -Itests/helpers $< -o $@ $(LDLIBS)
+	$(msg) CC $@
+	$(Q)$(CC) $(CFLAGS) -Itests/helpers $< -o $@ $(LDLIBS)
 
 $(OUTPUT)/dispatcher $(OUTPUT)/skel $(OUTPUT)/bpf $(OUTPUT)/tests \
 $(OUTPUT)/obj $(OUTPUT)/san $(OUTPUT)/bin:
-	mkdir -p $@
+	$(Q)mkdir -p $@
 
 # Everything the tests need, built once on the host and carried into the VM.
 test-build: all $(SAN_BIN) $(UNIT_BIN) $(TEST_BPF_OBJS) $(HELPER_BINS) \

@@ -63,26 +63,6 @@ static const struct cmd_entry *find_command(const char *name, int *matches)
 	return *matches == 1 ? found : NULL;
 }
 
-int cmd_parse(const struct cmd_desc *desc, int argc, char **argv, void *cfg)
-{
-	int ret = params_parse(desc, argc, argv, cfg);
-
-	if (ret == PARAMS_HELP)
-		return EXIT_OK;
-	if (ret == PARAMS_USAGE)
-		return EXIT_USAGE;
-	log_set_level(g_opts.verbose >= 2 ? LOG_LIB : g_opts.verbose ? LOG_DEBUG : LOG_INFO);
-	return -1;
-}
-
-int cmd_fail(const char *cmd)
-{
-	const char *msg = err_last();
-
-	print_error(cmd, *msg ? msg : strerror(errno));
-	return EXIT_FAIL;
-}
-
 int main(int argc, char **argv)
 {
 	const struct cmd_entry *cmd;

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* What every command does the same way: parse its options, report failure. */
+#include <errno.h>
+#include <string.h>
+
+#include "commands.h"
+#include "log.h"
+#include "output.h"
+
+int cmd_parse(const struct cmd_desc *desc, int argc, char **argv, void *cfg)
+{
+	int ret = params_parse(desc, argc, argv, cfg);
+
+	if (ret == PARAMS_HELP)
+		return EXIT_OK;
+	if (ret == PARAMS_USAGE)
+		return EXIT_USAGE;
+	log_set_level(g_opts.verbose >= 2 ? LOG_LIB : g_opts.verbose ? LOG_DEBUG : LOG_INFO);
+	return -1;
+}
+
+int cmd_fail(const char *cmd)
+{
+	const char *msg = err_last();
+
+	print_error(cmd, *msg ? msg : strerror(errno));
+	return EXIT_FAIL;
+}
