@@ -56,6 +56,8 @@ HELPER_BINS := $(patsubst tests/helpers/%.c,$(OUTPUT)/bin/%,$(HELPER_SRCS))
 BIN := $(OUTPUT)/bin/xdpchain
 SAN_BIN := $(OUTPUT)/bin/xdpchain-asan
 UNIT_BIN := $(OUTPUT)/bin/unit-tests
+BENCH_BIN := $(OUTPUT)/bin/xdpchain-bench
+LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 
 .PHONY: all test-build deps demo test vm-test host-test unit bench install clean check-format
 .DELETE_ON_ERROR:
@@ -100,6 +102,10 @@ $(UNIT_BIN): $(UNIT_SRCS) $(SAN_LIB_OBJS) | $(OUTPUT)/bin
 	$(msg) LINK-SAN $@
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $^ -o $@ $(LDLIBS)
 
+$(BENCH_BIN): tests/bench/bench.c $(LIB_OBJS) | $(OUTPUT)/bin
+	$(msg) LINK $@
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
 $(OUTPUT)/bin/%: tests/helpers/%.c $(wildcard tests/bpf/*.h) | $(OUTPUT)/bin
 	$(msg) CC $@
 	$(Q)$(CC) $(CFLAGS) -Itests/helpers $< -o $@ $(LDLIBS)
@@ -129,8 +135,8 @@ test: deps
 	@$(MAKE) --no-print-directory test-build
 	@bash tests/run-all.sh
 
-bench: test-build
-	@bash tests/bench.sh
+bench: test-build $(BENCH_BIN)
+	@$(BENCH_BIN)
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/xdpchain
