@@ -589,6 +589,17 @@ out:
 	return err;
 }
 
+/* Takes xdpchain's lock, then reads the chain: the start of every change. */
+static int chain_lock_read(const char *ifname, struct chain *c, struct xdp_multiprog **mpp,
+			   int *err)
+{
+	int lock = bpffs__lock(LOCK_TIMEOUT_MS);
+
+	*mpp = NULL;
+	*err = lock < 0 ? lock : chain_read_mp(ifname, c, mpp);
+	return lock;
+}
+
 static void remove_state(const struct chain *c)
 {
 	if (!c->managed)
@@ -607,10 +618,9 @@ int chain__remove(const char *ifname, const char *sel, struct chain_prog *remove
 	int lock, err;
 	char msg[128];
 
-	lock = bpffs__lock(LOCK_TIMEOUT_MS);
+	lock = chain_lock_read(ifname, &c, &mp, &err);
 	if (lock < 0)
 		return lock;
-	err = chain_read_mp(ifname, &c, &mp);
 	if (err)
 		goto out;
 	if (c.kind == CHAIN_NONE) {
@@ -695,10 +705,9 @@ int chain__flush(const char *ifname, size_t *n_removed)
 	char msg[128];
 
 	*n_removed = 0;
-	lock = bpffs__lock(LOCK_TIMEOUT_MS);
+	lock = chain_lock_read(ifname, &c, &mp, &err);
 	if (lock < 0)
 		return lock;
-	err = chain_read_mp(ifname, &c, &mp);
 	if (err)
 		goto out;
 	if (mp) {

@@ -123,12 +123,18 @@ hook_id() {
 # UDP to port 40001. Found through the program's own map ids, so several
 # chains' counters never mix.
 count_of() {
-	local slot=$1 id m
+	local id
 	id=$(status_json "$IF0" | jq -r '.programs[] | select(.name=="xdpchain_count") | .id')
 	[ -n "$id" ] || { echo 0; return; }
-	for m in $(bpftool -j prog show id "$id" | jq -r '.map_ids[]'); do
+	count_slot "$id" "$1"
+}
+
+# count_slot PROG_ID SLOT: counter SLOT of the count sample loaded as PROG_ID.
+count_slot() {
+	local m
+	for m in $(bpftool -j prog show id "$1" | jq -r '.map_ids[]'); do
 		if [ "$(bpftool -j map show id "$m" | jq -r .name)" = xdpchain_counts ]; then
-			bpftool -j map lookup id "$m" key "$slot" 0 0 0 | jq -r .formatted.value
+			bpftool -j map lookup id "$m" key "$2" 0 0 0 | jq -r .formatted.value
 			return
 		fi
 	done

@@ -286,3 +286,19 @@ test_capture_after_kill9() {
 	ls "$BPFFS/xdpchain/$IF0"/tap_hook_* 2>/dev/null && fail "tap hook pin left behind"
 	true
 }
+
+# On a terminal a status line is redrawn once a second; the summary line
+# always ends the capture.
+test_capture_tty_status_line() {
+	command -v script >/dev/null || skip "script(1) not available"
+	cap_chain rewrite
+	script -qfc "$XDPCHAIN capture $IF0 -w /tmp/tty.pcap -c 5" /tmp/tty.out >/dev/null 2>&1 &
+	local p=$!
+	sleep 2.5
+	send_udp 40000 5
+	wait $p || fail "capture under a terminal failed: $(cat /tmp/tty.out)"
+	grep -q $'\r[0-9]* packets written (seen [0-9]*, matched [0-9]*, lost 0)' /tmp/tty.out ||
+		fail "no status line: $(cat -v /tmp/tty.out)"
+	grep -q "xdpchain capture: 5 packets written (seen 5, matched 5, lost 0)" /tmp/tty.out ||
+		fail "no summary: $(cat -v /tmp/tty.out)"
+}

@@ -65,18 +65,6 @@ member_id() {
 	xdp-loader status $IF0 | awk -v n="$1" '$1 == "=>" && $3 == n {print $4}'
 }
 
-# count_slot PROG_ID SLOT: the count sample's counter
-count_slot() {
-	local m
-	for m in $(bpftool -j prog show id "$1" | jq -r '.map_ids[]'); do
-		if [ "$(bpftool -j map show id "$m" | jq -r .name)" = xdpchain_counts ]; then
-			bpftool -j map lookup id "$m" key "$2" 0 0 0 | jq -r .formatted.value
-			return
-		fi
-	done
-	echo 0
-}
-
 # wait_count PROG_ID SLOT WANT: up to 2 s for the counter to reach WANT
 wait_count() {
 	for _ in $(seq 40); do

@@ -13,7 +13,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 kernel=${1:-6.1}
 shift || true
 
-export VM_EXTRA_BINS="${VM_EXTRA_BINS:-} flock setpriv mountpoint diff find awk ethtool"
+export VM_EXTRA_BINS="${VM_EXTRA_BINS:-} flock setpriv mountpoint diff find awk ethtool script"
 args=""
 for t in "$@"; do
 	args+=" $(printf '%q' "$t")"
