@@ -141,8 +141,11 @@ bench: test-build $(BENCH_BIN)
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/xdpchain
 
+FORMATTED := $(wildcard src/*.[ch] dispatcher/*.c bpf/*.h bpf/samples/*.[ch] tests/unit/*.[ch] \
+	     tests/helpers/*.c tests/bpf/*.[ch] tests/bench/*.c)
+
 check-format:
-	clang-format --dry-run --Werror src/*.c src/*.h dispatcher/*.c bpf/*.h bpf/samples/*.c
+	@clang-format --dry-run --Werror $(FORMATTED)
 
 clean:
 	rm -rf $(OUTPUT)

@@ -36,12 +36,12 @@
  * key_size/value_size rather than __type(): the kernel refuses BTF key and
  * value types on program arrays and libbpf would retry without them.
  */
-#define XDPCAP_HOOK()                                                  \
-	struct {                                                       \
-		__uint(type, BPF_MAP_TYPE_PROG_ARRAY);                 \
-		__uint(key_size, sizeof(__u32));                       \
-		__uint(value_size, sizeof(__u32));                     \
-		__uint(max_entries, XDPCAP_HOOK_SLOTS);                \
+#define XDPCAP_HOOK()                                   \
+	struct {                                        \
+		__uint(type, BPF_MAP_TYPE_PROG_ARRAY);  \
+		__uint(key_size, sizeof(__u32));        \
+		__uint(value_size, sizeof(__u32));      \
+		__uint(max_entries, XDPCAP_HOOK_SLOTS); \
 	} xdpcap_hook SEC(".maps")
 
 /*
@@ -49,8 +49,7 @@
  * and return @action. An empty slot makes the tail call fail, which costs
  * one map lookup, and the program returns @action itself.
  */
-static __always_inline int xdpcap_exit(struct xdp_md *ctx, void *hook_map,
-				       enum xdp_action action)
+static __always_inline int xdpcap_exit(struct xdp_md *ctx, void *hook_map, enum xdp_action action)
 {
 	bpf_tail_call(ctx, hook_map, action);
 	return action;

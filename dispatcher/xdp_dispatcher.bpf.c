@@ -89,14 +89,13 @@ DEFINE_SLOT(compat_test)
  * bit is set in the slot's chain_call_actions; a verdict with no bit (not an
  * XDP action) ends it too and the kernel treats it as invalid.
  */
-#define RUN_SLOT(n)                                                       \
-	do {                                                              \
-		if (enabled <= (n))                                       \
-			return XDP_PASS;                                  \
-		verdict = prog##n(ctx);                                   \
-		if ((__u32)verdict >= 32 ||                               \
-		    !(conf.chain_call_actions[n] & (1U << verdict)))      \
-			return verdict;                                   \
+#define RUN_SLOT(n)                                                                          \
+	do {                                                                                 \
+		if (enabled <= (n))                                                          \
+			return XDP_PASS;                                                     \
+		verdict = prog##n(ctx);                                                      \
+		if ((__u32)verdict >= 32 || !(conf.chain_call_actions[n] & (1U << verdict))) \
+			return verdict;                                                      \
 	} while (0)
 
 SEC("xdp")

@@ -40,11 +40,15 @@ int bpffs__ensure(bool *mounted_now)
 	if (bpffs__is_mounted())
 		return 0;
 	if (mkdir(root, 0700) && errno != EEXIST)
-		return err_set(-errno, "no bpffs at %s and it cannot be created: %s; mount one with 'mount -t bpf bpf %s'",
-			       root, strerror(errno), root);
+		return err_set(
+			-errno,
+			"no bpffs at %s and it cannot be created: %s; mount one with 'mount -t bpf bpf %s'",
+			root, strerror(errno), root);
 	if (mount("bpf", root, "bpf", 0, "mode=0700"))
-		return err_set(-errno, "no bpffs at %s and mounting one failed: %s; mount it with 'mount -t bpf bpf %s' as root",
-			       root, strerror(errno), root);
+		return err_set(
+			-errno,
+			"no bpffs at %s and mounting one failed: %s; mount it with 'mount -t bpf bpf %s' as root",
+			root, strerror(errno), root);
 	*mounted_now = true;
 	return 0;
 }
@@ -64,8 +68,10 @@ int bpffs__lock(int timeout_ms)
 
 			close(fd);
 			if (err == EWOULDBLOCK)
-				return err_set(-EBUSY, "another xdpchain is changing a chain (lock on %s held for %d s); wait for it to finish and retry",
-					       bpffs_root(), timeout_ms / 1000);
+				return err_set(
+					-EBUSY,
+					"another xdpchain is changing a chain (lock on %s held for %d s); wait for it to finish and retry",
+					bpffs_root(), timeout_ms / 1000);
 			return err_set(-err, "cannot lock %s: %s", bpffs_root(), strerror(err));
 		}
 		nanosleep(&ts, NULL);
@@ -116,7 +122,8 @@ int state__read(const char *ifname, struct chain_state *st)
 	err = bpf_map_lookup_elem(fd, &key, st) ? -errno : 0;
 	close(fd);
 	if (!err && st->magic != STATE_MAGIC)
-		err = err_set(-EINVAL, "%s is not xdpchain state; remove it with 'rm %s'", path, path);
+		err = err_set(-EINVAL, "%s is not xdpchain state; remove it with 'rm %s'", path,
+			      path);
 	if (!err)
 		st->hook_pin[STATE_HOOK_PIN_MAX - 1] = '\0';
 	return err;
@@ -150,8 +157,10 @@ int state__write(const char *ifname, const char *hook_pin)
 	int fd, err;
 
 	if (strlen(hook_pin) >= sizeof(st.hook_pin))
-		return err_set(-ENAMETOOLONG, "hook pin path '%s' is longer than %d bytes; choose a shorter --hook-pin",
-			       hook_pin, STATE_HOOK_PIN_MAX - 1);
+		return err_set(
+			-ENAMETOOLONG,
+			"hook pin path '%s' is longer than %d bytes; choose a shorter --hook-pin",
+			hook_pin, STATE_HOOK_PIN_MAX - 1);
 	strcpy(st.hook_pin, hook_pin);
 	err = bpffs__iface_dir(ifname, dir, sizeof(dir));
 	if (!err)
@@ -162,8 +171,7 @@ int state__write(const char *ifname, const char *hook_pin)
 	if (err)
 		return err_set(err, "cannot create %s: %s", dir, strerror(-err));
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpchain_state", sizeof(key), sizeof(st), 1,
-			    NULL);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpchain_state", sizeof(key), sizeof(st), 1, NULL);
 	if (fd < 0)
 		return err_set(-errno, "cannot create the state map: %s", strerror(errno));
 	err = bpf_map_update_elem(fd, &key, &st, 0) ? -errno : 0;
@@ -188,7 +196,8 @@ void state__remove(const char *ifname)
 		while ((e = readdir(d))) {
 			if (strncmp(e->d_name, "tap_hook_", 9))
 				continue;
-			if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
+			if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
+			    (int)sizeof(path))
 				unlink(path);
 		}
 		closedir(d);

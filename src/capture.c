@@ -45,11 +45,11 @@ static void emit(struct insn_buf *b, struct bpf_insn i)
 	b->v[b->n++] = i;
 }
 
-#define EMIT(b, ...)                                                    \
-	do {                                                            \
-		struct bpf_insn __i[] = { __VA_ARGS__ };                \
+#define EMIT(b, ...)                                                            \
+	do {                                                                    \
+		struct bpf_insn __i[] = { __VA_ARGS__ };                        \
 		for (size_t __k = 0; __k < sizeof(__i) / sizeof(__i[0]); __k++) \
-			emit(b, __i[__k]);                              \
+			emit(b, __i[__k]);                                      \
 	} while (0)
 
 /* counters[idx]++ on this CPU; clobbers r0-r5. */
@@ -98,10 +98,11 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 	     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 8, action), CALL(BPF_FUNC_ktime_get_ns),
 	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, META_OFF),
 	     /* flags: BPF_F_CURRENT_CPU | caplen << 32 */
-	     LDX_MEM(BPF_W, BPF_REG_3, BPF_REG_10, META_OFF + 20), ALU64_IMM(BPF_LSH, BPF_REG_3, 32),
-	     MOV32_IMM(BPF_REG_1, -1), ALU64_REG(BPF_OR, BPF_REG_3, BPF_REG_1),
-	     MOV64_REG(BPF_REG_1, BPF_REG_6), LD_MAP_FD(BPF_REG_2, c->perf_fd),
-	     MOV64_REG(BPF_REG_4, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_4, META_OFF),
+	     LDX_MEM(BPF_W, BPF_REG_3, BPF_REG_10, META_OFF + 20),
+	     ALU64_IMM(BPF_LSH, BPF_REG_3, 32), MOV32_IMM(BPF_REG_1, -1),
+	     ALU64_REG(BPF_OR, BPF_REG_3, BPF_REG_1), MOV64_REG(BPF_REG_1, BPF_REG_6),
+	     LD_MAP_FD(BPF_REG_2, c->perf_fd), MOV64_REG(BPF_REG_4, BPF_REG_10),
+	     ALU64_IMM(BPF_ADD, BPF_REG_4, META_OFF),
 	     MOV64_IMM(BPF_REG_5, sizeof(struct capture_meta)), CALL(BPF_FUNC_perf_event_output));
 	{
 		size_t jmp_err = b->n, after_ok;
@@ -163,8 +164,8 @@ static int lock_hook(__u32 hook_id, int *holder, bool capture)
 	 * A status clearing stale slots holds the lock for milliseconds: a
 	 * capture waits that out; a running capture holds it for good.
 	 */
-	for (tries = capture ? 40 : 1; flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK &&
-					--tries > 0;)
+	for (tries = capture ? 40 : 1;
+	     flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK && --tries > 0;)
 		usleep(50 * 1000);
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
@@ -294,9 +295,10 @@ static int insert_slot(struct capture *c, const struct capture_opts *o, __u32 ac
 		if (!bpf_map_update_elem(c->hook_fd, &action, &fd, BPF_ANY)) {
 			c->attach_type = combos[i].attach_type;
 			c->frags = combos[i].frags;
-			pr_debug("capture program for %s joined the hook with expected_attach_type %s, frags %s\n",
-				 action_name(action), combos[i].attach_type ? "BPF_XDP" : "0",
-				 combos[i].frags ? "on" : "off");
+			pr_debug(
+				"capture program for %s joined the hook with expected_attach_type %s, frags %s\n",
+				action_name(action), combos[i].attach_type ? "BPF_XDP" : "0",
+				combos[i].frags ? "on" : "off");
 			c->prog_fd[action] = fd;
 			c->prog_id[action] = prog_id_of(fd);
 			goto out;
@@ -307,13 +309,17 @@ static int insert_slot(struct capture *c, const struct capture_opts *o, __u32 ac
 			break;
 	}
 	if (upd_err == -EINVAL)
-		err = err_set(upd_err, "the hook refuses the capture programs with every attach type and frags combination (is its owner an XDP program?); run with -vv");
+		err = err_set(
+			upd_err,
+			"the hook refuses the capture programs with every attach type and frags combination (is its owner an XDP program?); run with -vv");
 	else if (upd_err)
 		err = err_set(upd_err, "cannot put the capture program into the hook's %s slot: %s",
 			      action_name(action), strerror(-upd_err));
 	else
-		err = err_set(load_err, "the kernel refused the capture program: %s; run with -vv for the verifier log",
-			      strerror(-load_err));
+		err = err_set(
+			load_err,
+			"the kernel refused the capture program: %s; run with -vv for the verifier log",
+			strerror(-load_err));
 out:
 	free(b.v);
 	return err;
@@ -336,8 +342,10 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 
 	c->lock_fd = lock_hook(c->hook_id, &holder, true);
 	if (c->lock_fd == -EBUSY)
-		return err_set(-EBUSY, "another xdpchain capture (pid %d) is capturing from this hook (map id %u); stop it first",
-			       holder, c->hook_id);
+		return err_set(
+			-EBUSY,
+			"another xdpchain capture (pid %d) is capturing from this hook (map id %u); stop it first",
+			holder, c->hook_id);
 	if (c->lock_fd < 0)
 		return err_set(c->lock_fd, "cannot lock the hook in %s: %s", LOCK_DIR,
 			       strerror(-c->lock_fd));
@@ -353,8 +361,10 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 	}
 	for (__u32 a = 0; a < HOOK_SLOTS; a++) {
 		if ((o->actions & (1U << a)) && ids[a]) {
-			err = err_set(-EBUSY, "the hook's %s slot is taken by program id %u (another capture tool, e.g. xdpcap?); stop it or choose other --actions",
-				      action_name(a), ids[a]);
+			err = err_set(
+				-EBUSY,
+				"the hook's %s slot is taken by program id %u (another capture tool, e.g. xdpcap?); stop it or choose other --actions",
+				action_name(a), ids[a]);
 			goto err;
 		}
 	}

@@ -25,7 +25,8 @@ static int resolve_ifindex(const char *ifname)
 	int ifindex;
 
 	if (strlen(ifname) >= IF_NAMESIZE)
-		return err_set(-ENODEV, "interface name '%s' is too long; list interfaces with 'ip link'",
+		return err_set(-ENODEV,
+			       "interface name '%s' is too long; list interfaces with 'ip link'",
 			       ifname);
 	ifindex = if_nametoindex(ifname);
 	if (!ifindex)
@@ -135,8 +136,7 @@ static int read_mp(struct chain *c, struct xdp_multiprog **mpp)
 		c->kind = CHAIN_DISPATCHER;
 		c->frags = xdp_multiprog__xdp_frags_support(mp);
 		c->own_dispatcher = dispatcher__runs_own(c->main_id) == 1;
-		for (prog = xdp_multiprog__next_prog(NULL, mp);
-		     prog && c->n < CHAIN_MAX_PROGS;
+		for (prog = xdp_multiprog__next_prog(NULL, mp); prog && c->n < CHAIN_MAX_PROGS;
 		     prog = xdp_multiprog__next_prog(prog, mp))
 			fill_prog(&c->progs[c->n++], prog);
 	}
@@ -267,21 +267,31 @@ int chain__check_add(const struct chain *c, const char *name, __u32 prio)
 	size_t need;
 
 	if (c->kind == CHAIN_SINGLE)
-		return err_set(-EBUSY, "%s runs XDP program '%s' (id %u) outside libxdp's dispatcher; unload it first ('ip link set dev %s xdp off' or 'xdp-loader unload %s --all')",
-			       c->ifname, c->main_name, c->main_id, c->ifname, c->ifname);
+		return err_set(
+			-EBUSY,
+			"%s runs XDP program '%s' (id %u) outside libxdp's dispatcher; unload it first ('ip link set dev %s xdp off' or 'xdp-loader unload %s --all')",
+			c->ifname, c->main_name, c->main_id, c->ifname, c->ifname);
 	if (prio > PRIO_USER_MAX)
-		return err_set(-ERANGE, "priority %u of '%s' is reserved for xdpchain's final stage; choose a priority from 0 to %u with --priority",
-			       prio, name, PRIO_USER_MAX);
+		return err_set(
+			-ERANGE,
+			"priority %u of '%s' is reserved for xdpchain's final stage; choose a priority from 0 to %u with --priority",
+			prio, name, PRIO_USER_MAX);
 	if (!strcmp(name, FINAL_NAME))
-		return err_set(-EINVAL, "'%s' is the name of xdpchain's final stage; rename the program", name);
+		return err_set(-EINVAL,
+			       "'%s' is the name of xdpchain's final stage; rename the program",
+			       name);
 	for (size_t i = 0; i < c->n; i++)
 		if (!strcmp(c->progs[i].name, name))
-			return err_set(-EEXIST, "a program named '%s' is already in the chain on %s (id %u); remove it first with 'xdpchain remove %s %u'",
-				       name, c->ifname, c->progs[i].id, c->ifname, c->progs[i].id);
+			return err_set(
+				-EEXIST,
+				"a program named '%s' is already in the chain on %s (id %u); remove it first with 'xdpchain remove %s %u'",
+				name, c->ifname, c->progs[i].id, c->ifname, c->progs[i].id);
 	need = c->n + 1 + (chain__final(c) ? 0 : 1);
 	if (need > CHAIN_MAX_PROGS)
-		return err_set(-E2BIG, "the dispatcher on %s is full: libxdp runs at most %d programs and one slot is xdpchain's final stage; remove a program first",
-			       c->ifname, CHAIN_MAX_PROGS);
+		return err_set(
+			-E2BIG,
+			"the dispatcher on %s is full: libxdp runs at most %d programs and one slot is xdpchain's final stage; remove a program first",
+			c->ifname, CHAIN_MAX_PROGS);
 	return 0;
 }
 
@@ -298,11 +308,15 @@ static int check_bpf_elf(const char *file)
 	n = read(fd, hdr, sizeof(hdr));
 	close(fd);
 	if (n < (ssize_t)sizeof(hdr) || memcmp(hdr, "\177ELF", 4))
-		return err_set(-ENOEXEC, "%s is not a BPF object (not an ELF file); build it with 'clang -O2 -g -target bpf -c prog.bpf.c'",
-			       file);
+		return err_set(
+			-ENOEXEC,
+			"%s is not a BPF object (not an ELF file); build it with 'clang -O2 -g -target bpf -c prog.bpf.c'",
+			file);
 	if ((hdr[18] | hdr[19] << 8) != 247 /* EM_BPF, little endian */)
-		return err_set(-ENOEXEC, "%s is an ELF file for another machine, not a BPF object; build it with 'clang -target bpf'",
-			       file);
+		return err_set(
+			-ENOEXEC,
+			"%s is an ELF file for another machine, not a BPF object; build it with 'clang -target bpf'",
+			file);
 	return 0;
 }
 
@@ -320,14 +334,17 @@ static int open_user_obj(const struct chain_add_opts *o, struct bpf_object **obj
 	obj = bpf_object__open_file(o->file, NULL);
 	err = libbpf_get_error(obj);
 	if (err)
-		return err_set(err, "cannot open BPF object %s: %s; run with -vv for libbpf's reason",
+		return err_set(err,
+			       "cannot open BPF object %s: %s; run with -vv for libbpf's reason",
 			       o->file, strerror(-err));
 
 	if (o->prog_name) {
 		prog = bpf_object__find_program_by_name(obj, o->prog_name);
 		if (!prog) {
-			err = err_set(-ENOENT, "%s has no program named '%s'; list its programs with 'bpftool prog show' after loading or 'llvm-objdump -t %s'",
-				      o->file, o->prog_name, o->file);
+			err = err_set(
+				-ENOENT,
+				"%s has no program named '%s'; list its programs with 'bpftool prog show' after loading or 'llvm-objdump -t %s'",
+				o->file, o->prog_name, o->file);
 			goto err;
 		}
 	} else {
@@ -339,17 +356,21 @@ static int open_user_obj(const struct chain_add_opts *o, struct bpf_object **obj
 		}
 		if (!prog) {
 			p = bpf_object__next_program(obj, NULL);
-			err = err_set(-EINVAL, "%s has no XDP program%s%s%s%s; xdpchain chains SEC(\"xdp\") programs",
-				      o->file, p ? " (it has " : "",
-				      p ? libbpf_bpf_prog_type_str(bpf_program__type(p)) : "",
-				      p ? " program " : "", p ? bpf_program__name(p) : "");
+			err = err_set(
+				-EINVAL,
+				"%s has no XDP program%s%s%s%s; xdpchain chains SEC(\"xdp\") programs",
+				o->file, p ? " (it has " : "",
+				p ? libbpf_bpf_prog_type_str(bpf_program__type(p)) : "",
+				p ? " program " : "", p ? bpf_program__name(p) : "");
 			goto err;
 		}
 	}
 	if (bpf_program__type(prog) != BPF_PROG_TYPE_XDP) {
-		err = err_set(-EINVAL, "program '%s' in %s is a %s program, not XDP; xdpchain chains SEC(\"xdp\") programs",
-			      bpf_program__name(prog), o->file,
-			      libbpf_bpf_prog_type_str(bpf_program__type(prog)));
+		err = err_set(
+			-EINVAL,
+			"program '%s' in %s is a %s program, not XDP; xdpchain chains SEC(\"xdp\") programs",
+			bpf_program__name(prog), o->file,
+			libbpf_bpf_prog_type_str(bpf_program__type(prog)));
 		goto err;
 	}
 	/* Other programs in the object stay unloaded. */
@@ -395,9 +416,11 @@ static int make_final(int hook_fd, struct final_bpf **skelp, struct xdp_program 
 static int pin_hook(int fd, const char *pin)
 {
 	if (bpf_obj_pin(fd, pin))
-		return err_set(-errno, "cannot pin the hook at %s: %s%s", pin, strerror(errno),
-			       errno == EEXIST ? "; something is pinned there already: choose another --hook-pin or remove it" :
-						 "; --hook-pin must name a new file on bpffs");
+		return err_set(
+			-errno, "cannot pin the hook at %s: %s%s", pin, strerror(errno),
+			errno == EEXIST ?
+				"; something is pinned there already: choose another --hook-pin or remove it" :
+				"; --hook-pin must name a new file on bpffs");
 	return 0;
 }
 
@@ -409,16 +432,19 @@ static void explain_attach_error(int err, const char *name, const struct chain_a
 	libxdp_msg(err, msg, sizeof(msg));
 	if (err == -EINVAL && !dispatcher__probe(&d) && d.choice == DISPATCHER_SYSTEM &&
 	    dispatcher__stock_refuses_pkt_changes())
-		err_set(err, "libxdp's dispatcher object cannot hold programs that tail-call or change packet data on this kernel (\"Extension program changes packet data, while original does not\"), and xdpchain's final stage tail-calls; let xdpchain use its own dispatcher object (unset XDPCHAIN_DISPATCHER=system)");
+		err_set(err,
+			"libxdp's dispatcher object cannot hold programs that tail-call or change packet data on this kernel (\"Extension program changes packet data, while original does not\"), and xdpchain's final stage tail-calls; let xdpchain use its own dispatcher object (unset XDPCHAIN_DISPATCHER=system)");
 	else if (err == -EACCES || err == -EINVAL)
-		err_set(err, "loading '%s' from %s into the chain failed: %s (the verifier or the kernel refused it); run with -vv for the verifier log",
+		err_set(err,
+			"loading '%s' from %s into the chain failed: %s (the verifier or the kernel refused it); run with -vv for the verifier log",
 			name, o->file, msg);
 	else if (err == -EOPNOTSUPP || err == -EPERM)
-		err_set(err, "attaching '%s' through libxdp's dispatcher failed: %s; check 'xdpchain features' and run with -vv",
+		err_set(err,
+			"attaching '%s' through libxdp's dispatcher failed: %s; check 'xdpchain features' and run with -vv",
 			name, msg);
 	else
-		err_set(err, "attaching '%s' to the chain failed: %s; run with -vv for details", name,
-			msg);
+		err_set(err, "attaching '%s' to the chain failed: %s; run with -vv for details",
+			name, msg);
 }
 
 int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_prog *added)
@@ -457,8 +483,10 @@ int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_
 	if (err)
 		goto out;
 	if (c.kind != CHAIN_NONE && o->mode != XDP_MODE_UNSPEC && o->mode != c.mode) {
-		err = err_set(-EINVAL, "the chain on %s runs in %s mode; drop --mode or flush the chain first",
-			      ifname, c.mode == XDP_MODE_SKB ? "skb" : "native");
+		err = err_set(
+			-EINVAL,
+			"the chain on %s runs in %s mode; drop --mode or flush the chain first",
+			ifname, c.mode == XDP_MODE_SKB ? "skb" : "native");
 		goto out;
 	}
 
@@ -494,8 +522,10 @@ int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_
 	}
 	if (c.managed) {
 		if (o->hook_pin && strcmp(o->hook_pin, c.hook_pin)) {
-			err = err_set(-EEXIST, "the chain on %s already uses the hook pinned at %s; drop --hook-pin or run 'xdpchain flush %s' first",
-				      ifname, c.hook_pin, ifname);
+			err = err_set(
+				-EEXIST,
+				"the chain on %s already uses the hook pinned at %s; drop --hook-pin or run 'xdpchain flush %s' first",
+				ifname, c.hook_pin, ifname);
 			goto out;
 		}
 		snprintf(hook_pin, sizeof(hook_pin), "%s", c.hook_pin);
@@ -564,8 +594,10 @@ int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_
 	mp = xdp_multiprog__get_from_ifindex(c.ifindex);
 	if (!libxdp_get_error(mp) && mp && xdp_multiprog__is_legacy(mp)) {
 		xdp_multiprog__detach(mp);
-		err = err_set(-EOPNOTSUPP, "libxdp attached '%s' as a single program instead of through its dispatcher; detached it again. Check 'xdpchain features' and run with -vv",
-			      xdp_program__name(progs[0]));
+		err = err_set(
+			-EOPNOTSUPP,
+			"libxdp attached '%s' as a single program instead of through its dispatcher; detached it again. Check 'xdpchain features' and run with -vv",
+			xdp_program__name(progs[0]));
 		goto out;
 	}
 	if (added) {
@@ -631,14 +663,15 @@ int chain__remove(const char *ifname, const char *sel, struct chain_prog *remove
 		__u32 id;
 
 		if (strcmp(sel, c.main_name) && (parse_id(sel, &id) || id != c.main_id)) {
-			err = err_set(-ENOENT, "no program '%s' on %s; it runs only '%s' (id %u)", sel,
-				      ifname, c.main_name, c.main_id);
+			err = err_set(-ENOENT, "no program '%s' on %s; it runs only '%s' (id %u)",
+				      sel, ifname, c.main_name, c.main_id);
 			goto out;
 		}
 		err = xdp_multiprog__detach(mp);
 		if (err) {
 			libxdp_msg(err, msg, sizeof(msg));
-			err = err_set(err, "detaching '%s' from %s failed: %s", c.main_name, ifname, msg);
+			err = err_set(err, "detaching '%s' from %s failed: %s", c.main_name, ifname,
+				      msg);
 			goto out;
 		}
 		if (removed) {
@@ -652,13 +685,16 @@ int chain__remove(const char *ifname, const char *sel, struct chain_prog *remove
 
 	target = chain__find(&c, sel);
 	if (!target) {
-		err = err_set(-ENOENT, "no program '%s' in the chain on %s; see 'xdpchain status %s'",
-			      sel, ifname, ifname);
+		err = err_set(-ENOENT,
+			      "no program '%s' in the chain on %s; see 'xdpchain status %s'", sel,
+			      ifname, ifname);
 		goto out;
 	}
 	if (target->is_final) {
-		err = err_set(-EPERM, "'%s' is xdpchain's final stage: it leaves with the last program; use 'xdpchain flush %s' to remove everything",
-			      sel, ifname);
+		err = err_set(
+			-EPERM,
+			"'%s' is xdpchain's final stage: it leaves with the last program; use 'xdpchain flush %s' to remove everything",
+			sel, ifname);
 		goto out;
 	}
 	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
@@ -671,8 +707,8 @@ int chain__remove(const char *ifname, const char *sel, struct chain_prog *remove
 			progs[nprogs++] = p; /* the last program takes ours along */
 	}
 	if (!progs[0]) {
-		err = err_set(-ENOENT, "program '%s' left %s while xdpchain looked at it; retry", sel,
-			      ifname);
+		err = err_set(-ENOENT, "program '%s' left %s while xdpchain looked at it; retry",
+			      sel, ifname);
 		goto out;
 	}
 	if (removed)
@@ -685,8 +721,8 @@ int chain__remove(const char *ifname, const char *sel, struct chain_prog *remove
 	dispatcher__cleanup();
 	if (err) {
 		libxdp_msg(err, msg, sizeof(msg));
-		err = err_set(err, "removing '%s' from %s failed: %s; run with -vv for details", sel,
-			      ifname, msg);
+		err = err_set(err, "removing '%s' from %s failed: %s; run with -vv for details",
+			      sel, ifname, msg);
 		goto out;
 	}
 	if (nprogs == c.n) /* nothing left: the hook and state go too */
@@ -714,7 +750,8 @@ int chain__flush(const char *ifname, size_t *n_removed)
 		err = xdp_multiprog__detach(mp);
 		if (err) {
 			libxdp_msg(err, msg, sizeof(msg));
-			err = err_set(err, "detaching the XDP programs of %s failed: %s", ifname, msg);
+			err = err_set(err, "detaching the XDP programs of %s failed: %s", ifname,
+				      msg);
 			goto out;
 		}
 		*n_removed = c.kind == CHAIN_SINGLE ? 1 : c.n;
@@ -787,27 +824,35 @@ int chain__add_tap(const char *ifname, const char *after, int hook_fd, struct ch
 	if (err)
 		goto out;
 	if (c.kind != CHAIN_DISPATCHER || !chain__final(&c)) {
-		err = err_set(-ENOENT, "%s has no xdpchain chain to tap; add programs with 'xdpchain add %s prog.o'",
-			      ifname, ifname);
+		err = err_set(
+			-ENOENT,
+			"%s has no xdpchain chain to tap; add programs with 'xdpchain add %s prog.o'",
+			ifname, ifname);
 		goto out;
 	}
 	t = chain__find(&c, after);
 	if (!t || t->is_final || t->is_tap) {
-		err = err_set(-ENOENT, "--after %s: no such program in the chain on %s; see 'xdpchain status %s'",
-			      after, ifname, ifname);
+		err = err_set(
+			-ENOENT,
+			"--after %s: no such program in the chain on %s; see 'xdpchain status %s'",
+			after, ifname, ifname);
 		goto out;
 	}
 	snprintf(tap->after, sizeof(tap->after), "%s", t->name);
 	if (c.n + 1 > CHAIN_MAX_PROGS) {
-		err = err_set(-E2BIG, "no slot left for a tap on %s: the dispatcher runs at most %d programs; remove one or capture after the whole chain",
-			      ifname, CHAIN_MAX_PROGS);
+		err = err_set(
+			-E2BIG,
+			"no slot left for a tap on %s: the dispatcher runs at most %d programs; remove one or capture after the whole chain",
+			ifname, CHAIN_MAX_PROGS);
 		goto out;
 	}
 	i = t - c.progs;
 	prio = tap_prio(&c, i);
 	if (prio < 0) {
-		err = err_set(-ERANGE, "cannot place a tap right after %s (priority %u): the next program has the same or the next priority; re-add one of them with a priority gap",
-			      t->name, t->prio);
+		err = err_set(
+			-ERANGE,
+			"cannot place a tap right after %s (priority %u): the next program has the same or the next priority; re-add one of them with a priority gap",
+			t->name, t->prio);
 		goto out;
 	}
 

@@ -38,14 +38,21 @@ static const struct param add_params[] = {
 };
 
 static const struct positional add_args[] = {
-	{ .name = "IFACE", .off = offsetof(struct add_cfg, ifname), .optional = false, .help = "network interface" },
-	{ .name = "FILE", .off = offsetof(struct add_cfg, file), .optional = false, .help = "BPF object file holding an XDP program" },
+	{ .name = "IFACE",
+	  .off = offsetof(struct add_cfg, ifname),
+	  .optional = false,
+	  .help = "network interface" },
+	{ .name = "FILE",
+	  .off = offsetof(struct add_cfg, file),
+	  .optional = false,
+	  .help = "BPF object file holding an XDP program" },
 	{},
 };
 
 const struct cmd_desc add_desc = {
 	.name = "add",
-	.summary = "Add an XDP program to the chain on IFACE, ordered by priority, before xdpchain's final stage.",
+	.summary =
+		"Add an XDP program to the chain on IFACE, ordered by priority, before xdpchain's final stage.",
 	.details =
 		"The chain is created on first use: libxdp's dispatcher, the final stage, and the shared\n"
 		"xdpcap hook map. A program whose object defines an `xdpcap_hook` map gets the shared one.",

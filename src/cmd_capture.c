@@ -58,14 +58,22 @@ static const struct param capture_params[] = {
 };
 
 static const struct positional capture_args[] = {
-	{ .name = "IFACE", .off = offsetof(struct capture_cfg, ifname), .optional = true, .help = "interface whose chain to capture after (not with --hook)" },
-	{ .name = "FILTER", .off = offsetof(struct capture_cfg, filter), .optional = true, .help = "tcpdump filter expression, run in the kernel (default: everything)", .rest = true },
+	{ .name = "IFACE",
+	  .off = offsetof(struct capture_cfg, ifname),
+	  .optional = true,
+	  .help = "interface whose chain to capture after (not with --hook)" },
+	{ .name = "FILTER",
+	  .off = offsetof(struct capture_cfg, filter),
+	  .optional = true,
+	  .help = "tcpdump filter expression, run in the kernel (default: everything)",
+	  .rest = true },
 	{},
 };
 
 const struct cmd_desc capture_desc = {
 	.name = "capture",
-	.summary = "Capture packets as the chain on IFACE left them, with their action, filtered in the kernel, into pcap.",
+	.summary =
+		"Capture packets as the chain on IFACE left them, with their action, filtered in the kernel, into pcap.",
 	.details =
 		"Programs go into the slots of the interface's shared xdpcap hook: the final stage hands\n"
 		"it every packet the chain passed, member programs their drops, TXs and redirects.",
@@ -140,14 +148,17 @@ static int check_after(const char *ifname, const char *after, char *stage, size_
 
 	n = capture__clear_stale_taps(ifname);
 	if (n > 0)
-		pr_info("removed %d tap%s a killed capture left in the chain\n", n, n == 1 ? "" : "s");
+		pr_info("removed %d tap%s a killed capture left in the chain\n", n,
+			n == 1 ? "" : "s");
 	err = chain__read(ifname, &c);
 	if (err)
 		return err;
 	p = chain__find(&c, after);
 	if (!p || p->is_final || p->is_tap)
-		return err_set(-ENOENT, "--after %s: no such program in the chain on %s; see 'xdpchain status %s'",
-			       after, ifname, ifname);
+		return err_set(
+			-ENOENT,
+			"--after %s: no such program in the chain on %s; see 'xdpchain status %s'",
+			after, ifname, ifname);
 	snprintf(stage, size, "after %s", p->name);
 	return 0;
 }
@@ -162,8 +173,10 @@ static int open_chain_hook(const char *ifname, char *pin, size_t size)
 	if (err)
 		return err;
 	if (!c.managed || !c.hook_id)
-		return err_set(-ENOENT, "%s has no xdpchain chain, so no hook to capture from; add a program with 'xdpchain add %s prog.o', or capture from a pinned hook with --hook PIN",
-			       ifname, ifname);
+		return err_set(
+			-ENOENT,
+			"%s has no xdpchain chain, so no hook to capture from; add a program with 'xdpchain add %s prog.o', or capture from a pinned hook with --hook PIN",
+			ifname, ifname);
 	snprintf(pin, size, "%s", c.hook_pin);
 	return hook__open(pin);
 }
@@ -215,23 +228,28 @@ int do_capture(int argc, char **argv)
 		cfg.ifname = NULL;
 	}
 	if (!cfg.hook && !cfg.ifname) {
-		fprintf(stderr, "xdpchain capture: missing argument IFACE (or --hook PIN) (see 'xdpchain capture --help')\n");
+		fprintf(stderr,
+			"xdpchain capture: missing argument IFACE (or --hook PIN) (see 'xdpchain capture --help')\n");
 		return EXIT_USAGE;
 	}
 	if (!cfg.out) {
-		fprintf(stderr, "xdpchain capture: missing -w FILE ('-w -' writes to stdout) (see 'xdpchain capture --help')\n");
+		fprintf(stderr,
+			"xdpchain capture: missing -w FILE ('-w -' writes to stdout) (see 'xdpchain capture --help')\n");
 		return EXIT_USAGE;
 	}
 	if (!cfg.snaplen || (cfg.buffer & (cfg.buffer - 1)) || !cfg.buffer) {
-		fprintf(stderr, "xdpchain capture: --snaplen must be positive and --buffer a power of two\n");
+		fprintf(stderr,
+			"xdpchain capture: --snaplen must be positive and --buffer a power of two\n");
 		return EXIT_USAGE;
 	}
 	if (cfg.after && (cfg.hook || (cfg.actions_set && cfg.actions != 1U << XDP_PASS))) {
-		fprintf(stderr, "xdpchain capture: --after taps IFACE's chain, where packets go on: no --hook, and --actions pass only\n");
+		fprintf(stderr,
+			"xdpchain capture: --after taps IFACE's chain, where packets go on: no --hook, and --actions pass only\n");
 		return EXIT_USAGE;
 	}
 	if (!strcmp(cfg.out, "-") && isatty(STDOUT_FILENO)) {
-		err_set(-EINVAL, "refusing to write binary capture data to a terminal; use -w FILE or pipe it, e.g. '-w - | tcpdump -r -'");
+		err_set(-EINVAL,
+			"refusing to write binary capture data to a terminal; use -w FILE or pipe it, e.g. '-w - | tcpdump -r -'");
 		return cmd_fail("capture");
 	}
 
@@ -272,7 +290,9 @@ int do_capture(int argc, char **argv)
 
 	copts = (struct capture_opts){
 		.hook_fd = hook_fd,
-		.actions = cfg.after ? 1U << XDP_PASS : cfg.actions_set ? cfg.actions : 0x1f,
+		.actions = cfg.after	   ? 1U << XDP_PASS :
+			   cfg.actions_set ? cfg.actions :
+					     0x1f,
 		.filter = &filt,
 		.snaplen = cfg.snaplen,
 		.buffer_pages = cfg.buffer,
@@ -320,7 +340,8 @@ int do_capture(int argc, char **argv)
 		if (now != last) {
 			last = now;
 			if (!hook_still_there(pin, cap.hook_id)) {
-				why_end = cfg.ifname ? "the chain went away" : "the hook was unpinned";
+				why_end = cfg.ifname ? "the chain went away" :
+						       "the hook was unpinned";
 				break;
 			}
 			if (tty)

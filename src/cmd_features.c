@@ -13,7 +13,8 @@ static const struct param features_params[] = {
 
 const struct cmd_desc features_desc = {
 	.name = "features",
-	.summary = "Show what this kernel and the installed libraries allow: freplace (needed for chains), frags, BTF, bpffs, versions.",
+	.summary =
+		"Show what this kernel and the installed libraries allow: freplace (needed for chains), frags, BTF, bpffs, versions.",
 	.params = features_params,
 	.args = NULL,
 };
@@ -57,7 +58,8 @@ int do_features(int argc, char **argv)
 		       strerror(-f.freplace_err));
 	printf("\nXDP frags:            %s\n", f.frags ? "yes" : "no");
 	printf("kernel BTF:           %s\n", f.btf ? "yes" : "no");
-	printf("bpffs mounted:        %s\n", f.bpffs ? "yes" : "no (xdpchain mounts it when needed)");
+	printf("bpffs mounted:        %s\n",
+	       f.bpffs ? "yes" : "no (xdpchain mounts it when needed)");
 	printf("libbpf:               %s\n", f.libbpf);
 	printf("libxdp:               %s (built against)\n", f.libxdp);
 	printf("dispatcher object:    %s (config version %d): %s\n",

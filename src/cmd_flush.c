@@ -16,13 +16,17 @@ static const struct param flush_params[] = {
 };
 
 static const struct positional flush_args[] = {
-	{ .name = "IFACE", .off = offsetof(struct flush_cfg, ifname), .optional = false, .help = "network interface" },
+	{ .name = "IFACE",
+	  .off = offsetof(struct flush_cfg, ifname),
+	  .optional = false,
+	  .help = "network interface" },
 	{},
 };
 
 const struct cmd_desc flush_desc = {
 	.name = "flush",
-	.summary = "Detach every XDP program from IFACE (xdp-loader's too) and remove xdpchain's pins.",
+	.summary =
+		"Detach every XDP program from IFACE (xdp-loader's too) and remove xdpchain's pins.",
 	.params = flush_params,
 	.args = flush_args,
 };

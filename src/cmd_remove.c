@@ -17,14 +17,21 @@ static const struct param remove_params[] = {
 };
 
 static const struct positional remove_args[] = {
-	{ .name = "IFACE", .off = offsetof(struct remove_cfg, ifname), .optional = false, .help = "network interface" },
-	{ .name = "PROG", .off = offsetof(struct remove_cfg, prog), .optional = false, .help = "program name or id, as 'status' shows" },
+	{ .name = "IFACE",
+	  .off = offsetof(struct remove_cfg, ifname),
+	  .optional = false,
+	  .help = "network interface" },
+	{ .name = "PROG",
+	  .off = offsetof(struct remove_cfg, prog),
+	  .optional = false,
+	  .help = "program name or id, as 'status' shows" },
 	{},
 };
 
 const struct cmd_desc remove_desc = {
 	.name = "remove",
-	.summary = "Remove a program from the chain on IFACE; the final stage and the hook go with the last one.",
+	.summary =
+		"Remove a program from the chain on IFACE; the final stage and the hook go with the last one.",
 	.params = remove_params,
 	.args = remove_args,
 };

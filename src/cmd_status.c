@@ -24,13 +24,17 @@ static const struct param status_params[] = {
 };
 
 static const struct positional status_args[] = {
-	{ .name = "IFACE", .off = offsetof(struct status_cfg, ifname), .optional = true, .help = "network interface (default: every interface with an XDP program or xdpchain state)" },
+	{ .name = "IFACE",
+	  .off = offsetof(struct status_cfg, ifname),
+	  .optional = true,
+	  .help = "network interface (default: every interface with an XDP program or xdpchain state)" },
 	{},
 };
 
 const struct cmd_desc status_desc = {
 	.name = "status",
-	.summary = "Show the chain on IFACE in run order: priorities, ids, proceed-on actions, the hook and its capture slots.",
+	.summary =
+		"Show the chain on IFACE in run order: priorities, ids, proceed-on actions, the hook and its capture slots.",
 	.params = status_params,
 	.args = status_args,
 };
@@ -64,7 +68,8 @@ static void json_chain(struct json *j, const struct chain *c)
 	json_kv_string(j, "kind", kind_str(c->kind));
 	if (c->kind != CHAIN_NONE) {
 		json_kv_string(j, "mode", mode_str(c->mode));
-		json_kv_uint(j, c->kind == CHAIN_DISPATCHER ? "dispatcher_id" : "prog_id", c->main_id);
+		json_kv_uint(j, c->kind == CHAIN_DISPATCHER ? "dispatcher_id" : "prog_id",
+			     c->main_id);
 	}
 	if (c->kind == CHAIN_SINGLE)
 		json_kv_string(j, "prog_name", c->main_name);
@@ -128,8 +133,8 @@ static void text_chain(const struct chain *c)
 		printf("%s: no XDP program\n", c->ifname);
 		break;
 	case CHAIN_SINGLE:
-		printf("%s: single XDP program %s (id %u), %s mode, not a libxdp chain\n", c->ifname,
-		       c->main_name, c->main_id, mode_str(c->mode));
+		printf("%s: single XDP program %s (id %u), %s mode, not a libxdp chain\n",
+		       c->ifname, c->main_name, c->main_id, mode_str(c->mode));
 		break;
 	case CHAIN_DISPATCHER:
 		printf("%s: libxdp dispatcher (id %u, %s object), %s mode, frags %s\n", c->ifname,
@@ -155,7 +160,9 @@ static void text_chain(const struct chain *c)
 
 			printf("  %-3zu %-10u %-24s %-7u %-16s %-18s %s%s\n", i, p->prio, p->name,
 			       p->id, p->tag, format_actions(p->actions, acts, sizeof(acts)),
-			       p->is_final ? "final stage" : p->is_tap ? "tap of a running capture" : "",
+			       p->is_final ? "final stage" :
+			       p->is_tap   ? "tap of a running capture" :
+					     "",
 			       p->uses_hook && !p->is_final ? "calls hook" : "");
 		}
 	}
@@ -192,8 +199,8 @@ static int status_one(const char *ifname, struct json *j)
 			continue;
 		n = capture__clear_stale_taps(ifname);
 		if (n > 0)
-			pr_info("%s: removed %d tap%s a killed capture left in the chain\n", ifname, n,
-				n == 1 ? "" : "s");
+			pr_info("%s: removed %d tap%s a killed capture left in the chain\n", ifname,
+				n, n == 1 ? "" : "s");
 		if (chain__read(ifname, &c))
 			return -1;
 		break;

@@ -185,8 +185,8 @@ static void run_probe(struct dispatcher_info *info)
 	if (!err)
 		err = bpf_object__load(obj);
 	if (err) {
-		decide(info, DISPATCHER_SYSTEM, err, "could not load libxdp's dispatcher to probe it (%s)",
-		       strerror(-err));
+		decide(info, DISPATCHER_SYSTEM, err,
+		       "could not load libxdp's dispatcher to probe it (%s)", strerror(-err));
 		goto out;
 	}
 
@@ -212,11 +212,13 @@ static void run_probe(struct dispatcher_info *info)
 		err = probe_own(func, log, sizeof(log));
 		if (!err) {
 			decide(info, DISPATCHER_OWN, 0,
-			       refused ? "libxdp's dispatcher refuses members that change packet data on this kernel" :
-					 "libxdp's dispatcher refuses a member that changes packet data; xdpchain's takes it");
+			       refused ?
+				       "libxdp's dispatcher refuses members that change packet data on this kernel" :
+				       "libxdp's dispatcher refuses a member that changes packet data; xdpchain's takes it");
 		} else {
 			decide(info, DISPATCHER_SYSTEM, err,
-			       "cannot tell: freplace fails on both dispatchers (%s)", strerror(-err));
+			       "cannot tell: freplace fails on both dispatchers (%s)",
+			       strerror(-err));
 		}
 		break;
 	}
@@ -240,8 +242,8 @@ int dispatcher__probe(struct dispatcher_info *info)
 		decide(&st.info, DISPATCHER_OWN, 0, "chosen by " CHOICE_ENV "=own");
 		st.probe_ret = 0;
 	} else if (force && *force && strcmp(force, "auto")) {
-		st.probe_ret = err_set(-EINVAL, CHOICE_ENV "='%s' is not one of system, own, auto",
-				       force);
+		st.probe_ret =
+			err_set(-EINVAL, CHOICE_ENV "='%s' is not one of system, own, auto", force);
 	} else {
 		run_probe(&st.info);
 		st.probe_ret = 0;
@@ -306,17 +308,21 @@ static int install_own(void)
 	 * file-capability runs would silently get libxdp's own object.
 	 */
 	if (getauxval(AT_SECURE))
-		return err_set(-EPERM,
-			       "xdpchain runs set-uid or with file capabilities, so libxdp ignores " OBJ_PATH_ENV
-			       " and cannot be handed xdpchain's dispatcher; run xdpchain as root without them");
+		return err_set(
+			-EPERM,
+			"xdpchain runs set-uid or with file capabilities, so libxdp ignores " OBJ_PATH_ENV
+			" and cannot be handed xdpchain's dispatcher; run xdpchain as root without them");
 	err = make_private_dir();
 	if (err)
-		return err_set(err, "cannot create a private directory for xdpchain's dispatcher under /run or /tmp: %s",
-			       strerror(-err));
+		return err_set(
+			err,
+			"cannot create a private directory for xdpchain's dispatcher under /run or /tmp: %s",
+			strerror(-err));
 	snprintf(st.file, sizeof(st.file), "%s/%s", st.dir, OBJ_NAME);
 	err = write_object(st.file);
 	if (err) {
-		err_set(err, "cannot write xdpchain's dispatcher to %s: %s", st.file, strerror(-err));
+		err_set(err, "cannot write xdpchain's dispatcher to %s: %s", st.file,
+			strerror(-err));
 		goto fail;
 	}
 	old = getenv(OBJ_PATH_ENV);

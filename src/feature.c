@@ -83,7 +83,8 @@ int features__require_freplace(void)
 
 	if (!err)
 		return 0;
-	return err_set(-EOPNOTSUPP,
-		       "this kernel refuses freplace (BPF_PROG_TYPE_EXT) programs (%s), which libxdp's multi-program dispatcher needs, so a chain cannot be built here and nothing was changed; run on a kernel that allows BPF_PROG_TYPE_EXT, or try the chain in the VM with 'make demo' / 'make vm-test'",
-		       strerror(-err));
+	return err_set(
+		-EOPNOTSUPP,
+		"this kernel refuses freplace (BPF_PROG_TYPE_EXT) programs (%s), which libxdp's multi-program dispatcher needs, so a chain cannot be built here and nothing was changed; run on a kernel that allows BPF_PROG_TYPE_EXT, or try the chain in the VM with 'make demo' / 'make vm-test'",
+		strerror(-err));
 }

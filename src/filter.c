@@ -64,7 +64,7 @@ _Static_assert(sizeof(struct sock_filter) == 8 && offsetof(struct sock_filter, j
 /* The most eBPF instructions one classic instruction becomes: an IND load. */
 #define MAX_EXPANSION 7
 /* Zeroing A, X and M[0..15], then the translation, then "return 0". */
-#define MAX_OUT(n) (2 + BPF_MEMWORDS + (n) * MAX_EXPANSION + 1)
+#define MAX_OUT(n) (2 + BPF_MEMWORDS + (n)*MAX_EXPANSION + 1)
 
 /* So the longest classic program's longest jump fits eBPF's 16-bit offset. */
 _Static_assert(MAX_OUT(BPF_MAXINSNS) <= INT16_MAX, "eBPF jump offsets could overflow");
@@ -142,20 +142,22 @@ static int check_pkt_off(size_t i, const struct sock_filter *in)
 		return 0;
 	if (k >= (uint32_t)SKF_AD_OFF) {
 		rel = k - (uint32_t)SKF_AD_OFF;
-		return insn_err(-EOPNOTSUPP, i, in,
-				"Linux ancillary load SKF_AD_OFF+%u (%s) reads socket-buffer metadata, which XDP does not have: filter on packet bytes only",
-				rel,
-				rel < SKF_AD_MAX && !(rel % 4) && anc_names[rel / 4] ?
-					anc_names[rel / 4] :
-					"unknown");
+		return insn_err(
+			-EOPNOTSUPP, i, in,
+			"Linux ancillary load SKF_AD_OFF+%u (%s) reads socket-buffer metadata, which XDP does not have: filter on packet bytes only",
+			rel,
+			rel < SKF_AD_MAX && !(rel % 4) && anc_names[rel / 4] ? anc_names[rel / 4] :
+									       "unknown");
 	}
 	if (k >= (uint32_t)SKF_NET_OFF)
-		return insn_err(-EOPNOTSUPP, i, in,
-				"load relative to the network header (SKF_NET_OFF+%u) needs the socket buffer's header offsets, which XDP does not have",
-				k - (uint32_t)SKF_NET_OFF);
-	return insn_err(-EOPNOTSUPP, i, in,
-			"load relative to the link-layer header (SKF_LL_OFF+%u) is a socket-buffer extension XDP does not have",
-			k - (uint32_t)SKF_LL_OFF);
+		return insn_err(
+			-EOPNOTSUPP, i, in,
+			"load relative to the network header (SKF_NET_OFF+%u) needs the socket buffer's header offsets, which XDP does not have",
+			k - (uint32_t)SKF_NET_OFF);
+	return insn_err(
+		-EOPNOTSUPP, i, in,
+		"load relative to the link-layer header (SKF_LL_OFF+%u) is a socket-buffer extension XDP does not have",
+		k - (uint32_t)SKF_LL_OFF);
 }
 
 /* Accepts exactly the opcodes of libpcap's interpreter and Linux's checker. */
@@ -178,8 +180,9 @@ static int check_insn(const struct sock_filter *prog, size_t n, size_t i)
 	case BPF_ST:
 	case BPF_STX:
 		if (in->k >= BPF_MEMWORDS)
-			return insn_err(-EINVAL, i, in, "scratch word M[%u] does not exist (M[0] to M[%d])",
-					in->k, BPF_MEMWORDS - 1);
+			return insn_err(-EINVAL, i, in,
+					"scratch word M[%u] does not exist (M[0] to M[%d])", in->k,
+					BPF_MEMWORDS - 1);
 		return 0;
 	case BPF_LD | BPF_IMM:
 	case BPF_LDX | BPF_IMM:
@@ -216,13 +219,15 @@ static int check_insn(const struct sock_filter *prog, size_t n, size_t i)
 	case BPF_ALU | BPF_RSH | BPF_K:
 		/* Undefined in classic BPF; Linux and the eBPF verifier refuse it. */
 		if (in->k >= 32)
-			return insn_err(-EINVAL, i, in, "shift by %u bits of a 32-bit register", in->k);
+			return insn_err(-EINVAL, i, in, "shift by %u bits of a 32-bit register",
+					in->k);
 		return 0;
 	case BPF_JMP | BPF_JA:
 		/* libpcap's interpreter reads k as signed for "protochain". */
 		if ((int32_t)in->k < 0)
-			return insn_err(-EOPNOTSUPP, i, in,
-					"backward jump (libpcap emits these for 'protochain'): only forward jumps are translated");
+			return insn_err(
+				-EOPNOTSUPP, i, in,
+				"backward jump (libpcap emits these for 'protochain'): only forward jumps are translated");
 		if (in->k >= left)
 			return insn_err(-EINVAL, i, in, "jump past the end of the program");
 		return 0;
@@ -249,8 +254,8 @@ static int check_program(const struct sock_filter *prog, size_t n)
 	if (!prog || !n)
 		return err_set(-EINVAL, "classic BPF program is empty");
 	if (n > BPF_MAXINSNS)
-		return err_set(-EINVAL, "classic BPF program has %zu instructions, more than %d",
-			       n, BPF_MAXINSNS);
+		return err_set(-EINVAL, "classic BPF program has %zu instructions, more than %d", n,
+			       BPF_MAXINSNS);
 	for (size_t i = 0; i < n; i++) {
 		err = check_insn(prog, n, i);
 		if (err)
@@ -405,7 +410,11 @@ static void emit(struct xlate *x, __u8 code, __u8 dst, __u8 src, __s16 off, __s3
 		return;
 	}
 	x->out[x->n_out] = (struct bpf_insn){
-		.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm,
+		.code = code,
+		.dst_reg = dst,
+		.src_reg = src,
+		.off = off,
+		.imm = imm,
 	};
 	x->target[x->n_out++] = target;
 	if (target == TGT_FAIL)
@@ -773,8 +782,8 @@ out:
 	return err;
 }
 
-unsigned int filter__run_classic(const struct filter *f, const void *pkt,
-				 unsigned int caplen, unsigned int wirelen)
+unsigned int filter__run_classic(const struct filter *f, const void *pkt, unsigned int caplen,
+				 unsigned int wirelen)
 {
 	struct bpf_program prog = { .bf_len = f->cbpf_n, .bf_insns = f->cbpf };
 	struct pcap_pkthdr hdr = { .caplen = caplen, .len = wirelen };

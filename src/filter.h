@@ -66,8 +66,8 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
  * reference the fragment must agree with. @caplen bytes are present,
  * @wirelen is what "len" sees.
  */
-unsigned int filter__run_classic(const struct filter *f, const void *pkt,
-				 unsigned int caplen, unsigned int wirelen);
+unsigned int filter__run_classic(const struct filter *f, const void *pkt, unsigned int caplen,
+				 unsigned int wirelen);
 
 void filter__free(struct filter *f);
 

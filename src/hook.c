@@ -20,8 +20,10 @@ static const char *map_type_str(__u32 type)
 static int check_shape(__u32 type, __u32 key, __u32 value, const char *what)
 {
 	if (type != BPF_MAP_TYPE_PROG_ARRAY || key != 4 || value != 4)
-		return err_set(-EINVAL, "%s is not an xdpcap hook: it is a %s map with %u-byte keys and %u-byte values, a hook is a prog_array with 4-byte keys and values; define it with XDPCAP_HOOK() from bpf/xdpchain.h",
-			       what, map_type_str(type), key, value);
+		return err_set(
+			-EINVAL,
+			"%s is not an xdpcap hook: it is a %s map with %u-byte keys and %u-byte values, a hook is a prog_array with 4-byte keys and values; define it with XDPCAP_HOOK() from bpf/xdpchain.h",
+			what, map_type_str(type), key, value);
 	return 0;
 }
 
@@ -67,8 +69,10 @@ static int hook__claim(int fd)
 	if (!err)
 		err = hook_owner_bpf__load(skel);
 	if (err)
-		err = err_set(err, "cannot claim the new hook map for plain XDP programs: %s; run with -vv for the verifier log",
-			      strerror(-err));
+		err = err_set(
+			err,
+			"cannot claim the new hook map for plain XDP programs: %s; run with -vv for the verifier log",
+			strerror(-err));
 	hook_owner_bpf__destroy(skel);
 	return err;
 }
@@ -95,7 +99,8 @@ int hook__open(const char *pin)
 	int err;
 
 	if (fd < 0)
-		return err_set(-errno, "cannot open the hook pinned at %s: %s", pin, strerror(errno));
+		return err_set(-errno, "cannot open the hook pinned at %s: %s", pin,
+			       strerror(errno));
 	err = hook__check_fd(fd, pin);
 	if (err) {
 		close(fd);

@@ -20,8 +20,7 @@ enum log_level log_get_level(void);
 /* Routes libbpf's and libxdp's messages through log_msg() at LOG_LIB. */
 void log_hook_libraries(void);
 
-void log_msg(enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define pr_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define pr_info(...) log_msg(LOG_INFO, __VA_ARGS__)

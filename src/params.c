@@ -14,7 +14,7 @@
 struct global_opts g_opts;
 
 static const char *const action_names[] = {
-	[XDP_ABORTED] = "aborted", [XDP_DROP] = "drop", [XDP_PASS] = "pass",
+	[XDP_ABORTED] = "aborted", [XDP_DROP] = "drop",		[XDP_PASS] = "pass",
 	[XDP_TX] = "tx",	   [XDP_REDIRECT] = "redirect",
 };
 
@@ -37,8 +37,7 @@ int parse_actions(const char *s, __u32 *mask)
 		unsigned int a;
 
 		for (a = 0; a < N_ACTIONS; a++)
-			if (strlen(action_names[a]) == len &&
-			    !strncmp(p, action_names[a], len))
+			if (strlen(action_names[a]) == len && !strncmp(p, action_names[a], len))
 				break;
 		if (a == N_ACTIONS)
 			return -EINVAL;
@@ -63,8 +62,8 @@ char *format_actions(__u32 mask, char *buf, size_t size)
 
 		if (!(mask & (1U << a)))
 			continue;
-		n = snprintf(buf + used, size > used ? size - used : 0, "%s%s",
-			     used ? "," : "", action_names[a]);
+		n = snprintf(buf + used, size > used ? size - used : 0, "%s%s", used ? "," : "",
+			     action_names[a]);
 		if (n < 0)
 			break;
 		used += n;
@@ -161,8 +160,7 @@ void params_usage(FILE *out, const char *prog, const struct cmd_desc *cmd)
 		fprintf(out, "\n%s\n", cmd->details);
 }
 
-static int usage_error(const struct cmd_desc *cmd, const char *fmt, const char *a,
-		       const char *b)
+static int usage_error(const struct cmd_desc *cmd, const char *fmt, const char *a, const char *b)
 {
 	fprintf(stderr, "xdpchain %s: ", cmd->name);
 	fprintf(stderr, fmt, a, b);
@@ -170,8 +168,7 @@ static int usage_error(const struct cmd_desc *cmd, const char *fmt, const char *
 	return PARAMS_USAGE;
 }
 
-static int store(const struct cmd_desc *cmd, const struct param *p, const char *arg,
-		 void *cfg)
+static int store(const struct cmd_desc *cmd, const struct param *p, const char *arg, void *cfg)
 {
 	char *base = cfg;
 	__u32 v;
@@ -196,9 +193,10 @@ static int store(const struct cmd_desc *cmd, const struct param *p, const char *
 		break;
 	case PT_ACTIONS:
 		if (parse_actions(arg, &v))
-			return usage_error(cmd,
-					   "invalid action list '%s' for --%s: use aborted, drop, pass, tx, redirect separated by commas",
-					   arg, p->name);
+			return usage_error(
+				cmd,
+				"invalid action list '%s' for --%s: use aborted, drop, pass, tx, redirect separated by commas",
+				arg, p->name);
 		*(__u32 *)(base + p->off) = v;
 		break;
 	case PT_MODE:
@@ -207,8 +205,8 @@ static int store(const struct cmd_desc *cmd, const struct param *p, const char *
 		else if (!strcmp(arg, "native") || !strcmp(arg, "drv"))
 			*(enum xdp_attach_mode *)(base + p->off) = XDP_MODE_NATIVE;
 		else
-			return usage_error(cmd, "invalid mode '%s' for --%s: use skb or native", arg,
-					   p->name);
+			return usage_error(cmd, "invalid mode '%s' for --%s: use skb or native",
+					   arg, p->name);
 		break;
 	}
 	if (p->set_off != PARAM_NO_SET)
@@ -267,8 +265,8 @@ int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg)
 			i = c - 256;
 		} else {
 			for (i = 0; i < n; i++) {
-				const struct param *q =
-					i < n_cmd ? &cmd->params[i] : &global_params[i - n_cmd];
+				const struct param *q = i < n_cmd ? &cmd->params[i] :
+								    &global_params[i - n_cmd];
 				if (q->short_name == c)
 					break;
 			}

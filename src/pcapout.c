@@ -125,8 +125,8 @@ int pcapout__open(struct pcap_out **out, const char *path, bool pcapng, __u32 sn
 	if (pcapng) {
 		o->f = o->to_stdout ? stdout : fopen(path, "wb");
 		if (!o->f) {
-			err = err_set(-errno, "cannot write %s: %s; choose a writable -w path", path,
-				      strerror(errno));
+			err = err_set(-errno, "cannot write %s: %s; choose a writable -w path",
+				      path, strerror(errno));
 			goto err;
 		}
 		err = pcapng_header(o, snaplen, ifname ? ifname : "xdp");

@@ -20,12 +20,9 @@ struct cmd_entry {
 };
 
 static const struct cmd_entry commands[] = {
-	{ &add_desc, do_add, true },
-	{ &remove_desc, do_remove, true },
-	{ &status_desc, do_status, true },
-	{ &flush_desc, do_flush, true },
-	{ &capture_desc, do_capture, true },
-	{ &features_desc, do_features, false },
+	{ &add_desc, do_add, true },	     { &remove_desc, do_remove, true },
+	{ &status_desc, do_status, true },   { &flush_desc, do_flush, true },
+	{ &capture_desc, do_capture, true }, { &features_desc, do_features, false },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -77,7 +74,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
-			printf("xdpchain %s (libxdp %s)\n", XDPCHAIN_VERSION, XDPCHAIN_LIBXDP_BUILD);
+			printf("xdpchain %s (libxdp %s)\n", XDPCHAIN_VERSION,
+			       XDPCHAIN_LIBXDP_BUILD);
 			return EXIT_OK;
 		} else if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
 			g_opts.json = true;
@@ -88,7 +86,8 @@ int main(int argc, char **argv)
 		} else if (a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1)) {
 			g_opts.verbose += strlen(a + 1);
 		} else {
-			fprintf(stderr, "xdpchain: unknown option '%s' (see 'xdpchain --help')\n", a);
+			fprintf(stderr, "xdpchain: unknown option '%s' (see 'xdpchain --help')\n",
+				a);
 			return EXIT_USAGE;
 		}
 	}
@@ -111,7 +110,8 @@ int main(int argc, char **argv)
 		for (int k = i + 1; k < argc; k++)
 			if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help"))
 				return cmd->run(argc - i, argv + i);
-		err_set(-EPERM, "needs root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN); run it with sudo");
+		err_set(-EPERM,
+			"needs root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN); run it with sudo");
 		return cmd_fail(cmd->desc->name);
 	}
 	return cmd->run(argc - i, argv + i);

@@ -98,3 +98,8 @@ test_status_empty() {
 		fail "empty status: $(status_json $IF0)"
 	xdpchain status $IF0 | grep -q "$IF0: no XDP program" || fail "text status"
 }
+
+test_format() {
+	command -v clang-format >/dev/null || skip "clang-format not installed"
+	make -s -C "$ROOT" check-format || fail "C sources differ from .clang-format; run clang-format -i"
+}

@@ -27,8 +27,7 @@ static __always_inline int parse_udp4(struct xdp_md *ctx, struct udp4 *p)
 	if ((void *)(p->eth + 1) > end || p->eth->h_proto != bpf_htons(ETH_P_IP))
 		return -1;
 	p->ip = (void *)(p->eth + 1);
-	if ((void *)(p->ip + 1) > end || p->ip->ihl != 5 ||
-	    p->ip->protocol != IPPROTO_UDP)
+	if ((void *)(p->ip + 1) > end || p->ip->ihl != 5 || p->ip->protocol != IPPROTO_UDP)
 		return -1;
 	p->udp = (void *)(p->ip + 1);
 	if ((void *)(p->udp + 1) > end)

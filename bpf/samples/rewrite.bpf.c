@@ -26,8 +26,8 @@ int xdpchain_rewrite(struct xdp_md *ctx)
 
 	p.udp->dest = bpf_htons(TO_PORT);
 	if (p.udp->check)
-		p.udp->check = csum_replace2(p.udp->check, bpf_htons(FROM_PORT),
-					     bpf_htons(TO_PORT));
+		p.udp->check =
+			csum_replace2(p.udp->check, bpf_htons(FROM_PORT), bpf_htons(TO_PORT));
 
 	/* TTL shares a 16-bit checksum word with the protocol byte. */
 	old = *(__u16 *)&p.ip->ttl;

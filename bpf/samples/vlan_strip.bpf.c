@@ -27,8 +27,7 @@ int xdpchain_vlan_strip(struct xdp_md *ctx)
 	struct ethhdr *eth = data;
 	unsigned char macs[2 * ETH_ALEN];
 
-	if ((void *)eth + sizeof(*eth) + VLAN_HLEN > end ||
-	    eth->h_proto != bpf_htons(ETH_P_8021Q))
+	if ((void *)eth + sizeof(*eth) + VLAN_HLEN > end || eth->h_proto != bpf_htons(ETH_P_8021Q))
 		return XDP_PASS;
 	/* the addresses move forward over the tag; the inner type stays */
 	__builtin_memcpy(macs, eth, sizeof(macs));

@@ -35,10 +35,10 @@ static unsigned char pkt_udp53[64], pkt_udp40000[64];
 static void build_udp(unsigned char *p, unsigned short dport)
 {
 	static const unsigned char hdr[] = {
-		0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00, /* ethernet */
-		0x45, 0, 0, 50, 0, 1, 0, 0, 64, 17, 0, 0, /* ipv4, no checksum */
-		192, 0, 2, 2, 192, 0, 2, 1,
-		0x30, 0x39, 0, 0, 0, 30, 0, 0, /* udp 12345 -> dport */
+		0x02, 0, 0, 0,	0,   1, 0x02, 0, 0,    0,    0, 2, 0x08, 0x00, /* ethernet */
+		0x45, 0, 0, 50, 0,   1, 0,    0, 64,   17,   0, 0, /* ipv4, no checksum */
+		192,  0, 2, 2,	192, 0, 2,    1, 0x30, 0x39, 0, 0, 0,	 30,
+		0,    0, /* udp 12345 -> dport */
 	};
 
 	memcpy(p, hdr, sizeof(hdr));
@@ -139,8 +139,13 @@ static void bench_kernel(void)
 		exit(1);
 	}
 	struct capture_opts o = {
-		.hook_fd = hook_fd, .actions = 1U << 2, .filter = &f, .snaplen = 262144,
-		.buffer_pages = 256, .on_packet = count_pkt, .ctx = &got,
+		.hook_fd = hook_fd,
+		.actions = 1U << 2,
+		.filter = &f,
+		.snaplen = 262144,
+		.buffer_pages = 256,
+		.on_packet = count_pkt,
+		.ctx = &got,
 	};
 	if (capture__start(&cap, &o)) {
 		fprintf(stderr, "bench: %s\n", err_last());

@@ -13,14 +13,14 @@
 
 /* Indexes into the hook_probe_counts array map. */
 enum hook_probe_counter {
-	HOOK_PROBE_SEEN,	/* packets that reached the slot */
-	HOOK_PROBE_LOST,	/* of those, not recorded: ring buffer full */
+	HOOK_PROBE_SEEN, /* packets that reached the slot */
+	HOOK_PROBE_LOST, /* of those, not recorded: ring buffer full */
 	HOOK_PROBE_NR_COUNTERS,
 };
 
 struct hook_probe_pkt {
-	__u32 len;	/* length of the whole frame */
-	__u32 caplen;	/* bytes of it in data[] */
+	__u32 len; /* length of the whole frame */
+	__u32 caplen; /* bytes of it in data[] */
 	__u8 data[HOOK_PROBE_SNAPLEN];
 };
 

@@ -6,11 +6,11 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-#define SLOT(n)                                   \
-	SEC("xdp")                                \
-	int xdp_slot##n(struct xdp_md *ctx)       \
-	{                                         \
-		return XDP_PASS;                  \
+#define SLOT(n)                             \
+	SEC("xdp")                          \
+	int xdp_slot##n(struct xdp_md *ctx) \
+	{                                   \
+		return XDP_PASS;            \
 	}
 
 SLOT(0)

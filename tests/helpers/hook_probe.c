@@ -77,22 +77,21 @@ struct probe {
 
 struct capture {
 	pcap_dumper_t *dumper;
-	unsigned long count;	/* 0: no limit */
+	unsigned long count; /* 0: no limit */
 	unsigned long got;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: hook_probe [-a ACTION] [-c COUNT] [-t SECONDS] [-o OBJ] [--ready FILE]\n"
-		"                  HOOK_PIN OUT.pcap\n"
-		"  -a ACTION     slot to capture: aborted, drop, pass, tx, redirect (pass)\n"
-		"  -c COUNT      stop after COUNT packets, 0 for no limit (1)\n"
-		"  -t SECONDS    give up after SECONDS, 0 for never (10)\n"
-		"  -o OBJ        capture program (" DEFAULT_OBJ ",\n"
-		"                else " DEFAULT_OBJ_FROM_BIN " next to this binary)\n"
-		"  --ready FILE  write \"ready\" to FILE once the program is in its slot\n"
-		"exit: 0 COUNT captured, 3 fewer (timeout or signal), 1 error, 2 usage\n");
+	fprintf(f, "usage: hook_probe [-a ACTION] [-c COUNT] [-t SECONDS] [-o OBJ] [--ready FILE]\n"
+		   "                  HOOK_PIN OUT.pcap\n"
+		   "  -a ACTION     slot to capture: aborted, drop, pass, tx, redirect (pass)\n"
+		   "  -c COUNT      stop after COUNT packets, 0 for no limit (1)\n"
+		   "  -t SECONDS    give up after SECONDS, 0 for never (10)\n"
+		   "  -o OBJ        capture program (" DEFAULT_OBJ ",\n"
+		   "                else " DEFAULT_OBJ_FROM_BIN " next to this binary)\n"
+		   "  --ready FILE  write \"ready\" to FILE once the program is in its slot\n"
+		   "exit: 0 COUNT captured, 3 fewer (timeout or signal), 1 error, 2 usage\n");
 }
 
 static void on_signal(int sig)
@@ -136,8 +135,7 @@ static int find_obj(char *buf, size_t size)
 	if (n < 0)
 		return -1;
 	exe[n] = '\0';
-	if ((size_t)snprintf(buf, size, "%s/%s", dirname(exe),
-			     DEFAULT_OBJ_FROM_BIN) >= size)
+	if ((size_t)snprintf(buf, size, "%s/%s", dirname(exe), DEFAULT_OBJ_FROM_BIN) >= size)
 		return -1;
 	return access(buf, R_OK);
 }
@@ -155,21 +153,19 @@ static int open_hook(const char *pin, __u32 slot)
 	}
 	err = bpf_obj_get_info_by_fd(fd, &info, &len);
 	if (err) {
-		fprintf(stderr, "hook_probe: %s: map info: %s\n", pin,
-			strerror(errno));
+		fprintf(stderr, "hook_probe: %s: map info: %s\n", pin, strerror(errno));
 		goto fail;
 	}
 	/* The checks xdpcap makes, plus the slot, which it leaves to the kernel. */
-	if (info.type != BPF_MAP_TYPE_PROG_ARRAY || info.key_size != 4 ||
-	    info.value_size != 4) {
+	if (info.type != BPF_MAP_TYPE_PROG_ARRAY || info.key_size != 4 || info.value_size != 4) {
 		fprintf(stderr,
 			"hook_probe: %s is not an xdpcap hook (map type %u, key %u, value %u; want prog_array, 4, 4)\n",
 			pin, info.type, info.key_size, info.value_size);
 		goto fail;
 	}
 	if (slot >= info.max_entries) {
-		fprintf(stderr, "hook_probe: %s has %u slots, no slot %u\n",
-			pin, info.max_entries, slot);
+		fprintf(stderr, "hook_probe: %s has %u slots, no slot %u\n", pin, info.max_entries,
+			slot);
 		goto fail;
 	}
 	return fd;
@@ -209,8 +205,7 @@ static int set_action(struct bpf_object *obj, __u32 action)
 		const char *name = bpf_map__name(map);
 		size_t n = strlen(name);
 
-		if (bpf_map__is_internal(map) && n >= 7 &&
-		    !strcmp(name + n - 7, ".rodata")) {
+		if (bpf_map__is_internal(map) && n >= 7 && !strcmp(name + n - 7, ".rodata")) {
 			rodata = map;
 			break;
 		}
@@ -253,8 +248,7 @@ static void probe_unload(struct probe *p)
 	p->prog_id = 0;
 }
 
-static int probe_load(struct probe *p, const char *path, __u32 action,
-		      bool frags)
+static int probe_load(struct probe *p, const char *path, __u32 action, bool frags)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
@@ -270,8 +264,7 @@ static int probe_load(struct probe *p, const char *path, __u32 action,
 	}
 	prog = bpf_object__find_program_by_name(p->obj, "hook_probe");
 	if (!prog) {
-		fprintf(stderr, "hook_probe: %s: no program hook_probe\n",
-			path);
+		fprintf(stderr, "hook_probe: %s: no program hook_probe\n", path);
 		err = -ENOENT;
 		goto fail;
 	}
@@ -295,14 +288,13 @@ static int probe_load(struct probe *p, const char *path, __u32 action,
 
 	err = bpf_object__load(p->obj);
 	if (err) {
-		fprintf(stderr, "hook_probe: loading %s (frags %s): %s\n",
-			path, frags ? "on" : "off", strerror(-err));
+		fprintf(stderr, "hook_probe: loading %s (frags %s): %s\n", path,
+			frags ? "on" : "off", strerror(-err));
 		goto fail;
 	}
 	p->prog_fd = bpf_program__fd(prog);
 	p->ring_fd = bpf_object__find_map_fd_by_name(p->obj, "hook_probe_ring");
-	p->counts_fd =
-		bpf_object__find_map_fd_by_name(p->obj, "hook_probe_counts");
+	p->counts_fd = bpf_object__find_map_fd_by_name(p->obj, "hook_probe_counts");
 	if (p->ring_fd < 0 || p->counts_fd < 0) {
 		fprintf(stderr, "hook_probe: %s: maps missing\n", path);
 		err = -ENOENT;
@@ -310,8 +302,7 @@ static int probe_load(struct probe *p, const char *path, __u32 action,
 	}
 	if (bpf_obj_get_info_by_fd(p->prog_fd, &info, &len)) {
 		err = -errno;
-		fprintf(stderr, "hook_probe: program info: %s\n",
-			strerror(-err));
+		fprintf(stderr, "hook_probe: program info: %s\n", strerror(-err));
 		goto fail;
 	}
 	p->prog_id = info.id;
@@ -330,8 +321,7 @@ fail:
  *
  * Returns 0, -EEXIST when the slot is taken, or another negative errno.
  */
-static int join_hook(struct probe *p, int hook_fd, __u32 slot,
-		     const char *obj_path, __u32 action)
+static int join_hook(struct probe *p, int hook_fd, __u32 slot, const char *obj_path, __u32 action)
 {
 	bool frags = false;
 	long long id;
@@ -365,26 +355,22 @@ static int join_hook(struct probe *p, int hook_fd, __u32 slot,
 		fprintf(stderr,
 			"hook_probe: slot %u refuses the probe with expected_attach_type 0, frags off or on: %s%s\n",
 			slot, strerror(-err),
-			err == -EINVAL ?
-				" (the hook's owner has another attach type?)" :
-				"");
+			err == -EINVAL ? " (the hook's owner has another attach type?)" : "");
 		return err;
 	}
 	id = slot_prog_id(hook_fd, slot);
 	if (id != p->prog_id)
 		goto taken;
-	fprintf(stderr,
-		"hook_probe: joined with expected_attach_type 0, frags %s\n",
+	fprintf(stderr, "hook_probe: joined with expected_attach_type 0, frags %s\n",
 		frags ? "on" : "off");
 	return 0;
 taken:
 	if (id < 0) {
-		fprintf(stderr, "hook_probe: slot %u: %s\n", slot,
-			strerror(errno));
+		fprintf(stderr, "hook_probe: slot %u: %s\n", slot, strerror(errno));
 		return -errno;
 	}
-	fprintf(stderr, "hook_probe: slot %u (%s) is taken by program id %lld\n",
-		slot, action_names[slot], id);
+	fprintf(stderr, "hook_probe: slot %u (%s) is taken by program id %lld\n", slot,
+		action_names[slot], id);
 	return -EEXIST;
 }
 
@@ -394,8 +380,7 @@ static void leave_hook(struct probe *p, int hook_fd, __u32 slot)
 	if (!p->prog_id || slot_prog_id(hook_fd, slot) != p->prog_id)
 		return;
 	if (bpf_map_delete_elem(hook_fd, &slot) && errno != ENOENT)
-		fprintf(stderr, "hook_probe: deleting slot %u: %s\n", slot,
-			strerror(errno));
+		fprintf(stderr, "hook_probe: deleting slot %u: %s\n", slot, strerror(errno));
 }
 
 /* Written under a temporary name first: a reader never sees it half done. */
@@ -455,8 +440,7 @@ static double now(void)
 }
 
 /* Returns 0 when done (count reached, timeout or signal), -errno on error. */
-static int capture_loop(struct ring_buffer *rb, struct capture *cap,
-			double timeout)
+static int capture_loop(struct ring_buffer *rb, struct capture *cap, double timeout)
 {
 	double deadline = timeout > 0 ? now() + timeout : 0;
 	int ms, err;
@@ -473,8 +457,7 @@ static int capture_loop(struct ring_buffer *rb, struct capture *cap,
 		}
 		err = ring_buffer__poll(rb, ms);
 		if (err < 0 && err != -EINTR) {
-			fprintf(stderr, "hook_probe: ring buffer: %s\n",
-				strerror(-err));
+			fprintf(stderr, "hook_probe: ring buffer: %s\n", strerror(-err));
 			return err;
 		}
 	}
@@ -488,20 +471,16 @@ static void report_lost(const struct probe *p)
 	__u32 key = HOOK_PROBE_LOST;
 	__u64 lost = 0;
 
-	if (p->counts_fd >= 0 &&
-	    !bpf_map_lookup_elem(p->counts_fd, &key, &lost) && lost)
-		fprintf(stderr,
-			"hook_probe: %llu packets lost (ring buffer full)\n",
+	if (p->counts_fd >= 0 && !bpf_map_lookup_elem(p->counts_fd, &key, &lost) && lost)
+		fprintf(stderr, "hook_probe: %llu packets lost (ring buffer full)\n",
 			(unsigned long long)lost);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "ready", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option longopts[] = { { "ready", required_argument, NULL, 'r' },
+						  { "help", no_argument, NULL, 'h' },
+						  {} };
 	struct probe p = { .prog_fd = -1, .ring_fd = -1, .counts_fd = -1 };
 	struct capture cap = { .count = 1 };
 	const char *obj_arg = NULL, *ready = NULL, *pin, *out;
@@ -510,19 +489,16 @@ int main(int argc, char **argv)
 	struct ring_buffer *rb = NULL;
 	pcap_t *pcap = NULL;
 	double timeout = 10;
-	__u32 slot = 2;	/* XDP_PASS */
+	__u32 slot = 2; /* XDP_PASS */
 	int hook_fd = -1, ret = EXIT_ERR, opt;
 	bool joined = false;
 	char *end;
 
-	while ((opt = getopt_long(argc, argv, "a:c:t:o:h", longopts, NULL)) !=
-	       -1) {
+	while ((opt = getopt_long(argc, argv, "a:c:t:o:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
 			if (parse_action(optarg, &slot)) {
-				fprintf(stderr,
-					"hook_probe: unknown action %s\n",
-					optarg);
+				fprintf(stderr, "hook_probe: unknown action %s\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -530,18 +506,15 @@ int main(int argc, char **argv)
 			errno = 0;
 			cap.count = strtoul(optarg, &end, 10);
 			if (errno || end == optarg || *end || *optarg == '-') {
-				fprintf(stderr, "hook_probe: bad count %s\n",
-					optarg);
+				fprintf(stderr, "hook_probe: bad count %s\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 't':
 			errno = 0;
 			timeout = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !isfinite(timeout) ||
-			    timeout < 0) {
-				fprintf(stderr, "hook_probe: bad timeout %s\n",
-					optarg);
+			if (errno || end == optarg || *end || !isfinite(timeout) || timeout < 0) {
+				fprintf(stderr, "hook_probe: bad timeout %s\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -606,16 +579,14 @@ int main(int argc, char **argv)
 
 	rb = ring_buffer__new(p.ring_fd, on_packet, &cap, NULL);
 	if (!rb) {
-		fprintf(stderr, "hook_probe: ring buffer: %s\n",
-			strerror(errno));
+		fprintf(stderr, "hook_probe: ring buffer: %s\n", strerror(errno));
 		goto out;
 	}
 	if (ready) {
 		int err = write_ready(ready);
 
 		if (err) {
-			fprintf(stderr, "hook_probe: %s: %s\n", ready,
-				strerror(-err));
+			fprintf(stderr, "hook_probe: %s: %s\n", ready, strerror(-err));
 			goto out;
 		}
 	}

@@ -65,19 +65,19 @@ enum l3 { L3_IP4, L3_IP6, L3_ARP };
 struct kind {
 	const char *name;
 	const char *desc;
-	uint16_t vlan;			/* 802.1Q VLAN id, 0: untagged */
+	uint16_t vlan; /* 802.1Q VLAN id, 0: untagged */
 	enum l3 l3;
-	uint8_t proto;			/* IPPROTO_* */
-	const char *src, *dst;		/* NULL: the default pair of the family */
-	uint16_t sport, dport;		/* UDP/TCP ports */
+	uint8_t proto; /* IPPROTO_* */
+	const char *src, *dst; /* NULL: the default pair of the family */
+	uint16_t sport, dport; /* UDP/TCP ports */
 	uint8_t tcp_flags;
 	uint8_t icmp_type;
-	uint8_t ttl;			/* 0: 64 */
-	const uint8_t *ipopt;		/* IPv4 options, a multiple of 4 bytes */
+	uint8_t ttl; /* 0: 64 */
+	const uint8_t *ipopt; /* IPv4 options, a multiple of 4 bytes */
 	uint8_t ipopt_len;
-	const uint8_t *payload;		/* NULL: "ABCD..." of paylen bytes */
+	const uint8_t *payload; /* NULL: "ABCD..." of paylen bytes */
 	uint16_t paylen;
-	uint16_t ip_id;			/* 0: derived from the index */
+	uint16_t ip_id; /* 0: derived from the index */
 	/*
 	 * Fragments carry the bytes [frag_off, frag_off + frag_len) of the
 	 * whole L4 datagram (frag_len 0: up to its end); the L4 checksum is
@@ -86,9 +86,9 @@ struct kind {
 	 */
 	uint16_t frag_off, frag_len;
 	bool more_frags;
-	uint16_t trunc;			/* cut the frame to this length */
-	const uint8_t *dmac;		/* fixed destination MAC */
-	const struct kind *inner;	/* what GRE carries */
+	uint16_t trunc; /* cut the frame to this length */
+	const uint8_t *dmac; /* fixed destination MAC */
+	const struct kind *inner; /* what GRE carries */
 };
 
 static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -96,18 +96,57 @@ static const uint8_t mac_mdns[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb };
 
 /* A well-formed query, so that tcpdump -vv decodes it without complaint. */
 static const uint8_t dns_query[] = {
-	0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-	7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-	0x00, 0x01, 0x00, 0x01,
+	0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 7,    'e',  'x',
+	'a',  'm',  'p',  'l',	'e',  3,    'c',  'o',	'm',  0,    0x00, 0x01, 0x00, 0x01,
 };
 
 static const uint8_t dns_reply[] = {
-	0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
-	7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-	0x00, 0x01, 0x00, 0x01,
+	0x12,
+	0x34,
+	0x81,
+	0x80,
+	0x00,
+	0x01,
+	0x00,
+	0x01,
+	0x00,
+	0x00,
+	0x00,
+	0x00,
+	7,
+	'e',
+	'x',
+	'a',
+	'm',
+	'p',
+	'l',
+	'e',
+	3,
+	'c',
+	'o',
+	'm',
+	0,
+	0x00,
+	0x01,
+	0x00,
+	0x01,
 	/* answer: pointer to the name, A, IN, TTL 3600, 192.0.2.80 */
-	0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x0e, 0x10,
-	0x00, 0x04, 192, 0, 2, 80,
+	0xc0,
+	0x0c,
+	0x00,
+	0x01,
+	0x00,
+	0x01,
+	0x00,
+	0x00,
+	0x0e,
+	0x10,
+	0x00,
+	0x04,
+	192,
+	0,
+	2,
+	80,
 };
 
 /* Router alert, then NOPs and an EOL up to IHL 7. */
@@ -116,9 +155,14 @@ static const uint8_t ip_opts[] = {
 };
 
 static const struct kind gre_inner = {
-	.l3 = L3_IP4, .proto = IPPROTO_UDP,
-	.src = "198.51.100.7", .dst = "198.51.100.8",
-	.sport = 40010, .dport = 7, .paylen = 16, .ip_id = 0x7e57,
+	.l3 = L3_IP4,
+	.proto = IPPROTO_UDP,
+	.src = "198.51.100.7",
+	.dst = "198.51.100.8",
+	.sport = 40010,
+	.dport = 7,
+	.paylen = 16,
+	.ip_id = 0x7e57,
 };
 
 #define UDP4 .l3 = L3_IP4, .proto = IPPROTO_UDP
@@ -126,75 +170,61 @@ static const struct kind gre_inner = {
 #define DNSQ .payload = dns_query, .paylen = sizeof(dns_query)
 
 static const struct kind kinds[] = {
-	{ "udp4-dns", "UDP 192.0.2.2:40001 > 192.0.2.1:53, DNS query",
-	  UDP4, .sport = 40001, .dport = 53, DNSQ },
-	{ "udp4-data", "UDP to port 40000, 64-byte \"ABCD...\" payload",
-	  UDP4, .sport = 40002, .dport = 40000, .paylen = 64 },
-	{ "udp4-dns-reply", "UDP from port 53, DNS answer",
-	  UDP4, .sport = 53, .dport = 40001,
+	{ "udp4-dns", "UDP 192.0.2.2:40001 > 192.0.2.1:53, DNS query", UDP4, .sport = 40001,
+	  .dport = 53, DNSQ },
+	{ "udp4-data", "UDP to port 40000, 64-byte \"ABCD...\" payload", UDP4, .sport = 40002,
+	  .dport = 40000, .paylen = 64 },
+	{ "udp4-dns-reply", "UDP from port 53, DNS answer", UDP4, .sport = 53, .dport = 40001,
 	  .payload = dns_reply, .paylen = sizeof(dns_reply) },
-	{ "udp4-ports-1k", "UDP 1234 > 1500, both ports in 1000-2000",
-	  UDP4, .sport = 1234, .dport = 1500, .paylen = 16 },
-	{ "udp4-discard", "UDP to port 9 (discard)",
-	  UDP4, .sport = 40003, .dport = 9, .paylen = 16 },
-	{ "tcp4-syn", "TCP SYN to port 80",
-	  TCP4, .sport = 40004, .dport = 80, .tcp_flags = TH_SYN },
-	{ "tcp4-synack", "TCP SYN-ACK from port 80",
-	  TCP4, .sport = 80, .dport = 40004, .tcp_flags = TH_SYN | TH_ACK },
-	{ "tcp4-ack-data", "TCP PSH-ACK to port 443, 100-byte payload",
-	  TCP4, .sport = 40005, .dport = 443, .tcp_flags = TH_PSH | TH_ACK,
-	  .paylen = 100 },
-	{ "tcp4-ipopts", "TCP SYN to port 80, IHL 7 (RA,NOP,NOP,NOP,EOL)",
-	  TCP4, .sport = 40006, .dport = 80, .tcp_flags = TH_SYN,
-	  .ipopt = ip_opts, .ipopt_len = sizeof(ip_opts) },
-	{ "icmp4-echo", "ICMP echo request, 56-byte payload",
-	  .l3 = L3_IP4, .proto = IPPROTO_ICMP, .icmp_type = ICMP_ECHO,
-	  .paylen = 56 },
-	{ "icmp4-reply", "ICMP echo reply, 56-byte payload",
-	  .l3 = L3_IP4, .proto = IPPROTO_ICMP, .icmp_type = ICMP_ECHOREPLY,
-	  .paylen = 56 },
-	{ "ip4-frag-first", "UDP to port 5000, first fragment (MF, offset 0)",
-	  UDP4, .sport = 40007, .dport = 5000, .paylen = 48, .ip_id = 0xf00d,
-	  .frag_len = 32, .more_frags = true },
-	{ "ip4-frag-next", "last fragment of ip4-frag-first (offset 32)",
-	  UDP4, .sport = 40007, .dport = 5000, .paylen = 48, .ip_id = 0xf00d,
-	  .frag_off = 32 },
-	{ "gre4", "GRE (proto 47) carrying UDP 198.51.100.7 > 198.51.100.8:7",
-	  .l3 = L3_IP4, .proto = IPPROTO_GRE, .inner = &gre_inner },
-	{ "udp6-dns", "UDP 2001:db8::2 > 2001:db8::1:53, DNS query",
-	  .l3 = L3_IP6, .proto = IPPROTO_UDP, .sport = 40008, .dport = 53,
-	  DNSQ },
-	{ "tcp6-syn", "TCP SYN to port 80 over IPv6",
-	  .l3 = L3_IP6, .proto = IPPROTO_TCP, .sport = 40009, .dport = 80,
+	{ "udp4-ports-1k", "UDP 1234 > 1500, both ports in 1000-2000", UDP4, .sport = 1234,
+	  .dport = 1500, .paylen = 16 },
+	{ "udp4-discard", "UDP to port 9 (discard)", UDP4, .sport = 40003, .dport = 9,
+	  .paylen = 16 },
+	{ "tcp4-syn", "TCP SYN to port 80", TCP4, .sport = 40004, .dport = 80,
 	  .tcp_flags = TH_SYN },
-	{ "icmp6-echo", "ICMPv6 echo request, 56-byte payload",
-	  .l3 = L3_IP6, .proto = IPPROTO_ICMPV6,
-	  .icmp_type = ICMP6_ECHO_REQUEST, .paylen = 56 },
-	{ "arp-req", "ARP who-has 192.0.2.1 tell 192.0.2.2, broadcast",
-	  .l3 = L3_ARP, .dmac = mac_bcast },
-	{ "vlan100-udp4-dns", "VLAN 100, UDP to port 53, DNS query",
-	  .vlan = 100, UDP4, .sport = 40011, .dport = 53, DNSQ },
-	{ "vlan200-tcp4-syn", "VLAN 200, TCP SYN to port 22",
-	  .vlan = 200, TCP4, .sport = 40012, .dport = 22,
-	  .tcp_flags = TH_SYN },
-	{ "mcast-udp4", "UDP to 224.0.0.251:5353 (mDNS), MAC 01:00:5e:00:00:fb",
-	  UDP4, .dst = "224.0.0.251", .sport = 5353, .dport = 5353,
-	  .ttl = 255, .dmac = mac_mdns, DNSQ },
-	{ "udp4-large", "UDP to port 40000, 1400-byte frame",
-	  UDP4, .sport = 40013, .dport = 40000, .paylen = 1400 - 42 },
-	{ "udp4-tiny", "UDP to port 40000, no payload",
-	  UDP4, .sport = 40014, .dport = 40000 },
-	{ "ip4-trunc", "IPv4 cut inside its header (14 + 6 bytes)",
-	  UDP4, .sport = 40015, .dport = 40000, .paylen = 8, .trunc = 20 },
-	{ "udp4-ttl63", "UDP to port 40000, TTL 63",
-	  UDP4, .sport = 40016, .dport = 40000, .paylen = 16, .ttl = 63 },
-	{ "udp4-ttl1", "UDP to port 40000, TTL 1",
-	  UDP4, .sport = 40017, .dport = 40000, .paylen = 16, .ttl = 1 },
-	{ "tcp4-from-198", "TCP SYN 198.51.100.7 > 192.0.2.1:443",
-	  TCP4, .src = "198.51.100.7", .sport = 40018, .dport = 443,
-	  .tcp_flags = TH_SYN },
-	{ "udp4-to-198", "UDP 192.0.2.2 > 198.51.100.9:53, not for this host",
-	  UDP4, .dst = "198.51.100.9", .sport = 40019, .dport = 53, DNSQ },
+	{ "tcp4-synack", "TCP SYN-ACK from port 80", TCP4, .sport = 80, .dport = 40004,
+	  .tcp_flags = TH_SYN | TH_ACK },
+	{ "tcp4-ack-data", "TCP PSH-ACK to port 443, 100-byte payload", TCP4, .sport = 40005,
+	  .dport = 443, .tcp_flags = TH_PSH | TH_ACK, .paylen = 100 },
+	{ "tcp4-ipopts", "TCP SYN to port 80, IHL 7 (RA,NOP,NOP,NOP,EOL)", TCP4, .sport = 40006,
+	  .dport = 80, .tcp_flags = TH_SYN, .ipopt = ip_opts, .ipopt_len = sizeof(ip_opts) },
+	{ "icmp4-echo", "ICMP echo request, 56-byte payload", .l3 = L3_IP4, .proto = IPPROTO_ICMP,
+	  .icmp_type = ICMP_ECHO, .paylen = 56 },
+	{ "icmp4-reply", "ICMP echo reply, 56-byte payload", .l3 = L3_IP4, .proto = IPPROTO_ICMP,
+	  .icmp_type = ICMP_ECHOREPLY, .paylen = 56 },
+	{ "ip4-frag-first", "UDP to port 5000, first fragment (MF, offset 0)", UDP4, .sport = 40007,
+	  .dport = 5000, .paylen = 48, .ip_id = 0xf00d, .frag_len = 32, .more_frags = true },
+	{ "ip4-frag-next", "last fragment of ip4-frag-first (offset 32)", UDP4, .sport = 40007,
+	  .dport = 5000, .paylen = 48, .ip_id = 0xf00d, .frag_off = 32 },
+	{ "gre4", "GRE (proto 47) carrying UDP 198.51.100.7 > 198.51.100.8:7", .l3 = L3_IP4,
+	  .proto = IPPROTO_GRE, .inner = &gre_inner },
+	{ "udp6-dns", "UDP 2001:db8::2 > 2001:db8::1:53, DNS query", .l3 = L3_IP6,
+	  .proto = IPPROTO_UDP, .sport = 40008, .dport = 53, DNSQ },
+	{ "tcp6-syn", "TCP SYN to port 80 over IPv6", .l3 = L3_IP6, .proto = IPPROTO_TCP,
+	  .sport = 40009, .dport = 80, .tcp_flags = TH_SYN },
+	{ "icmp6-echo", "ICMPv6 echo request, 56-byte payload", .l3 = L3_IP6,
+	  .proto = IPPROTO_ICMPV6, .icmp_type = ICMP6_ECHO_REQUEST, .paylen = 56 },
+	{ "arp-req", "ARP who-has 192.0.2.1 tell 192.0.2.2, broadcast", .l3 = L3_ARP,
+	  .dmac = mac_bcast },
+	{ "vlan100-udp4-dns", "VLAN 100, UDP to port 53, DNS query", .vlan = 100, UDP4,
+	  .sport = 40011, .dport = 53, DNSQ },
+	{ "vlan200-tcp4-syn", "VLAN 200, TCP SYN to port 22", .vlan = 200, TCP4, .sport = 40012,
+	  .dport = 22, .tcp_flags = TH_SYN },
+	{ "mcast-udp4", "UDP to 224.0.0.251:5353 (mDNS), MAC 01:00:5e:00:00:fb", UDP4,
+	  .dst = "224.0.0.251", .sport = 5353, .dport = 5353, .ttl = 255, .dmac = mac_mdns, DNSQ },
+	{ "udp4-large", "UDP to port 40000, 1400-byte frame", UDP4, .sport = 40013, .dport = 40000,
+	  .paylen = 1400 - 42 },
+	{ "udp4-tiny", "UDP to port 40000, no payload", UDP4, .sport = 40014, .dport = 40000 },
+	{ "ip4-trunc", "IPv4 cut inside its header (14 + 6 bytes)", UDP4, .sport = 40015,
+	  .dport = 40000, .paylen = 8, .trunc = 20 },
+	{ "udp4-ttl63", "UDP to port 40000, TTL 63", UDP4, .sport = 40016, .dport = 40000,
+	  .paylen = 16, .ttl = 63 },
+	{ "udp4-ttl1", "UDP to port 40000, TTL 1", UDP4, .sport = 40017, .dport = 40000,
+	  .paylen = 16, .ttl = 1 },
+	{ "tcp4-from-198", "TCP SYN 198.51.100.7 > 192.0.2.1:443", TCP4, .src = "198.51.100.7",
+	  .sport = 40018, .dport = 443, .tcp_flags = TH_SYN },
+	{ "udp4-to-198", "UDP 192.0.2.2 > 198.51.100.9:53, not for this host", UDP4,
+	  .dst = "198.51.100.9", .sport = 40019, .dport = 53, DNSQ },
 };
 
 #define NR_KINDS (sizeof(kinds) / sizeof(kinds[0]))
@@ -251,15 +281,13 @@ static void parse_addr(int af, const char *s, void *out)
 	}
 }
 
-static size_t build_l3(const struct kind *k, uint16_t id, const uint8_t *smac,
-		       uint8_t *p);
+static size_t build_l3(const struct kind *k, uint16_t id, const uint8_t *smac, uint8_t *p);
 
 /*
  * The whole L4 datagram, its checksum field zero; returns its length and
  * sets @csum to that field (NULL when there is none, as in GRE).
  */
-static size_t build_l4(const struct kind *k, uint16_t id, uint8_t *l4,
-		       uint8_t **csum)
+static size_t build_l4(const struct kind *k, uint16_t id, uint8_t *l4, uint8_t **csum)
 {
 	size_t hlen, i;
 
@@ -298,7 +326,7 @@ static size_t build_l4(const struct kind *k, uint16_t id, uint8_t *l4,
 		} else {
 			put32(l4 + 4, 1000);
 		}
-		l4[12] = 5 << 4;	/* data offset: no TCP options */
+		l4[12] = 5 << 4; /* data offset: no TCP options */
 		l4[13] = k->tcp_flags;
 		put16(l4 + 14, 64240);
 		*csum = l4 + 16;
@@ -315,9 +343,8 @@ static size_t build_l4(const struct kind *k, uint16_t id, uint8_t *l4,
 }
 
 /* Fills in an L4 checksum over @pseudo (may be empty) and the datagram. */
-static void l4_csum(const struct kind *k, const uint8_t *pseudo,
-		    size_t pseudo_len, const uint8_t *l4, size_t len,
-		    uint8_t *csum)
+static void l4_csum(const struct kind *k, const uint8_t *pseudo, size_t pseudo_len,
+		    const uint8_t *l4, size_t len, uint8_t *csum)
 {
 	uint32_t sum;
 
@@ -334,18 +361,17 @@ static void l4_csum(const struct kind *k, const uint8_t *pseudo,
  * IPv4, IPv6 or ARP from @p on; returns the length. @smac is only needed
  * for ARP, whose payload repeats the sender's MAC.
  */
-static size_t build_l3(const struct kind *k, uint16_t id, const uint8_t *smac,
-		       uint8_t *p)
+static size_t build_l3(const struct kind *k, uint16_t id, const uint8_t *smac, uint8_t *p)
 {
 	uint8_t l4[MAX_FRAME], pseudo[40], *csum;
 	size_t hlen, l4len, off, len;
 
 	if (k->l3 == L3_ARP) {
-		put16(p, 1);		/* Ethernet */
+		put16(p, 1); /* Ethernet */
 		put16(p + 2, ETH_P_IP);
 		p[4] = 6;
 		p[5] = 4;
-		put16(p + 6, 1);	/* request */
+		put16(p + 6, 1); /* request */
 		memcpy(p + 8, smac, 6);
 		parse_addr(AF_INET, k->src ?: "192.0.2.2", p + 14);
 		memset(p + 18, 0, 6);
@@ -364,7 +390,7 @@ static size_t build_l3(const struct kind *k, uint16_t id, const uint8_t *smac,
 		/* ICMPv6, unlike ICMP, covers the pseudo-header too. */
 		l4_csum(k, pseudo, 40, l4, l4len, csum);
 
-		put32(p, 6u << 28);	/* version; traffic class, flow 0 */
+		put32(p, 6u << 28); /* version; traffic class, flow 0 */
 		put16(p + 4, l4len);
 		p[6] = k->proto;
 		p[7] = k->ttl ?: 64;
@@ -403,11 +429,13 @@ static size_t build_l3(const struct kind *k, uint16_t id, const uint8_t *smac,
 	return hlen + len;
 }
 
-static size_t build_frame(const struct kind *k, uint16_t id,
-			  const uint8_t *dmac, const uint8_t *smac, uint8_t *p)
+static size_t build_frame(const struct kind *k, uint16_t id, const uint8_t *dmac,
+			  const uint8_t *smac, uint8_t *p)
 {
 	static const uint16_t ethertype[] = {
-		[L3_IP4] = ETH_P_IP, [L3_IP6] = ETH_P_IPV6, [L3_ARP] = ETH_P_ARP,
+		[L3_IP4] = ETH_P_IP,
+		[L3_IP6] = ETH_P_IPV6,
+		[L3_ARP] = ETH_P_ARP,
 	};
 	size_t off = 12, len;
 
@@ -415,7 +443,7 @@ static size_t build_frame(const struct kind *k, uint16_t id,
 	memcpy(p + 6, smac, 6);
 	if (k->vlan) {
 		put16(p + off, ETH_P_8021Q);
-		put16(p + off + 2, k->vlan);	/* PCP 0, DEI 0 */
+		put16(p + off + 2, k->vlan); /* PCP 0, DEI 0 */
 		off += 4;
 	}
 	put16(p + off, ethertype[k->l3]);
@@ -452,8 +480,7 @@ static void frames_free(struct frames *f)
 	free(f->v);
 }
 
-static int add_kind(struct frames *f, size_t i, const uint8_t *dmac,
-		    const uint8_t *smac)
+static int add_kind(struct frames *f, size_t i, const uint8_t *dmac, const uint8_t *smac)
 {
 	uint8_t buf[MAX_FRAME];
 	size_t len;
@@ -472,15 +499,13 @@ static ssize_t find_kind(const char *name, size_t len)
 	size_t i;
 
 	for (i = 0; i < NR_KINDS; i++)
-		if (strlen(kinds[i].name) == len &&
-		    !strncmp(kinds[i].name, name, len))
+		if (strlen(kinds[i].name) == len && !strncmp(kinds[i].name, name, len))
 			return i;
 	return -1;
 }
 
 /* The whole set, or the kinds of @only in the order given. */
-static int build_set(struct frames *f, const char *only, const uint8_t *dmac,
-		     const uint8_t *smac)
+static int build_set(struct frames *f, const char *only, const uint8_t *dmac, const uint8_t *smac)
 {
 	const char *s, *end;
 	ssize_t i;
@@ -515,8 +540,8 @@ static int parse_mac(const char *s, uint8_t *mac)
 	char end;
 	int i;
 
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-		   &b[4], &b[5], &end) != 6)
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &end) != 6)
 		return -1;
 	for (i = 0; i < 6; i++)
 		mac[i] = b[i];
@@ -542,13 +567,11 @@ static int cmd_list(void)
 
 	for (i = 0; i < NR_KINDS; i++)
 		printf("%2zu %-17s %5zu  %s\n", i, kinds[i].name,
-		       build_frame(&kinds[i], 0x1000 + i, dmac, smac, buf),
-		       kinds[i].desc);
+		       build_frame(&kinds[i], 0x1000 + i, dmac, smac, buf), kinds[i].desc);
 	return 0;
 }
 
-static int cmd_write(const char *path, const struct frames *f,
-		     unsigned long repeat)
+static int cmd_write(const char *path, const struct frames *f, unsigned long repeat)
 {
 	struct pcap_pkthdr hdr;
 	pcap_dumper_t *d;
@@ -600,8 +623,8 @@ static void ts_add_ns(struct timespec *t, long ns)
 	}
 }
 
-static int send_frames(const char *ifname, const struct frames *f,
-		       unsigned long repeat, unsigned long rate)
+static int send_frames(const char *ifname, const struct frames *f, unsigned long repeat,
+		       unsigned long rate)
 {
 	const struct timespec retry_sleep = { 0, RETRY_SLEEP_NS };
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
@@ -624,8 +647,7 @@ static int send_frames(const char *ifname, const struct frames *f,
 		return EXIT_ERR;
 	}
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
-		fprintf(stderr, "pktgen: bind to %s: %s\n", ifname,
-			strerror(errno));
+		fprintf(stderr, "pktgen: bind to %s: %s\n", ifname, strerror(errno));
 		close(fd);
 		return EXIT_ERR;
 	}
@@ -640,21 +662,21 @@ static int send_frames(const char *ifname, const struct frames *f,
 			 */
 			sll.sll_halen = 6;
 			memcpy(sll.sll_addr, fr->data, 6);
-			sll.sll_protocol = fr->len >= 14 ?
-				htons(fr->data[12] << 8 | fr->data[13]) : 0;
+			sll.sll_protocol = fr->len >= 14 ? htons(fr->data[12] << 8 | fr->data[13]) :
+							   0;
 			if (rate) {
 				/* Absolute deadlines keep the average rate. */
-				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
-						&next, NULL);
+				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
 				ts_add_ns(&next, 1000000000L / rate);
 			}
 			for (tries = 0;; tries++) {
-				n = sendto(fd, fr->data, fr->len, 0,
-					   (struct sockaddr *)&sll, sizeof(sll));
+				n = sendto(fd, fr->data, fr->len, 0, (struct sockaddr *)&sll,
+					   sizeof(sll));
 				if (n == (ssize_t)fr->len)
 					break;
 				if (n >= 0) {
-					fprintf(stderr, "pktgen: short send of frame %zu: %zd of %zu bytes\n",
+					fprintf(stderr,
+						"pktgen: short send of frame %zu: %zd of %zu bytes\n",
 						i, n, fr->len);
 					ret = EXIT_ERR;
 					break;
@@ -726,37 +748,34 @@ static int load_pcap(const char *path, struct frames *f)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: pktgen list\n"
-		"       pktgen write OUT.pcap [--repeat N] [--only NAME[,NAME...]]\n"
-		"                    [--dst-mac MAC] [--src-mac MAC]\n"
-		"       pktgen send IFACE [--repeat N] [--only NAME[,NAME...]]\n"
-		"                   [--dst-mac MAC] [--src-mac MAC] [--rate PPS]\n"
-		"       pktgen replay IFACE FILE.pcap [--repeat N] [--rate PPS]\n"
-		"  list      one line per packet kind: index, name, frame length, description\n"
-		"  write     the set (repeated N times) to a pcap file, DLT_EN10MB\n"
-		"  send      the set through IFACE with an AF_PACKET socket\n"
-		"  replay    the frames of a pcap file through IFACE, as they are\n"
-		"  --repeat N      send/write the whole set N times (1)\n"
-		"  --only NAMES    only these kinds, in this order\n"
-		"  --dst-mac MAC   destination MAC (02:00:00:00:00:01); arp-req and\n"
-		"                  mcast-udp4 keep their broadcast/multicast one\n"
-		"  --src-mac MAC   source MAC (02:00:00:00:00:02)\n"
-		"  --rate PPS      frames per second, 0 for as fast as possible (0)\n"
-		"exit: 0 ok, 1 error, 2 usage\n");
+	fprintf(f, "usage: pktgen list\n"
+		   "       pktgen write OUT.pcap [--repeat N] [--only NAME[,NAME...]]\n"
+		   "                    [--dst-mac MAC] [--src-mac MAC]\n"
+		   "       pktgen send IFACE [--repeat N] [--only NAME[,NAME...]]\n"
+		   "                   [--dst-mac MAC] [--src-mac MAC] [--rate PPS]\n"
+		   "       pktgen replay IFACE FILE.pcap [--repeat N] [--rate PPS]\n"
+		   "  list      one line per packet kind: index, name, frame length, description\n"
+		   "  write     the set (repeated N times) to a pcap file, DLT_EN10MB\n"
+		   "  send      the set through IFACE with an AF_PACKET socket\n"
+		   "  replay    the frames of a pcap file through IFACE, as they are\n"
+		   "  --repeat N      send/write the whole set N times (1)\n"
+		   "  --only NAMES    only these kinds, in this order\n"
+		   "  --dst-mac MAC   destination MAC (02:00:00:00:00:01); arp-req and\n"
+		   "                  mcast-udp4 keep their broadcast/multicast one\n"
+		   "  --src-mac MAC   source MAC (02:00:00:00:00:02)\n"
+		   "  --rate PPS      frames per second, 0 for as fast as possible (0)\n"
+		   "exit: 0 ok, 1 error, 2 usage\n");
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "repeat", required_argument, NULL, 'n' },
-		{ "only", required_argument, NULL, 'o' },
-		{ "dst-mac", required_argument, NULL, 'd' },
-		{ "src-mac", required_argument, NULL, 's' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option opts[] = { { "repeat", required_argument, NULL, 'n' },
+					      { "only", required_argument, NULL, 'o' },
+					      { "dst-mac", required_argument, NULL, 'd' },
+					      { "src-mac", required_argument, NULL, 's' },
+					      { "rate", required_argument, NULL, 'r' },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
 	uint8_t dmac[6] = { 2, 0, 0, 0, 0, 1 }, smac[6] = { 2, 0, 0, 0, 0, 2 };
 	unsigned long repeat = 1, rate = 0;
 	bool set_opts = false, has_rate = false;
@@ -813,8 +832,7 @@ int main(int argc, char **argv)
 	args = argv + 1 + optind;
 	nargs = argc - 1 - optind;
 
-	if (!strcmp(cmd, "list") && !nargs && !set_opts && !has_rate &&
-	    repeat == 1)
+	if (!strcmp(cmd, "list") && !nargs && !set_opts && !has_rate && repeat == 1)
 		return cmd_list();
 	if (!strcmp(cmd, "write") && nargs == 1 && !has_rate) {
 		ret = build_set(&f, only, dmac, smac);

@@ -249,7 +249,8 @@ TEST(chain_problem_single_and_stale)
 TEST(parse_id_decimal_only)
 {
 	static const char *const bad[] = {
-		"", "0x10", "-1", "+1", " 1", "1 ", "12x", "x", "4294967296", "99999999999999999999",
+		"",   "0x10", "-1", "+1",	  " 1",
+		"1 ", "12x",  "x",  "4294967296", "99999999999999999999",
 	};
 	__u32 id = 0;
 

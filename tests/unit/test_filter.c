@@ -24,15 +24,15 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define NEED_ROOT()                                                            \
-	do {                                                                   \
-		if (geteuid()) {                                               \
-			printf("SKIP (loading BPF programs needs root)\n");   \
-			return;                                                \
-		}                                                              \
+#define NEED_ROOT()                                                         \
+	do {                                                                \
+		if (geteuid()) {                                            \
+			printf("SKIP (loading BPF programs needs root)\n"); \
+			return;                                             \
+		}                                                           \
 	} while (0)
 
-#define INSN(c, d, s, o, i)                                                    \
+#define INSN(c, d, s, o, i) \
 	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 
 /* An odd snap length, so a fragment returning a constant of its own shows. */
@@ -80,8 +80,8 @@ static const struct pkt_desc pkts[] = {
 	  .dst = "203.0.113.9", .sport = 5000, .dport = 6000, .payload = "ABCE" },
 	{ "udp4_ports_1000_1500", .l3 = ETH_P_IP, .proto = IPPROTO_UDP, .src = "10.250.0.1",
 	  .dst = "10.250.0.2", .sport = 1000, .dport = 1500, .pad = 300 },
-	{ "tcp4_syn", .l3 = ETH_P_IP, .proto = IPPROTO_TCP, .src = "10.0.0.5",
-	  .dst = "192.0.2.1", .sport = 12345, .dport = 80, .tcp_flags = TCP_SYN },
+	{ "tcp4_syn", .l3 = ETH_P_IP, .proto = IPPROTO_TCP, .src = "10.0.0.5", .dst = "192.0.2.1",
+	  .sport = 12345, .dport = 80, .tcp_flags = TCP_SYN },
 	{ "tcp4_synack", .l3 = ETH_P_IP, .proto = IPPROTO_TCP, .src = "192.0.2.1",
 	  .dst = "10.0.0.5", .sport = 80, .dport = 12345, .tcp_flags = TCP_SYN | TCP_ACK,
 	  .ttl = 63 },
@@ -102,8 +102,8 @@ static const struct pkt_desc pkts[] = {
 	  .dst = "10.0.0.1", .icmp_type = 8, .pad = 56 },
 	{ "icmp4_echo_reply", .l3 = ETH_P_IP, .proto = IPPROTO_ICMP, .src = "10.0.0.1",
 	  .dst = "192.0.2.1", .icmp_type = 0, .pad = 56 },
-	{ "gre4", .l3 = ETH_P_IP, .proto = IPPROTO_GRE, .src = "10.200.0.1",
-	  .dst = "10.200.0.2", .pad = 20 },
+	{ "gre4", .l3 = ETH_P_IP, .proto = IPPROTO_GRE, .src = "10.200.0.1", .dst = "10.200.0.2",
+	  .pad = 20 },
 	/* A later fragment: its "UDP header" is payload, libpcap skips ports. */
 	{ "udp4_frag_later", .l3 = ETH_P_IP, .proto = IPPROTO_UDP, .src = "10.3.3.3",
 	  .dst = "192.0.2.1", .sport = 53, .dport = 53, .frag = 185, .pad = 100 },
@@ -115,8 +115,8 @@ static const struct pkt_desc pkts[] = {
 	  .dst = "2001:db8::99", .sport = 33000, .dport = 80, .tcp_flags = TCP_SYN },
 	{ "icmp6_echo", .l3 = ETH_P_IPV6, .proto = IPPROTO_ICMPV6, .src = "2001:db8::7",
 	  .dst = "2001:db8::8", .icmp_type = 128, .pad = 200 },
-	{ "vlan100_udp_dns", .vlan = 100, .l3 = ETH_P_IP, .proto = IPPROTO_UDP,
-	  .src = "10.0.0.7", .dst = "192.0.2.1", .sport = 1234, .dport = 53 },
+	{ "vlan100_udp_dns", .vlan = 100, .l3 = ETH_P_IP, .proto = IPPROTO_UDP, .src = "10.0.0.7",
+	  .dst = "192.0.2.1", .sport = 1234, .dport = 53 },
 	{ "vlan200_tcp", .vlan = 200, .l3 = ETH_P_IP, .proto = IPPROTO_TCP, .src = "10.0.0.8",
 	  .dst = "10.0.0.9", .sport = 1000, .dport = 2000, .tcp_flags = TCP_SYN },
 	{ "arp_request", .dst_mac = MAC_BCAST, .from_host1 = true, .l3 = ETH_P_ARP,
@@ -317,7 +317,8 @@ static int harness_load(const struct filter *f, int len)
 		if (fd < 0 && log) {
 			size_t l = strlen(log);
 
-			fprintf(stderr, "verifier log (tail):\n%s\n", l > 6000 ? log + l - 6000 : log);
+			fprintf(stderr, "verifier log (tail):\n%s\n",
+				l > 6000 ? log + l - 6000 : log);
 		}
 		free(log);
 	}
@@ -329,8 +330,8 @@ static int harness_load(const struct filter *f, int len)
 static long long harness_run(int fd, const uint8_t *pkt, size_t len)
 {
 	uint8_t out[PKT_MAX + 256];
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len,
-		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
 	uint32_t r0;
 	int err;
 
@@ -368,10 +369,10 @@ static long long run_raw_on(const struct sock_filter *prog, size_t n, const uint
 	return r0;
 }
 
-static uint8_t dummy_pkt[60] = { 0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x03, 0x08, 0x00,
-				 0x45, 0x00, 0x00, 0x2e };
+static uint8_t dummy_pkt[60] = { 0x02, 0, 0,	0,    0,    0x02, 0x02, 0,    0,
+				 0,    0, 0x03, 0x08, 0x00, 0x45, 0x00, 0x00, 0x2e };
 
-#define run_raw(prog, classic)                                                 \
+#define run_raw(prog, classic) \
 	run_raw_on(prog, ARRAY_SIZE(prog), dummy_pkt, sizeof(dummy_pkt), classic)
 
 #define STMT(c, k) ((struct sock_filter){ (c), 0, 0, (k) })
@@ -489,8 +490,7 @@ TEST(filter_kernel_agrees_with_libpcap)
 	for (size_t i = 0; i < ARRAY_SIZE(pkts); i++)
 		lens[i] = pkt_build(&pkts[i], bytes[i]);
 	for (size_t e = 0; e < ARRAY_SIZE(exprs); e++) {
-		if (check_expr(exprs[e], bytes, lens, !*exprs[e], &pairs, why,
-			       sizeof(why))) {
+		if (check_expr(exprs[e], bytes, lens, !*exprs[e], &pairs, why, sizeof(why))) {
 			unit_fail(__FILE__, __LINE__, "%s", why);
 			return;
 		}
@@ -684,12 +684,9 @@ TEST(filter_raw_division_by_zero_x)
 	};
 	/* X from the packet, 0 at run time: no constant folding helps. */
 	struct sock_filter div_pkt[] = {
-		STMT(BPF_LD | BPF_B | BPF_ABS, 40),
-		STMT(BPF_MISC | BPF_TAX, 0),
-		STMT(BPF_LD | BPF_IMM, 100),
-		STMT(BPF_ALU | BPF_DIV | BPF_X, 0),
-		STMT(BPF_ALU | BPF_ADD | BPF_K, 5),
-		STMT(BPF_RET | BPF_A, 0),
+		STMT(BPF_LD | BPF_B | BPF_ABS, 40), STMT(BPF_MISC | BPF_TAX, 0),
+		STMT(BPF_LD | BPF_IMM, 100),	    STMT(BPF_ALU | BPF_DIV | BPF_X, 0),
+		STMT(BPF_ALU | BPF_ADD | BPF_K, 5), STMT(BPF_RET | BPF_A, 0),
 	};
 	struct sock_filter div7[] = {
 		STMT(BPF_LD | BPF_IMM, 100),
@@ -734,8 +731,10 @@ TEST(filter_raw_out_of_bounds_loads)
 		{ { STMT(BPF_LDX | BPF_IMM, 59), STMT(BPF_LD | BPF_B | BPF_IND, 0) }, true },
 		{ { STMT(BPF_LDX | BPF_IMM, 0), STMT(BPF_LD | BPF_B | BPF_IND, 60) }, false },
 		/* X + k must not wrap around to a small offset. */
-		{ { STMT(BPF_LDX | BPF_IMM, 0xffffffff), STMT(BPF_LD | BPF_B | BPF_IND, 1) }, false },
-		{ { STMT(BPF_LDX | BPF_IMM, 0xfffffff0), STMT(BPF_LD | BPF_W | BPF_IND, 0x10) }, false },
+		{ { STMT(BPF_LDX | BPF_IMM, 0xffffffff), STMT(BPF_LD | BPF_B | BPF_IND, 1) },
+		  false },
+		{ { STMT(BPF_LDX | BPF_IMM, 0xfffffff0), STMT(BPF_LD | BPF_W | BPF_IND, 0x10) },
+		  false },
 		{ { STMT(BPF_LDX | BPF_IMM, 0x10000), STMT(BPF_LD | BPF_B | BPF_IND, 0) }, false },
 		{ { STMT(BPF_LDX | BPF_IMM, 0), STMT(BPF_LD | BPF_B | BPF_IND, 0x20000) }, false },
 		{ { STMT(BPF_LDX | BPF_B | BPF_MSH, 59) }, true },
@@ -753,8 +752,8 @@ TEST(filter_raw_out_of_bounds_loads)
 		prog[n] = STMT(BPF_RET | BPF_K, 9);
 		got = run_raw_on(prog, n + 1, dummy_pkt, sizeof(dummy_pkt), &classic);
 		if (got != (cases[i].in_bounds ? 9 : 0) || classic != got) {
-			unit_fail(__FILE__, __LINE__, "case %zu: kernel %lld, libpcap %u, want %d", i,
-				  got, classic, cases[i].in_bounds ? 9 : 0);
+			unit_fail(__FILE__, __LINE__, "case %zu: kernel %lld, libpcap %u, want %d",
+				  i, got, classic, cases[i].in_bounds ? 9 : 0);
 			return;
 		}
 	}
@@ -767,10 +766,8 @@ TEST(filter_raw_out_of_bounds_loads)
 TEST(filter_raw_bounds_checks_after_join)
 {
 	struct sock_filter prog[] = {
-		STMT(BPF_LD | BPF_B | BPF_ABS, 14),
-		JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x45, 0, 1),
-		STMT(BPF_LD | BPF_W | BPF_ABS, 50),
-		STMT(BPF_LD | BPF_B | BPF_ABS, 40),
+		STMT(BPF_LD | BPF_B | BPF_ABS, 14), JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x45, 0, 1),
+		STMT(BPF_LD | BPF_W | BPF_ABS, 50), STMT(BPF_LD | BPF_B | BPF_ABS, 40),
 		STMT(BPF_RET | BPF_A, 0),
 	};
 	static uint8_t other[48] = { [14] = 0x60, [40] = 0x77 };
@@ -819,37 +816,25 @@ TEST(filter_raw_scratch_memory)
 {
 	/* Every slot, A and X paths, in an order that catches swapped slots. */
 	struct sock_filter roundtrip[] = {
-		STMT(BPF_LD | BPF_IMM, 0x11111111),
-		STMT(BPF_ST, 0),
-		STMT(BPF_LDX | BPF_IMM, 0x0f000000),
-		STMT(BPF_STX, 15),
-		STMT(BPF_LD | BPF_IMM, 0x00220000),
-		STMT(BPF_ST, 7),
-		STMT(BPF_LD | BPF_IMM, 0),
-		STMT(BPF_LDX | BPF_IMM, 0),
-		STMT(BPF_LDX | BPF_MEM, 15),
-		STMT(BPF_LD | BPF_MEM, 0),
-		STMT(BPF_ALU | BPF_ADD | BPF_X, 0),
-		STMT(BPF_LDX | BPF_MEM, 7),
-		STMT(BPF_ALU | BPF_ADD | BPF_X, 0),
-		STMT(BPF_RET | BPF_A, 0),
+		STMT(BPF_LD | BPF_IMM, 0x11111111),  STMT(BPF_ST, 0),
+		STMT(BPF_LDX | BPF_IMM, 0x0f000000), STMT(BPF_STX, 15),
+		STMT(BPF_LD | BPF_IMM, 0x00220000),  STMT(BPF_ST, 7),
+		STMT(BPF_LD | BPF_IMM, 0),	     STMT(BPF_LDX | BPF_IMM, 0),
+		STMT(BPF_LDX | BPF_MEM, 15),	     STMT(BPF_LD | BPF_MEM, 0),
+		STMT(BPF_ALU | BPF_ADD | BPF_X, 0),  STMT(BPF_LDX | BPF_MEM, 7),
+		STMT(BPF_ALU | BPF_ADD | BPF_X, 0),  STMT(BPF_RET | BPF_A, 0),
 	};
 	/* Never written: reads as 0, even after the stack held something. */
 	struct sock_filter uninit[] = {
-		STMT(BPF_LD | BPF_MEM, 3),
-		STMT(BPF_LDX | BPF_MEM, 12),
-		STMT(BPF_ALU | BPF_OR | BPF_X, 0),
-		STMT(BPF_ALU | BPF_ADD | BPF_K, 1),
+		STMT(BPF_LD | BPF_MEM, 3),	   STMT(BPF_LDX | BPF_MEM, 12),
+		STMT(BPF_ALU | BPF_OR | BPF_X, 0), STMT(BPF_ALU | BPF_ADD | BPF_K, 1),
 		STMT(BPF_RET | BPF_A, 0),
 	};
 	/* Written on one path only: the other reads 0. */
 	struct sock_filter one_path[] = {
-		STMT(BPF_LD | BPF_B | BPF_ABS, 14),
-		JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x45, 0, 2),
-		STMT(BPF_LD | BPF_IMM, 1234),
-		STMT(BPF_ST, 5),
-		STMT(BPF_LD | BPF_MEM, 5),
-		STMT(BPF_ALU | BPF_ADD | BPF_K, 1),
+		STMT(BPF_LD | BPF_B | BPF_ABS, 14), JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x45, 0, 2),
+		STMT(BPF_LD | BPF_IMM, 1234),	    STMT(BPF_ST, 5),
+		STMT(BPF_LD | BPF_MEM, 5),	    STMT(BPF_ALU | BPF_ADD | BPF_K, 1),
 		STMT(BPF_RET | BPF_A, 0),
 	};
 	static uint8_t other[60] = { [14] = 0x60 };
@@ -915,8 +900,8 @@ TEST(filter_raw_jumps)
 
 		got = run_raw(prog, &classic);
 		if (got != rows[i].want || classic != rows[i].want) {
-			unit_fail(__FILE__, __LINE__, "row %zu: kernel %lld, libpcap %u, want %u", i,
-				  got, classic, rows[i].want);
+			unit_fail(__FILE__, __LINE__, "row %zu: kernel %lld, libpcap %u, want %u",
+				  i, got, classic, rows[i].want);
 			return;
 		}
 		if (BPF_OP(rows[i].j.code) == BPF_JA)
@@ -924,8 +909,9 @@ TEST(filter_raw_jumps)
 		want = rows[i].j.jt == rows[i].j.jf ? rows[i].want : 3 - rows[i].want;
 		got = run_raw(inv, &classic);
 		if (got != want || classic != want) {
-			unit_fail(__FILE__, __LINE__, "row %zu inverted: kernel %lld, libpcap %u, want %u",
-				  i, got, classic, want);
+			unit_fail(__FILE__, __LINE__,
+				  "row %zu inverted: kernel %lld, libpcap %u, want %u", i, got,
+				  classic, want);
 			return;
 		}
 	}
@@ -940,10 +926,8 @@ TEST(filter_raw_ret_a_and_misc)
 		STMT(BPF_RET | BPF_A, 0),
 	};
 	struct sock_filter big[] = {
-		STMT(BPF_LD | BPF_IMM, 0xffffffff),
-		STMT(BPF_MISC | BPF_TAX, 0),
-		STMT(BPF_LD | BPF_IMM, 0),
-		STMT(BPF_MISC | BPF_TXA, 0),
+		STMT(BPF_LD | BPF_IMM, 0xffffffff), STMT(BPF_MISC | BPF_TAX, 0),
+		STMT(BPF_LD | BPF_IMM, 0),	    STMT(BPF_MISC | BPF_TXA, 0),
 		STMT(BPF_RET | BPF_A, 0),
 	};
 	/* A and X start at 0 (the kernel and libpcap agree). */
@@ -983,13 +967,13 @@ TEST(filter_raw_ret_a_and_misc)
 
 /* ---- Refusals and the contract (no BPF loading needed) ---------------- */
 
-#define CHECK_REFUSED(prog, err, what)                                         \
-	do {                                                                   \
-		struct filter f_;                                              \
-		err_clear();                                                   \
+#define CHECK_REFUSED(prog, err, what)                                             \
+	do {                                                                       \
+		struct filter f_;                                                  \
+		err_clear();                                                       \
 		CHECK_EQ_INT(filter__translate(prog, ARRAY_SIZE(prog), &f_), err); \
-		CHECK(!f_.insns && !f_.cbpf && !f_.n);                         \
-		CHECK_CONTAINS(err_last(), what);                              \
+		CHECK(!f_.insns && !f_.cbpf && !f_.n);                             \
+		CHECK_CONTAINS(err_last(), what);                                  \
 	} while (0)
 
 TEST(filter_refuses_ancillary_loads)
@@ -1046,9 +1030,12 @@ TEST(filter_refuses_invalid_programs)
 		STMT(BPF_MISC | BPF_TAX, 0),
 	};
 	struct sock_filter mem16[] = { STMT(BPF_ST, 16), STMT(BPF_RET | BPF_K, 0) };
-	struct sock_filter div0[] = { STMT(BPF_ALU | BPF_DIV | BPF_K, 0), STMT(BPF_RET | BPF_A, 0) };
-	struct sock_filter mod0[] = { STMT(BPF_ALU | BPF_MOD | BPF_K, 0), STMT(BPF_RET | BPF_A, 0) };
-	struct sock_filter lsh32[] = { STMT(BPF_ALU | BPF_LSH | BPF_K, 32), STMT(BPF_RET | BPF_A, 0) };
+	struct sock_filter div0[] = { STMT(BPF_ALU | BPF_DIV | BPF_K, 0),
+				      STMT(BPF_RET | BPF_A, 0) };
+	struct sock_filter mod0[] = { STMT(BPF_ALU | BPF_MOD | BPF_K, 0),
+				      STMT(BPF_RET | BPF_A, 0) };
+	struct sock_filter lsh32[] = { STMT(BPF_ALU | BPF_LSH | BPF_K, 32),
+				       STMT(BPF_RET | BPF_A, 0) };
 	struct sock_filter ldx_abs[] = {
 		STMT(BPF_LDX | BPF_W | BPF_ABS, 12), /* not an opcode */
 		STMT(BPF_RET | BPF_A, 0),
@@ -1165,9 +1152,10 @@ TEST(filter_fragment_keeps_the_contract)
 			if (jmp && in->off < 0)
 				bad = true;
 			if (bad) {
-				unit_fail(__FILE__, __LINE__,
-					  "'%s' insn %zu (code 0x%02x dst r%u off %d) breaks the contract",
-					  exprs[e], j, in->code, in->dst_reg, in->off);
+				unit_fail(
+					__FILE__, __LINE__,
+					"'%s' insn %zu (code 0x%02x dst r%u off %d) breaks the contract",
+					exprs[e], j, in->code, in->dst_reg, in->off);
 				filter__free(&f);
 				return;
 			}

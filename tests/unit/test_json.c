@@ -329,13 +329,15 @@ TEST(json_pretty)
 	CHECK(json_valid(m.buf));
 	/* Same document as compact, only laid out. */
 	flat = squeeze(m.buf);
-	CHECK_STR(flat, "{\"name\":\"veth0\",\"ifindex\":7,\"managed\":true,"
-			"\"programs\":[{\"name\":\"xdp_a\",\"id\":101,\"actions\":[\"pass\",\"drop\"]},"
-			"{\"final\":false}],\"hook\":null,\"empty_obj\":{},\"empty_arr\":[]}");
+	CHECK_STR(flat,
+		  "{\"name\":\"veth0\",\"ifindex\":7,\"managed\":true,"
+		  "\"programs\":[{\"name\":\"xdp_a\",\"id\":101,\"actions\":[\"pass\",\"drop\"]},"
+		  "{\"final\":false}],\"hook\":null,\"empty_obj\":{},\"empty_arr\":[]}");
 	/* One member a line, indented by depth; keys followed by ": ". */
 	CHECK(!strncmp(m.buf, "{\n    \"name\": \"veth0\",\n    \"ifindex\": 7,\n", 40));
 	CHECK_CONTAINS(m.buf, "\n    \"programs\": [\n        {\n            \"name\": \"xdp_a\",");
-	CHECK_CONTAINS(m.buf, "\n                \"pass\",\n                \"drop\"\n            ]");
+	CHECK_CONTAINS(m.buf,
+		       "\n                \"pass\",\n                \"drop\"\n            ]");
 	CHECK_CONTAINS(m.buf, "\"empty_obj\": {},");
 	CHECK_CONTAINS(m.buf, "\"empty_arr\": []\n}\n");
 	for (const char *p = m.buf; *p; p++) {

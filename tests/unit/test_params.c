@@ -52,8 +52,8 @@ TEST(actions_parse_all_names)
 TEST(actions_parse_rejects)
 {
 	static const char *const bad[] = {
-		"",	"pass,", ",pass", "PASS", "pass,,drop", "foo", ",",
-		"pas", "passx", "pass drop", " pass", "pass ", "drop;pass",
+		"",    "pass,", ",pass",     "PASS",  "pass,,drop", "foo",	 ",",
+		"pas", "passx", "pass drop", " pass", "pass ",	    "drop;pass",
 	};
 	__u32 m;
 
@@ -149,19 +149,27 @@ TEST(u32_rejects)
 		const char *s;
 		unsigned long max;
 	} bad[] = {
-		{ "-1", UINT32_MAX },	 { "+1", UINT32_MAX },	{ "", UINT32_MAX },
-		{ "12x", UINT32_MAX },	 { "x", UINT32_MAX },	{ "0x", 100 },
-		{ "101", 100 },		 { "0x65", 100 },	{ "1", 0 },
-		{ "2147483648", 0x7fffffffUL },			{ "4294967296", UINT32_MAX },
-		{ "99999999999999999999999", UINT32_MAX },	{ "5 ", UINT32_MAX },
+		{ "-1", UINT32_MAX },
+		{ "+1", UINT32_MAX },
+		{ "", UINT32_MAX },
+		{ "12x", UINT32_MAX },
+		{ "x", UINT32_MAX },
+		{ "0x", 100 },
+		{ "101", 100 },
+		{ "0x65", 100 },
+		{ "1", 0 },
+		{ "2147483648", 0x7fffffffUL },
+		{ "4294967296", UINT32_MAX },
+		{ "99999999999999999999999", UINT32_MAX },
+		{ "5 ", UINT32_MAX },
 	};
 	__u32 v;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		v = 0xdead;
 		if (!parse_u32(bad[i].s, bad[i].max, &v)) {
-			unit_fail(__FILE__, __LINE__, "parse_u32(\"%s\", %lu) accepted: %u", bad[i].s,
-				  bad[i].max, v);
+			unit_fail(__FILE__, __LINE__, "parse_u32(\"%s\", %lu) accepted: %u",
+				  bad[i].s, bad[i].max, v);
 			return;
 		}
 		CHECK_EQ_INT(v, 0xdead);
@@ -214,7 +222,10 @@ static const struct param t_params[] = {
 
 static const struct positional t_args[] = {
 	{ .name = "IFACE", .off = offsetof(struct tcfg, iface), .help = "the interface" },
-	{ .name = "FILE", .off = offsetof(struct tcfg, file), .optional = true, .help = "an object file" },
+	{ .name = "FILE",
+	  .off = offsetof(struct tcfg, file),
+	  .optional = true,
+	  .help = "an object file" },
 	{},
 };
 
@@ -624,13 +635,19 @@ static const struct param r_params[] = {
 
 static const struct positional r_args[] = {
 	{ .name = "IFACE", .off = offsetof(struct rcfg, iface), .optional = true, .help = "i" },
-	{ .name = "FILTER", .off = offsetof(struct rcfg, rest), .optional = true, .help = "f",
+	{ .name = "FILTER",
+	  .off = offsetof(struct rcfg, rest),
+	  .optional = true,
+	  .help = "f",
 	  .rest = true },
 	{},
 };
 
 static const struct cmd_desc r_cmd = {
-	.name = "rtest", .summary = "s", .params = r_params, .args = r_args,
+	.name = "rtest",
+	.summary = "s",
+	.params = r_params,
+	.args = r_args,
 };
 
 /* A rest positional takes every remaining word, options permuted out. */

@@ -36,57 +36,56 @@ void *unit_autofree(void *p);
 void unit_capture_begin(void);
 char *unit_capture_end(void);
 
-#define TEST(tname)                                                              \
-	static void unit_fn_##tname(void);                                       \
+#define TEST(tname)                                                                 \
+	static void unit_fn_##tname(void);                                          \
 	static struct unit_test unit_t_##tname = { #tname, unit_fn_##tname, NULL }; \
-	__attribute__((constructor)) static void unit_reg_##tname(void)          \
-	{                                                                        \
-		unit_register(&unit_t_##tname);                                  \
-	}                                                                        \
+	__attribute__((constructor)) static void unit_reg_##tname(void)             \
+	{                                                                           \
+		unit_register(&unit_t_##tname);                                     \
+	}                                                                           \
 	static void unit_fn_##tname(void)
 
 /* A failed check ends the test, as an assertion would. */
-#define CHECK(cond)                                                    \
-	do {                                                           \
-		if (!(cond)) {                                         \
+#define CHECK(cond)                                                        \
+	do {                                                               \
+		if (!(cond)) {                                             \
 			unit_fail(__FILE__, __LINE__, "CHECK(%s)", #cond); \
-			return;                                        \
-		}                                                      \
+			return;                                            \
+		}                                                          \
 	} while (0)
 
-#define CHECK_EQ_INT(actual, expected)                                            \
-	do {                                                                      \
-		long long unit_a_ = (long long)(actual);                          \
-		long long unit_e_ = (long long)(expected);                        \
-		if (unit_a_ != unit_e_) {                                         \
-			unit_fail(__FILE__, __LINE__, "%s is %lld, expected %s (%lld)", \
-				  #actual, unit_a_, #expected, unit_e_);          \
-			return;                                                   \
-		}                                                                 \
+#define CHECK_EQ_INT(actual, expected)                                                           \
+	do {                                                                                     \
+		long long unit_a_ = (long long)(actual);                                         \
+		long long unit_e_ = (long long)(expected);                                       \
+		if (unit_a_ != unit_e_) {                                                        \
+			unit_fail(__FILE__, __LINE__, "%s is %lld, expected %s (%lld)", #actual, \
+				  unit_a_, #expected, unit_e_);                                  \
+			return;                                                                  \
+		}                                                                                \
 	} while (0)
 
-#define CHECK_STR(actual, expected)                                                   \
-	do {                                                                          \
-		const char *unit_a_ = (actual);                                       \
-		const char *unit_e_ = (expected);                                     \
-		if (!unit_a_ || !unit_e_ ? unit_a_ != unit_e_ : strcmp(unit_a_, unit_e_)) { \
-			unit_fail(__FILE__, __LINE__, "%s is \"%s\", expected \"%s\"",  \
-				  #actual, unit_a_ ? unit_a_ : "(null)",              \
-				  unit_e_ ? unit_e_ : "(null)");                      \
-			return;                                                       \
-		}                                                                     \
+#define CHECK_STR(actual, expected)                                                             \
+	do {                                                                                    \
+		const char *unit_a_ = (actual);                                                 \
+		const char *unit_e_ = (expected);                                               \
+		if (!unit_a_ || !unit_e_ ? unit_a_ != unit_e_ : strcmp(unit_a_, unit_e_)) {     \
+			unit_fail(__FILE__, __LINE__, "%s is \"%s\", expected \"%s\"", #actual, \
+				  unit_a_ ? unit_a_ : "(null)", unit_e_ ? unit_e_ : "(null)");  \
+			return;                                                                 \
+		}                                                                               \
 	} while (0)
 
 /* @needle occurs in @haystack. */
-#define CHECK_CONTAINS(haystack, needle)                                           \
-	do {                                                                       \
-		const char *unit_h_ = (haystack);                                  \
-		const char *unit_n_ = (needle);                                    \
-		if (!unit_h_ || !strstr(unit_h_, unit_n_)) {                       \
+#define CHECK_CONTAINS(haystack, needle)                                                    \
+	do {                                                                                \
+		const char *unit_h_ = (haystack);                                           \
+		const char *unit_n_ = (needle);                                             \
+		if (!unit_h_ || !strstr(unit_h_, unit_n_)) {                                \
 			unit_fail(__FILE__, __LINE__, "%s does not contain \"%s\": \"%s\"", \
-				  #haystack, unit_n_, unit_h_ ? unit_h_ : "(null)");  \
-			return;                                                    \
-		}                                                                  \
+				  #haystack, unit_n_, unit_h_ ? unit_h_ : "(null)");        \
+			return;                                                             \
+		}                                                                           \
 	} while (0)
 
 #endif
