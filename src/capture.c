@@ -293,8 +293,6 @@ static int insert_slot(struct capture *c, const struct capture_opts *o, __u32 ac
 			continue;
 		}
 		if (!bpf_map_update_elem(c->hook_fd, &action, &fd, BPF_ANY)) {
-			c->attach_type = combos[i].attach_type;
-			c->frags = combos[i].frags;
 			pr_debug(
 				"capture program for %s joined the hook with expected_attach_type %s, frags %s\n",
 				action_name(action), combos[i].attach_type ? "BPF_XDP" : "0",
@@ -351,7 +349,6 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 			       strerror(-c->lock_fd));
 	n = clear_ours(c->hook_fd);
 	if (n > 0) {
-		c->cleared = n;
 		pr_info("removed %d capture program%s a killed capture left in the hook\n", n,
 			n == 1 ? "" : "s");
 	}

@@ -65,9 +65,6 @@ struct capture {
 	capture_packet_fn on_packet;
 	void *ctx;
 	__u64 lost;
-	__u32 attach_type; /* expected_attach_type the hook accepted */
-	bool frags; /* ... and the frags flag */
-	int cleared; /* stale slots of a killed capture we removed */
 };
 
 /*

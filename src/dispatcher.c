@@ -40,11 +40,6 @@ static struct {
 	bool atexit_done;
 } st;
 
-const char *dispatcher__choice_name(enum dispatcher_choice choice)
-{
-	return choice == DISPATCHER_OWN ? "own" : "system";
-}
-
 /*
  * The config libxdp would write for a two-member chain that goes on after
  * XDP_PASS: enough for the verifier to see prog0 and prog1 called.

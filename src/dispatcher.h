@@ -60,8 +60,6 @@ int dispatcher__setup(struct dispatcher_info *info);
 /* Removes the private directory and restores LIBXDP_OBJECT_PATH. Idempotent. */
 void dispatcher__cleanup(void);
 
-const char *dispatcher__choice_name(enum dispatcher_choice choice);
-
 /*
  * 1 if the XDP program @prog_id (a running dispatcher) was loaded from
  * xdpchain's object, 0 if from another (libxdp's), else -errno. Compares
