@@ -167,6 +167,16 @@ test_capture_counts() {
 	wait_capture /tmp/n.pcap
 	[ "$(pcap_count /tmp/n.pcap)" -eq 50 ] || fail "50 sent, $(pcap_count /tmp/n.pcap) captured"
 	grep -q "50 packets written" /tmp/n.pcap.log || fail "summary: $(cat /tmp/n.pcap.log)"
+	# --snaplen keeps that many bytes; the original length stays recorded
+	start_capture /tmp/s.pcap -c 2 -s 42
+	send_udp 40000 2 "a-payload-well-beyond-the-forty-two-bytes-kept"
+	wait_capture /tmp/s.pcap
+	local l
+	for l in $(pcap_hex /tmp/s.pcap); do
+		[ ${#l} -eq 84 ] || fail "snaplen 42 kept $((${#l} / 2)) bytes"
+	done
+	tcpdump -Z root -nn -r /tmp/s.pcap 2>/dev/null | grep -q "UDP, length 47" ||
+		fail "original length lost: $(tcpdump -nn -r /tmp/s.pcap 2>&1)"
 }
 
 test_capture_standalone_hook_vm() {
