@@ -58,6 +58,21 @@ static __u32 prog_map_ids(__u32 prog_id, __u32 *ids, __u32 max)
 	return info.nr_map_ids < max ? info.nr_map_ids : max;
 }
 
+/* The kernel's (16-byte) name of a program, "" if it is gone. */
+static void prog_name_of(__u32 prog_id, char *buf, size_t size)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		snprintf(buf, size, "%s", info.name);
+	close(fd);
+}
+
 static bool prog_uses_map(__u32 prog_id, __u32 map_id)
 {
 	__u32 ids[32];
@@ -169,6 +184,10 @@ static void read_hook(struct chain *c)
 		return;
 	c->hook_id = hook__id(fd);
 	hook__slots(fd, c->hook_slots);
+	for (int a = 0; a < HOOK_SLOTS; a++)
+		if (c->hook_slots[a])
+			prog_name_of(c->hook_slots[a], c->hook_slot_names[a],
+				     sizeof(c->hook_slot_names[a]));
 	close(fd);
 	for (size_t i = 0; i < c->n; i++)
 		c->progs[i].uses_hook = c->hook_id && prog_uses_map(c->progs[i].id, c->hook_id);

@@ -56,6 +56,7 @@ struct chain {
 	char hook_pin[PATH_MAX];
 	__u32 hook_id; /* 0: no hook found */
 	__u32 hook_slots[HOOK_SLOTS];
+	char hook_slot_names[HOOK_SLOTS][16]; /* BPF program names, "" if gone */
 };
 
 int chain__read(const char *ifname, struct chain *c);

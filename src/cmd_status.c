@@ -87,6 +87,11 @@ static void json_chain(struct json *j, const struct chain *c)
 		for (unsigned int a = 0; a < HOOK_SLOTS; a++)
 			json_kv_uint(j, action_name(a), c->hook_slots[a]);
 		json_object_end(j);
+		json_key(j, "slot_names");
+		json_object_start(j);
+		for (unsigned int a = 0; a < HOOK_SLOTS; a++)
+			json_kv_string(j, action_name(a), c->hook_slot_names[a]);
+		json_object_end(j);
 		json_object_end(j);
 	} else {
 		json_null(j);
@@ -147,7 +152,9 @@ static void text_chain(const struct chain *c)
 		for (unsigned int a = 0; a < HOOK_SLOTS; a++) {
 			if (!c->hook_slots[a])
 				continue;
-			printf(" %s=prog %u", action_name(a), c->hook_slots[a]);
+			printf(" %s=%s(id %u)", action_name(a),
+			       c->hook_slot_names[a][0] ? c->hook_slot_names[a] : "?",
+			       c->hook_slots[a]);
 			any = true;
 		}
 		printf("%s\n", any ? "" : " none");

@@ -69,6 +69,10 @@ test_capture_actions() {
 	[ "$(grep -a -o 'xdp action: pass' /tmp/all.pcapng | wc -l)" -eq 2 ] || fail "pass comments"
 
 	start_capture /tmp/pass.pcap --actions pass
+	status_json $IF0 | jq -e '.hook.slot_names.pass == "xdpchain_cap" and .hook.slot_names.drop == ""' \
+		>/dev/null || fail "status does not name the capture program: $(status_json $IF0)"
+	xdpchain status $IF0 | grep -q "capture slots: pass=xdpchain_cap(id [0-9]*)$" ||
+		fail "text status: $(xdpchain status $IF0)"
 	send_udp 9 2
 	send_udp 40000 2
 	sleep 1
