@@ -25,6 +25,7 @@
 #define OPT_EPB_FLAGS 2
 #define EPB_FLAG_INBOUND 1
 #define LINKTYPE_ETHERNET 1
+#define NR_ACTIONS 5 /* XDP_ABORTED .. XDP_REDIRECT */
 
 struct pcap_out {
 	bool pcapng;
@@ -34,6 +35,10 @@ struct pcap_out {
 	FILE *f; /* pcapng */
 	char *buf; /* one pcapng block */
 	size_t cap;
+	/* per action: the comment, made once (a capture's stage is fixed) */
+	char comment[NR_ACTIONS][96];
+	int comment_len[NR_ACTIONS];
+	const char *comment_stage[NR_ACTIONS];
 };
 
 static size_t pad4(size_t n)
@@ -171,24 +176,29 @@ int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 capl
 		return ferror(pcap_dump_file(o->dumper)) ? -EIO : 0;
 	}
 
-	char comment[96];
 	__u32 hdr[5] = { 0, (__u32)(ts_ns >> 32), (__u32)ts_ns, caplen, len };
-	__u32 flags = EPB_FLAG_INBOUND;
+	__u32 flags = EPB_FLAG_INBOUND, a = action < NR_ACTIONS ? action : 0;
 	size_t off;
 	int n, err;
 
-	n = snprintf(comment, sizeof(comment), "xdp action: %s; stage: %s", action_name(action),
-		     stage ? stage : "after the chain");
+	if (!o->comment_len[a] || o->comment_stage[a] != stage) {
+		n = snprintf(o->comment[a], sizeof(o->comment[a]), "xdp action: %s; stage: %s",
+			     action_name(action), stage ? stage : "after the chain");
+		o->comment_len[a] = n < (int)sizeof(o->comment[a]) ? n :
+								     (int)sizeof(o->comment[a]) - 1;
+		o->comment_stage[a] = stage;
+	}
+	n = o->comment_len[a];
 	err = ensure(o, 8 + sizeof(hdr) + pad4(caplen) + 4 + pad4(n) + 12 + 4 + 4);
 	if (err)
 		return err;
 	off = 8;
 	memcpy(o->buf + off, hdr, sizeof(hdr));
 	off += sizeof(hdr);
-	memset(o->buf + off, 0, pad4(caplen));
 	memcpy(o->buf + off, data, caplen);
+	memset(o->buf + off + caplen, 0, pad4(caplen) - caplen);
 	off += pad4(caplen);
-	put_opt(o->buf, &off, OPT_COMMENT, comment, n);
+	put_opt(o->buf, &off, OPT_COMMENT, o->comment[a], n);
 	put_opt(o->buf, &off, OPT_EPB_FLAGS, &flags, 4);
 	put_opt(o->buf, &off, OPT_END, NULL, 0);
 	err = write_block(o, PCAPNG_EPB, off);
