@@ -317,3 +317,16 @@ out:
 	free(shortopts);
 	return ret;
 }
+
+void params_complete_words(FILE *out, const struct cmd_desc *cmd)
+{
+	const struct param *tables[] = { cmd->params, global_params };
+
+	for (size_t t = 0; t < 2; t++) {
+		for (size_t i = 0; i < count_params(tables[t]); i++) {
+			fprintf(out, " --%s", tables[t][i].name);
+			if (tables[t][i].short_name)
+				fprintf(out, " -%c", tables[t][i].short_name);
+		}
+	}
+}

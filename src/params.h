@@ -71,6 +71,8 @@ enum params_result {
 
 int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg);
 void params_usage(FILE *out, const char *prog, const struct cmd_desc *cmd);
+/* Every option of @cmd as shell words (" --name -n ..."), for completion. */
+void params_complete_words(FILE *out, const struct cmd_desc *cmd);
 
 /* "pass,drop" -> bit mask of (1 << XDP_x); 0 on success, -EINVAL if bad. */
 int parse_actions(const char *s, __u32 *mask);

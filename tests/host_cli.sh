@@ -8,7 +8,7 @@ test_unit() {
 test_help_exit_codes() {
 	local c
 	xdpchain --help | grep -q '^Usage: xdpchain' || fail "--help has no usage"
-	for c in add remove status flush features; do
+	for c in add remove status flush capture features completion; do
 		xdpchain "$c" --help | grep -q "^Usage: xdpchain $c" || fail "$c --help"
 	done
 	xdpchain --version | grep -q '^xdpchain ' || fail "--version"
@@ -28,7 +28,7 @@ test_help_exit_codes() {
 # README documents every command and every option --help lists.
 test_readme_matches_help() {
 	local c opt
-	for c in add remove status flush features; do
+	for c in add remove status flush capture features completion; do
 		grep -q "xdpchain $c" "$ROOT/README.md" || fail "README lacks 'xdpchain $c'"
 		for opt in $(xdpchain "$c" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
 			grep -q -- "$opt" "$ROOT/README.md" || fail "README lacks $opt of $c"
@@ -102,4 +102,24 @@ test_status_empty() {
 test_format() {
 	command -v clang-format >/dev/null || skip "clang-format not installed"
 	make -s -C "$ROOT" check-format || fail "C sources differ from .clang-format; run clang-format -i"
+}
+
+# The completion script comes from the option tables: it offers what --help lists.
+test_completion() {
+	local script
+	script=$(xdpchain completion)
+	COMPREPLY=()
+	eval "$script"
+	COMP_WORDS=(xdpchain add eth0 --pri)
+	COMP_CWORD=3
+	_xdpchain
+	[ "${COMPREPLY[*]}" = "--priority" ] || fail "add --pri completes to '${COMPREPLY[*]}'"
+	COMP_WORDS=(xdpchain cap)
+	COMP_CWORD=1
+	_xdpchain
+	[ "${COMPREPLY[*]}" = "capture" ] || fail "cap completes to '${COMPREPLY[*]}'"
+	COMP_WORDS=(xdpchain capture --af)
+	COMP_CWORD=2
+	_xdpchain
+	[ "${COMPREPLY[*]}" = "--after" ] || fail "capture --af completes to '${COMPREPLY[*]}'"
 }
