@@ -178,64 +178,61 @@ static void text_chain(const struct chain *c)
 }
 
 /* A capture killed with SIGKILL leaves its programs in the hook: clear them. */
-static void clear_stale_captures(const struct chain *c)
+static int clear_stale_captures(const struct chain *c)
 {
 	int fd, n;
 
 	if (!c->managed || !c->hook_id)
-		return;
+		return 0;
 	fd = bpf_obj_get(c->hook_pin);
 	if (fd < 0)
-		return;
+		return 0;
 	n = capture__clear_stale(fd);
 	if (n > 0)
 		pr_info("%s: removed %d capture program%s a killed capture left in the hook\n",
 			c->ifname, n, n == 1 ? "" : "s");
 	close(fd);
+	return n;
 }
 
-static int status_one(const char *ifname, struct json *j)
+/*
+ * IFACE's chain, after removing what killed captures left behind (programs
+ * in the hook's slots, taps in the chain); read again only if that changed
+ * anything.
+ */
+static int read_cleaned(const char *ifname, struct chain *c)
 {
-	struct chain c;
-	int n;
+	bool has_tap = false;
+	int n = 0;
 
-	if (chain__read(ifname, &c))
+	if (chain__read(ifname, c))
 		return -1;
-	for (size_t i = 0; i < c.n; i++) {
-		if (!c.progs[i].is_tap)
-			continue;
+	for (size_t i = 0; i < c->n; i++)
+		has_tap |= c->progs[i].is_tap;
+	if (has_tap) {
 		n = capture__clear_stale_taps(ifname);
 		if (n > 0)
 			pr_info("%s: removed %d tap%s a killed capture left in the chain\n", ifname,
 				n, n == 1 ? "" : "s");
-		if (chain__read(ifname, &c))
-			return -1;
-		break;
 	}
-	clear_stale_captures(&c);
-	if (c.hook_slots[0] || c.hook_slots[1] || c.hook_slots[2] || c.hook_slots[3] ||
-	    c.hook_slots[4]) {
-		if (chain__read(ifname, &c)) /* slots may have changed */
-			return -1;
-	}
-	if (j)
-		json_chain(j, &c);
-	else
-		text_chain(&c);
+	if (clear_stale_captures(c) > 0 || n > 0)
+		return chain__read(ifname, c) ? -1 : 0;
 	return 0;
 }
 
-static bool has_something(const char *ifname)
+static void print_chain(const struct chain *c, struct json *j)
 {
-	struct chain c;
-
-	return !chain__read(ifname, &c) && (c.kind != CHAIN_NONE || c.managed);
+	if (j)
+		json_chain(j, c);
+	else
+		text_chain(c);
 }
 
 int do_status(int argc, char **argv)
 {
 	struct status_cfg cfg = {};
 	struct if_nameindex *ifs, *it;
+	struct chain c;
 	struct json j, *jp = NULL;
 	int ret, n = 0;
 
@@ -247,8 +244,9 @@ int do_status(int argc, char **argv)
 		jp = &j;
 	}
 	if (cfg.ifname) {
-		if (status_one(cfg.ifname, jp))
+		if (read_cleaned(cfg.ifname, &c))
 			return cmd_fail("status");
+		print_chain(&c, jp);
 		if (jp)
 			json_finish(jp);
 		return EXIT_OK;
@@ -260,9 +258,9 @@ int do_status(int argc, char **argv)
 	if (jp)
 		json_array_start(jp);
 	for (it = ifs; it->if_index; it++) {
-		if (!has_something(it->if_name))
+		if (read_cleaned(it->if_name, &c) || (c.kind == CHAIN_NONE && !c.managed))
 			continue;
-		status_one(it->if_name, jp);
+		print_chain(&c, jp);
 		n++;
 	}
 	if (jp) {
