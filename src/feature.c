@@ -15,7 +15,8 @@
 #include "probe_ext.skel.h"
 #include "probe_target.skel.h"
 
-int features__probe_freplace(void)
+/* 0 if the kernel loads freplace programs, else -errno (EPERM here). */
+static int features__probe_freplace(void)
 {
 	struct probe_target_bpf *target;
 	struct probe_ext_bpf *ext = NULL;

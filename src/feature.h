@@ -18,8 +18,6 @@ struct features {
 	char dispatcher_reason[160]; /* why that object */
 };
 
-/* 0 if the kernel loads freplace programs, else -errno (EPERM here). */
-int features__probe_freplace(void);
 void features__probe(struct features *f);
 /* Fills err_last() with why chains cannot work and how to get out. */
 int features__require_freplace(void);

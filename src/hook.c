@@ -27,7 +27,7 @@ static int check_shape(__u32 type, __u32 key, __u32 value, const char *what)
 	return 0;
 }
 
-int hook__check_fd(int fd, const char *what)
+static int hook__check_fd(int fd, const char *what)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);

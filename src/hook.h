@@ -20,8 +20,6 @@ struct bpf_map;
 int hook__create(void);
 /* Opens the hook pinned at @pin and checks its shape. Returns fd or -errno. */
 int hook__open(const char *pin);
-/* Checks an open map fd is a hook (type, key and value size). */
-int hook__check_fd(int fd, const char *what);
 /* Checks a map definition in an object before it is swapped for the hook. */
 int hook__check_def(const struct bpf_map *map, const char *file);
 /* Program ids in each slot (0: empty). */

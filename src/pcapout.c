@@ -117,6 +117,13 @@ static int pcapng_header(struct pcap_out *o, __u32 snaplen, const char *ifname)
 	return write_block(o, PCAPNG_IDB, off);
 }
 
+static int pcapout__flush(struct pcap_out *o)
+{
+	if (o->dumper)
+		return pcap_dump_flush(o->dumper) ? -EIO : 0;
+	return fflush(o->f) ? -errno : 0;
+}
+
 int pcapout__open(struct pcap_out **out, const char *path, bool pcapng, __u32 snaplen,
 		  const char *ifname)
 {
@@ -205,13 +212,6 @@ int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 capl
 	if (!err && o->to_stdout)
 		err = pcapout__flush(o);
 	return err;
-}
-
-int pcapout__flush(struct pcap_out *o)
-{
-	if (o->dumper)
-		return pcap_dump_flush(o->dumper) ? -EIO : 0;
-	return fflush(o->f) ? -errno : 0;
 }
 
 void pcapout__close(struct pcap_out *o)

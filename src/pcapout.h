@@ -17,7 +17,6 @@ int pcapout__open(struct pcap_out **out, const char *path, bool pcapng, __u32 sn
 /* @ts_ns: wall clock; @stage: where in the chain (NULL: after the chain). */
 int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 caplen, __u32 len,
 		   __u32 action, const char *stage);
-int pcapout__flush(struct pcap_out *o);
 void pcapout__close(struct pcap_out *o);
 
 #endif
