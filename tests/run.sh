@@ -19,6 +19,23 @@ case "${1:-}" in
 esac
 
 files=("$ROOT"/tests/${where}_*.sh)
+# shellcheck disable=SC2016 # expanded by the inner bash
+ISOLATE_BODY='
+set -e
+mount -t sysfs sysfs /sys
+mount -t bpf -o mode=0700 bpf /sys/fs/bpf
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+ip link set lo up
+set +e
+TEST_TMP=$(mktemp -d /tmp/xdpchain-test.XXXXXX)
+source "$ROOT/tests/lib.sh"
+source "$TEST_FILE"
+trap run_deferred EXIT
+set -e
+"$TEST_NAME"
+'
+
 passed=0 failed=0 skipped=0
 failed_names=()
 
@@ -41,11 +58,22 @@ for f in "${files[@]}"; do
 	for t in $tests; do
 		selected "$t" "$fname" || continue
 		start=$(date +%s.%N)
+		# Host tests each get their own network and mount namespaces, a
+		# fresh bpffs, sysfs, /run and /tmp: they can never touch the
+		# machine's interfaces or pins, nor each other's. The VM is isolated
+		# already.
 		out=$(
 			exec 2>&1
+			if [ $where = host ]; then
+				exec unshare -n -m --propagation private \
+					env ROOT="$ROOT" TEST_FILE="$f" TEST_NAME="$t" \
+					bash -c "$ISOLATE_BODY"
+			fi
 			ROOT=$ROOT
+			TEST_TMP=$(mktemp -d /tmp/xdpchain-test.XXXXXX)
 			source "$ROOT/tests/lib.sh"
 			source "$f"
+			defer "rm -rf $TEST_TMP"
 			trap run_deferred EXIT
 			set -e
 			"$t"
