@@ -66,7 +66,7 @@ LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 
 all: $(BIN) $(SAMPLE_OBJS)
 
-$(OUTPUT)/dispatcher/%.o: dispatcher/%.bpf.c bpf/xdpchain.h | $(OUTPUT)/dispatcher
+$(OUTPUT)/dispatcher/%.o: dispatcher/%.bpf.c bpf/xdpchain.h $(wildcard dispatcher/*.h) | $(OUTPUT)/dispatcher
 	$(msg) BPF $@
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

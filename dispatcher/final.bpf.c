@@ -10,12 +10,14 @@
  * dispatcher carries it), so the hook's owner stays "no frags".
  */
 #include "xdpchain.h"
+#include "own.h"
 
 XDPCAP_HOOK();
 
 SEC("xdp.frags")
 int xdpchain_final(struct xdp_md *ctx)
 {
+	xdpchain_mark_own();
 	return xdpcap_exit(ctx, &xdpcap_hook, XDP_PASS);
 }
 

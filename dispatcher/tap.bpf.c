@@ -6,12 +6,14 @@
  * and lets the chain go on. Removed when the capture ends.
  */
 #include "xdpchain.h"
+#include "own.h"
 
 XDPCAP_HOOK();
 
 SEC("xdp")
 int xdpchain_tap(struct xdp_md *ctx)
 {
+	xdpchain_mark_own();
 	return xdpcap_exit(ctx, &xdpcap_hook, XDP_PASS);
 }
 

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,32 +101,50 @@ int bpffs__default_hook_pin(const char *ifname, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-static int state_pin(const char *ifname, char *buf, size_t size)
+int state__pin_path(const char *ifname, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "%s/xdpchain/%s/state", bpffs_root(), ifname);
 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+int state__read_fd(int fd, struct chain_state *st)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), key = 0;
+	char buf[512] = {};
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != 4 || info.max_entries != 1 ||
+	    info.value_size < offsetof(struct chain_state, ifindex) ||
+	    info.value_size > sizeof(buf) || strcmp(info.name, STATE_MAP_NAME))
+		return -EINVAL;
+	if (bpf_map_lookup_elem(fd, &key, buf))
+		return -errno;
+	memcpy(st, buf, sizeof(*st)); /* version 1: ifindex reads as 0 */
+	if (st->magic != STATE_MAGIC)
+		return -EINVAL;
+	st->hook_pin[STATE_HOOK_PIN_MAX - 1] = '\0';
+	return 0;
+}
+
 int state__read(const char *ifname, struct chain_state *st)
 {
 	char path[PATH_MAX];
-	__u32 key = 0;
 	int fd, err;
 
-	err = state_pin(ifname, path, sizeof(path));
+	err = state__pin_path(ifname, path, sizeof(path));
 	if (err)
 		return err;
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
-	err = bpf_map_lookup_elem(fd, &key, st) ? -errno : 0;
+	err = state__read_fd(fd, st);
 	close(fd);
-	if (!err && st->magic != STATE_MAGIC)
+	if (err == -EINVAL)
 		err = err_set(-EINVAL, "%s is not xdpchain state; remove it with 'rm %s'", path,
 			      path);
-	if (!err)
-		st->hook_pin[STATE_HOOK_PIN_MAX - 1] = '\0';
 	return err;
 }
 
@@ -149,9 +168,31 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
-int state__write(const char *ifname, const char *hook_pin)
+_Static_assert(sizeof(struct chain_state) == 272, "dispatcher/own.h declares the state map");
+
+int state__set_hook(int fd, const char *hook_pin, __u32 hook_id)
 {
-	struct chain_state st = { .magic = STATE_MAGIC, .version = 1 };
+	struct chain_state st;
+	__u32 key = 0;
+	int err;
+
+	err = state__read_fd(fd, &st);
+	if (err)
+		return err;
+	if (strlen(hook_pin) >= sizeof(st.hook_pin))
+		return -ENAMETOOLONG;
+	memset(st.hook_pin, 0, sizeof(st.hook_pin));
+	strcpy(st.hook_pin, hook_pin);
+	st.hook_id = hook_id;
+	st.version = 2;
+	return bpf_map_update_elem(fd, &key, &st, 0) ? -errno : 0;
+}
+
+int state__write(const char *ifname, int ifindex, const char *hook_pin, __u32 hook_id)
+{
+	struct chain_state st = {
+		.magic = STATE_MAGIC, .version = 2, .ifindex = ifindex, .hook_id = hook_id
+	};
 	char dir[PATH_MAX], path[PATH_MAX];
 	__u32 key = 0;
 	int fd, err;
@@ -164,37 +205,38 @@ int state__write(const char *ifname, const char *hook_pin)
 	strcpy(st.hook_pin, hook_pin);
 	err = bpffs__iface_dir(ifname, dir, sizeof(dir));
 	if (!err)
-		err = state_pin(ifname, path, sizeof(path));
+		err = state__pin_path(ifname, path, sizeof(path));
 	if (err)
 		return err_set(err, "bpffs path for %s is too long", ifname);
 	err = mkdir_p(dir);
 	if (err)
 		return err_set(err, "cannot create %s: %s", dir, strerror(-err));
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpchain_state", sizeof(key), sizeof(st), 1, NULL);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, STATE_MAP_NAME, sizeof(key), sizeof(st), 1, NULL);
 	if (fd < 0)
 		return err_set(-errno, "cannot create the state map: %s", strerror(errno));
 	err = bpf_map_update_elem(fd, &key, &st, 0) ? -errno : 0;
 	if (!err && bpf_obj_pin(fd, path))
 		err = -errno;
-	close(fd);
-	if (err)
+	if (err) {
+		close(fd);
 		return err_set(err, "cannot pin xdpchain state at %s: %s", path, strerror(-err));
-	return 0;
+	}
+	return fd;
 }
 
-void state__remove(const char *ifname)
+void state__remove_dir(const char *dir)
 {
-	char path[PATH_MAX], dir[PATH_MAX];
+	char path[PATH_MAX];
 	struct dirent *e;
 	DIR *d;
 
-	if (!state_pin(ifname, path, sizeof(path)))
+	if (snprintf(path, sizeof(path), "%s/state", dir) < (int)sizeof(path))
 		unlink(path);
 	/* hooks of captures' taps go with the chain */
-	if (!bpffs__iface_dir(ifname, dir, sizeof(dir)) && (d = opendir(dir))) {
+	if ((d = opendir(dir))) {
 		while ((e = readdir(d))) {
-			if (strncmp(e->d_name, "tap_hook_", 9))
+			if (strncmp(e->d_name, TAP_HOOK_PREFIX, strlen(TAP_HOOK_PREFIX)))
 				continue;
 			if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
 			    (int)sizeof(path))
@@ -202,8 +244,7 @@ void state__remove(const char *ifname)
 		}
 		closedir(d);
 	}
-	if (!bpffs__iface_dir(ifname, path, sizeof(path)))
-		rmdir(path);
+	rmdir(dir);
 	if (snprintf(path, sizeof(path), "%s/xdpchain", bpffs_root()) < (int)sizeof(path))
 		rmdir(path); /* fails, as it should, while other interfaces have state */
 }

@@ -15,13 +15,23 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#define TAP_HOOK_PREFIX "tap_hook_"
 #define STATE_MAGIC 0x78646331 /* "xdc1" */
 #define STATE_HOOK_PIN_MAX 256
 
+#define STATE_MAP_NAME "xdpchain_state"
+
+/*
+ * The value of the one-entry array pinned as IFACE/state. The final stage
+ * and taps reference the map too (never reading it): that, not their name,
+ * is how xdpchain knows its own programs. Version 1 had no ifindex.
+ */
 struct chain_state {
 	__u32 magic;
 	__u32 version;
 	char hook_pin[STATE_HOOK_PIN_MAX];
+	__s32 ifindex; /* 0 in version 1 */
+	__u32 hook_id; /* the map id of the hook xdpchain made; 0 in version 1 */
 };
 
 const char *bpffs_root(void);
@@ -41,9 +51,22 @@ int bpffs__default_hook_pin(const char *ifname, char *buf, size_t size);
 
 /* 0 and fills @st if IFACE has state, -ENOENT if not, other -errno on error. */
 int state__read(const char *ifname, struct chain_state *st);
-/* Creates IFACE's directory and pins a state map naming @hook_pin. */
-int state__write(const char *ifname, const char *hook_pin);
-/* Removes IFACE's state pin and directory (and <bpffs>/xdpchain if empty). */
-void state__remove(const char *ifname);
+/* Reads a state map by fd: 0, or -EINVAL if it is not xdpchain state. */
+int state__read_fd(int fd, struct chain_state *st);
+/* <bpffs>/xdpchain/NAME/state */
+int state__pin_path(const char *ifname, char *buf, size_t size);
+/*
+ * Creates IFACE's directory and a state map naming @hook_pin and
+ * @ifindex, pins it, and returns its fd (or -errno).
+ */
+int state__write(const char *ifname, int ifindex, const char *hook_pin, __u32 hook_id);
+/* Records a new hook (pin and map id) in the state map @fd. */
+int state__set_hook(int fd, const char *hook_pin, __u32 hook_id);
+/*
+ * Removes a state directory (<bpffs>/xdpchain/NAME): its state pin, its
+ * taps' hook pins, the directory, and <bpffs>/xdpchain if that is empty.
+ * The hook pin, wherever it is, is the caller's to remove.
+ */
+void state__remove_dir(const char *dir);
 
 #endif

@@ -456,35 +456,11 @@ void capture__stop(struct capture *c)
 	c->counters_fd = c->perf_fd = c->lock_fd = -1;
 }
 
-int capture__clear_stale_taps(const char *ifname)
+bool capture__hook_busy(__u32 hook_id)
 {
-	char pin[PATH_MAX], id[16];
-	struct chain c;
-	int n = 0, err;
+	int holder, fd = lock_hook(hook_id, &holder, false);
 
-	err = chain__read(ifname, &c);
-	if (err)
-		return err;
-	for (size_t i = 0; i < c.n; i++) {
-		int fd, lock, holder;
-		__u32 hook_id;
-
-		if (!c.progs[i].is_tap)
-			continue;
-		fd = chain__prog_hook_fd(c.progs[i].id);
-		if (fd < 0)
-			continue;
-		hook_id = hook__id(fd);
+	if (fd >= 0)
 		close(fd);
-		lock = lock_hook(hook_id, &holder, false);
-		if (lock < 0)
-			continue; /* its capture is alive */
-		snprintf(id, sizeof(id), "%u", c.progs[i].id);
-		if (!chain__remove(ifname, id, NULL))
-			n++;
-		if (!chain__tap_pin(ifname, hook_id, pin, sizeof(pin)))
-			unlink(pin);
-		close(lock);
-	}
-	return n;
+	return fd == -EBUSY;
 }

@@ -85,10 +85,7 @@ void capture__stop(struct capture *c);
  */
 int capture__clear_stale(int hook_fd);
 
-/*
- * Removes taps (see chain__add_tap()) from IFACE's chain whose capture is
- * gone (killed): no capture holds their hook. Returns how many, or -errno.
- */
-int capture__clear_stale_taps(const char *ifname);
+/* Whether a live capture serves the hook with map id @hook_id. */
+bool capture__hook_busy(__u32 hook_id);
 
 #endif

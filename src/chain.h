@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * The chain model: read an interface's libxdp dispatcher and xdpchain's state
- * from bpffs, and change it (add, remove, flush). No printing here: failures
- * return -errno with the reason in err_last().
+ * The chain model: what an interface runs (libxdp's dispatcher and its
+ * members) and xdpchain's own state for it on bpffs.
+ *
+ *   chain_rules.c  pure rules over struct chain (no libbpf: unit-tested)
+ *   chain.c        reading a chain from the kernel and bpffs
+ *   txn.c          a change to one chain as a transaction (see txn.h)
+ *   chain_ops.c    add, remove, flush and taps, each one transaction
+ *   leftover.c     what interrupted runs left behind, found and removed
+ *
+ * No printing here: failures return -errno with the reason in err_last().
  */
 #ifndef __XDPCHAIN_CHAIN_H
 #define __XDPCHAIN_CHAIN_H
@@ -22,6 +29,8 @@
 #define FINAL_NAME "xdpchain_final"
 #define TAP_NAME "xdpchain_tap"
 #define PROG_NAME_MAX 64
+#define PROG_MAX_MAPS 8
+#define CHAIN_MAX_LEFTOVERS 16
 
 struct chain_prog {
 	char name[PROG_NAME_MAX];
@@ -29,15 +38,39 @@ struct chain_prog {
 	__u32 prio;
 	__u32 actions; /* chain-call actions, bit (1 << XDP_x) */
 	char tag[17];
+	/*
+	 * Ours: the program carries our name and uses the interface's state
+	 * map, which only xdpchain creates. A user program of the same name
+	 * is a user program.
+	 */
 	bool is_final;
 	bool is_tap; /* a capture's tap, see chain__add_tap() */
 	bool uses_hook; /* calls into this chain's hook map */
+	__u32 tap_hook_id; /* a tap's own hook */
+	bool tap_stale; /* a tap whose capture is gone */
+	__u32 map_ids[PROG_MAX_MAPS];
+	__u32 n_maps;
 };
 
 enum chain_kind {
 	CHAIN_NONE, /* no XDP program on the interface */
 	CHAIN_SINGLE, /* one program, not through libxdp's dispatcher */
 	CHAIN_DISPATCHER,
+};
+
+enum leftover_kind {
+	LEFTOVER_LIBXDP_DIR, /* libxdp's pins of a dispatcher that is not attached */
+	LEFTOVER_TAP_HOOK, /* a tap's hook pin no tap uses */
+	LEFTOVER_STALE_TAP, /* a tap in the chain whose capture is gone */
+	LEFTOVER_STATE, /* xdpchain state of an interface that is gone */
+	LEFTOVER_TMP_DIR, /* a dispatcher object directory of a killed run */
+	LEFTOVER_CAPTURE, /* a killed capture's programs in the hook's slots */
+};
+
+struct leftover {
+	enum leftover_kind kind;
+	char path[PATH_MAX];
+	__u32 id; /* LIBXDP_DIR: dispatcher id; STALE_TAP: program id */
 };
 
 struct chain {
@@ -53,13 +86,23 @@ struct chain {
 	struct chain_prog progs[CHAIN_MAX_PROGS]; /* in run order */
 
 	bool managed; /* xdpchain state is pinned for the interface */
+	char state_dir[PATH_MAX]; /* where it is: <bpffs>/xdpchain/NAME */
+	bool state_elsewhere; /* under another name: the interface was renamed */
+	bool name_taken; /* <bpffs>/xdpchain/IFNAME holds another interface's state */
+	__u32 state_id; /* map id of the state map */
 	char hook_pin[PATH_MAX];
-	__u32 hook_id; /* 0: no hook found */
+	__u32 state_hook_id; /* the hook xdpchain made, as its state records */
+	__u32 hook_id; /* what the final stage calls (else the pin's map); 0: none */
+	__u32 hook_pin_id; /* the map pinned at hook_pin; 0: nothing there */
 	__u32 hook_slots[HOOK_SLOTS];
 	char hook_slot_names[HOOK_SLOTS][16]; /* BPF program names, "" if gone */
+
+	size_t n_leftovers;
+	struct leftover leftovers[CHAIN_MAX_LEFTOVERS];
 };
 
-int chain__read(const char *ifname, struct chain *c);
+/* ---- chain_rules.c: pure ---------------------------------------------- */
+
 /* A decimal program id; -EINVAL if @s is not one. */
 int parse_id(const char *s, __u32 *id);
 size_t chain__user_count(const struct chain *c);
@@ -68,13 +111,40 @@ const struct chain_prog *chain__final(const struct chain *c);
 const struct chain_prog *chain__find(const struct chain *c, const char *sel);
 /* Problems a status should flag; 0 if none, else a short description. */
 const char *chain__problem(const struct chain *c);
+/* One word for a leftover's kind. */
+const char *leftover__what(enum leftover_kind kind);
 
 /*
  * Whether a program called @name with priority @prio can join @c: the
- * interface is free or runs a dispatcher, the name is new, the priority is
- * not reserved, and a slot is left (the final stage needs one too).
+ * interface is free or runs a dispatcher, the name is new and not one of
+ * xdpchain's own, the priority is not reserved, and a slot is left (the
+ * final stage needs one too).
  */
 int chain__check_add(const struct chain *c, const char *name, __u32 prio);
+
+/*
+ * A priority that puts a tap right after program @i and before its
+ * successor in libxdp's order (priority, then name), or -ERANGE.
+ */
+long chain__tap_prio(const struct chain *c, size_t i);
+
+/*
+ * Members that leave with the program at index @i on a remove: when it is
+ * the last user program, xdpchain's final stage and taps go too. Fills
+ * @idx (indexes into c->progs, @i first) and returns how many.
+ */
+size_t chain__remove_set(const struct chain *c, size_t i, size_t idx[CHAIN_MAX_PROGS]);
+
+/* ---- chain.c: reading --------------------------------------------------- */
+
+/* Resolves @ifname; -ENODEV with a message if there is no such interface. */
+int chain__ifindex(const char *ifname);
+/* Reads @ifname's chain, xdpchain state and leftovers; changes nothing. */
+int chain__read(const char *ifname, struct chain *c);
+/* The prog_array a program calls (its hook); fd or -ENOENT. */
+int chain__prog_hook_fd(__u32 prog_id);
+
+/* ---- chain_ops.c: changes --------------------------------------------- */
 
 struct chain_add_opts {
 	const char *file;
@@ -89,6 +159,12 @@ struct chain_add_opts {
 
 int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_prog *added);
 int chain__remove(const char *ifname, const char *sel, struct chain_prog *removed);
+/*
+ * Removes every program, xdpchain's pins and the interface's leftovers;
+ * @n_removed counts programs, @n_cleaned leftovers.
+ */
+int chain__flush(const char *ifname, size_t *n_removed, size_t *n_cleaned);
+
 /*
  * A tap: a member placed right after program @after (name or id) that hands
  * packets to its own hook's PASS slot, for a capture of that stage.
@@ -105,12 +181,19 @@ struct chain_tap {
  */
 int chain__add_tap(const char *ifname, const char *after, int hook_fd, struct chain_tap *tap);
 void chain__remove_tap(const char *ifname, struct chain_tap *tap);
-/* Pin path of a tap's hook, from its map id. */
-int chain__tap_pin(const char *ifname, __u32 hook_id, char *buf, size_t size);
-/* The prog_array a program calls (its hook); fd or -ENOENT. */
-int chain__prog_hook_fd(__u32 prog_id);
+/* Takes taps whose capture is gone out of IFACE's chain; how many, or -errno. */
+int chain__drop_stale_taps(const char *ifname);
 
-/* Removes every program and xdpchain's pins; @n_removed counts programs. */
-int chain__flush(const char *ifname, size_t *n_removed);
+/* ---- leftover.c ------------------------------------------------------- */
+
+/* Adds what interrupted runs left for @c's interface to c->leftovers. */
+void leftover__scan(struct chain *c);
+/* Removes one leftover (not a stale tap: that is a chain change). */
+int leftover__remove(const struct leftover *l);
+/*
+ * Removes the leftovers of every interface, those of interfaces that are
+ * gone included; calls @on_removed for each. Returns how many, or -errno.
+ */
+int leftover__clean_all(void (*on_removed)(const struct leftover *l, void *ctx), void *ctx);
 
 #endif

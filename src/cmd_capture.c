@@ -139,17 +139,13 @@ static char *join_args(const struct rest_args *r)
 	return s;
 }
 
-/* --after names a program a tap can follow; also clears dead captures' taps. */
+/* --after names a program a tap can follow. */
 static int check_after(const char *ifname, const char *after, char *stage, size_t size)
 {
 	const struct chain_prog *p;
 	struct chain c;
-	int n, err;
+	int err;
 
-	n = capture__clear_stale_taps(ifname);
-	if (n > 0)
-		pr_info("removed %d tap%s a killed capture left in the chain\n", n,
-			n == 1 ? "" : "s");
 	err = chain__read(ifname, &c);
 	if (err)
 		return err;
@@ -178,6 +174,11 @@ static int open_chain_hook(const char *ifname, char *pin, size_t size)
 			"%s has no xdpchain chain, so no hook to capture from; add a program with 'xdpchain add %s prog.o', or capture from a pinned hook with --hook PIN",
 			ifname, ifname);
 	snprintf(pin, size, "%s", c.hook_pin);
+	if (c.hook_pin_id != c.hook_id)
+		return err_set(
+			-ESTALE,
+			"the map pinned at %s (id %u) is not the hook the chain on %s calls (id %u): a capture there would see nothing; remove that pin and re-add a program, or 'xdpchain flush %s'",
+			pin, c.hook_pin_id, ifname, c.hook_id, ifname);
 	return hook__open(pin);
 }
 

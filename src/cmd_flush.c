@@ -26,7 +26,7 @@ static const struct positional flush_args[] = {
 const struct cmd_desc flush_desc = {
 	.name = "flush",
 	.summary =
-		"Detach every XDP program from IFACE (xdp-loader's too) and remove xdpchain's pins.",
+		"Detach every XDP program from IFACE (xdp-loader's too), remove xdpchain's pins and what interrupted runs left for IFACE.",
 	.params = flush_params,
 	.args = flush_args,
 };
@@ -34,13 +34,13 @@ const struct cmd_desc flush_desc = {
 int do_flush(int argc, char **argv)
 {
 	struct flush_cfg cfg = {};
-	size_t n;
+	size_t n, cleaned;
 	int ret;
 
 	ret = cmd_parse(&flush_desc, argc, argv, &cfg);
 	if (ret >= 0)
 		return ret;
-	if (chain__flush(cfg.ifname, &n))
+	if (chain__flush(cfg.ifname, &n, &cleaned))
 		return cmd_fail("flush");
 	if (g_opts.json) {
 		struct json j;
@@ -49,10 +49,12 @@ int do_flush(int argc, char **argv)
 		json_object_start(&j);
 		json_kv_string(&j, "ifname", cfg.ifname);
 		json_kv_uint(&j, "removed", n);
+		json_kv_uint(&j, "leftovers_removed", cleaned);
 		json_object_end(&j);
 		json_finish(&j);
 	} else {
-		pr_info("flushed %s: %zu program%s removed\n", cfg.ifname, n, n == 1 ? "" : "s");
+		pr_info("flushed %s: %zu program%s removed%s\n", cfg.ifname, n, n == 1 ? "" : "s",
+			cleaned ? ", and what interrupted runs left" : "");
 	}
 	return EXIT_OK;
 }

@@ -119,6 +119,18 @@ static void json_chain(struct json *j, const struct chain *c)
 		json_object_end(j);
 	}
 	json_array_end(j);
+	json_key(j, "leftovers");
+	json_array_start(j);
+	for (size_t i = 0; i < c->n_leftovers; i++) {
+		json_object_start(j);
+		json_kv_string(j, "path", c->leftovers[i].path);
+		json_kv_string(j, "what", leftover__what(c->leftovers[i].kind));
+		json_kv_uint(j, "id", c->leftovers[i].id);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	if (c->state_elsewhere)
+		json_kv_string(j, "state_dir", c->state_dir);
 	json_key(j, "problem");
 	if (problem)
 		json_string(j, problem);
@@ -167,57 +179,21 @@ static void text_chain(const struct chain *c)
 
 			printf("  %-3zu %-10u %-24s %-7u %-16s %-18s %s%s\n", i, p->prio, p->name,
 			       p->id, p->tag, format_actions(p->actions, acts, sizeof(acts)),
-			       p->is_final ? "final stage" :
-			       p->is_tap   ? "tap of a running capture" :
-					     "",
+			       p->is_final  ? "final stage" :
+			       p->tap_stale ? "tap of a capture that is gone" :
+			       p->is_tap    ? "tap of a running capture" :
+					      "",
 			       p->uses_hook && !p->is_final ? "calls hook" : "");
 		}
 	}
+	for (size_t i = 0; i < c->n_leftovers; i++)
+		printf("  leftover: %s%s (%s)\n",
+		       c->leftovers[i].kind == LEFTOVER_STALE_TAP ? "program " : "",
+		       c->leftovers[i].path, leftover__what(c->leftovers[i].kind));
+	if (c->state_elsewhere)
+		printf("  state: kept under %s (the interface was renamed)\n", c->state_dir);
 	if (problem)
 		printf("  WARNING: %s\n", problem);
-}
-
-/* A capture killed with SIGKILL leaves its programs in the hook: clear them. */
-static int clear_stale_captures(const struct chain *c)
-{
-	int fd, n;
-
-	if (!c->managed || !c->hook_id)
-		return 0;
-	fd = bpf_obj_get(c->hook_pin);
-	if (fd < 0)
-		return 0;
-	n = capture__clear_stale(fd);
-	if (n > 0)
-		pr_info("%s: removed %d capture program%s a killed capture left in the hook\n",
-			c->ifname, n, n == 1 ? "" : "s");
-	close(fd);
-	return n;
-}
-
-/*
- * IFACE's chain, after removing what killed captures left behind (programs
- * in the hook's slots, taps in the chain); read again only if that changed
- * anything.
- */
-static int read_cleaned(const char *ifname, struct chain *c)
-{
-	bool has_tap = false;
-	int n = 0;
-
-	if (chain__read(ifname, c))
-		return -1;
-	for (size_t i = 0; i < c->n; i++)
-		has_tap |= c->progs[i].is_tap;
-	if (has_tap) {
-		n = capture__clear_stale_taps(ifname);
-		if (n > 0)
-			pr_info("%s: removed %d tap%s a killed capture left in the chain\n", ifname,
-				n, n == 1 ? "" : "s");
-	}
-	if (clear_stale_captures(c) > 0 || n > 0)
-		return chain__read(ifname, c) ? -1 : 0;
-	return 0;
 }
 
 static void print_chain(const struct chain *c, struct json *j)
@@ -244,7 +220,7 @@ int do_status(int argc, char **argv)
 		jp = &j;
 	}
 	if (cfg.ifname) {
-		if (read_cleaned(cfg.ifname, &c))
+		if (chain__read(cfg.ifname, &c))
 			return cmd_fail("status");
 		print_chain(&c, jp);
 		if (jp)
@@ -258,7 +234,12 @@ int do_status(int argc, char **argv)
 	if (jp)
 		json_array_start(jp);
 	for (it = ifs; it->if_index; it++) {
-		if (read_cleaned(it->if_name, &c) || (c.kind == CHAIN_NONE && !c.managed))
+		int err;
+
+		err_quiet(true);
+		err = chain__read(it->if_name, &c);
+		err_quiet(false);
+		if (err || (c.kind == CHAIN_NONE && !c.managed && !c.n_leftovers))
 			continue;
 		print_chain(&c, jp);
 		n++;

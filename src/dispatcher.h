@@ -62,10 +62,9 @@ void dispatcher__cleanup(void);
 
 /*
  * 1 if the XDP program @prog_id (a running dispatcher) was loaded from
- * xdpchain's object, 0 if from another (libxdp's), else -errno. Compares
- * program tags, which depend on the instructions only, not on the config
- * libxdp writes or the kernel. For status: on 6.12+ a chain that holds a
- * member changing packet data (the final stage) is only ever ours.
+ * xdpchain's object, 0 if from another (libxdp's), else -errno. Looks for a
+ * function only our object has in the BTF the kernel keeps with the
+ * program: reads, loads nothing.
  */
 int dispatcher__runs_own(__u32 prog_id);
 
@@ -75,5 +74,11 @@ int dispatcher__runs_own(__u32 prog_id);
  * explains an attach that failed with the stock object forced.
  */
 bool dispatcher__stock_refuses_pkt_changes(void);
+
+/*
+ * Removes dispatcher object directories that killed runs left (no live
+ * xdpchain holds them). Returns how many, or -errno.
+ */
+int dispatcher__clear_stale_dirs(void);
 
 #endif

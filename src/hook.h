@@ -10,7 +10,10 @@
 
 struct bpf_map;
 
-#define HOOK_SLOTS 5
+#include "xdp_action.h"
+
+#define HOOK_SLOTS XDP_ACTION_COUNT
+#define XDPCAP_HOOK_MAP "xdpcap_hook" /* the map name, as in bpf/xdpchain.h */
 
 /*
  * Creates an unpinned hook map and makes a plain XDP program with

@@ -57,14 +57,24 @@ void log_hook_libraries(void)
 	libxdp_set_print(libxdp_print);
 }
 
+static int quiet;
+
 int err_set(int err, const char *fmt, ...)
 {
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(last_err, sizeof(last_err), fmt, ap);
-	va_end(ap);
+	/* the first error is the cause; what cleanup runs into comes after */
+	if (!quiet && !last_err[0]) {
+		va_start(ap, fmt);
+		vsnprintf(last_err, sizeof(last_err), fmt, ap);
+		va_end(ap);
+	}
 	return err < 0 ? err : -err;
+}
+
+void err_quiet(bool on)
+{
+	quiet += on ? 1 : -1;
 }
 
 const char *err_last(void)

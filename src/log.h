@@ -3,6 +3,7 @@
 #define __XDPCHAIN_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 /*
  * Levels, lowest first. The default prints WARN and INFO; -v adds DEBUG,
@@ -34,5 +35,12 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 int err_set(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *err_last(void);
 void err_clear(void);
+/*
+ * The first error of a command is the one reported: err_set() keeps the
+ * line it has. Around calls whose failure the caller handles (a read that
+ * may fail, a probe, a fallback), err_quiet(true) ... err_quiet(false)
+ * keeps their errors from being taken for the command's.
+ */
+void err_quiet(bool on);
 
 #endif

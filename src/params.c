@@ -10,6 +10,7 @@
 #include <xdp/libxdp.h>
 
 #include "params.h"
+#include "xdp_action.h"
 
 struct global_opts g_opts;
 
@@ -18,7 +19,9 @@ static const char *const action_names[] = {
 	[XDP_TX] = "tx",	   [XDP_REDIRECT] = "redirect",
 };
 
-#define N_ACTIONS (sizeof(action_names) / sizeof(action_names[0]))
+#define N_ACTIONS XDP_ACTION_COUNT
+_Static_assert(sizeof(action_names) / sizeof(action_names[0]) == XDP_ACTION_COUNT,
+	       "a name per XDP action");
 
 const char *action_name(unsigned int action)
 {

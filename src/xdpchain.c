@@ -38,6 +38,7 @@ static const struct cmd_entry commands[] = {
 	{ &status_desc, do_status, true },
 	{ &flush_desc, do_flush, true },
 	{ &capture_desc, do_capture, true },
+	{ &cleanup_desc, do_cleanup, true },
 	{ &features_desc, do_features, false },
 	{ &completion_desc, do_completion, false },
 };

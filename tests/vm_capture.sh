@@ -122,19 +122,26 @@ test_capture_ends_with_chain() {
 	grep -q "the chain went away" /tmp/e.pcap.log || fail "no reason given: $(cat /tmp/e.pcap.log)"
 }
 
-# kill -9 leaves programs in the hook; status and the next capture clear them.
+# kill -9 leaves programs in the hook: status reports them and changes
+# nothing; cleanup and the next capture clear them.
 test_capture_kill9_stale_slots() {
 	cap_chain rewrite
 	local pin
-	pin=$(capture_pin) # before the kill: status would clean up
+	pin=$(capture_pin)
 	start_capture /tmp/k.pcap --hook "$pin"
 	kill -9 $CAP_PID
 	wait $CAP_PID 2>/dev/null || true
 	[ "$(hook_slots "$pin")" != "0 0 0 0 0" ] || fail "kill -9 left nothing to clean (test is void)"
-	local out
+	local out slots
+	slots=$(hook_slots "$pin")
 	out=$(xdpchain status $IF0 2>&1)
-	echo "$out" | grep -q "removed 5 capture programs a killed capture left" || fail "status: $out"
-	[ "$(hook_slots "$pin")" = "0 0 0 0 0" ] || fail "status did not clear: $(hook_slots "$pin")"
+	echo "$out" | grep -q "leftover: $pin (capture program of a killed capture" || fail "status: $out"
+	[ "$(status_json $IF0 | jq '[.leftovers[] | select(.what | test("capture program"))] | length')" = 5 ] ||
+		fail "status -j leftovers: $(status_json $IF0 | jq -c .leftovers)"
+	[ "$(hook_slots "$pin")" = "$slots" ] || fail "status changed the hook: it must only read"
+	out=$(xdpchain -j cleanup)
+	echo "$out" | jq -e --arg p "$pin" '.removed | index($p) != null' >/dev/null || fail "cleanup: $out"
+	[ "$(hook_slots "$pin")" = "0 0 0 0 0" ] || fail "cleanup did not clear: $(hook_slots "$pin")"
 	start_capture /tmp/k2.pcap --hook "$pin"
 	kill -9 $CAP_PID
 	wait $CAP_PID 2>/dev/null || true
@@ -285,20 +292,29 @@ test_capture_after_bad_input() {
 	assert_unchanged $IF0 "$before"
 }
 
-# A killed tapping capture leaves its tap: status takes it out.
+# A killed tapping capture leaves its tap: status reports it, the next
+# change to the chain takes it out (here: cleanup; add does too).
 test_capture_after_kill9() {
 	cap_chain rewrite count
-	local names
+	local names out
 	names=$(chain_names $IF0)
 	start_capture /tmp/tk.pcap --after xdpchain_rewrite
 	kill -9 $CAP_PID
 	wait $CAP_PID 2>/dev/null || true
-	local out
 	out=$(xdpchain status $IF0 2>&1)
-	echo "$out" | grep -q "removed 1 tap a killed capture left" || fail "status: $out"
+	echo "$out" | grep -q "tap of a capture that is gone" || fail "status: $out"
+	[ "$(chain_names $IF0)" != "$names" ] || fail "status changed the chain: it must only read"
+	xdpchain cleanup
 	[ "$(chain_names $IF0)" = "$names" ] || fail "tap still there: $(chain_names $IF0)"
 	ls "$BPFFS/xdpchain/$IF0"/tap_hook_* 2>/dev/null && fail "tap hook pin left behind"
-	true
+	status_json $IF0 | jq -e '.leftovers == [] and .problem == null' >/dev/null ||
+		fail "after cleanup: $(status_json $IF0)"
+	# again, and the next add takes the tap out
+	start_capture /tmp/tk2.pcap --after xdpchain_rewrite
+	kill -9 $CAP_PID
+	wait $CAP_PID 2>/dev/null || true
+	xdpchain add $IF0 "$SAMPLES/drop.o" --priority 30
+	[[ " $(chain_names $IF0) " != *" xdpchain_tap "* ]] || fail "add kept the dead tap: $(chain_names $IF0)"
 }
 
 # On a terminal a status line is redrawn once a second; the summary line

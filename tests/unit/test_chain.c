@@ -271,3 +271,112 @@ TEST(parse_id_decimal_only)
 		CHECK_EQ_INT(id, 77);
 	}
 }
+
+TEST(check_add_own_names_reserved)
+{
+	struct chain c;
+
+	chain_build(&c, CHAIN_DISPATCHER, 1, true);
+	err_clear();
+	CHECK_EQ_INT(chain__check_add(&c, TAP_NAME, 50), -EINVAL);
+	CHECK_CONTAINS(err_last(), "capture tap");
+	err_clear();
+	CHECK_EQ_INT(chain__check_add(&c, FINAL_NAME, 50), -EINVAL);
+	CHECK_CONTAINS(err_last(), "final stage");
+	err_clear();
+}
+
+/* The first error stays the one reported: a later one does not replace it. */
+TEST(err_first_wins)
+{
+	err_clear();
+	CHECK_EQ_INT(err_set(-ENOENT, "first: %d", 1), -ENOENT);
+	CHECK_EQ_INT(err_set(EIO, "second"), -EIO);
+	CHECK_CONTAINS(err_last(), "first: 1");
+	err_clear();
+	err_quiet(true);
+	err_set(-EIO, "handled");
+	err_quiet(false);
+	CHECK(err_last()[0] == '\0');
+	err_set(-EIO, "real");
+	CHECK_CONTAINS(err_last(), "real");
+	err_clear();
+}
+
+/* A dead capture's tap leaves with this change and frees its slot. */
+TEST(check_add_counts_stale_taps_as_free)
+{
+	struct chain c;
+
+	chain_build(&c, CHAIN_DISPATCHER, 8, true); /* 9 of 10 slots */
+	CHECK_EQ_INT(chain__check_add(&c, "xdp_new", 50), 0);
+	c.progs[c.n] = c.progs[c.n - 1]; /* final stays last */
+	snprintf(c.progs[c.n - 1].name, PROG_NAME_MAX, "%s", TAP_NAME);
+	c.progs[c.n - 1].is_final = false;
+	c.progs[c.n - 1].is_tap = true;
+	c.progs[c.n - 1].id = 555;
+	c.n++;
+	err_clear();
+	CHECK_EQ_INT(chain__check_add(&c, "xdp_new", 50), -E2BIG);
+	c.progs[c.n - 2].tap_stale = true;
+	CHECK_EQ_INT(chain__check_add(&c, "xdp_new", 50), 0);
+	err_clear();
+}
+
+TEST(remove_set_last_user_takes_ours)
+{
+	size_t idx[CHAIN_MAX_PROGS];
+	struct chain c;
+
+	chain_build(&c, CHAIN_DISPATCHER, 2, true);
+	CHECK_EQ_INT(chain__remove_set(&c, 1, idx), 1);
+	CHECK_EQ_INT(idx[0], 1);
+
+	chain_build(&c, CHAIN_DISPATCHER, 1, true);
+	CHECK_EQ_INT(chain__remove_set(&c, 0, idx), 2);
+	CHECK_EQ_INT(idx[0], 0);
+	CHECK_EQ_INT(idx[1], 1);
+
+	/* a live tap goes with the last program, a dead one with any change */
+	chain_build(&c, CHAIN_DISPATCHER, 2, true);
+	c.progs[3] = c.progs[2];
+	c.progs[2].is_final = false;
+	c.progs[2].is_tap = true;
+	c.progs[2].tap_stale = true;
+	c.n = 4;
+	CHECK_EQ_INT(chain__remove_set(&c, 0, idx), 2);
+	CHECK_EQ_INT(idx[1], 2);
+	c.progs[2].tap_stale = false;
+	CHECK_EQ_INT(chain__remove_set(&c, 0, idx), 1);
+	/* user count is 2: removing one leaves the other, final and tap */
+}
+
+TEST(tap_prio_gap_or_name_order)
+{
+	struct chain c;
+
+	chain_build(&c, CHAIN_DISPATCHER, 2, true); /* prog0 10, prog1 20 */
+	/* "prog0" < "xdpchain_tap": same priority runs right after it */
+	CHECK_EQ_INT(chain__tap_prio(&c, 0), 10);
+	snprintf(c.progs[0].name, PROG_NAME_MAX, "zeta");
+	CHECK_EQ_INT(chain__tap_prio(&c, 0), 11);
+	c.progs[1].prio = 11;
+	snprintf(c.progs[1].name, PROG_NAME_MAX, "aaa");
+	CHECK_EQ_INT(chain__tap_prio(&c, 0), -ERANGE);
+}
+
+TEST(problem_hook_pin_replaced_and_leftovers)
+{
+	struct chain c;
+
+	chain_build(&c, CHAIN_DISPATCHER, 1, true);
+	c.hook_id = 5;
+	c.hook_pin_id = 6;
+	CHECK_CONTAINS(chain__problem(&c), "not the hook");
+	c.hook_pin_id = 0;
+	CHECK_CONTAINS(chain__problem(&c), "pin is gone");
+	c.hook_pin_id = 5;
+	CHECK(chain__problem(&c) == NULL);
+	c.n_leftovers = 1;
+	CHECK_CONTAINS(chain__problem(&c), "cleanup");
+}

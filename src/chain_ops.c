@@ -1,0 +1,726 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * add, remove, flush and taps: each one transaction (txn.h) over the chain
+ * as read, with the rules of chain_rules.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/magic.h>
+
+#include "bpffs.h"
+#include "chain.h"
+#include "dispatcher.h"
+#include "feature.h"
+#include "log.h"
+#include "txn.h"
+#include "xdp_action.h"
+#include "final.skel.h"
+#include "tap.skel.h"
+
+/* One of xdpchain's own programs (final stage, tap), ready to attach. */
+struct own_prog {
+	struct bpf_object *obj;
+	struct xdp_program *prog;
+};
+
+/*
+ * Opens the embedded object @elf, gives it the hook and the interface's
+ * state map (what marks it ours) and makes the libxdp program @name.
+ */
+static int own_prog__make(struct own_prog *o, const void *elf, size_t size, const char *name,
+			  int hook_fd, int state_fd, __u32 prio)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts);
+	struct bpf_map *hook, *state;
+	int err;
+
+	memset(o, 0, sizeof(*o));
+	o->obj = bpf_object__open_mem(elf, size, NULL);
+	err = libbpf_get_error(o->obj);
+	if (err) {
+		o->obj = NULL;
+		return err_set(err, "cannot open xdpchain's embedded %s: %s", name, strerror(-err));
+	}
+	hook = bpf_object__find_map_by_name(o->obj, XDPCAP_HOOK_MAP);
+	state = bpf_object__find_map_by_name(o->obj, STATE_MAP_NAME);
+	err = hook && state ? 0 : -ENOENT;
+	if (!err)
+		err = bpf_map__reuse_fd(hook, hook_fd);
+	if (!err)
+		err = bpf_map__reuse_fd(state, state_fd);
+	if (err)
+		return err_set(err, "cannot give %s its maps: %s", name, strerror(-err));
+	opts.obj = o->obj;
+	opts.prog_name = name;
+	o->prog = xdp_program__create(&opts);
+	err = libxdp_get_error(o->prog);
+	if (err) {
+		o->prog = NULL;
+		return err_set(err, "cannot create %s: %s", name, strerror(-err));
+	}
+	xdp_program__set_run_prio(o->prog, prio);
+	return 0;
+}
+
+static void own_prog__free(struct own_prog *o)
+{
+	xdp_program__close(o->prog);
+	bpf_object__close(o->obj);
+	o->prog = NULL;
+	o->obj = NULL;
+}
+
+/* ELF with e_machine EM_BPF: gives a clear error before libbpf's own. */
+static int check_bpf_elf(const char *file)
+{
+	unsigned char hdr[20];
+	ssize_t n;
+	int fd;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(-errno, "cannot open %s: %s", file, strerror(errno));
+	n = read(fd, hdr, sizeof(hdr));
+	close(fd);
+	if (n < (ssize_t)sizeof(hdr) || memcmp(hdr, "\177ELF", 4))
+		return err_set(
+			-ENOEXEC,
+			"%s is not a BPF object (not an ELF file); build it with 'clang -O2 -g -target bpf -c prog.bpf.c'",
+			file);
+	if ((hdr[18] | hdr[19] << 8) != 247 /* EM_BPF, little endian */)
+		return err_set(
+			-ENOEXEC,
+			"%s is an ELF file for another machine, not a BPF object; build it with 'clang -target bpf'",
+			file);
+	return 0;
+}
+
+/* Opens @file and picks the XDP program to chain. */
+static int open_user_obj(const struct chain_add_opts *o, struct bpf_object **objp,
+			 struct bpf_program **progp)
+{
+	struct bpf_program *prog = NULL, *p;
+	struct bpf_object *obj;
+	int err;
+
+	err = check_bpf_elf(o->file);
+	if (err)
+		return err;
+	obj = bpf_object__open_file(o->file, NULL);
+	err = libbpf_get_error(obj);
+	if (err)
+		return err_set(err,
+			       "cannot open BPF object %s: %s; run with -vv for libbpf's reason",
+			       o->file, strerror(-err));
+
+	if (o->prog_name) {
+		prog = bpf_object__find_program_by_name(obj, o->prog_name);
+		if (!prog) {
+			err = err_set(
+				-ENOENT,
+				"%s has no program named '%s'; list its programs with 'bpftool prog show' after loading or 'llvm-objdump -t %s'",
+				o->file, o->prog_name, o->file);
+			goto err;
+		}
+	} else {
+		bpf_object__for_each_program(p, obj) {
+			if (bpf_program__type(p) == BPF_PROG_TYPE_XDP) {
+				prog = p;
+				break;
+			}
+		}
+		if (!prog) {
+			p = bpf_object__next_program(obj, NULL);
+			err = err_set(
+				-EINVAL,
+				"%s has no XDP program%s%s%s%s; xdpchain chains SEC(\"xdp\") programs",
+				o->file, p ? " (it has " : "",
+				p ? libbpf_bpf_prog_type_str(bpf_program__type(p)) : "",
+				p ? " program " : "", p ? bpf_program__name(p) : "");
+			goto err;
+		}
+	}
+	if (bpf_program__type(prog) != BPF_PROG_TYPE_XDP) {
+		err = err_set(
+			-EINVAL,
+			"program '%s' in %s is a %s program, not XDP; xdpchain chains SEC(\"xdp\") programs",
+			bpf_program__name(prog), o->file,
+			libbpf_bpf_prog_type_str(bpf_program__type(prog)));
+		goto err;
+	}
+	/* Other programs in the object stay unloaded. */
+	bpf_object__for_each_program(p, obj)
+		bpf_program__set_autoload(p, p == prog);
+	*objp = obj;
+	*progp = prog;
+	return 0;
+err:
+	bpf_object__close(obj);
+	return err;
+}
+
+static void explain_attach_error(int err, const char *name, const struct chain_add_opts *o)
+{
+	struct dispatcher_info d;
+	char msg[128];
+
+	libxdp_msg(err, msg, sizeof(msg));
+	if (err == -EINVAL && !dispatcher__probe(&d) && d.choice == DISPATCHER_SYSTEM &&
+	    dispatcher__stock_refuses_pkt_changes())
+		err_set(err,
+			"libxdp's dispatcher object cannot hold programs that tail-call or change packet data on this kernel (\"Extension program changes packet data, while original does not\"), and xdpchain's final stage tail-calls; let xdpchain use its own dispatcher object (unset XDPCHAIN_DISPATCHER=system)");
+	else if (err == -EACCES || err == -EINVAL)
+		err_set(err,
+			"loading '%s' from %s into the chain failed: %s (the verifier or the kernel refused it); run with -vv for the verifier log",
+			name, o->file, msg);
+	else if (err == -EEXIST || err == -EBUSY)
+		err_set(err,
+			"attaching '%s' failed: the interface's XDP programs changed meanwhile (another tool, e.g. xdp-loader?); nothing was changed, retry",
+			name);
+	else if (err == -EOPNOTSUPP || err == -EPERM)
+		err_set(err,
+			"attaching '%s' through libxdp's dispatcher failed: %s; check 'xdpchain features' and run with -vv",
+			name, msg);
+	else
+		err_set(err, "attaching '%s' to the chain failed: %s; run with -vv for details",
+			name, msg);
+}
+
+/* The interface (name) whose chain's hook is the map @map_id, if any. */
+static bool hook_of_chain(__u32 map_id, char *ifname, size_t size)
+{
+	struct if_nameindex *ifs = if_nameindex(), *it;
+	bool found = false;
+
+	for (it = ifs; it && it->if_index && !found; it++) {
+		struct chain c;
+		int err;
+
+		err_quiet(true);
+		err = chain__read(it->if_name, &c);
+		err_quiet(false);
+		if (err || !c.managed)
+			continue;
+		if (c.hook_id == map_id || c.hook_pin_id == map_id) {
+			snprintf(ifname, size, "%s", it->if_name);
+			found = true;
+		}
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	return found;
+}
+
+/*
+ * A --hook-pin path: on bpffs, in a directory that exists, and free. Names
+ * what is there otherwise; never touches it.
+ */
+static int check_new_pin(const char *path)
+{
+	char dir[PATH_MAX], owner[IF_NAMESIZE];
+	struct statfs sfs;
+	struct stat st;
+	int fd;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return err_set(-ENAMETOOLONG, "--hook-pin %s is too long", path);
+	if (statfs(dirname(dir), &sfs) || sfs.f_type != BPF_FS_MAGIC)
+		return err_set(
+			-EINVAL,
+			"--hook-pin %s is not on bpffs; choose a path under %s (e.g. %s/xdpcap_hook_NAME)",
+			path, bpffs_root(), bpffs_root());
+	if (!lstat(path, &st)) {
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			__u32 id = hook__id(fd);
+
+			close(fd);
+			if (hook_of_chain(id, owner, sizeof(owner)))
+				return err_set(
+					-EEXIST,
+					"--hook-pin %s is the hook of the chain on %s; choose a new path or drop --hook-pin",
+					path, owner);
+		}
+		return err_set(
+			-EEXIST,
+			"--hook-pin %s exists already (another tool's pin?); choose a new path",
+			path);
+	}
+	if (errno != ENOENT)
+		return err_set(-errno, "--hook-pin %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* Detaches taps whose capture is gone: a separate, complete change. */
+static int drop_stale_taps(struct chain_txn *t)
+{
+	size_t idx[CHAIN_MAX_PROGS], n = 0;
+	int err;
+
+	for (size_t i = 0; i < t->c.n; i++)
+		if (t->c.progs[i].tap_stale)
+			idx[n++] = i;
+	if (!n || n == t->c.n)
+		return 0;
+	err = txn__detach(t, idx, n);
+	if (err)
+		return err;
+	pr_info("removed %zu tap%s a killed capture left in the chain on %s\n", n,
+		n == 1 ? "" : "s", t->c.ifname);
+	/* the chain changed: read it again, under the same lock */
+	xdp_multiprog__close(t->mp);
+	t->mp = NULL;
+	err = chain__read(t->c.ifname, &t->c);
+	if (!err && t->c.kind != CHAIN_NONE) {
+		t->mp = xdp_multiprog__get_from_ifindex(t->c.ifindex);
+		if (libxdp_get_error(t->mp)) {
+			t->mp = NULL;
+			err = -EAGAIN;
+		}
+	}
+	return err;
+}
+
+/* Removes state that another, vanished interface left under this name. */
+static int clear_dead_state(struct chain_txn *t)
+{
+	for (size_t i = 0; i < t->c.n_leftovers; i++)
+		if (t->c.leftovers[i].kind == LEFTOVER_STATE)
+			leftover__remove(&t->c.leftovers[i]);
+	if (!t->c.name_taken || t->c.managed)
+		return 0;
+	t->c.name_taken = false;
+	{
+		struct chain_state st;
+
+		int err;
+
+		err_quiet(true);
+		err = state__read(t->c.ifname, &st);
+		err_quiet(false);
+		if (!err)
+			return err_set(
+				-EEXIST,
+				"%s/xdpchain/%s holds the state of the chain of interface index %d (renamed?); 'xdpchain flush' that interface first",
+				bpffs_root(), t->c.ifname, st.ifindex);
+	}
+	return 0;
+}
+
+struct add_plan {
+	struct bpf_object *obj;
+	struct xdp_program *progs[2];
+	struct own_prog final;
+	int hook_fd;
+	bool new_hook_for_state; /* the state named a hook that is gone */
+	char hook_pin[PATH_MAX];
+};
+
+/* The chain's hook: kept from an earlier add, found again, or made now. */
+static int plan_hook(struct chain_txn *t, const struct chain_add_opts *o, struct add_plan *p)
+{
+	const struct chain *c = &t->c;
+	char defpin[PATH_MAX];
+	int err;
+
+	if (!c->managed) {
+		if (bpffs__default_hook_pin(c->ifname, defpin, sizeof(defpin)))
+			return err_set(-ENAMETOOLONG, "bpffs path for %s is too long", c->ifname);
+		snprintf(p->hook_pin, sizeof(p->hook_pin), "%s",
+			 o->hook_pin ? o->hook_pin : defpin);
+		if (o->hook_pin) {
+			err = check_new_pin(p->hook_pin);
+			if (err)
+				return err;
+		}
+		p->hook_fd = hook__create();
+		if (p->hook_fd < 0)
+			return p->hook_fd;
+		err = txn__state(t, p->hook_pin, hook__id(p->hook_fd));
+		if (err < 0)
+			return err;
+		return txn__pin(t, p->hook_fd, p->hook_pin, "the hook");
+	}
+
+	if (o->hook_pin && strcmp(o->hook_pin, c->hook_pin))
+		return err_set(
+			-EEXIST,
+			"the chain on %s already uses the hook pinned at %s; drop --hook-pin or run 'xdpchain flush %s' first",
+			c->ifname, c->hook_pin, c->ifname);
+	snprintf(p->hook_pin, sizeof(p->hook_pin), "%s", c->hook_pin);
+	if (c->hook_pin_id && c->hook_id && c->hook_pin_id != c->hook_id)
+		return err_set(
+			-EEXIST,
+			"the map pinned at %s (id %u) is not the hook the chain on %s calls (id %u); remove that pin or run 'xdpchain flush %s'",
+			c->hook_pin, c->hook_pin_id, c->ifname, c->hook_id, c->ifname);
+	if (c->hook_pin_id && c->state_hook_id && c->hook_pin_id != c->state_hook_id)
+		return err_set(
+			-EEXIST,
+			"the map pinned at %s (id %u) is not the hook xdpchain made for %s (id %u); remove that pin or run 'xdpchain flush %s'",
+			c->hook_pin, c->hook_pin_id, c->ifname, c->state_hook_id, c->ifname);
+	if (c->hook_id) {
+		/* the final stage's map, or the pinned hook */
+		p->hook_fd = bpf_map_get_fd_by_id(c->hook_id);
+		if (p->hook_fd < 0)
+			return err_set(-errno, "cannot open the hook (map id %u) of %s: %s",
+				       c->hook_id, c->ifname, strerror(errno));
+		if (!c->hook_pin_id) {
+			err = txn__pin(t, p->hook_fd, p->hook_pin, "the hook");
+			if (err)
+				return err;
+			pr_info("re-pinned the hook at %s\n", p->hook_pin);
+		}
+		return 0;
+	}
+	/* the state names a hook that is gone and nothing uses one: a new one */
+	p->hook_fd = hook__create();
+	if (p->hook_fd < 0)
+		return p->hook_fd;
+	p->new_hook_for_state = true;
+	return txn__pin(t, p->hook_fd, p->hook_pin, "the hook");
+}
+
+static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct add_plan *p,
+		  struct chain_prog *added)
+{
+	struct bpf_program *bprog = NULL;
+	struct bpf_map *hmap;
+	size_t nprogs = 1;
+	int state_fd, err;
+
+	err = clear_dead_state(t);
+	if (!err)
+		err = drop_stale_taps(t);
+	if (err)
+		return err;
+	if (t->c.kind != CHAIN_NONE && o->mode != XDP_MODE_UNSPEC && o->mode != t->c.mode)
+		return err_set(
+			-EINVAL,
+			"the chain on %s runs in %s mode; drop --mode or flush the chain first",
+			t->c.ifname, t->c.mode == XDP_MODE_SKB ? "skb" : "native");
+
+	err = open_user_obj(o, &p->obj, &bprog);
+	if (err)
+		return err;
+	{
+		DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = p->obj,
+				    .prog_name = bpf_program__name(bprog));
+		p->progs[0] = xdp_program__create(&xopts);
+	}
+	err = libxdp_get_error(p->progs[0]);
+	if (err) {
+		p->progs[0] = NULL;
+		return err_set(err,
+			       "cannot read %s as an XDP program: %s; run with -vv for details",
+			       o->file, strerror(-err));
+	}
+	if (o->prio_set)
+		xdp_program__set_run_prio(p->progs[0], o->prio);
+	if (o->actions_set)
+		for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
+			xdp_program__set_chain_call_enabled(p->progs[0], a, o->actions & (1U << a));
+	err = chain__check_add(&t->c, xdp_program__name(p->progs[0]),
+			       xdp_program__run_prio(p->progs[0]));
+	if (err)
+		return err;
+
+	err = plan_hook(t, o, p);
+	if (err)
+		return err;
+	hmap = bpf_object__find_map_by_name(p->obj, XDPCAP_HOOK_MAP);
+	if (hmap) {
+		err = hook__check_def(hmap, o->file);
+		if (!err)
+			err = bpf_map__reuse_fd(hmap, p->hook_fd);
+		if (err)
+			return err;
+		pr_debug("%s: its xdpcap_hook map is the shared hook of %s\n", o->file,
+			 t->c.ifname);
+	}
+	if (!chain__final(&t->c)) {
+		const void *elf;
+		size_t size = 0;
+
+		state_fd = txn__state(t, p->hook_pin, hook__id(p->hook_fd));
+		if (state_fd < 0)
+			return state_fd;
+		elf = final_bpf__elf_bytes(&size);
+		err = own_prog__make(&p->final, elf, size, FINAL_NAME, p->hook_fd, state_fd,
+				     PRIO_FINAL);
+		if (err)
+			return err;
+		p->progs[nprogs++] = p->final.prog;
+	}
+
+	/* libxdp refuses UNSPEC against a chain in skb mode: keep its mode. */
+	err = txn__attach(t, p->progs, nprogs, t->c.kind == CHAIN_DISPATCHER ? t->c.mode : o->mode);
+	if (err) {
+		explain_attach_error(err, xdp_program__name(p->progs[0]), o);
+		return err;
+	}
+	if (p->new_hook_for_state) {
+		state_fd = txn__state(t, p->hook_pin, hook__id(p->hook_fd));
+		if (state_fd >= 0 && state__set_hook(state_fd, p->hook_pin, hook__id(p->hook_fd)))
+			pr_warn("could not record the new hook in xdpchain's state\n");
+	}
+	if (added) {
+		memset(added, 0, sizeof(*added));
+		snprintf(added->name, sizeof(added->name), "%s", xdp_program__name(p->progs[0]));
+		added->id = xdp_program__id(p->progs[0]);
+		added->prio = xdp_program__run_prio(p->progs[0]);
+		for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
+			if (xdp_program__chain_call_enabled(p->progs[0], a))
+				added->actions |= 1U << a;
+		added->uses_hook = hmap != NULL;
+	}
+	return 0;
+}
+
+int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_prog *added)
+{
+	struct add_plan p = { .hook_fd = -1 };
+	struct chain_txn t;
+	bool mounted;
+	int err;
+
+	err = chain__ifindex(ifname);
+	if (err < 0)
+		return err;
+	if (access(o->file, R_OK))
+		return err_set(-errno, "cannot read %s: %s", o->file, strerror(errno));
+	/* Before anything changes, bpffs included. */
+	err = features__require_freplace();
+	if (err)
+		return err;
+	err = bpffs__ensure(&mounted);
+	if (err)
+		return err;
+	if (mounted)
+		pr_info("mounted bpffs at %s\n", bpffs_root());
+
+	err = txn__begin(&t, ifname);
+	if (!err)
+		err = add_in(&t, o, &p, added);
+	err = txn__end(&t, err);
+	xdp_program__close(p.progs[0]);
+	own_prog__free(&p.final);
+	bpf_object__close(p.obj);
+	if (p.hook_fd >= 0)
+		close(p.hook_fd);
+	return err;
+}
+
+/* Removes the program @target of the chain read in @t (with what leaves with it). */
+static int remove_prog(struct chain_txn *t, const struct chain_prog *target)
+{
+	size_t idx[CHAIN_MAX_PROGS], n;
+	int err;
+
+	n = chain__remove_set(&t->c, target - t->c.progs, idx);
+	if (n == t->c.n) {
+		/* nothing left: the whole dispatcher goes, as it was read */
+		err = txn__detach_all(t);
+		if (!err)
+			txn__drop_state(t);
+		return err;
+	}
+	return txn__detach(t, idx, n);
+}
+
+static int remove_in(struct chain_txn *t, const char *sel, struct chain_prog *removed)
+{
+	const struct chain *c = &t->c;
+	const struct chain_prog *target;
+	int err;
+
+	if (c->kind == CHAIN_NONE)
+		return err_set(-ENOENT, "no XDP program is attached to %s", c->ifname);
+	if (c->kind == CHAIN_SINGLE) {
+		__u32 id;
+
+		if (strcmp(sel, c->main_name) && (parse_id(sel, &id) || id != c->main_id))
+			return err_set(-ENOENT, "no program '%s' on %s; it runs only '%s' (id %u)",
+				       sel, c->ifname, c->main_name, c->main_id);
+		err = txn__detach_all(t);
+		if (err)
+			return err;
+		if (removed) {
+			memset(removed, 0, sizeof(*removed));
+			snprintf(removed->name, sizeof(removed->name), "%s", c->main_name);
+			removed->id = c->main_id;
+		}
+		txn__drop_state(t);
+		return 0;
+	}
+	target = chain__find(c, sel);
+	if (!target)
+		return err_set(-ENOENT,
+			       "no program '%s' in the chain on %s; see 'xdpchain status %s'", sel,
+			       c->ifname, c->ifname);
+	if (target->is_final)
+		return err_set(
+			-EPERM,
+			"'%s' is xdpchain's final stage: it leaves with the last program; use 'xdpchain flush %s' to remove everything",
+			sel, c->ifname);
+	if (removed)
+		*removed = *target;
+	return remove_prog(t, target);
+}
+
+int chain__remove(const char *ifname, const char *sel, struct chain_prog *removed)
+{
+	struct chain_txn t;
+	int err;
+
+	err = txn__begin(&t, ifname);
+	if (!err)
+		err = remove_in(&t, sel, removed);
+	return txn__end(&t, err);
+}
+
+int chain__flush(const char *ifname, size_t *n_removed, size_t *n_cleaned)
+{
+	struct chain_txn t;
+	int err;
+
+	*n_removed = *n_cleaned = 0;
+	err = txn__begin(&t, ifname);
+	if (!err)
+		err = txn__detach_all(&t);
+	if (!err) {
+		if (t.c.kind != CHAIN_NONE)
+			*n_removed = t.c.kind == CHAIN_SINGLE ? 1 : t.c.n;
+		txn__drop_state(&t);
+		for (size_t i = 0; i < t.c.n_leftovers; i++)
+			if (t.c.leftovers[i].kind != LEFTOVER_STALE_TAP &&
+			    !leftover__remove(&t.c.leftovers[i]))
+				(*n_cleaned)++;
+	}
+	return txn__end(&t, err);
+}
+
+static int add_tap_in(struct chain_txn *t, const char *after, int hook_fd, struct chain_tap *tap)
+{
+	const struct chain_prog *target;
+	struct own_prog own = {};
+	const void *elf;
+	size_t size = 0;
+	int state_fd, err;
+	long prio;
+
+	err = drop_stale_taps(t);
+	if (err)
+		return err;
+	if (t->c.kind != CHAIN_DISPATCHER || !chain__final(&t->c))
+		return err_set(
+			-ENOENT,
+			"%s has no xdpchain chain to tap; add programs with 'xdpchain add %s prog.o'",
+			t->c.ifname, t->c.ifname);
+	target = chain__find(&t->c, after);
+	if (!target || target->is_final || target->is_tap)
+		return err_set(
+			-ENOENT,
+			"--after %s: no such program in the chain on %s; see 'xdpchain status %s'",
+			after, t->c.ifname, t->c.ifname);
+	snprintf(tap->after, sizeof(tap->after), "%s", target->name);
+	if (t->c.n + 1 > CHAIN_MAX_PROGS)
+		return err_set(
+			-E2BIG,
+			"no slot left for a tap on %s: the dispatcher runs at most %d programs; remove one or capture after the whole chain",
+			t->c.ifname, CHAIN_MAX_PROGS);
+	prio = chain__tap_prio(&t->c, target - t->c.progs);
+	if (prio < 0)
+		return err_set(
+			-ERANGE,
+			"cannot place a tap right after %s (priority %u): the next program has the same or the next priority; re-add one of them with a priority gap",
+			target->name, target->prio);
+
+	if (snprintf(tap->pin, sizeof(tap->pin), "%s/" TAP_HOOK_PREFIX "%u", t->c.state_dir,
+		     hook__id(hook_fd)) >= (int)sizeof(tap->pin))
+		return err_set(-ENAMETOOLONG, "tap hook path under %s is too long", t->c.state_dir);
+	err = txn__pin(t, hook_fd, tap->pin, "the tap's hook");
+	if (err)
+		return err;
+	state_fd = txn__state(t, NULL, 0);
+	if (state_fd < 0)
+		return state_fd;
+	elf = tap_bpf__elf_bytes(&size);
+	err = own_prog__make(&own, elf, size, TAP_NAME, hook_fd, state_fd, prio);
+	if (!err)
+		err = txn__attach(t, &own.prog, 1, t->c.mode);
+	if (!err)
+		tap->prog_id = xdp_program__id(own.prog);
+	else
+		explain_attach_error(err, TAP_NAME, &(struct chain_add_opts){ .file = "xdpchain" });
+	own_prog__free(&own);
+	return err;
+}
+
+int chain__add_tap(const char *ifname, const char *after, int hook_fd, struct chain_tap *tap)
+{
+	struct chain_txn t;
+	int err;
+
+	memset(tap, 0, sizeof(*tap));
+	err = features__require_freplace();
+	if (err)
+		return err;
+	err = txn__begin(&t, ifname);
+	if (!err)
+		err = add_tap_in(&t, after, hook_fd, tap);
+	err = txn__end(&t, err);
+	if (err)
+		tap->pin[0] = '\0';
+	return err;
+}
+
+void chain__remove_tap(const char *ifname, struct chain_tap *tap)
+{
+	const struct chain_prog *p = NULL;
+	struct chain_txn t;
+	int err;
+
+	if (tap->prog_id) {
+		err = txn__begin(&t, ifname);
+		for (size_t i = 0; !err && i < t.c.n; i++)
+			if (t.c.progs[i].id == tap->prog_id && t.c.progs[i].is_tap)
+				p = &t.c.progs[i];
+		/* gone only when the chain went away, and the tap with it */
+		if (!err && p)
+			err = remove_prog(&t, p);
+		if (err)
+			pr_debug("tap (id %u) not removed from %s: %s\n", tap->prog_id, ifname,
+				 err_last());
+		txn__end(&t, err);
+		tap->prog_id = 0;
+	}
+	if (tap->pin[0])
+		unlink(tap->pin);
+	tap->pin[0] = '\0';
+}
+
+int chain__drop_stale_taps(const char *ifname)
+{
+	struct chain_txn t;
+	size_t before;
+	int err;
+
+	err = txn__begin(&t, ifname);
+	before = t.c.n;
+	if (!err)
+		err = drop_stale_taps(&t);
+	before -= t.c.n;
+	err = txn__end(&t, err);
+	return err ? err : (int)before;
+}

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * What interrupted runs leave behind, and only that: libxdp's pin
+ * directories of dispatchers that never got (or no longer are) attached,
+ * the hook pins of taps whose capture is gone, xdpchain state of
+ * interfaces that are gone, dispatcher object directories of killed runs.
+ * Each is recognised by what it is, not by where it is, before it goes.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpffs.h"
+#include "capture.h"
+#include "chain.h"
+#include "dispatcher.h"
+#include "log.h"
+#include "txn.h"
+
+#define LIBXDP_DIR_FMT "dispatch-%d-%u"
+
+static void add(struct chain *c, enum leftover_kind kind, const char *path, __u32 id)
+{
+	struct leftover *l;
+
+	if (c->n_leftovers == CHAIN_MAX_LEFTOVERS)
+		return;
+	l = &c->leftovers[c->n_leftovers++];
+	l->kind = kind;
+	l->id = id;
+	snprintf(l->path, sizeof(l->path), "%s", path);
+}
+
+/* The XDP program attached to @ifindex in any mode; 0 if none or gone. */
+static __u32 attached_id(int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return 0;
+	return q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+}
+
+static int libxdp_dir(char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/xdp", bpffs_root());
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* Calls @fn for each dispatch-IFINDEX-ID directory of libxdp's. */
+static void for_each_libxdp_dir(void (*fn)(const char *path, int ifindex, __u32 id, void *ctx),
+				void *ctx)
+{
+	char base[PATH_MAX], path[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+
+	if (libxdp_dir(base, sizeof(base)) || !(d = opendir(base)))
+		return;
+	while ((e = readdir(d))) {
+		int ifindex;
+		__u32 id;
+		char end;
+
+		if (sscanf(e->d_name, LIBXDP_DIR_FMT "%c", &ifindex, &id, &end) != 2)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", base, e->d_name) < (int)sizeof(path))
+			fn(path, ifindex, id, ctx);
+	}
+	closedir(d);
+}
+
+static void scan_libxdp_dir(const char *path, int ifindex, __u32 id, void *ctx)
+{
+	struct chain *c = ctx;
+
+	if (ifindex == c->ifindex && (c->kind != CHAIN_DISPATCHER || id != c->main_id))
+		add(c, LEFTOVER_LIBXDP_DIR, path, id);
+}
+
+static void scan_tap_hooks(struct chain *c)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+
+	if (!c->managed || !(d = opendir(c->state_dir)))
+		return;
+	while ((e = readdir(d))) {
+		bool used = false;
+		__u32 id;
+
+		if (sscanf(e->d_name, TAP_HOOK_PREFIX "%u", &id) != 1)
+			continue;
+		for (size_t i = 0; i < c->n; i++)
+			used |= c->progs[i].is_tap && c->progs[i].tap_hook_id == id;
+		if (used || capture__hook_busy(id))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", c->state_dir, e->d_name) <
+		    (int)sizeof(path))
+			add(c, LEFTOVER_TAP_HOOK, path, id);
+	}
+	closedir(d);
+}
+
+static void scan(struct chain *c, char *dir);
+
+void leftover__scan(struct chain *c)
+{
+	char dir[PATH_MAX];
+
+	err_quiet(true);
+	scan(c, dir);
+	err_quiet(false);
+}
+
+static void scan(struct chain *c, char *dir)
+{
+	for_each_libxdp_dir(scan_libxdp_dir, c);
+	for (size_t i = 0; i < c->n; i++)
+		if (c->progs[i].tap_stale)
+			add(c, LEFTOVER_STALE_TAP, c->progs[i].name, c->progs[i].id);
+	scan_tap_hooks(c);
+	for (int a = 0; a < HOOK_SLOTS; a++)
+		if (c->hook_slots[a] && !strcmp(c->hook_slot_names[a], CAPTURE_PROG_NAME) &&
+		    !capture__hook_busy(c->hook_id))
+			add(c, LEFTOVER_CAPTURE, c->hook_pin, c->hook_slots[a]);
+	if (c->name_taken && !bpffs__iface_dir(c->ifname, dir, PATH_MAX)) {
+		struct chain_state st;
+
+		/* another interface's state under this name: a leftover once it is gone */
+		if (!state__read(c->ifname, &st) && !attached_id(st.ifindex) &&
+		    !if_indextoname(st.ifindex, (char[IF_NAMESIZE]){ 0 }))
+			add(c, LEFTOVER_STATE, dir, st.ifindex);
+	}
+}
+
+/* Unlinks every pin in @path, then the directory. */
+static int remove_pin_dir(const char *path)
+{
+	char p[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(path);
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (snprintf(p, sizeof(p), "%s/%s", path, e->d_name) < (int)sizeof(p))
+			unlink(p);
+	}
+	closedir(d);
+	return rmdir(path) ? -errno : 0;
+}
+
+/*
+ * libxdp's directory of a dispatcher that is not attached, under libxdp's
+ * own lock (which it holds while it pins and attaches a new dispatcher).
+ */
+static int remove_libxdp_dir(const struct leftover *l)
+{
+	char base[PATH_MAX];
+	int lock, ifindex, err;
+	__u32 id;
+
+	if (sscanf(strrchr(l->path, '/') + 1, LIBXDP_DIR_FMT, &ifindex, &id) != 2 ||
+	    libxdp_dir(base, sizeof(base)))
+		return -EINVAL;
+	lock = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock < 0)
+		return -errno;
+	if (flock(lock, LOCK_EX)) {
+		err = -errno;
+		close(lock);
+		return err;
+	}
+	err = attached_id(ifindex) == id ? -EBUSY : remove_pin_dir(l->path);
+	close(lock);
+	return err;
+}
+
+/* A gone interface's state directory, with its hook pin if that is ours. */
+static int remove_state(const struct leftover *l)
+{
+	char path[PATH_MAX];
+	struct chain_state st;
+	int fd, err;
+
+	if (snprintf(path, sizeof(path), "%s/state", l->path) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = state__read_fd(fd, &st);
+	close(fd);
+	if (err)
+		return err; /* not ours: never touched */
+	fd = bpf_obj_get(st.hook_pin);
+	if (fd >= 0) {
+		if (st.hook_id && hook__id(fd) == st.hook_id)
+			unlink(st.hook_pin);
+		close(fd);
+	}
+	state__remove_dir(l->path);
+	return 0;
+}
+
+int leftover__remove(const struct leftover *l)
+{
+	switch (l->kind) {
+	case LEFTOVER_LIBXDP_DIR:
+		return remove_libxdp_dir(l);
+	case LEFTOVER_TAP_HOOK:
+		return capture__hook_busy(l->id) ? -EBUSY : unlink(l->path) ? -errno : 0;
+	case LEFTOVER_STATE:
+		return remove_state(l);
+	case LEFTOVER_TMP_DIR:
+		return dispatcher__clear_stale_dirs() < 0 ? -EIO : 0;
+	case LEFTOVER_CAPTURE: {
+		int fd = bpf_obj_get(l->path), n;
+
+		if (fd < 0)
+			return -errno;
+		n = capture__clear_stale(fd);
+		close(fd);
+		return n < 0 ? n : 0;
+	}
+	case LEFTOVER_STALE_TAP:
+		break; /* a chain change: see drop_stale_taps() */
+	}
+	return -EINVAL;
+}
+
+struct clean_ctx {
+	void (*on_removed)(const struct leftover *l, void *ctx);
+	void *ctx;
+	int n;
+};
+
+static void removed(struct clean_ctx *cc, const struct leftover *l)
+{
+	cc->n++;
+	if (cc->on_removed)
+		cc->on_removed(l, cc->ctx);
+}
+
+static void clean_libxdp_dir(const char *path, int ifindex, __u32 id, void *ctx)
+{
+	struct leftover l = { .kind = LEFTOVER_LIBXDP_DIR, .id = id };
+
+	if (attached_id(ifindex) == id)
+		return;
+	snprintf(l.path, sizeof(l.path), "%s", path);
+	if (!remove_libxdp_dir(&l))
+		removed(ctx, &l);
+}
+
+/* Each state directory: gone interface, or a live one's leftovers. */
+static void clean_states(struct clean_ctx *cc)
+{
+	char base[PATH_MAX], name[IF_NAMESIZE];
+	struct dirent *e;
+	DIR *d;
+
+	if (snprintf(base, sizeof(base), "%s/xdpchain", bpffs_root()) >= (int)sizeof(base) ||
+	    !(d = opendir(base)))
+		return;
+	while ((e = readdir(d))) {
+		struct leftover l = { .kind = LEFTOVER_STATE };
+		struct chain_state st;
+		struct chain c;
+
+		if (e->d_name[0] == '.' || state__read(e->d_name, &st))
+			continue;
+		if (st.ifindex && !if_indextoname(st.ifindex, name)) {
+			if (snprintf(l.path, sizeof(l.path), "%s/%s", base, e->d_name) <
+				    (int)sizeof(l.path) &&
+			    !remove_state(&l))
+				removed(cc, &l);
+			continue;
+		}
+		if (chain__read(st.ifindex ? name : e->d_name, &c))
+			continue;
+		for (size_t i = 0; i < c.n_leftovers; i++)
+			if ((c.leftovers[i].kind == LEFTOVER_TAP_HOOK ||
+			     c.leftovers[i].kind == LEFTOVER_CAPTURE) &&
+			    !leftover__remove(&c.leftovers[i]))
+				removed(cc, &c.leftovers[i]);
+	}
+	closedir(d);
+}
+
+int leftover__clean_all(void (*on_removed)(const struct leftover *l, void *ctx), void *ctx)
+{
+	struct clean_ctx cc = { on_removed, ctx, 0 };
+	struct leftover l = { .kind = LEFTOVER_TMP_DIR };
+	int lock, n;
+
+	lock = bpffs__lock(10000);
+	if (lock < 0)
+		return lock;
+	err_quiet(true);
+	for_each_libxdp_dir(clean_libxdp_dir, &cc);
+	clean_states(&cc);
+	err_quiet(false);
+	n = dispatcher__clear_stale_dirs();
+	for (int i = 0; i < n; i++)
+		removed(&cc, &l);
+	bpffs__unlock(lock);
+	return cc.n;
+}

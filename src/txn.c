@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "bpffs.h"
+#include "chain.h"
+#include "dispatcher.h"
+#include "log.h"
+#include "txn.h"
+
+#define LOCK_TIMEOUT_MS 10000
+
+void libxdp_msg(int err, char *buf, size_t size)
+{
+	if (libxdp_strerror(err, buf, size))
+		snprintf(buf, size, "%s", strerror(-err));
+}
+
+int txn__begin(struct chain_txn *t, const char *ifname)
+{
+	struct xdp_program *main_prog;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->state_fd = -1;
+	t->lock = bpffs__lock(LOCK_TIMEOUT_MS);
+	if (t->lock < 0)
+		return t->lock;
+	err = chain__read(ifname, &t->c);
+	if (err)
+		return err;
+	if (t->c.kind == CHAIN_NONE)
+		return 0;
+	t->mp = xdp_multiprog__get_from_ifindex(t->c.ifindex);
+	err = libxdp_get_error(t->mp);
+	if (err || !t->mp) {
+		t->mp = NULL;
+		return err_set(
+			err ? err : -EAGAIN,
+			"the XDP programs of %s changed while xdpchain read them (another tool?); retry",
+			ifname);
+	}
+	main_prog = xdp_multiprog__main_prog(t->mp);
+	if (!main_prog || xdp_program__id(main_prog) != t->c.main_id)
+		return err_set(
+			-EAGAIN,
+			"the XDP programs of %s changed while xdpchain read them (another tool?); retry",
+			ifname);
+	return 0;
+}
+
+int txn__pin(struct chain_txn *t, int fd, const char *path, const char *what)
+{
+	if (t->n_made == TXN_MAX_MADE)
+		return err_set(-E2BIG, "internal error: too many pins in one change");
+	if (bpf_obj_pin(fd, path))
+		return err_set(-errno, "cannot pin %s at %s: %s%s", what, path, strerror(errno),
+			       errno == EEXIST ? "; something else is pinned there: remove it" :
+						 "");
+	snprintf(t->made[t->n_made++], PATH_MAX, "%s", path);
+	return 0;
+}
+
+int txn__state(struct chain_txn *t, const char *hook_pin, __u32 hook_id)
+{
+	char path[PATH_MAX];
+
+	if (t->state_fd >= 0)
+		return t->state_fd;
+	if (t->c.managed) {
+		if (snprintf(path, sizeof(path), "%s/state", t->c.state_dir) >= (int)sizeof(path))
+			return err_set(-ENAMETOOLONG, "state path under %s is too long",
+				       t->c.state_dir);
+		t->state_fd = bpf_obj_get(path);
+		if (t->state_fd < 0)
+			return err_set(-errno, "cannot open xdpchain state at %s: %s", path,
+				       strerror(errno));
+		return t->state_fd;
+	}
+	if (bpffs__iface_dir(t->c.ifname, t->made_state_dir, sizeof(t->made_state_dir)))
+		return err_set(-ENAMETOOLONG, "bpffs path for %s is too long", t->c.ifname);
+	t->state_fd = state__write(t->c.ifname, t->c.ifindex, hook_pin, hook_id);
+	if (t->state_fd < 0)
+		t->made_state_dir[0] = '\0';
+	return t->state_fd;
+}
+
+static int explain_change_error(struct chain_txn *t, int err, const char *what)
+{
+	char msg[128];
+
+	libxdp_msg(err, msg, sizeof(msg));
+	if (err == -EEXIST || err == -EBUSY)
+		return err_set(
+			err,
+			"%s on %s failed: the interface's XDP programs changed meanwhile (another tool, e.g. xdp-loader?); nothing was changed, retry",
+			what, t->c.ifname);
+	return err_set(err, "%s on %s failed: %s; run with -vv for details", what, t->c.ifname,
+		       msg);
+}
+
+int txn__attach(struct chain_txn *t, struct xdp_program **progs, size_t n,
+		enum xdp_attach_mode mode)
+{
+	struct xdp_multiprog *mp;
+	int err;
+
+	/* Where libxdp's own dispatcher cannot take our final stage (6.12+). */
+	err = dispatcher__setup(NULL);
+	if (err)
+		return err;
+	err = xdp_program__attach_multi(progs, n, t->c.ifindex, mode, 0);
+	dispatcher__cleanup();
+	if (err)
+		return err;
+
+	/* libxdp falls back to one program without telling: refuse that. */
+	mp = xdp_multiprog__get_from_ifindex(t->c.ifindex);
+	if (!libxdp_get_error(mp) && mp && xdp_multiprog__is_legacy(mp)) {
+		xdp_multiprog__detach(mp);
+		xdp_multiprog__close(mp);
+		return err_set(
+			-EOPNOTSUPP,
+			"libxdp attached '%s' as a single program instead of through its dispatcher; detached it again. Check 'xdpchain features' and run with -vv",
+			xdp_program__name(progs[0]));
+	}
+	if (!libxdp_get_error(mp))
+		xdp_multiprog__close(mp);
+	return 0;
+}
+
+int txn__detach(struct chain_txn *t, const size_t *idx, size_t n)
+{
+	struct xdp_program *progs[CHAIN_MAX_PROGS];
+	struct xdp_program *p;
+	size_t k = 0;
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		for (p = xdp_multiprog__next_prog(NULL, t->mp); p;
+		     p = xdp_multiprog__next_prog(p, t->mp))
+			if (xdp_program__id(p) == t->c.progs[idx[i]].id)
+				break;
+		if (!p)
+			return err_set(-EAGAIN,
+				       "program '%s' left %s while xdpchain looked at it; retry",
+				       t->c.progs[idx[i]].name, t->c.ifname);
+		progs[k++] = p;
+	}
+	/* a partial detach builds a new dispatcher, like an add */
+	err = dispatcher__setup(NULL);
+	if (err)
+		return err;
+	err = xdp_program__detach_multi(progs, k, t->c.ifindex, XDP_MODE_UNSPEC, 0);
+	dispatcher__cleanup();
+	if (err)
+		return explain_change_error(t, err, "removing programs");
+	return 0;
+}
+
+int txn__detach_all(struct chain_txn *t)
+{
+	int err;
+
+	if (!t->mp)
+		return 0;
+	/* replaces exactly the program read: fails if another tool changed it */
+	err = xdp_multiprog__detach(t->mp);
+	if (err)
+		return explain_change_error(t, err, "detaching the XDP programs");
+	return 0;
+}
+
+void txn__drop_state(struct chain_txn *t)
+{
+	t->drop_state = true;
+}
+
+/* The hook pin is the chain's to remove only if it holds the hook xdpchain made. */
+static bool hook_pin_is_ours(const struct chain *c)
+{
+	return c->hook_pin_id && (c->hook_pin_id == c->state_hook_id ||
+				  (!c->state_hook_id && c->hook_pin_id == c->hook_id));
+}
+
+static void commit(struct chain_txn *t)
+{
+	if (!t->drop_state || !t->c.managed)
+		return;
+	if (hook_pin_is_ours(&t->c))
+		unlink(t->c.hook_pin);
+	else if (t->c.hook_pin_id)
+		pr_debug("left %s alone: the map there is not the hook xdpchain made\n",
+			 t->c.hook_pin);
+	state__remove_dir(t->c.state_dir);
+}
+
+static void undo(struct chain_txn *t)
+{
+	while (t->n_made)
+		unlink(t->made[--t->n_made]);
+	if (t->made_state_dir[0])
+		state__remove_dir(t->made_state_dir);
+}
+
+int txn__end(struct chain_txn *t, int err)
+{
+	if (err)
+		undo(t);
+	else
+		commit(t);
+	if (t->state_fd >= 0)
+		close(t->state_fd);
+	xdp_multiprog__close(t->mp);
+	bpffs__unlock(t->lock);
+	t->mp = NULL;
+	t->state_fd = t->lock = -1;
+	return err;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * A change to one interface's chain as a transaction:
+ *
+ *	txn__begin()   take xdpchain's lock, read the chain (the plan's input)
+ *	txn__pin() ... make what the new chain needs; each pin is logged
+ *	txn__attach() / txn__detach() / txn__detach_all()
+ *	               the one step the kernel sees: libxdp replaces the
+ *	               dispatcher (or detaches it) in a single operation
+ *	txn__end(err)  on failure, remove what was made, in reverse; on
+ *	               success, remove what the old chain no longer needs
+ *	               (txn__drop_state()); unlock
+ *
+ * So a failure at any step leaves the interface and bpffs as they were,
+ * and a kill before the kernel step leaves only pins the next command's
+ * leftover scan recognises.
+ */
+#ifndef __XDPCHAIN_TXN_H
+#define __XDPCHAIN_TXN_H
+
+#include "chain.h"
+
+#define TXN_MAX_MADE 4
+
+struct chain_txn {
+	int lock;
+	struct chain c; /* as read under the lock */
+	struct xdp_multiprog *mp;
+	char made[TXN_MAX_MADE][PATH_MAX]; /* pins this transaction made */
+	size_t n_made;
+	char made_state_dir[PATH_MAX]; /* a state directory it made */
+	int state_fd; /* the interface's state map, once txn__state() ran */
+	bool drop_state; /* on success: the chain is gone, its state goes too */
+};
+
+int txn__begin(struct chain_txn *t, const char *ifname);
+/* Pins @fd at @path, which must not exist; undone if the transaction fails. */
+int txn__pin(struct chain_txn *t, int fd, const char *path, const char *what);
+/*
+ * The interface's state map (fd kept in t->state_fd): the one read, or a
+ * new one recording @hook_pin and @hook_id, removed if the transaction fails.
+ */
+int txn__state(struct chain_txn *t, const char *hook_pin, __u32 hook_id);
+int txn__attach(struct chain_txn *t, struct xdp_program **progs, size_t n,
+		enum xdp_attach_mode mode);
+/* Detaches the members at @idx (indexes into t->c.progs). */
+int txn__detach(struct chain_txn *t, const size_t *idx, size_t n);
+/* Detaches the whole dispatcher (or single program) that was read. */
+int txn__detach_all(struct chain_txn *t);
+/* On success, remove the chain's state, its hook pin (if ours) and taps' pins. */
+void txn__drop_state(struct chain_txn *t);
+/* Ends the transaction: undo if @err, else commit. Returns @err. */
+int txn__end(struct chain_txn *t, int err);
+
+/* libxdp's message for a libxdp/libbpf error code. */
+void libxdp_msg(int err, char *buf, size_t size);
+
+#endif
