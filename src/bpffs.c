@@ -188,6 +188,40 @@ int state__set_hook(int fd, const char *hook_pin, __u32 hook_id)
 	return bpf_map_update_elem(fd, &key, &st, 0) ? -errno : 0;
 }
 
+int state__move(const char *from, const char *to)
+{
+	char old_dir[PATH_MAX], new_dir[PATH_MAX], path[PATH_MAX], pin[STATE_HOOK_PIN_MAX];
+	struct chain_state st;
+	size_t n;
+	int fd, err;
+
+	if (bpffs__iface_dir(from, old_dir, sizeof(old_dir)) ||
+	    bpffs__iface_dir(to, new_dir, sizeof(new_dir)) ||
+	    state__pin_path(to, path, sizeof(path)))
+		return err_set(-ENAMETOOLONG, "bpffs path for %s is too long", to);
+	if (rename(old_dir, new_dir))
+		return err_set(-errno, "cannot move %s to %s: %s; 'xdpchain flush %s' and re-add",
+			       old_dir, new_dir, strerror(errno), to);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return err_set(-errno, "cannot open the moved state at %s: %s", path,
+			       strerror(errno));
+	err = state__read_fd(fd, &st);
+	n = strlen(old_dir);
+	if (!err && !strncmp(st.hook_pin, old_dir, n) && st.hook_pin[n] == '/') {
+		if (snprintf(pin, sizeof(pin), "%s%s", new_dir, st.hook_pin + n) >=
+		    (int)sizeof(pin))
+			err = -ENAMETOOLONG;
+		else
+			err = state__set_hook(fd, pin, st.hook_id);
+	}
+	close(fd);
+	if (err)
+		return err_set(err, "cannot record the moved hook pin in %s: %s", path,
+			       strerror(-err));
+	return 0;
+}
+
 int state__write(const char *ifname, int ifindex, const char *hook_pin, __u32 hook_id)
 {
 	struct chain_state st = {

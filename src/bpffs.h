@@ -60,6 +60,11 @@ int state__pin_path(const char *ifname, char *buf, size_t size);
  * @ifindex, pins it, and returns its fd (or -errno).
  */
 int state__write(const char *ifname, int ifindex, const char *hook_pin, __u32 hook_id);
+/*
+ * Moves <bpffs>/xdpchain/@from (a renamed interface's state) to @to, with
+ * the hook pin when it lives there, and records the new pin path.
+ */
+int state__move(const char *from, const char *to);
 /* Records a new hook (pin and map id) in the state map @fd. */
 int state__set_hook(int fd, const char *hook_pin, __u32 hook_id);
 /*

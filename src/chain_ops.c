@@ -292,30 +292,57 @@ static int drop_stale_taps(struct chain_txn *t)
 	return err;
 }
 
-/* Removes state that another, vanished interface left under this name. */
-static int clear_dead_state(struct chain_txn *t)
+/*
+ * The directory for this interface's state holds another interface's: gone
+ * (a leftover, removed) or renamed (its state moves to its new name).
+ */
+static int clear_name(struct chain_txn *t)
 {
+	char other[IF_NAMESIZE];
+	struct chain_state st;
+	int err;
+
 	for (size_t i = 0; i < t->c.n_leftovers; i++)
 		if (t->c.leftovers[i].kind == LEFTOVER_STATE)
 			leftover__remove(&t->c.leftovers[i]);
 	if (!t->c.name_taken || t->c.managed)
 		return 0;
+	err_quiet(true);
+	err = state__read(t->c.ifname, &st);
+	err_quiet(false);
+	if (err == -ENOENT)
+		return 0; /* the leftover went */
+	if (err)
+		return err_set(err, "cannot read the state under %s/xdpchain/%s: %s", bpffs_root(),
+			       t->c.ifname, strerror(-err));
+	if (!if_indextoname(st.ifindex, other))
+		return err_set(
+			-EEXIST,
+			"%s/xdpchain/%s holds the state of interface index %d, which has XDP programs but no name; 'xdpchain cleanup' or remove it by hand",
+			bpffs_root(), t->c.ifname, st.ifindex);
+	err = state__move(t->c.ifname, other);
+	if (err)
+		return err;
+	pr_info("moved the state of %s's chain (renamed from %s) to its new name\n", other,
+		t->c.ifname);
 	t->c.name_taken = false;
-	{
-		struct chain_state st;
-
-		int err;
-
-		err_quiet(true);
-		err = state__read(t->c.ifname, &st);
-		err_quiet(false);
-		if (!err)
-			return err_set(
-				-EEXIST,
-				"%s/xdpchain/%s holds the state of the chain of interface index %d (renamed?); 'xdpchain flush' that interface first",
-				bpffs_root(), t->c.ifname, st.ifindex);
-	}
 	return 0;
+}
+
+/* A renamed interface's state moves to its new name (when that is free). */
+static int follow_rename(struct chain_txn *t)
+{
+	char new_dir[PATH_MAX];
+	struct stat st;
+	int err;
+
+	if (bpffs__iface_dir(t->c.ifname, new_dir, sizeof(new_dir)) || !lstat(new_dir, &st))
+		return 0;
+	err = state__move(strrchr(t->c.state_dir, '/') + 1, t->c.ifname);
+	if (err)
+		return err;
+	pr_info("moved the state of %s's chain to its new name\n", t->c.ifname);
+	return chain__read(t->c.ifname, &t->c);
 }
 
 struct add_plan {
@@ -399,7 +426,9 @@ static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct ad
 	size_t nprogs = 1;
 	int state_fd, err;
 
-	err = clear_dead_state(t);
+	err = clear_name(t);
+	if (!err && t->c.state_elsewhere)
+		err = follow_rename(t);
 	if (!err)
 		err = drop_stale_taps(t);
 	if (err)
