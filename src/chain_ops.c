@@ -262,6 +262,15 @@ static int check_new_pin(const char *path)
 	return 0;
 }
 
+/* The chain again, under the same lock, after a change of our own. */
+static int reread(struct chain_txn *t)
+{
+	char ifname[IF_NAMESIZE];
+
+	snprintf(ifname, sizeof(ifname), "%s", t->c.ifname);
+	return chain__read(ifname, &t->c);
+}
+
 /* Detaches taps whose capture is gone: a separate, complete change. */
 static int drop_stale_taps(struct chain_txn *t)
 {
@@ -281,7 +290,7 @@ static int drop_stale_taps(struct chain_txn *t)
 	/* the chain changed: read it again, under the same lock */
 	xdp_multiprog__close(t->mp);
 	t->mp = NULL;
-	err = chain__read(t->c.ifname, &t->c);
+	err = reread(t);
 	if (!err && t->c.kind != CHAIN_NONE) {
 		t->mp = xdp_multiprog__get_from_ifindex(t->c.ifindex);
 		if (libxdp_get_error(t->mp)) {
@@ -342,7 +351,7 @@ static int follow_rename(struct chain_txn *t)
 	if (err)
 		return err;
 	pr_info("moved the state of %s's chain to its new name\n", t->c.ifname);
-	return chain__read(t->c.ifname, &t->c);
+	return reread(t);
 }
 
 struct add_plan {
