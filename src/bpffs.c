@@ -5,11 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/magic.h>
@@ -51,39 +49,6 @@ int bpffs__ensure(bool *mounted_now)
 			root, strerror(errno), root);
 	*mounted_now = true;
 	return 0;
-}
-
-int bpffs__lock(int timeout_ms)
-{
-	int fd = open(bpffs_root(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int waited = 0;
-
-	if (fd < 0)
-		return err_set(-errno, "cannot open %s: %s", bpffs_root(), strerror(errno));
-	while (flock(fd, LOCK_EX | LOCK_NB)) {
-		struct timespec ts = { 0, 50 * 1000 * 1000 };
-
-		if (errno != EWOULDBLOCK || waited >= timeout_ms) {
-			int err = errno;
-
-			close(fd);
-			if (err == EWOULDBLOCK)
-				return err_set(
-					-EBUSY,
-					"another xdpchain is changing a chain (lock on %s held for %d s); wait for it to finish and retry",
-					bpffs_root(), timeout_ms / 1000);
-			return err_set(-err, "cannot lock %s: %s", bpffs_root(), strerror(err));
-		}
-		nanosleep(&ts, NULL);
-		waited += 50;
-	}
-	return fd;
-}
-
-void bpffs__unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd); /* drops the flock */
 }
 
 int bpffs__iface_dir(const char *ifname, char *buf, size_t size)

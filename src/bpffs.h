@@ -29,13 +29,6 @@ const char *bpffs_root(void);
 int bpffs__ensure(bool *mounted_now);
 bool bpffs__is_mounted(void);
 
-/*
- * Serialises xdpchain runs that change an interface: an exclusive flock on
- * the bpffs root, waited for up to @timeout_ms. Returns an fd or -errno.
- */
-int bpffs__lock(int timeout_ms);
-void bpffs__unlock(int fd);
-
 int bpffs__iface_dir(const char *ifname, char *buf, size_t size);
 int bpffs__default_hook_pin(const char *ifname, char *buf, size_t size);
 

@@ -14,6 +14,7 @@
 #include "chain.h"
 #include "dispatcher.h"
 #include "feature.h"
+#include "lock.h"
 #include "log.h"
 #include "final.skel.h"
 #include "tap.skel.h"
@@ -494,7 +495,7 @@ int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_
 		return err;
 	if (mounted)
 		pr_info("mounted bpffs at %s\n", bpffs_root());
-	lock = bpffs__lock(LOCK_TIMEOUT_MS);
+	lock = lock__chain(LOCK_TIMEOUT_MS);
 	if (lock < 0)
 		return lock;
 
@@ -636,7 +637,7 @@ out:
 	bpf_object__close(obj);
 	if (hook_fd >= 0)
 		close(hook_fd);
-	bpffs__unlock(lock);
+	lock__release(lock);
 	return err;
 }
 
@@ -644,7 +645,7 @@ out:
 static int chain_lock_read(const char *ifname, struct chain *c, struct xdp_multiprog **mpp,
 			   int *err)
 {
-	int lock = bpffs__lock(LOCK_TIMEOUT_MS);
+	int lock = lock__chain(LOCK_TIMEOUT_MS);
 
 	*mpp = NULL;
 	*err = lock < 0 ? lock : chain_read_mp(ifname, c, mpp);
@@ -748,7 +749,7 @@ int chain__remove(const char *ifname, const char *sel, struct chain_prog *remove
 		remove_state(&c);
 out:
 	xdp_multiprog__close(mp);
-	bpffs__unlock(lock);
+	lock__release(lock);
 	return err;
 }
 
@@ -778,7 +779,7 @@ int chain__flush(const char *ifname, size_t *n_removed)
 	remove_state(&c);
 out:
 	xdp_multiprog__close(mp);
-	bpffs__unlock(lock);
+	lock__release(lock);
 	return err;
 }
 
@@ -836,7 +837,7 @@ int chain__add_tap(const char *ifname, const char *after, int hook_fd, struct ch
 	err = features__require_freplace();
 	if (err)
 		return err;
-	lock = bpffs__lock(LOCK_TIMEOUT_MS);
+	lock = lock__chain(LOCK_TIMEOUT_MS);
 	if (lock < 0)
 		return lock;
 	err = chain__read(ifname, &c);
@@ -925,7 +926,7 @@ out:
 		tap->pin[0] = '\0';
 	xdp_program__close(prog);
 	tap_bpf__destroy(skel);
-	bpffs__unlock(lock);
+	lock__release(lock);
 	return err;
 }
 

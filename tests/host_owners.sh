@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# Locks and pins that belong to someone else: what a local user (nobody)
+# can do to root's xdpchain runs. Runs on any kernel.
+
+need_setpriv() {
+	command -v setpriv >/dev/null || skip "setpriv not installed"
+}
+
+# A standalone XDP program whose pinned map is a hook: captures need no chain.
+load_hook() {
+	bpftool prog load "$SAMPLES/drop.o" "$BPFFS/xc_drop" type xdp pinmaps "$BPFFS/xc_maps"
+	defer "rm -rf $BPFFS/xc_drop $BPFFS/xc_maps"
+	HOOK_PIN=$BPFFS/xc_maps/xdpcap_hook
+}
+
+# Nobody takes every lock it can open; root's flush and capture go on as
+# if nobody were there, and nobody could open none of root's lock files.
+test_owners_nobody_cannot_hold_locks() {
+	need_setpriv
+	mount -t bpf -o mode=1777 bpf "$BPFFS" # the kernel's default mode
+	setup_veth
+	load_hook
+	# root's runs leave their lock files behind
+	xdpchain flush $IF0
+	start_capture /tmp/a.pcap --hook "$HOOK_PIN"
+	stop_capture /tmp/a.pcap
+	local f held=()
+	nobody_flock "$BPFFS" || fail "nobody cannot flock the 1777 bpffs root (test is void)"
+	for f in /run/xdpchain /run/xdpchain/*; do
+		[ -e "$f" ] || fail "no lock files in /run/xdpchain"
+		! nobody_flock "$f" || held+=("$f")
+	done
+	local rc=0 out
+	out=$(timeout 30 "$XDPCHAIN" flush $IF0 2>&1) || rc=$?
+	[ $rc -eq 0 ] || fail "flush exited $rc while nobody held locks (${held[*]}): $out"
+	start_capture /tmp/b.pcap --hook "$HOOK_PIN"
+	stop_capture /tmp/b.pcap
+	[ ${#held[@]} -eq 0 ] || fail "nobody opened and locked ${held[*]}"
+	[ "$(stat -c '%a %u %F' /run/xdpchain)" = "700 0 directory" ] ||
+		fail "/run/xdpchain: $(stat -c '%a %u %F' /run/xdpchain)"
+	for f in /run/xdpchain/*.lock; do
+		[ "$(stat -c '%a %u' "$f")" = "600 0" ] || fail "$f: $(stat -c '%a %u' "$f")"
+	done
+}
+
+# A lock directory someone else owns or planted is refused with the fix;
+# an older xdpchain's (root's, 0755, lock files 0644) is repaired.
+test_owners_lock_dir_checked() {
+	setup_veth
+	mkdir -m 0700 /run/xdpchain
+	chown 65534:65534 /run/xdpchain
+	expect_fail 1 "^xdpchain flush: /run/xdpchain is owned by uid 65534, not root: remove it \('rm -r /run/xdpchain'\) and retry$" \
+		flush $IF0
+	rm -r /run/xdpchain
+	mkdir -m 0700 /tmp/elsewhere
+	ln -s /tmp/elsewhere /run/xdpchain
+	expect_fail 1 "/run/xdpchain is a symlink, not a directory: remove it \('rm /run/xdpchain'\)" \
+		flush $IF0
+	[ -z "$(ls -A /tmp/elsewhere)" ] || fail "followed the symlink: $(ls -A /tmp/elsewhere)"
+	rm /run/xdpchain
+
+	mkdir -m 0755 /run/xdpchain
+	install -m 0644 /dev/null /run/xdpchain/chain.lock
+	xdpchain flush $IF0
+	[ "$(stat -c '%a' /run/xdpchain /run/xdpchain/chain.lock | tr '\n' ' ')" = "700 600 " ] ||
+		fail "modes not repaired: $(stat -c '%n %a' /run/xdpchain /run/xdpchain/chain.lock)"
+
+	rm /run/xdpchain/chain.lock
+	ln -s /tmp/elsewhere/x /run/xdpchain/chain.lock
+	expect_fail 1 "/run/xdpchain/chain.lock is a symlink, not a lock file" flush $IF0
+	[ ! -e /tmp/elsewhere/x ] || fail "created the lock through a symlink"
+	rm /run/xdpchain/chain.lock
+	install -m 0600 -o 65534 /dev/null /run/xdpchain/chain.lock
+	expect_fail 1 "/run/xdpchain/chain.lock is owned by uid 65534, not root" flush $IF0
+}
