@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 
 #include "bpffs.h"
+#include "lock.h"
 #include "log.h"
 
 const char *bpffs_root(void)
@@ -72,6 +73,92 @@ static int state_pin(const char *ifname, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+static int xdpchain_dir(char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/xdpchain", bpffs_root());
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* -ENOENT (no error recorded) if @path is missing, else root_dir__check(). */
+static int check_dir(const char *path, bool sticky_ok)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ?
+			       -ENOENT :
+			       err_set(-errno, "cannot stat %s: %s", path, strerror(errno));
+	return root_dir__check(path, &st, sticky_ok);
+}
+
+/*
+ * <bpffs>/xdpchain and <bpffs>/xdpchain/IFACE, where they exist, are
+ * root's: on a bpffs of mode 1777 anybody can make them first, and whoever
+ * owns them can swap what root pins there.
+ */
+static int check_state_dirs(const char *ifname)
+{
+	char top[PATH_MAX], dir[PATH_MAX];
+	int err;
+
+	if (xdpchain_dir(top, sizeof(top)) || bpffs__iface_dir(ifname, dir, sizeof(dir)))
+		return err_set(-ENAMETOOLONG, "bpffs path for %s is too long", ifname);
+	err = check_dir(top, false);
+	if (!err)
+		err = check_dir(dir, false);
+	return err == -ENOENT ? 0 : err;
+}
+
+/*
+ * The directory @pin goes into, where it exists: root's. A sticky one
+ * others may write (the bpffs root is 1777 by default): nobody else can
+ * remove or rename root's pins there.
+ */
+static int check_pin_dir(const char *pin)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int err;
+
+	if (snprintf(dir, sizeof(dir), "%s", pin) >= (int)sizeof(dir))
+		return err_set(-ENAMETOOLONG, "pin path %s is too long", pin);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir] = '\0'; /* keep "/" */
+	err = check_dir(dir, true);
+	return err == -ENOENT ? 0 : err;
+}
+
+int bpffs__check_dirs(const char *ifname, const char *hook_pin)
+{
+	int err = check_state_dirs(ifname);
+
+	if (!err && hook_pin)
+		err = check_pin_dir(hook_pin);
+	return err;
+}
+
+/* Creates @path mode 0700, whatever the umask, unless it exists: root's either way. */
+static int make_dir(const char *path)
+{
+	int err;
+
+	if (!mkdir(path, 0700)) {
+		if (chmod(path, 0700))
+			return err_set(-errno, "cannot make %s mode 0700: %s", path,
+				       strerror(errno));
+	} else if (errno != EEXIST) {
+		return err_set(-errno, "cannot create %s: %s", path, strerror(errno));
+	}
+	err = check_dir(path, false);
+	if (err == -ENOENT)
+		err = err_set(err, "%s went away while xdpchain created it; retry", path);
+	return err;
+}
+
 int state__read(const char *ifname, struct chain_state *st)
 {
 	char path[PATH_MAX];
@@ -79,6 +166,10 @@ int state__read(const char *ifname, struct chain_state *st)
 	int fd, err;
 
 	err = state_pin(ifname, path, sizeof(path));
+	if (err)
+		return err;
+	/* state in a directory someone else owns is not ours to believe */
+	err = check_state_dirs(ifname);
 	if (err)
 		return err;
 	fd = bpf_obj_get(path);
@@ -94,30 +185,10 @@ int state__read(const char *ifname, struct chain_state *st)
 	return err;
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	char *p;
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int state__write(const char *ifname, const char *hook_pin)
 {
 	struct chain_state st = { .magic = STATE_MAGIC, .version = 1 };
-	char dir[PATH_MAX], path[PATH_MAX];
+	char top[PATH_MAX], dir[PATH_MAX], path[PATH_MAX];
 	__u32 key = 0;
 	int fd, err;
 
@@ -127,14 +198,20 @@ int state__write(const char *ifname, const char *hook_pin)
 			"hook pin path '%s' is longer than %d bytes; choose a shorter --hook-pin",
 			hook_pin, STATE_HOOK_PIN_MAX - 1);
 	strcpy(st.hook_pin, hook_pin);
-	err = bpffs__iface_dir(ifname, dir, sizeof(dir));
+	err = xdpchain_dir(top, sizeof(top));
+	if (!err)
+		err = bpffs__iface_dir(ifname, dir, sizeof(dir));
 	if (!err)
 		err = state_pin(ifname, path, sizeof(path));
 	if (err)
 		return err_set(err, "bpffs path for %s is too long", ifname);
-	err = mkdir_p(dir);
+	err = make_dir(top);
+	if (!err)
+		err = make_dir(dir);
+	if (!err)
+		err = check_pin_dir(hook_pin);
 	if (err)
-		return err_set(err, "cannot create %s: %s", dir, strerror(-err));
+		return err;
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpchain_state", sizeof(key), sizeof(st), 1, NULL);
 	if (fd < 0)
@@ -154,6 +231,8 @@ void state__remove(const char *ifname)
 	struct dirent *e;
 	DIR *d;
 
+	if (check_state_dirs(ifname))
+		return; /* not ours to clear */
 	if (!state_pin(ifname, path, sizeof(path)))
 		unlink(path);
 	/* hooks of captures' taps go with the chain */

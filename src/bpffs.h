@@ -32,11 +32,30 @@ bool bpffs__is_mounted(void);
 int bpffs__iface_dir(const char *ifname, char *buf, size_t size);
 int bpffs__default_hook_pin(const char *ifname, char *buf, size_t size);
 
-/* 0 and fills @st if IFACE has state, -ENOENT if not, other -errno on error. */
+/*
+ * Checks, changing nothing, the directories a chain's state and hook would
+ * be pinned in: <bpffs>/xdpchain, <bpffs>/xdpchain/IFACE and the directory
+ * of @hook_pin (may be NULL), where they exist. 0, or -errno and one line
+ * naming the directory, its owner and the fix when one is not a directory
+ * owned by root that group and others cannot write.
+ */
+int bpffs__check_dirs(const char *ifname, const char *hook_pin);
+
+/*
+ * 0 and fills @st if IFACE has state, -ENOENT if not, other -errno on error
+ * (directories that are not root's, as bpffs__check_dirs(), included).
+ */
 int state__read(const char *ifname, struct chain_state *st);
-/* Creates IFACE's directory and pins a state map naming @hook_pin. */
+/*
+ * Creates IFACE's directory (and <bpffs>/xdpchain) mode 0700 and pins a
+ * state map naming @hook_pin; refuses, as bpffs__check_dirs(), directories
+ * that are not root's.
+ */
 int state__write(const char *ifname, const char *hook_pin);
-/* Removes IFACE's state pin and directory (and <bpffs>/xdpchain if empty). */
+/*
+ * Removes IFACE's state pin and directory (and <bpffs>/xdpchain if empty);
+ * nothing when they are not root's.
+ */
 void state__remove(const char *ifname);
 
 #endif

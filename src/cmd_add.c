@@ -2,6 +2,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "bpffs.h"
 #include "chain.h"
 #include "commands.h"
 #include "log.h"
@@ -104,6 +105,9 @@ int do_add(int argc, char **argv)
 		.mode = cfg.mode,
 		.hook_pin = cfg.hook_pin,
 	};
+	/* before the freplace check: cheap, and the clearer error */
+	if (bpffs__check_dirs(cfg.ifname, cfg.hook_pin))
+		return cmd_fail("add");
 	if (chain__add(cfg.ifname, &o, &added))
 		return cmd_fail("add");
 	print_added(&cfg, &added);

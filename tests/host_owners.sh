@@ -73,3 +73,52 @@ test_owners_lock_dir_checked() {
 	install -m 0600 -o 65534 /dev/null /run/xdpchain/chain.lock
 	expect_fail 1 "/run/xdpchain/chain.lock is owned by uid 65534, not root" flush $IF0
 }
+
+# On a bpffs of mode 1777 nobody can make the directories root pins a
+# chain's state and hook in: add refuses them with the fix, before the
+# freplace check, and changes nothing.
+test_owners_bpffs_dirs_checked() {
+	need_setpriv
+	mount -t bpf -o mode=1777 bpf "$BPFFS"
+	setup_veth
+	local top=$BPFFS/xdpchain before out
+	as_nobody mkdir -p "$top/$IF0"
+	before=$(snapshot $IF0)
+	expect_fail 1 "^xdpchain add: $top is owned by uid 65534, not root: remove it \('rm -r $top'\) and retry$" \
+		add $IF0 "$SAMPLES/count.o"
+	assert_unchanged $IF0 "$before"
+	rm -r "$top"
+
+	# nobody cannot reach into root's 0700 directory: root made this one
+	mkdir -m 0700 "$top" "$top/$IF0"
+	chown 65534:65534 "$top/$IF0"
+	before=$(snapshot $IF0)
+	expect_fail 1 "^xdpchain add: $top/$IF0 is owned by uid 65534, not root: remove it \('rm -r $top/$IF0'\) and retry$" \
+		add $IF0 "$SAMPLES/count.o"
+	assert_unchanged $IF0 "$before"
+	rm -r "$top"
+
+	# a symlink planted where root would create the directory
+	as_nobody mkdir "$BPFFS/mine"
+	as_nobody ln -s "$BPFFS/mine" "$top"
+	before=$(snapshot $IF0)
+	expect_fail 1 "^xdpchain add: $top is a symlink, not a directory: remove it \('rm $top'\) and retry$" \
+		add $IF0 "$SAMPLES/count.o"
+	assert_unchanged $IF0 "$before"
+	[ -z "$(ls -A "$BPFFS/mine")" ] || fail "followed the symlink: $(ls -A "$BPFFS/mine")"
+	rm "$top"
+
+	# --hook-pin into a directory nobody owns, or one root's group may write
+	mkdir -m 0770 "$BPFFS/grp"
+	before=$(snapshot $IF0)
+	expect_fail 1 "^xdpchain add: $BPFFS/mine is owned by uid 65534, not root" \
+		add $IF0 "$SAMPLES/count.o" --hook-pin "$BPFFS/mine/hook"
+	expect_fail 1 "^xdpchain add: $BPFFS/grp is writable by group or others \(mode 0770\)" \
+		add $IF0 "$SAMPLES/count.o" --hook-pin "$BPFFS/grp/hook"
+	assert_unchanged $IF0 "$before"
+
+	# root's own directories, and the sticky bpffs root for --hook-pin, pass
+	mkdir -m 0700 "$top" "$top/$IF0"
+	out=$(xdpchain add $IF0 "$SAMPLES/count.o" --hook-pin "$BPFFS/xdpcap" 2>&1) || true
+	! echo "$out" | grep -Eq "not root|writable by|symlink" || fail "root's own refused: $out"
+}
