@@ -19,7 +19,8 @@
 
 const char *bpffs_root(void)
 {
-	const char *env = getenv("LIBXDP_BPFFS");
+	/* a set-uid or file-capability run must not be steered by its caller */
+	const char *env = secure_getenv("LIBXDP_BPFFS");
 
 	return env && *env ? env : "/sys/fs/bpf";
 }

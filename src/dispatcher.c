@@ -229,7 +229,8 @@ int dispatcher__probe(struct dispatcher_info *info)
 		goto done;
 	memset(&st.info, 0, sizeof(st.info));
 	st.info.version = XDP_DISPATCHER_VERSION;
-	force = getenv(CHOICE_ENV);
+	/* a set-uid or file-capability run must not be steered by its caller */
+	force = secure_getenv(CHOICE_ENV);
 	if (force && !strcmp(force, "system")) {
 		decide(&st.info, DISPATCHER_SYSTEM, 0, "chosen by " CHOICE_ENV "=system");
 		st.probe_ret = 0;
@@ -279,7 +280,7 @@ static int write_object(const char *path)
 
 static int make_private_dir(void)
 {
-	const char *tmp = getenv("TMPDIR");
+	const char *tmp = secure_getenv("TMPDIR");
 	const char *bases[] = { "/run", tmp && *tmp ? tmp : "/tmp", "/tmp" };
 
 	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
@@ -320,6 +321,7 @@ static int install_own(void)
 			strerror(-err));
 		goto fail;
 	}
+	/* only saved, to be put back as it was: not what we act on */
 	old = getenv(OBJ_PATH_ENV);
 	st.had_env = old != NULL;
 	if (old && !(st.saved_env = strdup(old))) {

@@ -122,3 +122,20 @@ test_owners_bpffs_dirs_checked() {
 	out=$(xdpchain add $IF0 "$SAMPLES/count.o" --hook-pin "$BPFFS/xdpcap" 2>&1) || true
 	! echo "$out" | grep -Eq "not root|writable by|symlink" || fail "root's own refused: $out"
 }
+
+# A set-uid run takes no direction from its caller's environment: not
+# where bpffs is (LIBXDP_BPFFS), not which dispatcher (XDPCHAIN_DISPATCHER).
+# A plain root run still does.
+test_owners_setuid_ignores_env() {
+	need_setpriv
+	local suid=/tmp/xdpchain-suid out
+	install -m 4755 -o root "$XDPCHAIN" "$suid"
+	out=$(as_nobody env LIBXDP_BPFFS=/tmp XDPCHAIN_DISPATCHER=system "$suid" -j features) ||
+		fail "set-uid features failed: $out"
+	echo "$out" | jq -e '.bpffs' >/dev/null || fail "LIBXDP_BPFFS steered a set-uid run: $out"
+	echo "$out" | jq -e '.dispatcher_reason | test("XDPCHAIN_DISPATCHER") | not' >/dev/null ||
+		fail "XDPCHAIN_DISPATCHER steered a set-uid run: $out"
+	out=$(env LIBXDP_BPFFS=/tmp XDPCHAIN_DISPATCHER=system "$XDPCHAIN" -j features)
+	echo "$out" | jq -e '(.bpffs | not) and (.dispatcher_reason | test("XDPCHAIN_DISPATCHER=system"))' \
+		>/dev/null || fail "root's own environment ignored: $out"
+}
