@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * xdpchain's locks live in one directory only root can open, LOCK_DIR
- * (mode 0700):
+ * xdpchain's locks, and what it keeps outside bpffs, live in one directory
+ * only root can open, LOCK_DIR (mode 0700):
  *   chain.lock            held while a run changes a chain (add, remove,
  *                         flush, a capture's tap)
  *   hook-ID.lock          held for its lifetime by the capture serving hook
  *                         map ID; its pid inside
+ *   dispatcher.XXXXXX/    a run's copy of xdpchain's dispatcher object,
+ *                         flocked while the run lives (dispatcher.c)
  * A flock needs only read access to the file, so a lock anybody can open
  * is a lock anybody can hold: on the bpffs root (mode 1777 by default) or
  * on a 0644 file every local user could stall every xdpchain run.
