@@ -6,22 +6,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 
 #include "bpffs.h"
+#include "lock.h"
 #include "log.h"
 
 const char *bpffs_root(void)
 {
-	const char *env = getenv("LIBXDP_BPFFS");
+	/* a set-uid or file-capability run must not be steered by its caller */
+	const char *env = secure_getenv("LIBXDP_BPFFS");
 
 	return env && *env ? env : "/sys/fs/bpf";
 }
@@ -52,39 +52,6 @@ int bpffs__ensure(bool *mounted_now)
 			root, strerror(errno), root);
 	*mounted_now = true;
 	return 0;
-}
-
-int bpffs__lock(int timeout_ms)
-{
-	int fd = open(bpffs_root(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int waited = 0;
-
-	if (fd < 0)
-		return err_set(-errno, "cannot open %s: %s", bpffs_root(), strerror(errno));
-	while (flock(fd, LOCK_EX | LOCK_NB)) {
-		struct timespec ts = { 0, 50 * 1000 * 1000 };
-
-		if (errno != EWOULDBLOCK || waited >= timeout_ms) {
-			int err = errno;
-
-			close(fd);
-			if (err == EWOULDBLOCK)
-				return err_set(
-					-EBUSY,
-					"another xdpchain is changing a chain (lock on %s held for %d s); wait for it to finish and retry",
-					bpffs_root(), timeout_ms / 1000);
-			return err_set(-err, "cannot lock %s: %s", bpffs_root(), strerror(err));
-		}
-		nanosleep(&ts, NULL);
-		waited += 50;
-	}
-	return fd;
-}
-
-void bpffs__unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd); /* drops the flock */
 }
 
 int bpffs__iface_dir(const char *ifname, char *buf, size_t size)
@@ -129,12 +96,102 @@ int state__read_fd(int fd, struct chain_state *st)
 	return 0;
 }
 
+static int xdpchain_dir(char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/xdpchain", bpffs_root());
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* -ENOENT (no error recorded) if @path is missing, else root_dir__check(). */
+static int check_dir(const char *path, bool sticky_ok)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ?
+			       -ENOENT :
+			       err_set(-errno, "cannot stat %s: %s", path, strerror(errno));
+	return root_dir__check(path, &st, sticky_ok);
+}
+
+/*
+ * <bpffs>/xdpchain and <bpffs>/xdpchain/IFACE, where they exist, are
+ * root's: on a bpffs of mode 1777 anybody can make them first, and whoever
+ * owns them can swap what root pins there.
+ */
+static int check_state_dirs(const char *ifname)
+{
+	char top[PATH_MAX], dir[PATH_MAX];
+	int err;
+
+	if (xdpchain_dir(top, sizeof(top)) || bpffs__iface_dir(ifname, dir, sizeof(dir)))
+		return err_set(-ENAMETOOLONG, "bpffs path for %s is too long", ifname);
+	err = check_dir(top, false);
+	if (!err)
+		err = check_dir(dir, false);
+	return err == -ENOENT ? 0 : err;
+}
+
+/*
+ * The directory @pin goes into, where it exists: root's. A sticky one
+ * others may write (the bpffs root is 1777 by default): nobody else can
+ * remove or rename root's pins there.
+ */
+static int check_pin_dir(const char *pin)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int err;
+
+	if (snprintf(dir, sizeof(dir), "%s", pin) >= (int)sizeof(dir))
+		return err_set(-ENAMETOOLONG, "pin path %s is too long", pin);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir] = '\0'; /* keep "/" */
+	err = check_dir(dir, true);
+	return err == -ENOENT ? 0 : err;
+}
+
+int bpffs__check_dirs(const char *ifname, const char *hook_pin)
+{
+	int err = check_state_dirs(ifname);
+
+	if (!err && hook_pin)
+		err = check_pin_dir(hook_pin);
+	return err;
+}
+
+/* Creates @path mode 0700, whatever the umask, unless it exists: root's either way. */
+static int make_dir(const char *path)
+{
+	int err;
+
+	if (!mkdir(path, 0700)) {
+		if (chmod(path, 0700))
+			return err_set(-errno, "cannot make %s mode 0700: %s", path,
+				       strerror(errno));
+	} else if (errno != EEXIST) {
+		return err_set(-errno, "cannot create %s: %s", path, strerror(errno));
+	}
+	err = check_dir(path, false);
+	if (err == -ENOENT)
+		err = err_set(err, "%s went away while xdpchain created it; retry", path);
+	return err;
+}
+
 int state__read(const char *ifname, struct chain_state *st)
 {
 	char path[PATH_MAX];
 	int fd, err;
 
 	err = state__pin_path(ifname, path, sizeof(path));
+	if (err)
+		return err;
+	/* state in a directory someone else owns is not ours to believe */
+	err = check_state_dirs(ifname);
 	if (err)
 		return err;
 	fd = bpf_obj_get(path);
@@ -146,26 +203,6 @@ int state__read(const char *ifname, struct chain_state *st)
 		err = err_set(-EINVAL, "%s is not xdpchain state; remove it with 'rm %s'", path,
 			      path);
 	return err;
-}
-
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	char *p;
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 _Static_assert(sizeof(struct chain_state) == 272, "dispatcher/own.h declares the state map");
@@ -227,7 +264,7 @@ int state__write(const char *ifname, int ifindex, const char *hook_pin, __u32 ho
 	struct chain_state st = {
 		.magic = STATE_MAGIC, .version = 2, .ifindex = ifindex, .hook_id = hook_id
 	};
-	char dir[PATH_MAX], path[PATH_MAX];
+	char top[PATH_MAX], dir[PATH_MAX], path[PATH_MAX];
 	__u32 key = 0;
 	int fd, err;
 
@@ -237,14 +274,20 @@ int state__write(const char *ifname, int ifindex, const char *hook_pin, __u32 ho
 			"hook pin path '%s' is longer than %d bytes; choose a shorter --hook-pin",
 			hook_pin, STATE_HOOK_PIN_MAX - 1);
 	strcpy(st.hook_pin, hook_pin);
-	err = bpffs__iface_dir(ifname, dir, sizeof(dir));
+	err = xdpchain_dir(top, sizeof(top));
+	if (!err)
+		err = bpffs__iface_dir(ifname, dir, sizeof(dir));
 	if (!err)
 		err = state__pin_path(ifname, path, sizeof(path));
 	if (err)
 		return err_set(err, "bpffs path for %s is too long", ifname);
-	err = mkdir_p(dir);
+	err = make_dir(top);
+	if (!err)
+		err = make_dir(dir);
+	if (!err)
+		err = check_pin_dir(hook_pin);
 	if (err)
-		return err_set(err, "cannot create %s: %s", dir, strerror(-err));
+		return err;
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, STATE_MAP_NAME, sizeof(key), sizeof(st), 1, NULL);
 	if (fd < 0)
@@ -261,10 +304,12 @@ int state__write(const char *ifname, int ifindex, const char *hook_pin, __u32 ho
 
 void state__remove_dir(const char *dir)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], top[PATH_MAX];
 	struct dirent *e;
 	DIR *d;
 
+	if (xdpchain_dir(top, sizeof(top)) || check_dir(top, false) || check_dir(dir, false))
+		return; /* gone, or not ours to clear */
 	if (snprintf(path, sizeof(path), "%s/state", dir) < (int)sizeof(path))
 		unlink(path);
 	/* hooks of captures' taps go with the chain */

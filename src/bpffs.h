@@ -39,25 +39,31 @@ const char *bpffs_root(void);
 int bpffs__ensure(bool *mounted_now);
 bool bpffs__is_mounted(void);
 
-/*
- * Serialises xdpchain runs that change an interface: an exclusive flock on
- * the bpffs root, waited for up to @timeout_ms. Returns an fd or -errno.
- */
-int bpffs__lock(int timeout_ms);
-void bpffs__unlock(int fd);
-
 int bpffs__iface_dir(const char *ifname, char *buf, size_t size);
 int bpffs__default_hook_pin(const char *ifname, char *buf, size_t size);
 
-/* 0 and fills @st if IFACE has state, -ENOENT if not, other -errno on error. */
+/*
+ * Checks, changing nothing, the directories a chain's state and hook would
+ * be pinned in: <bpffs>/xdpchain, <bpffs>/xdpchain/IFACE and the directory
+ * of @hook_pin (may be NULL), where they exist. 0, or -errno and one line
+ * naming the directory, its owner and the fix when one is not a directory
+ * owned by root that group and others cannot write.
+ */
+int bpffs__check_dirs(const char *ifname, const char *hook_pin);
+
+/*
+ * 0 and fills @st if IFACE has state, -ENOENT if not, other -errno on error
+ * (directories that are not root's, as bpffs__check_dirs(), included).
+ */
 int state__read(const char *ifname, struct chain_state *st);
 /* Reads a state map by fd: 0, or -EINVAL if it is not xdpchain state. */
 int state__read_fd(int fd, struct chain_state *st);
 /* <bpffs>/xdpchain/NAME/state */
 int state__pin_path(const char *ifname, char *buf, size_t size);
 /*
- * Creates IFACE's directory and a state map naming @hook_pin and
- * @ifindex, pins it, and returns its fd (or -errno).
+ * Creates IFACE's directory (and <bpffs>/xdpchain) mode 0700 and a state
+ * map naming @hook_pin and @ifindex, pins it, and returns its fd (or
+ * -errno); refuses, as bpffs__check_dirs(), directories that are not root's.
  */
 int state__write(const char *ifname, int ifindex, const char *hook_pin, __u32 hook_id);
 /*
@@ -70,7 +76,8 @@ int state__set_hook(int fd, const char *hook_pin, __u32 hook_id);
 /*
  * Removes a state directory (<bpffs>/xdpchain/NAME): its state pin, its
  * taps' hook pins, the directory, and <bpffs>/xdpchain if that is empty.
- * The hook pin, wherever it is, is the caller's to remove.
+ * The hook pin, wherever it is, is the caller's to remove. Nothing when
+ * the directories are not root's.
  */
 void state__remove_dir(const char *dir);
 

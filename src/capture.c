@@ -15,10 +15,10 @@
 #include "chain.h"
 #include "filter.h"
 #include "insn.h"
+#include "lock.h"
 #include "log.h"
 #include "params.h"
 
-#define LOCK_DIR "/run/xdpchain"
 /* Stack layout of the generated program; the filter owns fp-64..fp-1. */
 #define META_OFF (-96) /* struct capture_meta, 24 bytes */
 #define KEY_OFF (-104) /* counter key */
@@ -145,31 +145,31 @@ static bool prog_is_ours(__u32 id)
 	return ours;
 }
 
-/* flock on /run/xdpchain/hook-ID.lock: held for a capture's lifetime and
+/* flock on LOCK_DIR/hook-ID.lock: held for a capture's lifetime and
  * released by the kernel however it ends. Returns fd, or -EBUSY with the
  * holder's pid in *holder. */
+/* LOCK_DIR/hook-ID.lock: one per hook map. */
+static void hook_lock_name(__u32 hook_id, char *buf, size_t size)
+{
+	snprintf(buf, size, "hook-%u.lock", hook_id);
+}
+
 static int lock_hook(__u32 hook_id, int *holder, bool capture)
 {
-	char path[64], buf[32];
-	int fd, n, tries;
+	char name[32], buf[32];
+	int fd, n, err;
 
 	*holder = 0;
-	if (mkdir(LOCK_DIR, 0755) && errno != EEXIST)
-		return -errno;
-	snprintf(path, sizeof(path), LOCK_DIR "/hook-%u.lock", hook_id);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	hook_lock_name(hook_id, name, sizeof(name));
+	fd = lock__open(name);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/*
 	 * A status clearing stale slots holds the lock for milliseconds: a
 	 * capture waits that out; a running capture holds it for good.
 	 */
-	for (tries = capture ? 40 : 1;
-	     flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK && --tries > 0;)
-		usleep(50 * 1000);
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
-
+	err = lock__wait(fd, capture ? 2000 : 0);
+	if (err) {
 		n = pread(fd, buf, sizeof(buf) - 1, 0);
 		if (n > 0) {
 			buf[n] = '\0';
@@ -182,7 +182,7 @@ static int lock_hook(__u32 hook_id, int *holder, bool capture)
 		return fd;
 	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
 	if (ftruncate(fd, 0) || pwrite(fd, buf, n, 0) != n)
-		pr_debug("cannot record our pid in %s\n", path);
+		pr_debug("cannot record our pid in %s/%s\n", LOCK_DIR, name);
 	return fd;
 }
 
@@ -345,8 +345,7 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 			"another xdpchain capture (pid %d) is capturing from this hook (map id %u); stop it first",
 			holder, c->hook_id);
 	if (c->lock_fd < 0)
-		return err_set(c->lock_fd, "cannot lock the hook in %s: %s", LOCK_DIR,
-			       strerror(-c->lock_fd));
+		return c->lock_fd; /* err_last() says why */
 	n = clear_ours(c->hook_fd);
 	if (n > 0) {
 		pr_info("removed %d capture program%s a killed capture left in the hook\n", n,
@@ -458,9 +457,8 @@ void capture__stop(struct capture *c)
 
 bool capture__hook_busy(__u32 hook_id)
 {
-	int holder, fd = lock_hook(hook_id, &holder, false);
+	char name[32];
 
-	if (fd >= 0)
-		close(fd);
-	return fd == -EBUSY;
+	hook_lock_name(hook_id, name, sizeof(name));
+	return lock__held(name);
 }

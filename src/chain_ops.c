@@ -537,6 +537,10 @@ int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_
 		return err;
 	if (access(o->file, R_OK))
 		return err_set(-errno, "cannot read %s: %s", o->file, strerror(errno));
+	/* before the freplace check: cheap, and the clearer error */
+	err = bpffs__check_dirs(ifname, o->hook_pin);
+	if (err)
+		return err;
 	/* Before anything changes, bpffs included. */
 	err = features__require_freplace();
 	if (err)

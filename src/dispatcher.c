@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -7,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -16,6 +19,7 @@
 #include <xdp/prog_dispatcher.h>
 
 #include "dispatcher.h"
+#include "lock.h"
 #include "log.h"
 
 /* A function only xdpchain's dispatcher object has (see its source). */
@@ -25,6 +29,7 @@
 #define OBJ_NAME "xdp-dispatcher.o"
 #define OBJ_PATH_ENV "LIBXDP_OBJECT_PATH"
 #define CHOICE_ENV "XDPCHAIN_DISPATCHER"
+#define PRIVATE_DIR "dispatcher." /* in LOCK_DIR, then XXXXXX */
 #define PKT_DATA_MSG "changes packet data"
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* the kernel's, as libbpf passes it on */
@@ -35,7 +40,8 @@ static struct {
 	int probe_ret;
 	struct dispatcher_info info;
 	/* installed state */
-	char dir[64];
+	char dir[64]; /* set while it exists, and dir_fd holds its flock */
+	int dir_fd;
 	char file[96];
 	char *saved_env; /* LIBXDP_OBJECT_PATH before we set it */
 	bool had_env;
@@ -232,7 +238,8 @@ int dispatcher__probe(struct dispatcher_info *info)
 		goto done;
 	memset(&st.info, 0, sizeof(st.info));
 	st.info.version = XDP_DISPATCHER_VERSION;
-	force = getenv(CHOICE_ENV);
+	/* a set-uid or file-capability run must not be steered by its caller */
+	force = secure_getenv(CHOICE_ENV);
 	if (force && !strcmp(force, "system")) {
 		decide(&st.info, DISPATCHER_SYSTEM, 0, "chosen by " CHOICE_ENV "=system");
 		st.probe_ret = 0;
@@ -280,20 +287,121 @@ static int write_object(const char *path)
 	return err;
 }
 
+/*
+ * LOCK_DIR/dispatcher.XXXXXX, flocked for as long as it exists: one nobody
+ * holds a lock on is what a killed run left (dispatcher__clear_stale_dirs()).
+ */
 static int make_private_dir(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	const char *bases[] = { "/run", tmp && *tmp ? tmp : "/tmp", "/tmp" };
+	char dir[sizeof(st.dir)];
+	struct stat s;
+	int fd, err;
 
-	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
-		if ((size_t)snprintf(st.dir, sizeof(st.dir), "%s/xdpchain-dispatcher.XXXXXX",
-				     bases[i]) >= sizeof(st.dir))
-			continue;
-		if (mkdtemp(st.dir)) /* mode 0700 */
+	fd = lock__dir_open();
+	if (fd < 0)
+		return fd;
+	close(fd);
+	for (int tries = 0; tries < 3; tries++) {
+		snprintf(dir, sizeof(dir), "%s/%sXXXXXX", LOCK_DIR, PRIVATE_DIR);
+		if (!mkdtemp(dir)) /* mode 0700 */
+			return err_set(
+				-errno,
+				"cannot create a private directory for xdpchain's dispatcher in %s: %s",
+				LOCK_DIR, strerror(errno));
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* cleared as stale before we could lock it */
+		err = lock__wait(fd, 2000);
+		if (err) {
+			close(fd);
+			rmdir(dir);
+			return err == -EBUSY ?
+				       err_set(err, "%s stays locked by another run; retry", dir) :
+				       err;
+		}
+		/* a clear that found it unlocked removed it: the lock holds nothing */
+		if (!fstat(fd, &s) && s.st_nlink) {
+			snprintf(st.dir, sizeof(st.dir), "%s", dir);
+			st.dir_fd = fd;
 			return 0;
+		}
+		close(fd);
 	}
-	st.dir[0] = '\0';
-	return -errno;
+	return err_set(
+		-EAGAIN,
+		"the private directory for xdpchain's dispatcher kept being removed from %s; retry",
+		LOCK_DIR);
+}
+
+/*
+ * 1 if the private directory @name in LOCK_DIR (@parent) was nobody's and
+ * is gone, 0 if a live run holds it (or it is not root's), else -errno.
+ */
+static int remove_if_stale(int parent, const char *name)
+{
+	struct dirent *e;
+	struct stat s;
+	int fd, err = 0;
+	DIR *d;
+
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? 0 : -errno;
+	if (fstat(fd, &s) || s.st_uid != 0 || flock(fd, LOCK_EX | LOCK_NB)) {
+		close(fd);
+		return 0;
+	}
+	/* the lock stays ours, on fd, until closedir() */
+	d = fdopendir(fd);
+	if (!d) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (unlinkat(fd, e->d_name, 0) && errno != ENOENT && !err)
+			err = -errno;
+	}
+	if (!err) {
+		if (!unlinkat(parent, name, AT_REMOVEDIR))
+			err = 1;
+		else if (errno != ENOENT) /* else its run removed it meanwhile */
+			err = -errno;
+	}
+	closedir(d);
+	return err;
+}
+
+int dispatcher__clear_stale_dirs(void)
+{
+	int dir, fd, n = 0, err = 0, r;
+	struct dirent *e;
+	DIR *d;
+
+	dir = lock__dir_open();
+	if (dir < 0)
+		return dir;
+	d = fdopendir(dir);
+	if (!d) {
+		err = -errno;
+		close(dir);
+		return err_set(err, "cannot read %s: %s", LOCK_DIR, strerror(-err));
+	}
+	fd = dirfd(d);
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, PRIVATE_DIR, strlen(PRIVATE_DIR)))
+			continue;
+		r = remove_if_stale(fd, e->d_name);
+		if (r > 0)
+			n++;
+		else if (r < 0 && !err)
+			err = err_set(r, "cannot remove %s/%s: %s", LOCK_DIR, e->d_name,
+				      strerror(-r));
+	}
+	closedir(d);
+	return err ? err : n;
 }
 
 static int install_own(void)
@@ -312,10 +420,7 @@ static int install_own(void)
 			" and cannot be handed xdpchain's dispatcher; run xdpchain as root without them");
 	err = make_private_dir();
 	if (err)
-		return err_set(
-			err,
-			"cannot create a private directory for xdpchain's dispatcher under /run or /tmp: %s",
-			strerror(-err));
+		return err;
 	snprintf(st.file, sizeof(st.file), "%s/%s", st.dir, OBJ_NAME);
 	err = write_object(st.file);
 	if (err) {
@@ -323,6 +428,7 @@ static int install_own(void)
 			strerror(-err));
 		goto fail;
 	}
+	/* only saved, to be put back as it was: not what we act on */
 	old = getenv(OBJ_PATH_ENV);
 	st.had_env = old != NULL;
 	if (old && !(st.saved_env = strdup(old))) {
@@ -370,8 +476,10 @@ void dispatcher__cleanup(void)
 	st.had_env = false;
 	if (st.file[0])
 		unlink(st.file);
-	if (st.dir[0])
+	if (st.dir[0]) {
 		rmdir(st.dir);
+		close(st.dir_fd); /* drops its lock, now there is nothing to clear */
+	}
 	st.file[0] = '\0';
 	st.dir[0] = '\0';
 }
@@ -407,9 +515,4 @@ bool dispatcher__stock_refuses_pkt_changes(void)
 
 	run_probe(&probe);
 	return probe.choice == DISPATCHER_OWN;
-}
-
-int dispatcher__clear_stale_dirs(void)
-{
-	return 0; /* replaced by the lock-directory rework (branch h-locks) */
 }

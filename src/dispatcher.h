@@ -9,8 +9,9 @@
  * calls, bpf_xdp_adjust_*) on kernels from 6.12 on. xdpchain embeds its own
  * object (dispatcher/xdp_dispatcher.bpf.c) and, where a probe shows it is
  * needed, hands it to libxdp for the life of this process: written to a
- * private directory (mode 0700 under /run, else $TMPDIR or /tmp) that
- * LIBXDP_OBJECT_PATH points at until dispatcher__cleanup().
+ * private directory, /run/xdpchain/dispatcher.XXXXXX (mode 0700, in the
+ * root-only LOCK_DIR), that LIBXDP_OBJECT_PATH points at until
+ * dispatcher__cleanup().
  *
  * While ours is installed, libxdp finds no other object by file name
  * either (xsk_def_xdp_prog*.o for AF_XDP sockets), which xdpchain never
@@ -61,6 +62,14 @@ int dispatcher__setup(struct dispatcher_info *info);
 void dispatcher__cleanup(void);
 
 /*
+ * Removes the private directories runs killed before dispatcher__cleanup()
+ * left in /run/xdpchain: a run holds a flock on its directory for as long as
+ * the directory exists, so one nobody holds is a leftover; those of live
+ * runs stay. Returns how many it removed, or -errno (err_last()).
+ */
+int dispatcher__clear_stale_dirs(void);
+
+/*
  * 1 if the XDP program @prog_id (a running dispatcher) was loaded from
  * xdpchain's object, 0 if from another (libxdp's), else -errno. Looks for a
  * function only our object has in the BTF the kernel keeps with the
@@ -74,11 +83,5 @@ int dispatcher__runs_own(__u32 prog_id);
  * explains an attach that failed with the stock object forced.
  */
 bool dispatcher__stock_refuses_pkt_changes(void);
-
-/*
- * Removes dispatcher object directories that killed runs left (no live
- * xdpchain holds them). Returns how many, or -errno.
- */
-int dispatcher__clear_stale_dirs(void);
 
 #endif

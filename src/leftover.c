@@ -21,6 +21,7 @@
 #include "capture.h"
 #include "chain.h"
 #include "dispatcher.h"
+#include "lock.h"
 #include "log.h"
 #include "txn.h"
 
@@ -305,7 +306,7 @@ int leftover__clean_all(void (*on_removed)(const struct leftover *l, void *ctx),
 	struct leftover l = { .kind = LEFTOVER_TMP_DIR };
 	int lock, n;
 
-	lock = bpffs__lock(10000);
+	lock = lock__chain(10000);
 	if (lock < 0)
 		return lock;
 	err_quiet(true);
@@ -315,6 +316,6 @@ int leftover__clean_all(void (*on_removed)(const struct leftover *l, void *ctx),
 	n = dispatcher__clear_stale_dirs();
 	for (int i = 0; i < n; i++)
 		removed(&cc, &l);
-	bpffs__unlock(lock);
+	lock__release(lock);
 	return cc.n;
 }

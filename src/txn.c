@@ -9,6 +9,7 @@
 #include "bpffs.h"
 #include "chain.h"
 #include "dispatcher.h"
+#include "lock.h"
 #include "log.h"
 #include "txn.h"
 
@@ -27,7 +28,7 @@ int txn__begin(struct chain_txn *t, const char *ifname)
 
 	memset(t, 0, sizeof(*t));
 	t->state_fd = -1;
-	t->lock = bpffs__lock(LOCK_TIMEOUT_MS);
+	t->lock = lock__chain(LOCK_TIMEOUT_MS);
 	if (t->lock < 0)
 		return t->lock;
 	err = chain__read(ifname, &t->c);
@@ -216,7 +217,7 @@ int txn__end(struct chain_txn *t, int err)
 	if (t->state_fd >= 0)
 		close(t->state_fd);
 	xdp_multiprog__close(t->mp);
-	bpffs__unlock(t->lock);
+	lock__release(t->lock);
 	t->mp = NULL;
 	t->state_fd = t->lock = -1;
 	return err;

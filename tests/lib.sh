@@ -56,6 +56,37 @@ expect_fail() {
 		fail "xdpchain $* said '$LAST_ERR', wanted /$pattern/"
 }
 
+# Runs a command as nobody (uid and gid 65534, no groups).
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+# True while somebody holds a flock on PATH (which exists).
+is_flocked() {
+	local rc=0
+	flock -n -E 99 "$1" true 2>/dev/null || rc=$?
+	[ $rc -eq 99 ]
+}
+
+# nobody_flock PATH: as nobody, opens PATH (read-only, as flock(1) does)
+# and holds an exclusive flock on it until the test ends. Returns 0 once
+# the lock is held, 1 when nobody cannot open or lock PATH.
+nobody_flock() {
+	local path=$1 pid
+	# one process from setpriv to sleep: killing it drops the lock. It
+	# waits out is_flocked's own brief lock.
+	as_nobody bash -c 'exec 9<"$1" && flock -w 10 9 && exec sleep 600' _ "$path" \
+		</dev/null >/dev/null 2>&1 &
+	pid=$!
+	defer "kill $pid"
+	for _ in $(seq 200); do
+		kill -0 $pid 2>/dev/null || return 1
+		is_flocked "$path" && return 0
+		sleep 0.05
+	done
+	fail "nobody's flock on $path neither taken nor refused"
+}
+
 # A veth pair: $IF0 here (XDP goes there), $IF1 in netns $PEERNS.
 setup_veth() {
 	ip netns add $PEERNS

@@ -294,10 +294,13 @@ test_chain_concurrent_runs() {
 	# a lock held too long: a clear error, nothing changed
 	local before
 	before=$(snapshot $IF0)
-	flock "$BPFFS" sleep 14 &
+	flock /run/xdpchain/chain.lock sleep 14 &
 	local holder=$!
 	defer "kill $holder"
-	sleep 0.5
+	for _ in $(seq 100); do
+		is_flocked /run/xdpchain/chain.lock && break
+		sleep 0.05
+	done
 	expect_fail 1 "another xdpchain is changing a chain" remove $IF0 xdpchain_drop
 	assert_unchanged $IF0 "$before"
 }

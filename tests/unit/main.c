@@ -2,7 +2,8 @@
 /*
  * Runs every registered test, or those named on the command line:
  *   unit-tests [--list] [NAME...]
- * One line per test, then "N passed, N failed"; exits 0 only if none failed.
+ * One line per test, then "N passed, N failed[, N skipped]"; exits 0 only
+ * if none failed.
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -14,7 +15,7 @@
 #include "unit.h"
 
 static struct unit_test *head, **tail = &head;
-static bool failed;
+static bool failed, skipped;
 static char fail_msg[1024];
 
 void unit_register(struct unit_test *t)
@@ -43,6 +44,14 @@ void unit_fail(const char *file, int line, const char *fmt, ...)
 	for (char *p = fail_msg; *p; p++)
 		if (*p == '\n')
 			*p = '|';
+}
+
+void unit_skip(const char *why)
+{
+	if (failed || skipped)
+		return;
+	skipped = true;
+	snprintf(fail_msg, sizeof(fail_msg), "%s", why);
 }
 
 #define MAX_AUTOFREE 64
@@ -114,9 +123,11 @@ static struct unit_test *find(const char *name)
 	return NULL;
 }
 
-static bool run(struct unit_test *t)
+enum result { PASSED, FAILED, SKIPPED };
+
+static enum result run(struct unit_test *t)
 {
-	failed = false;
+	failed = skipped = false;
 	fail_msg[0] = '\0';
 	t->fn();
 	/* A test that forgot to end a capture must not swallow the report. */
@@ -129,15 +140,17 @@ static bool run(struct unit_test *t)
 		free(autofree[--n_autofree]);
 	if (failed)
 		printf("FAIL %s: %s\n", t->name, fail_msg);
+	else if (skipped)
+		printf("SKIP %s: %s\n", t->name, fail_msg);
 	else
 		printf("PASS %s\n", t->name);
 	fflush(stdout);
-	return !failed;
+	return failed ? FAILED : skipped ? SKIPPED : PASSED;
 }
 
 int main(int argc, char **argv)
 {
-	int passed = 0, n_failed = 0;
+	int count[3] = { 0 };
 
 	if (argc == 2 && !strcmp(argv[1], "--list")) {
 		for (struct unit_test *t = head; t; t = t->next)
@@ -153,11 +166,14 @@ int main(int argc, char **argv)
 
 	if (argc > 1) {
 		for (int i = 1; i < argc; i++)
-			run(find(argv[i])) ? passed++ : n_failed++;
+			count[run(find(argv[i]))]++;
 	} else {
 		for (struct unit_test *t = head; t; t = t->next)
-			run(t) ? passed++ : n_failed++;
+			count[run(t)]++;
 	}
-	printf("%d passed, %d failed\n", passed, n_failed);
-	return n_failed ? 1 : 0;
+	printf("%d passed, %d failed", count[PASSED], count[FAILED]);
+	if (count[SKIPPED])
+		printf(", %d skipped", count[SKIPPED]);
+	printf("\n");
+	return count[FAILED] ? 1 : 0;
 }

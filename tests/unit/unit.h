@@ -22,6 +22,9 @@ void unit_register(struct unit_test *t);
 void unit_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Records that the running test cannot run here, and why; SKIP() ends it. */
+void unit_skip(const char *why);
+
 /*
  * Frees @p when the running test ends, passed or failed, so a check that
  * stops a test early leaks nothing (LeakSanitizer is on). Returns @p.
@@ -52,6 +55,12 @@ char *unit_capture_end(void);
 			unit_fail(__FILE__, __LINE__, "CHECK(%s)", #cond); \
 			return;                                            \
 		}                                                          \
+	} while (0)
+
+#define SKIP(why)               \
+	do {                    \
+		unit_skip(why); \
+		return;         \
 	} while (0)
 
 #define CHECK_EQ_INT(actual, expected)                                                           \

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lock.h"
+#include "log.h"
+
+#define CHAIN_LOCK "chain.lock"
+
+static const char *kind_of(mode_t mode)
+{
+	if (S_ISLNK(mode))
+		return "a symlink";
+	if (S_ISREG(mode))
+		return "a file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	return "a special file";
+}
+
+int root_dir__check(const char *path, const struct stat *st, bool sticky_ok)
+{
+	if (!S_ISDIR(st->st_mode))
+		return err_set(-ENOTDIR, "%s is %s, not a directory: remove it ('rm %s') and retry",
+			       path, kind_of(st->st_mode), path);
+	if (st->st_uid != 0)
+		return err_set(-EPERM,
+			       "%s is owned by uid %u, not root: remove it ('rm -r %s') and retry",
+			       path, (unsigned int)st->st_uid, path);
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(sticky_ok && (st->st_mode & S_ISVTX)))
+		return err_set(
+			-EPERM,
+			"%s is writable by group or others (mode %04o): remove it ('rm -r %s') and retry",
+			path, (unsigned int)(st->st_mode & 07777), path);
+	return 0;
+}
+
+int lock__dir_open(void)
+{
+	struct stat st;
+	int fd, err;
+
+	if (mkdir(LOCK_DIR, 0700) && errno != EEXIST)
+		return err_set(-errno, "cannot create %s: %s; xdpchain keeps its locks there",
+			       LOCK_DIR, strerror(errno));
+	fd = open(LOCK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		/* a symlink (ELOOP or ENOTDIR) or no directory at all */
+		if (!lstat(LOCK_DIR, &st) && (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode)))
+			return root_dir__check(LOCK_DIR, &st, false);
+		return err_set(err, "cannot open %s: %s", LOCK_DIR, strerror(-err));
+	}
+	if (fstat(fd, &st)) {
+		err = err_set(-errno, "cannot stat %s: %s", LOCK_DIR, strerror(errno));
+		goto fail;
+	}
+	if (st.st_uid != 0) {
+		err = root_dir__check(LOCK_DIR, &st, false);
+		goto fail;
+	}
+	/* ours: older versions made it 0755, mkdir() obeys the umask */
+	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700)) {
+		err = err_set(-errno, "cannot make %s mode 0700: %s", LOCK_DIR, strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return err;
+}
+
+int lock__open(const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int dir, fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", LOCK_DIR, name);
+	dir = lock__dir_open();
+	if (dir < 0)
+		return dir;
+	fd = openat(dir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+	err = fd < 0 ? -errno : 0;
+	close(dir);
+	if (err == -ELOOP)
+		return err_set(err,
+			       "%s is a symlink, not a lock file: remove it ('rm %s') and retry",
+			       path, path);
+	if (err == -EISDIR)
+		return err_set(
+			err, "%s is a directory, not a lock file: remove it ('rm -r %s') and retry",
+			path, path);
+	if (err)
+		return err_set(err, "cannot open %s: %s", path, strerror(-err));
+	if (fstat(fd, &st))
+		err = err_set(-errno, "cannot stat %s: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		err = err_set(-EINVAL, "%s is %s, not a lock file: remove it ('rm %s') and retry",
+			      path, kind_of(st.st_mode), path);
+	else if (st.st_uid != 0)
+		err = err_set(-EPERM,
+			      "%s is owned by uid %u, not root: remove it ('rm %s') and retry",
+			      path, (unsigned int)st.st_uid, path);
+	else if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600))
+		err = err_set(-errno, "cannot make %s mode 0600: %s", path, strerror(errno));
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int lock__wait(int fd, int wait_ms)
+{
+	int waited = 0;
+
+	while (flock(fd, LOCK_EX | LOCK_NB)) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return err_set(-errno, "cannot lock a file in %s: %s", LOCK_DIR,
+				       strerror(errno));
+		if (waited >= wait_ms)
+			return -EBUSY;
+		nanosleep(&ts, NULL);
+		waited += 50;
+	}
+	return 0;
+}
+
+int lock__take(const char *name, int wait_ms)
+{
+	int fd = lock__open(name), err;
+
+	if (fd < 0)
+		return fd;
+	err = lock__wait(fd, wait_ms);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+void lock__release(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* drops the flock */
+}
+
+int lock__chain(int wait_ms)
+{
+	int fd = lock__take(CHAIN_LOCK, wait_ms);
+
+	if (fd == -EBUSY)
+		return err_set(
+			-EBUSY,
+			"another xdpchain is changing a chain (it held %s for %d s); wait for it to finish and retry",
+			LOCK_DIR "/" CHAIN_LOCK, wait_ms / 1000);
+	return fd;
+}
+
+bool lock__held(const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	bool held;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", LOCK_DIR, name);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return false; /* never made: nobody holds it */
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != 0) {
+		close(fd);
+		return false; /* not a lock of ours */
+	}
+	held = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+	close(fd); /* drops a shared lock we got */
+	return held;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * xdpchain's locks, and what it keeps outside bpffs, live in one directory
+ * only root can open, LOCK_DIR (mode 0700):
+ *   chain.lock            held while a run changes a chain (add, remove,
+ *                         flush, a capture's tap)
+ *   hook-ID.lock          held for its lifetime by the capture serving hook
+ *                         map ID; its pid inside
+ *   dispatcher.XXXXXX/    a run's copy of xdpchain's dispatcher object,
+ *                         flocked while the run lives (dispatcher.c)
+ * A flock needs only read access to the file, so a lock anybody can open
+ * is a lock anybody can hold: on the bpffs root (mode 1777 by default) or
+ * on a 0644 file every local user could stall every xdpchain run.
+ */
+#ifndef __XDPCHAIN_LOCK_H
+#define __XDPCHAIN_LOCK_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#define LOCK_DIR "/run/xdpchain"
+
+/*
+ * Creates LOCK_DIR (0700, owned by root), or checks the one there: a
+ * directory, not a symlink, owned by root; group and other permission bits
+ * are cleared. Returns an fd of it (O_DIRECTORY) or -errno with err_set().
+ */
+int lock__dir_open(void);
+
+/*
+ * Opens LOCK_DIR/@name, creating it 0600: never through a symlink, and only
+ * a regular file owned by root (group and other bits cleared). Returns the
+ * fd or -errno with err_set().
+ */
+int lock__open(const char *name);
+
+/*
+ * An exclusive flock on @fd (from lock__open()), tried every 50 ms for up
+ * to @wait_ms. Returns 0, -EBUSY while someone else holds it (err_last()
+ * not set: the caller knows who that is), or another -errno with err_set().
+ */
+int lock__wait(int fd, int wait_ms);
+
+/* lock__open() and lock__wait(): the fd (closing it drops the lock) or -errno. */
+int lock__take(const char *name, int wait_ms);
+void lock__release(int fd);
+
+/*
+ * Whether someone holds LOCK_DIR/@name, found without creating or
+ * changing anything (for readers such as status).
+ */
+bool lock__held(const char *name);
+
+/* The lock that serialises changes to chains: lock__take("chain.lock"). */
+int lock__chain(int wait_ms);
+
+/*
+ * The rule for any directory root creates files in (here and on bpffs):
+ * 0 if @st (from lstat or fstat of @path) is a directory owned by root
+ * that neither group nor others may write; with @sticky_ok a sticky one
+ * may be (its entries stay their owners'). Else -EPERM, or -ENOTDIR when
+ * it is no directory, with one line naming @path, what is wrong and the
+ * fix.
+ */
+int root_dir__check(const char *path, const struct stat *st, bool sticky_ok);
+
+#endif
