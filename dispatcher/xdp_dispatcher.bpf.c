@@ -85,6 +85,32 @@ DEFINE_SLOT(prog9)
 DEFINE_SLOT(compat_test)
 
 /*
+ * Where every packet leaves the chain: slot @slot returned @verdict, which
+ * ends it, or (@slot == the number of members, @verdict XDP_PASS) every
+ * member let it go on. @verdicts holds each member's verdict so far, four
+ * bits per slot. Returns the verdict, so without more it changes nothing.
+ *
+ * xdpchain attaches its observer here as an freplace program: it counts
+ * each member's verdicts and hands packets a member ended early to the
+ * hook slot of their action, saying which member it was. A global
+ * function, so it stays a function of its own the observer can replace;
+ * its name in the BTF also tells status the dispatcher is xdpchain's.
+ */
+__attribute__((noinline)) int xdpchain_exit(struct xdp_md *ctx, __u64 verdicts, __u32 slot,
+					    __u32 verdict)
+{
+	volatile __u32 ret = verdict;
+
+	/*
+	 * Uses the arguments, or the compiler, which sees this body, would not
+	 * pass them at all and the verifier would find them unset.
+	 */
+	asm volatile("" ::"r"(verdicts), "r"(slot));
+	may_change_packet_data(ctx);
+	return ret;
+}
+
+/*
  * Runs slot n if enabled. The program's verdict ends the chain unless its
  * bit is set in the slot's chain_call_actions; a verdict with no bit (not an
  * XDP action) ends it too and the kernel treats it as invalid.
@@ -92,16 +118,18 @@ DEFINE_SLOT(compat_test)
 #define RUN_SLOT(n)                                                                          \
 	do {                                                                                 \
 		if (enabled <= (n))                                                          \
-			return XDP_PASS;                                                     \
+			return xdpchain_exit(ctx, verdicts, n, XDP_PASS);                    \
 		verdict = prog##n(ctx);                                                      \
+		verdicts |= (__u64)((__u32)verdict & 0xf) << (4 * (n));                      \
 		if ((__u32)verdict >= 32 || !(conf.chain_call_actions[n] & (1U << verdict))) \
-			return verdict;                                                      \
+			return xdpchain_exit(ctx, verdicts, n, verdict);                     \
 	} while (0)
 
 SEC("xdp")
 int xdp_dispatcher(struct xdp_md *ctx)
 {
 	__u8 enabled = conf.num_progs_enabled;
+	__u64 verdicts = 0;
 	int verdict;
 
 	/* a single member replaces this function itself */
@@ -120,17 +148,7 @@ int xdp_dispatcher(struct xdp_md *ctx)
 	/* never reached (at most 10 slots): keeps compat_test in the BTF */
 	if (enabled > NUM_SLOTS)
 		return compat_test(ctx);
-	return XDP_PASS;
-}
-
-/*
- * Never called, never loaded: its name in the object's BTF, which the kernel
- * keeps with the dispatcher, tells xdpchain's status that a running
- * dispatcher came from this object without loading anything to compare.
- */
-__attribute__((noinline)) int xdpchain_dispatcher_mark(struct xdp_md *ctx)
-{
-	return ctx ? XDP_PASS : XDP_DROP;
+	return xdpchain_exit(ctx, verdicts, NUM_SLOTS, XDP_PASS);
 }
 
 SEC("xdp")

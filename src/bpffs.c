@@ -304,14 +304,17 @@ int state__write(const char *ifname, int ifindex, const char *hook_pin, __u32 ho
 
 void state__remove_dir(const char *dir)
 {
+	static const char *const ours[] = { "state", STATS_PIN, ROWS_PIN, OBSERVER_PIN,
+					    OBSERVER_PIN "_new" };
 	char path[PATH_MAX], top[PATH_MAX];
 	struct dirent *e;
 	DIR *d;
 
 	if (xdpchain_dir(top, sizeof(top)) || check_dir(top, false) || check_dir(dir, false))
 		return; /* gone, or not ours to clear */
-	if (snprintf(path, sizeof(path), "%s/state", dir) < (int)sizeof(path))
-		unlink(path);
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (snprintf(path, sizeof(path), "%s/%s", dir, ours[i]) < (int)sizeof(path))
+			unlink(path);
 	/* hooks of captures' taps go with the chain */
 	if ((d = opendir(dir))) {
 		while ((e = readdir(d))) {

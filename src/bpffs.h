@@ -16,6 +16,10 @@
 #include <linux/types.h>
 
 #define TAP_HOOK_PREFIX "tap_hook_"
+/* the observer's pins in the state directory (observer.h) */
+#define STATS_PIN "stats"
+#define ROWS_PIN "rows"
+#define OBSERVER_PIN "observer_link"
 #define STATE_MAGIC 0x78646331 /* "xdc1" */
 #define STATE_HOOK_PIN_MAX 256
 

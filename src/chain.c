@@ -226,6 +226,25 @@ static void read_state(struct chain *c)
 	closedir(d);
 }
 
+/* Which dispatcher the observer's pinned link is attached to; 0 if none. */
+static __u32 observer_target(const char *state_dir)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/" OBSERVER_PIN, state_dir) >= (int)sizeof(path))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.tracing.target_obj_id = 0;
+	close(fd);
+	return info.tracing.target_obj_id;
+}
+
 static __u32 pinned_map_id(const char *pin)
 {
 	int fd = bpf_obj_get(pin);
@@ -260,8 +279,11 @@ static void read_own(struct chain *c)
 		p->tap_stale = !p->tap_hook_id || !capture__hook_busy(p->tap_hook_id);
 	}
 
-	if (c->managed)
+	if (c->managed) {
 		c->hook_pin_id = pinned_map_id(c->hook_pin);
+		c->observer_target = observer_target(c->state_dir);
+		c->observed = c->observer_target && c->observer_target == c->main_id;
+	}
 	/* The final stage's own map wins: it is what packets meet. */
 	final = chain__final(c);
 	fd = final ? prog_map_of_type(final->map_ids, final->n_maps, BPF_MAP_TYPE_PROG_ARRAY, 0) :

@@ -65,6 +65,7 @@ enum leftover_kind {
 	LEFTOVER_STATE, /* xdpchain state of an interface that is gone */
 	LEFTOVER_TMP_DIR, /* a dispatcher object directory of a killed run */
 	LEFTOVER_CAPTURE, /* a killed capture's programs in the hook's slots */
+	LEFTOVER_OBSERVER, /* an observer link to a dispatcher no longer running */
 };
 
 struct leftover {
@@ -94,6 +95,12 @@ struct chain {
 	__u32 state_hook_id; /* the hook xdpchain made, as its state records */
 	__u32 hook_id; /* what the final stage calls (else the pin's map); 0: none */
 	__u32 hook_pin_id; /* the map pinned at hook_pin; 0: nothing there */
+	/*
+	 * The observer (observer.h): attached to the running dispatcher, or
+	 * to which one its pinned link still holds (0: none).
+	 */
+	bool observed;
+	__u32 observer_target;
 	__u32 hook_slots[HOOK_SLOTS];
 	char hook_slot_names[HOOK_SLOTS][16]; /* BPF program names, "" if gone */
 
@@ -111,6 +118,11 @@ const struct chain_prog *chain__final(const struct chain *c);
 const struct chain_prog *chain__find(const struct chain *c, const char *sel);
 /* Problems a status should flag; 0 if none, else a short description. */
 const char *chain__problem(const struct chain *c);
+/*
+ * Why per-member counters and stage attribution are off on @c, with the
+ * fix; NULL when they are on or there is no xdpchain chain.
+ */
+const char *chain__counters_off(const struct chain *c);
 /* One word for a leftover's kind. */
 const char *leftover__what(enum leftover_kind kind);
 
@@ -181,8 +193,12 @@ struct chain_tap {
  */
 int chain__add_tap(const char *ifname, const char *after, int hook_fd, struct chain_tap *tap);
 void chain__remove_tap(const char *ifname, struct chain_tap *tap);
-/* Takes taps whose capture is gone out of IFACE's chain; how many, or -errno. */
-int chain__drop_stale_taps(const char *ifname);
+/*
+ * Takes taps whose capture is gone out of IFACE's chain (@n_taps), and
+ * attaches the observer where xdpchain's dispatcher runs without one
+ * (@observer). 0 or -errno.
+ */
+int chain__repair(const char *ifname, size_t *n_taps, bool *observer);
 
 /* ---- leftover.c ------------------------------------------------------- */
 

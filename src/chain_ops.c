@@ -23,8 +23,10 @@
 #include "dispatcher.h"
 #include "feature.h"
 #include "log.h"
+#include "observer.h"
 #include "txn.h"
 #include "xdp_action.h"
+#include "../dispatcher/stats.h"
 #include "final.skel.h"
 #include "tap.skel.h"
 
@@ -39,10 +41,10 @@ struct own_prog {
  * state map (what marks it ours) and makes the libxdp program @name.
  */
 static int own_prog__make(struct own_prog *o, const void *elf, size_t size, const char *name,
-			  int hook_fd, int state_fd, __u32 prio)
+			  int hook_fd, int state_fd, int stats_fd, __u32 prio)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts);
-	struct bpf_map *hook, *state;
+	struct bpf_map *hook, *state, *stats;
 	int err;
 
 	memset(o, 0, sizeof(*o));
@@ -59,6 +61,9 @@ static int own_prog__make(struct own_prog *o, const void *elf, size_t size, cons
 		err = bpf_map__reuse_fd(hook, hook_fd);
 	if (!err)
 		err = bpf_map__reuse_fd(state, state_fd);
+	stats = bpf_object__find_map_by_name(o->obj, STATS_MAP_NAME);
+	if (!err && stats)
+		err = stats_fd >= 0 ? bpf_map__reuse_fd(stats, stats_fd) : -ENOENT;
 	if (err)
 		return err_set(err, "cannot give %s its maps: %s", name, strerror(-err));
 	opts.obj = o->obj;
@@ -359,6 +364,8 @@ struct add_plan {
 	struct xdp_program *progs[2];
 	struct own_prog final;
 	int hook_fd;
+	int member_hook_fd; /* an empty one: the observer captures members' fates */
+	int stats_fd;
 	bool new_hook_for_state; /* the state named a hook that is gone */
 	char hook_pin[PATH_MAX];
 };
@@ -478,13 +485,28 @@ static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct ad
 		return err;
 	hmap = bpf_object__find_map_by_name(p->obj, XDPCAP_HOOK_MAP);
 	if (hmap) {
+		struct dispatcher_info d;
+
 		err = hook__check_def(hmap, o->file);
-		if (!err)
-			err = bpf_map__reuse_fd(hmap, p->hook_fd);
 		if (err)
 			return err;
-		pr_debug("%s: its xdpcap_hook map is the shared hook of %s\n", o->file,
-			 t->c.ifname);
+		/*
+		 * With xdpchain's dispatcher the observer hands every packet a
+		 * member ends to the hook, with the member's name: a member
+		 * calling the hook itself would show its packets twice (an
+		 * xdpcap_exit(XDP_PASS) mid-chain even labelled as the chain's
+		 * exit). Such members get a hook of their own, always empty.
+		 */
+		if (!dispatcher__probe(&d) && d.choice == DISPATCHER_OWN) {
+			p->member_hook_fd = hook__create();
+			if (p->member_hook_fd < 0)
+				return p->member_hook_fd;
+			err = bpf_map__reuse_fd(hmap, p->member_hook_fd);
+		} else {
+			err = bpf_map__reuse_fd(hmap, p->hook_fd);
+		}
+		if (err)
+			return err_set(err, "cannot give %s its hook: %s", o->file, strerror(-err));
 	}
 	if (!chain__final(&t->c)) {
 		const void *elf;
@@ -494,8 +516,11 @@ static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct ad
 		if (state_fd < 0)
 			return state_fd;
 		elf = final_bpf__elf_bytes(&size);
+		p->stats_fd = observer__stats_map(t);
+		if (p->stats_fd < 0)
+			return p->stats_fd;
 		err = own_prog__make(&p->final, elf, size, FINAL_NAME, p->hook_fd, state_fd,
-				     PRIO_FINAL);
+				     p->stats_fd, PRIO_FINAL);
 		if (err)
 			return err;
 		p->progs[nprogs++] = p->final.prog;
@@ -527,7 +552,7 @@ static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct ad
 
 int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_prog *added)
 {
-	struct add_plan p = { .hook_fd = -1 };
+	struct add_plan p = { .hook_fd = -1, .member_hook_fd = -1, .stats_fd = -1 };
 	struct chain_txn t;
 	bool mounted;
 	int err;
@@ -560,6 +585,10 @@ int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_
 	bpf_object__close(p.obj);
 	if (p.hook_fd >= 0)
 		close(p.hook_fd);
+	if (p.member_hook_fd >= 0)
+		close(p.member_hook_fd);
+	if (p.stats_fd >= 0)
+		close(p.stats_fd);
 	return err;
 }
 
@@ -701,7 +730,7 @@ static int add_tap_in(struct chain_txn *t, const char *after, int hook_fd, struc
 	if (state_fd < 0)
 		return state_fd;
 	elf = tap_bpf__elf_bytes(&size);
-	err = own_prog__make(&own, elf, size, TAP_NAME, hook_fd, state_fd, prio);
+	err = own_prog__make(&own, elf, size, TAP_NAME, hook_fd, state_fd, -1, prio);
 	if (!err)
 		err = txn__attach(t, &own.prog, 1, t->c.mode);
 	if (!err)
@@ -755,17 +784,24 @@ void chain__remove_tap(const char *ifname, struct chain_tap *tap)
 	tap->pin[0] = '\0';
 }
 
-int chain__drop_stale_taps(const char *ifname)
+int chain__repair(const char *ifname, size_t *n_taps, bool *observer)
 {
 	struct chain_txn t;
 	size_t before;
 	int err;
 
+	*n_taps = 0;
+	*observer = false;
 	err = txn__begin(&t, ifname);
 	before = t.c.n;
 	if (!err)
 		err = drop_stale_taps(&t);
-	before -= t.c.n;
-	err = txn__end(&t, err);
-	return err ? err : (int)before;
+	if (!err) {
+		*n_taps = before - t.c.n;
+		if (t.c.own_dispatcher && t.c.managed && !t.c.observed) {
+			err = observer__attach(&t);
+			*observer = !err;
+		}
+	}
+	return txn__end(&t, err);
 }

@@ -78,6 +78,17 @@ const char *chain__problem(const struct chain *c)
 	return NULL;
 }
 
+const char *chain__counters_off(const struct chain *c)
+{
+	if (c->kind != CHAIN_DISPATCHER || !c->managed)
+		return NULL;
+	if (!c->own_dispatcher)
+		return "the dispatcher is libxdp's own (rebuilt by xdp-loader, or XDPCHAIN_DISPATCHER=system): no per-member counters, and only packets the whole chain passed reach the hook; the next 'xdpchain add' or 'remove' brings them back";
+	if (!c->observed)
+		return "no observer on the dispatcher (an interrupted change?): no per-member counters, and packets a member ends do not reach the hook; 'xdpchain cleanup' attaches it";
+	return NULL;
+}
+
 const char *leftover__what(enum leftover_kind kind)
 {
 	switch (kind) {
@@ -93,6 +104,8 @@ const char *leftover__what(enum leftover_kind kind)
 		return "dispatcher object directory of a killed run";
 	case LEFTOVER_CAPTURE:
 		return "capture program of a killed capture in the hook";
+	case LEFTOVER_OBSERVER:
+		return "observer of a dispatcher that no longer runs (keeps it loaded)";
 	}
 	return "leftover";
 }

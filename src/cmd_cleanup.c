@@ -61,12 +61,18 @@ int do_cleanup(int argc, char **argv)
 	/* taps are chain changes: each its own transaction, before the rest */
 	ifs = if_nameindex();
 	for (it = ifs; it && it->if_index; it++) {
+		size_t taps;
+		bool observer;
+
 		err_quiet(true); /* an interface without a chain is no error here */
-		n = chain__drop_stale_taps(it->if_name);
+		chain__repair(it->if_name, &taps, &observer);
 		err_quiet(false);
-		if (n > 0 && !g_opts.json)
-			pr_info("removed %d tap%s of killed captures from %s\n", n,
-				n == 1 ? "" : "s", it->if_name);
+		if (taps && !g_opts.json)
+			pr_info("removed %zu tap%s of killed captures from %s\n", taps,
+				taps == 1 ? "" : "s", it->if_name);
+		if (observer && !g_opts.json)
+			pr_info("%s: per-member counters and stage attribution are on again\n",
+				it->if_name);
 	}
 	if (ifs)
 		if_freenameindex(ifs);

@@ -13,13 +13,17 @@
 #include "chain.h"
 #include "commands.h"
 #include "log.h"
+#include "observer.h"
 #include "output.h"
 
 struct status_cfg {
 	const char *ifname;
+	bool stats;
 };
 
 static const struct param status_params[] = {
+	{ "stats", 's', PT_FLAG, offsetof(struct status_cfg, stats), PARAM_NO_SET, NULL,
+	  "per program, the packets (and bytes) it returned per action since it joined", 0 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
 };
 
@@ -58,9 +62,38 @@ static const char *mode_str(enum xdp_attach_mode m)
 	}
 }
 
-static void json_chain(struct json *j, const struct chain *c)
+/* Counters per program, or NULL when the chain has none (or -s was not given). */
+static struct prog_stats *read_stats(const struct chain *c, bool want)
 {
-	const char *problem = chain__problem(c);
+	static struct prog_stats st[CHAIN_MAX_PROGS];
+
+	if (!want || chain__counters_off(c) || c->kind != CHAIN_DISPATCHER || !c->managed)
+		return NULL;
+	return observer__read(c, st) ? NULL : st;
+}
+
+static void json_stats(struct json *j, const struct prog_stats *s)
+{
+	json_key(j, "stats");
+	if (!s || !s->valid) {
+		json_null(j);
+		return;
+	}
+	json_object_start(j);
+	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
+		json_kv_uint(j, action_name(a), s->pkts[a]);
+	json_key(j, "bytes");
+	json_object_start(j);
+	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
+		json_kv_uint(j, action_name(a), s->bytes[a]);
+	json_object_end(j);
+	json_object_end(j);
+}
+
+static void json_chain(struct json *j, const struct chain *c, bool want_stats)
+{
+	const char *problem = chain__problem(c), *off = chain__counters_off(c);
+	const struct prog_stats *st = read_stats(c, want_stats);
 
 	json_object_start(j);
 	json_kv_string(j, "ifname", c->ifname);
@@ -116,9 +149,16 @@ static void json_chain(struct json *j, const struct chain *c)
 		json_kv_bool(j, "final", p->is_final);
 		json_kv_bool(j, "tap", p->is_tap);
 		json_kv_bool(j, "uses_hook", p->uses_hook);
+		if (want_stats)
+			json_stats(j, st ? &st[i] : NULL);
 		json_object_end(j);
 	}
 	json_array_end(j);
+	if (c->kind == CHAIN_DISPATCHER && c->managed) {
+		json_kv_bool(j, "counters", !off);
+		if (off)
+			json_kv_string(j, "counters_off", off);
+	}
 	json_key(j, "leftovers");
 	json_array_start(j);
 	for (size_t i = 0; i < c->n_leftovers; i++) {
@@ -139,9 +179,23 @@ static void json_chain(struct json *j, const struct chain *c)
 	json_object_end(j);
 }
 
-static void text_chain(const struct chain *c)
+static void text_stats(const struct prog_stats *s)
 {
-	const char *problem = chain__problem(c);
+	if (!s->valid)
+		return;
+	printf("      packets:");
+	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
+		printf(" %s %llu", action_name(a), (unsigned long long)s->pkts[a]);
+	printf("\n      bytes:  ");
+	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
+		printf(" %s %llu", action_name(a), (unsigned long long)s->bytes[a]);
+	printf("\n");
+}
+
+static void text_chain(const struct chain *c, bool want_stats)
+{
+	const char *problem = chain__problem(c), *off = chain__counters_off(c);
+	const struct prog_stats *st = read_stats(c, want_stats);
 	char acts[64];
 	bool any = false;
 
@@ -184,8 +238,12 @@ static void text_chain(const struct chain *c)
 			       p->is_tap    ? "tap of a running capture" :
 					      "",
 			       p->uses_hook && !p->is_final ? "calls hook" : "");
+			if (st)
+				text_stats(&st[i]);
 		}
 	}
+	if (off)
+		printf("  counters: off: %s\n", off);
 	for (size_t i = 0; i < c->n_leftovers; i++)
 		printf("  leftover: %s%s (%s)\n",
 		       c->leftovers[i].kind == LEFTOVER_STALE_TAP ? "program " : "",
@@ -196,12 +254,12 @@ static void text_chain(const struct chain *c)
 		printf("  WARNING: %s\n", problem);
 }
 
-static void print_chain(const struct chain *c, struct json *j)
+static void print_chain(const struct chain *c, struct json *j, bool want_stats)
 {
 	if (j)
-		json_chain(j, c);
+		json_chain(j, c, want_stats);
 	else
-		text_chain(c);
+		text_chain(c, want_stats);
 }
 
 int do_status(int argc, char **argv)
@@ -222,7 +280,7 @@ int do_status(int argc, char **argv)
 	if (cfg.ifname) {
 		if (chain__read(cfg.ifname, &c))
 			return cmd_fail("status");
-		print_chain(&c, jp);
+		print_chain(&c, jp, cfg.stats);
 		if (jp)
 			json_finish(jp);
 		return EXIT_OK;
@@ -241,7 +299,7 @@ int do_status(int argc, char **argv)
 		err_quiet(false);
 		if (err || (c.kind == CHAIN_NONE && !c.managed && !c.n_leftovers))
 			continue;
-		print_chain(&c, jp);
+		print_chain(&c, jp, cfg.stats);
 		n++;
 	}
 	if (jp) {

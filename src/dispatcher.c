@@ -23,7 +23,7 @@
 #include "log.h"
 
 /* A function only xdpchain's dispatcher object has (see its source). */
-#define OWN_MARK "xdpchain_dispatcher_mark"
+#define OWN_MARK "xdpchain_exit"
 #include "xdp_dispatcher.skel.h"
 
 #define OBJ_NAME "xdp-dispatcher.o"
@@ -158,7 +158,8 @@ static void decide(struct dispatcher_info *info, enum dispatcher_choice choice, 
 
 static const char *const probe_funcs[] = { "prog0", "xdp_dispatcher" };
 
-static void run_probe(struct dispatcher_info *info)
+/* Whether libxdp's own object takes members that change packet data here. */
+static void probe_stock(struct dispatcher_info *info)
 {
 	static char log[64 * 1024];
 	struct xdp_program *sys;
@@ -228,6 +229,30 @@ static void run_probe(struct dispatcher_info *info)
 	}
 out:
 	xdp_program__close(sys);
+}
+
+/*
+ * xdpchain's object wherever it fits the libxdp in use (the same config
+ * version): only it lets the observer see every member's verdict.
+ */
+static void run_probe(struct dispatcher_info *info)
+{
+	struct xdp_program *sys;
+	int err, version;
+
+	sys = xdp_program__find_file(OBJ_NAME, NULL, NULL);
+	err = libxdp_get_error(sys);
+	version = err ? 0 : object_version(xdp_program__bpf_obj(sys));
+	if (!err)
+		xdp_program__close(sys);
+	info->version = version > 0 ? version : XDP_DISPATCHER_VERSION;
+	if (version > 0 && version != XDP_DISPATCHER_VERSION)
+		decide(info, DISPATCHER_SYSTEM, 0,
+		       "libxdp's dispatcher has config version %d, xdpchain's has %d: no per-member counters or stage attribution",
+		       version, XDP_DISPATCHER_VERSION);
+	else
+		decide(info, DISPATCHER_OWN, 0,
+		       "xdpchain's dispatcher object: per-member counters, every fate captured with its stage");
 }
 
 int dispatcher__probe(struct dispatcher_info *info)
@@ -513,6 +538,6 @@ bool dispatcher__stock_refuses_pkt_changes(void)
 {
 	struct dispatcher_info probe = {};
 
-	run_probe(&probe);
+	probe_stock(&probe);
 	return probe.choice == DISPATCHER_OWN;
 }

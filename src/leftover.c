@@ -130,6 +130,9 @@ static void scan(struct chain *c, char *dir)
 		if (c->progs[i].tap_stale)
 			add(c, LEFTOVER_STALE_TAP, c->progs[i].name, c->progs[i].id);
 	scan_tap_hooks(c);
+	if (c->observer_target && !c->observed &&
+	    snprintf(dir, PATH_MAX, "%s/" OBSERVER_PIN, c->state_dir) < PATH_MAX)
+		add(c, LEFTOVER_OBSERVER, dir, c->observer_target);
 	for (int a = 0; a < HOOK_SLOTS; a++)
 		if (c->hook_slots[a] && !strcmp(c->hook_slot_names[a], CAPTURE_PROG_NAME) &&
 		    !capture__hook_busy(c->hook_id))
@@ -235,6 +238,8 @@ int leftover__remove(const struct leftover *l)
 		close(fd);
 		return n < 0 ? n : 0;
 	}
+	case LEFTOVER_OBSERVER:
+		return unlink(l->path) ? -errno : 0;
 	case LEFTOVER_STALE_TAP:
 		break; /* a chain change: see drop_stale_taps() */
 	}
@@ -293,7 +298,8 @@ static void clean_states(struct clean_ctx *cc)
 			continue;
 		for (size_t i = 0; i < c.n_leftovers; i++)
 			if ((c.leftovers[i].kind == LEFTOVER_TAP_HOOK ||
-			     c.leftovers[i].kind == LEFTOVER_CAPTURE) &&
+			     c.leftovers[i].kind == LEFTOVER_CAPTURE ||
+			     c.leftovers[i].kind == LEFTOVER_OBSERVER) &&
 			    !leftover__remove(&c.leftovers[i]))
 				removed(cc, &c.leftovers[i]);
 	}

@@ -11,6 +11,7 @@
 #include "dispatcher.h"
 #include "lock.h"
 #include "log.h"
+#include "observer.h"
 #include "txn.h"
 
 #define LOCK_TIMEOUT_MS 10000
@@ -90,6 +91,11 @@ int txn__state(struct chain_txn *t, const char *hook_pin, __u32 hook_id)
 	return t->state_fd;
 }
 
+const char *txn__state_dir(const struct chain_txn *t)
+{
+	return t->made_state_dir[0] ? t->made_state_dir : t->c.state_dir;
+}
+
 static int explain_change_error(struct chain_txn *t, int err, const char *what)
 {
 	char msg[128];
@@ -118,6 +124,7 @@ int txn__attach(struct chain_txn *t, struct xdp_program **progs, size_t n,
 	dispatcher__cleanup();
 	if (err)
 		return err;
+	t->changed = true;
 
 	/* libxdp falls back to one program without telling: refuse that. */
 	mp = xdp_multiprog__get_from_ifindex(t->c.ifindex);
@@ -160,6 +167,7 @@ int txn__detach(struct chain_txn *t, const size_t *idx, size_t n)
 	dispatcher__cleanup();
 	if (err)
 		return explain_change_error(t, err, "removing programs");
+	t->changed = true;
 	return 0;
 }
 
@@ -190,6 +198,14 @@ static bool hook_pin_is_ours(const struct chain *c)
 
 static void commit(struct chain_txn *t)
 {
+	if (t->changed && !t->drop_state) {
+		/* the chain changed as asked (no error to keep): counting is on top */
+		err_clear();
+		if (observer__attach(t))
+			pr_warn("%s: per-member counters and stage attribution are off: %s; 'xdpchain cleanup' tries again\n",
+				t->c.ifname, err_last());
+		err_clear();
+	}
 	if (!t->drop_state || !t->c.managed)
 		return;
 	if (hook_pin_is_ours(&t->c))

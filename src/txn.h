@@ -31,6 +31,7 @@ struct chain_txn {
 	char made_state_dir[PATH_MAX]; /* a state directory it made */
 	int state_fd; /* the interface's state map, once txn__state() ran */
 	bool drop_state; /* on success: the chain is gone, its state goes too */
+	bool changed; /* the kernel step ran: the observer follows on success */
 };
 
 int txn__begin(struct chain_txn *t, const char *ifname);
@@ -41,6 +42,8 @@ int txn__pin(struct chain_txn *t, int fd, const char *path, const char *what);
  * new one recording @hook_pin and @hook_id, removed if the transaction fails.
  */
 int txn__state(struct chain_txn *t, const char *hook_pin, __u32 hook_id);
+/* Where the interface's state lives: the directory read, or the one made. */
+const char *txn__state_dir(const struct chain_txn *t);
 int txn__attach(struct chain_txn *t, struct xdp_program **progs, size_t n,
 		enum xdp_attach_mode mode);
 /* Detaches the members at @idx (indexes into t->c.progs). */

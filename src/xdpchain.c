@@ -39,6 +39,7 @@ static const struct cmd_entry commands[] = {
 	{ &flush_desc, do_flush, true },
 	{ &capture_desc, do_capture, true },
 	{ &cleanup_desc, do_cleanup, true },
+	{ &top_desc, do_top, true },
 	{ &features_desc, do_features, false },
 	{ &completion_desc, do_completion, false },
 };

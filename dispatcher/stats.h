@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Per-member counters and the deciding stage of the packet at hand: one
+ * per-CPU array entry, shared by the observer (dispatcher/observer.bpf.c),
+ * the final stage, capture programs and xdpchain's status. Pinned as
+ * <bpffs>/xdpchain/IFACE/stats; which member counts in which row is in
+ * <bpffs>/xdpchain/IFACE/rows (program ids), so counts survive the
+ * dispatcher being rebuilt and members changing slots.
+ */
+#ifndef __XDPCHAIN_STATS_H
+#define __XDPCHAIN_STATS_H
+
+#include <linux/types.h>
+
+#define STATS_MAP_NAME "xdpchain_stats"
+#define ROWS_MAP_NAME "xdpchain_rows"
+#define STATS_ROWS 16 /* more than the dispatcher's 10 slots: rows free late */
+#define STATS_ACTIONS 5 /* XDP_ABORTED .. XDP_REDIRECT */
+#define STATS_SLOTS 10 /* the dispatcher's */
+#define FATE_EXIT 0xffffffffU /* fate_slot: the packet passed the whole chain */
+
+struct xdpchain_stats {
+	__u64 pkts[STATS_ROWS][STATS_ACTIONS];
+	__u64 bytes[STATS_ROWS][STATS_ACTIONS];
+	/*
+	 * Written right before the hook is called, read by the capture program
+	 * the hook runs: which slot and program decided the packet's fate.
+	 */
+	__u32 fate_slot;
+	__u32 fate_prog;
+};
+
+#ifdef __BPF__
+/* The map, as BPF programs declare it; replaced by the pinned one before load. */
+#define XDPCHAIN_STATS_MAP()                             \
+	struct {                                         \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+		__uint(max_entries, 1);                  \
+		__type(key, __u32);                      \
+		__type(value, struct xdpchain_stats);    \
+	} xdpchain_stats SEC(".maps")
+#endif
+
+#endif

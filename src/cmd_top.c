@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chain.h"
+#include "commands.h"
+#include "log.h"
+#include "observer.h"
+#include "output.h"
+
+struct top_cfg {
+	const char *ifname;
+	__u32 interval_ms;
+};
+
+static const struct param top_params[] = {
+	{ "interval", 'i', PT_U32, offsetof(struct top_cfg, interval_ms), PARAM_NO_SET, "MS",
+	  "time between samples in milliseconds (default 1000)", 3600000 },
+	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+};
+
+static const struct positional top_args[] = {
+	{ .name = "IFACE",
+	  .off = offsetof(struct top_cfg, ifname),
+	  .optional = false,
+	  .help = "network interface" },
+	{},
+};
+
+const struct cmd_desc top_desc = {
+	.name = "top",
+	.summary =
+		"Per chain member, packets per second for each action, refreshed in place until q or Ctrl-C.",
+	.details = "With -j, one sample over the interval as JSON, then exit.",
+	.params = top_params,
+	.args = top_args,
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+struct sample {
+	struct chain c;
+	struct prog_stats st[CHAIN_MAX_PROGS];
+	struct timespec at;
+};
+
+static int take(const char *ifname, struct sample *s)
+{
+	int err = chain__read(ifname, &s->c);
+
+	if (err)
+		return err;
+	if (s->c.kind != CHAIN_DISPATCHER || !s->c.managed)
+		return err_set(
+			-ENOENT,
+			"%s has no xdpchain chain; add programs with 'xdpchain add %s prog.o'",
+			ifname, ifname);
+	if (chain__counters_off(&s->c))
+		return err_set(-EOPNOTSUPP, "%s: %s", ifname, chain__counters_off(&s->c));
+	clock_gettime(CLOCK_MONOTONIC, &s->at);
+	err = observer__read(&s->c, s->st);
+	if (err)
+		return err_set(err, "cannot read the counters of %s: %s", ifname, strerror(-err));
+	return 0;
+}
+
+/* Rate of program @i of @now over @then (0 for a program new since then). */
+static double rate(const struct sample *then, const struct sample *now, size_t i, int a)
+{
+	double secs =
+		(now->at.tv_sec - then->at.tv_sec) + (now->at.tv_nsec - then->at.tv_nsec) / 1e9;
+
+	for (size_t k = 0; k < then->c.n; k++)
+		if (then->c.progs[k].id == now->c.progs[i].id && then->st[k].valid &&
+		    now->st[i].valid && secs > 0)
+			return (now->st[i].pkts[a] - then->st[k].pkts[a]) / secs;
+	return 0;
+}
+
+static void print_json(const struct sample *then, const struct sample *now)
+{
+	struct json j;
+
+	json_init(&j, stdout, g_opts.pretty);
+	json_object_start(&j);
+	json_kv_string(&j, "ifname", now->c.ifname);
+	json_kv_uint(&j, "interval_ms",
+		     (now->at.tv_sec - then->at.tv_sec) * 1000 +
+			     (now->at.tv_nsec - then->at.tv_nsec) / 1000000);
+	json_key(&j, "programs");
+	json_array_start(&j);
+	for (size_t i = 0; i < now->c.n; i++) {
+		json_object_start(&j);
+		json_kv_string(&j, "name", now->c.progs[i].name);
+		json_kv_uint(&j, "id", now->c.progs[i].id);
+		json_key(&j, "pps");
+		json_object_start(&j);
+		for (int a = 0; a < XDP_ACTION_COUNT; a++)
+			json_kv_uint(&j, action_name(a), (__u64)(rate(then, now, i, a) + 0.5));
+		json_object_end(&j);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	json_finish(&j);
+}
+
+static void print_screen(const struct sample *then, const struct sample *now, bool tty)
+{
+	if (tty)
+		fputs("\033[H\033[2J", stdout); /* home, clear: redraw in place */
+	printf("xdpchain top %s: packets per second per action (q or Ctrl-C quits)\n\n",
+	       now->c.ifname);
+	printf("%-3s %-24s %-8s", "#", "program", "id");
+	for (int a = 0; a < XDP_ACTION_COUNT; a++)
+		printf(" %10s", action_name(a));
+	printf("\n");
+	for (size_t i = 0; i < now->c.n; i++) {
+		printf("%-3zu %-24s %-8u", i, now->c.progs[i].name, now->c.progs[i].id);
+		for (int a = 0; a < XDP_ACTION_COUNT; a++)
+			printf(" %10.0f", rate(then, now, i, a));
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+/* Waits up to @ms; true when q was typed. */
+static bool wait_key(int ms, bool tty)
+{
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	char ch;
+
+	if (!tty) {
+		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+		return false;
+	}
+	if (poll(&p, 1, ms) <= 0)
+		return false;
+	return read(STDIN_FILENO, &ch, 1) == 1 && (ch == 'q' || ch == 'Q');
+}
+
+int do_top(int argc, char **argv)
+{
+	struct top_cfg cfg = { .interval_ms = 1000 };
+	static struct sample a, b;
+	struct sample *then = &a, *now = &b, *tmp;
+	struct sigaction sa = {};
+	struct termios old, raw;
+	bool tty, raw_on = false;
+	int ret;
+
+	ret = cmd_parse(&top_desc, argc, argv, &cfg);
+	if (ret >= 0)
+		return ret;
+	if (!cfg.interval_ms) {
+		fprintf(stderr, "xdpchain top: --interval must be positive\n");
+		return EXIT_USAGE;
+	}
+	if (take(cfg.ifname, then))
+		return cmd_fail("top");
+	if (g_opts.json) {
+		wait_key(cfg.interval_ms, false);
+		if (take(cfg.ifname, now))
+			return cmd_fail("top");
+		print_json(then, now);
+		return EXIT_OK;
+	}
+	tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (tty && !tcgetattr(STDIN_FILENO, &old)) {
+		raw = old;
+		raw.c_lflag &= ~(ICANON | ECHO);
+		raw.c_cc[VMIN] = 0;
+		raw.c_cc[VTIME] = 0;
+		raw_on = !tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	ret = EXIT_OK;
+	while (!stop) {
+		if (wait_key(cfg.interval_ms, tty))
+			break;
+		if (stop)
+			break;
+		if (take(cfg.ifname, now)) {
+			ret = cmd_fail("top");
+			break;
+		}
+		print_screen(then, now, tty);
+		tmp = then;
+		then = now;
+		now = tmp;
+	}
+	if (raw_on)
+		tcsetattr(STDIN_FILENO, TCSANOW, &old);
+	return ret;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The observer: per-member counters and stage attribution on chains that
+ * run xdpchain's dispatcher (dispatcher/observer.bpf.c). libxdp builds a
+ * new dispatcher on every change and knows nothing of the observer, so
+ * every xdpchain change attaches a fresh one to the new dispatcher
+ * (observer__attach()), with the members' slots as constants; the counters
+ * live in the pinned stats map, in rows that follow each member.
+ *
+ *   <bpffs>/xdpchain/IFACE/stats          per-CPU counters, fate of the packet at hand
+ *   <bpffs>/xdpchain/IFACE/rows           program id and baseline per counter row
+ *   <bpffs>/xdpchain/IFACE/observer_link  the observer's freplace link
+ */
+#ifndef __XDPCHAIN_OBSERVER_H
+#define __XDPCHAIN_OBSERVER_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "bpffs.h"
+#include "chain.h"
+#include "xdp_action.h"
+
+struct chain_txn;
+
+struct prog_stats {
+	bool valid; /* the program has a counter row */
+	__u64 pkts[XDP_ACTION_COUNT];
+	__u64 bytes[XDP_ACTION_COUNT];
+};
+
+/*
+ * The chain's stats map: the pinned one, or a new one (with its rows map)
+ * pinned through the transaction. Returns an fd or -errno.
+ */
+int observer__stats_map(struct chain_txn *t);
+
+/*
+ * After a change: reads the chain again and, if it runs xdpchain's
+ * dispatcher, gives every member a counter row and attaches a new
+ * observer to the dispatcher in place of the old one.
+ */
+int observer__attach(struct chain_txn *t);
+
+/* Per member (in c->progs order) counts since it joined; 0 or -errno. */
+int observer__read(const struct chain *c, struct prog_stats *out);
+
+#endif
