@@ -2,37 +2,6 @@
 # Chain tests: real libxdp dispatchers, real packets over a veth pair. They
 # need a kernel that loads freplace programs: run them with 'make vm-test'.
 
-HOOK_PROBE=$BIN/hook_probe
-
-vm_only() {
-	xdpchain -j features | jq -e .freplace >/dev/null ||
-		skip "kernel refuses freplace; run in the VM (make vm-test)"
-}
-
-# Starts hook_probe on the hook's slot $1 expecting $2 packets into $3;
-# waits until its program is in the slot. Sets PROBE_PID.
-start_probe() {
-	local action=$1 count=$2 out=$3 ready
-	ready=$(mktemp -u /tmp/probe.ready.XXXXXX)
-	"$HOOK_PROBE" -a "$action" -c "$count" -t 60 --ready "$ready" \
-		"$(status_json $IF0 | jq -r .hook.pin)" "$out" 2>"$out.log" &
-	PROBE_PID=$!
-	defer "kill $PROBE_PID"
-	for _ in $(seq 200); do
-		[ -e "$ready" ] && return 0
-		kill -0 $PROBE_PID 2>/dev/null || fail "hook_probe died before it was ready"
-		sleep 0.05
-	done
-	fail "hook_probe not ready"
-}
-
-wait_probe() {
-	local rc=0
-	wait "$PROBE_PID" || rc=$?
-	[ $rc -eq 0 ] || fail "hook_probe exited $rc (packets missing)"
-	true
-}
-
 test_chain_add_status() {
 	vm_only
 	setup_veth

@@ -13,7 +13,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 kernel=${1:-6.1}
 shift || true
 
-export VM_EXTRA_BINS="${VM_EXTRA_BINS:-} flock setpriv mountpoint diff find awk ethtool script"
+export VM_EXTRA_BINS="${VM_EXTRA_BINS:-} flock setpriv mountpoint diff find awk ethtool script tmux"
+# tmux needs a terminal description and a UTF-8 locale (top's test)
+export VM_EXTRA_FILES="${VM_EXTRA_FILES:-} /lib/terminfo /usr/lib/locale/C.utf8"
 args=""
 for t in "$@"; do
 	args+=" $(printf '%q' "$t")"
