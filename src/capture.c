@@ -23,35 +23,6 @@
 #define META_OFF (-96) /* struct capture_meta, 24 bytes */
 #define KEY_OFF (-104) /* counter key */
 
-struct insn_buf {
-	struct bpf_insn *v;
-	size_t n, cap;
-	bool oom;
-};
-
-static void emit(struct insn_buf *b, struct bpf_insn i)
-{
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 256;
-		struct bpf_insn *v = realloc(b->v, cap * sizeof(*v));
-
-		if (!v) {
-			b->oom = true;
-			return;
-		}
-		b->v = v;
-		b->cap = cap;
-	}
-	b->v[b->n++] = i;
-}
-
-#define EMIT(b, ...)                                                            \
-	do {                                                                    \
-		struct bpf_insn __i[] = { __VA_ARGS__ };                        \
-		for (size_t __k = 0; __k < sizeof(__i) / sizeof(__i[0]); __k++) \
-			emit(b, __i[__k]);                                      \
-	} while (0)
-
 /* counters[idx]++ on this CPU; clobbers r0-r5. */
 static void emit_count(struct insn_buf *b, int counters_fd, int idx)
 {
@@ -82,7 +53,7 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 	     LDX_MEM(BPF_W, BPF_REG_8, BPF_REG_6, offsetof(struct xdp_md, data_end)));
 	if (f && f->n) {
 		for (size_t i = 0; i < f->n; i++)
-			emit(b, f->insns[i]);
+			insn_buf__emit(b, f->insns[i]);
 	} else {
 		EMIT(b, MOV64_IMM(BPF_REG_0, snaplen));
 	}
@@ -111,14 +82,11 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 		emit_count(b, c->counters_fd, CAP_MATCHED);
 		after_ok = b->n;
 		EMIT(b, JMP_A(0 /* patched */));
-		if (!b->oom)
-			b->v[jmp_err].off = b->n - jmp_err - 1;
+		insn_buf__patch(b, jmp_err, b->n);
 		emit_count(b, c->counters_fd, CAP_OUTPUT_ERR);
-		if (!b->oom)
-			b->v[after_ok].off = b->n - after_ok - 1;
+		insn_buf__patch(b, after_ok, b->n);
 	}
-	if (!b->oom)
-		b->v[jmp_out].off = b->n - jmp_out - 1;
+	insn_buf__patch(b, jmp_out, b->n);
 	EMIT(b, MOV64_IMM(BPF_REG_0, action), EXIT_INSN());
 	return b->oom ? -ENOMEM : 0;
 }
@@ -319,7 +287,7 @@ static int insert_slot(struct capture *c, const struct capture_opts *o, __u32 ac
 			"the kernel refused the capture program: %s; run with -vv for the verifier log",
 			strerror(-load_err));
 out:
-	free(b.v);
+	insn_buf__free(&b);
 	return err;
 }
 
