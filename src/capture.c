@@ -33,17 +33,26 @@ static void emit_count(struct insn_buf *b, int counters_fd, int idx)
 	     STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, 0));
 }
 
+_Static_assert(CAPTURE_RECORD_SIZE(CAPTURE_MAX_CAPLEN) <= CAPTURE_RECORD_MAX &&
+		       CAPTURE_RECORD_SIZE(CAPTURE_MAX_CAPLEN + 1) > CAPTURE_RECORD_MAX,
+	       "CAPTURE_MAX_CAPLEN must be the longest copy a perf record can hold");
+
 /*
  * The capture program for one hook slot:
  *   seen++; r9 = frame length; r7/r8 = packet; <filter> -> r0 = snap
  *   if matched: metadata on the stack, bpf_perf_event_output(packet, min(snap,
- *   len) bytes) to the perf buffer; matched++ or output_err++
+ *   snaplen, len, CAPTURE_MAX_CAPLEN) bytes) to the perf buffer; matched++
+ *   or output_err++
  *   return the slot's action, as the program that tail-called would have.
  */
 static int gen_prog(struct insn_buf *b, const struct capture *c, const struct filter *f,
 		    __u32 action, __u32 snaplen)
 {
 	size_t jmp_out;
+
+	/* frames over 64 KiB (multi-buffer) are cut to what a record holds */
+	if (snaplen > CAPTURE_MAX_CAPLEN)
+		snaplen = CAPTURE_MAX_CAPLEN;
 
 	EMIT(b, MOV64_REG(BPF_REG_6, BPF_REG_1));
 	emit_count(b, c->counters_fd, CAP_SEEN);
@@ -183,27 +192,50 @@ int capture__clear_stale(int hook_fd)
 	return n;
 }
 
-static void on_sample(void *ctx, int cpu, void *data, __u32 size)
+int capture__parse_sample(const struct perf_event_header *rec, struct capture_meta *m,
+			  const void **pkt)
+{
+	const char *raw = (const char *)(rec + 1) + sizeof(__u32);
+	__u32 size;
+
+	/* the record: header, the raw data's size, the raw data (padded) */
+	if (rec->size < sizeof(*rec) + sizeof(size))
+		return -EINVAL;
+	memcpy(&size, rec + 1, sizeof(size));
+	if (size > rec->size - sizeof(*rec) - sizeof(size) || size < sizeof(*m))
+		return -EINVAL;
+	/* perf samples are only 4-byte aligned */
+	memcpy(m, raw, sizeof(*m));
+	if (m->caplen > size - sizeof(*m) || m->caplen > m->len)
+		return -EINVAL;
+	*pkt = raw + sizeof(*m);
+	return 0;
+}
+
+static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_header *rec)
 {
 	struct capture *c = ctx;
 	struct capture_meta m;
+	const void *pkt;
+	__u64 lost;
 
 	(void)cpu;
-	/* perf samples are only 4-byte aligned */
-	if (size < sizeof(m))
-		return;
-	memcpy(&m, data, sizeof(m));
-	if (size - sizeof(m) < m.caplen)
-		return;
-	c->on_packet(c->ctx, &m, (const char *)data + sizeof(m));
-}
-
-static void on_lost(void *ctx, int cpu, __u64 cnt)
-{
-	struct capture *c = ctx;
-
-	(void)cpu;
-	c->lost += cnt;
+	switch (rec->type) {
+	case PERF_RECORD_SAMPLE:
+		if (capture__parse_sample(rec, &m, &pkt))
+			c->malformed++;
+		else
+			c->on_packet(c->ctx, &m, pkt);
+		break;
+	case PERF_RECORD_LOST:
+		/* header, id, lost */
+		if (rec->size >= sizeof(*rec) + 2 * sizeof(lost)) {
+			memcpy(&lost, (const char *)(rec + 1) + sizeof(lost), sizeof(lost));
+			c->lost += lost;
+		}
+		break;
+	}
+	return LIBBPF_PERF_EVENT_CONT;
 }
 
 /* Loads the program for @action with one attach type / frags combination. */
@@ -293,7 +325,17 @@ out:
 
 int capture__start(struct capture *c, const struct capture_opts *o)
 {
-	LIBBPF_OPTS(perf_buffer_opts, pb_opts);
+	/*
+	 * What perf_buffer__new() sets up, but with the whole record handed
+	 * to on_event(), so the reader sees the record's own size.
+	 */
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_BPF_OUTPUT,
+		.sample_type = PERF_SAMPLE_RAW,
+		.sample_period = 1,
+		.wakeup_events = 1,
+	};
 	__u32 ids[HOOK_SLOTS];
 	int holder, err, n;
 
@@ -342,7 +384,7 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 		err = err_set(-errno, "cannot create the capture maps: %s", strerror(errno));
 		goto err;
 	}
-	c->pb = perf_buffer__new(c->perf_fd, o->buffer_pages, on_sample, on_lost, c, &pb_opts);
+	c->pb = perf_buffer__new_raw(c->perf_fd, o->buffer_pages, &attr, on_event, c, NULL);
 	err = libbpf_get_error(c->pb);
 	if (err) {
 		c->pb = NULL;
@@ -376,6 +418,7 @@ void capture__stats(const struct capture *c, struct capture_stats *s)
 
 	memset(s, 0, sizeof(*s));
 	s->lost = c->lost;
+	s->malformed = c->malformed;
 	if (ncpu <= 0 || c->counters_fd < 0)
 		return;
 	vals = calloc(ncpu, sizeof(*vals));

@@ -198,10 +198,13 @@ static void print_status(const struct capture *c, const struct sink *s, bool fin
 	struct capture_stats st;
 
 	capture__stats(c, &st);
-	fprintf(stderr, "%s%llu packets written (seen %llu, matched %llu, lost %llu)%s",
+	fprintf(stderr, "%s%llu packets written (seen %llu, matched %llu, lost %llu",
 		final ? "xdpchain capture: " : "\r", (unsigned long long)s->written,
 		(unsigned long long)st.seen, (unsigned long long)st.matched,
-		(unsigned long long)(st.lost + st.output_err), final ? "\n" : "  ");
+		(unsigned long long)(st.lost + st.output_err));
+	if (st.malformed)
+		fprintf(stderr, ", malformed %llu", (unsigned long long)st.malformed);
+	fprintf(stderr, ")%s", final ? "\n" : "  ");
 }
 
 int do_capture(int argc, char **argv)
