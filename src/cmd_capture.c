@@ -284,10 +284,6 @@ int do_capture(int argc, char **argv)
 		goto out;
 	}
 
-	err = pcapout__open(&sink.out, cfg.out, cfg.pcapng, cfg.snaplen,
-			    cfg.ifname ? cfg.ifname : "xdpcap-hook");
-	if (err)
-		goto out;
 	sink.limit = cfg.count;
 	sink.clock_offset = clock_offset();
 
@@ -318,6 +314,15 @@ int do_capture(int argc, char **argv)
 		snprintf(pin, sizeof(pin), "%s", tap.pin);
 		pr_debug("tap (id %u) placed after %s\n", tap.prog_id, tap.after);
 	}
+	/*
+	 * As tcpdump does, the output is created or emptied only now that the
+	 * capture runs (packets wait in the perf buffer meanwhile): a capture
+	 * that cannot start leaves an existing file as it was.
+	 */
+	err = pcapout__open(&sink.out, cfg.out, cfg.pcapng, cfg.snaplen,
+			    cfg.ifname ? cfg.ifname : "xdpcap-hook");
+	if (err)
+		goto out;
 	pr_debug("capturing from the hook pinned at %s (map id %u)%s%s\n", pin, cap.hook_id,
 		 *expr ? ", filter: " : "", expr);
 
@@ -356,7 +361,8 @@ int do_capture(int argc, char **argv)
 	if (why_end)
 		pr_info("xdpchain capture: stopping: %s\n", why_end);
 out:
-	if (started)
+	/* a capture that fails says so in one line, its error */
+	if (started && !err)
 		print_status(&cap, &sink, true);
 	if (cap.hook_fd >= 0)
 		capture__stop(&cap);

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* pcap's struct bpf_insn would clash with linux/bpf.h's: not needed here */
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
@@ -32,7 +35,7 @@ struct pcap_out {
 	bool to_stdout;
 	pcap_t *dead;
 	pcap_dumper_t *dumper;
-	FILE *f; /* pcapng */
+	FILE *f; /* the output; pcap's dumper writes to it too */
 	char *buf; /* one pcapng block */
 	size_t cap;
 	/* per action: the comment, made once (a capture's stage is fixed) */
@@ -124,6 +127,50 @@ static int pcapout__flush(struct pcap_out *o)
 	return fflush(o->f) ? -errno : 0;
 }
 
+/*
+ * Creates or empties @path for writing, as root might: a symbolic link is
+ * never followed (it could lead into another user's file), and only a
+ * regular file, a pipe or a character device (/dev/null, /dev/full, a
+ * terminal) is written to.
+ */
+static int open_output(const char *path, FILE **f)
+{
+	struct stat st;
+	int fd, err;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ELOOP && !lstat(path, &st) && S_ISLNK(st.st_mode))
+			return err_set(
+				err,
+				"-w %s is a symbolic link; refusing to follow it (it may lead into another user's file): give the path it points to",
+				path);
+		return err_set(err, "cannot write %s: %s; choose a writable -w path", path,
+			       strerror(-err));
+	}
+	if (fstat(fd, &st)) {
+		err = err_set(-errno, "cannot write %s: %s", path, strerror(errno));
+		goto err;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		err = err_set(
+			-EINVAL,
+			"-w %s is neither a regular file nor a pipe nor a character device; choose a file path",
+			path);
+		goto err;
+	}
+	*f = fdopen(fd, "wb");
+	if (!*f) {
+		err = err_set(-errno, "cannot write %s: %s", path, strerror(errno));
+		goto err;
+	}
+	return 0;
+err:
+	close(fd);
+	return err;
+}
+
 int pcapout__open(struct pcap_out **out, const char *path, bool pcapng, __u32 snaplen,
 		  const char *ifname)
 {
@@ -134,13 +181,14 @@ int pcapout__open(struct pcap_out **out, const char *path, bool pcapng, __u32 sn
 		return err_set(-ENOMEM, "out of memory");
 	o->pcapng = pcapng;
 	o->to_stdout = !strcmp(path, "-");
-	if (pcapng) {
-		o->f = o->to_stdout ? stdout : fopen(path, "wb");
-		if (!o->f) {
-			err = err_set(-errno, "cannot write %s: %s; choose a writable -w path",
-				      path, strerror(errno));
+	if (o->to_stdout) {
+		o->f = stdout;
+	} else {
+		err = open_output(path, &o->f);
+		if (err)
 			goto err;
-		}
+	}
+	if (pcapng) {
 		err = pcapng_header(o, snaplen, ifname ? ifname : "xdp");
 		if (err) {
 			err = err_set(err, "cannot write %s: %s", path, strerror(-err));
@@ -152,10 +200,12 @@ int pcapout__open(struct pcap_out **out, const char *path, bool pcapng, __u32 sn
 			err = err_set(-ENOMEM, "libpcap cannot open a dead handle");
 			goto err;
 		}
-		o->dumper = pcap_dump_open(o->dead, path);
+		o->dumper = pcap_dump_fopen(o->dead, o->f);
 		if (!o->dumper) {
-			err = err_set(-EIO, "cannot write %s: %s; choose a writable -w path", path,
-				      pcap_geterr(o->dead));
+			/* for Ethernet only the header can fail: libpcap then closed f */
+			if (o->f != stdout)
+				o->f = NULL;
+			err = err_set(-EIO, "cannot write %s: %s", path, pcap_geterr(o->dead));
 			goto err;
 		}
 	}
@@ -180,7 +230,7 @@ int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 capl
 		pcap_dump((u_char *)o->dumper, &h, data);
 		if (o->to_stdout)
 			return pcapout__flush(o);
-		return ferror(pcap_dump_file(o->dumper)) ? -EIO : 0;
+		return ferror(o->f) ? -EIO : 0;
 	}
 
 	__u32 hdr[5] = { 0, (__u32)(ts_ns >> 32), (__u32)ts_ns, caplen, len };
@@ -218,14 +268,16 @@ void pcapout__close(struct pcap_out *o)
 {
 	if (!o)
 		return;
-	if (o->dumper)
-		pcap_dump_close(o->dumper);
-	if (o->dead)
-		pcap_close(o->dead);
+	/*
+	 * The dumper is the FILE we gave pcap_dump_fopen(): libpcap's
+	 * pcap_dump_close() only fcloses it, so we close it ourselves.
+	 */
 	if (o->f && o->f != stdout)
 		fclose(o->f);
 	else if (o->f)
 		fflush(o->f);
+	if (o->dead)
+		pcap_close(o->dead);
 	free(o->buf);
 	free(o);
 }

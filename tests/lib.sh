@@ -44,10 +44,11 @@ xdpchain() {
 
 # Runs xdpchain and expects failure with exit code $1 and a one-line error
 # matching $2 (a grep -E pattern). Output goes to $LAST_ERR.
+# A command that wrongly succeeds (a capture that runs) is stopped after 120 s.
 expect_fail() {
 	local want_rc=$1 pattern=$2 rc=0
 	shift 2
-	LAST_ERR=$("$XDPCHAIN" "$@" 2>&1 >/dev/null) || rc=$?
+	LAST_ERR=$(timeout 120 "$XDPCHAIN" "$@" 2>&1 >/dev/null) || rc=$?
 	[ "$rc" -eq "$want_rc" ] ||
 		fail "xdpchain $* exited $rc, wanted $want_rc; said: $LAST_ERR"
 	[ "$(printf '%s\n' "$LAST_ERR" | grep -c .)" -eq 1 ] ||
@@ -156,17 +157,18 @@ hook_slots() {
 
 # start_capture OUT ARGS...: xdpchain capture $IF0 -w OUT ARGS in the background
 # (no $IF0 with --hook)
-# (stderr to OUT.log); returns once its programs sit in the hook. Sets CAP_PID.
+# (stderr to OUT.log, or to $CAP_LOG); returns once its programs sit in the
+# hook. Sets CAP_PID.
 start_capture() {
 	local out=$1 pin iface=$IF0
 	shift
 	[[ " $* " == *" --hook "* ]] && iface=""
-	"$XDPCHAIN" capture $iface -w "$out" "$@" 2>"$out.log" &
+	"$XDPCHAIN" capture $iface -w "$out" "$@" 2>"${CAP_LOG:-$out.log}" &
 	CAP_PID=$!
 	defer "kill $CAP_PID"
 	pin=$(capture_pin "$@")
 	for _ in $(seq 300); do
-		kill -0 $CAP_PID 2>/dev/null || fail "capture died: $(cat "$out.log")"
+		kill -0 $CAP_PID 2>/dev/null || fail "capture died: $(cat "${CAP_LOG:-$out.log}")"
 		if [[ " $* " == *" --after "* ]]; then
 			# a tap goes in once its capture serves it
 			[[ " $(chain_names $IF0) " == *" xdpchain_tap "* ]] && return 0
@@ -237,18 +239,25 @@ pcap_lens() {
 		tr '\n' ' '
 }
 
-# capture --hook on a standalone program (no chain, no freplace needed):
-# drop.o loaded by bpftool, which gives it expected_attach_type BPF_XDP and
-# so makes its pinned hook a BPF_XDP-owned one; the capture must find the
-# combination the kernel accepts and say which with -v.
-capture_standalone_hook_body() {
+# The drop sample on $IF0 (skb mode, loaded by bpftool, no chain): its hook,
+# pinned at $STANDALONE_PIN, gets the drops of UDP to port 9.
+setup_standalone_hook() {
 	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
 	setup_veth
 	bpftool prog load "$SAMPLES/drop.o" "$BPFFS/xc_drop" type xdp pinmaps "$BPFFS/xc_maps"
 	defer "rm -rf $BPFFS/xc_drop $BPFFS/xc_maps"
 	ip link set dev $IF0 xdpgeneric pinned "$BPFFS/xc_drop"
 	defer "ip link set dev $IF0 xdpgeneric off"
-	local pin=$BPFFS/xc_maps/xdpcap_hook
+	STANDALONE_PIN=$BPFFS/xc_maps/xdpcap_hook
+}
+
+# capture --hook on a standalone program (no chain, no freplace needed):
+# drop.o loaded by bpftool, which gives it expected_attach_type BPF_XDP and
+# so makes its pinned hook a BPF_XDP-owned one; the capture must find the
+# combination the kernel accepts and say which with -v.
+capture_standalone_hook_body() {
+	setup_standalone_hook
+	local pin=$STANDALONE_PIN
 	start_capture /tmp/sa.pcap --hook "$pin" -v -c 2 --actions drop 'udp port 9'
 	send_udp 40000 2 # passes without a tail call: not captured
 	send_udp 9 2
