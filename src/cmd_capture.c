@@ -301,7 +301,9 @@ int do_capture(int argc, char **argv)
 	sa.sa_handler = on_signal; /* no SA_RESTART: the poll returns at once */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a write past a pipe's reader or the file size limit fails, and says so */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 
 	err = capture__start(&cap, &copts);
 	if (err)
@@ -321,7 +323,11 @@ int do_capture(int argc, char **argv)
 	 */
 	err = pcapout__open(&sink.out, cfg.out, cfg.pcapng, cfg.snaplen,
 			    cfg.ifname ? cfg.ifname : "xdpcap-hook");
-	if (err)
+	if (err == -EPIPE) {
+		why_end = "the reader of the output went away";
+		err = 0;
+	}
+	if (err || why_end)
 		goto out;
 	pr_debug("capturing from the hook pinned at %s (map id %u)%s%s\n", pin, cap.hook_id,
 		 *expr ? ", filter: " : "", expr);
@@ -334,14 +340,14 @@ int do_capture(int argc, char **argv)
 			err = err_set(err, "reading the perf buffer failed: %s", strerror(-err));
 			break;
 		}
-		if (sink.write_err) {
-			if (sink.write_err == -EPIPE)
-				why_end = "the reader of the output went away";
-			else
-				err = err_set(sink.write_err, "writing %s failed: %s", cfg.out,
-					      strerror(-sink.write_err));
-			break;
-		}
+		/*
+		 * What the batch wrote goes through to the file now: a reader
+		 * of the file or pipe sees it, a failed write shows at once.
+		 */
+		if (!sink.write_err)
+			sink.write_err = pcapout__flush(sink.out);
+		if (sink.write_err)
+			break; /* reported when the output is closed */
 		if (sink.limit && sink.written >= sink.limit)
 			break;
 		now = time(NULL);
@@ -358,15 +364,28 @@ int do_capture(int argc, char **argv)
 	}
 	if (tty)
 		fputc('\n', stderr);
-	if (why_end)
-		pr_info("xdpchain capture: stopping: %s\n", why_end);
 out:
+	if (sink.out) {
+		__u64 in_file;
+		int werr = pcapout__close(sink.out, &in_file);
+
+		/* the summary counts what reached the output */
+		sink.written = in_file;
+		if (werr == -EPIPE && !err)
+			why_end = "the reader of the output went away";
+		else if (werr && !err)
+			err = err_set(werr, "writing %s failed: %s; %llu packet%s reached it",
+				      strcmp(cfg.out, "-") ? cfg.out : "standard output",
+				      strerror(-werr), (unsigned long long)in_file,
+				      in_file == 1 ? "" : "s");
+	}
 	/* a capture that fails says so in one line, its error */
+	if (why_end && !err)
+		pr_info("xdpchain capture: stopping: %s\n", why_end);
 	if (started && !err)
 		print_status(&cap, &sink, true);
 	if (cap.hook_fd >= 0)
 		capture__stop(&cap);
-	pcapout__close(sink.out);
 	if (hook_fd >= 0)
 		close(hook_fd);
 	if (cfg.after)

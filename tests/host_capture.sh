@@ -91,3 +91,90 @@ test_capture_output_kinds() {
 	wait_capture /tmp/null
 	grep -q "2 packets written" /tmp/null.log || fail "summary: $(cat /tmp/null.log)"
 }
+
+# wait_slots_or_exit PID: until a capture's programs are in the standalone
+# hook (packets before that prove nothing) or process PID ended.
+wait_slots_or_exit() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		[ "$(hook_slots "$STANDALONE_PIN")" != "0 0 0 0 0" ] && return 0
+		sleep 0.05
+	done
+	fail "the capture never put its programs into the hook"
+}
+
+# run_capture_until_exit LOG ARGS...: a capture in the background, fed
+# UDP to port 9 until it ends (at most 200 packets); sets CAP_RC.
+run_capture_until_exit() {
+	local log=$1 i
+	shift
+	"$XDPCHAIN" capture "$@" 2>"$log" &
+	CAP_PID=$!
+	defer "kill $CAP_PID"
+	wait_slots_or_exit $CAP_PID
+	for ((i = 0; i < 200; i++)); do
+		kill -0 $CAP_PID 2>/dev/null || break
+		send_big9 1 600
+	done
+	CAP_RC=0
+	wait $CAP_PID || CAP_RC=$?
+}
+
+# Write errors end the capture with one line naming the file, the error and
+# how many packets reached the file, and exit 1: a device that takes
+# nothing, and a file system that fills up half way.
+test_capture_write_errors() {
+	setup_standalone_hook
+	local fmt opt n
+	mkdir /tmp/small
+	mount -t tmpfs -o size=12k tmpfs /tmp/small
+	for fmt in pcap pcapng; do
+		opt=""
+		[ $fmt = pcapng ] && opt=--pcapng
+		run_capture_until_exit /tmp/full.log --hook "$STANDALONE_PIN" -w /dev/full $opt -c 5 \
+			'udp port 9'
+		[ $CAP_RC -eq 1 ] || fail "$fmt to /dev/full exited $CAP_RC: $(cat /tmp/full.log)"
+		[ "$(cat /tmp/full.log)" = \
+			"xdpchain capture: writing /dev/full failed: No space left on device; 0 packets reached it" ] ||
+			fail "$fmt to /dev/full said: $(cat /tmp/full.log)"
+
+		run_capture_until_exit /tmp/small.log --hook "$STANDALONE_PIN" -w /tmp/small/f.$fmt $opt \
+			'udp port 9'
+		[ $CAP_RC -eq 1 ] || fail "$fmt to a full file system exited $CAP_RC: $(cat /tmp/small.log)"
+		[ "$(grep -c . /tmp/small.log)" -eq 1 ] || fail "more than one line: $(cat /tmp/small.log)"
+		n=$(sed -n "s|^xdpchain capture: writing /tmp/small/f.$fmt failed: No space left on device; \([0-9]*\) packets reached it$|\1|p" /tmp/small.log)
+		[ -n "$n" ] || fail "$fmt to a full file system said: $(cat /tmp/small.log)"
+		# tcpdump reads exactly those, then finds the cut one
+		[ "$n" -gt 0 ] && [ "$(pcap_count /tmp/small/f.$fmt)" -eq "$n" ] ||
+			fail "$fmt: said $n packets reached it, tcpdump reads $(pcap_count /tmp/small/f.$fmt)"
+		rm /tmp/small/f.$fmt
+		[ "$(hook_slots "$STANDALONE_PIN")" = "0 0 0 0 0" ] || fail "slots left"
+	done
+}
+
+# A reader that closes the pipe ends the capture normally, in both formats.
+test_capture_reader_goes_away() {
+	setup_standalone_hook
+	local fmt opt i
+	for fmt in pcap pcapng; do
+		opt=""
+		[ $fmt = pcapng ] && opt=--pcapng
+		rm -f /tmp/p.rc
+		(
+			"$XDPCHAIN" capture --hook "$STANDALONE_PIN" -w - $opt 'udp port 9' 2>/tmp/p.log |
+				head -c 100 >/tmp/p.head
+			echo "${PIPESTATUS[0]}" >/tmp/p.rc
+		) &
+		wait_slots_or_exit $!
+		for ((i = 0; i < 200; i++)); do
+			[ -e /tmp/p.rc ] && break
+			send_big9 1 600
+		done
+		wait
+		[ "$(cat /tmp/p.rc)" = 0 ] || fail "$fmt: exited $(cat /tmp/p.rc): $(cat /tmp/p.log)"
+		grep -q "stopping: the reader of the output went away" /tmp/p.log ||
+			fail "$fmt: $(cat /tmp/p.log)"
+		[ "$(stat -c %s /tmp/p.head)" -eq 100 ] || fail "$fmt: the reader got $(stat -c %s /tmp/p.head) bytes"
+	done
+}
