@@ -411,6 +411,13 @@ int capture__poll(struct capture *c, int timeout_ms)
 	return err < 0 && err != -EINTR ? err : 0;
 }
 
+int capture__drain(struct capture *c)
+{
+	int err = perf_buffer__consume(c->pb);
+
+	return err < 0 ? err : 0;
+}
+
 void capture__stats(const struct capture *c, struct capture_stats *s)
 {
 	int ncpu = libbpf_num_possible_cpus();

@@ -99,6 +99,8 @@ int capture__parse_sample(const struct perf_event_header *rec, struct capture_me
 			  const void **pkt);
 /* Waits up to @timeout_ms for packets and hands them to on_packet. */
 int capture__poll(struct capture *c, int timeout_ms);
+/* Hands what the perf buffer holds to on_packet, without waiting. */
+int capture__drain(struct capture *c);
 void capture__stats(const struct capture *c, struct capture_stats *s);
 /* Takes our programs out of the hook (only slots still holding them). */
 void capture__stop(struct capture *c);

@@ -37,9 +37,10 @@ struct capture_cfg {
 
 static const struct param capture_params[] = {
 	{ "write", 'w', PT_STR, offsetof(struct capture_cfg, out), PARAM_NO_SET, "FILE",
-	  "write packets to FILE, '-' for stdout (a pipe: not a terminal)", 0 },
+	  "write packets to FILE, '-' for stdout (a pipe, not a terminal; -j errors then go to stderr)",
+	  0 },
 	{ "count", 'c', PT_U32, offsetof(struct capture_cfg, count), PARAM_NO_SET, "N",
-	  "stop after N packets (default: until SIGINT/SIGTERM or the chain goes away)",
+	  "stop after N packets (default: until SIGINT/SIGTERM/SIGHUP or the chain goes away)",
 	  0xffffffffUL },
 	{ "actions", 'a', PT_ACTIONS, offsetof(struct capture_cfg, actions),
 	  offsetof(struct capture_cfg, actions_set), NULL,
@@ -207,6 +208,24 @@ static void print_status(const struct capture *c, const struct sink *s, bool fin
 	fprintf(stderr, ")%s", final ? "\n" : "  ");
 }
 
+/*
+ * With -w - stdout carries the packets: there a JSON error goes to stderr,
+ * never into the packet stream.
+ */
+static int capture_fail(const struct capture_cfg *cfg)
+{
+	struct json j;
+
+	if (!g_opts.json || !cfg->out || strcmp(cfg->out, "-"))
+		return cmd_fail("capture");
+	json_init(&j, stderr, g_opts.pretty);
+	json_object_start(&j);
+	json_kv_string(&j, "error", *err_last() ? err_last() : strerror(errno));
+	json_object_end(&j);
+	json_finish(&j);
+	return EXIT_FAIL;
+}
+
 int do_capture(int argc, char **argv)
 {
 	struct capture_cfg cfg = { .out = NULL, .snaplen = DEFAULT_SNAPLEN, .buffer = 64 };
@@ -253,7 +272,7 @@ int do_capture(int argc, char **argv)
 	if (!strcmp(cfg.out, "-") && isatty(STDOUT_FILENO)) {
 		err_set(-EINVAL,
 			"refusing to write binary capture data to a terminal; use -w FILE or pipe it, e.g. '-w - | tcpdump -r -'");
-		return cmd_fail("capture");
+		return capture_fail(&cfg);
 	}
 
 	expr = join_args(&cfg.filter);
@@ -301,6 +320,7 @@ int do_capture(int argc, char **argv)
 	sa.sa_handler = on_signal; /* no SA_RESTART: the poll returns at once */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* a closed terminal or session ends it cleanly too */
 	/* a write past a pipe's reader or the file size limit fails, and says so */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
@@ -362,6 +382,12 @@ int do_capture(int argc, char **argv)
 				print_status(&cap, &sink, false);
 		}
 	}
+	/* a stop leaves what the buffer already holds to the file, too */
+	if (!err && !sink.write_err) {
+		err = capture__drain(&cap);
+		if (err)
+			err = err_set(err, "reading the perf buffer failed: %s", strerror(-err));
+	}
 	if (tty)
 		fputc('\n', stderr);
 out:
@@ -392,5 +418,5 @@ out:
 		chain__remove_tap(cfg.ifname, &tap);
 	filter__free(&filt);
 	free(expr);
-	return err ? cmd_fail("capture") : EXIT_OK;
+	return err ? capture_fail(&cfg) : EXIT_OK;
 }

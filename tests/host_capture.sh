@@ -178,3 +178,52 @@ test_capture_reader_goes_away() {
 		[ "$(stat -c %s /tmp/p.head)" -eq 100 ] || fail "$fmt: the reader got $(stat -c %s /tmp/p.head) bytes"
 	done
 }
+
+# SIGHUP (a closed terminal or ssh session) ends a capture as SIGINT does:
+# exit 0, the summary, a whole file.
+test_capture_sighup() {
+	setup_standalone_hook
+	local rc=0
+	start_capture /tmp/h.pcap --hook "$STANDALONE_PIN" 'udp port 9'
+	send_udp 9 3
+	for _ in $(seq 100); do
+		[ "$(pcap_count /tmp/h.pcap)" -eq 3 ] && break
+		sleep 0.1
+	done
+	kill -HUP $CAP_PID
+	wait $CAP_PID || rc=$?
+	[ $rc -eq 0 ] || fail "SIGHUP: exit $rc: $(cat /tmp/h.pcap.log)"
+	grep -q "^xdpchain capture: 3 packets written" /tmp/h.pcap.log || fail "summary: $(cat /tmp/h.pcap.log)"
+	tcpdump -Z root -nn -r /tmp/h.pcap >/tmp/h.txt 2>/tmp/h.err || fail "tcpdump: $(cat /tmp/h.err)"
+	[ "$(grep -c '> 192.0.2.1.9: UDP' /tmp/h.txt)" -eq 3 ] || fail "file: $(cat /tmp/h.txt)"
+	[ "$(hook_slots "$STANDALONE_PIN")" = "0 0 0 0 0" ] || fail "slots left"
+}
+
+# -j with -w -: stdout is the packet stream, so JSON errors go to stderr;
+# with -w FILE they stay on stdout, as for every command.
+test_capture_json_errors_off_the_packet_stream() {
+	setup_standalone_hook
+	local rc
+	json_error_on_stderr() {
+		local pattern=$1
+		shift
+		{
+			rc=0
+			"$XDPCHAIN" "$@" 2>/tmp/j.err || rc=$?
+			echo $rc >/tmp/j.rc
+		} | cat >/tmp/j.out
+		rc=$(cat /tmp/j.rc)
+		[ ! -s /tmp/j.out ] || fail "xdpchain $*: JSON in the packet stream: $(cat /tmp/j.out)"
+		jq -e --arg p "$pattern" '.error | test($p)' /tmp/j.err >/dev/null ||
+			fail "xdpchain $*: stderr is not the JSON error: $(cat /tmp/j.err)"
+	}
+	json_error_on_stderr "cannot open the hook pinned at" -j capture --hook "$BPFFS/nothing" -w -
+	[ "$rc" -eq 1 ] || fail "exit $rc"
+	json_error_on_stderr "bad filter expression" capture -p --hook "$STANDALONE_PIN" -w - 'udp port'
+	start_capture /tmp/a.pcap --hook "$STANDALONE_PIN"
+	json_error_on_stderr "another xdpchain capture" -j capture --hook "$STANDALONE_PIN" -w -
+	stop_capture /tmp/a.pcap
+	"$XDPCHAIN" -j capture --hook "$BPFFS/nothing" -w /tmp/x.pcap 2>/tmp/j.err >/tmp/j.out || true
+	jq -e '.error | test("cannot open the hook")' /tmp/j.out >/dev/null ||
+		fail "-w FILE: no JSON error on stdout: $(cat /tmp/j.out)"
+}
