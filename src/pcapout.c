@@ -183,11 +183,6 @@ int pcapout__flush(struct pcap_out *o)
 	return 0;
 }
 
-__u64 pcapout__in_file(const struct pcap_out *o)
-{
-	return o->in_file;
-}
-
 /*
  * Creates or empties @path for writing, as root might: a symbolic link is
  * never followed (it could lead into another user's file), and only a

@@ -29,14 +29,10 @@ int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 capl
 /* Pushes the buffered packets to the file; 0 or the first write's -errno. */
 int pcapout__flush(struct pcap_out *o);
 /*
- * Packets surely in the file: all flushed ones, and after a failed write
- * to a regular file, those before the point the writes reached.
- */
-__u64 pcapout__in_file(const struct pcap_out *o);
-/*
- * Flushes, closes (not stdout) and frees @o; @in_file (may be NULL) gets
- * pcapout__in_file(). Returns 0 or the first error of any write, flush or
- * close.
+ * Flushes, closes (not stdout) and frees @o. @in_file (may be NULL) gets
+ * the packets surely in the file: all flushed ones, and after a failed
+ * write to a regular file those before the point the writes reached.
+ * Returns 0 or the first error of any write, flush or close.
  */
 int pcapout__close(struct pcap_out *o, __u64 *in_file);
 
