@@ -23,35 +23,6 @@
 #define META_OFF (-96) /* struct capture_meta, 24 bytes */
 #define KEY_OFF (-104) /* counter key */
 
-struct insn_buf {
-	struct bpf_insn *v;
-	size_t n, cap;
-	bool oom;
-};
-
-static void emit(struct insn_buf *b, struct bpf_insn i)
-{
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 256;
-		struct bpf_insn *v = realloc(b->v, cap * sizeof(*v));
-
-		if (!v) {
-			b->oom = true;
-			return;
-		}
-		b->v = v;
-		b->cap = cap;
-	}
-	b->v[b->n++] = i;
-}
-
-#define EMIT(b, ...)                                                            \
-	do {                                                                    \
-		struct bpf_insn __i[] = { __VA_ARGS__ };                        \
-		for (size_t __k = 0; __k < sizeof(__i) / sizeof(__i[0]); __k++) \
-			emit(b, __i[__k]);                                      \
-	} while (0)
-
 /* counters[idx]++ on this CPU; clobbers r0-r5. */
 static void emit_count(struct insn_buf *b, int counters_fd, int idx)
 {
@@ -62,17 +33,26 @@ static void emit_count(struct insn_buf *b, int counters_fd, int idx)
 	     STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, 0));
 }
 
+_Static_assert(CAPTURE_RECORD_SIZE(CAPTURE_MAX_CAPLEN) <= CAPTURE_RECORD_MAX &&
+		       CAPTURE_RECORD_SIZE(CAPTURE_MAX_CAPLEN + 1) > CAPTURE_RECORD_MAX,
+	       "CAPTURE_MAX_CAPLEN must be the longest copy a perf record can hold");
+
 /*
  * The capture program for one hook slot:
  *   seen++; r9 = frame length; r7/r8 = packet; <filter> -> r0 = snap
  *   if matched: metadata on the stack, bpf_perf_event_output(packet, min(snap,
- *   len) bytes) to the perf buffer; matched++ or output_err++
+ *   snaplen, len, CAPTURE_MAX_CAPLEN) bytes) to the perf buffer; matched++
+ *   or output_err++
  *   return the slot's action, as the program that tail-called would have.
  */
 static int gen_prog(struct insn_buf *b, const struct capture *c, const struct filter *f,
 		    __u32 action, __u32 snaplen)
 {
 	size_t jmp_out;
+
+	/* frames over 64 KiB (multi-buffer) are cut to what a record holds */
+	if (snaplen > CAPTURE_MAX_CAPLEN)
+		snaplen = CAPTURE_MAX_CAPLEN;
 
 	EMIT(b, MOV64_REG(BPF_REG_6, BPF_REG_1));
 	emit_count(b, c->counters_fd, CAP_SEEN);
@@ -82,7 +62,7 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 	     LDX_MEM(BPF_W, BPF_REG_8, BPF_REG_6, offsetof(struct xdp_md, data_end)));
 	if (f && f->n) {
 		for (size_t i = 0; i < f->n; i++)
-			emit(b, f->insns[i]);
+			insn_buf__emit(b, f->insns[i]);
 	} else {
 		EMIT(b, MOV64_IMM(BPF_REG_0, snaplen));
 	}
@@ -111,14 +91,11 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 		emit_count(b, c->counters_fd, CAP_MATCHED);
 		after_ok = b->n;
 		EMIT(b, JMP_A(0 /* patched */));
-		if (!b->oom)
-			b->v[jmp_err].off = b->n - jmp_err - 1;
+		insn_buf__patch(b, jmp_err, b->n);
 		emit_count(b, c->counters_fd, CAP_OUTPUT_ERR);
-		if (!b->oom)
-			b->v[after_ok].off = b->n - after_ok - 1;
+		insn_buf__patch(b, after_ok, b->n);
 	}
-	if (!b->oom)
-		b->v[jmp_out].off = b->n - jmp_out - 1;
+	insn_buf__patch(b, jmp_out, b->n);
 	EMIT(b, MOV64_IMM(BPF_REG_0, action), EXIT_INSN());
 	return b->oom ? -ENOMEM : 0;
 }
@@ -215,27 +192,50 @@ int capture__clear_stale(int hook_fd)
 	return n;
 }
 
-static void on_sample(void *ctx, int cpu, void *data, __u32 size)
+int capture__parse_sample(const struct perf_event_header *rec, struct capture_meta *m,
+			  const void **pkt)
+{
+	const char *raw = (const char *)(rec + 1) + sizeof(__u32);
+	__u32 size;
+
+	/* the record: header, the raw data's size, the raw data (padded) */
+	if (rec->size < sizeof(*rec) + sizeof(size))
+		return -EINVAL;
+	memcpy(&size, rec + 1, sizeof(size));
+	if (size > rec->size - sizeof(*rec) - sizeof(size) || size < sizeof(*m))
+		return -EINVAL;
+	/* perf samples are only 4-byte aligned */
+	memcpy(m, raw, sizeof(*m));
+	if (m->caplen > size - sizeof(*m) || m->caplen > m->len)
+		return -EINVAL;
+	*pkt = raw + sizeof(*m);
+	return 0;
+}
+
+static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_header *rec)
 {
 	struct capture *c = ctx;
 	struct capture_meta m;
+	const void *pkt;
+	__u64 lost;
 
 	(void)cpu;
-	/* perf samples are only 4-byte aligned */
-	if (size < sizeof(m))
-		return;
-	memcpy(&m, data, sizeof(m));
-	if (size - sizeof(m) < m.caplen)
-		return;
-	c->on_packet(c->ctx, &m, (const char *)data + sizeof(m));
-}
-
-static void on_lost(void *ctx, int cpu, __u64 cnt)
-{
-	struct capture *c = ctx;
-
-	(void)cpu;
-	c->lost += cnt;
+	switch (rec->type) {
+	case PERF_RECORD_SAMPLE:
+		if (capture__parse_sample(rec, &m, &pkt))
+			c->malformed++;
+		else
+			c->on_packet(c->ctx, &m, pkt);
+		break;
+	case PERF_RECORD_LOST:
+		/* header, id, lost */
+		if (rec->size >= sizeof(*rec) + 2 * sizeof(lost)) {
+			memcpy(&lost, (const char *)(rec + 1) + sizeof(lost), sizeof(lost));
+			c->lost += lost;
+		}
+		break;
+	}
+	return LIBBPF_PERF_EVENT_CONT;
 }
 
 /* Loads the program for @action with one attach type / frags combination. */
@@ -319,13 +319,23 @@ static int insert_slot(struct capture *c, const struct capture_opts *o, __u32 ac
 			"the kernel refused the capture program: %s; run with -vv for the verifier log",
 			strerror(-load_err));
 out:
-	free(b.v);
+	insn_buf__free(&b);
 	return err;
 }
 
 int capture__start(struct capture *c, const struct capture_opts *o)
 {
-	LIBBPF_OPTS(perf_buffer_opts, pb_opts);
+	/*
+	 * What perf_buffer__new() sets up, but with the whole record handed
+	 * to on_event(), so the reader sees the record's own size.
+	 */
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_BPF_OUTPUT,
+		.sample_type = PERF_SAMPLE_RAW,
+		.sample_period = 1,
+		.wakeup_events = 1,
+	};
 	__u32 ids[HOOK_SLOTS];
 	int holder, err, n;
 
@@ -373,7 +383,7 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 		err = err_set(-errno, "cannot create the capture maps: %s", strerror(errno));
 		goto err;
 	}
-	c->pb = perf_buffer__new(c->perf_fd, o->buffer_pages, on_sample, on_lost, c, &pb_opts);
+	c->pb = perf_buffer__new_raw(c->perf_fd, o->buffer_pages, &attr, on_event, c, NULL);
 	err = libbpf_get_error(c->pb);
 	if (err) {
 		c->pb = NULL;
@@ -400,6 +410,13 @@ int capture__poll(struct capture *c, int timeout_ms)
 	return err < 0 && err != -EINTR ? err : 0;
 }
 
+int capture__drain(struct capture *c)
+{
+	int err = perf_buffer__consume(c->pb);
+
+	return err < 0 ? err : 0;
+}
+
 void capture__stats(const struct capture *c, struct capture_stats *s)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -407,6 +424,7 @@ void capture__stats(const struct capture *c, struct capture_stats *s)
 
 	memset(s, 0, sizeof(*s));
 	s->lost = c->lost;
+	s->malformed = c->malformed;
 	if (ncpu <= 0 || c->counters_fd < 0)
 		return;
 	vals = calloc(ncpu, sizeof(*vals));

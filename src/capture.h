@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <linux/perf_event.h>
 #include <linux/types.h>
 
 #include "hook.h"
@@ -27,6 +28,20 @@ struct capture_meta {
 	__u32 caplen; /* bytes that follow */
 };
 
+/*
+ * A perf record's size is a 16-bit field. A sample of ours is the record
+ * header, the raw data's size (a __u32), struct capture_meta and the packet
+ * bytes, padded to 8 bytes as the kernel does; a longer copy would wrap the
+ * size and the reader would take packet bytes for the next records. The
+ * capture programs copy at most CAPTURE_MAX_CAPLEN bytes of a packet
+ * (capture_meta.len keeps the length of the whole frame).
+ */
+#define CAPTURE_RECORD_MAX 0xffff
+#define CAPTURE_RECORD_SIZE(caplen)         \
+	(sizeof(struct perf_event_header) + \
+	 ((sizeof(__u32) + sizeof(struct capture_meta) + (caplen) + 7) & ~(size_t)7))
+#define CAPTURE_MAX_CAPLEN 65492
+
 enum capture_counter {
 	CAP_SEEN, /* packets that reached a capture program */
 	CAP_MATCHED, /* ... that the filter matched and were copied out */
@@ -39,6 +54,7 @@ struct capture_stats {
 	__u64 matched;
 	__u64 output_err;
 	__u64 lost; /* samples the perf buffer reported lost */
+	__u64 malformed; /* records the reader refused (see capture__parse_sample()) */
 };
 
 typedef void (*capture_packet_fn)(void *ctx, const struct capture_meta *m, const void *pkt);
@@ -65,6 +81,7 @@ struct capture {
 	capture_packet_fn on_packet;
 	void *ctx;
 	__u64 lost;
+	__u64 malformed;
 };
 
 /*
@@ -72,8 +89,18 @@ struct capture {
  * loads and inserts the programs. On failure nothing is left in the hook.
  */
 int capture__start(struct capture *c, const struct capture_opts *o);
+/*
+ * Finds the metadata and the packet in one PERF_RECORD_SAMPLE of a capture
+ * program, @rec->size bytes long, checking every length against the bytes
+ * that are there. Returns 0, or -EINVAL for a record that is not a whole
+ * sample of ours (it is then skipped and counted as malformed).
+ */
+int capture__parse_sample(const struct perf_event_header *rec, struct capture_meta *m,
+			  const void **pkt);
 /* Waits up to @timeout_ms for packets and hands them to on_packet. */
 int capture__poll(struct capture *c, int timeout_ms);
+/* Hands what the perf buffer holds to on_packet, without waiting. */
+int capture__drain(struct capture *c);
 void capture__stats(const struct capture *c, struct capture_stats *s);
 /* Takes our programs out of the hook (only slots still holding them). */
 void capture__stop(struct capture *c);

@@ -37,9 +37,10 @@ struct capture_cfg {
 
 static const struct param capture_params[] = {
 	{ "write", 'w', PT_STR, offsetof(struct capture_cfg, out), PARAM_NO_SET, "FILE",
-	  "write packets to FILE, '-' for stdout (a pipe: not a terminal)", 0 },
+	  "write packets to FILE, '-' for stdout (a pipe, not a terminal; -j errors then go to stderr)",
+	  0 },
 	{ "count", 'c', PT_U32, offsetof(struct capture_cfg, count), PARAM_NO_SET, "N",
-	  "stop after N packets (default: until SIGINT/SIGTERM or the chain goes away)",
+	  "stop after N packets (default: until SIGINT/SIGTERM/SIGHUP or the chain goes away)",
 	  0xffffffffUL },
 	{ "actions", 'a', PT_ACTIONS, offsetof(struct capture_cfg, actions),
 	  offsetof(struct capture_cfg, actions_set), NULL,
@@ -199,10 +200,31 @@ static void print_status(const struct capture *c, const struct sink *s, bool fin
 	struct capture_stats st;
 
 	capture__stats(c, &st);
-	fprintf(stderr, "%s%llu packets written (seen %llu, matched %llu, lost %llu)%s",
+	fprintf(stderr, "%s%llu packets written (seen %llu, matched %llu, lost %llu",
 		final ? "xdpchain capture: " : "\r", (unsigned long long)s->written,
 		(unsigned long long)st.seen, (unsigned long long)st.matched,
-		(unsigned long long)(st.lost + st.output_err), final ? "\n" : "  ");
+		(unsigned long long)(st.lost + st.output_err));
+	if (st.malformed)
+		fprintf(stderr, ", malformed %llu", (unsigned long long)st.malformed);
+	fprintf(stderr, ")%s", final ? "\n" : "  ");
+}
+
+/*
+ * With -w - stdout carries the packets: there a JSON error goes to stderr,
+ * never into the packet stream.
+ */
+static int capture_fail(const struct capture_cfg *cfg)
+{
+	struct json j;
+
+	if (!g_opts.json || !cfg->out || strcmp(cfg->out, "-"))
+		return cmd_fail("capture");
+	json_init(&j, stderr, g_opts.pretty);
+	json_object_start(&j);
+	json_kv_string(&j, "error", *err_last() ? err_last() : strerror(errno));
+	json_object_end(&j);
+	json_finish(&j);
+	return EXIT_FAIL;
 }
 
 int do_capture(int argc, char **argv)
@@ -251,7 +273,7 @@ int do_capture(int argc, char **argv)
 	if (!strcmp(cfg.out, "-") && isatty(STDOUT_FILENO)) {
 		err_set(-EINVAL,
 			"refusing to write binary capture data to a terminal; use -w FILE or pipe it, e.g. '-w - | tcpdump -r -'");
-		return cmd_fail("capture");
+		return capture_fail(&cfg);
 	}
 
 	expr = join_args(&cfg.filter);
@@ -282,10 +304,6 @@ int do_capture(int argc, char **argv)
 		goto out;
 	}
 
-	err = pcapout__open(&sink.out, cfg.out, cfg.pcapng, cfg.snaplen,
-			    cfg.ifname ? cfg.ifname : "xdpcap-hook");
-	if (err)
-		goto out;
 	sink.limit = cfg.count;
 	sink.clock_offset = clock_offset();
 
@@ -303,7 +321,10 @@ int do_capture(int argc, char **argv)
 	sa.sa_handler = on_signal; /* no SA_RESTART: the poll returns at once */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* a closed terminal or session ends it cleanly too */
+	/* a write past a pipe's reader or the file size limit fails, and says so */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 
 	err = capture__start(&cap, &copts);
 	if (err)
@@ -316,6 +337,19 @@ int do_capture(int argc, char **argv)
 		snprintf(pin, sizeof(pin), "%s", tap.pin);
 		pr_debug("tap (id %u) placed after %s\n", tap.prog_id, tap.after);
 	}
+	/*
+	 * As tcpdump does, the output is created or emptied only now that the
+	 * capture runs (packets wait in the perf buffer meanwhile): a capture
+	 * that cannot start leaves an existing file as it was.
+	 */
+	err = pcapout__open(&sink.out, cfg.out, cfg.pcapng, cfg.snaplen,
+			    cfg.ifname ? cfg.ifname : "xdpcap-hook");
+	if (err == -EPIPE) {
+		why_end = "the reader of the output went away";
+		err = 0;
+	}
+	if (err || why_end)
+		goto out;
 	pr_debug("capturing from the hook pinned at %s (map id %u)%s%s\n", pin, cap.hook_id,
 		 *expr ? ", filter: " : "", expr);
 
@@ -327,14 +361,14 @@ int do_capture(int argc, char **argv)
 			err = err_set(err, "reading the perf buffer failed: %s", strerror(-err));
 			break;
 		}
-		if (sink.write_err) {
-			if (sink.write_err == -EPIPE)
-				why_end = "the reader of the output went away";
-			else
-				err = err_set(sink.write_err, "writing %s failed: %s", cfg.out,
-					      strerror(-sink.write_err));
-			break;
-		}
+		/*
+		 * What the batch wrote goes through to the file now: a reader
+		 * of the file or pipe sees it, a failed write shows at once.
+		 */
+		if (!sink.write_err)
+			sink.write_err = pcapout__flush(sink.out);
+		if (sink.write_err)
+			break; /* reported when the output is closed */
 		if (sink.limit && sink.written >= sink.limit)
 			break;
 		now = time(NULL);
@@ -349,21 +383,41 @@ int do_capture(int argc, char **argv)
 				print_status(&cap, &sink, false);
 		}
 	}
+	/* a stop leaves what the buffer already holds to the file, too */
+	if (!err && !sink.write_err) {
+		err = capture__drain(&cap);
+		if (err)
+			err = err_set(err, "reading the perf buffer failed: %s", strerror(-err));
+	}
 	if (tty)
 		fputc('\n', stderr);
-	if (why_end)
-		pr_info("xdpchain capture: stopping: %s\n", why_end);
 out:
-	if (started)
+	if (sink.out) {
+		__u64 in_file;
+		int werr = pcapout__close(sink.out, &in_file);
+
+		/* the summary counts what reached the output */
+		sink.written = in_file;
+		if (werr == -EPIPE && !err)
+			why_end = "the reader of the output went away";
+		else if (werr && !err)
+			err = err_set(werr, "writing %s failed: %s; %llu packet%s reached it",
+				      strcmp(cfg.out, "-") ? cfg.out : "standard output",
+				      strerror(-werr), (unsigned long long)in_file,
+				      in_file == 1 ? "" : "s");
+	}
+	/* a capture that fails says so in one line, its error */
+	if (why_end && !err)
+		pr_info("xdpchain capture: stopping: %s\n", why_end);
+	if (started && !err)
 		print_status(&cap, &sink, true);
 	if (cap.hook_fd >= 0)
 		capture__stop(&cap);
-	pcapout__close(sink.out);
 	if (hook_fd >= 0)
 		close(hook_fd);
 	if (cfg.after)
 		chain__remove_tap(cfg.ifname, &tap);
 	filter__free(&filt);
 	free(expr);
-	return err ? cmd_fail("capture") : EXIT_OK;
+	return err ? capture_fail(&cfg) : EXIT_OK;
 }

@@ -26,6 +26,7 @@
 #include <sys/types.h>
 
 #include "filter.h"
+#include "insn.h"
 #include "log.h"
 
 /*
@@ -63,7 +64,8 @@ _Static_assert(sizeof(struct sock_filter) == 8 && offsetof(struct sock_filter, j
 
 /* The most eBPF instructions one classic instruction becomes: an IND load. */
 #define MAX_EXPANSION 7
-/* Zeroing A, X and M[0..15], then the translation, then "return 0". */
+/* Zeroing A, X and M[0..15], then the translation, then "return 0"; so
+ * also the most jumps a translation can have. */
 #define MAX_OUT(n) (2 + BPF_MEMWORDS + (n)*MAX_EXPANSION + 1)
 
 /* So the longest classic program's longest jump fits eBPF's 16-bit offset. */
@@ -80,6 +82,12 @@ enum {
 	TGT_FAIL = -3, /* "return 0": a packet load failed, or a division by X == 0 */
 };
 
+/* A jump of the output and its symbolic target, resolved at the end. */
+struct jump {
+	size_t at;
+	int target;
+};
+
 struct xlate {
 	const struct sock_filter *prog;
 	size_t n;
@@ -89,10 +97,10 @@ struct xlate {
 	uint32_t *proven; /* packet bytes every path to each insn has checked */
 	long ret0; /* a reachable "ret #0" to reuse as TGT_FAIL, or -1 */
 
-	struct bpf_insn *out;
-	int *target; /* per eBPF insn */
+	struct insn_buf out;
+	struct jump *jumps;
+	size_t n_jumps, max_jumps;
 	size_t *start; /* per classic insn: its first eBPF insn */
-	size_t n_out, cap;
 	bool fail_used;
 	bool overflow;
 };
@@ -405,18 +413,14 @@ static void analyse(struct xlate *x)
 
 static void emit(struct xlate *x, __u8 code, __u8 dst, __u8 src, __s16 off, __s32 imm, int target)
 {
-	if (x->n_out == x->cap) {
+	insn_buf__emit(&x->out, INSN(code, dst, src, off, imm));
+	if (target == TGT_NONE || x->out.oom)
+		return;
+	if (x->n_jumps == x->max_jumps) {
 		x->overflow = true;
 		return;
 	}
-	x->out[x->n_out] = (struct bpf_insn){
-		.code = code,
-		.dst_reg = dst,
-		.src_reg = src,
-		.off = off,
-		.imm = imm,
-	};
-	x->target[x->n_out++] = target;
+	x->jumps[x->n_jumps++] = (struct jump){ .at = x->out.n - 1, .target = target };
 	if (target == TGT_FAIL)
 		x->fail_used = true;
 }
@@ -669,34 +673,37 @@ static void emit_prologue(struct xlate *x)
 /* Places "return 0" and the end, then turns symbolic targets into offsets. */
 static int resolve(struct xlate *x)
 {
+	const struct jump *last = x->n_jumps ? &x->jumps[x->n_jumps - 1] : NULL;
 	size_t fail = 0, pos;
 
 	if (x->fail_used && x->ret0 < 0) {
-		fail = x->n_out;
+		fail = x->out.n;
 		emit_mov32_imm(x, REG_A, 0);
-	} else if (x->n_out && x->target[x->n_out - 1] == TGT_END) {
+	} else if (last && last->at + 1 == x->out.n && last->target == TGT_END) {
 		/* The last "goto end" would jump to the next instruction. */
-		x->n_out--;
+		x->out.n--;
+		x->n_jumps--;
 	}
 	if (x->ret0 >= 0)
 		fail = x->start[x->ret0];
+	if (x->out.oom)
+		return err_set(-ENOMEM, "filter: out of memory");
 	if (x->overflow)
-		return err_set(-EFAULT, "filter: translation overflowed its buffer (a bug)");
+		return err_set(-EFAULT,
+			       "filter: translation has more jumps than instructions (a bug)");
 
-	for (size_t j = 0; j < x->n_out; j++) {
-		switch (x->target[j]) {
-		case TGT_NONE:
-			continue;
+	for (size_t j = 0; j < x->n_jumps; j++) {
+		switch (x->jumps[j].target) {
 		case TGT_END:
-			pos = x->n_out;
+			pos = x->out.n;
 			break;
 		case TGT_FAIL:
 			pos = fail;
 			break;
 		default:
-			pos = x->start[x->target[j]];
+			pos = x->start[x->jumps[j].target];
 		}
-		x->out[j].off = (long)pos - (long)(j + 1);
+		insn_buf__patch(&x->out, x->jumps[j].at, pos);
 	}
 	return 0;
 }
@@ -711,15 +718,14 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
 	if (err)
 		return err;
 
-	x.cap = MAX_OUT(n);
+	x.max_jumps = MAX_OUT(n);
 	x.reach = calloc(n, sizeof(*x.reach));
 	x.written = calloc(n, sizeof(*x.written));
 	x.proven = calloc(n, sizeof(*x.proven));
 	x.start = calloc(n, sizeof(*x.start));
-	x.target = calloc(x.cap, sizeof(*x.target));
-	x.out = calloc(x.cap, sizeof(*x.out));
+	x.jumps = calloc(x.max_jumps, sizeof(*x.jumps));
 	f->cbpf = calloc(n, sizeof(*f->cbpf));
-	if (!x.reach || !x.written || !x.proven || !x.start || !x.target || !x.out || !f->cbpf) {
+	if (!x.reach || !x.written || !x.proven || !x.start || !x.jumps || !f->cbpf) {
 		err = err_set(-ENOMEM, "filter: out of memory");
 		goto out;
 	}
@@ -727,7 +733,7 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
 	analyse(&x);
 	emit_prologue(&x);
 	for (size_t i = 0; i < n; i++) {
-		x.start[i] = x.n_out;
+		x.start[i] = x.out.n;
 		if (x.reach[i])
 			emit_insn(&x, i);
 	}
@@ -737,9 +743,9 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
 
 	memcpy(f->cbpf, insns, n * sizeof(*insns));
 	f->cbpf_n = n;
-	f->insns = x.out;
-	f->n = x.n_out;
-	x.out = NULL;
+	f->insns = x.out.v;
+	f->n = x.out.n;
+	x.out.v = NULL;
 out:
 	if (err)
 		filter__free(f);
@@ -747,8 +753,8 @@ out:
 	free(x.written);
 	free(x.proven);
 	free(x.start);
-	free(x.target);
-	free(x.out);
+	free(x.jumps);
+	insn_buf__free(&x.out);
 	return err;
 }
 

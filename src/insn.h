@@ -3,10 +3,13 @@
  * Building eBPF instructions by hand, for the programs xdpchain generates at
  * run time (capture programs with a tcpdump filter compiled in). The names
  * follow the kernel's internal include/linux/filter.h, which user space
- * does not get.
+ * does not get. One emitter serves every generator (capture.c, filter.c).
  */
 #ifndef __XDPCHAIN_INSN_H
 #define __XDPCHAIN_INSN_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #include <linux/bpf.h>
 
@@ -30,5 +33,30 @@
 /* Two instructions: a map's fd, turned into the map by the kernel. */
 #define LD_MAP_FD(DST, FD) \
 	INSN(BPF_LD | BPF_DW | BPF_IMM, DST, BPF_PSEUDO_MAP_FD, 0, FD), INSN(0, 0, 0, 0, 0)
+
+/*
+ * A growing buffer of instructions. Emitting cannot fail on the spot: when
+ * memory runs out, @oom is set and later instructions are dropped, so a
+ * generator checks once, at its end, instead of after every instruction.
+ */
+struct insn_buf {
+	struct bpf_insn *v;
+	size_t n, cap;
+	bool oom;
+};
+
+void insn_buf__emit(struct insn_buf *b, struct bpf_insn insn);
+/* Points the jump at index @at to land on instruction index @target. */
+void insn_buf__patch(struct insn_buf *b, size_t at, size_t target);
+/* Frees the instructions; the buffer is empty and usable again. */
+void insn_buf__free(struct insn_buf *b);
+
+/* Emits one or more instructions: EMIT(b, MOV64_IMM(...), EXIT_INSN()). */
+#define EMIT(b, ...)                                                            \
+	do {                                                                    \
+		const struct bpf_insn __i[] = { __VA_ARGS__ };                  \
+		for (size_t __k = 0; __k < sizeof(__i) / sizeof(__i[0]); __k++) \
+			insn_buf__emit(b, __i[__k]);                            \
+	} while (0)
 
 #endif

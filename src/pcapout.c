@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* pcap's struct bpf_insn would clash with linux/bpf.h's: not needed here */
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
@@ -26,13 +30,21 @@
 #define EPB_FLAG_INBOUND 1
 #define LINKTYPE_ETHERNET 1
 #define NR_ACTIONS 5 /* XDP_ABORTED .. XDP_REDIRECT */
+#define PCAP_RECORD_HDR 16 /* libpcap's struct pcap_sf_pkthdr */
 
 struct pcap_out {
 	bool pcapng;
 	bool to_stdout;
+	bool regular; /* a regular file: its position says what was written */
+	off_t base; /* its position before the header */
 	pcap_t *dead;
 	pcap_dumper_t *dumper;
-	FILE *f; /* pcapng */
+	FILE *f; /* the output; pcap's dumper writes to it too */
+	int err; /* the first write error; nothing is written after it */
+	__u64 offset; /* bytes handed to stdio, headers included */
+	__u64 in_file; /* packets surely in the file */
+	__u64 *ends; /* where each packet not yet flushed ends (offset) */
+	size_t n_ends, cap_ends;
 	char *buf; /* one pcapng block */
 	size_t cap;
 	/* per action: the comment, made once (a capture's stage is fixed) */
@@ -71,6 +83,44 @@ static int ensure(struct pcap_out *o, size_t need)
 	return 0;
 }
 
+/*
+ * Records the first write error: nothing is written after it. Of the
+ * packets since the last good flush, a regular file holds those that end
+ * before its position, where the last write that worked stopped.
+ */
+static int failed(struct pcap_out *o, int err)
+{
+	off_t pos;
+
+	if (o->err)
+		return o->err;
+	o->err = err < 0 ? err : -EIO;
+	pos = o->regular ? lseek(fileno(o->f), 0, SEEK_CUR) - o->base : -1;
+	for (size_t i = 0; pos >= 0 && i < o->n_ends && o->ends[i] <= (__u64)pos; i++)
+		o->in_file++;
+	o->n_ends = 0;
+	return o->err;
+}
+
+/* A packet's bytes went to stdio: remember where it ends. */
+static int packet_done(struct pcap_out *o)
+{
+	/* a writer nobody flushes (a benchmark) still keeps a short list */
+	if (o->n_ends >= 4096 && pcapout__flush(o))
+		return o->err;
+	if (o->n_ends == o->cap_ends) {
+		size_t cap = o->cap_ends ? 2 * o->cap_ends : 256;
+		__u64 *e = reallocarray(o->ends, cap, sizeof(*e));
+
+		if (!e)
+			return failed(o, -ENOMEM);
+		o->ends = e;
+		o->cap_ends = cap;
+	}
+	o->ends[o->n_ends++] = o->offset;
+	return 0;
+}
+
 /* Fills type and both lengths of the block in o->buf[0..body) and writes it. */
 static int write_block(struct pcap_out *o, __u32 type, size_t body)
 {
@@ -79,7 +129,11 @@ static int write_block(struct pcap_out *o, __u32 type, size_t body)
 	memcpy(o->buf, &type, 4);
 	memcpy(o->buf + 4, &total, 4);
 	memcpy(o->buf + body, &total, 4);
-	return fwrite(o->buf, 1, total, o->f) == total ? 0 : -errno;
+	errno = 0;
+	if (fwrite(o->buf, 1, total, o->f) != total)
+		return failed(o, -errno);
+	o->offset += total;
+	return 0;
 }
 
 static int pcapng_header(struct pcap_out *o, __u32 snaplen, const char *ifname)
@@ -117,11 +171,61 @@ static int pcapng_header(struct pcap_out *o, __u32 snaplen, const char *ifname)
 	return write_block(o, PCAPNG_IDB, off);
 }
 
-static int pcapout__flush(struct pcap_out *o)
+int pcapout__flush(struct pcap_out *o)
 {
-	if (o->dumper)
-		return pcap_dump_flush(o->dumper) ? -EIO : 0;
-	return fflush(o->f) ? -errno : 0;
+	if (o->err)
+		return o->err;
+	errno = 0;
+	if (fflush(o->f))
+		return failed(o, -errno);
+	o->in_file += o->n_ends;
+	o->n_ends = 0;
+	return 0;
+}
+
+/*
+ * Creates or empties @path for writing, as root might: a symbolic link is
+ * never followed (it could lead into another user's file), and only a
+ * regular file, a pipe or a character device (/dev/null, /dev/full, a
+ * terminal) is written to.
+ */
+static int open_output(const char *path, FILE **f, bool *regular)
+{
+	struct stat st;
+	int fd, err;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ELOOP && !lstat(path, &st) && S_ISLNK(st.st_mode))
+			return err_set(
+				err,
+				"-w %s is a symbolic link; refusing to follow it (it may lead into another user's file): give the path it points to",
+				path);
+		return err_set(err, "cannot write %s: %s; choose a writable -w path", path,
+			       strerror(-err));
+	}
+	if (fstat(fd, &st)) {
+		err = err_set(-errno, "cannot write %s: %s", path, strerror(errno));
+		goto err;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		err = err_set(
+			-EINVAL,
+			"-w %s is neither a regular file nor a pipe nor a character device; choose a file path",
+			path);
+		goto err;
+	}
+	*regular = S_ISREG(st.st_mode);
+	*f = fdopen(fd, "wb");
+	if (!*f) {
+		err = err_set(-errno, "cannot write %s: %s", path, strerror(errno));
+		goto err;
+	}
+	return 0;
+err:
+	close(fd);
+	return err;
 }
 
 int pcapout__open(struct pcap_out **out, const char *path, bool pcapng, __u32 snaplen,
@@ -134,41 +238,59 @@ int pcapout__open(struct pcap_out **out, const char *path, bool pcapng, __u32 sn
 		return err_set(-ENOMEM, "out of memory");
 	o->pcapng = pcapng;
 	o->to_stdout = !strcmp(path, "-");
+	if (o->to_stdout) {
+		struct stat st;
+
+		o->f = stdout;
+		o->regular = !fstat(STDOUT_FILENO, &st) && S_ISREG(st.st_mode);
+	} else {
+		err = open_output(path, &o->f, &o->regular);
+		if (err)
+			goto err;
+	}
+	if (o->regular)
+		o->base = lseek(fileno(o->f), 0, SEEK_CUR);
+	if (o->base < 0)
+		o->regular = false;
 	if (pcapng) {
-		o->f = o->to_stdout ? stdout : fopen(path, "wb");
-		if (!o->f) {
-			err = err_set(-errno, "cannot write %s: %s; choose a writable -w path",
-				      path, strerror(errno));
-			goto err;
-		}
 		err = pcapng_header(o, snaplen, ifname ? ifname : "xdp");
-		if (err) {
-			err = err_set(err, "cannot write %s: %s", path, strerror(-err));
-			goto err;
-		}
+		if (err)
+			goto err_write;
 	} else {
 		o->dead = pcap_open_dead(DLT_EN10MB, snaplen);
 		if (!o->dead) {
 			err = err_set(-ENOMEM, "libpcap cannot open a dead handle");
 			goto err;
 		}
-		o->dumper = pcap_dump_open(o->dead, path);
+		o->dumper = pcap_dump_fopen(o->dead, o->f);
 		if (!o->dumper) {
-			err = err_set(-EIO, "cannot write %s: %s; choose a writable -w path", path,
-				      pcap_geterr(o->dead));
+			/* for Ethernet only the header can fail: libpcap then closed f */
+			if (o->f != stdout)
+				o->f = NULL;
+			err = err_set(-EIO, "cannot write %s: %s", path, pcap_geterr(o->dead));
 			goto err;
 		}
+		o->offset = sizeof(struct pcap_file_header);
 	}
+	/* a file that cannot take the header says so now */
+	err = pcapout__flush(o);
+	if (err)
+		goto err_write;
 	*out = o;
 	return 0;
+err_write:
+	err = err_set(err, "writing %s failed: %s; 0 packets reached it",
+		      o->to_stdout ? "standard output" : path, strerror(-err));
 err:
-	pcapout__close(o);
+	pcapout__close(o, NULL);
 	return err;
 }
 
 int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 caplen, __u32 len,
 		   __u32 action, const char *stage)
 {
+	if (o->err)
+		return o->err;
 	if (!o->pcapng) {
 		struct pcap_pkthdr h = {
 			.ts = { .tv_sec = ts_ns / 1000000000ULL,
@@ -177,10 +299,13 @@ int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 capl
 			.len = len,
 		};
 
+		/* pcap_dump() says nothing: the stream's error flag does */
+		errno = 0;
 		pcap_dump((u_char *)o->dumper, &h, data);
-		if (o->to_stdout)
-			return pcapout__flush(o);
-		return ferror(pcap_dump_file(o->dumper)) ? -EIO : 0;
+		if (ferror(o->f))
+			return failed(o, -errno);
+		o->offset += PCAP_RECORD_HDR + caplen;
+		return packet_done(o);
 	}
 
 	__u32 hdr[5] = { 0, (__u32)(ts_ns >> 32), (__u32)ts_ns, caplen, len };
@@ -198,7 +323,7 @@ int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 capl
 	n = o->comment_len[a];
 	err = ensure(o, 8 + sizeof(hdr) + pad4(caplen) + 4 + pad4(n) + 12 + 4 + 4);
 	if (err)
-		return err;
+		return failed(o, err);
 	off = 8;
 	memcpy(o->buf + off, hdr, sizeof(hdr));
 	off += sizeof(hdr);
@@ -209,23 +334,34 @@ int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 capl
 	put_opt(o->buf, &off, OPT_EPB_FLAGS, &flags, 4);
 	put_opt(o->buf, &off, OPT_END, NULL, 0);
 	err = write_block(o, PCAPNG_EPB, off);
-	if (!err && o->to_stdout)
-		err = pcapout__flush(o);
-	return err;
+	return err ? err : packet_done(o);
 }
 
-void pcapout__close(struct pcap_out *o)
+int pcapout__close(struct pcap_out *o, __u64 *in_file)
 {
+	int err = 0;
+
 	if (!o)
-		return;
-	if (o->dumper)
-		pcap_dump_close(o->dumper);
+		return 0;
+	if (o->f) {
+		err = pcapout__flush(o);
+		/* after an error, what stdio still holds would land after a gap */
+		if (err)
+			__fpurge(o->f);
+	}
+	/*
+	 * The dumper is the FILE we gave pcap_dump_fopen(): libpcap's
+	 * pcap_dump_close() only fcloses it, without a word on failure, so we
+	 * close it ourselves. stdout stays open, flushed.
+	 */
+	if (o->f && o->f != stdout && fclose(o->f) && !err)
+		err = -errno;
+	if (in_file)
+		*in_file = o->in_file;
 	if (o->dead)
 		pcap_close(o->dead);
-	if (o->f && o->f != stdout)
-		fclose(o->f);
-	else if (o->f)
-		fflush(o->f);
+	free(o->ends);
 	free(o->buf);
 	free(o);
+	return err;
 }

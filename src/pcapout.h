@@ -11,12 +11,29 @@
 
 struct pcap_out;
 
-/* @path "-" is stdout. */
+/*
+ * Creates or empties @path ("-" is stdout) and writes the file header
+ * through to it. A symbolic link is refused (never followed), and so is
+ * anything but a regular file, a pipe or a character device. Returns 0 or
+ * -errno with err_set().
+ */
 int pcapout__open(struct pcap_out **out, const char *path, bool pcapng, __u32 snaplen,
 		  const char *ifname);
-/* @ts_ns: wall clock; @stage: where in the chain (NULL: after the chain). */
+/*
+ * Buffers one packet. @ts_ns: wall clock; @stage: where in the chain (NULL:
+ * after the chain). Returns 0 or the -errno of the first failed write, after
+ * which nothing more is written.
+ */
 int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 caplen, __u32 len,
 		   __u32 action, const char *stage);
-void pcapout__close(struct pcap_out *o);
+/* Pushes the buffered packets to the file; 0 or the first write's -errno. */
+int pcapout__flush(struct pcap_out *o);
+/*
+ * Flushes, closes (not stdout) and frees @o. @in_file (may be NULL) gets
+ * the packets surely in the file: all flushed ones, and after a failed
+ * write to a regular file those before the point the writes reached.
+ * Returns 0 or the first error of any write, flush or close.
+ */
+int pcapout__close(struct pcap_out *o, __u64 *in_file);
 
 #endif

@@ -5,7 +5,225 @@ test_capture_standalone_hook() {
 	capture_standalone_hook_body
 }
 
+test_capture_big_frames() {
+	capture_big_frames_body
+}
+
 test_capture_no_chain_on_host() {
 	setup_veth
 	expect_fail 1 "$IF0 has no xdpchain chain" capture $IF0 -w /tmp/nc.pcap
+}
+
+# Packets of $2 bytes of UDP payload to port 9, which the standalone drop
+# sample hands to its hook: send_big9 COUNT BYTES.
+send_big9() {
+	send_udp 9 "$1" "$(printf 'x%.0s' $(seq "$2"))"
+}
+
+# A second capture onto a running capture's file fails "busy" without
+# touching the file: the first capture's pcap stays whole.
+test_capture_busy_keeps_file() {
+	setup_standalone_hook
+	local pin=$STANDALONE_PIN rc=0
+	start_capture /tmp/f.pcap --hook "$pin" 'udp port 9'
+	send_big9 10 600
+	# until the file holds packets, so emptying it would show
+	for _ in $(seq 100); do
+		[ "$(stat -c %s /tmp/f.pcap 2>/dev/null || echo 0)" -ge 4096 ] && break
+		sleep 0.1
+	done
+	[ "$(stat -c %s /tmp/f.pcap)" -ge 4096 ] || fail "the first capture wrote nothing yet"
+	expect_fail 1 "another xdpchain capture \\(pid $CAP_PID\\)" capture --hook "$pin" -w /tmp/f.pcap
+	send_big9 2 600
+	stop_capture /tmp/f.pcap
+	tcpdump -Z root -nn -r /tmp/f.pcap >/tmp/f.txt 2>/tmp/f.err || rc=$?
+	[ $rc -eq 0 ] || fail "tcpdump cannot read the first capture's file: $(cat /tmp/f.err)"
+	[ "$(grep -c '> 192.0.2.1.9: UDP, length 601' /tmp/f.txt)" -eq 12 ] ||
+		fail "the first capture's file lacks packets: $(head -3 /tmp/f.txt)"
+}
+
+# A capture that cannot start leaves an existing -w file byte for byte.
+test_capture_failed_start_keeps_file() {
+	setup_standalone_hook
+	local pin=$STANDALONE_PIN
+	head -c 3000 /dev/urandom >/tmp/keep.pcap
+	cp /tmp/keep.pcap /tmp/keep.orig
+	kept() {
+		cmp -s /tmp/keep.pcap /tmp/keep.orig || fail "$1 changed the -w file"
+	}
+	expect_fail 1 "bad filter expression 'udp port'" capture --hook "$pin" -w /tmp/keep.pcap 'udp port'
+	kept "a bad filter"
+	expect_fail 1 "cannot open the hook pinned at $BPFFS/nothing" capture --hook "$BPFFS/nothing" \
+		-w /tmp/keep.pcap
+	kept "a bad hook"
+	# another tool's program in the drop slot (here the sample itself)
+	bpftool map update pinned "$pin" key 1 0 0 0 value pinned "$BPFFS/xc_drop"
+	expect_fail 1 "drop slot is taken by program id" capture --hook "$pin" -w /tmp/keep.pcap
+	kept "a taken slot"
+	bpftool map delete pinned "$pin" key 1 0 0 0
+	start_capture /tmp/other.pcap --hook "$pin"
+	expect_fail 1 "another xdpchain capture \\(pid $CAP_PID\\)" capture --hook "$pin" -w /tmp/keep.pcap
+	kept "a busy hook"
+	stop_capture /tmp/other.pcap
+	[ "$(hook_slots "$pin")" = "0 0 0 0 0" ] || fail "slots left: $(hook_slots "$pin")"
+}
+
+# -w never follows a symbolic link (root could be led into another user's
+# file) and writes only to regular files, pipes and character devices.
+test_capture_output_kinds() {
+	setup_standalone_hook
+	local pin=$STANDALONE_PIN
+	head -c 3000 /dev/urandom >/tmp/victim
+	chown 65534:65534 /tmp/victim
+	cp -p /tmp/victim /tmp/victim.orig
+	ln -s /tmp/victim /tmp/link.pcap
+	expect_fail 1 "-w /tmp/link.pcap is a symbolic link; refusing to follow it" \
+		capture --hook "$pin" -w /tmp/link.pcap
+	cmp -s /tmp/victim /tmp/victim.orig || fail "the link's target changed"
+	ln -s /tmp/nothere /tmp/dangling.pcap
+	expect_fail 1 "-w /tmp/dangling.pcap is a symbolic link" capture --hook "$pin" -w /tmp/dangling.pcap
+	[ ! -e /tmp/nothere ] || fail "a dangling link's target was created"
+	expect_fail 1 "cannot write /tmp: Is a directory" capture --hook "$pin" -w /tmp
+	[ "$(hook_slots "$pin")" = "0 0 0 0 0" ] || fail "slots left: $(hook_slots "$pin")"
+	# a character device is written to
+	CAP_LOG=/tmp/null.log start_capture /dev/null --hook "$pin" -c 2 'udp port 9'
+	send_udp 9 2
+	wait_capture /tmp/null
+	grep -q "2 packets written" /tmp/null.log || fail "summary: $(cat /tmp/null.log)"
+}
+
+# wait_slots_or_exit PID: until a capture's programs are in the standalone
+# hook (packets before that prove nothing) or process PID ended.
+wait_slots_or_exit() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		[ "$(hook_slots "$STANDALONE_PIN")" != "0 0 0 0 0" ] && return 0
+		sleep 0.05
+	done
+	fail "the capture never put its programs into the hook"
+}
+
+# run_capture_until_exit LOG ARGS...: a capture in the background, fed
+# UDP to port 9 until it ends (at most 200 packets); sets CAP_RC.
+run_capture_until_exit() {
+	local log=$1 i
+	shift
+	"$XDPCHAIN" capture "$@" 2>"$log" &
+	CAP_PID=$!
+	defer "kill $CAP_PID"
+	wait_slots_or_exit $CAP_PID
+	for ((i = 0; i < 200; i++)); do
+		kill -0 $CAP_PID 2>/dev/null || break
+		send_big9 1 600
+	done
+	CAP_RC=0
+	wait $CAP_PID || CAP_RC=$?
+}
+
+# Write errors end the capture with one line naming the file, the error and
+# how many packets reached the file, and exit 1: a device that takes
+# nothing, and a file system that fills up half way.
+test_capture_write_errors() {
+	setup_standalone_hook
+	local fmt opt n
+	mkdir /tmp/small
+	mount -t tmpfs -o size=12k tmpfs /tmp/small
+	for fmt in pcap pcapng; do
+		opt=""
+		[ $fmt = pcapng ] && opt=--pcapng
+		run_capture_until_exit /tmp/full.log --hook "$STANDALONE_PIN" -w /dev/full $opt -c 5 \
+			'udp port 9'
+		[ $CAP_RC -eq 1 ] || fail "$fmt to /dev/full exited $CAP_RC: $(cat /tmp/full.log)"
+		[ "$(cat /tmp/full.log)" = \
+			"xdpchain capture: writing /dev/full failed: No space left on device; 0 packets reached it" ] ||
+			fail "$fmt to /dev/full said: $(cat /tmp/full.log)"
+
+		run_capture_until_exit /tmp/small.log --hook "$STANDALONE_PIN" -w /tmp/small/f.$fmt $opt \
+			'udp port 9'
+		[ $CAP_RC -eq 1 ] || fail "$fmt to a full file system exited $CAP_RC: $(cat /tmp/small.log)"
+		[ "$(grep -c . /tmp/small.log)" -eq 1 ] || fail "more than one line: $(cat /tmp/small.log)"
+		n=$(sed -n "s|^xdpchain capture: writing /tmp/small/f.$fmt failed: No space left on device; \([0-9]*\) packets reached it$|\1|p" /tmp/small.log)
+		[ -n "$n" ] || fail "$fmt to a full file system said: $(cat /tmp/small.log)"
+		# tcpdump reads exactly those, then finds the cut one
+		[ "$n" -gt 0 ] && [ "$(pcap_count /tmp/small/f.$fmt)" -eq "$n" ] ||
+			fail "$fmt: said $n packets reached it, tcpdump reads $(pcap_count /tmp/small/f.$fmt)"
+		rm /tmp/small/f.$fmt
+		[ "$(hook_slots "$STANDALONE_PIN")" = "0 0 0 0 0" ] || fail "slots left"
+	done
+}
+
+# A reader that closes the pipe ends the capture normally, in both formats.
+test_capture_reader_goes_away() {
+	setup_standalone_hook
+	local fmt opt i
+	for fmt in pcap pcapng; do
+		opt=""
+		[ $fmt = pcapng ] && opt=--pcapng
+		rm -f /tmp/p.rc
+		(
+			"$XDPCHAIN" capture --hook "$STANDALONE_PIN" -w - $opt 'udp port 9' 2>/tmp/p.log |
+				head -c 100 >/tmp/p.head
+			echo "${PIPESTATUS[0]}" >/tmp/p.rc
+		) &
+		wait_slots_or_exit $!
+		for ((i = 0; i < 200; i++)); do
+			[ -e /tmp/p.rc ] && break
+			send_big9 1 600
+		done
+		wait
+		[ "$(cat /tmp/p.rc)" = 0 ] || fail "$fmt: exited $(cat /tmp/p.rc): $(cat /tmp/p.log)"
+		grep -q "stopping: the reader of the output went away" /tmp/p.log ||
+			fail "$fmt: $(cat /tmp/p.log)"
+		[ "$(stat -c %s /tmp/p.head)" -eq 100 ] || fail "$fmt: the reader got $(stat -c %s /tmp/p.head) bytes"
+	done
+}
+
+# SIGHUP (a closed terminal or ssh session) ends a capture as SIGINT does:
+# exit 0, the summary, a whole file.
+test_capture_sighup() {
+	setup_standalone_hook
+	local rc=0
+	start_capture /tmp/h.pcap --hook "$STANDALONE_PIN" 'udp port 9'
+	send_udp 9 3
+	for _ in $(seq 100); do
+		[ "$(pcap_count /tmp/h.pcap)" -eq 3 ] && break
+		sleep 0.1
+	done
+	kill -HUP $CAP_PID
+	wait $CAP_PID || rc=$?
+	[ $rc -eq 0 ] || fail "SIGHUP: exit $rc: $(cat /tmp/h.pcap.log)"
+	grep -q "^xdpchain capture: 3 packets written" /tmp/h.pcap.log || fail "summary: $(cat /tmp/h.pcap.log)"
+	tcpdump -Z root -nn -r /tmp/h.pcap >/tmp/h.txt 2>/tmp/h.err || fail "tcpdump: $(cat /tmp/h.err)"
+	[ "$(grep -c '> 192.0.2.1.9: UDP' /tmp/h.txt)" -eq 3 ] || fail "file: $(cat /tmp/h.txt)"
+	[ "$(hook_slots "$STANDALONE_PIN")" = "0 0 0 0 0" ] || fail "slots left"
+}
+
+# -j with -w -: stdout is the packet stream, so JSON errors go to stderr;
+# with -w FILE they stay on stdout, as for every command.
+test_capture_json_errors_off_the_packet_stream() {
+	setup_standalone_hook
+	local rc
+	json_error_on_stderr() {
+		local pattern=$1
+		shift
+		{
+			rc=0
+			"$XDPCHAIN" "$@" 2>/tmp/j.err || rc=$?
+			echo $rc >/tmp/j.rc
+		} | cat >/tmp/j.out
+		rc=$(cat /tmp/j.rc)
+		[ ! -s /tmp/j.out ] || fail "xdpchain $*: JSON in the packet stream: $(cat /tmp/j.out)"
+		jq -e --arg p "$pattern" '.error | test($p)' /tmp/j.err >/dev/null ||
+			fail "xdpchain $*: stderr is not the JSON error: $(cat /tmp/j.err)"
+	}
+	json_error_on_stderr "cannot open the hook pinned at" -j capture --hook "$BPFFS/nothing" -w -
+	[ "$rc" -eq 1 ] || fail "exit $rc"
+	json_error_on_stderr "bad filter expression" capture -p --hook "$STANDALONE_PIN" -w - 'udp port'
+	start_capture /tmp/a.pcap --hook "$STANDALONE_PIN"
+	json_error_on_stderr "another xdpchain capture" -j capture --hook "$STANDALONE_PIN" -w -
+	stop_capture /tmp/a.pcap
+	"$XDPCHAIN" -j capture --hook "$BPFFS/nothing" -w /tmp/x.pcap 2>/tmp/j.err >/tmp/j.out || true
+	jq -e '.error | test("cannot open the hook")' /tmp/j.out >/dev/null ||
+		fail "-w FILE: no JSON error on stdout: $(cat /tmp/j.out)"
 }

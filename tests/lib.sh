@@ -44,10 +44,11 @@ xdpchain() {
 
 # Runs xdpchain and expects failure with exit code $1 and a one-line error
 # matching $2 (a grep -E pattern). Output goes to $LAST_ERR.
+# A command that wrongly succeeds (a capture that runs) is stopped after 120 s.
 expect_fail() {
 	local want_rc=$1 pattern=$2 rc=0
 	shift 2
-	LAST_ERR=$("$XDPCHAIN" "$@" 2>&1 >/dev/null) || rc=$?
+	LAST_ERR=$(timeout 120 "$XDPCHAIN" "$@" 2>&1 >/dev/null) || rc=$?
 	[ "$rc" -eq "$want_rc" ] ||
 		fail "xdpchain $* exited $rc, wanted $want_rc; said: $LAST_ERR"
 	[ "$(printf '%s\n' "$LAST_ERR" | grep -c .)" -eq 1 ] ||
@@ -187,17 +188,18 @@ hook_slots() {
 
 # start_capture OUT ARGS...: xdpchain capture $IF0 -w OUT ARGS in the background
 # (no $IF0 with --hook)
-# (stderr to OUT.log); returns once its programs sit in the hook. Sets CAP_PID.
+# (stderr to OUT.log, or to $CAP_LOG); returns once its programs sit in the
+# hook. Sets CAP_PID.
 start_capture() {
 	local out=$1 pin iface=$IF0
 	shift
 	[[ " $* " == *" --hook "* ]] && iface=""
-	"$XDPCHAIN" capture $iface -w "$out" "$@" 2>"$out.log" &
+	"$XDPCHAIN" capture $iface -w "$out" "$@" 2>"${CAP_LOG:-$out.log}" &
 	CAP_PID=$!
 	defer "kill $CAP_PID"
 	pin=$(capture_pin "$@")
 	for _ in $(seq 300); do
-		kill -0 $CAP_PID 2>/dev/null || fail "capture died: $(cat "$out.log")"
+		kill -0 $CAP_PID 2>/dev/null || fail "capture died: $(cat "${CAP_LOG:-$out.log}")"
 		if [[ " $* " == *" --after "* ]]; then
 			# a tap goes in once its capture serves it
 			[[ " $(chain_names $IF0) " == *" xdpchain_tap "* ]] && return 0
@@ -234,8 +236,50 @@ wait_capture() {
 	[ $rc -eq 0 ] || fail "capture exited $rc: $(cat "$1.log")"
 }
 
+# wait_capture_within OUT SECONDS: wait_capture, for a capture that may never
+# get its -c packets when broken: a safety bound, not part of what passes.
+wait_capture_within() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 $CAP_PID 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 $CAP_PID 2>/dev/null; then
+		kill -INT $CAP_PID
+		wait $CAP_PID || true
+		fail "capture still waiting for its packets after $2 s: $(cat "$1.log")"
+	fi
+	wait_capture "$1"
+}
+
 pcap_count() {
 	tcpdump -Z root -nn -r "$1" "${@:2}" 2>/dev/null | wc -l
+}
+
+# Bytes of each packet of a pcap, one packet per line, in hex.
+pcap_hex() {
+	tcpdump -Z root -nn -xx -r "$1" 2>/dev/null | awk '
+		/^[0-9]/ { if (p != "") print p; p = ""; next }
+		{ for (i = 2; i <= NF; i++) p = p $i }
+		END { if (p != "") print p }'
+}
+
+# The frame length ("len", not what was kept) of each packet, space separated.
+pcap_lens() {
+	tcpdump -Z root -nn -e -r "$1" 2>/dev/null | sed -n 's/^[0-9].*, length \([0-9]*\): .*/\1/p' |
+		tr '\n' ' '
+}
+
+# The drop sample on $IF0 (skb mode, loaded by bpftool, no chain): its hook,
+# pinned at $STANDALONE_PIN, gets the drops of UDP to port 9.
+setup_standalone_hook() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	setup_veth
+	bpftool prog load "$SAMPLES/drop.o" "$BPFFS/xc_drop" type xdp pinmaps "$BPFFS/xc_maps"
+	defer "rm -rf $BPFFS/xc_drop $BPFFS/xc_maps"
+	ip link set dev $IF0 xdpgeneric pinned "$BPFFS/xc_drop"
+	defer "ip link set dev $IF0 xdpgeneric off"
+	STANDALONE_PIN=$BPFFS/xc_maps/xdpcap_hook
 }
 
 # capture --hook on a standalone program (no chain, no freplace needed):
@@ -243,13 +287,8 @@ pcap_count() {
 # so makes its pinned hook a BPF_XDP-owned one; the capture must find the
 # combination the kernel accepts and say which with -v.
 capture_standalone_hook_body() {
-	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
-	setup_veth
-	bpftool prog load "$SAMPLES/drop.o" "$BPFFS/xc_drop" type xdp pinmaps "$BPFFS/xc_maps"
-	defer "rm -rf $BPFFS/xc_drop $BPFFS/xc_maps"
-	ip link set dev $IF0 xdpgeneric pinned "$BPFFS/xc_drop"
-	defer "ip link set dev $IF0 xdpgeneric off"
-	local pin=$BPFFS/xc_maps/xdpcap_hook
+	setup_standalone_hook
+	local pin=$STANDALONE_PIN
 	start_capture /tmp/sa.pcap --hook "$pin" -v -c 2 --actions drop 'udp port 9'
 	send_udp 40000 2 # passes without a tail call: not captured
 	send_udp 9 2
@@ -259,6 +298,43 @@ capture_standalone_hook_body() {
 	grep -q "joined the hook with expected_attach_type BPF_XDP, frags off" /tmp/sa.pcap.log ||
 		fail "-v does not say which combination joined: $(cat /tmp/sa.pcap.log)"
 	[ "$(hook_slots "$pin")" = "0 0 0 0 0" ] || fail "slots left: $(hook_slots "$pin")"
+}
+
+# Frames longer than a perf record holds (64 KiB) go through the hook of a
+# multi-buffer (frags) program run with BPF_PROG_TEST_RUN, so no device has
+# to take them: the capture keeps each frame's length, copies what a record
+# holds, and the frames after a long one arrive intact. The capture is
+# stopped while they go through, so all their records sit in the perf
+# buffer together, as under load: a record size that wrapped at 64 KiB
+# then shows as another record written over the long frame, every time.
+capture_big_frames_body() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	bpftool prog load "$TESTOBJ/frags_exit.o" "$BPFFS/xc_frags" type xdp pinmaps "$BPFFS/xc_fmaps"
+	defer "rm -rf $BPFFS/xc_frags $BPFFS/xc_fmaps"
+	# 65492: the longest copy a record holds (CAPTURE_MAX_CAPLEN)
+	local pin=$BPFFS/xc_fmaps/xdpcap_hook max=65492 lens=(70000 100 10000 100 65493 100)
+	local i len keep sent got
+	start_capture /tmp/big.pcap --hook "$pin" -c ${#lens[@]}
+	kill -STOP $CAP_PID
+	defer "kill -CONT $CAP_PID"
+	"$BIN/xdp_testrun" "$BPFFS/xc_frags" -w /tmp/sent.pcap "${lens[@]}" >/tmp/run.txt ||
+		fail "test run failed"
+	[ "$(grep -c ': action 2$' /tmp/run.txt)" -eq ${#lens[@]} ] || fail "test run: $(cat /tmp/run.txt)"
+	kill -CONT $CAP_PID
+	wait_capture_within /tmp/big.pcap 60
+	[ "$(pcap_lens /tmp/big.pcap)" = "${lens[*]} " ] ||
+		fail "frame lengths captured: $(pcap_lens /tmp/big.pcap), sent: ${lens[*]}"
+	mapfile -t sent < <(pcap_hex /tmp/sent.pcap)
+	mapfile -t got < <(pcap_hex /tmp/big.pcap)
+	[ ${#got[@]} -eq ${#lens[@]} ] || fail "captured ${#got[@]} frames of ${#lens[@]}"
+	for i in "${!lens[@]}"; do
+		len=${lens[i]}
+		keep=$((len < max ? len : max))
+		[ ${#got[i]} -eq $((2 * keep)) ] ||
+			fail "frame $i ($len bytes): $((${#got[i]} / 2)) bytes kept, want $keep"
+		[ "${got[i]}" = "${sent[i]:0:2*keep}" ] || fail "frame $i ($len bytes): bytes differ"
+	done
+	grep -q "lost 0)" /tmp/big.pcap.log || fail "summary: $(cat /tmp/big.pcap.log)"
 }
 
 # True on kernels before 6.12 (where libxdp 1.3's stock dispatcher takes

@@ -12,14 +12,6 @@ cap_chain() {
 	done
 }
 
-# Bytes of each packet of a pcap, one packet per line, in hex.
-pcap_hex() {
-	tcpdump -Z root -nn -xx -r "$1" 2>/dev/null | awk '
-		/^[0-9]/ { if (p != "") print p; p = ""; next }
-		{ for (i = 2; i <= NF; i++) p = p $i }
-		END { if (p != "") print p }'
-}
-
 # The chain's rewrite shows in the capture, byte for byte: compared with
 # what the peer sent, only TTL, IP checksum, UDP port and UDP checksum differ.
 test_capture_modified_packets() {
@@ -192,6 +184,10 @@ test_capture_counts() {
 
 test_capture_standalone_hook_vm() {
 	capture_standalone_hook_body
+}
+
+test_capture_big_frames_vm() {
+	capture_big_frames_body
 }
 
 # The kernel filter agrees with libpcap on real frames of every kind: for

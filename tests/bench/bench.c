@@ -210,7 +210,7 @@ static double write_rate(int kind, int n)
 	if (f)
 		fclose(f);
 	else
-		pcapout__close(o);
+		pcapout__close(o, NULL);
 	return (now_ns() - t0) / n;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "unit.h"
 
 static struct unit_test *head, **tail = &head;
@@ -129,6 +130,7 @@ static enum result run(struct unit_test *t)
 {
 	failed = skipped = false;
 	fail_msg[0] = '\0';
+	err_clear(); /* each test starts with no error recorded: the first one wins */
 	t->fn();
 	/* A test that forgot to end a capture must not swallow the report. */
 	if (capture) {
