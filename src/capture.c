@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "capture.h"
+#include "../dispatcher/stats.h"
 #include "chain.h"
 #include "filter.h"
 #include "insn.h"
@@ -20,7 +21,7 @@
 #include "params.h"
 
 /* Stack layout of the generated program; the filter owns fp-64..fp-1. */
-#define META_OFF (-96) /* struct capture_meta, 24 bytes */
+#define META_OFF (-96) /* struct capture_meta, 32 bytes */
 #define KEY_OFF (-104) /* counter key */
 
 /* counters[idx]++ on this CPU; clobbers r0-r5. */
@@ -75,7 +76,19 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_9, META_OFF + 16),
 	     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_6, offsetof(struct xdp_md, ingress_ifindex)),
 	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_1, META_OFF + 12),
-	     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 8, action), CALL(BPF_FUNC_ktime_get_ns),
+	     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 8, action),
+	     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 24, STAGE_UNKNOWN),
+	     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 28, 0));
+	if (c->stats_fd >= 0)
+		/* the stage that decided, as noted right before the hook ran */
+		EMIT(b, ST_MEM(BPF_W, BPF_REG_10, KEY_OFF, 0), LD_MAP_FD(BPF_REG_1, c->stats_fd),
+		     MOV64_REG(BPF_REG_2, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF),
+		     CALL(BPF_FUNC_map_lookup_elem), JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 4),
+		     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_0, offsetof(struct xdpchain_stats, fate_slot)),
+		     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_1, META_OFF + 24),
+		     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_0, offsetof(struct xdpchain_stats, fate_prog)),
+		     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_1, META_OFF + 28));
+	EMIT(b, CALL(BPF_FUNC_ktime_get_ns),
 	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, META_OFF),
 	     /* flags: BPF_F_CURRENT_CPU | caplen << 32 */
 	     LDX_MEM(BPF_W, BPF_REG_3, BPF_REG_10, META_OFF + 20),
@@ -344,6 +357,7 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 	for (int i = 0; i < HOOK_SLOTS; i++)
 		c->prog_fd[i] = -1;
 	c->hook_fd = o->hook_fd;
+	c->stats_fd = o->stats_fd;
 	c->hook_id = hook__id(o->hook_fd);
 	c->on_packet = o->on_packet;
 	c->ctx = o->ctx;

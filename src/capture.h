@@ -26,7 +26,16 @@ struct capture_meta {
 	__u32 ifindex;
 	__u32 len; /* the whole frame, all fragments */
 	__u32 caplen; /* bytes that follow */
+	/*
+	 * Who decided the packet's fate, as the observer or the final stage
+	 * noted it (dispatcher/stats.h): a slot and program id, FATE_EXIT
+	 * when the whole chain passed it, STAGE_UNKNOWN without counters.
+	 */
+	__u32 stage_slot;
+	__u32 stage_prog;
 };
+
+#define STAGE_UNKNOWN 0xfffffffeU
 
 /*
  * A perf record's size is a 16-bit field. A sample of ours is the record
@@ -40,7 +49,7 @@ struct capture_meta {
 #define CAPTURE_RECORD_SIZE(caplen)         \
 	(sizeof(struct perf_event_header) + \
 	 ((sizeof(__u32) + sizeof(struct capture_meta) + (caplen) + 7) & ~(size_t)7))
-#define CAPTURE_MAX_CAPLEN 65492
+#define CAPTURE_MAX_CAPLEN 65484
 
 enum capture_counter {
 	CAP_SEEN, /* packets that reached a capture program */
@@ -63,6 +72,7 @@ struct capture_opts {
 	int hook_fd;
 	__u32 actions; /* (1 << XDP_x) */
 	const struct filter *filter; /* NULL: everything */
+	int stats_fd; /* the chain's stats map (the deciding stage), or -1 */
 	__u32 snaplen;
 	unsigned int buffer_pages; /* per CPU, a power of two */
 	capture_packet_fn on_packet;
@@ -75,6 +85,7 @@ struct capture {
 	int lock_fd;
 	int counters_fd;
 	int perf_fd;
+	int stats_fd; /* borrowed from the options: not closed here */
 	int prog_fd[HOOK_SLOTS];
 	__u32 prog_id[HOOK_SLOTS];
 	struct perf_buffer *pb;

@@ -11,7 +11,9 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
+#include "bpffs.h"
 #include "capture.h"
+#include "../dispatcher/stats.h"
 #include "chain.h"
 #include "commands.h"
 #include "filter.h"
@@ -89,9 +91,50 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
+/* Names of the chain's members, for the stage that decided each packet. */
+struct stages {
+	const char *ifname;
+	size_t n;
+	__u32 ids[CHAIN_MAX_PROGS];
+	char labels[CHAIN_MAX_PROGS][PROG_NAME_MAX + 24];
+};
+
+static void stages__load(struct stages *st)
+{
+	struct chain c;
+
+	st->n = 0;
+	err_quiet(true);
+	if (!chain__read(st->ifname, &c))
+		for (size_t i = 0; i < c.n; i++) {
+			st->ids[st->n] = c.progs[i].id;
+			snprintf(st->labels[st->n++], sizeof(st->labels[0]), "%s (id %u)",
+				 c.progs[i].name, c.progs[i].id);
+		}
+	err_quiet(false);
+}
+
+/* "NAME (id N)" of the program that decided; NULL: after the whole chain. */
+static const char *stages__label(struct stages *st, const struct capture_meta *m)
+{
+	static char unknown[32];
+
+	if (m->stage_slot == STAGE_UNKNOWN || m->stage_slot == FATE_EXIT)
+		return NULL;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < st->n; i++)
+			if (st->ids[i] == m->stage_prog)
+				return st->labels[i];
+		stages__load(st); /* the chain changed meanwhile */
+	}
+	snprintf(unknown, sizeof(unknown), "program id %u", m->stage_prog);
+	return unknown;
+}
+
 struct sink {
 	struct pcap_out *out;
-	const char *stage;
+	const char *stage; /* a tap's; else the one each packet names */
+	struct stages *stages; /* NULL: no stage attribution */
 	__u64 written;
 	__u64 limit;
 	__u64 clock_offset; /* realtime - monotonic */
@@ -106,7 +149,7 @@ static void on_packet(void *ctx, const struct capture_meta *m, const void *pkt)
 	if (s->write_err || (s->limit && s->written >= s->limit))
 		return;
 	err = pcapout__write(s->out, m->ts_ns + s->clock_offset, pkt, m->caplen, m->len, m->action,
-			     s->stage);
+			     s->stage || !s->stages ? s->stage : stages__label(s->stages, m));
 	if (err)
 		s->write_err = err;
 	else
@@ -160,12 +203,17 @@ static int check_after(const char *ifname, const char *after, char *stage, size_
 	return 0;
 }
 
-/* The hook of IFACE's chain, by its pin. */
-static int open_chain_hook(const char *ifname, char *pin, size_t size)
+/*
+ * The hook of IFACE's chain, by its pin; @stats_fd gets the chain's stats
+ * map when the observer names the stage that decided each packet.
+ */
+static int open_chain_hook(const char *ifname, char *pin, size_t size, int *stats_fd)
 {
+	char path[PATH_MAX];
 	struct chain c;
 	int err;
 
+	*stats_fd = -1;
 	err = chain__read(ifname, &c);
 	if (err)
 		return err;
@@ -180,6 +228,13 @@ static int open_chain_hook(const char *ifname, char *pin, size_t size)
 			-ESTALE,
 			"the map pinned at %s (id %u) is not the hook the chain on %s calls (id %u): a capture there would see nothing; remove that pin and re-add a program, or 'xdpchain flush %s'",
 			pin, c.hook_pin_id, ifname, c.hook_id, ifname);
+	if (c.kind == CHAIN_DISPATCHER && !chain__counters_off(&c) &&
+	    snprintf(path, sizeof(path), "%s/" STATS_PIN, c.state_dir) < (int)sizeof(path))
+		*stats_fd = bpf_obj_get(path);
+	else
+		pr_info("%s: %s\n", ifname,
+			chain__counters_off(&c) ? chain__counters_off(&c) :
+						  "no stage attribution");
 	return hook__open(pin);
 }
 
@@ -239,7 +294,8 @@ int do_capture(int argc, char **argv)
 	char pin[PATH_MAX], stage[PROG_NAME_MAX + 8], *expr = NULL;
 	const char *why_end = NULL;
 	bool tty = isatty(STDERR_FILENO), started = false;
-	int ret, err, hook_fd = -1;
+	int ret, err, hook_fd = -1, stats_fd = -1;
+	struct stages stages = {};
 	time_t last = 0;
 
 	ret = cmd_parse(&capture_desc, argc, argv, &cfg);
@@ -297,7 +353,12 @@ int do_capture(int argc, char **argv)
 		snprintf(pin, sizeof(pin), "%s", cfg.hook);
 		hook_fd = hook__open(pin);
 	} else {
-		hook_fd = open_chain_hook(cfg.ifname, pin, sizeof(pin));
+		hook_fd = open_chain_hook(cfg.ifname, pin, sizeof(pin), &stats_fd);
+		stages.ifname = cfg.ifname;
+		if (stats_fd >= 0) {
+			stages__load(&stages);
+			sink.stages = &stages;
+		}
 	}
 	if (hook_fd < 0) {
 		err = hook_fd;
@@ -313,6 +374,7 @@ int do_capture(int argc, char **argv)
 			   cfg.actions_set ? cfg.actions :
 					     0x1f,
 		.filter = &filt,
+		.stats_fd = stats_fd,
 		.snaplen = cfg.snaplen,
 		.buffer_pages = cfg.buffer,
 		.on_packet = on_packet,
@@ -413,6 +475,8 @@ out:
 		print_status(&cap, &sink, true);
 	if (cap.hook_fd >= 0)
 		capture__stop(&cap);
+	if (stats_fd >= 0)
+		close(stats_fd);
 	if (hook_fd >= 0)
 		close(hook_fd);
 	if (cfg.after)

@@ -28,6 +28,8 @@
 #define OPT_IF_TSRESOL 9
 #define OPT_EPB_FLAGS 2
 #define EPB_FLAG_INBOUND 1
+#define OPT_EPB_VERDICT 7 /* a type octet, then the verdict */
+#define VERDICT_TYPE_EBPF_XDP 2 /* followed by the XDP action as a u64 */
 #define LINKTYPE_ETHERNET 1
 #define NR_ACTIONS 5 /* XDP_ABORTED .. XDP_REDIRECT */
 #define PCAP_RECORD_HDR 16 /* libpcap's struct pcap_sf_pkthdr */
@@ -321,7 +323,7 @@ int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 capl
 		o->comment_stage[a] = stage;
 	}
 	n = o->comment_len[a];
-	err = ensure(o, 8 + sizeof(hdr) + pad4(caplen) + 4 + pad4(n) + 12 + 4 + 4);
+	err = ensure(o, 8 + sizeof(hdr) + pad4(caplen) + 4 + pad4(n) + 8 + 16 + 4 + 4);
 	if (err)
 		return failed(o, err);
 	off = 8;
@@ -332,6 +334,14 @@ int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 capl
 	off += pad4(caplen);
 	put_opt(o->buf, &off, OPT_COMMENT, o->comment[a], n);
 	put_opt(o->buf, &off, OPT_EPB_FLAGS, &flags, 4);
+	{
+		/* the standard field Wireshark filters as frame.verdict.ebpf_xdp */
+		__u8 verdict[9] = { VERDICT_TYPE_EBPF_XDP };
+		__u64 v = action;
+
+		memcpy(verdict + 1, &v, sizeof(v));
+		put_opt(o->buf, &off, OPT_EPB_VERDICT, verdict, sizeof(verdict));
+	}
 	put_opt(o->buf, &off, OPT_END, NULL, 0);
 	err = write_block(o, PCAPNG_EPB, off);
 	return err ? err : packet_done(o);

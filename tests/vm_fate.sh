@@ -169,3 +169,26 @@ test_fate_top_tty() {
 	done
 	fail "q did not quit top: $(tmux capture-pane -p -t top)"
 }
+
+# capture IFACE sees each packet once, with its fate and the stage that
+# decided it: plain drops and hook drops with their member, passes after
+# the chain.
+test_fate_capture_every_fate_once() {
+	fate_chain
+	start_capture /tmp/ff.pcapng --pcapng -c 9 udp
+	fate_traffic
+	wait_capture /tmp/ff.pcapng
+	[ "$(pcap_count /tmp/ff.pcapng udp)" -eq 9 ] || fail "$(tcpdump -nn -r /tmp/ff.pcapng 2>&1)"
+	[ "$(pcap_count /tmp/ff.pcapng 'udp dst port 40001')" -eq 3 ] || fail "passes"
+	[ "$(pcap_count /tmp/ff.pcapng 'udp dst port 40002')" -eq 4 ] || fail "plain drops"
+	[ "$(pcap_count /tmp/ff.pcapng 'udp dst port 9')" -eq 2 ] || fail "hook drops"
+	local fw dr
+	fw=$(status_json $IF0 | jq '.programs[] | select(.name=="xdpchain_firewall") | .id')
+	dr=$(status_json $IF0 | jq '.programs[] | select(.name=="xdpchain_drop") | .id')
+	[ "$(grep -a -o "xdp action: drop; stage: xdpchain_firewall (id $fw)" /tmp/ff.pcapng | wc -l)" -eq 4 ] ||
+		fail "plain drops not attributed: $(grep -a -o 'xdp action: [a-z]*; stage: [^;]*)' /tmp/ff.pcapng | sort | uniq -c)"
+	[ "$(grep -a -o "xdp action: drop; stage: xdpchain_drop (id $dr)" /tmp/ff.pcapng | wc -l)" -eq 2 ] ||
+		fail "hook drops not attributed"
+	[ "$(grep -a -o "xdp action: pass; stage: after the chain" /tmp/ff.pcapng | wc -l)" -eq 3 ] ||
+		fail "passes not after the chain"
+}

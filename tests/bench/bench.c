@@ -142,6 +142,7 @@ static void bench_kernel(void)
 		.hook_fd = hook_fd,
 		.actions = 1U << 2,
 		.filter = &f,
+		.stats_fd = -1,
 		.snaplen = 262144,
 		.buffer_pages = 256,
 		.on_packet = count_pkt,

@@ -15,6 +15,9 @@
 #include "capture.h"
 #include "unit.h"
 
+/* The raw size of a record holding @caplen packet bytes, padding included. */
+#define RAW(caplen) (CAPTURE_RECORD_SIZE(caplen) - sizeof(struct perf_event_header) - 4)
+
 /* A record: header, raw size, meta, @caplen bytes 0, 1, 2, ... padded. */
 static struct perf_event_header *record(__u16 rec_size, __u32 raw_size, __u32 len, __u32 caplen)
 {
@@ -36,10 +39,10 @@ TEST(capture_sample_whole)
 {
 	struct capture_meta m;
 	const void *pkt;
-	/* 4 + 24 + 10 bytes, padded to 40 */
-	struct perf_event_header *r = record(CAPTURE_RECORD_SIZE(10), 36, 60, 10);
+	/* 4 + sizeof(meta) + 10 bytes, padded to 8 */
+	struct perf_event_header *r = record(CAPTURE_RECORD_SIZE(10), RAW(10), 60, 10);
 
-	CHECK_EQ_INT(r->size, 48);
+	CHECK_EQ_INT(r->size, 8 + ((4 + sizeof(m) + 10 + 7) & ~7));
 	CHECK_EQ_INT(capture__parse_sample(r, &m, &pkt), 0);
 	CHECK_EQ_INT(m.len, 60);
 	CHECK_EQ_INT(m.caplen, 10);
@@ -66,15 +69,21 @@ TEST(capture_sample_malformed_refused)
 	struct capture_meta m;
 	const void *pkt;
 
+	const __u16 r10 = CAPTURE_RECORD_SIZE(10);
+
 	/* caplen past the sample's bytes */
-	CHECK_EQ_INT(capture__parse_sample(record(48, 36, 60, 13), &m, &pkt), -EINVAL);
+	CHECK_EQ_INT(capture__parse_sample(record(r10, RAW(10), 60, RAW(10) - sizeof(m) + 1), &m,
+					   &pkt),
+		     -EINVAL);
 	/* the sample says it is longer than the record: a wrapped record size */
-	CHECK_EQ_INT(capture__parse_sample(record(48, 70028, 70000, 70000), &m, &pkt), -EINVAL);
-	CHECK_EQ_INT(capture__parse_sample(record(48, 37, 60, 10), &m, &pkt), -EINVAL);
+	CHECK_EQ_INT(capture__parse_sample(record(r10, 70000 + sizeof(m) + 4, 70000, 70000), &m,
+					   &pkt),
+		     -EINVAL);
+	CHECK_EQ_INT(capture__parse_sample(record(r10, RAW(10) + 1, 60, 10), &m, &pkt), -EINVAL);
 	/* too short for the raw size, or for the metadata */
 	CHECK_EQ_INT(capture__parse_sample(record(8, 0, 0, 0), &m, &pkt), -EINVAL);
 	CHECK_EQ_INT(capture__parse_sample(record(16, 4, 0, 0), &m, &pkt), -EINVAL);
-	CHECK_EQ_INT(capture__parse_sample(record(36, 24, 0, 0), &m, &pkt), 0);
+	CHECK_EQ_INT(capture__parse_sample(record(12 + sizeof(m), sizeof(m), 0, 0), &m, &pkt), 0);
 	/* more captured than the frame had */
-	CHECK_EQ_INT(capture__parse_sample(record(48, 36, 9, 10), &m, &pkt), -EINVAL);
+	CHECK_EQ_INT(capture__parse_sample(record(r10, RAW(10), 9, 10), &m, &pkt), -EINVAL);
 }
