@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(
 	build-essential clang llvm pkg-config bpftool clang-format
 	libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev libpcap-dev
-	tcpdump iproute2 jq ethtool tmux
+	tcpdump tshark iproute2 jq ethtool tmux
 	qemu-system-x86 cpio lz4 zstd xz-utils kmod
 	libclang-rt-14-dev
 )

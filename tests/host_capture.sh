@@ -227,3 +227,20 @@ test_capture_json_errors_off_the_packet_stream() {
 	jq -e '.error | test("cannot open the hook")' /tmp/j.out >/dev/null ||
 		fail "-w FILE: no JSON error on stdout: $(cat /tmp/j.out)"
 }
+
+# pcapng: each packet's action in the standard verdict option (type eBPF
+# XDP), read back by tshark as Wireshark users filter it, beside the comment.
+test_capture_pcapng_verdict() {
+	command -v tshark >/dev/null || fail "tshark missing: make deps installs it"
+	setup_standalone_hook
+	start_capture /tmp/v.pcapng --hook "$STANDALONE_PIN" --pcapng --actions drop -c 2 'udp port 9'
+	send_udp 9 2
+	wait_capture /tmp/v.pcapng
+	local v
+	v=$(tshark -r /tmp/v.pcapng -T fields -e frame.verdict.ebpf_xdp 2>/dev/null | sort | uniq -c)
+	[ "$(echo "$v" | awk '{print $1, $2}')" = "2 1" ] || fail "verdicts (count, value): $v"
+	[ "$(tshark -r /tmp/v.pcapng -Y 'frame.verdict.ebpf_xdp == 1' 2>/dev/null | wc -l)" -eq 2 ] ||
+		fail "the display filter finds no drops"
+	tshark -r /tmp/v.pcapng -T fields -e frame.comment 2>/dev/null | grep -q "xdp action: drop" ||
+		fail "comment lost: $(tshark -r /tmp/v.pcapng -T fields -e frame.comment 2>&1)"
+}
