@@ -11,22 +11,13 @@
  */
 #include "xdpchain.h"
 #include "own.h"
-#include "stats.h"
 
 XDPCAP_HOOK();
-XDPCHAIN_STATS_MAP();
 
 SEC("xdp.frags")
 int xdpchain_final(struct xdp_md *ctx)
 {
-	struct xdpchain_stats *s;
-	__u32 key = 0;
-
 	xdpchain_mark_own();
-	/* for the capture program: this packet passed the whole chain */
-	s = bpf_map_lookup_elem(&xdpchain_stats, &key);
-	if (s)
-		s->fate_slot = FATE_EXIT;
 	return xdpcap_exit(ctx, &xdpcap_hook, XDP_PASS);
 }
 

@@ -18,37 +18,69 @@ XDPCAP_HOOK();
 
 XDPCHAIN_STATS_MAP();
 
-const volatile __u32 n_members = 0; /* enabled slots, the final stage included */
-const volatile __u32 slot_prog[STATS_SLOTS] = {}; /* program id per slot */
-const volatile __u8 slot_row[STATS_SLOTS] = {}; /* counter row per slot */
+const volatile __u32 n_members = 0; /* enabled slots, the final stage (last) included */
+/* per slot, sized 16 so a masked index needs no more bounds for the verifier */
+const volatile __u32 slot_prog[16] = {}; /* program id */
+const volatile __u8 slot_row[16] = {}; /* counter row */
+/* slots whose member goes on after more than one action: counted apart */
+const volatile __u16 multi_mask = 0;
+const volatile __u8 end_row = STATS_ROWS; /* the final stage's row */
 
+/*
+ * One count per packet: the member that ended it (or the final stage's
+ * pass), with its verdict. What every member before it returned is its one
+ * proceed-on action, so xdpchain's status derives those counts
+ * (observer.c); only members with several proceed-on actions have theirs
+ * counted here, from @verdicts.
+ */
 SEC("freplace/xdpchain_exit")
 int xdpchain_observe(struct xdp_md *ctx, __u64 verdicts, __u32 slot, __u32 verdict)
 {
-	__u64 len = ctx->data_end - ctx->data;
 	struct xdpchain_stats *s;
-	__u32 key = 0;
+	__u32 key = 0, row, a;
 
 	xdpchain_mark_own();
 	s = bpf_map_lookup_elem(&xdpchain_stats, &key);
 	if (!s)
 		return verdict;
+	if (multi_mask) {
 #pragma unroll
-	for (__u32 i = 0; i < STATS_SLOTS; i++) {
-		__u32 v = (verdicts >> (4 * i)) & 0xf, row = slot_row[i];
+		for (__u32 i = 0; i < STATS_SLOTS; i++) {
+			__u32 v = (verdicts >> (4 * i)) & 0xf;
 
-		if (i >= n_members || i > slot)
-			break;
-		if (v < STATS_ACTIONS && row < STATS_ROWS) {
-			s->pkts[row][v]++;
-			s->bytes[row][v] += len;
+			if (i >= slot || i >= n_members)
+				break;
+			row = slot_row[i];
+			if ((multi_mask & (1U << i)) && v < STATS_ACTIONS && row < STATS_ROWS)
+				s->cont[row][v]++;
 		}
 	}
-	if (slot >= n_members || slot >= STATS_SLOTS)
-		return verdict; /* through the final stage: captured there */
+	if (slot >= n_members || slot >= STATS_SLOTS) {
+		/* the whole chain passed it: the final stage's pass; captured there */
+		if (end_row < STATS_ROWS)
+			s->pkts[end_row][XDP_PASS]++;
+		return verdict;
+	}
+	/*
+	 * The verifier needs the index bounded in the register it uses; the
+	 * compiler, knowing slot < 10, would drop a plain mask.
+	 */
+	asm volatile("%0 &= 15" : "+r"(slot));
+	row = slot_row[slot];
+	a = verdict < STATS_ACTIONS ? verdict : XDP_ABORTED; /* the kernel's view too */
+	asm volatile("%0 &= 7" : "+r"(a)); /* as for slot: a bound the verifier sees */
+	if (row < STATS_ROWS)
+		s->pkts[row][a]++;
+	/*
+	 * For the capture program the hook runs: which member decided. It
+	 * stays FATE_EXIT otherwise (packets the final stage hands the hook):
+	 * set back here when no program sits in the slot, and by the capture
+	 * program that read it.
+	 */
 	s->fate_slot = slot;
 	s->fate_prog = slot_prog[slot];
 	bpf_tail_call(ctx, &xdpcap_hook, verdict);
+	s->fate_slot = FATE_EXIT;
 	return verdict;
 }
 

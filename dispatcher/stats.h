@@ -20,11 +20,17 @@
 #define FATE_EXIT 0xffffffffU /* fate_slot: the packet passed the whole chain */
 
 struct xdpchain_stats {
+	/* per member: packets it ended, by its verdict (the final stage: passed all) */
 	__u64 pkts[STATS_ROWS][STATS_ACTIONS];
-	__u64 bytes[STATS_ROWS][STATS_ACTIONS];
+	/* members that go on after several actions: packets they let go on */
+	__u64 cont[STATS_ROWS][STATS_ACTIONS];
+	/* the running capture's: seen, matched, output errors (capture.h) */
+	__u64 cap[3];
 	/*
-	 * Written right before the hook is called, read by the capture program
-	 * the hook runs: which slot and program decided the packet's fate.
+	 * Which slot and program decided the fate of the packet the hook is
+	 * running for: the observer writes them right before it calls the
+	 * hook, the capture program reads them and sets fate_slot back to
+	 * FATE_EXIT, what packets the final stage hands the hook find.
 	 */
 	__u32 fate_slot;
 	__u32 fate_prog;

@@ -22,25 +22,31 @@
 
 /* Stack layout of the generated program; the filter owns fp-64..fp-1. */
 #define META_OFF (-96) /* struct capture_meta, 32 bytes */
-#define KEY_OFF (-104) /* counter key */
+#define KEY_OFF (-104) /* map key */
+#define CNT_OFF (-112) /* this CPU's counters (struct xdpchain_stats *) */
 
-/* counters[idx]++ on this CPU; clobbers r0-r5. */
-static void emit_count(struct insn_buf *b, int counters_fd, int idx)
+#define CAP_OFF(k) (offsetof(struct xdpchain_stats, cap) + (k) * sizeof(__u64))
+
+/* counters->cap[k]++, the pointer kept at CNT_OFF; clobbers r1 and r2. */
+static void emit_count(struct insn_buf *b, int k)
 {
-	EMIT(b, ST_MEM(BPF_W, BPF_REG_10, KEY_OFF, idx), LD_MAP_FD(BPF_REG_1, counters_fd),
-	     MOV64_REG(BPF_REG_2, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF),
-	     CALL(BPF_FUNC_map_lookup_elem), JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 3),
-	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_0, 0), ALU64_IMM(BPF_ADD, BPF_REG_1, 1),
-	     STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, 0));
+	EMIT(b, LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_10, CNT_OFF),
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_2, CAP_OFF(k)), ALU64_IMM(BPF_ADD, BPF_REG_1, 1),
+	     STX_MEM(BPF_DW, BPF_REG_2, BPF_REG_1, CAP_OFF(k)));
 }
 
 _Static_assert(CAPTURE_RECORD_SIZE(CAPTURE_MAX_CAPLEN) <= CAPTURE_RECORD_MAX &&
 		       CAPTURE_RECORD_SIZE(CAPTURE_MAX_CAPLEN + 1) > CAPTURE_RECORD_MAX,
 	       "CAPTURE_MAX_CAPLEN must be the longest copy a perf record can hold");
+_Static_assert(CAP_NR_COUNTERS == sizeof(((struct xdpchain_stats *)0)->cap) / sizeof(__u64),
+	       "a capture counter per enum capture_counter");
 
 /*
  * The capture program for one hook slot:
- *   seen++; r9 = frame length; r7/r8 = packet; <filter> -> r0 = snap
+ *   one lookup of this CPU's counters (the chain's stats map, or the
+ *   capture's own of the same layout); seen++; with a chain's: the stage
+ *   the observer noted for this packet, reset for the next
+ *   r9 = frame length; r7/r8 = packet; <filter> -> r0 = snap
  *   if matched: metadata on the stack, bpf_perf_event_output(packet, min(snap,
  *   snaplen, len, CAPTURE_MAX_CAPLEN) bytes) to the perf buffer; matched++
  *   or output_err++
@@ -49,14 +55,34 @@ _Static_assert(CAPTURE_RECORD_SIZE(CAPTURE_MAX_CAPLEN) <= CAPTURE_RECORD_MAX &&
 static int gen_prog(struct insn_buf *b, const struct capture *c, const struct filter *f,
 		    __u32 action, __u32 snaplen)
 {
-	size_t jmp_out;
+	size_t jmp_out, jmp_nocnt;
 
 	/* frames over 64 KiB (multi-buffer) are cut to what a record holds */
 	if (snaplen > CAPTURE_MAX_CAPLEN)
 		snaplen = CAPTURE_MAX_CAPLEN;
 
-	EMIT(b, MOV64_REG(BPF_REG_6, BPF_REG_1));
-	emit_count(b, c->counters_fd, CAP_SEEN);
+	EMIT(b, MOV64_REG(BPF_REG_6, BPF_REG_1), ST_MEM(BPF_W, BPF_REG_10, KEY_OFF, 0),
+	     LD_MAP_FD(BPF_REG_1, c->counters_fd), MOV64_REG(BPF_REG_2, BPF_REG_10),
+	     ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF), CALL(BPF_FUNC_map_lookup_elem));
+	jmp_nocnt = b->n;
+	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */),
+	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CNT_OFF));
+	emit_count(b, CAP_SEEN);
+	if (c->stats_fd >= 0)
+		/* the stage that decided, as the observer noted it right before */
+		EMIT(b,
+		     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_0,
+			     offsetof(struct xdpchain_stats, fate_slot)),
+		     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_1, META_OFF + 24),
+		     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_0,
+			     offsetof(struct xdpchain_stats, fate_prog)),
+		     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_1, META_OFF + 28),
+		     /* read once: what the final stage brings next is the chain's exit */
+		     ST_MEM(BPF_W, BPF_REG_0, offsetof(struct xdpchain_stats, fate_slot),
+			    FATE_EXIT));
+	else
+		EMIT(b, ST_MEM(BPF_W, BPF_REG_10, META_OFF + 24, STAGE_UNKNOWN),
+		     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 28, 0));
 	EMIT(b, MOV64_REG(BPF_REG_1, BPF_REG_6), CALL(BPF_FUNC_xdp_get_buff_len),
 	     MOV64_REG(BPF_REG_9, BPF_REG_0),
 	     LDX_MEM(BPF_W, BPF_REG_7, BPF_REG_6, offsetof(struct xdp_md, data)),
@@ -76,19 +102,7 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_9, META_OFF + 16),
 	     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_6, offsetof(struct xdp_md, ingress_ifindex)),
 	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_1, META_OFF + 12),
-	     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 8, action),
-	     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 24, STAGE_UNKNOWN),
-	     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 28, 0));
-	if (c->stats_fd >= 0)
-		/* the stage that decided, as noted right before the hook ran */
-		EMIT(b, ST_MEM(BPF_W, BPF_REG_10, KEY_OFF, 0), LD_MAP_FD(BPF_REG_1, c->stats_fd),
-		     MOV64_REG(BPF_REG_2, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF),
-		     CALL(BPF_FUNC_map_lookup_elem), JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 4),
-		     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_0, offsetof(struct xdpchain_stats, fate_slot)),
-		     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_1, META_OFF + 24),
-		     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_0, offsetof(struct xdpchain_stats, fate_prog)),
-		     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_1, META_OFF + 28));
-	EMIT(b, CALL(BPF_FUNC_ktime_get_ns),
+	     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 8, action), CALL(BPF_FUNC_ktime_get_ns),
 	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, META_OFF),
 	     /* flags: BPF_F_CURRENT_CPU | caplen << 32 */
 	     LDX_MEM(BPF_W, BPF_REG_3, BPF_REG_10, META_OFF + 20),
@@ -101,14 +115,15 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 		size_t jmp_err = b->n, after_ok;
 
 		EMIT(b, JMP_IMM(BPF_JNE, BPF_REG_0, 0, 0 /* patched */));
-		emit_count(b, c->counters_fd, CAP_MATCHED);
+		emit_count(b, CAP_MATCHED);
 		after_ok = b->n;
 		EMIT(b, JMP_A(0 /* patched */));
 		insn_buf__patch(b, jmp_err, b->n);
-		emit_count(b, c->counters_fd, CAP_OUTPUT_ERR);
+		emit_count(b, CAP_OUTPUT_ERR);
 		insn_buf__patch(b, after_ok, b->n);
 	}
 	insn_buf__patch(b, jmp_out, b->n);
+	insn_buf__patch(b, jmp_nocnt, b->n);
 	EMIT(b, MOV64_IMM(BPF_REG_0, action), EXIT_INSN());
 	return b->oom ? -ENOMEM : 0;
 }
@@ -336,6 +351,8 @@ out:
 	return err;
 }
 
+static int read_counters(int fd, __u64 sum[CAP_NR_COUNTERS]);
+
 int capture__start(struct capture *c, const struct capture_opts *o)
 {
 	/*
@@ -389,14 +406,18 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 		}
 	}
 
-	c->counters_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "xdpchain_capcnt", 4, 8,
-					CAP_NR_COUNTERS, NULL);
+	/* the chain's counters, or the capture's own of the same layout */
+	c->counters_fd = c->stats_fd >= 0 ?
+				 dup(c->stats_fd) :
+				 bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "xdpchain_capcnt", 4,
+						sizeof(struct xdpchain_stats), 1, NULL);
 	c->perf_fd = bpf_map_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, "xdpchain_capbuf", 4, 4,
 				    libbpf_num_possible_cpus(), NULL);
 	if (c->counters_fd < 0 || c->perf_fd < 0) {
 		err = err_set(-errno, "cannot create the capture maps: %s", strerror(errno));
 		goto err;
 	}
+	read_counters(c->counters_fd, c->base);
 	c->pb = perf_buffer__new_raw(c->perf_fd, o->buffer_pages, &attr, on_event, c, NULL);
 	err = libbpf_get_error(c->pb);
 	if (err) {
@@ -431,34 +452,43 @@ int capture__drain(struct capture *c)
 	return err < 0 ? err : 0;
 }
 
-void capture__stats(const struct capture *c, struct capture_stats *s)
+/* The capture counters summed over CPUs; 0 or -errno. */
+static int read_counters(int fd, __u64 sum[CAP_NR_COUNTERS])
 {
 	int ncpu = libbpf_num_possible_cpus();
-	__u64 *vals;
+	struct xdpchain_stats *v;
+	__u32 key = 0;
+
+	memset(sum, 0, sizeof(__u64) * CAP_NR_COUNTERS);
+	if (ncpu <= 0 || fd < 0)
+		return -EINVAL;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, v)) {
+		free(v);
+		return -errno;
+	}
+	for (int i = 0; i < ncpu; i++)
+		for (int k = 0; k < CAP_NR_COUNTERS; k++)
+			sum[k] += v[i].cap[k];
+	free(v);
+	return 0;
+}
+
+void capture__stats(const struct capture *c, struct capture_stats *s)
+{
+	__u64 sum[CAP_NR_COUNTERS];
 
 	memset(s, 0, sizeof(*s));
 	s->lost = c->lost;
 	s->malformed = c->malformed;
-	if (ncpu <= 0 || c->counters_fd < 0)
+	if (read_counters(c->counters_fd, sum))
 		return;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return;
-	for (__u32 k = 0; k < CAP_NR_COUNTERS; k++) {
-		__u64 sum = 0;
-
-		if (bpf_map_lookup_elem(c->counters_fd, &k, vals))
-			continue;
-		for (int i = 0; i < ncpu; i++)
-			sum += vals[i];
-		if (k == CAP_SEEN)
-			s->seen = sum;
-		else if (k == CAP_MATCHED)
-			s->matched = sum;
-		else
-			s->output_err = sum;
-	}
-	free(vals);
+	/* a chain's counters go on from earlier captures */
+	s->seen = sum[CAP_SEEN] - c->base[CAP_SEEN];
+	s->matched = sum[CAP_MATCHED] - c->base[CAP_MATCHED];
+	s->output_err = sum[CAP_OUTPUT_ERR] - c->base[CAP_OUTPUT_ERR];
 }
 
 void capture__stop(struct capture *c)

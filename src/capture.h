@@ -93,6 +93,7 @@ struct capture {
 	void *ctx;
 	__u64 lost;
 	__u64 malformed;
+	__u64 base[CAP_NR_COUNTERS]; /* the counters when the capture started */
 };
 
 /*

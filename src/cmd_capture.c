@@ -233,8 +233,7 @@ static int open_chain_hook(const char *ifname, char *pin, size_t size, int *stat
 		*stats_fd = bpf_obj_get(path);
 	else
 		pr_info("%s: %s\n", ifname,
-			chain__counters_off(&c) ? chain__counters_off(&c) :
-						  "no stage attribution");
+			chain__counters_off(&c) ? chain__counters_off(&c) : "no stage attribution");
 	return hook__open(pin);
 }
 

@@ -23,7 +23,7 @@ struct status_cfg {
 
 static const struct param status_params[] = {
 	{ "stats", 's', PT_FLAG, offsetof(struct status_cfg, stats), PARAM_NO_SET, NULL,
-	  "per program, the packets (and bytes) it returned per action since it joined", 0 },
+	  "per program, the packets it returned per action since it joined", 0 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
 };
 
@@ -82,11 +82,6 @@ static void json_stats(struct json *j, const struct prog_stats *s)
 	json_object_start(j);
 	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
 		json_kv_uint(j, action_name(a), s->pkts[a]);
-	json_key(j, "bytes");
-	json_object_start(j);
-	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
-		json_kv_uint(j, action_name(a), s->bytes[a]);
-	json_object_end(j);
 	json_object_end(j);
 }
 
@@ -186,9 +181,6 @@ static void text_stats(const struct prog_stats *s)
 	printf("      packets:");
 	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
 		printf(" %s %llu", action_name(a), (unsigned long long)s->pkts[a]);
-	printf("\n      bytes:  ");
-	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
-		printf(" %s %llu", action_name(a), (unsigned long long)s->bytes[a]);
 	printf("\n");
 }
 

@@ -19,12 +19,27 @@
 _Static_assert(STATS_ACTIONS == XDP_ACTION_COUNT, "a counter per XDP action");
 _Static_assert(STATS_SLOTS == CHAIN_MAX_PROGS, "a slot per dispatcher slot");
 
-/* A counter row: whose it is, and its counts when it became theirs. */
+/*
+ * A counter row: whose it is, where that member runs in the current
+ * dispatcher, and what to add or take off the kernel's counts. The observer
+ * counts each packet once, for the member that ended it; a member's
+ * proceed-on count is what members after it ended (epoch_counts()). Each
+ * dispatcher is an epoch: when the order changes, what a row's member
+ * collected so far is folded into carried.
+ */
 struct row {
 	__u32 prog_id; /* 0: free */
-	__u32 pad;
-	__u64 base_pkts[STATS_ACTIONS];
-	__u64 base_bytes[STATS_ACTIONS];
+	__u16 pos; /* slot in the running dispatcher */
+	__u8 cont; /* proceed-on actions, (1 << XDP_x) */
+	__u8 pad;
+	__u64 carried[STATS_ACTIONS]; /* counted under earlier dispatchers */
+	__u64 base[STATS_ACTIONS]; /* pkts[row] when this dispatcher came */
+	__u64 base_cont[STATS_ACTIONS]; /* cont[row] likewise */
+};
+
+struct sums {
+	__u64 pkts[STATS_ROWS][STATS_ACTIONS];
+	__u64 cont[STATS_ROWS][STATS_ACTIONS];
 };
 
 static int pin_path(const char *dir, const char *name, char *buf, size_t size)
@@ -79,15 +94,14 @@ int observer__stats_map(struct chain_txn *t)
 	return fd;
 }
 
-/* Sums row @row of the per-CPU counters: pkts and bytes per action. */
-static int sum_row(int stats_fd, __u32 row, __u64 *pkts, __u64 *bytes)
+/* The per-CPU counters, summed. */
+static int read_sums(int stats_fd, struct sums *sum)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct xdpchain_stats *v;
 	__u32 key = 0;
 
-	memset(pkts, 0, sizeof(__u64) * STATS_ACTIONS);
-	memset(bytes, 0, sizeof(__u64) * STATS_ACTIONS);
+	memset(sum, 0, sizeof(*sum));
 	if (ncpu <= 0)
 		return -EINVAL;
 	v = calloc(ncpu, sizeof(*v));
@@ -98,56 +112,121 @@ static int sum_row(int stats_fd, __u32 row, __u64 *pkts, __u64 *bytes)
 		return -errno;
 	}
 	for (int cpu = 0; cpu < ncpu; cpu++)
-		for (int a = 0; a < STATS_ACTIONS; a++) {
-			pkts[a] += v[cpu].pkts[row][a];
-			bytes[a] += v[cpu].bytes[row][a];
-		}
+		for (int r = 0; r < STATS_ROWS; r++)
+			for (int a = 0; a < STATS_ACTIONS; a++) {
+				sum->pkts[r][a] += v[cpu].pkts[r][a];
+				sum->cont[r][a] += v[cpu].cont[r][a];
+			}
 	free(v);
 	return 0;
 }
 
-/*
- * Gives each member of @c a counter row (kept if it has one; else a free
- * row, whose counts so far become its baseline) and fills @slot_row.
- */
-static int assign_rows(const struct chain *c, int stats_fd, int rows_fd, __u8 slot_row[STATS_SLOTS])
+static int read_rows(int rows_fd, struct row rows[STATS_ROWS])
 {
-	struct row rows[STATS_ROWS];
-	bool used[STATS_ROWS] = {};
-
 	for (__u32 r = 0; r < STATS_ROWS; r++)
 		if (bpf_map_lookup_elem(rows_fd, &r, &rows[r]))
 			return -errno;
+	return 0;
+}
+
+static bool several(__u8 mask)
+{
+	return mask & (mask - 1);
+}
+
+/* What row @r's member returned under the running dispatcher, per action. */
+static void epoch_counts(const struct row rows[STATS_ROWS], const struct sums *sum, int r,
+			 __u64 out[STATS_ACTIONS])
+{
+	const struct row *w = &rows[r];
+	__u64 after = 0;
+
+	for (int a = 0; a < STATS_ACTIONS; a++)
+		out[a] = sum->pkts[r][a] - w->base[a];
+	if (several(w->cont)) {
+		for (int a = 0; a < STATS_ACTIONS; a++)
+			out[a] += sum->cont[r][a] - w->base_cont[a];
+		return;
+	}
+	if (!w->cont)
+		return; /* every verdict of it ends the chain */
+	/* every packet a member after it ended went on from it */
+	for (int q = 0; q < STATS_ROWS; q++) {
+		if (!rows[q].prog_id || rows[q].pos <= w->pos)
+			continue;
+		for (int a = 0; a < STATS_ACTIONS; a++)
+			after += sum->pkts[q][a] - rows[q].base[a];
+	}
+	out[__builtin_ctz(w->cont)] += after;
+}
+
+/*
+ * A new dispatcher: fold each row's counts into carried, then give each
+ * member of @c its row (kept, or a free one) and slot; fills @slot_row and
+ * @multi (slots whose member goes on after several actions).
+ */
+static int assign_rows(const struct chain *c, int stats_fd, int rows_fd, __u8 slot_row[STATS_SLOTS],
+		       __u16 *multi)
+{
+	struct row rows[STATS_ROWS];
+	bool used[STATS_ROWS] = {};
+	struct sums sum;
+	int err;
+
+	err = read_rows(rows_fd, rows);
+	if (!err)
+		err = read_sums(stats_fd, &sum);
+	if (err)
+		return err;
+	for (int r = 0; r < STATS_ROWS; r++) {
+		__u64 n[STATS_ACTIONS];
+
+		if (!rows[r].prog_id)
+			continue;
+		epoch_counts(rows, &sum, r, n);
+		for (int a = 0; a < STATS_ACTIONS; a++)
+			rows[r].carried[a] += n[a];
+	}
+	for (int r = 0; r < STATS_ROWS; r++) {
+		memcpy(rows[r].base, sum.pkts[r], sizeof(rows[r].base));
+		memcpy(rows[r].base_cont, sum.cont[r], sizeof(rows[r].base_cont));
+	}
+
+	*multi = 0;
 	for (size_t i = 0; i < STATS_SLOTS; i++)
 		slot_row[i] = STATS_ROWS; /* none */
 	for (size_t i = 0; i < c->n; i++)
-		for (__u32 r = 0; r < STATS_ROWS; r++)
+		for (int r = 0; r < STATS_ROWS; r++)
 			if (rows[r].prog_id == c->progs[i].id) {
 				slot_row[i] = r;
 				used[r] = true;
 			}
 	for (size_t i = 0; i < c->n; i++) {
-		struct row nr = { .prog_id = c->progs[i].id };
-		__u32 r;
+		int r;
 
-		if (slot_row[i] < STATS_ROWS)
-			continue;
-		for (r = 0; r < STATS_ROWS && used[r]; r++)
-			;
-		if (r == STATS_ROWS)
-			return -ENOSPC;
-		/* the kernel counts on; what the row holds now is not the new member's */
-		if (sum_row(stats_fd, r, nr.base_pkts, nr.base_bytes) ||
-		    bpf_map_update_elem(rows_fd, &r, &nr, 0))
-			return -errno;
-		used[r] = true;
-		slot_row[i] = r;
+		if (slot_row[i] == STATS_ROWS) {
+			/* a new member: a free row, counting from now */
+			for (r = 0; r < STATS_ROWS && (used[r] || rows[r].prog_id); r++)
+				;
+			if (r == STATS_ROWS)
+				for (r = 0; r < STATS_ROWS && used[r]; r++)
+					;
+			if (r == STATS_ROWS)
+				return -ENOSPC;
+			memset(rows[r].carried, 0, sizeof(rows[r].carried));
+			rows[r].prog_id = c->progs[i].id;
+			used[r] = true;
+			slot_row[i] = r;
+		}
+		rows[slot_row[i]].pos = i;
+		rows[slot_row[i]].cont = c->progs[i].actions;
+		if (several(c->progs[i].actions))
+			*multi |= 1U << i;
 	}
-	/* rows of members that left are free again */
 	for (__u32 r = 0; r < STATS_ROWS; r++) {
-		struct row none = {};
-
-		if (!used[r] && rows[r].prog_id && bpf_map_update_elem(rows_fd, &r, &none, 0))
+		if (!used[r])
+			memset(&rows[r], 0, sizeof(rows[r])); /* its member left */
+		if (bpf_map_update_elem(rows_fd, &r, &rows[r], 0))
 			return -errno;
 	}
 	return 0;
@@ -160,8 +239,9 @@ static int attach_new(const struct chain *c, int state_fd, int stats_fd, int row
 	char path[PATH_MAX], tmp[PATH_MAX];
 	int disp_fd = -1, hook_fd = -1, err;
 	__u8 slot_row[STATS_SLOTS];
+	__u16 multi;
 
-	err = assign_rows(c, stats_fd, rows_fd, slot_row);
+	err = assign_rows(c, stats_fd, rows_fd, slot_row, &multi);
 	if (err)
 		return err_set(err, "cannot give the members counter rows: %s", strerror(-err));
 	disp_fd = bpf_prog_get_fd_by_id(c->main_id);
@@ -177,6 +257,8 @@ static int attach_new(const struct chain *c, int state_fd, int stats_fd, int row
 		goto out;
 	}
 	skel->rodata->n_members = c->n;
+	skel->rodata->multi_mask = multi;
+	skel->rodata->end_row = c->n ? slot_row[c->n - 1] : STATS_ROWS;
 	for (size_t i = 0; i < c->n && i < STATS_SLOTS; i++) {
 		skel->rodata->slot_prog[i] = c->progs[i].id;
 		skel->rodata->slot_row[i] = slot_row[i];
@@ -263,37 +345,30 @@ int observer__attach(struct chain_txn *t)
 
 int observer__read(const struct chain *c, struct prog_stats *out)
 {
-	int stats_fd, rows_fd, err = 0;
+	struct row rows[STATS_ROWS];
+	int stats_fd, rows_fd, err;
+	struct sums sum;
 
 	memset(out, 0, sizeof(*out) * c->n);
 	stats_fd = open_pin(c->state_dir, STATS_PIN);
 	rows_fd = open_pin(c->state_dir, ROWS_PIN);
-	if (stats_fd < 0 || rows_fd < 0) {
-		err = -ENOENT;
-		goto out;
-	}
-	for (__u32 r = 0; r < STATS_ROWS; r++) {
-		__u64 pkts[STATS_ACTIONS], bytes[STATS_ACTIONS];
-		struct row row;
+	err = stats_fd < 0 || rows_fd < 0 ? -ENOENT : read_rows(rows_fd, rows);
+	if (!err)
+		err = read_sums(stats_fd, &sum);
+	for (int r = 0; !err && r < STATS_ROWS; r++) {
+		__u64 n[STATS_ACTIONS];
 
-		if (bpf_map_lookup_elem(rows_fd, &r, &row)) {
-			err = -errno;
-			goto out;
-		}
-		for (size_t i = 0; row.prog_id && i < c->n; i++) {
-			if (c->progs[i].id != row.prog_id)
+		if (!rows[r].prog_id)
+			continue;
+		epoch_counts(rows, &sum, r, n);
+		for (size_t i = 0; i < c->n; i++) {
+			if (c->progs[i].id != rows[r].prog_id)
 				continue;
-			err = sum_row(stats_fd, r, pkts, bytes);
-			if (err)
-				goto out;
 			out[i].valid = true;
-			for (int a = 0; a < STATS_ACTIONS; a++) {
-				out[i].pkts[a] = pkts[a] - row.base_pkts[a];
-				out[i].bytes[a] = bytes[a] - row.base_bytes[a];
-			}
+			for (int a = 0; a < STATS_ACTIONS; a++)
+				out[i].pkts[a] = rows[r].carried[a] + n[a];
 		}
 	}
-out:
 	if (stats_fd >= 0)
 		close(stats_fd);
 	if (rows_fd >= 0)

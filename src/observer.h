@@ -26,7 +26,6 @@ struct chain_txn;
 struct prog_stats {
 	bool valid; /* the program has a counter row */
 	__u64 pkts[XDP_ACTION_COUNT];
-	__u64 bytes[XDP_ACTION_COUNT];
 };
 
 /*

@@ -47,11 +47,9 @@ test_fate_counts_exact() {
 	expect_stat xdpchain_drop pass 3
 	expect_stat xdpchain_drop drop 2
 	expect_stat xdpchain_final pass 3
-	# every action key, and bytes
-	xdpchain -j status -s $IF0 | jq -e '.programs[0].stats | keys == ["aborted","bytes","drop","pass","redirect","tx"]' >/dev/null ||
+	# every action's key
+	xdpchain -j status -s $IF0 | jq -e '.programs[0].stats | keys == ["aborted","drop","pass","redirect","tx"]' >/dev/null ||
 		fail "stats keys: $(xdpchain -j status -s $IF0 | jq -c '.programs[0].stats')"
-	[ "$(xdpchain -j status -s $IF0 | jq '.programs[] | select(.name=="xdpchain_firewall") | .stats.bytes.drop')" -gt 0 ] ||
-		fail "no bytes counted"
 	xdpchain status -s $IF0 | grep -q "packets: aborted 0 drop 4 pass 5" ||
 		fail "text: $(xdpchain status -s $IF0)"
 }

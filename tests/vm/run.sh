@@ -24,6 +24,8 @@
 #   VM_MODULES         extra kernel modules to modprobe at boot (veth always)
 #   VM_OUT_SIZE_MB     size of the sparse --out disk (default 1024)
 #   VM_SMP             default for --smp (1)
+#   VM_QEMU_ARGS       more qemu arguments (words), e.g. "-icount shift=0" for
+#                      a guest clock that counts instructions (make bench)
 #   VM_DEBUG=1         kernel console live on stderr (loglevel 7), timing notes
 #   XDPCHAIN_VM_CACHE  cache dir (default /var/cache/xdpchain-vm)
 set -euo pipefail
@@ -482,6 +484,8 @@ qargs=(
 	-chardev "file,id=con,path=$console" -serial chardev:con
 	-chardev "file,id=cmd,path=$cmdout" -serial chardev:cmd
 )
+# shellcheck disable=SC2206 # words, on purpose
+[[ -n ${VM_QEMU_ARGS:-} ]] && qargs+=($VM_QEMU_ARGS)
 if [[ -n $outdir ]]; then
 	truncate -s "${VM_OUT_SIZE_MB:-1024}M" "$tmp/out.img"
 	qargs+=(-drive "file=$tmp/out.img,format=raw,if=virtio,cache=unsafe")

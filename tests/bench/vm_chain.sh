@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# make bench, the part that needs chains (so runs in the VM): what
+# per-member counters and stage attribution cost per packet, against the
+# same chain on libxdp's own dispatcher object, measured in this run with
+# BPF_PROG_TEST_RUN (bpftool prog run, repeat) on the dispatcher; and what
+# capturing every fate costs with a filter that matches nothing.
+# Prints "name: N ns/packet" lines and ratios. Runs inside the VM:
+#   tests/vm/run.sh -- bash tests/bench/vm_chain.sh
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+X=$ROOT/.output/bin/xdpchain
+S=$ROOT/.output/bpf
+REPEAT=${REPEAT:-2000000}
+ROUNDS=${ROUNDS:-5}
+IF=xb0
+MEMBERS=(rewrite count firewall)
+
+pkt=$(mktemp)
+trap 'rm -f "$pkt"; $X flush $IF >/dev/null 2>&1 || true; ip link del $IF 2>/dev/null || true' EXIT
+# 64-byte UDP to port 40003: every member parses it, none acts on it, so
+# it passes the whole chain (the common case, and the longest path)
+printf '\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00\x45\x00\x00\x32\x00\x01\x00\x00\x40\x11\x00\x00\xc0\x00\x02\x02\xc0\x00\x02\x01\x30\x39\x9c\x43\x00\x1e\x00\x00%022d' 0 >"$pkt"
+
+ip link add $IF type veth peer name xb1
+ip link set $IF up
+
+# ns per packet of the dispatcher on $IF: the median of $ROUNDS runs
+measure() {
+	local id t all=()
+	id=$($X -j status $IF | jq .dispatcher_id)
+	for _ in $(seq "$ROUNDS"); do
+		t=$(bpftool prog run id "$id" data_in "$pkt" repeat "$REPEAT" 2>&1 |
+			sed -n 's/.*duration (average): \([0-9]*\)ns.*/\1/p')
+		all+=("$t")
+	done
+	printf '%s\n' "${all[@]}" | sort -n | sed -n "$(((ROUNDS + 1) / 2))p"
+}
+
+build() {
+	$X flush $IF >/dev/null
+	for m in "${MEMBERS[@]}"; do
+		"$@" $X add $IF "$S/$m.o" >/dev/null
+	done
+}
+
+build env XDPCHAIN_DISPATCHER=system
+[ "$($X -j status $IF | jq -r .dispatcher_object)" = libxdp ] || { echo "bench: libxdp's object not used" >&2; exit 1; }
+stock=$(measure)
+build env
+[ "$($X -j status $IF | jq .counters)" = true ] || { echo "bench: counters are off" >&2; exit 1; }
+own=$(measure)
+$X capture $IF -w /dev/null 'udp port 1' 2>/dev/null &
+cap=$!
+sleep 2
+captured=$(measure)
+kill -INT $cap
+wait $cap || true
+
+echo "chain of ${#MEMBERS[@]} members + final stage, 64-byte UDP passing all, $REPEAT runs x $ROUNDS (median), kernel $(uname -r):"
+echo "  libxdp's dispatcher object:                 $stock ns/packet"
+echo "  xdpchain's, counters + stage attribution:   $own ns/packet  ($(awk -v a="$own" -v b="$stock" 'BEGIN{printf "%.2fx", a/b}') libxdp's; goal <= 1.10x)"
+echo "  + capture of every fate, filter matching none: $captured ns/packet  ($(awk -v a="$captured" -v b="$own" 'BEGIN{printf "%.2fx", a/b}') no capture; goal <= 1.15x)"
