@@ -119,7 +119,8 @@ static const char *stages__label(struct stages *st, const struct capture_meta *m
 {
 	static char unknown[32];
 
-	if (m->stage_slot == STAGE_UNKNOWN || m->stage_slot == FATE_EXIT)
+	/* a fresh stats map holds zeros: no program has id 0 */
+	if (m->stage_slot == STAGE_UNKNOWN || m->stage_slot == FATE_EXIT || !m->stage_prog)
 		return NULL;
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < st->n; i++)
