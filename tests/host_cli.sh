@@ -8,7 +8,7 @@ test_unit() {
 test_help_exit_codes() {
 	local c
 	xdpchain --help | grep -q '^Usage: xdpchain' || fail "--help has no usage"
-	for c in add remove status flush capture cleanup features completion; do
+	for c in add remove status flush capture cleanup top features completion; do
 		xdpchain "$c" --help | grep -q "^Usage: xdpchain $c" || fail "$c --help"
 	done
 	xdpchain --version | grep -q '^xdpchain ' || fail "--version"
@@ -28,7 +28,7 @@ test_help_exit_codes() {
 # README documents every command and every option --help lists.
 test_readme_matches_help() {
 	local c opt
-	for c in add remove status flush capture cleanup features completion; do
+	for c in add remove status flush capture cleanup top features completion; do
 		grep -q "xdpchain $c" "$ROOT/README.md" || fail "README lacks 'xdpchain $c'"
 		for opt in $(xdpchain "$c" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
 			grep -q -- "$opt" "$ROOT/README.md" || fail "README lacks $opt of $c"
