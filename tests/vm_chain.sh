@@ -4,11 +4,6 @@
 
 HOOK_PROBE=$BIN/hook_probe
 
-vm_only() {
-	xdpchain -j features | jq -e .freplace >/dev/null ||
-		skip "kernel refuses freplace; run in the VM (make vm-test)"
-}
-
 # Starts hook_probe on the hook's slot $1 expecting $2 packets into $3;
 # waits until its program is in the slot. Sets PROBE_PID.
 start_probe() {
