@@ -42,6 +42,12 @@ xdpchain() {
 	"$XDPCHAIN" "$@"
 }
 
+# Skips the test where the kernel refuses freplace (chains need it).
+vm_only() {
+	xdpchain -j features | jq -e .freplace >/dev/null ||
+		skip "kernel refuses freplace; run in the VM (make vm-test)"
+}
+
 # Runs xdpchain and expects failure with exit code $1 and a one-line error
 # matching $2 (a grep -E pattern). Output goes to $LAST_ERR.
 # A command that wrongly succeeds (a capture that runs) is stopped after 120 s.
@@ -369,9 +375,4 @@ wait_probe() {
 	wait "$PROBE_PID" || rc=$?
 	[ $rc -eq 0 ] || fail "hook_probe exited $rc (packets missing)"
 	true
-}
-
-vm_only() {
-	xdpchain -j features | jq -e .freplace >/dev/null ||
-		skip "kernel refuses freplace; run in the VM (make vm-test)"
 }
