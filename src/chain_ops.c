@@ -677,7 +677,7 @@ int chain__flush(const char *ifname, size_t *n_removed, size_t *n_cleaned)
 			if (t.c.leftovers[i].kind != LEFTOVER_STALE_TAP &&
 			    !leftover__remove(&t.c.leftovers[i]))
 				(*n_cleaned)++;
-		n = dispatcher__clear_stale_dirs();
+		n = dispatcher__clear_stale_dirs(NULL, NULL);
 		if (n > 0)
 			*n_cleaned += n;
 	}

@@ -227,7 +227,7 @@ static int open_chain_hook(const char *ifname, char *pin, size_t size, int *stat
 	if (c.hook_pin_id != c.hook_id)
 		return err_set(
 			-ESTALE,
-			"the map pinned at %s (id %u) is not the hook the chain on %s calls (id %u): a capture there would see nothing; remove that pin and re-add a program, or 'xdpchain flush %s'",
+			"the map pinned at %s (id %u) is not the chain's hook (the chain on %s calls map id %u): a capture there would see nothing; remove that pin and re-add a program, or 'xdpchain flush %s'",
 			pin, c.hook_pin_id, ifname, c.hook_id, ifname);
 	if (c.kind == CHAIN_DISPATCHER && !chain__counters_off(&c) &&
 	    snprintf(path, sizeof(path), "%s/" STATS_PIN, c.state_dir) < (int)sizeof(path))

@@ -399,7 +399,40 @@ static int remove_if_stale(int parent, const char *name)
 	return err;
 }
 
-int dispatcher__clear_stale_dirs(void)
+int dispatcher__list_stale_dirs(void (*found)(const char *path, void *ctx), void *ctx)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	struct stat s;
+	int fd, n = 0;
+	DIR *d;
+
+	/* reading only: nothing is created (LOCK_DIR may not exist) */
+	d = opendir(LOCK_DIR);
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		bool held;
+
+		if (strncmp(e->d_name, PRIVATE_DIR, strlen(PRIVATE_DIR)))
+			continue;
+		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		held = fstat(fd, &s) || s.st_uid != 0 ||
+		       (flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK);
+		close(fd); /* drops the shared lock, if we got it */
+		if (held)
+			continue;
+		n++;
+		snprintf(path, sizeof(path), "%s/%s", LOCK_DIR, e->d_name);
+		found(path, ctx);
+	}
+	closedir(d);
+	return n;
+}
+
+int dispatcher__clear_stale_dirs(void (*removed)(const char *path, void *ctx), void *ctx)
 {
 	int dir, fd, n = 0, err = 0, r;
 	struct dirent *e;
@@ -419,9 +452,14 @@ int dispatcher__clear_stale_dirs(void)
 		if (strncmp(e->d_name, PRIVATE_DIR, strlen(PRIVATE_DIR)))
 			continue;
 		r = remove_if_stale(fd, e->d_name);
-		if (r > 0)
+		if (r > 0) {
+			char path[PATH_MAX];
+
 			n++;
-		else if (r < 0 && !err)
+			snprintf(path, sizeof(path), "%s/%s", LOCK_DIR, e->d_name);
+			if (removed)
+				removed(path, ctx);
+		} else if (r < 0 && !err)
 			err = err_set(r, "cannot remove %s/%s: %s", LOCK_DIR, e->d_name,
 				      strerror(-r));
 	}

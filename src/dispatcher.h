@@ -67,7 +67,9 @@ void dispatcher__cleanup(void);
  * the directory exists, so one nobody holds is a leftover; those of live
  * runs stay. Returns how many it removed, or -errno (err_last()).
  */
-int dispatcher__clear_stale_dirs(void);
+int dispatcher__clear_stale_dirs(void (*removed)(const char *path, void *ctx), void *ctx);
+/* Calls @found for each such directory, changing nothing; how many. */
+int dispatcher__list_stale_dirs(void (*found)(const char *path, void *ctx), void *ctx);
 
 /*
  * 1 if the XDP program @prog_id (a running dispatcher) was loaded from

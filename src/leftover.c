@@ -101,8 +101,10 @@ static void scan_tap_hooks(struct chain *c)
 
 		if (sscanf(e->d_name, TAP_HOOK_PREFIX "%u", &id) != 1)
 			continue;
+		/* a dead capture's tap leaves with the next change, and its pin too */
 		for (size_t i = 0; i < c->n; i++)
-			used |= c->progs[i].is_tap && c->progs[i].tap_hook_id == id;
+			used |= c->progs[i].is_tap && !c->progs[i].tap_stale &&
+				c->progs[i].tap_hook_id == id;
 		if (used || capture__hook_busy(id))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", c->state_dir, e->d_name) <
@@ -123,6 +125,11 @@ void leftover__scan(struct chain *c)
 	err_quiet(false);
 }
 
+static void found_tmp(const char *path, void *ctx)
+{
+	add(ctx, LEFTOVER_TMP_DIR, path, 0);
+}
+
 static void scan(struct chain *c, char *dir)
 {
 	for_each_libxdp_dir(scan_libxdp_dir, c);
@@ -130,6 +137,7 @@ static void scan(struct chain *c, char *dir)
 		if (c->progs[i].tap_stale)
 			add(c, LEFTOVER_STALE_TAP, c->progs[i].name, c->progs[i].id);
 	scan_tap_hooks(c);
+	dispatcher__list_stale_dirs(found_tmp, c);
 	if (c->observer_target && !c->observed &&
 	    snprintf(dir, PATH_MAX, "%s/" OBSERVER_PIN, c->state_dir) < PATH_MAX)
 		add(c, LEFTOVER_OBSERVER, dir, c->observer_target);
@@ -228,7 +236,7 @@ int leftover__remove(const struct leftover *l)
 	case LEFTOVER_STATE:
 		return remove_state(l);
 	case LEFTOVER_TMP_DIR:
-		return dispatcher__clear_stale_dirs() < 0 ? -EIO : 0;
+		return dispatcher__clear_stale_dirs(NULL, NULL) < 0 ? -EIO : 0;
 	case LEFTOVER_CAPTURE: {
 		int fd = bpf_obj_get(l->path), n;
 
@@ -306,11 +314,18 @@ static void clean_states(struct clean_ctx *cc)
 	closedir(d);
 }
 
+static void removed_tmp(const char *path, void *ctx)
+{
+	struct leftover l = { .kind = LEFTOVER_TMP_DIR };
+
+	snprintf(l.path, sizeof(l.path), "%s", path);
+	removed(ctx, &l);
+}
+
 int leftover__clean_all(void (*on_removed)(const struct leftover *l, void *ctx), void *ctx)
 {
 	struct clean_ctx cc = { on_removed, ctx, 0 };
-	struct leftover l = { .kind = LEFTOVER_TMP_DIR };
-	int lock, n;
+	int lock, err;
 
 	lock = lock__chain(10000);
 	if (lock < 0)
@@ -319,9 +334,7 @@ int leftover__clean_all(void (*on_removed)(const struct leftover *l, void *ctx),
 	for_each_libxdp_dir(clean_libxdp_dir, &cc);
 	clean_states(&cc);
 	err_quiet(false);
-	n = dispatcher__clear_stale_dirs();
-	for (int i = 0; i < n; i++)
-		removed(&cc, &l);
+	err = dispatcher__clear_stale_dirs(removed_tmp, &cc);
 	lock__release(lock);
-	return cc.n;
+	return err < 0 ? err : cc.n;
 }

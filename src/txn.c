@@ -163,7 +163,7 @@ int txn__detach(struct chain_txn *t, const size_t *idx, size_t n)
 	err = dispatcher__setup(NULL);
 	if (err)
 		return err;
-	err = xdp_program__detach_multi(progs, k, t->c.ifindex, XDP_MODE_UNSPEC, 0);
+	err = xdp_program__detach_multi(progs, k, t->c.ifindex, t->c.mode, 0);
 	dispatcher__cleanup();
 	if (err)
 		return explain_change_error(t, err, "removing programs");
@@ -205,6 +205,15 @@ static void commit(struct chain_txn *t)
 			pr_warn("%s: per-member counters and stage attribution are off: %s; 'xdpchain cleanup' tries again\n",
 				t->c.ifname, err_last());
 		err_clear();
+	}
+	/* what interrupted runs left for this interface goes with a change */
+	for (size_t i = 0; t->changed && i < t->c.n_leftovers; i++) {
+		const struct leftover *l = &t->c.leftovers[i];
+
+		/* stale taps left with the change; the observer's pin is new now */
+		if (l->kind != LEFTOVER_STALE_TAP && l->kind != LEFTOVER_OBSERVER &&
+		    !leftover__remove(l))
+			pr_debug("removed %s (%s)\n", l->path, leftover__what(l->kind));
 	}
 	if (!t->drop_state || !t->c.managed)
 		return;

@@ -63,7 +63,7 @@ TEST(dispatcher_stale_dir_removed)
 	CHECK(mkdtemp(dir));
 	snprintf(file, sizeof(file), "%s/xdp-dispatcher.o", dir);
 	CHECK((f = fopen(file, "w")) && !fclose(f));
-	CHECK(dispatcher__clear_stale_dirs() >= 1);
+	CHECK(dispatcher__clear_stale_dirs(NULL, NULL) >= 1);
 	CHECK(!exists(dir));
 }
 
@@ -89,13 +89,13 @@ TEST(dispatcher_dir_kept_while_its_run_lives)
 	dir[n] = '\0';
 	snprintf(file, sizeof(file), "%s/xdp-dispatcher.o", dir);
 
-	n = dispatcher__clear_stale_dirs();
+	n = dispatcher__clear_stale_dirs(NULL, NULL);
 	kill(pid, SIGKILL); /* as kill -9 would: no cleanup */
 	CHECK(waitpid(pid, &status, 0) == pid);
 	CHECK_EQ_INT(strncmp(dir, PRIVATE, strlen(PRIVATE)), 0);
 	CHECK(n >= 0);
 	CHECK(exists(file)); /* kept while its run lived */
 
-	CHECK(dispatcher__clear_stale_dirs() >= 1);
+	CHECK(dispatcher__clear_stale_dirs(NULL, NULL) >= 1);
 	CHECK(!exists(dir));
 }
