@@ -394,7 +394,8 @@ test_rel_cleanup_keeps_live_chains() {
 	rel_make_leftovers
 	out=$(xdpchain -j cleanup) || fail "cleanup exited $?: $out"
 	for p in "$LO_DISP" "$LO_RUN" "$LO_TAP"; do
-		echo "$out" | jq -e --arg p "$p" '.removed | map(rtrimstr("/")) | index($p) != null' >/dev/null 2>&1 ||
+		echo "$out" | jq -e --arg p "$p" \
+			'any(.removed[]; rtrimstr("/") == $p or startswith($p + "/"))' >/dev/null 2>&1 ||
 			fail "cleanup -j does not list $p: $out"
 		[ ! -e "$p" ] || fail "cleanup left $p"
 	done
@@ -504,8 +505,10 @@ test_rel_iface_renamed() {
 # consistent, the final stage last.
 test_rel_race_xdp_loader() {
 	rel_setup
-	local r p1 p2 p3 rc prev="" err id
-	for r in 0 1 2 3 4 5; do
+	local r p1 p2 p3 rc prev="" err
+	# four rounds: even if every unload lost its race, 4 slot programs, 4
+	# xdp_test_pass, the final stage and count.o below fit libxdp's 10
+	for r in 0 1 2 3; do
 		REL_WHAT="round $r"
 		"$XDPCHAIN" add $IF0 "$TESTOBJ/slots.o" --prog xdp_slot$r --priority $((10 + r)) --mode skb \
 			>"$TEST_TMP/a$r.out" 2>"$TEST_TMP/a$r.err" &
@@ -534,16 +537,7 @@ test_rel_race_xdp_loader() {
 		rel_assert_consistent "$ST_JSON" "$REL_WHAT"
 		echo "$ST_JSON" | jq -e '.problem == null' >/dev/null ||
 			fail "$REL_WHAT: status reports a problem: $(echo "$ST_JSON" | jq -r .problem)"
-		# between rounds, not racing: keep the newest xdp_test_pass and
-		# this round's slot program, so the dispatcher never fills up
-		REL_WHAT="$REL_WHAT, tidying up"
-		for id in $(echo "$ST_JSON" | jq -r \
-			'[.programs[] | select(.name == "xdp_test_pass") | .id] | sort | .[:-1][]'); do
-			rel_must remove $IF0 "$id"
-		done
-		[[ " $ST_NAMES " != *" xdp_slot$((r - 1)) "* ]] || rel_must remove $IF0 xdp_slot$((r - 1))
-		rel_status $IF0 "$REL_WHAT"
-		prev=$(echo "$ST_JSON" | jq -r '[.programs[] | select(.name == "xdp_test_pass") | .id][0] // empty')
+		prev=$(echo "$ST_JSON" | jq -r '[.programs[] | select(.name == "xdp_test_pass") | .id][-1] // empty')
 	done
 	# the chain still works as one
 	REL_WHAT="after the races"
