@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-# Usage: tests/vm/kernel.sh 6.1|6.12
+# Usage: tests/vm/kernel.sh 6.1|6.12|trixie|sid
+#
+# 6.1 and 6.12 are Debian 12's cloud kernels (resolved with this host's apt);
+# trixie and sid are those releases' own linux-image-cloud-amd64, resolved and
+# downloaded inside their chroot (tests/vm/chroot.sh).
 #
 # Makes sure a Debian cloud kernel (plus a trimmed, depmod'ed modules tree and
 # busybox-static) is cached under ${XDPCHAIN_VM_CACHE:-/var/cache/xdpchain-vm}/KERNEL/
@@ -19,13 +23,20 @@ set -euo pipefail
 die() { echo "kernel.sh: $*" >&2; exit 1; }
 log() { [[ "${VM_DEBUG:-0}" == 1 ]] && echo "kernel.sh: $*" >&2 || true; }
 
-[[ $# -eq 1 ]] || die "usage: $0 6.1|6.12"
+[[ $# -eq 1 ]] || die "usage: $0 6.1|6.12|trixie|sid"
 series=$1
+dist=
 case "$series" in
 	6.1) meta=linux-image-cloud-amd64 ;;
 	6.12) meta=linux-image-6.12-cloud-amd64 ;;
-	*) die "unknown kernel '$series' (want 6.1 or 6.12)" ;;
+	trixie | sid) meta=linux-image-cloud-amd64 dist=$series ;;
+	*) die "unknown kernel '$series' (want 6.1, 6.12, trixie or sid)" ;;
 esac
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# apt: this host's, or the release chroot's
+apt_run() {
+	if [[ -n $dist ]]; then bash "$here/chroot.sh" "$dist" -- "$@"; else "$@"; fi
+}
 
 cache=${XDPCHAIN_VM_CACHE:-/var/cache/xdpchain-vm}
 kdir=$cache/$series
@@ -70,13 +81,13 @@ trap 'rm -rf "$tmp"' EXIT
 
 # ---- resolve the package (never pin an ABI number) ----------------------------
 resolve() {
-	apt-cache depends "$1" 2>/dev/null |
+	apt_run apt-cache depends "$1" 2>/dev/null |
 		awk '/^ *Depends: *linux-image-/ { print $2; exit }'
 }
 pkg=$(resolve "$meta" || true)
 if [[ -z $pkg ]]; then
 	echo "kernel.sh: apt-cache knows no $meta; running apt-get update" >&2
-	apt-get update -q >&2
+	apt_run apt-get update -q >&2
 	pkg=$(resolve "$meta" || true)
 fi
 [[ -n $pkg ]] || die "cannot resolve the dependency of $meta"
@@ -87,12 +98,26 @@ apt_download() { # dir pkg...
 	# -o APT::Sandbox::User=root: avoids the _apt "unsandboxed" warning in a root-owned dir
 	(cd "$d" && apt-get -q -o APT::Sandbox::User=root download "$@" >&2)
 }
+# the kernel package: from the release's archive when it is a release's
+kernel_download() { # dir pkg
+	if [[ -z $dist ]]; then
+		apt_download "$@"
+		return
+	fi
+	CHROOT_BINDS=$1 bash "$here/chroot.sh" "$dist" -- sh -c \
+		'cd "$1" && apt-get -q -o APT::Sandbox::User=root download "$2"' sh "$@" >&2
+}
 
 mkdir -p "$tmp/deb" "$tmp/x"
-apt_download "$tmp/deb" "$pkg"
+kernel_download "$tmp/deb" "$pkg"
 dpkg-deb -x "$tmp"/deb/*.deb "$tmp/x"
 version=$(dpkg-deb -f "$tmp"/deb/*.deb Version)
 
+# Debian 13 on ship modules under usr/lib/modules (merged /usr)
+if [[ ! -d $tmp/x/lib/modules && -d $tmp/x/usr/lib/modules ]]; then
+	mkdir -p "$tmp/x/lib"
+	mv "$tmp/x/usr/lib/modules" "$tmp/x/lib/modules"
+fi
 vmlinuz=$(ls "$tmp"/x/boot/vmlinuz-* 2>/dev/null | head -1)
 [[ -n $vmlinuz ]] || die "no boot/vmlinuz-* in $pkg"
 kver=${vmlinuz##*/vmlinuz-}
