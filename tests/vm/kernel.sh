@@ -108,25 +108,53 @@ kernel_download() { # dir pkg
 		'cd "$1" && apt-get -q -o APT::Sandbox::User=root download "$2"' sh "$@" >&2
 }
 
+# Newer kernels split the image package: linux-image-ABI depends on
+# linux-binary-ABI (the image) and linux-base-ABI (modules). Take every
+# dependency named with the package's ABI, recursively.
+abi=${pkg#linux-image-}
+pkgs=("$pkg")
+declare -A seen=(["$pkg"]=1)
+for ((i = 0; i < ${#pkgs[@]}; i++)); do
+	while read -r dep; do
+		[[ -n ${seen[$dep]:-} ]] && continue
+		seen[$dep]=1
+		pkgs+=("$dep")
+	done < <(apt_run apt-cache depends "${pkgs[$i]}" 2>/dev/null |
+		awk -v abi="$abi" '$1 ~ /^\|?(Pre)?Depends:$/ && index($2, abi) && $2 ~ /^linux-/ { print $2 }')
+done
+log "kernel packages: ${pkgs[*]}"
+
 mkdir -p "$tmp/deb" "$tmp/x"
-kernel_download "$tmp/deb" "$pkg"
-dpkg-deb -x "$tmp"/deb/*.deb "$tmp/x"
-version=$(dpkg-deb -f "$tmp"/deb/*.deb Version)
+for p in "${pkgs[@]}"; do
+	kernel_download "$tmp/deb" "$p"
+done
+for d in "$tmp"/deb/*.deb; do
+	dpkg-deb -x "$d" "$tmp/x"
+done
+version=$(dpkg-deb -f "$tmp/deb/${pkg}_"*.deb Version)
 
 # Debian 13 on ship modules under usr/lib/modules (merged /usr)
 if [[ ! -d $tmp/x/lib/modules && -d $tmp/x/usr/lib/modules ]]; then
 	mkdir -p "$tmp/x/lib"
 	mv "$tmp/x/usr/lib/modules" "$tmp/x/lib/modules"
 fi
-vmlinuz=$(ls "$tmp"/x/boot/vmlinuz-* 2>/dev/null | head -1)
-[[ -n $vmlinuz ]] || die "no boot/vmlinuz-* in $pkg"
-kver=${vmlinuz##*/vmlinuz-}
+vmlinuz=$(ls "$tmp"/x/boot/vmlinuz-* 2>/dev/null | head -1 || true)
+if [[ -n $vmlinuz ]]; then
+	kver=${vmlinuz##*/vmlinuz-}
+	kconfig=$tmp/x/boot/config-$kver
+else # from 7.x: the image and its config next to the modules
+	vmlinuz=$(ls "$tmp"/x/lib/modules/*/vmlinuz 2>/dev/null | head -1 || true)
+	[[ -n $vmlinuz ]] || die "no boot/vmlinuz-* nor lib/modules/*/vmlinuz in ${pkgs[*]}"
+	kver=${vmlinuz%/vmlinuz}
+	kver=${kver##*/}
+	kconfig=$(ls "$tmp/x/lib/modules/$kver"/config* 2>/dev/null | head -1 || true)
+fi
 [[ -d $tmp/x/lib/modules/$kver ]] || die "no lib/modules/$kver in $pkg"
 
 new=$tmp/new
 mkdir -p "$new"
 cp "$vmlinuz" "$new/vmlinuz"
-cp "$tmp/x/boot/config-$kver" "$new/config" 2>/dev/null || true
+[[ -n $kconfig ]] && cp "$kconfig" "$new/config" 2>/dev/null || true
 echo "$kver" >"$new/kver"
 echo "$pkg $version" >"$new/package"
 
