@@ -33,12 +33,38 @@ case "$series" in
 	*) die "unknown kernel '$series' (want 6.1, 6.12, trixie or sid)" ;;
 esac
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# apt: this host's, or the release chroot's
+cache=${XDPCHAIN_VM_CACHE:-/var/cache/xdpchain-vm}
+
+# 6.1 and 6.12 are Debian 12's: on another host release (a Debian 13 host
+# has neither), apt reads bookworm's archive through a private state dir.
+# XDPCHAIN_VM_PRIVATE_APT=1 uses it on Debian 12 too.
+apt_opts=()
+host_codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+if [[ -z $dist && ($host_codename != bookworm || ${XDPCHAIN_VM_PRIVATE_APT:-0} == 1) ]]; then
+	aptdir=$cache/apt-bookworm
+	mirror=${XDPCHAIN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+	keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+	mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial"
+	cat >"$aptdir/sources.list" <<-EOF
+		deb [signed-by=$keyring] $mirror bookworm main
+		deb [signed-by=$keyring] ${mirror%/debian}/debian-security bookworm-security main
+	EOF
+	: >"$aptdir/status"
+	apt_opts=(-o Dir::Etc::SourceList="$aptdir/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+		-o Dir::State::Lists="$aptdir/lists" -o Dir::Cache="$aptdir/cache"
+		-o Dir::State::status="$aptdir/status")
+fi
+# apt: this host's (or its private bookworm state), or the release chroot's
 apt_run() {
-	if [[ -n $dist ]]; then bash "$here/chroot.sh" "$dist" -- "$@"; else "$@"; fi
+	if [[ -n $dist ]]; then
+		bash "$here/chroot.sh" "$dist" -- "$@"
+	else
+		local tool=$1
+		shift
+		"$tool" "${apt_opts[@]}" "$@"
+	fi
 }
 
-cache=${XDPCHAIN_VM_CACHE:-/var/cache/xdpchain-vm}
 kdir=$cache/$series
 
 if [[ -f $kdir/.complete && "${XDPCHAIN_VM_REFRESH:-0}" != 1 ]]; then
@@ -96,7 +122,7 @@ log "resolved $meta -> $pkg"
 apt_download() { # dir pkg...
 	local d=$1; shift
 	# -o APT::Sandbox::User=root: avoids the _apt "unsandboxed" warning in a root-owned dir
-	(cd "$d" && apt-get -q -o APT::Sandbox::User=root download "$@" >&2)
+	(cd "$d" && apt-get "${apt_opts[@]}" -q -o APT::Sandbox::User=root download "$@" >&2)
 }
 # the kernel package: from the release's archive when it is a release's
 kernel_download() { # dir pkg
