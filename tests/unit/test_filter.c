@@ -1067,6 +1067,7 @@ TEST(filter_refuses_invalid_programs)
 TEST(filter_compile_errors)
 {
 	struct filter f;
+	int err;
 
 	err_clear();
 	CHECK_EQ_INT(filter__compile("udp prot 53", 0, &f), -EINVAL);
@@ -1082,12 +1083,18 @@ TEST(filter_compile_errors)
 	CHECK(strstr(err_last(), "illegal port number") ||
 	      strstr(err_last(), "greater than maximum 65535"));
 
-	/* Valid tcpdump, but the code needs Linux socket-buffer metadata. */
+	/*
+	 * Valid tcpdump, but the code needs Linux socket-buffer metadata:
+	 * libpcap 1.10 compiles it to ancillary loads, which the translation
+	 * refuses; 1.11 (unstable) refuses it on a dead handle itself.
+	 */
 	err_clear();
-	CHECK_EQ_INT(filter__compile("inbound", 0, &f), -EOPNOTSUPP);
-	CHECK_CONTAINS(err_last(), "pkttype");
+	err = filter__compile("inbound", 0, &f);
+	CHECK(err == -EOPNOTSUPP || err == -EINVAL);
+	CHECK_CONTAINS(err_last(), err == -EOPNOTSUPP ? "pkttype" : "'inbound' not supported");
 	err_clear();
-	CHECK_EQ_INT(filter__compile("ifindex 3", 0, &f), -EOPNOTSUPP);
+	err = filter__compile("ifindex 3", 0, &f);
+	CHECK(err == -EOPNOTSUPP || err == -EINVAL);
 	CHECK_CONTAINS(err_last(), "ifindex");
 	/* libpcap loops over IPv6 extension headers with backward jumps. */
 	err_clear();
