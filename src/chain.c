@@ -151,7 +151,7 @@ static int read_mp(struct chain *c)
 	struct xdp_multiprog *mp;
 	struct xdp_program *prog;
 	char msg[128];
-	int err;
+	int err, version;
 
 	mp = xdp_multiprog__get_from_ifindex(c->ifindex);
 	err = libxdp_get_error(mp);
@@ -174,6 +174,15 @@ static int read_mp(struct chain *c)
 	}
 	if (xdp_multiprog__is_legacy(mp)) {
 		c->kind = CHAIN_SINGLE;
+		/*
+		 * libxdp takes a dispatcher whose pins it cannot find for a
+		 * single program; one of another generation is still that.
+		 */
+		version = dispatcher__running_version(c->main_id);
+		if (version > 0 && version != XDP_DISPATCHER_VERSION) {
+			c->kind = CHAIN_DISPATCHER;
+			c->dispatcher_version = version;
+		}
 	} else {
 		c->kind = CHAIN_DISPATCHER;
 		c->frags = xdp_multiprog__xdp_frags_support(mp);
