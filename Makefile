@@ -26,7 +26,7 @@ CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 
-ARCH_INC := -I/usr/include/$(shell $(CC) -dumpmachine)
+ARCH_INC := -I/usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
 LIBXDP_VERSION := $(shell pkg-config --modversion libxdp 2>/dev/null)
 
 CFLAGS ?= -O2 -g
