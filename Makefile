@@ -5,6 +5,8 @@
 #                 when this kernel refuses freplace)
 # make test       install what is missing, build, run every test (host + VM)
 # make vm-test    the VM suite alone (KERNEL=6.1)
+# make distro-test one release of the distribution matrix (DIST=sid): its
+#                 chroot, build, host tests and VM suite on its own kernel
 # make deps       install the Debian packages the project needs
 # make install    install xdpchain to $(DESTDIR)$(PREFIX)/sbin
 
@@ -19,11 +21,12 @@ msg := @printf '  %-8s %s\n'
 endif
 PREFIX ?= /usr/local
 KERNEL ?= 6.1
+DIST ?= sid
 CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 
-ARCH_INC := -I/usr/include/$(shell $(CC) -dumpmachine)
+ARCH_INC := -I/usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
 LIBXDP_VERSION := $(shell pkg-config --modversion libxdp 2>/dev/null)
 
 CFLAGS ?= -O2 -g
@@ -59,7 +62,7 @@ UNIT_BIN := $(OUTPUT)/bin/unit-tests
 BENCH_BIN := $(OUTPUT)/bin/xdpchain-bench
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 
-.PHONY: all test-build deps demo test vm-test host-test unit bench install clean check-format
+.PHONY: all test-build deps demo test vm-test distro-test host-test unit bench install clean check-format
 .DELETE_ON_ERROR:
 # keep the BPF objects behind the skeletons: tests load some of them directly
 .SECONDARY:
@@ -130,6 +133,9 @@ host-test: test-build
 
 vm-test: test-build
 	@bash tests/vm/suite.sh $(KERNEL)
+
+distro-test: deps
+	@bash tests/distro.sh $(DIST)
 
 test: deps
 	@$(MAKE) --no-print-directory test-build

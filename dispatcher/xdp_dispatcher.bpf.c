@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * xdpchain's XDP dispatcher: a drop-in for the xdp-dispatcher.o that libxdp
- * (1.3.x, dispatcher config version 2) builds its multi-program chains from.
+ * (1.3-1.5: config version 2; 1.6: 3) builds its multi-program chains from.
  *
  * libxdp depends on this object for:
  *  - one map only, the .rodata holding 'conf' (struct xdp_dispatcher_config,
@@ -32,7 +32,7 @@
 #define NUM_SLOTS 10
 
 _Static_assert(MAX_DISPATCHER_ACTIONS == NUM_SLOTS, "libxdp's slot count changed");
-_Static_assert(sizeof(struct xdp_dispatcher_config) == 124, "libxdp's config layout changed");
+/* The layout of the config libxdp writes is checked at the end of the file. */
 
 /*
  * Filled in by libxdp before load. const: the kernel freezes it, so the
@@ -161,3 +161,21 @@ char _license[] SEC("license") = "Dual BSD/GPL";
 
 /* libxdp's BTF fallback for the config version: 'int (*dispatcher_version)[2]' */
 __uint(dispatcher_version, XDP_DISPATCHER_VERSION) SEC(XDP_METADATA_SECTION);
+
+/*
+ * Built against libxdp 1.6 (config version 3, is_xdp_devbound appended to
+ * version 2's 124 bytes) this object is a version 3 dispatcher: libxdp
+ * writes the config's size and version, device binding is a load flag, so
+ * the code is the same. The layout checks sit at the end so that a version 2
+ * object keeps its code, BTF and line info (only DWARF's source checksum
+ * changes with the source).
+ */
+#if XDP_DISPATCHER_VERSION == 2
+_Static_assert(sizeof(struct xdp_dispatcher_config) == 124, "libxdp's config layout changed");
+#elif XDP_DISPATCHER_VERSION == 3
+_Static_assert(sizeof(struct xdp_dispatcher_config) == 128, "libxdp's config layout changed");
+_Static_assert(__builtin_offsetof(struct xdp_dispatcher_config, is_xdp_devbound) == 124,
+	       "libxdp's version 3 config layout changed");
+#else
+#error "libxdp's dispatcher config is neither version 2 (libxdp 1.3-1.5) nor 3 (1.6): check its prog_dispatcher.h"
+#endif

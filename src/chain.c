@@ -13,6 +13,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <xdp/prog_dispatcher.h>
 
 #include "bpffs.h"
 #include "capture.h"
@@ -120,12 +122,36 @@ static void fill_prog(struct chain_prog *p, struct xdp_program *prog)
 	p->n_maps = prog_map_ids(p->id, p->map_ids, PROG_MAX_MAPS);
 }
 
+/*
+ * A dispatcher of a newer libxdp generation, which this libxdp cannot read:
+ * 0 and @c filled as far as the kernel tells, else -ENOENT.
+ */
+static int read_foreign(struct chain *c)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int v;
+
+	if (bpf_xdp_query(c->ifindex, 0, &q) || !q.prog_id)
+		return -ENOENT;
+	v = dispatcher__running_version(q.prog_id);
+	if (v <= 0 || v == XDP_DISPATCHER_VERSION)
+		return -ENOENT;
+	c->kind = CHAIN_DISPATCHER;
+	c->main_id = q.prog_id;
+	c->mode = q.attach_mode == XDP_ATTACHED_SKB ? XDP_MODE_SKB :
+		  q.attach_mode == XDP_ATTACHED_HW  ? XDP_MODE_HW :
+						      XDP_MODE_NATIVE;
+	c->dispatcher_version = v;
+	snprintf(c->main_name, sizeof(c->main_name), "xdp_dispatcher");
+	return 0;
+}
+
 static int read_mp(struct chain *c)
 {
 	struct xdp_multiprog *mp;
 	struct xdp_program *prog;
 	char msg[128];
-	int err;
+	int err, version;
 
 	mp = xdp_multiprog__get_from_ifindex(c->ifindex);
 	err = libxdp_get_error(mp);
@@ -133,6 +159,8 @@ static int read_mp(struct chain *c)
 		c->kind = CHAIN_NONE;
 		return 0;
 	}
+	if (err && !read_foreign(c))
+		return 0;
 	if (err) {
 		if (libxdp_strerror(err, msg, sizeof(msg)))
 			snprintf(msg, sizeof(msg), "%s", strerror(-err));
@@ -146,10 +174,20 @@ static int read_mp(struct chain *c)
 	}
 	if (xdp_multiprog__is_legacy(mp)) {
 		c->kind = CHAIN_SINGLE;
+		/*
+		 * libxdp takes a dispatcher whose pins it cannot find for a
+		 * single program; one of another generation is still that.
+		 */
+		version = dispatcher__running_version(c->main_id);
+		if (version > 0 && version != XDP_DISPATCHER_VERSION) {
+			c->kind = CHAIN_DISPATCHER;
+			c->dispatcher_version = version;
+		}
 	} else {
 		c->kind = CHAIN_DISPATCHER;
 		c->frags = xdp_multiprog__xdp_frags_support(mp);
 		c->own_dispatcher = dispatcher__runs_own(c->main_id) == 1;
+		c->dispatcher_version = dispatcher__running_version(c->main_id);
 		for (prog = xdp_multiprog__next_prog(NULL, mp); prog && c->n < CHAIN_MAX_PROGS;
 		     prog = xdp_multiprog__next_prog(prog, mp))
 			fill_prog(&c->progs[c->n++], prog);

@@ -83,6 +83,12 @@ struct chain {
 	char main_name[PROG_NAME_MAX];
 	bool frags;
 	bool own_dispatcher; /* built from xdpchain's dispatcher object */
+	/*
+	 * The dispatcher's config version (0: unknown). When it is not the
+	 * version of the libxdp xdpchain was built with, libxdp cannot change
+	 * the chain (and older libxdp cannot read it: progs is empty).
+	 */
+	int dispatcher_version;
 	size_t n;
 	struct chain_prog progs[CHAIN_MAX_PROGS]; /* in run order */
 
@@ -123,6 +129,12 @@ const char *chain__problem(const struct chain *c);
  * fix; NULL when they are on or there is no xdpchain chain.
  */
 const char *chain__counters_off(const struct chain *c);
+/*
+ * NULL if the libxdp xdpchain was built with can change @c's dispatcher;
+ * else (one of another generation) one line in @buf saying why not and
+ * what to do, and @buf.
+ */
+const char *chain__foreign_dispatcher(const struct chain *c, char *buf, size_t size);
 /* One word for a leftover's kind. */
 const char *leftover__what(enum leftover_kind kind);
 

@@ -4,10 +4,14 @@
  * them on any host.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <xdp/prog_dispatcher.h>
+
 #include "chain.h"
+#include "dispatcher.h"
 #include "log.h"
 
 int parse_id(const char *s, __u32 *id)
@@ -57,10 +61,30 @@ const struct chain_prog *chain__find(const struct chain *c, const char *sel)
 	return NULL;
 }
 
+const char *chain__foreign_dispatcher(const struct chain *c, char *buf, size_t size)
+{
+	int v = c->dispatcher_version;
+
+	if (c->kind != CHAIN_DISPATCHER || !v || v == XDP_DISPATCHER_VERSION)
+		return NULL;
+	snprintf(
+		buf, size,
+		"the dispatcher on %s has config version %d (built by %s), and this xdpchain's libxdp %s (version %d) can %s; change it with tools of %s, or detach it ('ip link set dev %s xdp off') and add again",
+		c->ifname, v, dispatcher__generation(v), XDPCHAIN_LIBXDP_BUILD,
+		XDP_DISPATCHER_VERSION,
+		v < XDP_DISPATCHER_VERSION ? "read but not change it" :
+					     "neither read nor change it",
+		dispatcher__generation(v), c->ifname);
+	return buf;
+}
+
 const char *chain__problem(const struct chain *c)
 {
 	const struct chain_prog *final = chain__final(c);
+	static char foreign[400];
 
+	if (chain__foreign_dispatcher(c, foreign, sizeof(foreign)))
+		return foreign;
 	if (c->kind == CHAIN_SINGLE && c->managed)
 		return "a single program replaced the chain's dispatcher: the final stage and the hook are not in the packet path";
 	if (c->kind == CHAIN_DISPATCHER && c->managed && !final)

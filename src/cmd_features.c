@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <xdp/prog_dispatcher.h>
+
 #include "commands.h"
+#include "dispatcher.h"
 #include "feature.h"
 #include "output.h"
 
@@ -44,6 +47,8 @@ int do_features(int argc, char **argv)
 		json_kv_bool(&j, "bpffs", f.bpffs);
 		json_kv_string(&j, "libbpf", f.libbpf);
 		json_kv_string(&j, "libxdp", f.libxdp);
+		json_kv_string(&j, "libxdp_generation",
+			       dispatcher__generation(XDP_DISPATCHER_VERSION));
 		json_kv_uint(&j, "dispatcher_version", f.dispatcher_version);
 		json_kv_string(&j, "dispatcher", f.dispatcher_own ? "xdpchain" : "libxdp");
 		json_kv_string(&j, "dispatcher_reason", f.dispatcher_reason);
@@ -61,7 +66,8 @@ int do_features(int argc, char **argv)
 	printf("bpffs mounted:        %s\n",
 	       f.bpffs ? "yes" : "no (xdpchain mounts it when needed)");
 	printf("libbpf:               %s\n", f.libbpf);
-	printf("libxdp:               %s (built against)\n", f.libxdp);
+	printf("libxdp:               %s (built against; %s, dispatcher config version %d: changes only chains of that version)\n",
+	       f.libxdp, dispatcher__generation(XDP_DISPATCHER_VERSION), XDP_DISPATCHER_VERSION);
 	printf("dispatcher object:    %s (config version %d): %s\n",
 	       f.dispatcher_own ? "xdpchain's own" : "libxdp's", f.dispatcher_version,
 	       f.dispatcher_reason);

@@ -101,8 +101,10 @@ static void json_chain(struct json *j, const struct chain *c, bool want_stats)
 	}
 	if (c->kind == CHAIN_SINGLE)
 		json_kv_string(j, "prog_name", c->main_name);
-	if (c->kind == CHAIN_DISPATCHER)
+	if (c->kind == CHAIN_DISPATCHER) {
 		json_kv_string(j, "dispatcher_object", c->own_dispatcher ? "xdpchain" : "libxdp");
+		json_kv_uint(j, "dispatcher_version", c->dispatcher_version);
+	}
 	json_kv_bool(j, "frags", c->frags);
 	json_kv_bool(j, "managed", c->managed);
 	json_key(j, "hook");

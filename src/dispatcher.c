@@ -69,10 +69,9 @@ static int set_probe_config(struct bpf_object *obj)
 	return bpf_map__set_initial_value(rodata, &cfg, sizeof(cfg));
 }
 
-/* dispatcher_version in the object's xdp_metadata BTF: int (*)[VERSION]. */
-static int object_version(const struct bpf_object *obj)
+/* dispatcher_version in xdp_metadata BTF: int (*)[VERSION]. */
+static int btf_version(const struct btf *btf)
 {
-	const struct btf *btf = bpf_object__btf(obj);
 	const struct btf_type *t;
 	int id;
 
@@ -88,6 +87,11 @@ static int object_version(const struct bpf_object *obj)
 	if (!t || !btf_is_array(t))
 		return -EINVAL;
 	return btf_array(t)->nelems;
+}
+
+static int object_version(const struct bpf_object *obj)
+{
+	return btf_version(bpf_object__btf(obj));
 }
 
 /*
@@ -570,6 +574,52 @@ int dispatcher__runs_own(__u32 prog_id)
 	err = btf__find_by_name_kind(btf, OWN_MARK, BTF_KIND_FUNC) > 0;
 	btf__free(btf);
 	return err;
+}
+
+int dispatcher__running_version(__u32 prog_id)
+{
+	struct bpf_prog_info info = {};
+	struct bpf_map_info map = {};
+	__u32 len = sizeof(info), map_len = sizeof(map), map_id = 0, key = 0;
+	__u8 value[256];
+	struct btf *btf;
+	int fd, err;
+
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return -errno;
+	info.nr_map_ids = 1;
+	info.map_ids = (__u64)(unsigned long)&map_id;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	/* what libxdp takes for a dispatcher: this name, one (config) map */
+	if (strcmp(info.name, "xdp_dispatcher") || info.nr_map_ids != 1)
+		return 0;
+	fd = bpf_map_get_fd_by_id(map_id);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &map, &map_len) ? -errno : 0;
+	if (!err && (map.value_size < 2 || map.value_size > sizeof(value) || map.key_size != 4))
+		err = -EINVAL;
+	if (!err && bpf_map_lookup_elem(fd, &key, value))
+		err = -errno;
+	close(fd);
+	if (err)
+		return err == -EINVAL ? 0 : err;
+	if (value[0] == XDP_DISPATCHER_MAGIC)
+		return value[1];
+	/* version 1 has no magic: libxdp reads the version from the BTF */
+	if (!info.btf_id)
+		return 0;
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	err = libbpf_get_error(btf);
+	if (err)
+		return err;
+	err = btf_version(btf);
+	btf__free(btf);
+	return err > 0 ? err : 0;
 }
 
 bool dispatcher__stock_refuses_pkt_changes(void)

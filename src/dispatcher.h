@@ -86,4 +86,24 @@ int dispatcher__runs_own(__u32 prog_id);
  */
 bool dispatcher__stock_refuses_pkt_changes(void);
 
+/*
+ * The config version of the running dispatcher @prog_id, as libxdp reads it
+ * (the magic and version bytes of its config, else its BTF): 0 if @prog_id
+ * is not a libxdp dispatcher, else -errno. Reads, loads nothing.
+ */
+int dispatcher__running_version(__u32 prog_id);
+
+/*
+ * The libxdp releases that build dispatchers of config version @version: a
+ * libxdp changes only dispatchers of its own version (1.6 refuses to
+ * upgrade version 2 ones, older releases cannot read version 3).
+ */
+static inline const char *dispatcher__generation(int version)
+{
+	return version < 2  ? "libxdp 1.2 or older" :
+	       version == 2 ? "libxdp 1.3-1.5" :
+	       version == 3 ? "libxdp 1.6+" :
+			      "a libxdp newer than 1.6";
+}
+
 #endif

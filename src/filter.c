@@ -64,9 +64,8 @@ _Static_assert(sizeof(struct sock_filter) == 8 && offsetof(struct sock_filter, j
 
 /* The most eBPF instructions one classic instruction becomes: an IND load. */
 #define MAX_EXPANSION 7
-/* Zeroing A, X and M[0..15], then the translation, then "return 0"; so
- * also the most jumps a translation can have. */
-#define MAX_OUT(n) (2 + BPF_MEMWORDS + (n)*MAX_EXPANSION + 1)
+/* Zeroing A, X and M[0..15], then the translation, then "return 0". */
+#define MAX_OUT(n) (2 + BPF_MEMWORDS + MAX_EXPANSION * (n) + 1)
 
 /* So the longest classic program's longest jump fits eBPF's 16-bit offset. */
 _Static_assert(MAX_OUT(BPF_MAXINSNS) <= INT16_MAX, "eBPF jump offsets could overflow");

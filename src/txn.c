@@ -25,6 +25,7 @@ void libxdp_msg(int err, char *buf, size_t size)
 int txn__begin(struct chain_txn *t, const char *ifname)
 {
 	struct xdp_program *main_prog;
+	char why[400];
 	int err;
 
 	memset(t, 0, sizeof(*t));
@@ -37,6 +38,8 @@ int txn__begin(struct chain_txn *t, const char *ifname)
 		return err;
 	if (t->c.kind == CHAIN_NONE)
 		return 0;
+	if (chain__foreign_dispatcher(&t->c, why, sizeof(why)))
+		return err_set(-EBUSY, "%s; nothing was changed", why);
 	t->mp = xdp_multiprog__get_from_ifindex(t->c.ifindex);
 	err = libxdp_get_error(t->mp);
 	if (err || !t->mp) {

@@ -2,16 +2,41 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 # Installs the Debian packages xdpchain needs to build, test and run its VM.
 # Idempotent: does nothing when everything is there; runs apt-get update once.
+# Every name exists in Debian 12 and 13 (and unstable): no versioned names
+# (libclang-rt-dev, not libclang-rt-14-dev).
+#
+#   tests/deps.sh                  install what is missing of all groups
+#   tests/deps.sh --list GROUP...  print the packages of the groups
+#
+# Groups: build (compile xdpchain and its tests), run (what the tests and the
+# VM guest run), vm (the host side of the VM harness and its distribution
+# chroots).
 set -euo pipefail
 
-pkgs=(
-	build-essential clang llvm pkg-config bpftool clang-format
-	libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev libpcap-dev
-	tcpdump tshark iproute2 jq ethtool tmux
-	qemu-system-x86 cpio lz4 zstd xz-utils kmod
-	libclang-rt-14-dev
+build_pkgs=(
+	build-essential clang llvm pkg-config bpftool clang-format libclang-rt-dev
+	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libpcap-dev
 )
+run_pkgs=(xdp-tools tcpdump iproute2 jq ethtool tmux)
+# what only the host's tests read with (not the VM's userland)
+check_pkgs=(tshark)
+vm_pkgs=(qemu-system-x86 cpio lz4 zstd xz-utils kmod debootstrap)
 
+if [ "${1:-}" = --list ]; then
+	shift
+	for g in "$@"; do
+		case "$g" in
+		build) printf '%s\n' "${build_pkgs[@]}" ;;
+		run) printf '%s\n' "${run_pkgs[@]}" ;;
+		vm) printf '%s\n' "${vm_pkgs[@]}" ;;
+		check) printf '%s\n' "${check_pkgs[@]}" ;;
+		*) echo "deps: unknown group '$g' (build, run, vm, check)" >&2; exit 2 ;;
+		esac
+	done
+	exit 0
+fi
+
+pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}" "${vm_pkgs[@]}" "${check_pkgs[@]}")
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -376,3 +376,15 @@ wait_probe() {
 	[ $rc -eq 0 ] || fail "hook_probe exited $rc (packets missing)"
 	true
 }
+
+# True where libxdp's own dispatcher object (and so the xdp-loader of the
+# same release, which embeds it) takes members that change packet data:
+# kernels before 6.12 do not check, and from libxdp 1.5.5 on its slots may
+# change packet data themselves. The libxdp is the one xdpchain was built
+# against, the guest's (Debian's xdp-loader carries the same release).
+stock_takes_pkt_changes() {
+	kernel_before_612 && return 0
+	local v
+	v=$(xdpchain -j features | jq -r .libxdp)
+	[ "$(printf '%s\n1.5.5\n' "$v" | sort -V | head -1)" = 1.5.5 ]
+}

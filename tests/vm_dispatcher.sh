@@ -12,14 +12,6 @@ STOCK_OBJ=${STOCK_OBJ:-/usr/lib/x86_64-linux-gnu/bpf/xdp-dispatcher.o}
 LIBXDP_LOAD=${LIBXDP_LOAD:-$BIN/libxdp_load}
 PKT_DATA_ERR="Extension program changes packet data, while original does not"
 
-# kernel_at_least MAJOR MINOR
-kernel_at_least() {
-	local maj min
-	IFS=. read -r maj min _ <<<"$(uname -r)"
-	min=${min%%[!0-9]*}
-	((maj > $1 || (maj == $1 && min >= $2)))
-}
-
 # Sets OBJDIR to a directory holding $1 as xdp-dispatcher.o, for
 # LIBXDP_OBJECT_PATH.
 use_object() {
@@ -45,15 +37,18 @@ dispatcher_id() {
 	xdp_prog_id $IF0
 }
 
-# Ours marks its functions with a bpf_xdp_adjust_tail() call; stock has none.
-# (About 1 s in the VM: bpftool reads /proc/kallsyms.)
+# Ours carries a function no other dispatcher has, xdpchain_dispatcher_mark,
+# in the BTF the kernel keeps with the program (libxdp 1.5.5+'s stock slots
+# call bpf_xdp_adjust_tail() too, so the instructions cannot tell).
 runs_own_object() {
-	local id xlated
+	local id btf dump
 	id=$(dispatcher_id)
 	[ "$id" != 0 ] || fail "no XDP program on $IF0"
+	btf=$(bpftool -j prog show id "$id" | jq -r '.btf_id // 0')
+	[ "$btf" != 0 ] || fail "dispatcher $id has no BTF"
 	# not piped into grep -q: with pipefail, bpftool's SIGPIPE would count
-	xlated=$(bpftool prog dump xlated id "$id")
-	grep -q xdp_adjust_tail <<<"$xlated"
+	dump=$(bpftool btf dump id "$btf")
+	grep -q "FUNC 'xdpchain_dispatcher_mark'" <<<"$dump"
 }
 
 # "prio:name" of the chain's members in run order, as xdp-loader reads them.
@@ -116,7 +111,7 @@ test_dispatcher_own_object_remove_member() {
 }
 
 test_dispatcher_stock_refuses_on_612() {
-	kernel_at_least 6 12 || skip "kernel $(uname -r) < 6.12 takes the stock dispatcher"
+	stock_takes_pkt_changes && skip "libxdp's stock dispatcher takes such members here"
 	local out
 	setup_iface
 	# xdp-loader: its embedded copy of the stock object
@@ -137,7 +132,7 @@ test_dispatcher_stock_refuses_on_612() {
 }
 
 test_dispatcher_stock_takes_tailcall_before_612() {
-	kernel_at_least 6 12 && skip "kernel $(uname -r) refuses it (see stock_refuses_on_612)"
+	stock_takes_pkt_changes || skip "libxdp's stock dispatcher refuses it here (see stock_refuses_on_612)"
 	setup_iface
 	xdp-loader load -m skb $IF0 "$SAMPLES/count.o" "$SAMPLES/drop.o" ||
 		fail "stock xdp-loader could not chain count.o and drop.o"
@@ -147,17 +142,18 @@ test_dispatcher_stock_takes_tailcall_before_612() {
 	true
 }
 
-# What Debian's xdp-loader does to a chain on our dispatcher: on 6.12 it
-# cannot rebuild it with its stock copy (drop.o would have to re-attach to
-# stubs that cannot change packet data), so it fails and leaves the chain as
-# it was; before 6.12 it succeeds and the chain runs on the stock object.
+# What Debian's xdp-loader does to a chain on our dispatcher: on 6.12+ with
+# libxdp before 1.5.5 it cannot rebuild it with its stock copy (drop.o would
+# have to re-attach to stubs that cannot change packet data), so it fails and
+# leaves the chain as it was; elsewhere it succeeds and the chain runs on the
+# stock object.
 test_dispatcher_stock_loader_on_own_chain() {
 	local did cid
 	setup_iface
 	build_own_chain
 	did=$(dispatcher_id)
 	cid=$(member_id xdpchain_count)
-	if kernel_at_least 6 12; then
+	if ! stock_takes_pkt_changes; then
 		xdp-loader load -m skb $IF0 "$TESTOBJ/pass.o" >/dev/null 2>&1 &&
 			fail "stock xdp-loader added a program on 6.12"
 		xdp-loader unload $IF0 -i "$cid" >/dev/null 2>&1 &&

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <xdp/prog_dispatcher.h>
+
 #include "chain.h"
 #include "log.h"
 #include "unit.h"
@@ -244,6 +246,32 @@ TEST(chain_problem_single_and_stale)
 	chain_build(&c, CHAIN_NONE, 0, false);
 	c.managed = true;
 	CHECK_CONTAINS(chain__problem(&c), "flush");
+}
+
+TEST(chain_problem_foreign_dispatcher_version)
+{
+	int other = XDP_DISPATCHER_VERSION == 2 ? 3 : 2;
+	char buf[400];
+	struct chain c;
+
+	/* unknown (0) or this libxdp's version: nothing to say */
+	chain_build(&c, CHAIN_DISPATCHER, 2, true);
+	CHECK(chain__foreign_dispatcher(&c, buf, sizeof(buf)) == NULL);
+	c.dispatcher_version = XDP_DISPATCHER_VERSION;
+	CHECK(chain__foreign_dispatcher(&c, buf, sizeof(buf)) == NULL);
+	CHECK(chain__problem(&c) == NULL);
+	/* another generation's: one line, the fix named, even ahead of others */
+	c.dispatcher_version = other;
+	CHECK_CONTAINS(chain__foreign_dispatcher(&c, buf, sizeof(buf)), "change it with tools of");
+	CHECK(strchr(buf, '\n') == NULL);
+	CHECK_CONTAINS(chain__problem(&c), other == 3 ? "libxdp 1.6+" : "libxdp 1.3-1.5");
+	c.managed = true;
+	c.progs[c.n - 1].is_final = false;
+	CHECK_CONTAINS(chain__problem(&c), "has config version");
+	/* a single program is no dispatcher of any version */
+	chain_build(&c, CHAIN_SINGLE, 0, false);
+	c.dispatcher_version = other;
+	CHECK(chain__foreign_dispatcher(&c, buf, sizeof(buf)) == NULL);
 }
 
 TEST(parse_id_decimal_only)

@@ -1067,6 +1067,7 @@ TEST(filter_refuses_invalid_programs)
 TEST(filter_compile_errors)
 {
 	struct filter f;
+	int err;
 
 	err_clear();
 	CHECK_EQ_INT(filter__compile("udp prot 53", 0, &f), -EINVAL);
@@ -1078,14 +1079,22 @@ TEST(filter_compile_errors)
 	err_clear();
 	CHECK_EQ_INT(filter__compile("port 70000", 0, &f), -EINVAL);
 	CHECK_CONTAINS(err_last(), "port 70000");
-	CHECK_CONTAINS(err_last(), "illegal port number");
+	/* libpcap's words: 1.10.3-1.10.5 (Debian 12, 13), and 1.10.6+ (unstable) */
+	CHECK(strstr(err_last(), "illegal port number") ||
+	      strstr(err_last(), "greater than maximum 65535"));
 
-	/* Valid tcpdump, but the code needs Linux socket-buffer metadata. */
+	/*
+	 * Valid tcpdump, but the code needs Linux socket-buffer metadata:
+	 * libpcap 1.10 compiles it to ancillary loads, which the translation
+	 * refuses; 1.11 (unstable) refuses it on a dead handle itself.
+	 */
 	err_clear();
-	CHECK_EQ_INT(filter__compile("inbound", 0, &f), -EOPNOTSUPP);
-	CHECK_CONTAINS(err_last(), "pkttype");
+	err = filter__compile("inbound", 0, &f);
+	CHECK(err == -EOPNOTSUPP || err == -EINVAL);
+	CHECK_CONTAINS(err_last(), err == -EOPNOTSUPP ? "pkttype" : "'inbound' not supported");
 	err_clear();
-	CHECK_EQ_INT(filter__compile("ifindex 3", 0, &f), -EOPNOTSUPP);
+	err = filter__compile("ifindex 3", 0, &f);
+	CHECK(err == -EOPNOTSUPP || err == -EINVAL);
 	CHECK_CONTAINS(err_last(), "ifindex");
 	/* libpcap loops over IPv6 extension headers with backward jumps. */
 	err_clear();

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-# Usage: tests/vm/kernel.sh 6.1|6.12
+# Usage: tests/vm/kernel.sh 6.1|6.12|trixie|sid
+#
+# 6.1 and 6.12 are Debian 12's cloud kernels (resolved with this host's apt);
+# trixie and sid are those releases' own linux-image-cloud-amd64, resolved and
+# downloaded inside their chroot (tests/vm/chroot.sh).
 #
 # Makes sure a Debian cloud kernel (plus a trimmed, depmod'ed modules tree and
 # busybox-static) is cached under ${XDPCHAIN_VM_CACHE:-/var/cache/xdpchain-vm}/KERNEL/
@@ -19,15 +23,48 @@ set -euo pipefail
 die() { echo "kernel.sh: $*" >&2; exit 1; }
 log() { [[ "${VM_DEBUG:-0}" == 1 ]] && echo "kernel.sh: $*" >&2 || true; }
 
-[[ $# -eq 1 ]] || die "usage: $0 6.1|6.12"
+[[ $# -eq 1 ]] || die "usage: $0 6.1|6.12|trixie|sid"
 series=$1
+dist=
 case "$series" in
 	6.1) meta=linux-image-cloud-amd64 ;;
 	6.12) meta=linux-image-6.12-cloud-amd64 ;;
-	*) die "unknown kernel '$series' (want 6.1 or 6.12)" ;;
+	trixie | sid) meta=linux-image-cloud-amd64 dist=$series ;;
+	*) die "unknown kernel '$series' (want 6.1, 6.12, trixie or sid)" ;;
 esac
-
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${XDPCHAIN_VM_CACHE:-/var/cache/xdpchain-vm}
+
+# 6.1 and 6.12 are Debian 12's: on another host release (a Debian 13 host
+# has neither), apt reads bookworm's archive through a private state dir.
+# XDPCHAIN_VM_PRIVATE_APT=1 uses it on Debian 12 too.
+apt_opts=()
+host_codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+if [[ -z $dist && ($host_codename != bookworm || ${XDPCHAIN_VM_PRIVATE_APT:-0} == 1) ]]; then
+	aptdir=$cache/apt-bookworm
+	mirror=${XDPCHAIN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+	keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+	mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial"
+	cat >"$aptdir/sources.list" <<-EOF
+		deb [signed-by=$keyring] $mirror bookworm main
+		deb [signed-by=$keyring] ${mirror%/debian}/debian-security bookworm-security main
+	EOF
+	: >"$aptdir/status"
+	apt_opts=(-o Dir::Etc::SourceList="$aptdir/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+		-o Dir::State::Lists="$aptdir/lists" -o Dir::Cache="$aptdir/cache"
+		-o Dir::State::status="$aptdir/status")
+fi
+# apt: this host's (or its private bookworm state), or the release chroot's
+apt_run() {
+	if [[ -n $dist ]]; then
+		bash "$here/chroot.sh" "$dist" -- "$@"
+	else
+		local tool=$1
+		shift
+		"$tool" "${apt_opts[@]}" "$@"
+	fi
+}
+
 kdir=$cache/$series
 
 if [[ -f $kdir/.complete && "${XDPCHAIN_VM_REFRESH:-0}" != 1 ]]; then
@@ -70,13 +107,13 @@ trap 'rm -rf "$tmp"' EXIT
 
 # ---- resolve the package (never pin an ABI number) ----------------------------
 resolve() {
-	apt-cache depends "$1" 2>/dev/null |
+	apt_run apt-cache depends "$1" 2>/dev/null |
 		awk '/^ *Depends: *linux-image-/ { print $2; exit }'
 }
 pkg=$(resolve "$meta" || true)
 if [[ -z $pkg ]]; then
 	echo "kernel.sh: apt-cache knows no $meta; running apt-get update" >&2
-	apt-get update -q >&2
+	apt_run apt-get update -q >&2
 	pkg=$(resolve "$meta" || true)
 fi
 [[ -n $pkg ]] || die "cannot resolve the dependency of $meta"
@@ -85,23 +122,65 @@ log "resolved $meta -> $pkg"
 apt_download() { # dir pkg...
 	local d=$1; shift
 	# -o APT::Sandbox::User=root: avoids the _apt "unsandboxed" warning in a root-owned dir
-	(cd "$d" && apt-get -q -o APT::Sandbox::User=root download "$@" >&2)
+	(cd "$d" && apt-get "${apt_opts[@]}" -q -o APT::Sandbox::User=root download "$@" >&2)
+}
+# the kernel package: from the release's archive when it is a release's
+kernel_download() { # dir pkg
+	if [[ -z $dist ]]; then
+		apt_download "$@"
+		return
+	fi
+	CHROOT_BINDS=$1 bash "$here/chroot.sh" "$dist" -- sh -c \
+		'cd "$1" && apt-get -q -o APT::Sandbox::User=root download "$2"' sh "$@" >&2
 }
 
-mkdir -p "$tmp/deb" "$tmp/x"
-apt_download "$tmp/deb" "$pkg"
-dpkg-deb -x "$tmp"/deb/*.deb "$tmp/x"
-version=$(dpkg-deb -f "$tmp"/deb/*.deb Version)
+# Newer kernels split the image package: linux-image-ABI depends on
+# linux-binary-ABI (the image) and linux-base-ABI (modules). Take every
+# dependency named with the package's ABI, recursively.
+abi=${pkg#linux-image-}
+pkgs=("$pkg")
+declare -A seen=(["$pkg"]=1)
+for ((i = 0; i < ${#pkgs[@]}; i++)); do
+	while read -r dep; do
+		[[ -n ${seen[$dep]:-} ]] && continue
+		seen[$dep]=1
+		pkgs+=("$dep")
+	done < <(apt_run apt-cache depends "${pkgs[$i]}" 2>/dev/null |
+		awk -v abi="$abi" '$1 ~ /^\|?(Pre)?Depends:$/ && index($2, abi) && $2 ~ /^linux-/ { print $2 }')
+done
+log "kernel packages: ${pkgs[*]}"
 
-vmlinuz=$(ls "$tmp"/x/boot/vmlinuz-* 2>/dev/null | head -1)
-[[ -n $vmlinuz ]] || die "no boot/vmlinuz-* in $pkg"
-kver=${vmlinuz##*/vmlinuz-}
+mkdir -p "$tmp/deb" "$tmp/x"
+for p in "${pkgs[@]}"; do
+	kernel_download "$tmp/deb" "$p"
+done
+for d in "$tmp"/deb/*.deb; do
+	dpkg-deb -x "$d" "$tmp/x"
+done
+version=$(dpkg-deb -f "$tmp/deb/${pkg}_"*.deb Version)
+
+# Debian 13 on ship modules under usr/lib/modules (merged /usr)
+if [[ ! -d $tmp/x/lib/modules && -d $tmp/x/usr/lib/modules ]]; then
+	mkdir -p "$tmp/x/lib"
+	mv "$tmp/x/usr/lib/modules" "$tmp/x/lib/modules"
+fi
+vmlinuz=$(ls "$tmp"/x/boot/vmlinuz-* 2>/dev/null | head -1 || true)
+if [[ -n $vmlinuz ]]; then
+	kver=${vmlinuz##*/vmlinuz-}
+	kconfig=$tmp/x/boot/config-$kver
+else # from 7.x: the image and its config next to the modules
+	vmlinuz=$(ls "$tmp"/x/lib/modules/*/vmlinuz 2>/dev/null | head -1 || true)
+	[[ -n $vmlinuz ]] || die "no boot/vmlinuz-* nor lib/modules/*/vmlinuz in ${pkgs[*]}"
+	kver=${vmlinuz%/vmlinuz}
+	kver=${kver##*/}
+	kconfig=$(ls "$tmp/x/lib/modules/$kver"/config* 2>/dev/null | head -1 || true)
+fi
 [[ -d $tmp/x/lib/modules/$kver ]] || die "no lib/modules/$kver in $pkg"
 
 new=$tmp/new
 mkdir -p "$new"
 cp "$vmlinuz" "$new/vmlinuz"
-cp "$tmp/x/boot/config-$kver" "$new/config" 2>/dev/null || true
+[[ -n $kconfig ]] && cp "$kconfig" "$new/config" 2>/dev/null || true
 echo "$kver" >"$new/kver"
 echo "$pkg $version" >"$new/package"
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# tests/vm/suite.sh [KERNEL] [TEST...]
+# tests/vm/suite.sh [KERNEL|RELEASE] [TEST...]
 #
-# Boots Debian's cloud kernel KERNEL (6.1 default) once and runs the VM
-# tests (tests/vm_*.sh) inside it; prints their PASS/FAIL lines and the
-# closing "N passed, N failed" line, and exits non-zero when any failed or
-# the guest never finished.
+# Boots Debian's cloud kernel KERNEL (6.1 default; 6.1 and 6.12 with this
+# Debian 12 host's userland and build) or a RELEASE (trixie, sid: its own
+# cloud kernel, userland and a build of xdpchain made in its chroot, see
+# tests/vm/run.sh --dist) once and runs the VM tests (tests/vm_*.sh) inside
+# it; prints their PASS/FAIL lines and the closing "N passed, N failed" line,
+# and exits non-zero when any failed or the guest never finished.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,9 +23,17 @@ for t in "$@"; do
 	args+=" $(printf '%q' "$t")"
 done
 
-echo "== VM suite on Debian's $kernel cloud kernel"
+where=(--kernel "$kernel")
+case "$kernel" in
+trixie | sid)
+	# that release's userland (xdpchain built in its chroot) on its own kernel
+	where=(--dist "$kernel")
+	echo "== VM suite: Debian $kernel, its userland and cloud kernel"
+	;;
+*) echo "== VM suite on Debian's $kernel cloud kernel" ;;
+esac
 rc=0
-bash "$here/run.sh" --kernel "$kernel" --timeout "${VM_TIMEOUT:-2400}" -- \
+bash "$here/run.sh" "${where[@]}" --timeout "${VM_TIMEOUT:-2400}" -- \
 	"echo \"guest kernel: \$(uname -r)\"; bash tests/run.sh --vm$args" || rc=$?
 if [ $rc -ge 124 ]; then
 	echo "VM on $kernel did not finish (exit $rc)"
