@@ -24,8 +24,16 @@ ISOLATE_BODY='
 set -e
 mount -t sysfs sysfs /sys
 mount -t bpf -o mode=0700 bpf /sys/fs/bpf
+# the repo may live under /tmp or /run (a CI clone): keep it in sight
+mount -t tmpfs -o mode=0700 tmpfs /mnt
+mkdir /mnt/repo
+mount --bind "$ROOT" /mnt/repo
 mount -t tmpfs -o mode=0755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+if [ ! -e "$ROOT/tests/run.sh" ]; then
+	mkdir -p "$ROOT"
+	mount --bind /mnt/repo "$ROOT"
+fi
 ip link set lo up
 set +e
 TEST_TMP=$(mktemp -d /tmp/xdpchain-test.XXXXXX)
