@@ -38,7 +38,7 @@ ddir=$cache/dist/$dist
 root=$ddir/root
 mirror=${XDPCHAIN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
-mapfile -t pkgs < <(bash "$here/../deps.sh" --list build run)
+mapfile -t pkgs < <(bash "$here/../deps.sh" --list build run check)
 # what the VM's base image and the tests take from the userland
 pkgs+=(cpio kmod procps util-linux bsdutils diffutils findutils gawk sed grep
 	coreutils tar gzip xxd bsdextrautils iputils-ping libc-bin)
