@@ -101,7 +101,7 @@ if ! fresh; then
 			in_root apt-get install -y -q --no-install-recommends "${pkgs[@]}"
 		} >"$ddir/apt.log" 2>&1 || die "apt-get in the $dist chroot failed; see $ddir/apt.log"
 		# 'make deps' on this release: every package of every group exists
-		mapfile -t all < <(bash "$here/../deps.sh" --list build run vm)
+		mapfile -t all < <(bash "$here/../deps.sh" --list build run vm check)
 		in_root apt-get install -s -q "${all[@]}" >"$ddir/deps-check.log" 2>&1 ||
 			die "tests/deps.sh names a package $dist cannot install; see $ddir/deps-check.log"
 		in_root apt-get clean
