@@ -37,7 +37,7 @@ dispatcher_id() {
 	xdp_prog_id $IF0
 }
 
-# Ours carries a function no other dispatcher has, xdpchain_dispatcher_mark,
+# Ours carries a function no other dispatcher has, xdpchain_exit,
 # in the BTF the kernel keeps with the program (libxdp 1.5.5+'s stock slots
 # call bpf_xdp_adjust_tail() too, so the instructions cannot tell).
 runs_own_object() {
@@ -48,7 +48,7 @@ runs_own_object() {
 	[ "$btf" != 0 ] || fail "dispatcher $id has no BTF"
 	# not piped into grep -q: with pipefail, bpftool's SIGPIPE would count
 	dump=$(bpftool btf dump id "$btf")
-	grep -q "FUNC 'xdpchain_dispatcher_mark'" <<<"$dump"
+	grep -q "FUNC 'xdpchain_exit'" <<<"$dump"
 }
 
 # "prio:name" of the chain's members in run order, as xdp-loader reads them.
