@@ -18,6 +18,7 @@
 #include "insn.h"
 #include "lock.h"
 #include "log.h"
+#include "observer.h"
 #include "params.h"
 
 /* Stack layout of the generated program; the filter owns fp-64..fp-1. */
@@ -455,20 +456,13 @@ int capture__drain(struct capture *c)
 /* The capture counters summed over CPUs; 0 or -errno. */
 static int read_counters(int fd, __u64 sum[CAP_NR_COUNTERS])
 {
-	int ncpu = libbpf_num_possible_cpus();
 	struct xdpchain_stats *v;
-	__u32 key = 0;
+	int ncpu;
 
 	memset(sum, 0, sizeof(__u64) * CAP_NR_COUNTERS);
-	if (ncpu <= 0 || fd < 0)
-		return -EINVAL;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &key, v)) {
-		free(v);
-		return -errno;
-	}
+	ncpu = observer__read_percpu(fd, &v);
+	if (ncpu < 0)
+		return ncpu;
 	for (int i = 0; i < ncpu; i++)
 		for (int k = 0; k < CAP_NR_COUNTERS; k++)
 			sum[k] += v[i].cap[k];

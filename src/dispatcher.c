@@ -551,11 +551,28 @@ void dispatcher__cleanup(void)
 	st.dir[0] = '\0';
 }
 
+/* @q on the BTF the kernel keeps under @btf_id: its result, or -errno. */
+static int btf_query(__u32 btf_id, int (*q)(const struct btf *btf))
+{
+	struct btf *btf = btf__load_from_kernel_by_id(btf_id);
+	int err = libbpf_get_error(btf);
+
+	if (err)
+		return err;
+	err = q(btf);
+	btf__free(btf);
+	return err;
+}
+
+static int has_own_mark(const struct btf *btf)
+{
+	return btf__find_by_name_kind(btf, OWN_MARK, BTF_KIND_FUNC) > 0;
+}
+
 int dispatcher__runs_own(__u32 prog_id)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
-	struct btf *btf;
 	int fd, err;
 
 	fd = bpf_prog_get_fd_by_id(prog_id);
@@ -565,15 +582,7 @@ int dispatcher__runs_own(__u32 prog_id)
 	close(fd);
 	if (err)
 		return err;
-	if (!info.btf_id)
-		return 0;
-	btf = btf__load_from_kernel_by_id(info.btf_id);
-	err = libbpf_get_error(btf);
-	if (err)
-		return err;
-	err = btf__find_by_name_kind(btf, OWN_MARK, BTF_KIND_FUNC) > 0;
-	btf__free(btf);
-	return err;
+	return info.btf_id ? btf_query(info.btf_id, has_own_mark) : 0;
 }
 
 int dispatcher__running_version(__u32 prog_id)
@@ -582,7 +591,6 @@ int dispatcher__running_version(__u32 prog_id)
 	struct bpf_map_info map = {};
 	__u32 len = sizeof(info), map_len = sizeof(map), map_id = 0, key = 0;
 	__u8 value[256];
-	struct btf *btf;
 	int fd, err;
 
 	fd = bpf_prog_get_fd_by_id(prog_id);
@@ -611,14 +619,7 @@ int dispatcher__running_version(__u32 prog_id)
 	if (value[0] == XDP_DISPATCHER_MAGIC)
 		return value[1];
 	/* version 1 has no magic: libxdp reads the version from the BTF */
-	if (!info.btf_id)
-		return 0;
-	btf = btf__load_from_kernel_by_id(info.btf_id);
-	err = libbpf_get_error(btf);
-	if (err)
-		return err;
-	err = btf_version(btf);
-	btf__free(btf);
+	err = info.btf_id ? btf_query(info.btf_id, btf_version) : 0;
 	return err > 0 ? err : 0;
 }
 

@@ -94,15 +94,14 @@ int observer__stats_map(struct chain_txn *t)
 	return fd;
 }
 
-/* The per-CPU counters, summed. */
-static int read_sums(int stats_fd, struct sums *sum)
+int observer__read_percpu(int stats_fd, struct xdpchain_stats **out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct xdpchain_stats *v;
 	__u32 key = 0;
 
-	memset(sum, 0, sizeof(*sum));
-	if (ncpu <= 0)
+	*out = NULL;
+	if (ncpu <= 0 || stats_fd < 0)
 		return -EINVAL;
 	v = calloc(ncpu, sizeof(*v));
 	if (!v)
@@ -111,6 +110,20 @@ static int read_sums(int stats_fd, struct sums *sum)
 		free(v);
 		return -errno;
 	}
+	*out = v;
+	return ncpu;
+}
+
+/* The per-CPU counters, summed. */
+static int read_sums(int stats_fd, struct sums *sum)
+{
+	struct xdpchain_stats *v;
+	int ncpu;
+
+	memset(sum, 0, sizeof(*sum));
+	ncpu = observer__read_percpu(stats_fd, &v);
+	if (ncpu < 0)
+		return ncpu;
 	for (int cpu = 0; cpu < ncpu; cpu++)
 		for (int r = 0; r < STATS_ROWS; r++)
 			for (int a = 0; a < STATS_ACTIONS; a++) {

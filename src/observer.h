@@ -41,6 +41,14 @@ int observer__stats_map(struct chain_txn *t);
  */
 int observer__attach(struct chain_txn *t);
 
+struct xdpchain_stats;
+
+/*
+ * The stats map's entry of every CPU (the capture's own map has the same
+ * layout), in an array the caller frees; returns how many CPUs or -errno.
+ */
+int observer__read_percpu(int stats_fd, struct xdpchain_stats **out);
+
 /* Per member (in c->progs order) counts since it joined; 0 or -errno. */
 int observer__read(const struct chain *c, struct prog_stats *out);
 
