@@ -20,6 +20,7 @@
 #include "log.h"
 #include "output.h"
 #include "pcapout.h"
+#include "xdp_action.h"
 
 #define DEFAULT_SNAPLEN 262144
 
@@ -372,7 +373,7 @@ int do_capture(int argc, char **argv)
 		.hook_fd = hook_fd,
 		.actions = cfg.after	   ? 1U << XDP_PASS :
 			   cfg.actions_set ? cfg.actions :
-					     0x1f,
+					     XDP_ACTION_ALL,
 		.filter = &filt,
 		.stats_fd = stats_fd,
 		.snaplen = cfg.snaplen,

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <linux/types.h>
 
+#include "xdp_action.h"
+
 enum param_type {
 	PT_FLAG, /* bool */
 	PT_U32, /* __u32, bounded by .max */
@@ -78,7 +80,6 @@ void params_complete_words(FILE *out, const struct cmd_desc *cmd);
 int parse_actions(const char *s, __u32 *mask);
 /* Writes "pass,drop" for a mask; returns buf. */
 char *format_actions(__u32 mask, char *buf, size_t size);
-const char *action_name(unsigned int action);
 int parse_u32(const char *s, unsigned long max, __u32 *out);
 
 #endif

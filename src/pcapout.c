@@ -16,6 +16,7 @@
 #include "log.h"
 #include "params.h"
 #include "pcapout.h"
+#include "xdp_action.h"
 
 #define PCAPNG_SHB 0x0A0D0D0A
 #define PCAPNG_IDB 0x00000001
@@ -31,7 +32,6 @@
 #define OPT_EPB_VERDICT 7 /* a type octet, then the verdict */
 #define VERDICT_TYPE_EBPF_XDP 2 /* followed by the XDP action as a u64 */
 #define LINKTYPE_ETHERNET 1
-#define NR_ACTIONS 5 /* XDP_ABORTED .. XDP_REDIRECT */
 #define PCAP_RECORD_HDR 16 /* libpcap's struct pcap_sf_pkthdr */
 
 struct pcap_out {
@@ -50,9 +50,9 @@ struct pcap_out {
 	char *buf; /* one pcapng block */
 	size_t cap;
 	/* per action: the comment, made once (a capture's stage is fixed) */
-	char comment[NR_ACTIONS][96];
-	int comment_len[NR_ACTIONS];
-	const char *comment_stage[NR_ACTIONS];
+	char comment[XDP_ACTION_COUNT][96];
+	int comment_len[XDP_ACTION_COUNT];
+	const char *comment_stage[XDP_ACTION_COUNT];
 };
 
 static size_t pad4(size_t n)
@@ -311,7 +311,7 @@ int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 capl
 	}
 
 	__u32 hdr[5] = { 0, (__u32)(ts_ns >> 32), (__u32)ts_ns, caplen, len };
-	__u32 flags = EPB_FLAG_INBOUND, a = action < NR_ACTIONS ? action : 0;
+	__u32 flags = EPB_FLAG_INBOUND, a = action < XDP_ACTION_COUNT ? action : 0;
 	size_t off;
 	int n, err;
 
