@@ -97,8 +97,13 @@ const char *chain__problem(const struct chain *c)
 			       "the hook's pin is gone (removed by hand?): the next 'xdpchain add' pins it again";
 	if (c->kind == CHAIN_NONE && c->managed)
 		return "xdpchain state is pinned but no program is attached; 'xdpchain flush' removes it";
-	if (c->n_leftovers)
-		return "an interrupted run left pins or programs behind; 'xdpchain flush' (this interface) or 'xdpchain cleanup' (all) removes them";
+	/*
+	 * An observer still tied to a dispatcher another tool replaced is what
+	 * counters_off explains, with its fix: not a problem of its own.
+	 */
+	for (size_t i = 0; i < c->n_leftovers; i++)
+		if (c->leftovers[i].kind != LEFTOVER_OBSERVER)
+			return "an interrupted run left pins or programs behind; 'xdpchain flush' (this interface) or 'xdpchain cleanup' (all) removes them";
 	return NULL;
 }
 
