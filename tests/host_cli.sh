@@ -123,3 +123,23 @@ test_completion() {
 	_xdpchain
 	[ "${COMPREPLY[*]}" = "--after" ] || fail "capture --af completes to '${COMPREPLY[*]}'"
 }
+
+# Bad input to the commands and options of issues 8 and 9 (top, cleanup,
+# status -s): one line naming the problem, non-zero exit, nothing changed.
+test_new_commands_bad_input() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	setup_veth
+	local before
+	before=$(snapshot $IF0)
+	expect_fail 2 "missing argument IFACE" top
+	expect_fail 2 "--interval must be positive" top $IF0 --interval 0
+	expect_fail 1 "no interface named 'nosuch'" top nosuch
+	expect_fail 1 "$IF0 has no xdpchain chain" top $IF0
+	expect_fail 2 "unexpected argument 'extra'" cleanup extra
+	expect_fail 1 "no interface named 'nosuch'" status -s nosuch
+	xdpchain -j top $IF0 2>/dev/null | jq -e '.error | test("no xdpchain chain")' >/dev/null ||
+		fail "top -j: error is not JSON"
+	# cleanup with nothing to clean says so and changes nothing
+	xdpchain cleanup 2>&1 | grep -q "nothing to clean up" || fail "cleanup on a clean machine"
+	assert_unchanged $IF0 "$before"
+}
