@@ -663,7 +663,7 @@ int chain__remove(const char *ifname, const char *sel, struct chain_prog *remove
 int chain__flush(const char *ifname, size_t *n_removed, size_t *n_cleaned)
 {
 	struct chain_txn t;
-	int err, n;
+	int err;
 
 	*n_removed = *n_cleaned = 0;
 	err = txn__begin(&t, ifname);
@@ -677,9 +677,6 @@ int chain__flush(const char *ifname, size_t *n_removed, size_t *n_cleaned)
 			if (t.c.leftovers[i].kind != LEFTOVER_STALE_TAP &&
 			    !leftover__remove(&t.c.leftovers[i]))
 				(*n_cleaned)++;
-		n = dispatcher__clear_stale_dirs(NULL, NULL);
-		if (n > 0)
-			*n_cleaned += n;
 	}
 	return txn__end(&t, err);
 }

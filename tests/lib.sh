@@ -133,7 +133,9 @@ xdp_prog_id() {
 snapshot() {
 	{
 		echo "xdp: $(xdp_prog_id "$1")"
-		find "$BPFFS" -mindepth 1 2>/dev/null | sort
+		# libxdp makes <bpffs>/xdp (its lock and pin directory) on first
+		# use and keeps it: only what is in it counts
+		find "$BPFFS" -mindepth 1 ! -path "$BPFFS/xdp" 2>/dev/null | sort
 	}
 }
 
