@@ -69,9 +69,11 @@ LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 
 all: $(BIN) $(SAMPLE_OBJS)
 
+# 32-bit subregisters and jumps (kernel 5.1+): no zero-extension shifts on
+# the packet path of the dispatcher and the observer
 $(OUTPUT)/dispatcher/%.o: dispatcher/%.bpf.c bpf/xdpchain.h $(wildcard dispatcher/*.h) | $(OUTPUT)/dispatcher
 	$(msg) BPF $@
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -mcpu=v3 -c $< -o $@
 
 $(OUTPUT)/skel/%.skel.h: $(OUTPUT)/dispatcher/%.o | $(OUTPUT)/skel
 	$(msg) SKEL $@

@@ -17,7 +17,11 @@
 #define STATS_ROWS 16 /* more than the dispatcher's 10 slots: rows free late */
 #define STATS_ACTIONS 5 /* XDP_ABORTED .. XDP_REDIRECT */
 #define STATS_SLOTS 10 /* the dispatcher's */
+/* the final stage's row: it counts the packets the whole chain passed itself */
+#define STATS_FINAL_ROW (STATS_ROWS - 1)
 #define FATE_EXIT 0xffffffffU /* fate_slot: the packet passed the whole chain */
+#define FATE_ENTRY 0xfffffffdU /* fate_slot: the packet as it entered the chain */
+#define STAGE_ACTION 0xffU /* capture_meta.action of a stage capture: no fate yet */
 
 struct xdpchain_stats {
 	/* per member: packets it ended, by its verdict (the final stage: passed all) */
@@ -34,6 +38,11 @@ struct xdpchain_stats {
 	 */
 	__u32 fate_slot;
 	__u32 fate_prog;
+	/*
+	 * While a capture of every stage runs: the packet at hand's id, the
+	 * same at each stage (its entry program sets it, dispatcher/stage.bpf.c).
+	 */
+	__u64 pkt_id;
 };
 
 #ifdef __BPF__

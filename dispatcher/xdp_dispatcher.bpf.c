@@ -111,6 +111,34 @@ __attribute__((noinline)) int xdpchain_exit(struct xdp_md *ctx, __u64 verdicts, 
 }
 
 /*
+ * Where every packet enters the chain. Returns 0, and the dispatcher runs
+ * the members. While an xdpchain capture of packets at entry runs, its
+ * program replaces this one (freplace, attached for the capture's lifetime
+ * only); it returns non-zero when the capture wants every stage, and the
+ * dispatcher then calls xdpchain_step() after each member that let the
+ * packet go on. Idle, that is one call and a test of a register per member.
+ */
+__attribute__((noinline)) int xdpchain_entry(struct xdp_md *ctx)
+{
+	int trace = 0;
+
+	/* an unknown value to the compiler, which sees this body: no folding */
+	asm volatile("" : "+r"(trace));
+	may_change_packet_data(ctx);
+	return trace;
+}
+
+/* Slot @slot let the packet go on: replaced by an all-stages capture's program. */
+__attribute__((noinline)) int xdpchain_step(struct xdp_md *ctx, __u32 slot)
+{
+	int ret = 0;
+
+	asm volatile("" : "+r"(ret) : "r"(slot)); /* see xdpchain_entry(), xdpchain_exit() */
+	may_change_packet_data(ctx);
+	return ret;
+}
+
+/*
  * Runs slot n if enabled. The program's verdict ends the chain unless its
  * bit is set in the slot's chain_call_actions; a verdict with no bit (not an
  * XDP action) ends it too and the kernel treats it as invalid.
@@ -123,6 +151,8 @@ __attribute__((noinline)) int xdpchain_exit(struct xdp_md *ctx, __u64 verdicts, 
 		verdicts |= (__u64)((__u32)verdict & 0xf) << (4 * (n));                      \
 		if ((__u32)verdict >= 32 || !(conf.chain_call_actions[n] & (1U << verdict))) \
 			return xdpchain_exit(ctx, verdicts, n, verdict);                     \
+		if (trace)                                                                   \
+			xdpchain_step(ctx, n);                                               \
 	} while (0)
 
 SEC("xdp")
@@ -130,10 +160,11 @@ int xdp_dispatcher(struct xdp_md *ctx)
 {
 	__u8 enabled = conf.num_progs_enabled;
 	__u64 verdicts = 0;
-	int verdict;
+	int verdict, trace;
 
 	/* a single member replaces this function itself */
 	may_change_packet_data(ctx);
+	trace = xdpchain_entry(ctx);
 
 	RUN_SLOT(0);
 	RUN_SLOT(1);

@@ -20,11 +20,15 @@
 #include "log.h"
 #include "observer.h"
 #include "params.h"
+#include "stage.skel.h"
 
 /* Stack layout of the generated program; the filter owns fp-64..fp-1. */
-#define META_OFF (-96) /* struct capture_meta, 32 bytes */
-#define KEY_OFF (-104) /* map key */
-#define CNT_OFF (-112) /* this CPU's counters (struct xdpchain_stats *) */
+#define META_OFF (-104) /* struct capture_meta, 40 bytes */
+#define KEY_OFF (-112) /* map key */
+#define CNT_OFF (-120) /* this CPU's counters (struct xdpchain_stats *) */
+
+_Static_assert(sizeof(struct capture_meta) == 40 && META_OFF + 40 <= -64,
+	       "struct capture_meta fits between the filter's stack and the key");
 
 #define CAP_OFF(k) (offsetof(struct xdpchain_stats, cap) + (k) * sizeof(__u64))
 
@@ -51,10 +55,11 @@ _Static_assert(CAP_NR_COUNTERS == sizeof(((struct xdpchain_stats *)0)->cap) / si
  *   if matched: metadata on the stack, bpf_perf_event_output(packet, min(snap,
  *   snaplen, len, CAPTURE_MAX_CAPLEN) bytes) to the perf buffer; matched++
  *   or output_err++
- *   return the slot's action, as the program that tail-called would have.
+ *   return @ret: a hook slot's action, as the program that tail-called would
+ *   have; for a stage, what its stub returns (see dispatcher/stage.bpf.c)
  */
 static int gen_prog(struct insn_buf *b, const struct capture *c, const struct filter *f,
-		    __u32 action, __u32 snaplen)
+		    __u32 action, __u32 ret, __u32 snaplen)
 {
 	size_t jmp_out, jmp_nocnt;
 
@@ -95,8 +100,15 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 		EMIT(b, MOV64_IMM(BPF_REG_0, snaplen));
 	}
 	jmp_out = b->n;
-	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */),
-	     /* caplen = min(snap, snaplen, len) */
+	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */));
+	if (c->stats_fd >= 0)
+		/* the packet's id, when a capture of stages gives ids */
+		EMIT(b, LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CNT_OFF),
+		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_1, offsetof(struct xdpchain_stats, pkt_id)),
+		     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, META_OFF + 32));
+	else
+		EMIT(b, ST_MEM(BPF_DW, BPF_REG_10, META_OFF + 32, 0));
+	EMIT(b, /* caplen = min(snap, snaplen, len) */
 	     JMP_IMM(BPF_JLE, BPF_REG_0, snaplen, 1), MOV64_IMM(BPF_REG_0, snaplen),
 	     JMP_REG(BPF_JLE, BPF_REG_0, BPF_REG_9, 1), MOV64_REG(BPF_REG_0, BPF_REG_9),
 	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_0, META_OFF + 20),
@@ -125,7 +137,7 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 	}
 	insn_buf__patch(b, jmp_out, b->n);
 	insn_buf__patch(b, jmp_nocnt, b->n);
-	EMIT(b, MOV64_IMM(BPF_REG_0, action), EXIT_INSN());
+	EMIT(b, MOV64_IMM(BPF_REG_0, ret), EXIT_INSN());
 	return b->oom ? -ENOMEM : 0;
 }
 
@@ -307,12 +319,18 @@ static const struct {
 	{ BPF_XDP, true },
 };
 
-static int insert_slot(struct capture *c, const struct capture_opts *o, __u32 action)
+/*
+ * Generates the capture program for @action (STAGE_ACTION: a stage's,
+ * returning @ret) and puts it into slot @key of the prog array @map_fd.
+ */
+static int insert_prog(struct capture *c, const struct capture_opts *o, int map_fd, __u32 key,
+		       __u32 action, __u32 ret, int *prog_fd, __u32 *prog_id)
 {
+	const char *what = action == STAGE_ACTION ? "stage" : action_name(action);
 	int err, fd, load_err = 0, upd_err = 0;
 	struct insn_buf b = {};
 
-	err = gen_prog(&b, c, o->filter, action, o->snaplen);
+	err = gen_prog(&b, c, o->filter, action, ret, o->snaplen);
 	if (err)
 		goto out;
 	for (size_t i = 0; i < sizeof(combos) / sizeof(combos[0]); i++) {
@@ -321,13 +339,14 @@ static int insert_slot(struct capture *c, const struct capture_opts *o, __u32 ac
 			load_err = fd;
 			continue;
 		}
-		if (!bpf_map_update_elem(c->hook_fd, &action, &fd, BPF_ANY)) {
+		if (!bpf_map_update_elem(map_fd, &key, &fd, BPF_ANY)) {
 			pr_debug(
 				"capture program for %s joined the hook with expected_attach_type %s, frags %s\n",
-				action_name(action), combos[i].attach_type ? "BPF_XDP" : "0",
+				what, combos[i].attach_type ? "BPF_XDP" : "0",
 				combos[i].frags ? "on" : "off");
-			c->prog_fd[action] = fd;
-			c->prog_id[action] = prog_id_of(fd);
+			*prog_fd = fd;
+			if (prog_id)
+				*prog_id = prog_id_of(fd);
 			goto out;
 		}
 		upd_err = -errno;
@@ -341,7 +360,7 @@ static int insert_slot(struct capture *c, const struct capture_opts *o, __u32 ac
 			"the hook refuses the capture programs with every attach type and frags combination (is its owner an XDP program?); run with -vv");
 	else if (upd_err)
 		err = err_set(upd_err, "cannot put the capture program into the hook's %s slot: %s",
-			      action_name(action), strerror(-upd_err));
+			      what, strerror(-upd_err));
 	else
 		err = err_set(
 			load_err,
@@ -349,6 +368,91 @@ static int insert_slot(struct capture *c, const struct capture_opts *o, __u32 ac
 			strerror(-load_err));
 out:
 	insn_buf__free(&b);
+	return err;
+}
+
+static int insert_slot(struct capture *c, const struct capture_opts *o, __u32 action)
+{
+	return insert_prog(c, o, c->hook_fd, action, action, action, &c->prog_fd[action],
+			   &c->prog_id[action]);
+}
+
+static void detach_stages(struct capture *c)
+{
+	for (int i = 0; i < 2; i++) {
+		bpf_link__destroy(c->stage_link[i]);
+		c->stage_link[i] = NULL;
+	}
+	stage_bpf__destroy(c->stage_skel);
+	c->stage_skel = NULL;
+	c->stage_disp_id = 0;
+}
+
+int capture__attach_stages(struct capture *c, int disp_fd, const __u32 *slot_prog, size_t n)
+{
+	struct stage_bpf *skel;
+	struct bpf_link *link[2] = {};
+	int err;
+
+	skel = stage_bpf__open();
+	if (!skel)
+		return err_set(-errno, "cannot open the embedded stage programs: %s",
+			       strerror(errno));
+	skel->rodata->all_stages = c->stages == STAGES_ALL;
+	for (size_t i = 0; i < n && i < 16; i++)
+		skel->rodata->slot_prog[i] = slot_prog[i];
+	err = bpf_map__reuse_fd(skel->maps.xdpchain_stats, c->stats_fd);
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.xdpchain_stage_hook, c->stage_map_fd);
+	if (!err)
+		err = bpf_program__set_attach_target(skel->progs.xdpchain_entry_cap, disp_fd,
+						     "xdpchain_entry");
+	if (!err)
+		err = bpf_program__set_attach_target(skel->progs.xdpchain_step_cap, disp_fd,
+						     "xdpchain_step");
+	if (!err)
+		err = stage_bpf__load(skel);
+	if (err) {
+		err = err_set(
+			err,
+			"cannot load the stage capture programs: %s (a dispatcher older than this xdpchain has no stage stubs: any chain change rebuilds it)",
+			strerror(-err));
+		goto err;
+	}
+	/* the step first: from the entry's first packet on, every stage shows */
+	link[1] = bpf_program__attach_freplace(skel->progs.xdpchain_step_cap, disp_fd,
+					       "xdpchain_step");
+	err = libbpf_get_error(link[1]);
+	if (!err) {
+		link[0] = bpf_program__attach_freplace(skel->progs.xdpchain_entry_cap, disp_fd,
+						       "xdpchain_entry");
+		err = libbpf_get_error(link[0]);
+	}
+	if (err) {
+		if (libbpf_get_error(link[0]))
+			link[0] = NULL;
+		if (libbpf_get_error(link[1]))
+			link[1] = NULL;
+		if (err == -EBUSY)
+			err = err_set(
+				err, "another capture of stages runs on this chain; stop it first");
+		else
+			err = err_set(
+				err,
+				"cannot attach the stage capture programs to the dispatcher: %s",
+				strerror(-err));
+		goto err;
+	}
+	detach_stages(c);
+	c->stage_skel = skel;
+	c->stage_link[0] = link[0];
+	c->stage_link[1] = link[1];
+	c->stage_disp_id = prog_id_of(disp_fd);
+	return 0;
+err:
+	bpf_link__destroy(link[0]);
+	bpf_link__destroy(link[1]);
+	stage_bpf__destroy(skel);
 	return err;
 }
 
@@ -371,7 +475,8 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 	int holder, err, n;
 
 	memset(c, 0, sizeof(*c));
-	c->lock_fd = c->counters_fd = c->perf_fd = -1;
+	c->lock_fd = c->counters_fd = c->perf_fd = c->stage_map_fd = c->stage_prog_fd = -1;
+	c->stages = o->stages;
 	for (int i = 0; i < HOOK_SLOTS; i++)
 		c->prog_fd[i] = -1;
 	c->hook_fd = o->hook_fd;
@@ -433,6 +538,27 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 		if (err)
 			goto err;
 	}
+	if (c->stages != STAGES_NONE) {
+		/*
+		 * The stage programs first: the prog array takes its owner's
+		 * properties from them, the capture program tries until it
+		 * fits. Until it is in, the stubs find the slot empty.
+		 */
+		c->stage_map_fd =
+			bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "xdpchain_stage", 4, 4, 1, NULL);
+		if (c->stage_map_fd < 0) {
+			err = err_set(-errno, "cannot create the capture maps: %s",
+				      strerror(errno));
+			goto err;
+		}
+		err = capture__attach_stages(c, o->disp_fd, o->slot_prog, o->n_slots);
+		if (err)
+			goto err;
+		err = insert_prog(c, o, c->stage_map_fd, 0, STAGE_ACTION, c->stages == STAGES_ALL,
+				  &c->stage_prog_fd, NULL);
+		if (err)
+			goto err;
+	}
 	return 0;
 err:
 	capture__stop(c);
@@ -489,6 +615,13 @@ void capture__stop(struct capture *c)
 {
 	__u32 ids[HOOK_SLOTS];
 
+	/* the dispatcher runs its empty stubs again */
+	detach_stages(c);
+	if (c->stage_prog_fd >= 0)
+		close(c->stage_prog_fd);
+	if (c->stage_map_fd >= 0)
+		close(c->stage_map_fd);
+	c->stage_prog_fd = c->stage_map_fd = -1;
 	if (c->hook_fd >= 0 && !hook__slots(c->hook_fd, ids)) {
 		for (__u32 a = 0; a < HOOK_SLOTS; a++)
 			if (c->prog_id[a] && ids[a] == c->prog_id[a])

@@ -16,6 +16,7 @@
 
 struct filter;
 struct perf_buffer;
+struct stage_bpf;
 
 #define CAPTURE_PROG_NAME "xdpchain_cap"
 
@@ -33,6 +34,11 @@ struct capture_meta {
 	 */
 	__u32 stage_slot;
 	__u32 stage_prog;
+	/*
+	 * With a capture of stages running: the packet's id, the same at
+	 * entry, after each member and at its fate (0: none).
+	 */
+	__u64 pkt_id;
 };
 
 #define STAGE_UNKNOWN 0xfffffffeU
@@ -49,7 +55,7 @@ struct capture_meta {
 #define CAPTURE_RECORD_SIZE(caplen)         \
 	(sizeof(struct perf_event_header) + \
 	 ((sizeof(__u32) + sizeof(struct capture_meta) + (caplen) + 7) & ~(size_t)7))
-#define CAPTURE_MAX_CAPLEN 65484
+#define CAPTURE_MAX_CAPLEN 65476
 
 enum capture_counter {
 	CAP_SEEN, /* packets that reached a capture program */
@@ -68,8 +74,25 @@ struct capture_stats {
 
 typedef void (*capture_packet_fn)(void *ctx, const struct capture_meta *m, const void *pkt);
 
+/* Captures at stages inside the chain (dispatcher/stage.bpf.c). */
+enum capture_stages {
+	STAGES_NONE,
+	STAGES_ENTRY, /* as packets enter the chain */
+	STAGES_ALL, /* at entry and after each member that let them go on */
+};
+
 struct capture_opts {
 	int hook_fd;
+	/*
+	 * Stages to capture too, at xdpchain's dispatcher @disp_fd, whose
+	 * slots hold the programs @slot_prog[0..@n_slots): packets there come
+	 * with action STAGE_ACTION and the stage in stage_slot/stage_prog
+	 * (FATE_ENTRY at entry). Needs the chain's stats map (@stats_fd).
+	 */
+	enum capture_stages stages;
+	int disp_fd;
+	const __u32 *slot_prog;
+	size_t n_slots;
 	__u32 actions; /* (1 << XDP_x) */
 	const struct filter *filter; /* NULL: everything */
 	int stats_fd; /* the chain's stats map (the deciding stage), or -1 */
@@ -88,6 +111,13 @@ struct capture {
 	int stats_fd; /* borrowed from the options: not closed here */
 	int prog_fd[HOOK_SLOTS];
 	__u32 prog_id[HOOK_SLOTS];
+	/* stages: the programs at the dispatcher's stubs, the prog array they call */
+	enum capture_stages stages;
+	struct stage_bpf *stage_skel;
+	struct bpf_link *stage_link[2];
+	__u32 stage_disp_id; /* the dispatcher they are attached to */
+	int stage_map_fd;
+	int stage_prog_fd;
 	struct perf_buffer *pb;
 	capture_packet_fn on_packet;
 	void *ctx;
@@ -109,6 +139,11 @@ int capture__start(struct capture *c, const struct capture_opts *o);
  */
 int capture__parse_sample(const struct perf_event_header *rec, struct capture_meta *m,
 			  const void **pkt);
+/*
+ * Attaches the stage programs anew to @disp_fd (after the chain changed:
+ * libxdp built a new dispatcher), in place of the earlier ones.
+ */
+int capture__attach_stages(struct capture *c, int disp_fd, const __u32 *slot_prog, size_t n);
 /* Waits up to @timeout_ms for packets and hands them to on_packet. */
 int capture__poll(struct capture *c, int timeout_ms);
 /* Hands what the perf buffer holds to on_packet, without waiting. */

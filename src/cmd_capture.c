@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
 #include "bpffs.h"
@@ -36,6 +37,8 @@ struct capture_cfg {
 	const char *hook;
 	const char *after;
 	__u32 buffer;
+	bool entry;
+	bool all_stages;
 };
 
 static const struct param capture_params[] = {
@@ -56,6 +59,11 @@ static const struct param capture_params[] = {
 	  "capture from any xdpcap hook map pinned at PIN instead of IFACE's chain", 0 },
 	{ "after", 0, PT_STR, offsetof(struct capture_cfg, after), PARAM_NO_SET, "PROG",
 	  "capture the chain as it is right after program PROG (a tap, removed at the end)", 0 },
+	{ "entry", 0, PT_FLAG, offsetof(struct capture_cfg, entry), PARAM_NO_SET, NULL,
+	  "capture packets as they enter the chain, before its first program", 0 },
+	{ "all-stages", 0, PT_FLAG, offsetof(struct capture_cfg, all_stages), PARAM_NO_SET, NULL,
+	  "capture each packet at entry, after each program that let it go on and at its fate: one pcapng, an interface per stage, the same packet id at each",
+	  0 },
 	{ "buffer", 0, PT_U32, offsetof(struct capture_cfg, buffer), PARAM_NO_SET, "PAGES",
 	  "perf buffer pages per CPU, a power of two (default 64)", 65536 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
@@ -133,25 +141,83 @@ static const char *stages__label(struct stages *st, const struct capture_meta *m
 	return unknown;
 }
 
+/* With --all-stages, pcapng interface blocks: one per stage. */
+#define STAGE_IFS_MAX 64
+
 struct sink {
 	struct pcap_out *out;
 	const char *stage; /* a tap's; else the one each packet names */
 	struct stages *stages; /* NULL: no stage attribution */
+	enum capture_stages stage_mode;
+	__u32 if_exit; /* interface of the fates (all stages) */
+	size_t n_ifs;
+	__u32 if_prog[STAGE_IFS_MAX]; /* "IFACE:after NAME": the program's id ... */
+	__u32 if_id[STAGE_IFS_MAX]; /* ... and its interface block */
 	__u64 written;
 	__u64 limit;
 	__u64 clock_offset; /* realtime - monotonic */
 	int write_err;
 };
 
+/* "NAME (id N)" of the program a stage capture came after; NULL: at entry. */
+static const char *stages__after(struct stages *st, const struct capture_meta *m)
+{
+	if (m->stage_slot == FATE_ENTRY)
+		return NULL;
+	return stages__label(st, m);
+}
+
+/* The interface block of the stage after program @prog_id, made on first use. */
+static int stage_interface(struct sink *s, const struct capture_meta *m, const char *label)
+{
+	char name[IF_NAMESIZE + PROG_NAME_MAX + 40];
+	int id;
+
+	for (size_t i = 0; i < s->n_ifs; i++)
+		if (s->if_prog[i] == m->stage_prog)
+			return s->if_id[i];
+	if (s->n_ifs == STAGE_IFS_MAX)
+		return s->if_exit; /* the chain changed very often: rare */
+	snprintf(name, sizeof(name), "%s:after %s", s->stages->ifname, label);
+	/* the label ends in " (id N)": the name of the stage is the program's */
+	if (strstr(name, " (id "))
+		*strstr(name, " (id ") = '\0';
+	id = pcapout__add_interface(s->out, name);
+	if (id < 0)
+		return id;
+	s->if_prog[s->n_ifs] = m->stage_prog;
+	s->if_id[s->n_ifs++] = id;
+	return id;
+}
+
 static void on_packet(void *ctx, const struct capture_meta *m, const void *pkt)
 {
 	struct sink *s = ctx;
+	const char *label;
+	__u32 action = m->action, ifid = 0;
 	int err;
 
 	if (s->write_err || (s->limit && s->written >= s->limit))
 		return;
-	err = pcapout__write(s->out, m->ts_ns + s->clock_offset, pkt, m->caplen, m->len, m->action,
-			     s->stage || !s->stages ? s->stage : stages__label(s->stages, m));
+	if (action == STAGE_ACTION) {
+		/* on its way through the chain: no fate yet */
+		action = PCAPOUT_NO_ACTION;
+		label = stages__after(s->stages, m);
+		if (label && s->stage_mode == STAGES_ALL) {
+			err = stage_interface(s, m, label);
+			if (err < 0) {
+				s->write_err = err;
+				return;
+			}
+			ifid = err;
+		}
+	} else {
+		label = s->stage || !s->stages ? s->stage : stages__label(s->stages, m);
+		if (s->stage_mode == STAGES_ALL)
+			ifid = s->if_exit;
+	}
+	err = pcapout__write_on(s->out, ifid, s->stage_mode != STAGES_NONE ? m->pkt_id : 0,
+				m->ts_ns + s->clock_offset, pkt, m->caplen, m->len, action, label);
 	if (err)
 		s->write_err = err;
 	else
@@ -209,7 +275,8 @@ static int check_after(const char *ifname, const char *after, char *stage, size_
  * The hook of IFACE's chain, by its pin; @stats_fd gets the chain's stats
  * map when the observer names the stage that decided each packet.
  */
-static int open_chain_hook(const char *ifname, char *pin, size_t size, int *stats_fd)
+static int open_chain_hook(const char *ifname, char *pin, size_t size, int *stats_fd,
+			   struct chain *chain)
 {
 	char path[PATH_MAX];
 	struct chain c;
@@ -219,6 +286,7 @@ static int open_chain_hook(const char *ifname, char *pin, size_t size, int *stat
 	err = chain__read(ifname, &c);
 	if (err)
 		return err;
+	*chain = c;
 	if (!c.managed || !c.hook_id)
 		return err_set(
 			-ENOENT,
@@ -237,6 +305,64 @@ static int open_chain_hook(const char *ifname, char *pin, size_t size, int *stat
 		pr_info("%s: %s\n", ifname,
 			chain__counters_off(&c) ? chain__counters_off(&c) : "no stage attribution");
 	return hook__open(pin);
+}
+
+/*
+ * With --entry/--all-stages: the dispatcher of @c, which must be
+ * xdpchain's with counters on (the stubs and the stats map); fills
+ * @slot_prog. Returns its fd or -errno.
+ */
+static int stage_dispatcher(const struct chain *c, int stats_fd, __u32 slot_prog[CHAIN_MAX_PROGS])
+{
+	const char *off = chain__counters_off(c);
+	int fd;
+
+	if (c->kind != CHAIN_DISPATCHER || !c->own_dispatcher || stats_fd < 0)
+		return err_set(
+			-EOPNOTSUPP,
+			"capturing stages on %s needs xdpchain's dispatcher with its counters (%s); any 'xdpchain add' or 'remove' on %s restores them",
+			c->ifname, off ? off : "not running", c->ifname);
+	/* 0: no stage after the final stage, the packet is at its fate there */
+	for (size_t i = 0; i < c->n; i++)
+		slot_prog[i] = c->progs[i].is_final ? 0 : c->progs[i].id;
+	fd = bpf_prog_get_fd_by_id(c->main_id);
+	if (fd < 0)
+		return err_set(-errno, "cannot open the dispatcher of %s (id %u): %s", c->ifname,
+			       c->main_id, strerror(errno));
+	return fd;
+}
+
+/* The id of the XDP program attached to @ifindex (any mode); 0: none. */
+static __u32 attached_id(int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return 0;
+	return q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
+}
+
+/*
+ * libxdp built a new dispatcher (the chain changed): the stage programs
+ * follow it. 0, or -errno when the chain is no longer one they can watch.
+ */
+static int follow_dispatcher(struct capture *cap, const char *ifname, int stats_fd,
+			     struct stages *st)
+{
+	__u32 slot_prog[CHAIN_MAX_PROGS];
+	struct chain c;
+	int fd, err;
+
+	err = chain__read(ifname, &c);
+	if (err)
+		return err;
+	fd = stage_dispatcher(&c, stats_fd, slot_prog);
+	if (fd < 0)
+		return fd;
+	err = capture__attach_stages(cap, fd, slot_prog, c.n);
+	close(fd);
+	stages__load(st);
+	return err;
 }
 
 static bool hook_still_there(const char *pin, __u32 id)
@@ -293,10 +419,13 @@ int do_capture(int argc, char **argv)
 	struct sigaction sa = {};
 	struct chain_tap tap = {};
 	char pin[PATH_MAX], stage[PROG_NAME_MAX + 8], *expr = NULL;
+	char ifname_entry[IF_NAMESIZE + 16];
 	const char *why_end = NULL;
 	bool tty = isatty(STDERR_FILENO), started = false;
-	int ret, err, hook_fd = -1, stats_fd = -1;
+	int ret, err, hook_fd = -1, stats_fd = -1, disp_fd = -1;
+	__u32 slot_prog[CHAIN_MAX_PROGS];
 	struct stages stages = {};
+	struct chain chain = {};
 	time_t last = 0;
 
 	ret = cmd_parse(&capture_desc, argc, argv, &cfg);
@@ -327,6 +456,14 @@ int do_capture(int argc, char **argv)
 			"xdpchain capture: --after taps IFACE's chain, where packets go on: no --hook, and --actions pass only\n");
 		return EXIT_USAGE;
 	}
+	if ((cfg.entry || cfg.all_stages) &&
+	    (cfg.hook || cfg.after || cfg.actions_set || (cfg.entry && cfg.all_stages))) {
+		fprintf(stderr,
+			"xdpchain capture: --entry and --all-stages capture inside IFACE's chain: one of them, without --hook, --after or --actions\n");
+		return EXIT_USAGE;
+	}
+	if (cfg.all_stages)
+		cfg.pcapng = true; /* an interface per stage, packet ids: pcapng only */
 	if (!strcmp(cfg.out, "-") && isatty(STDOUT_FILENO)) {
 		err_set(-EINVAL,
 			"refusing to write binary capture data to a terminal; use -w FILE or pipe it, e.g. '-w - | tcpdump -r -'");
@@ -354,7 +491,7 @@ int do_capture(int argc, char **argv)
 		snprintf(pin, sizeof(pin), "%s", cfg.hook);
 		hook_fd = hook__open(pin);
 	} else {
-		hook_fd = open_chain_hook(cfg.ifname, pin, sizeof(pin), &stats_fd);
+		hook_fd = open_chain_hook(cfg.ifname, pin, sizeof(pin), &stats_fd, &chain);
 		stages.ifname = cfg.ifname;
 		if (stats_fd >= 0) {
 			stages__load(&stages);
@@ -364,6 +501,14 @@ int do_capture(int argc, char **argv)
 	if (hook_fd < 0) {
 		err = hook_fd;
 		goto out;
+	}
+	if (cfg.entry || cfg.all_stages) {
+		sink.stage_mode = cfg.all_stages ? STAGES_ALL : STAGES_ENTRY;
+		disp_fd = stage_dispatcher(&chain, stats_fd, slot_prog);
+		if (disp_fd < 0) {
+			err = disp_fd;
+			goto out;
+		}
 	}
 
 	sink.limit = cfg.count;
@@ -380,7 +525,13 @@ int do_capture(int argc, char **argv)
 		.buffer_pages = cfg.buffer,
 		.on_packet = on_packet,
 		.ctx = &sink,
+		.stages = sink.stage_mode,
+		.disp_fd = disp_fd,
+		.slot_prog = slot_prog,
+		.n_slots = chain.n,
 	};
+	if (cfg.entry)
+		copts.actions = 0; /* the entry alone */
 	sa.sa_handler = on_signal; /* no SA_RESTART: the poll returns at once */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -405,8 +556,20 @@ int do_capture(int argc, char **argv)
 	 * capture runs (packets wait in the perf buffer meanwhile): a capture
 	 * that cannot start leaves an existing file as it was.
 	 */
+	/* stages are interfaces of their own, named as xdpdump names its points */
+	snprintf(ifname_entry, sizeof(ifname_entry), "%s:entry", cfg.ifname ? cfg.ifname : "");
 	err = pcapout__open(&sink.out, cfg.out, cfg.pcapng, cfg.snaplen,
-			    cfg.ifname ? cfg.ifname : "xdpcap-hook");
+			    sink.stage_mode != STAGES_NONE ? ifname_entry :
+			    cfg.ifname			   ? cfg.ifname :
+							     "xdpcap-hook");
+	if (!err && sink.stage_mode == STAGES_ALL) {
+		char name[IF_NAMESIZE + 16];
+
+		snprintf(name, sizeof(name), "%s:exit", cfg.ifname);
+		err = pcapout__add_interface(sink.out, name);
+		sink.if_exit = err;
+		err = err < 0 ? err : 0;
+	}
 	if (err == -EPIPE) {
 		why_end = "the reader of the output went away";
 		err = 0;
@@ -441,6 +604,19 @@ int do_capture(int argc, char **argv)
 				why_end = cfg.ifname ? "the chain went away" :
 						       "the hook was unpinned";
 				break;
+			}
+			if (sink.stage_mode != STAGES_NONE &&
+			    attached_id(chain.ifindex) != cap.stage_disp_id) {
+				/* packets between the two went uncaptured at their stages */
+				err = follow_dispatcher(&cap, cfg.ifname, stats_fd, &stages);
+				if (err) {
+					why_end = err_last();
+					err = 0;
+					break;
+				}
+				pr_debug(
+					"the chain changed: stage capture follows dispatcher id %u\n",
+					cap.stage_disp_id);
 			}
 			if (tty)
 				print_status(&cap, &sink, false);
@@ -478,6 +654,8 @@ out:
 		capture__stop(&cap);
 	if (stats_fd >= 0)
 		close(stats_fd);
+	if (disp_fd >= 0)
+		close(disp_fd);
 	if (hook_fd >= 0)
 		close(hook_fd);
 	if (cfg.after)

@@ -29,6 +29,7 @@
 #define OPT_IF_TSRESOL 9
 #define OPT_EPB_FLAGS 2
 #define EPB_FLAG_INBOUND 1
+#define OPT_EPB_PACKETID 5
 #define OPT_EPB_VERDICT 7 /* a type octet, then the verdict */
 #define VERDICT_TYPE_EBPF_XDP 2 /* followed by the XDP action as a u64 */
 #define LINKTYPE_ETHERNET 1
@@ -49,10 +50,12 @@ struct pcap_out {
 	size_t n_ends, cap_ends;
 	char *buf; /* one pcapng block */
 	size_t cap;
-	/* per action: the comment, made once (a capture's stage is fixed) */
-	char comment[XDP_ACTION_COUNT][96];
-	int comment_len[XDP_ACTION_COUNT];
-	const char *comment_stage[XDP_ACTION_COUNT];
+	__u32 snaplen;
+	__u32 n_ifs; /* interface blocks written */
+	/* per action (and no action): the comment, made again when the stage changes */
+	char comment[XDP_ACTION_COUNT + 1][96];
+	int comment_len[XDP_ACTION_COUNT + 1];
+	const char *comment_stage[XDP_ACTION_COUNT + 1];
 };
 
 static size_t pad4(size_t n)
@@ -144,8 +147,6 @@ static int pcapng_header(struct pcap_out *o, __u32 snaplen, const char *ifname)
 	__u32 bom = PCAPNG_BOM;
 	__u16 ver[2] = { 1, 0 };
 	__s64 seclen = -1;
-	__u16 lt[2] = { LINKTYPE_ETHERNET, 0 };
-	__u8 tsresol = 9; /* nanoseconds */
 	size_t off;
 	int err;
 
@@ -162,15 +163,33 @@ static int pcapng_header(struct pcap_out *o, __u32 snaplen, const char *ifname)
 	err = write_block(o, PCAPNG_SHB, off);
 	if (err)
 		return err;
+	o->snaplen = snaplen;
+	return pcapout__add_interface(o, ifname);
+}
 
+int pcapout__add_interface(struct pcap_out *o, const char *name)
+{
+	__u16 lt[2] = { LINKTYPE_ETHERNET, 0 };
+	__u8 tsresol = 9; /* nanoseconds */
+	size_t off, len = strnlen(name, 256);
+	int err;
+
+	if (o->err)
+		return o->err;
+	if (!o->pcapng)
+		return 0; /* pcap has one interface, unnamed */
+	err = ensure(o, 64 + pad4(len));
+	if (err)
+		return failed(o, err);
 	off = 8;
 	memcpy(o->buf + off, lt, 4);
-	memcpy(o->buf + off + 4, &snaplen, 4);
+	memcpy(o->buf + off + 4, &o->snaplen, 4);
 	off += 8;
-	put_opt(o->buf, &off, OPT_IF_NAME, ifname, strlen(ifname));
+	put_opt(o->buf, &off, OPT_IF_NAME, name, len);
 	put_opt(o->buf, &off, OPT_IF_TSRESOL, &tsresol, 1);
 	put_opt(o->buf, &off, OPT_END, NULL, 0);
-	return write_block(o, PCAPNG_IDB, off);
+	err = write_block(o, PCAPNG_IDB, off);
+	return err ? err : (int)o->n_ifs++;
 }
 
 int pcapout__flush(struct pcap_out *o)
@@ -291,6 +310,12 @@ err:
 int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 caplen, __u32 len,
 		   __u32 action, const char *stage)
 {
+	return pcapout__write_on(o, 0, 0, ts_ns, data, caplen, len, action, stage);
+}
+
+int pcapout__write_on(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns, const void *data,
+		      __u32 caplen, __u32 len, __u32 action, const char *stage)
+{
 	if (o->err)
 		return o->err;
 	if (!o->pcapng) {
@@ -310,20 +335,27 @@ int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 capl
 		return packet_done(o);
 	}
 
-	__u32 hdr[5] = { 0, (__u32)(ts_ns >> 32), (__u32)ts_ns, caplen, len };
-	__u32 flags = EPB_FLAG_INBOUND, a = action < XDP_ACTION_COUNT ? action : 0;
+	__u32 hdr[5] = { ifid, (__u32)(ts_ns >> 32), (__u32)ts_ns, caplen, len };
+	bool verdict = action != PCAPOUT_NO_ACTION;
+	__u32 flags = EPB_FLAG_INBOUND;
+	__u32 a = !verdict ? XDP_ACTION_COUNT : action < XDP_ACTION_COUNT ? action : 0;
 	size_t off;
 	int n, err;
 
 	if (!o->comment_len[a] || o->comment_stage[a] != stage) {
-		n = snprintf(o->comment[a], sizeof(o->comment[a]), "xdp action: %s; stage: %s",
-			     action_name(action), stage ? stage : "after the chain");
+		if (verdict)
+			n = snprintf(o->comment[a], sizeof(o->comment[a]),
+				     "xdp action: %s; stage: %s", action_name(action),
+				     stage ? stage : "after the chain");
+		else
+			n = snprintf(o->comment[a], sizeof(o->comment[a]), "stage: %s",
+				     stage ? stage : "entry");
 		o->comment_len[a] = n < (int)sizeof(o->comment[a]) ? n :
 								     (int)sizeof(o->comment[a]) - 1;
 		o->comment_stage[a] = stage;
 	}
 	n = o->comment_len[a];
-	err = ensure(o, 8 + sizeof(hdr) + pad4(caplen) + 4 + pad4(n) + 8 + 16 + 4 + 4);
+	err = ensure(o, 8 + sizeof(hdr) + pad4(caplen) + 4 + pad4(n) + 8 + 16 + 12 + 4 + 4);
 	if (err)
 		return failed(o, err);
 	off = 8;
@@ -334,13 +366,15 @@ int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 capl
 	off += pad4(caplen);
 	put_opt(o->buf, &off, OPT_COMMENT, o->comment[a], n);
 	put_opt(o->buf, &off, OPT_EPB_FLAGS, &flags, 4);
-	{
+	if (pkt_id)
+		put_opt(o->buf, &off, OPT_EPB_PACKETID, &pkt_id, sizeof(pkt_id));
+	if (verdict) {
 		/* the standard field Wireshark filters as frame.verdict.ebpf_xdp */
-		__u8 verdict[9] = { VERDICT_TYPE_EBPF_XDP };
-		__u64 v = action;
+		__u8 v[9] = { VERDICT_TYPE_EBPF_XDP };
+		__u64 act = action;
 
-		memcpy(verdict + 1, &v, sizeof(v));
-		put_opt(o->buf, &off, OPT_EPB_VERDICT, verdict, sizeof(verdict));
+		memcpy(v + 1, &act, sizeof(act));
+		put_opt(o->buf, &off, OPT_EPB_VERDICT, v, sizeof(v));
 	}
 	put_opt(o->buf, &off, OPT_END, NULL, 0);
 	err = write_block(o, PCAPNG_EPB, off);

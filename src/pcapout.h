@@ -26,6 +26,21 @@ int pcapout__open(struct pcap_out **out, const char *path, bool pcapng, __u32 sn
  */
 int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 caplen, __u32 len,
 		   __u32 action, const char *stage);
+/* action of a packet seen inside the chain, before its fate: no verdict */
+#define PCAPOUT_NO_ACTION 0xffU
+/*
+ * pcapng: writes another interface block, named @name; returns its id
+ * (pcapout__open() wrote id 0, named after its @ifname) or -errno. pcap
+ * has one interface: returns 0.
+ */
+int pcapout__add_interface(struct pcap_out *o, const char *name);
+/*
+ * As pcapout__write(), on the interface @ifid, with @pkt_id in the pcapng
+ * packet's epb_packetid (0: none). @action PCAPOUT_NO_ACTION: a packet on
+ * its way, without a verdict; @stage NULL then means "entry".
+ */
+int pcapout__write_on(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns, const void *data,
+		      __u32 caplen, __u32 len, __u32 action, const char *stage);
 /* Pushes the buffered packets to the file; 0 or the first write's -errno. */
 int pcapout__flush(struct pcap_out *o);
 /*

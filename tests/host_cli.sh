@@ -139,6 +139,13 @@ test_new_commands_bad_input() {
 	expect_fail 1 "no interface named 'nosuch'" status -s nosuch
 	xdpchain -j top $IF0 2>/dev/null | jq -e '.error | test("no xdpchain chain")' >/dev/null ||
 		fail "top -j: error is not JSON"
+	# capture of stages: inside IFACE's chain only, one kind at a time
+	expect_fail 2 "--entry and --all-stages capture inside IFACE's chain" \
+		capture $IF0 --entry --all-stages -w /tmp/s.pcapng
+	expect_fail 2 "without --hook, --after or --actions" capture --hook /sys/fs/bpf/x --entry -w /tmp/s.pcap
+	expect_fail 2 "without --hook, --after or --actions" capture $IF0 --all-stages --actions drop -w /tmp/s.pcapng
+	expect_fail 1 "$IF0 has no xdpchain chain" capture $IF0 --entry -w /tmp/s.pcap
+	[ ! -e /tmp/s.pcap ] && [ ! -e /tmp/s.pcapng ] || fail "a refused capture created its output"
 	# cleanup with nothing to clean says so and changes nothing
 	xdpchain cleanup 2>&1 | grep -q "nothing to clean up" || fail "cleanup on a clean machine"
 	assert_unchanged $IF0 "$before"

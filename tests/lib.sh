@@ -211,6 +211,9 @@ start_capture() {
 		if [[ " $* " == *" --after "* ]]; then
 			# a tap goes in once its capture serves it
 			[[ " $(chain_names $IF0) " == *" xdpchain_tap "* ]] && return 0
+		elif [[ " $* " == *" --entry "* || " $* " == *" --all-stages "* ]]; then
+			# the stage capture program goes in last
+			bpftool map dump name xdpchain_stage 2>/dev/null | grep -q '^key' && return 0
 		elif [ "$(hook_slots "$pin" | tr -d ' 0')" != "" ]; then
 			return 0
 		fi
@@ -319,8 +322,8 @@ capture_big_frames_body() {
 	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
 	bpftool prog load "$TESTOBJ/frags_exit.o" "$BPFFS/xc_frags" type xdp pinmaps "$BPFFS/xc_fmaps"
 	defer "rm -rf $BPFFS/xc_frags $BPFFS/xc_fmaps"
-	# 65484: the longest copy a record holds (CAPTURE_MAX_CAPLEN)
-	local pin=$BPFFS/xc_fmaps/xdpcap_hook max=65484 lens=(70000 100 10000 100 65485 100)
+	# 65476: the longest copy a record holds (CAPTURE_MAX_CAPLEN)
+	local pin=$BPFFS/xc_fmaps/xdpcap_hook max=65476 lens=(70000 100 10000 100 65477 100)
 	local i len keep sent got
 	start_capture /tmp/big.pcap --hook "$pin" -c ${#lens[@]}
 	kill -STOP $CAP_PID

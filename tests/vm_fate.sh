@@ -190,3 +190,100 @@ test_fate_capture_every_fate_once() {
 	[ "$(grep -a -o "xdp action: pass; stage: after the chain" /tmp/ff.pcapng | wc -l)" -eq 3 ] ||
 		fail "passes not after the chain"
 }
+
+# capture --entry: the packets as they arrived, before the rewrite, each
+# once, whatever their fate.
+test_fate_capture_entry() {
+	fate_chain
+	start_capture /tmp/fe.pcap --entry -c 9 udp
+	fate_traffic
+	wait_capture /tmp/fe.pcap
+	[ "$(pcap_count /tmp/fe.pcap udp)" -eq 9 ] || fail "$(tcpdump -nn -r /tmp/fe.pcap 2>&1)"
+	# unmodified: the rewrite (40000 -> 40001) comes after the entry
+	[ "$(pcap_count /tmp/fe.pcap 'udp dst port 40000')" -eq 3 ] ||
+		fail "entry shows rewritten packets: $(tcpdump -nn -r /tmp/fe.pcap 2>&1)"
+	[ "$(pcap_count /tmp/fe.pcap 'udp dst port 40001')" -eq 0 ] || fail "rewritten at entry"
+	[ "$(pcap_count /tmp/fe.pcap 'udp dst port 40002')" -eq 4 ] || fail "plain drops missing"
+	[ "$(pcap_count /tmp/fe.pcap 'udp dst port 9')" -eq 2 ] || fail "hook drops missing"
+	# the stubs are empty again: a second entry capture can attach
+	start_capture /tmp/fe2.pcap --entry -c 1 udp
+	send_udp 40000 1
+	wait_capture /tmp/fe2.pcap
+	[ "$(pcap_count /tmp/fe2.pcap 'udp dst port 40000')" -eq 1 ] || fail "second entry capture"
+}
+
+# tshark FILE FIELDS...: one line per packet, fields separated by '|'.
+tshark_fields() {
+	local f=$1 a=()
+	shift
+	for e in "$@"; do a+=(-e "$e"); done
+	tshark -r "$f" -T fields -E separator='|' "${a[@]}" 2>/dev/null
+}
+
+# capture --all-stages: one pcapng in which each packet shows at entry,
+# after each member that let it go on, and at its fate, with one packet id
+# throughout, an interface per stage, the verdict on the fate; read back by
+# tshark as Wireshark shows it.
+test_fate_capture_all_stages() {
+	fate_chain
+	command -v tshark >/dev/null || fail "tshark missing in the VM (tests/vm/suite.sh adds it)"
+	start_capture /tmp/fa.pcapng --all-stages udp
+	fate_traffic
+	sleep 1
+	stop_capture /tmp/fa.pcapng
+	tshark_fields /tmp/fa.pcapng frame.interface_name frame.packet_id frame.verdict.ebpf_xdp \
+		udp.dstport >/tmp/fa.txt
+	[ -s /tmp/fa.txt ] || fail "tshark read nothing: $(tshark -r /tmp/fa.pcapng 2>&1 | head)"
+	# per stage: entry 9; after rewrite, passlog, count 9 each; after
+	# firewall 5 (4 plain drops); after drop 3 (2 hook drops); 9 fates
+	local want got
+	want="9 $IF0:entry
+9 $IF0:after xdpchain_rewrite
+9 $IF0:after xdpchain_passlog
+9 $IF0:after xdpchain_count
+5 $IF0:after xdpchain_firewall
+3 $IF0:after xdpchain_drop
+9 $IF0:exit"
+	got=$(cut -d'|' -f1 /tmp/fa.txt | sort | uniq -c | sed 's/^ *//' | sort -k2)
+	[ "$got" = "$(echo "$want" | sort -k2)" ] || fail "stages: $got"
+	# one id per packet, at every stage: 9 ids, each with its entry and one fate
+	[ "$(cut -d'|' -f2 /tmp/fa.txt | sort -u | grep -c .)" -eq 9 ] ||
+		fail "packet ids: $(cut -d'|' -f2 /tmp/fa.txt | sort | uniq -c)"
+	local id
+	for id in $(cut -d'|' -f2 /tmp/fa.txt | sort -u); do
+		[ "$(grep -c "^$IF0:entry|$id|" /tmp/fa.txt)" -eq 1 ] || fail "id $id: entry"
+		[ "$(grep -c "^$IF0:exit|$id|" /tmp/fa.txt)" -eq 1 ] || fail "id $id: fate"
+	done
+	# a rewritten packet: 40000 at entry, 40001 after the rewrite and at its fate
+	id=$(grep "^$IF0:entry|.*|40000$" /tmp/fa.txt | head -1 | cut -d'|' -f2)
+	[ -n "$id" ] || fail "no entry of a 40000 packet: $(head /tmp/fa.txt)"
+	grep -q "^$IF0:after xdpchain_rewrite|$id||40001$" /tmp/fa.txt || fail "rewrite of $id: $(grep "|$id|" /tmp/fa.txt)"
+	grep -q "^$IF0:exit|$id|2|40001$" /tmp/fa.txt || fail "fate of $id: $(grep "|$id|" /tmp/fa.txt)"
+	# verdicts: only on fates (pass 2: 3, drop 1: 6), none inside the chain
+	got=$(grep "^$IF0:exit|" /tmp/fa.txt | cut -d'|' -f3 | sort | uniq -c | sed 's/^ *//' | tr '\n' ' ')
+	[ "$got" = "6 1 3 2 " ] || fail "verdicts: $got"
+	[ "$(grep -v "^$IF0:exit|" /tmp/fa.txt | cut -d'|' -f3 | grep -c .)" -eq 0 ] ||
+		fail "a verdict inside the chain"
+	# Wireshark's filter for the plain drops of the firewall, by its fate's comment
+	[ "$(tshark -r /tmp/fa.pcapng -Y 'frame.verdict.ebpf_xdp == 1 && frame.comment contains "xdpchain_firewall"' 2>/dev/null | wc -l)" -eq 4 ] ||
+		fail "firewall drops by filter"
+}
+
+# The stage capture follows the chain when it changes (a new dispatcher),
+# refuses a second one, and leaves the stubs empty when it ends.
+test_fate_capture_stages_follow_changes() {
+	fate_chain
+	start_capture /tmp/fc.pcapng --all-stages 'udp dst port 40000 or udp dst port 40001'
+	expect_fail 1 "another xdpchain capture .* stop it first" capture $IF0 --entry -w /tmp/x.pcap
+	xdpchain add $IF0 "$TESTOBJ/pass.o" >/dev/null
+	sleep 2 # the capture looks once a second
+	send_udp 40000 1
+	sleep 1
+	stop_capture /tmp/fc.pcapng
+	tshark_fields /tmp/fc.pcapng frame.interface_name >/tmp/fc.txt
+	grep -q "^$IF0:after xdp_test_pass$" /tmp/fc.txt || fail "new member's stage missing: $(sort /tmp/fc.txt | uniq -c)"
+	grep -q "^$IF0:entry$" /tmp/fc.txt || fail "entry missing after the change"
+	# nothing of the capture stays attached
+	bpftool prog show | grep -q "xdpchain_entry_cap\|xdpchain_step_cap" && fail "stage programs left: $(bpftool prog show)"
+	true
+}

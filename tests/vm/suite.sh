@@ -15,7 +15,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 kernel=${1:-6.1}
 shift || true
 
-export VM_EXTRA_BINS="${VM_EXTRA_BINS:-} flock setpriv mountpoint diff find awk ethtool script tmux"
+# tshark reads the all-stages pcapng back as Wireshark shows it (vm_fate.sh):
+# its libraries take ~160 MB of the initramfs, hence the memory
+export VM_EXTRA_BINS="${VM_EXTRA_BINS:-} flock setpriv mountpoint diff find awk ethtool script tmux tshark"
 # tmux needs a terminal description and a UTF-8 locale (top's test)
 export VM_EXTRA_FILES="${VM_EXTRA_FILES:-} /lib/terminfo /usr/lib/locale/C.utf8"
 args=""
@@ -33,7 +35,7 @@ trixie | sid)
 *) echo "== VM suite on Debian's $kernel cloud kernel" ;;
 esac
 rc=0
-bash "$here/run.sh" "${where[@]}" --timeout "${VM_TIMEOUT:-2400}" -- \
+bash "$here/run.sh" "${where[@]}" --mem 2048 --timeout "${VM_TIMEOUT:-2400}" -- \
 	"echo \"guest kernel: \$(uname -r)\"; bash tests/run.sh --vm$args" || rc=$?
 if [ $rc -ge 124 ]; then
 	echo "VM on $kernel did not finish (exit $rc)"
