@@ -24,7 +24,6 @@ const volatile __u32 slot_prog[16] = {}; /* program id */
 const volatile __u8 slot_row[16] = {}; /* counter row */
 /* slots whose member goes on after more than one action: counted apart */
 const volatile __u16 multi_mask = 0;
-const volatile __u8 end_row = STATS_ROWS; /* the final stage's row */
 
 /*
  * One count per packet: the member that ended it (or the final stage's
@@ -40,6 +39,13 @@ int xdpchain_observe(struct xdp_md *ctx, __u64 verdicts, __u32 slot, __u32 verdi
 	__u32 key = 0, row, a;
 
 	xdpchain_mark_own();
+	/*
+	 * The whole chain passed it: the final stage counted it and hands it
+	 * to the hook. Only the verdicts of members with several proceed-on
+	 * actions are left to count (the test goes when there are none).
+	 */
+	if (!multi_mask && slot >= n_members)
+		return verdict;
 	s = bpf_map_lookup_elem(&xdpchain_stats, &key);
 	if (!s)
 		return verdict;
@@ -55,12 +61,8 @@ int xdpchain_observe(struct xdp_md *ctx, __u64 verdicts, __u32 slot, __u32 verdi
 				s->cont[row][v]++;
 		}
 	}
-	if (slot >= n_members || slot >= STATS_SLOTS) {
-		/* the whole chain passed it: the final stage's pass; captured there */
-		if (end_row < STATS_ROWS)
-			s->pkts[end_row][XDP_PASS]++;
-		return verdict;
-	}
+	if (slot >= n_members || slot >= STATS_SLOTS)
+		return verdict; /* the whole chain passed it */
 	/*
 	 * The verifier needs the index bounded in the register it uses; the
 	 * compiler, knowing slot < 10, would drop a plain mask.

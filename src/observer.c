@@ -208,23 +208,34 @@ static int assign_rows(const struct chain *c, int stats_fd, int rows_fd, __u8 sl
 	*multi = 0;
 	for (size_t i = 0; i < STATS_SLOTS; i++)
 		slot_row[i] = STATS_ROWS; /* none */
-	for (size_t i = 0; i < c->n; i++)
-		for (int r = 0; r < STATS_ROWS; r++)
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->progs[i].is_final) {
+			/* the final stage counts in its fixed row (dispatcher/final.bpf.c) */
+			if (rows[STATS_FINAL_ROW].prog_id != c->progs[i].id)
+				memset(rows[STATS_FINAL_ROW].carried, 0,
+				       sizeof(rows[STATS_FINAL_ROW].carried));
+			rows[STATS_FINAL_ROW].prog_id = c->progs[i].id;
+			slot_row[i] = STATS_FINAL_ROW;
+			used[STATS_FINAL_ROW] = true;
+			continue;
+		}
+		for (int r = 0; r < STATS_FINAL_ROW; r++)
 			if (rows[r].prog_id == c->progs[i].id) {
 				slot_row[i] = r;
 				used[r] = true;
 			}
+	}
 	for (size_t i = 0; i < c->n; i++) {
 		int r;
 
 		if (slot_row[i] == STATS_ROWS) {
 			/* a new member: a free row, counting from now */
-			for (r = 0; r < STATS_ROWS && (used[r] || rows[r].prog_id); r++)
+			for (r = 0; r < STATS_FINAL_ROW && (used[r] || rows[r].prog_id); r++)
 				;
-			if (r == STATS_ROWS)
-				for (r = 0; r < STATS_ROWS && used[r]; r++)
+			if (r == STATS_FINAL_ROW)
+				for (r = 0; r < STATS_FINAL_ROW && used[r]; r++)
 					;
-			if (r == STATS_ROWS)
+			if (r == STATS_FINAL_ROW)
 				return -ENOSPC;
 			memset(rows[r].carried, 0, sizeof(rows[r].carried));
 			rows[r].prog_id = c->progs[i].id;
@@ -271,7 +282,6 @@ static int attach_new(const struct chain *c, int state_fd, int stats_fd, int row
 	}
 	skel->rodata->n_members = c->n;
 	skel->rodata->multi_mask = multi;
-	skel->rodata->end_row = c->n ? slot_row[c->n - 1] : STATS_ROWS;
 	for (size_t i = 0; i < c->n && i < STATS_SLOTS; i++) {
 		skel->rodata->slot_prog[i] = c->progs[i].id;
 		skel->rodata->slot_row[i] = slot_row[i];
