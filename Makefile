@@ -26,19 +26,34 @@ CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 
-ARCH_INC := -I/usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
-LIBXDP_VERSION := $(shell pkg-config --modversion libxdp 2>/dev/null)
+PKG_CONFIG ?= pkg-config
+
+# The BPF objects need the multiarch directory for <asm/types.h>: ask the
+# compiler that builds them (clang -dumpmachine says x86_64-pc-linux-gnu,
+# which is no directory on Debian; -print-multiarch says x86_64-linux-gnu).
+ARCH_INC := -I/usr/include/$(shell $(CLANG) -print-multiarch 2>/dev/null)
+LIBXDP_VERSION := $(shell $(PKG_CONFIG) --modversion libxdp 2>/dev/null)
+
+# Flags of the libraries from their .pc files. Expanded on first use, not
+# when the Makefile is read: 'make deps' must run where pkg-config and the
+# -dev packages are not installed yet.
+PC_LIBS := libxdp libbpf libelf zlib libpcap
+PC_LDLIBS = $(eval PC_LDLIBS := $(or $(shell $(PKG_CONFIG) --libs $(PC_LIBS) 2>/dev/null),$(error \
+	pkg-config finds no $(PC_LIBS); install them: make deps)))$(PC_LDLIBS)
+PC_CFLAGS = $(eval PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PC_LIBS) 2>/dev/null))$(PC_CFLAGS)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	  -I$(OUTPUT)/skel -Isrc \
 	  -DXDPCHAIN_VERSION='"0.1.0"' \
-	  -DXDPCHAIN_LIBXDP_BUILD='"$(LIBXDP_VERSION)"'
-LDLIBS := -lxdp -lbpf -lelf -lz -lpcap
+	  -DXDPCHAIN_LIBXDP_BUILD='"$(LIBXDP_VERSION)"' $(PC_CFLAGS)
+LDLIBS = $(PC_LDLIBS)
+# header dependencies: each object gets a .d file listing what it included
+DEPFLAGS = -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
 
-BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror $(ARCH_INC) -Ibpf
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror $(ARCH_INC) -Ibpf $(DEPFLAGS)
 
 DISPATCHER_SRCS := $(wildcard dispatcher/*.bpf.c)
 SAMPLE_SRCS := $(wildcard bpf/samples/*.bpf.c)
@@ -69,7 +84,7 @@ LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 
 all: $(BIN) $(SAMPLE_OBJS)
 
-$(OUTPUT)/dispatcher/%.o: dispatcher/%.bpf.c bpf/xdpchain.h $(wildcard dispatcher/*.h) | $(OUTPUT)/dispatcher
+$(OUTPUT)/dispatcher/%.o: dispatcher/%.bpf.c | $(OUTPUT)/dispatcher
 	$(msg) BPF $@
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -77,21 +92,23 @@ $(OUTPUT)/skel/%.skel.h: $(OUTPUT)/dispatcher/%.o | $(OUTPUT)/skel
 	$(msg) SKEL $@
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@
 
-$(OUTPUT)/bpf/%.o: bpf/samples/%.bpf.c bpf/xdpchain.h bpf/samples/parse.h | $(OUTPUT)/bpf
+$(OUTPUT)/bpf/%.o: bpf/samples/%.bpf.c | $(OUTPUT)/bpf
 	$(msg) BPF $@
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/tests/%.o: tests/bpf/%.bpf.c bpf/xdpchain.h $(wildcard tests/bpf/*.h) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%.o: tests/bpf/%.bpf.c | $(OUTPUT)/tests
 	$(msg) BPF $@
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) $(SKELS) | $(OUTPUT)/obj
+# The skeletons are order-only: the first build needs them all; after that
+# the .d files say which object includes which.
+$(OUTPUT)/obj/%.o: src/%.c | $(SKELS) $(OUTPUT)/obj
 	$(msg) CC $@
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OUTPUT)/san/%.o: src/%.c $(wildcard src/*.h) $(SKELS) | $(OUTPUT)/san
+$(OUTPUT)/san/%.o: src/%.c | $(SKELS) $(OUTPUT)/san
 	$(msg) CC-SAN $@
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BIN): $(OBJS) | $(OUTPUT)/bin
 	$(msg) LINK $@
@@ -101,21 +118,23 @@ $(SAN_BIN): $(SAN_OBJS) | $(OUTPUT)/bin
 	$(msg) LINK-SAN $@
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
 
-$(UNIT_BIN): $(UNIT_SRCS) $(SAN_LIB_OBJS) | $(OUTPUT)/bin
+$(UNIT_BIN): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SAN_LIB_OBJS) | $(OUTPUT)/bin
 	$(msg) LINK-SAN $@
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $(filter %.c %.o,$^) -o $@ $(LDLIBS)
 
 $(BENCH_BIN): tests/bench/bench.c $(LIB_OBJS) | $(OUTPUT)/bin
 	$(msg) LINK $@
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(OUTPUT)/bin/%: tests/helpers/%.c $(wildcard tests/bpf/*.h) | $(OUTPUT)/bin
+$(OUTPUT)/bin/%: tests/helpers/%.c | $(OUTPUT)/bin
 	$(msg) CC $@
-	$(Q)$(CC) $(CFLAGS) -Itests/helpers $< -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itests/helpers $< -o $@ $(LDLIBS)
 
 $(OUTPUT)/dispatcher $(OUTPUT)/skel $(OUTPUT)/bpf $(OUTPUT)/tests \
 $(OUTPUT)/obj $(OUTPUT)/san $(OUTPUT)/bin:
 	$(Q)mkdir -p $@
+
+-include $(wildcard $(OUTPUT)/*/*.d)
 
 # Everything the tests need, built once on the host and carried into the VM.
 test-build: all $(SAN_BIN) $(UNIT_BIN) $(TEST_BPF_OBJS) $(HELPER_BINS) \
