@@ -75,6 +75,10 @@ BIN := $(OUTPUT)/bin/xdpchain
 SAN_BIN := $(OUTPUT)/bin/xdpchain-asan
 UNIT_BIN := $(OUTPUT)/bin/unit-tests
 BENCH_BIN := $(OUTPUT)/bin/xdpchain-bench
+MAN_PAGE := $(OUTPUT)/man/xdpchain.8
+COMPLETION := $(OUTPUT)/completion/xdpchain
+# the page's date: the last commit's, so a rebuild makes the same page
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 
 .PHONY: all test-build deps demo test vm-test distro-test host-test unit bench install clean check-format
@@ -82,7 +86,7 @@ LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 # keep the BPF objects behind the skeletons: tests load some of them directly
 .SECONDARY:
 
-all: $(BIN) $(SAMPLE_OBJS)
+all: $(BIN) $(SAMPLE_OBJS) $(MAN_PAGE) $(COMPLETION)
 
 $(OUTPUT)/dispatcher/%.o: dispatcher/%.bpf.c | $(OUTPUT)/dispatcher
 	$(msg) BPF $@
@@ -130,8 +134,18 @@ $(OUTPUT)/bin/%: tests/helpers/%.c | $(OUTPUT)/bin
 	$(msg) CC $@
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itests/helpers $< -o $@ $(LDLIBS)
 
+# The man page and the completion come from the tables the binary parses
+# with: 'xdpchain man' (hidden) and 'xdpchain completion'. Neither needs root.
+$(MAN_PAGE): $(BIN) | $(OUTPUT)/man
+	$(msg) MAN $@
+	$(Q)SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(BIN) man > $@
+
+$(COMPLETION): $(BIN) | $(OUTPUT)/completion
+	$(msg) GEN $@
+	$(Q)$(BIN) completion > $@
+
 $(OUTPUT)/dispatcher $(OUTPUT)/skel $(OUTPUT)/bpf $(OUTPUT)/tests \
-$(OUTPUT)/obj $(OUTPUT)/san $(OUTPUT)/bin:
+$(OUTPUT)/obj $(OUTPUT)/san $(OUTPUT)/bin $(OUTPUT)/man $(OUTPUT)/completion:
 	$(Q)mkdir -p $@
 
 -include $(wildcard $(OUTPUT)/*/*.d)
