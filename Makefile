@@ -8,7 +8,9 @@
 # make distro-test one release of the distribution matrix (DIST=sid): its
 #                 chroot, build, host tests and VM suite on its own kernel
 # make deps       install the Debian packages the project needs
-# make install    install xdpchain to $(DESTDIR)$(PREFIX)/sbin
+# make install    install the binary, man page, bash completion, systemd unit
+#                 and bpf/xdpchain.h under $(DESTDIR)$(PREFIX) (default
+#                 /usr/local); make uninstall removes exactly those
 
 OUTPUT ?= .output
 # V=1 shows the full commands
@@ -20,6 +22,11 @@ Q := @
 msg := @printf '  %-8s %s\n'
 endif
 PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+INCLUDEDIR ?= $(PREFIX)/include
 KERNEL ?= 6.1
 DIST ?= sid
 CC ?= gcc
@@ -77,11 +84,15 @@ UNIT_BIN := $(OUTPUT)/bin/unit-tests
 BENCH_BIN := $(OUTPUT)/bin/xdpchain-bench
 MAN_PAGE := $(OUTPUT)/man/xdpchain.8
 COMPLETION := $(OUTPUT)/completion/xdpchain
+# The systemd unit, installed when it is there; @SBINDIR@ in it becomes the
+# directory the binary goes to.
+UNIT_FILE ?= $(wildcard deploy/systemd/xdpchain.service)
 # the page's date: the last commit's, so a rebuild makes the same page
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 
-.PHONY: all test-build deps demo test vm-test distro-test host-test unit bench install clean check-format
+.PHONY: all test-build deps demo test vm-test distro-test host-test unit bench install uninstall \
+	clean check-format
 .DELETE_ON_ERROR:
 # keep the BPF objects behind the skeletons: tests load some of them directly
 .SECONDARY:
@@ -181,8 +192,26 @@ bench: test-build $(BENCH_BIN)
 	@VM_QEMU_ARGS="-icount shift=0,sleep=off" bash tests/vm/run.sh --kernel $(KERNEL) -- \
 		bash tests/bench/vm_chain.sh
 
-install: $(BIN)
-	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/xdpchain
+# What goes where; uninstall removes exactly this list (the unit whether or
+# not this tree has one) and the include directory, which is xdpchain's own.
+INSTALLED := $(SBINDIR)/xdpchain $(MANDIR)/man8/xdpchain.8 $(BASHCOMPDIR)/xdpchain \
+	     $(INCLUDEDIR)/xdpchain/xdpchain.h $(UNITDIR)/xdpchain.service
+
+install: $(BIN) $(MAN_PAGE) $(COMPLETION)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/xdpchain
+	install -D -m 0644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man8/xdpchain.8
+	install -D -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/xdpchain
+	install -D -m 0644 bpf/xdpchain.h $(DESTDIR)$(INCLUDEDIR)/xdpchain/xdpchain.h
+ifneq ($(UNIT_FILE),)
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' $(UNIT_FILE) > $(DESTDIR)$(UNITDIR)/xdpchain.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/xdpchain.service
+endif
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	[ ! -d $(DESTDIR)$(INCLUDEDIR)/xdpchain ] || \
+		rmdir --ignore-fail-on-non-empty $(DESTDIR)$(INCLUDEDIR)/xdpchain
 
 FORMATTED := $(wildcard src/*.[ch] dispatcher/*.c bpf/*.h bpf/samples/*.[ch] tests/unit/*.[ch] \
 	     tests/helpers/*.c tests/bpf/*.[ch] tests/bench/*.c)
