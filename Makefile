@@ -35,10 +35,12 @@ BPFTOOL ?= bpftool
 
 PKG_CONFIG ?= pkg-config
 
-# The BPF objects need the multiarch directory for <asm/types.h>: ask the
-# compiler that builds them (clang -dumpmachine says x86_64-pc-linux-gnu,
-# which is no directory on Debian; -print-multiarch says x86_64-linux-gnu).
-ARCH_INC := -I/usr/include/$(shell $(CLANG) -print-multiarch 2>/dev/null)
+# The BPF objects need the multiarch directory for <asm/types.h>,
+# x86_64-linux-gnu. clang -dumpmachine says x86_64-pc-linux-gnu, no directory
+# on Debian, and clang 19 has no -print-multiarch: ask $(CC), then gcc
+# (build-essential), then dpkg.
+ARCH_INC := -I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null || \
+	gcc -print-multiarch 2>/dev/null || dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
 LIBXDP_VERSION := $(shell $(PKG_CONFIG) --modversion libxdp 2>/dev/null)
 
 # Flags of the libraries from their .pc files. Expanded on first use, not
