@@ -8,7 +8,9 @@
 # make distro-test one release of the distribution matrix (DIST=sid): its
 #                 chroot, build, host tests and VM suite on its own kernel
 # make deps       install the Debian packages the project needs
-# make install    install xdpchain to $(DESTDIR)$(PREFIX)/sbin
+# make install    install the binary, man page, bash completion, systemd unit
+#                 and bpf/xdpchain.h under $(DESTDIR)$(PREFIX) (default
+#                 /usr/local); make uninstall removes exactly those
 
 OUTPUT ?= .output
 # V=1 shows the full commands
@@ -20,25 +22,47 @@ Q := @
 msg := @printf '  %-8s %s\n'
 endif
 PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+INCLUDEDIR ?= $(PREFIX)/include
 KERNEL ?= 6.1
 DIST ?= sid
 CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 
-ARCH_INC := -I/usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
-LIBXDP_VERSION := $(shell pkg-config --modversion libxdp 2>/dev/null)
+PKG_CONFIG ?= pkg-config
+
+# The BPF objects need the multiarch directory for <asm/types.h>,
+# x86_64-linux-gnu. clang -dumpmachine says x86_64-pc-linux-gnu, no directory
+# on Debian, and clang 19 has no -print-multiarch: ask $(CC), then gcc
+# (build-essential), then dpkg.
+ARCH_INC := -I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null || \
+	gcc -print-multiarch 2>/dev/null || dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
+LIBXDP_VERSION := $(shell $(PKG_CONFIG) --modversion libxdp 2>/dev/null)
+
+# Flags of the libraries from their .pc files. Expanded on first use, not
+# when the Makefile is read: 'make deps' must run where pkg-config and the
+# -dev packages are not installed yet.
+PC_LIBS := libxdp libbpf libelf zlib libpcap
+PC_LDLIBS = $(eval PC_LDLIBS := $(or $(shell $(PKG_CONFIG) --libs $(PC_LIBS) 2>/dev/null),$(error \
+	pkg-config finds no $(PC_LIBS); install them: make deps)))$(PC_LDLIBS)
+PC_CFLAGS = $(eval PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PC_LIBS) 2>/dev/null))$(PC_CFLAGS)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	  -I$(OUTPUT)/skel -Isrc \
 	  -DXDPCHAIN_VERSION='"0.1.0"' \
-	  -DXDPCHAIN_LIBXDP_BUILD='"$(LIBXDP_VERSION)"'
-LDLIBS := -lxdp -lbpf -lelf -lz -lpcap
+	  -DXDPCHAIN_LIBXDP_BUILD='"$(LIBXDP_VERSION)"' $(PC_CFLAGS)
+LDLIBS = $(PC_LDLIBS)
+# header dependencies: each object gets a .d file listing what it included
+DEPFLAGS = -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
 
-BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror $(ARCH_INC) -Ibpf
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror $(ARCH_INC) -Ibpf $(DEPFLAGS)
 
 DISPATCHER_SRCS := $(wildcard dispatcher/*.bpf.c)
 SAMPLE_SRCS := $(wildcard bpf/samples/*.bpf.c)
@@ -60,18 +84,26 @@ BIN := $(OUTPUT)/bin/xdpchain
 SAN_BIN := $(OUTPUT)/bin/xdpchain-asan
 UNIT_BIN := $(OUTPUT)/bin/unit-tests
 BENCH_BIN := $(OUTPUT)/bin/xdpchain-bench
+MAN_PAGE := $(OUTPUT)/man/xdpchain.8
+COMPLETION := $(OUTPUT)/completion/xdpchain
+# The systemd unit, installed when it is there; @SBINDIR@ in it becomes the
+# directory the binary goes to.
+UNIT_FILE ?= $(wildcard deploy/systemd/xdpchain.service)
+# the page's date: the last commit's, so a rebuild makes the same page
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 
-.PHONY: all test-build deps demo test vm-test distro-test host-test unit bench install clean check-format
+.PHONY: all test-build deps demo test vm-test distro-test host-test unit bench install uninstall \
+	clean check-format
 .DELETE_ON_ERROR:
 # keep the BPF objects behind the skeletons: tests load some of them directly
 .SECONDARY:
 
-all: $(BIN) $(SAMPLE_OBJS)
+all: $(BIN) $(SAMPLE_OBJS) $(MAN_PAGE) $(COMPLETION)
 
 # 32-bit subregisters and jumps (kernel 5.1+): no zero-extension shifts on
 # the packet path of the dispatcher and the observer
-$(OUTPUT)/dispatcher/%.o: dispatcher/%.bpf.c bpf/xdpchain.h $(wildcard dispatcher/*.h) | $(OUTPUT)/dispatcher
+$(OUTPUT)/dispatcher/%.o: dispatcher/%.bpf.c | $(OUTPUT)/dispatcher
 	$(msg) BPF $@
 	$(Q)$(CLANG) $(BPF_CFLAGS) -mcpu=v3 -c $< -o $@
 
@@ -79,21 +111,23 @@ $(OUTPUT)/skel/%.skel.h: $(OUTPUT)/dispatcher/%.o | $(OUTPUT)/skel
 	$(msg) SKEL $@
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@
 
-$(OUTPUT)/bpf/%.o: bpf/samples/%.bpf.c bpf/xdpchain.h bpf/samples/parse.h | $(OUTPUT)/bpf
+$(OUTPUT)/bpf/%.o: bpf/samples/%.bpf.c | $(OUTPUT)/bpf
 	$(msg) BPF $@
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/tests/%.o: tests/bpf/%.bpf.c bpf/xdpchain.h $(wildcard tests/bpf/*.h) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%.o: tests/bpf/%.bpf.c | $(OUTPUT)/tests
 	$(msg) BPF $@
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) $(SKELS) | $(OUTPUT)/obj
+# The skeletons are order-only: the first build needs them all; after that
+# the .d files say which object includes which.
+$(OUTPUT)/obj/%.o: src/%.c | $(SKELS) $(OUTPUT)/obj
 	$(msg) CC $@
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OUTPUT)/san/%.o: src/%.c $(wildcard src/*.h) $(SKELS) | $(OUTPUT)/san
+$(OUTPUT)/san/%.o: src/%.c | $(SKELS) $(OUTPUT)/san
 	$(msg) CC-SAN $@
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BIN): $(OBJS) | $(OUTPUT)/bin
 	$(msg) LINK $@
@@ -103,21 +137,33 @@ $(SAN_BIN): $(SAN_OBJS) | $(OUTPUT)/bin
 	$(msg) LINK-SAN $@
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
 
-$(UNIT_BIN): $(UNIT_SRCS) $(SAN_LIB_OBJS) | $(OUTPUT)/bin
+$(UNIT_BIN): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SAN_LIB_OBJS) | $(OUTPUT)/bin
 	$(msg) LINK-SAN $@
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $(filter %.c %.o,$^) -o $@ $(LDLIBS)
 
 $(BENCH_BIN): tests/bench/bench.c $(LIB_OBJS) | $(OUTPUT)/bin
 	$(msg) LINK $@
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(OUTPUT)/bin/%: tests/helpers/%.c $(wildcard tests/bpf/*.h) | $(OUTPUT)/bin
+$(OUTPUT)/bin/%: tests/helpers/%.c | $(OUTPUT)/bin
 	$(msg) CC $@
-	$(Q)$(CC) $(CFLAGS) -Itests/helpers $< -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itests/helpers $< -o $@ $(LDLIBS)
+
+# The man page and the completion come from the tables the binary parses
+# with: 'xdpchain man' (hidden) and 'xdpchain completion'. Neither needs root.
+$(MAN_PAGE): $(BIN) | $(OUTPUT)/man
+	$(msg) MAN $@
+	$(Q)SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(BIN) man > $@
+
+$(COMPLETION): $(BIN) | $(OUTPUT)/completion
+	$(msg) GEN $@
+	$(Q)$(BIN) completion > $@
 
 $(OUTPUT)/dispatcher $(OUTPUT)/skel $(OUTPUT)/bpf $(OUTPUT)/tests \
-$(OUTPUT)/obj $(OUTPUT)/san $(OUTPUT)/bin:
+$(OUTPUT)/obj $(OUTPUT)/san $(OUTPUT)/bin $(OUTPUT)/man $(OUTPUT)/completion:
 	$(Q)mkdir -p $@
+
+-include $(wildcard $(OUTPUT)/*/*.d)
 
 # Everything the tests need, built once on the host and carried into the VM.
 test-build: all $(SAN_BIN) $(UNIT_BIN) $(TEST_BPF_OBJS) $(HELPER_BINS) \
@@ -150,8 +196,26 @@ bench: test-build $(BENCH_BIN)
 	@VM_QEMU_ARGS="-icount shift=0,sleep=off" bash tests/vm/run.sh --kernel $(KERNEL) -- \
 		bash tests/bench/vm_chain.sh
 
-install: $(BIN)
-	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/xdpchain
+# What goes where; uninstall removes exactly this list (the unit whether or
+# not this tree has one) and the include directory, which is xdpchain's own.
+INSTALLED := $(SBINDIR)/xdpchain $(MANDIR)/man8/xdpchain.8 $(BASHCOMPDIR)/xdpchain \
+	     $(INCLUDEDIR)/xdpchain/xdpchain.h $(UNITDIR)/xdpchain.service
+
+install: $(BIN) $(MAN_PAGE) $(COMPLETION)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/xdpchain
+	install -D -m 0644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man8/xdpchain.8
+	install -D -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/xdpchain
+	install -D -m 0644 bpf/xdpchain.h $(DESTDIR)$(INCLUDEDIR)/xdpchain/xdpchain.h
+ifneq ($(UNIT_FILE),)
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' $(UNIT_FILE) > $(DESTDIR)$(UNITDIR)/xdpchain.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/xdpchain.service
+endif
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	[ ! -d $(DESTDIR)$(INCLUDEDIR)/xdpchain ] || \
+		rmdir --ignore-fail-on-non-empty $(DESTDIR)$(INCLUDEDIR)/xdpchain
 
 FORMATTED := $(wildcard src/*.[ch] dispatcher/*.c bpf/*.h bpf/samples/*.[ch] tests/unit/*.[ch] \
 	     tests/helpers/*.c tests/bpf/*.[ch] tests/bench/*.c)

@@ -110,7 +110,12 @@ static size_t count_params(const struct param *p)
 	return n;
 }
 
-static const char *metavar(const struct param *p)
+const struct param *params_globals(void)
+{
+	return global_params;
+}
+
+const char *params_metavar(const struct param *p)
 {
 	if (p->metavar)
 		return p->metavar;
@@ -136,7 +141,7 @@ static void print_param(FILE *out, const struct param *p)
 	else
 		n = snprintf(left, sizeof(left), "    --%s", p->name);
 	if (p->type != PT_FLAG && n > 0 && (size_t)n < sizeof(left))
-		snprintf(left + n, sizeof(left) - n, " %s", metavar(p));
+		snprintf(left + n, sizeof(left) - n, " %s", params_metavar(p));
 	fprintf(out, "  %-30s %s\n", left, p->help);
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * Declarative command-line options: each command describes its options and
- * positional arguments in one table; parsing, --help and the README check in
- * the tests all read that table.
+ * positional arguments in one table; parsing, --help, the bash completion,
+ * the man page (manpage.c) and the README check in the tests all read that
+ * table.
  */
 #ifndef __XDPCHAIN_PARAMS_H
 #define __XDPCHAIN_PARAMS_H
@@ -73,6 +74,10 @@ enum params_result {
 
 int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg);
 void params_usage(FILE *out, const char *prog, const struct cmd_desc *cmd);
+/* The options every command takes (-v, -j, -p, -h); ends with a NULL name. */
+const struct param *params_globals(void);
+/* What --help shows after an option that takes a value ("N", "skb|native"). */
+const char *params_metavar(const struct param *p);
 /* Every option of @cmd as shell words (" --name -n ..."), for completion. */
 void params_complete_words(FILE *out, const struct cmd_desc *cmd);
 

@@ -6,12 +6,15 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "params.h"
 #include "log.h"
+#include "manpage.h"
 #include "output.h"
 
 struct cmd_entry {
@@ -45,6 +48,59 @@ static const struct cmd_entry commands[] = {
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static int do_man(int argc, char **argv);
+
+static const struct cmd_desc man_desc = {
+	.name = "man",
+	.summary = "Print the xdpchain(8) manual page (roff), made from the same tables as --help",
+	.params = completion_params,
+};
+
+/*
+ * For the build, not for users: not in --help, the completion or the man
+ * page, and matched by their full name only, so they take no prefix away
+ * from a real command.
+ */
+static const struct cmd_entry hidden_commands[] = {
+	{ &man_desc, do_man, false },
+};
+
+/* The build passes SOURCE_DATE_EPOCH (reproducible builds): the page's date. */
+static void source_date(char *buf, size_t size)
+{
+	const char *epoch = getenv("SOURCE_DATE_EPOCH");
+	time_t t;
+	struct tm tm;
+	char *end;
+
+	buf[0] = '\0';
+	if (!epoch || !*epoch)
+		return;
+	errno = 0;
+	t = strtoll(epoch, &end, 10);
+	if (errno || *end || !gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d", &tm))
+		buf[0] = '\0';
+}
+
+static int do_man(int argc, char **argv)
+{
+	const struct cmd_desc *descs[N_COMMANDS];
+	char date[32];
+	char dummy;
+	int ret = cmd_parse(&man_desc, argc, argv, &dummy);
+
+	if (ret >= 0)
+		return ret;
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		descs[i] = commands[i].desc;
+	source_date(date, sizeof(date));
+	if (manpage_write(stdout, descs, N_COMMANDS, date)) {
+		err_set(-EIO, "cannot write the manual page to stdout");
+		return cmd_fail(man_desc.name);
+	}
+	return EXIT_OK;
+}
 
 /* Generated from the same tables as parsing and --help, so it cannot drift. */
 static int do_completion(int argc, char **argv)
@@ -153,7 +209,12 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
-	cmd = find_command(argv[i], &matches);
+	cmd = NULL;
+	for (size_t k = 0; k < sizeof(hidden_commands) / sizeof(hidden_commands[0]); k++)
+		if (!strcmp(argv[i], hidden_commands[k].desc->name))
+			cmd = &hidden_commands[k];
+	if (!cmd)
+		cmd = find_command(argv[i], &matches);
 	if (!cmd) {
 		fprintf(stderr, "xdpchain: %s command '%s' (see 'xdpchain --help')\n",
 			matches > 1 ? "ambiguous" : "unknown", argv[i]);

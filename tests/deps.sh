@@ -18,8 +18,9 @@ build_pkgs=(
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libpcap-dev
 )
 run_pkgs=(xdp-tools tcpdump iproute2 jq ethtool tmux)
-# what only the host's tests read with (not the VM's userland)
-check_pkgs=(tshark)
+# what only the host's tests read with (not the VM's userland); man-db
+# (and its groff-base) renders the man page: minbase chroots lack it
+check_pkgs=(tshark man-db)
 vm_pkgs=(qemu-system-x86 cpio lz4 zstd xz-utils kmod debootstrap)
 
 if [ "${1:-}" = --list ]; then

@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# Host tests: xdpchain installed like a system tool. The man page and the
+# completion come from the option tables, install/uninstall put exactly
+# their files where a distribution expects them, clang builds it too.
+
+MAN_PAGE=$ROOT/.output/man/xdpchain.8
+COMPLETION_FILE=$ROOT/.output/completion/xdpchain
+
+# The commands --help lists, one per line.
+help_commands() {
+	xdpchain --help | sed -n '/^Commands/,/^$/p' | awk 'NF > 1 && /^  / {print $1}'
+}
+
+# groff renders the page without a warning (man's own check, as a packager's).
+test_man_page_renders() {
+	command -v man >/dev/null || skip "man-db not installed (tests/deps.sh, group check)"
+	[ -r "$MAN_PAGE" ] || fail "$MAN_PAGE missing: make builds it"
+	local err
+	err=$(man --warnings -l "$MAN_PAGE" 2>&1 >/dev/null) || fail "man failed: $err"
+	[ -z "$err" ] || fail "man --warnings: $err"
+	err=$(LC_ALL=C MANWIDTH=80 man --warnings=w -l "$MAN_PAGE" 2>&1 >/dev/null)
+	[ -z "$err" ] || fail "man --warnings=w (all of groff's): $err"
+}
+
+# Every command and every option --help shows is in the page, with the
+# sections a man page has.
+test_man_page_matches_help() {
+	command -v man >/dev/null || skip "man-db not installed (tests/deps.sh, group check)"
+	local page c opt s n=0
+	page=$(LC_ALL=C MANWIDTH=200 man -l "$MAN_PAGE" 2>/dev/null)
+	for s in NAME SYNOPSIS DESCRIPTION OPTIONS COMMANDS "EXIT STATUS" FILES "SEE ALSO"; do
+		grep -q "^$s\$" <<<"$page" || fail "no $s section"
+	done
+	for c in $(help_commands); do
+		n=$((n + 1))
+		grep -q "^   xdpchain $c \[options\]" <<<"$page" || fail "no heading for $c"
+		for opt in $(xdpchain "$c" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+			grep -q -- "$opt" <<<"$page" || fail "page lacks $opt of $c"
+		done
+	done
+	[ $n -ge 9 ] || fail "--help lists $n commands"
+	for s in /sys/fs/bpf/xdpchain /run/xdpchain '/etc/xdpchain/\*.conf' 'xdp-loader(8)' \
+		'bpftool(8)' 'xdpdump(8)' 'tcpdump(8)'; do
+		grep -q -- "$s" <<<"$page" || fail "page lacks $s"
+	done
+	# the built page is what this binary writes (the date line aside)
+	diff <(SOURCE_DATE_EPOCH= xdpchain man | grep -v '^\.TH') <(grep -v '^\.TH' "$MAN_PAGE") >&2 ||
+		fail "$MAN_PAGE is not what 'xdpchain man' writes: make rebuilds it"
+}
+
+# 'man' is for the build: not offered to users, no prefix of it works, and a
+# failed write is an error, not a short page.
+test_man_command_hidden() {
+	xdpchain --help | grep -qw man && fail "--help lists man"
+	xdpchain completion | grep -qw man && fail "the completion offers man"
+	xdpchain man | head -1 | grep -q '^\.\\" SPDX' || fail "xdpchain man: no roff"
+	expect_fail 2 "unknown command 'ma'" ma
+	if [ -w /dev/full ]; then
+		local rc=0
+		xdpchain man >/dev/full 2>"$TEST_TMP/err" || rc=$?
+		[ $rc -eq 1 ] || fail "man to a full disk exited $rc"
+		grep -q "cannot write" "$TEST_TMP/err" || fail "man to /dev/full said: $(cat "$TEST_TMP/err")"
+	fi
+}
+
+# The installed completion is 'xdpchain completion' of this build, and bash
+# reads it.
+test_completion_file() {
+	[ -r "$COMPLETION_FILE" ] || fail "$COMPLETION_FILE missing: make builds it"
+	diff <(xdpchain completion) "$COMPLETION_FILE" >&2 ||
+		fail "$COMPLETION_FILE is not what 'xdpchain completion' writes"
+	bash -n "$COMPLETION_FILE" || fail "bash cannot parse $COMPLETION_FILE"
+	(
+		# shellcheck disable=SC1090
+		source "$COMPLETION_FILE"
+		COMP_WORDS=(xdpchain status --st)
+		COMP_CWORD=2
+		_xdpchain
+		[ "${COMPREPLY[*]}" = "--stats" ] || fail "status --st completes to '${COMPREPLY[*]}'"
+	)
+}
+
+# install_files DIR: every file and symlink under DIR, relative, sorted.
+install_files() {
+	(cd "$1" && find . ! -type d | sed 's|^\./||' | sort)
+}
+
+# make install puts exactly these files in place, make uninstall takes exactly
+# them away; with a unit file (UNIT_FILE, the service's), @SBINDIR@ in it
+# becomes the binary's directory.
+test_install_uninstall() {
+	command -v make >/dev/null || skip "make not installed"
+	local dest=$TEST_TMP/dest want got unit=""
+	[ -e "$ROOT/deploy/systemd/xdpchain.service" ] && unit=usr/lib/systemd/system/xdpchain.service
+	want=$(printf '%s\n' usr/sbin/xdpchain usr/share/man/man8/xdpchain.8 \
+		usr/share/bash-completion/completions/xdpchain usr/include/xdpchain/xdpchain.h \
+		$unit | sort)
+
+	make -s -C "$ROOT" install DESTDIR="$dest" PREFIX=/usr >"$TEST_TMP/log" 2>&1 ||
+		fail "make install: $(tail -3 "$TEST_TMP/log")"
+	got=$(install_files "$dest")
+	[ "$got" = "$want" ] || fail "installed: $(echo $got), wanted: $(echo $want)"
+	[ -x "$dest/usr/sbin/xdpchain" ] || fail "the binary is not executable"
+	"$dest/usr/sbin/xdpchain" --version | grep -q '^xdpchain ' || fail "installed binary --version"
+	cmp -s "$ROOT/bpf/xdpchain.h" "$dest/usr/include/xdpchain/xdpchain.h" || fail "header differs"
+	[ "$(stat -c %a "$dest/usr/share/man/man8/xdpchain.8")" = 644 ] || fail "man page mode"
+	make -s -C "$ROOT" uninstall DESTDIR="$dest" PREFIX=/usr >"$TEST_TMP/log" 2>&1 ||
+		fail "make uninstall: $(tail -3 "$TEST_TMP/log")"
+	got=$(install_files "$dest")
+	[ -z "$got" ] || fail "left behind: $(echo $got)"
+	[ ! -e "$dest/usr/include/xdpchain" ] || fail "left the include directory behind"
+
+	# the unit, with the binary's path put in, and a PREFIX of its own
+	printf '[Service]\nExecStart=@SBINDIR@/xdpchain apply\n' >"$TEST_TMP/unit.service"
+	make -s -C "$ROOT" install DESTDIR="$dest" PREFIX=/opt/x UNIT_FILE="$TEST_TMP/unit.service" \
+		>"$TEST_TMP/log" 2>&1 || fail "make install with a unit: $(tail -3 "$TEST_TMP/log")"
+	grep -qx 'ExecStart=/opt/x/sbin/xdpchain apply' "$dest/opt/x/lib/systemd/system/xdpchain.service" ||
+		fail "unit: $(cat "$dest/opt/x/lib/systemd/system/xdpchain.service" 2>&1)"
+	[ "$(install_files "$dest" | wc -l)" -eq 5 ] || fail "with a unit: $(install_files "$dest")"
+	make -s -C "$ROOT" uninstall DESTDIR="$dest" PREFIX=/opt/x >"$TEST_TMP/log" 2>&1 ||
+		fail "make uninstall with a unit: $(tail -3 "$TEST_TMP/log")"
+	got=$(install_files "$dest")
+	[ -z "$got" ] || fail "left behind: $(echo $got)"
+}
+
+# CC=clang builds everything the tests need with -Werror (the tool, its ASan
+# build, the unit tests and helpers), into an OUTPUT of its own.
+test_clang_build() {
+	command -v clang >/dev/null || skip "clang not installed"
+	local out=$TEST_TMP/clang
+	make -s -C "$ROOT" -j"$(nproc)" OUTPUT="$out" CC=clang test-build >"$TEST_TMP/log" 2>&1 ||
+		fail "make CC=clang: $(grep -m3 -E 'error|warning' "$TEST_TMP/log")"
+	"$out/bin/xdpchain" --version | grep -q '^xdpchain ' || fail "clang build: --version"
+	[ -s "$out/man/xdpchain.8" ] || fail "clang build: no man page"
+	"$out/bin/unit-tests" >"$TEST_TMP/log" 2>&1 || fail "clang unit tests: $(tail -3 "$TEST_TMP/log")"
+}
