@@ -192,6 +192,7 @@ static int stage_interface(struct sink *s, const struct capture_meta *m, const c
 
 static void on_packet(void *ctx, const struct capture_meta *m, const void *pkt)
 {
+	char after[PROG_NAME_MAX + 40];
 	struct sink *s = ctx;
 	const char *label;
 	__u32 action = m->action, ifid = 0;
@@ -210,6 +211,10 @@ static void on_packet(void *ctx, const struct capture_meta *m, const void *pkt)
 				return;
 			}
 			ifid = err;
+		}
+		if (label) {
+			snprintf(after, sizeof(after), "after %s", label);
+			label = after;
 		}
 	} else {
 		label = s->stage || !s->stages ? s->stage : stages__label(s->stages, m);

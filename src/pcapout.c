@@ -55,7 +55,7 @@ struct pcap_out {
 	/* per action (and no action): the comment, made again when the stage changes */
 	char comment[XDP_ACTION_COUNT + 1][96];
 	int comment_len[XDP_ACTION_COUNT + 1];
-	const char *comment_stage[XDP_ACTION_COUNT + 1];
+	char comment_stage[XDP_ACTION_COUNT + 1][96]; /* the stage it names ("" for NULL) */
 };
 
 static size_t pad4(size_t n)
@@ -342,7 +342,8 @@ int pcapout__write_on(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns,
 	size_t off;
 	int n, err;
 
-	if (!o->comment_len[a] || o->comment_stage[a] != stage) {
+	/* by content: callers may reuse one buffer for several stages */
+	if (!o->comment_len[a] || strcmp(o->comment_stage[a], stage ? stage : "")) {
 		if (verdict)
 			n = snprintf(o->comment[a], sizeof(o->comment[a]),
 				     "xdp action: %s; stage: %s", action_name(action),
@@ -352,7 +353,8 @@ int pcapout__write_on(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns,
 				     stage ? stage : "entry");
 		o->comment_len[a] = n < (int)sizeof(o->comment[a]) ? n :
 								     (int)sizeof(o->comment[a]) - 1;
-		o->comment_stage[a] = stage;
+		snprintf(o->comment_stage[a], sizeof(o->comment_stage[a]), "%s",
+			 stage ? stage : "");
 	}
 	n = o->comment_len[a];
 	err = ensure(o, 8 + sizeof(hdr) + pad4(caplen) + 4 + pad4(n) + 8 + 16 + 12 + 4 + 4);

@@ -264,6 +264,15 @@ test_fate_capture_all_stages() {
 	[ "$got" = "6 1 3 2 " ] || fail "verdicts: $got"
 	[ "$(grep -v "^$IF0:exit|" /tmp/fa.txt | cut -d'|' -f3 | grep -c .)" -eq 0 ] ||
 		fail "a verdict inside the chain"
+	# the comments name the stage: entry, after a member (with its id)
+	local rw
+	rw=$(status_json $IF0 | jq '.programs[] | select(.name=="xdpchain_rewrite") | .id')
+	got=$(tshark -r /tmp/fa.pcapng -Y "frame.interface_name == \"$IF0:after xdpchain_rewrite\"" \
+		-T fields -e frame.comment 2>/dev/null | sort -u)
+	[ "$got" = "stage: after xdpchain_rewrite (id $rw)" ] || fail "comment after the rewrite: $got"
+	got=$(tshark -r /tmp/fa.pcapng -Y "frame.interface_name == \"$IF0:entry\"" \
+		-T fields -e frame.comment 2>/dev/null | sort -u)
+	[ "$got" = "stage: entry" ] || fail "comment at entry: $got"
 	# Wireshark's filter for the plain drops of the firewall, by its fate's comment
 	[ "$(tshark -r /tmp/fa.pcapng -Y 'frame.verdict.ebpf_xdp == 1 && frame.comment contains "xdpchain_firewall"' 2>/dev/null | wc -l)" -eq 4 ] ||
 		fail "firewall drops by filter"
