@@ -138,6 +138,21 @@ __attribute__((noinline)) int xdpchain_step(struct xdp_md *ctx, __u32 slot)
 	return ret;
 }
 
+#ifdef XDPCHAIN_LEAN
+/*
+ * The lean variant (xdp_dispatcher_lean.bpf.c), for chains whose members
+ * each go on after one action only: what a member returned when the packet
+ * went on is then known, so no verdicts are kept, and a packet the whole
+ * chain passed (the final stage counted it) leaves without a call.
+ */
+#define PACK_VERDICT(n, verdict)
+#define ALL_PASSED(n) return XDP_PASS
+#else
+/* Every member's verdict, for members that go on after several actions. */
+#define PACK_VERDICT(n, verdict) verdicts |= (__u64)((__u32)(verdict)&0xf) << (4 * (n))
+#define ALL_PASSED(n) return xdpchain_exit(ctx, verdicts, n, XDP_PASS)
+#endif
+
 /*
  * Runs slot n if enabled. The program's verdict ends the chain unless its
  * bit is set in the slot's chain_call_actions; a verdict with no bit (not an
@@ -146,9 +161,9 @@ __attribute__((noinline)) int xdpchain_step(struct xdp_md *ctx, __u32 slot)
 #define RUN_SLOT(n)                                                                          \
 	do {                                                                                 \
 		if (enabled <= (n))                                                          \
-			return xdpchain_exit(ctx, verdicts, n, XDP_PASS);                    \
+			ALL_PASSED(n);                                                       \
 		verdict = prog##n(ctx);                                                      \
-		verdicts |= (__u64)((__u32)verdict & 0xf) << (4 * (n));                      \
+		PACK_VERDICT(n, verdict);                                                    \
 		if ((__u32)verdict >= 32 || !(conf.chain_call_actions[n] & (1U << verdict))) \
 			return xdpchain_exit(ctx, verdicts, n, verdict);                     \
 		if (trace)                                                                   \
@@ -179,7 +194,7 @@ int xdp_dispatcher(struct xdp_md *ctx)
 	/* never reached (at most 10 slots): keeps compat_test in the BTF */
 	if (enabled > NUM_SLOTS)
 		return compat_test(ctx);
-	return xdpchain_exit(ctx, verdicts, NUM_SLOTS, XDP_PASS);
+	ALL_PASSED(NUM_SLOTS);
 }
 
 SEC("xdp")

@@ -25,6 +25,7 @@
 /* A function only xdpchain's dispatcher object has (see its source). */
 #define OWN_MARK "xdpchain_exit"
 #include "xdp_dispatcher.skel.h"
+#include "xdp_dispatcher_lean.skel.h"
 
 #define OBJ_NAME "xdp-dispatcher.o"
 #define OBJ_PATH_ENV "LIBXDP_OBJECT_PATH"
@@ -46,6 +47,7 @@ static struct {
 	char *saved_env; /* LIBXDP_OBJECT_PATH before we set it */
 	bool had_env;
 	bool installed;
+	bool lean; /* the installed object is the lean variant */
 	bool atexit_done;
 } st;
 
@@ -289,14 +291,15 @@ done:
 	return st.probe_ret;
 }
 
-static int write_object(const char *path)
+static int write_object(const char *path, bool lean)
 {
 	const void *data;
 	size_t size = 0;
 	ssize_t n;
 	int fd, err = 0;
 
-	data = xdp_dispatcher_bpf__elf_bytes(&size);
+	data = lean ? xdp_dispatcher_lean_bpf__elf_bytes(&size) :
+		      xdp_dispatcher_bpf__elf_bytes(&size);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
@@ -471,7 +474,7 @@ int dispatcher__clear_stale_dirs(void (*removed)(const char *path, void *ctx), v
 	return err ? err : n;
 }
 
-static int install_own(void)
+static int install_own(bool lean)
 {
 	const char *old;
 	int err;
@@ -489,7 +492,8 @@ static int install_own(void)
 	if (err)
 		return err;
 	snprintf(st.file, sizeof(st.file), "%s/%s", st.dir, OBJ_NAME);
-	err = write_object(st.file);
+	err = write_object(st.file, lean);
+	st.lean = lean;
 	if (err) {
 		err_set(err, "cannot write xdpchain's dispatcher to %s: %s", st.file,
 			strerror(-err));
@@ -514,19 +518,35 @@ fail:
 	return err;
 }
 
-int dispatcher__setup(struct dispatcher_info *info)
+int dispatcher__setup_for(struct dispatcher_info *info, bool lean)
 {
 	int err;
 
 	err = dispatcher__probe(info);
-	if (err || st.info.choice != DISPATCHER_OWN || st.installed)
+	if (err || st.info.choice != DISPATCHER_OWN)
 		return err;
+	if (st.installed && st.lean != lean) {
+		/* the other variant for this change: libxdp opens the file anew */
+		unlink(st.file);
+		err = write_object(st.file, lean);
+		if (err)
+			return err_set(err, "cannot write xdpchain's dispatcher to %s: %s", st.file,
+				       strerror(-err));
+		st.lean = lean;
+	}
+	if (st.installed)
+		return 0;
 	if (!st.atexit_done) {
 		/* nothing left in /run when a command leaves early */
 		atexit(dispatcher__cleanup);
 		st.atexit_done = true;
 	}
-	return install_own();
+	return install_own(lean);
+}
+
+int dispatcher__setup(struct dispatcher_info *info)
+{
+	return dispatcher__setup_for(info, false);
 }
 
 void dispatcher__cleanup(void)

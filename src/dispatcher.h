@@ -57,6 +57,14 @@ int dispatcher__probe(struct dispatcher_info *info);
  * dispatcher (attach, detach of one program); idempotent.
  */
 int dispatcher__setup(struct dispatcher_info *info);
+/*
+ * dispatcher__setup() for a chain that, after the change, has only
+ * members that go on after one action each (@lean): then our object's lean
+ * variant, which keeps no verdicts and lets packets the whole chain passed
+ * leave without calling xdpchain_exit(). dispatcher__setup() installs the
+ * variant that keeps them, right for every chain.
+ */
+int dispatcher__setup_for(struct dispatcher_info *info, bool lean);
 
 /* Removes the private directory and restores LIBXDP_OBJECT_PATH. Idempotent. */
 void dispatcher__cleanup(void);

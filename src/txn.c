@@ -11,6 +11,7 @@
 #include "dispatcher.h"
 #include "lock.h"
 #include "log.h"
+#include "xdp_action.h"
 #include "observer.h"
 #include "txn.h"
 
@@ -113,14 +114,32 @@ static int explain_change_error(struct chain_txn *t, int err, const char *what)
 		       msg);
 }
 
+static bool several_actions(__u32 mask)
+{
+	mask &= XDP_ACTION_ALL;
+	return mask & (mask - 1);
+}
+
 int txn__attach(struct chain_txn *t, struct xdp_program **progs, size_t n,
 		enum xdp_attach_mode mode)
 {
 	struct xdp_multiprog *mp;
+	bool lean = true;
 	int err;
 
+	/* the lean dispatcher when no member goes on after several actions */
+	for (size_t i = 0; i < t->c.n; i++)
+		lean &= !several_actions(t->c.progs[i].actions);
+	for (size_t i = 0; i < n; i++) {
+		__u32 mask = 0;
+
+		for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
+			if (xdp_program__chain_call_enabled(progs[i], a))
+				mask |= 1U << a;
+		lean &= !several_actions(mask);
+	}
 	/* Where libxdp's own dispatcher cannot take our final stage (6.12+). */
-	err = dispatcher__setup(NULL);
+	err = dispatcher__setup_for(NULL, lean);
 	if (err)
 		return err;
 	err = xdp_program__attach_multi(progs, n, t->c.ifindex, mode, 0);
@@ -148,9 +167,19 @@ int txn__detach(struct chain_txn *t, const size_t *idx, size_t n)
 {
 	struct xdp_program *progs[CHAIN_MAX_PROGS];
 	struct xdp_program *p;
+	bool lean = true;
 	size_t k = 0;
 	int err;
 
+	/* the lean dispatcher when no member that stays goes on after several actions */
+	for (size_t i = 0; i < t->c.n; i++) {
+		bool leaves = false;
+
+		for (size_t j = 0; j < n; j++)
+			leaves |= idx[j] == i;
+		if (!leaves)
+			lean &= !several_actions(t->c.progs[i].actions);
+	}
 	for (size_t i = 0; i < n; i++) {
 		for (p = xdp_multiprog__next_prog(NULL, t->mp); p;
 		     p = xdp_multiprog__next_prog(p, t->mp))
@@ -163,7 +192,7 @@ int txn__detach(struct chain_txn *t, const size_t *idx, size_t n)
 		progs[k++] = p;
 	}
 	/* a partial detach builds a new dispatcher, like an add */
-	err = dispatcher__setup(NULL);
+	err = dispatcher__setup_for(NULL, lean);
 	if (err)
 		return err;
 	err = xdp_program__detach_multi(progs, k, t->c.ifindex, t->c.mode, 0);

@@ -54,6 +54,34 @@ test_fate_counts_exact() {
 		fail "text: $(xdpchain status -s $IF0)"
 }
 
+# A member that goes on after two actions: its verdicts are kept per packet
+# (xdpchain's dispatcher with verdicts), and the counts stay exact when it
+# leaves and the chain goes back to the lean dispatcher.
+test_fate_counts_several_proceed_on() {
+	vm_only
+	setup_veth
+	local p
+	for p in rewrite count; do
+		xdpchain add $IF0 "$SAMPLES/$p.o" >/dev/null
+	done
+	xdpchain add $IF0 "$SAMPLES/firewall.o" --proceed-on pass,drop >/dev/null
+	xdpchain add $IF0 "$SAMPLES/drop.o" >/dev/null
+	fate_traffic
+	# the firewall's drops of 40002 go on: the drop member passes them
+	expect_stat xdpchain_firewall pass 5
+	expect_stat xdpchain_firewall drop 4
+	expect_stat xdpchain_count pass 9
+	expect_stat xdpchain_drop pass 7
+	expect_stat xdpchain_drop drop 2
+	expect_stat xdpchain_final pass 7
+	xdpchain remove $IF0 xdpchain_firewall >/dev/null
+	fate_traffic
+	expect_stat xdpchain_count pass 18
+	expect_stat xdpchain_drop pass 14
+	expect_stat xdpchain_drop drop 4
+	expect_stat xdpchain_final pass 14
+}
+
 # Counts stay with their program when the chain changes around it.
 test_fate_counts_survive_changes() {
 	fate_chain
