@@ -34,7 +34,7 @@ CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	  -I$(OUTPUT)/skel -Isrc \
 	  -DXDPCHAIN_VERSION='"0.1.0"' \
 	  -DXDPCHAIN_LIBXDP_BUILD='"$(LIBXDP_VERSION)"'
-LDLIBS := -lxdp -lbpf -lelf -lz -lpcap
+LDLIBS := -lxdp -lbpf -lelf -lz -lpcap -lyaml -lnettle
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
 

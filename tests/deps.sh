@@ -15,7 +15,7 @@ set -euo pipefail
 
 build_pkgs=(
 	build-essential clang llvm pkg-config bpftool clang-format libclang-rt-dev
-	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libpcap-dev
+	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libpcap-dev libyaml-dev nettle-dev
 )
 run_pkgs=(xdp-tools tcpdump iproute2 jq ethtool tmux)
 # what only the host's tests read with (not the VM's userland)

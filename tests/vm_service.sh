@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# Running xdpchain as a service, with real chains: save and apply. Run with
+# 'bash tests/vm/suite.sh 6.1 vm_service'.
+
+# The chain as a file describes it: order, names, priorities, proceed-on, mode.
+chain_shape() {
+	status_json "$1" | jq -c '{mode, programs: [.programs[] | {name, priority, proceed_on, final}]}'
+}
+
+# Program ids and the dispatcher id: what an apply that changes nothing keeps.
+chain_ids() {
+	status_json "$1" | jq -c '{d: .dispatcher_id, p: [.programs[] | .id]}'
+}
+
+# A chain of three, one with two proceed-on actions, in skb mode.
+three_chain() {
+	xdpchain add $IF0 "$SAMPLES/rewrite.o" --mode skb
+	xdpchain add $IF0 "$SAMPLES/count.o" --priority 25 --proceed-on pass,drop
+	xdpchain add $IF0 "$SAMPLES/drop.o"
+}
+
+test_service_save_apply_roundtrip() {
+	vm_only
+	setup_veth
+	three_chain
+	local shape ids f=$TEST_TMP/chains.conf out
+	shape=$(chain_shape $IF0)
+	ids=$(chain_ids $IF0)
+	xdpchain save $IF0 >"$f" || fail "save"
+	grep -q "^    mode: skb$" "$f" || fail "save lacks the mode: $(cat "$f")"
+	grep -q "object: \"$SAMPLES/count.o\"" "$f" || fail "save lacks the object: $(cat "$f")"
+	grep -q "proceed-on: \[drop, pass\]" "$f" || fail "save lacks proceed-on: $(cat "$f")"
+	grep -q "sha256: $(sha256sum "$SAMPLES/count.o" | cut -d' ' -f1)$" "$f" ||
+		fail "save lacks count.o's hash: $(cat "$f")"
+	# save -> apply changes nothing: same dispatcher, same programs
+	out=$(xdpchain apply "$f") || fail "apply of the saved file failed"
+	echo "$out" | grep -q "^$IF0: unchanged$" || fail "apply of the saved file: $out"
+	[ "$(chain_ids $IF0)" = "$ids" ] || fail "ids changed: $ids -> $(chain_ids $IF0)"
+	# the whole chain again from nothing
+	xdpchain flush $IF0
+	[ "$(xdp_prog_id $IF0)" = 0 ] || fail "flush left a program"
+	xdpchain apply "$f" >/dev/null || fail "apply on a bare interface"
+	[ "$(chain_shape $IF0)" = "$shape" ] || fail "restored $(chain_shape $IF0), saved $shape"
+	# apply -> save -> apply: the same file, and nothing changes
+	xdpchain save $IF0 >"$TEST_TMP/again.conf"
+	diff "$f" "$TEST_TMP/again.conf" >/dev/null || fail "save after apply differs: $(diff "$f" "$TEST_TMP/again.conf")"
+	ids=$(chain_ids $IF0)
+	out=$(xdpchain -j apply "$TEST_TMP/again.conf")
+	echo "$out" | jq -e '.interfaces[0].changed == false and all(.interfaces[0].steps[]; .step == "keep")' \
+		>/dev/null || fail "second apply changed something: $out"
+	[ "$(chain_ids $IF0)" = "$ids" ] || fail "second apply: ids $ids -> $(chain_ids $IF0)"
+	# the restored chain works: the rewrite runs before the counter
+	send_udp 40000 3
+	[ "$(count_of 1)" -eq 3 ] || fail "restored chain: count saw $(count_of 1) of 3 rewritten packets"
+	status_json $IF0 | jq -e '.problem == null and .counters' >/dev/null ||
+		fail "restored chain: $(status_json $IF0)"
+}
+
+# Each kind of change in one file: a priority change keeps its program, a
+# changed object is reloaded, a program no longer named is removed, a new
+# one added; the dry run says so first and changes nothing.
+test_service_apply_changes() {
+	vm_only
+	setup_veth
+	cp "$SAMPLES/count.o" "$SAMPLES/rewrite.o" "$SAMPLES/drop.o" "$TEST_TMP/"
+	cat >"$TEST_TMP/a.conf" <<-EOF2
+		version: 1
+		interfaces:
+		  $IF0:
+		    programs:
+		      - object: rewrite.o
+		      - object: count.o
+		        priority: 20
+	EOF2
+	xdpchain apply "$TEST_TMP/a.conf" >/dev/null || fail "first apply"
+	[ "$(chain_names $IF0)" = "xdpchain_rewrite xdpchain_count xdpchain_final" ] ||
+		fail "first apply: $(chain_names $IF0)"
+	local rewrite_id count_id before out
+	rewrite_id=$(status_json $IF0 | jq '.programs[0].id')
+	count_id=$(status_json $IF0 | jq '.programs[1].id')
+	cat >"$TEST_TMP/b.conf" <<-EOF2
+		version: 1
+		interfaces:
+		  $IF0:
+		    programs:
+		      - object: count.o
+		        priority: 5
+		      - object: drop.o
+	EOF2
+	before=$(snapshot $IF0)
+	out=$(xdpchain apply --dry-run "$TEST_TMP/b.conf") || fail "dry run"
+	echo "$out" | grep -q "^$IF0: change xdpchain_count (id $count_id): priority 20 -> 5" || fail "plan: $out"
+	echo "$out" | grep -q "^$IF0: add    xdpchain_drop from $TEST_TMP/drop.o" || fail "plan: $out"
+	echo "$out" | grep -q "^$IF0: remove xdpchain_rewrite (id $rewrite_id)$" || fail "plan: $out"
+	assert_unchanged $IF0 "$before"
+	xdpchain apply "$TEST_TMP/b.conf" >/dev/null || fail "second apply"
+	[ "$(chain_names $IF0)" = "xdpchain_count xdpchain_drop xdpchain_final" ] ||
+		fail "second apply: $(chain_names $IF0)"
+	# libxdp cannot change a loaded program's priority: it is loaded again
+	status_json $IF0 | jq -e --argjson id "$count_id" '.programs[0].id != $id and .programs[0].priority == 5' \
+		>/dev/null || fail "the priority change: $(status_json $IF0)"
+	count_id=$(status_json $IF0 | jq '.programs[0].id')
+	# the object changes on disk (bytes after the ELF data: it still loads)
+	echo "rebuilt" >>"$TEST_TMP/count.o"
+	out=$(xdpchain apply "$TEST_TMP/b.conf") || fail "apply after the rebuild"
+	echo "$out" | grep -q "^$IF0: reload xdpchain_count (id $count_id).*its object changed on disk" ||
+		fail "no reload: $out"
+	status_json $IF0 | jq -e --argjson id "$count_id" '.programs[0].name == "xdpchain_count" and .programs[0].id != $id' \
+		>/dev/null || fail "not reloaded: $(status_json $IF0)"
+	xdpchain apply "$TEST_TMP/b.conf" | grep -q "^$IF0: unchanged$" || fail "reload not idempotent"
+	# programs: [] removes the chain, state and all
+	printf 'version: 1\ninterfaces:\n  %s:\n    programs: []\n' $IF0 >"$TEST_TMP/c.conf"
+	xdpchain apply "$TEST_TMP/c.conf" >/dev/null || fail "apply of an empty chain"
+	[ "$(xdp_prog_id $IF0)" = 0 ] || fail "empty chain left a program"
+	[ ! -e "$BPFFS/xdpchain/$IF0" ] || fail "empty chain left state: $(ls "$BPFFS/xdpchain/$IF0")"
+}
+
+# A change the kernel refuses leaves the old chain running: the same programs.
+test_service_apply_failure_keeps_chain() {
+	vm_only
+	setup_veth
+	xdpchain add $IF0 "$SAMPLES/rewrite.o"
+	xdpchain add $IF0 "$SAMPLES/count.o"
+	local shape ids
+	shape=$(chain_shape $IF0)
+	ids=$(status_json $IF0 | jq -c '[.programs[] | .id]')
+	cat >"$TEST_TMP/bad.conf" <<-EOF2
+		version: 1
+		interfaces:
+		  $IF0:
+		    programs:
+		      - object: $SAMPLES/count.o
+		      - object: $TESTOBJ/reject.o
+	EOF2
+	expect_fail 1 "reject" apply "$TEST_TMP/bad.conf"
+	[ "$(chain_shape $IF0)" = "$shape" ] || fail "chain after a failed apply: $(chain_shape $IF0), was $shape"
+	[ "$(status_json $IF0 | jq -c '[.programs[] | .id]')" = "$ids" ] ||
+		fail "programs after a failed apply: $(status_json $IF0 | jq -c '[.programs[] | .id]'), were $ids"
+	status_json $IF0 | jq -e '.problem == null and .counters' >/dev/null ||
+		fail "after a failed apply: $(status_json $IF0)"
+}
