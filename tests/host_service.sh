@@ -8,6 +8,24 @@ conf() {
 	echo "$TEST_TMP/$1"
 }
 
+# systemd-analyze verify on each unit, the binary path pointed at the build.
+test_service_units_verify() {
+	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
+	local u d=$TEST_TMP/units units=()
+	mkdir -p "$d"
+	for u in "$ROOT"/deploy/systemd/*.service "$ROOT"/deploy/systemd/*.timer; do
+		[ -e "$u" ] || continue
+		sed "s|/usr/local/sbin/xdpchain|$ROOT/.output/bin/xdpchain|g" "$u" >"$d/$(basename "$u")"
+		units+=("./$(basename "$u")")
+	done
+	# --man=no: the man page comes with 'make install'
+	(cd "$d" && systemd-analyze verify --man=no "${units[@]}") >"$TEST_TMP/verify" 2>&1 ||
+		fail "systemd-analyze verify: $(cat "$TEST_TMP/verify")"
+	[ ! -s "$TEST_TMP/verify" ] || fail "systemd-analyze verify warns: $(cat "$TEST_TMP/verify")"
+	grep -q '^ExecStart=/usr/local/sbin/xdpchain apply /etc/xdpchain$' \
+		"$ROOT/deploy/systemd/xdpchain.service" || fail "xdpchain.service applies something else"
+}
+
 # Every bad chain file: one line naming file, line and problem, exit 1,
 # nothing changed. Found before the kernel is asked anything, so on any kernel.
 test_service_apply_bad_input() {

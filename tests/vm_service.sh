@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-# Running xdpchain as a service, with real chains: save and apply. Run with
+# Running xdpchain as a service, with real chains: save and apply, restore
+# at boot through the unit's command. Run with
 # 'bash tests/vm/suite.sh 6.1 vm_service'.
 
 # The chain as a file describes it: order, names, priorities, proceed-on, mode.
@@ -138,4 +139,32 @@ test_service_apply_failure_keeps_chain() {
 		fail "programs after a failed apply: $(status_json $IF0 | jq -c '[.programs[] | .id]'), were $ids"
 	status_json $IF0 | jq -e '.problem == null and .counters' >/dev/null ||
 		fail "after a failed apply: $(status_json $IF0)"
+}
+
+# A reboot: the chain saved to /etc/xdpchain, XDP and bpffs emptied, then
+# the unit's own ExecStart restores it exactly.
+test_service_restore_at_boot() {
+	vm_only
+	setup_veth
+	three_chain
+	local shape cmd
+	shape=$(chain_shape $IF0)
+	mkdir -p /etc/xdpchain
+	defer "rm -rf /etc/xdpchain"
+	xdpchain save >/etc/xdpchain/chains.conf || fail "save"
+	# what a reboot leaves: no XDP program, an empty bpffs
+	xdpchain flush $IF0
+	umount "$BPFFS"
+	mount -t bpf bpf "$BPFFS"
+	[ "$(xdp_prog_id $IF0)" = 0 ] || fail "XDP still attached"
+	[ -z "$(ls -A "$BPFFS")" ] || fail "bpffs not empty: $(ls -A "$BPFFS")"
+	cmd=$(sed -n 's/^ExecStart=//p' "$ROOT/deploy/systemd/xdpchain.service")
+	[ -n "$cmd" ] || fail "no ExecStart in xdpchain.service"
+	${cmd/\/usr\/local\/sbin\/xdpchain/$XDPCHAIN} >"$TEST_TMP/boot.out" 2>&1 ||
+		fail "ExecStart '$cmd' failed: $(cat "$TEST_TMP/boot.out")"
+	[ "$(chain_shape $IF0)" = "$shape" ] || fail "restored $(chain_shape $IF0), saved $shape"
+	status_json $IF0 | jq -e '.problem == null and .counters' >/dev/null ||
+		fail "restored chain: $(status_json $IF0)"
+	# and again (systemctl reload): nothing changes
+	${cmd/\/usr\/local\/sbin\/xdpchain/$XDPCHAIN} | grep -q "^$IF0: unchanged$" || fail "reload changed the chain"
 }
