@@ -42,6 +42,7 @@ static const struct cmd_entry commands[] = {
 	{ &top_desc, do_top, true },
 	{ &save_desc, do_save, true },
 	{ &apply_desc, do_apply, true },
+	{ &metrics_desc, do_metrics, true },
 	{ &features_desc, do_features, false },
 	{ &completion_desc, do_completion, false },
 };

@@ -18,8 +18,9 @@ build_pkgs=(
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libpcap-dev libyaml-dev nettle-dev
 )
 run_pkgs=(xdp-tools tcpdump iproute2 jq ethtool tmux)
-# what only the host's tests read with (not the VM's userland)
-check_pkgs=(tshark)
+# what only the tests read and check with (not xdpchain's VM userland): the
+# metrics tests carry promtool and node_exporter into the 6.1/6.12 VMs
+check_pkgs=(tshark prometheus prometheus-node-exporter curl)
 vm_pkgs=(qemu-system-x86 cpio lz4 zstd xz-utils kmod debootstrap)
 
 if [ "${1:-}" = --list ]; then

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 # Running xdpchain as a service, with real chains: save and apply, restore
-# at boot through the unit's command. Run with
+# at boot through the unit's command, metrics. Run with
 # 'bash tests/vm/suite.sh 6.1 vm_service'.
 
 # The chain as a file describes it: order, names, priorities, proceed-on, mode.
@@ -167,4 +167,53 @@ test_service_restore_at_boot() {
 		fail "restored chain: $(status_json $IF0)"
 	# and again (systemctl reload): nothing changes
 	${cmd/\/usr\/local\/sbin\/xdpchain/$XDPCHAIN} | grep -q "^$IF0: unchanged$" || fail "reload changed the chain"
+}
+
+# Metrics of a real chain with counted packets: the exposition format
+# promtool accepts, the unit's file written whole, node_exporter serving it.
+test_service_metrics() {
+	vm_only
+	setup_veth
+	xdpchain add $IF0 "$SAMPLES/rewrite.o"
+	xdpchain add $IF0 "$SAMPLES/drop.o"
+	send_udp 40000 3
+	send_udp 9 2 # the drop sample drops UDP to port 9
+	local m=$TEST_TMP/m.prom d=$TEST_TMP/textfile cmd
+	xdpchain metrics >"$m" || fail "metrics failed"
+	grep -qx "xdpchain_packets_total{interface=\"$IF0\",program=\"xdpchain_drop\",action=\"drop\"} 2" "$m" ||
+		fail "drops not counted: $(grep xdpchain_drop "$m")"
+	grep -qx "xdpchain_packets_total{interface=\"$IF0\",program=\"xdpchain_final\",action=\"pass\"} 3" "$m" ||
+		fail "passes not counted: $(grep xdpchain_final "$m")"
+	grep -qx "xdpchain_counters_enabled{interface=\"$IF0\"} 1" "$m" || fail "counters: $(cat "$m")"
+	grep -qx "xdpchain_chain_problem{interface=\"$IF0\"} 0" "$m" || fail "problem: $(cat "$m")"
+	grep -qx "xdpchain_chain_programs{interface=\"$IF0\"} 2" "$m" || fail "programs: $(cat "$m")"
+	grep -qx "xdpchain_capture_packets_total{interface=\"$IF0\",result=\"lost\"} 0" "$m" ||
+		fail "capture counters: $(cat "$m")"
+	# one interface, same families
+	xdpchain metrics $IF0 | grep -q "^xdpchain_leftovers{interface=\"$IF0\"} 0$" || fail "metrics $IF0"
+	expect_fail 1 "no interface named 'nosuch'" metrics nosuch
+	# the unit's command, its directory moved into the test's
+	mkdir "$d"
+	cmd=$(sed -n 's/^ExecStart=//p' "$ROOT/deploy/systemd/xdpchain-metrics.service")
+	cmd=${cmd//\/var\/lib\/prometheus\/node-exporter/$d}
+	cmd=${cmd//\/usr\/local\/sbin\/xdpchain/$XDPCHAIN}
+	eval "$cmd" || fail "the metrics unit's command failed: $cmd"
+	[ "$(ls "$d")" = xdpchain.prom ] || fail "textfile dir holds: $(ls "$d")"
+	grep -q "action=\"drop\"} 2$" "$d/xdpchain.prom" || fail "unit wrote: $(cat "$d/xdpchain.prom")"
+	command -v promtool >/dev/null || skip "no promtool in the VM (tests/deps.sh check group); format checks not run"
+	promtool check metrics <"$m" >"$TEST_TMP/promtool" 2>&1 ||
+		fail "promtool check metrics: $(cat "$TEST_TMP/promtool")"
+	command -v prometheus-node-exporter >/dev/null || skip "no prometheus-node-exporter in the VM"
+	prometheus-node-exporter --collector.disable-defaults --collector.textfile \
+		--collector.textfile.directory="$d" --web.listen-address=127.0.0.1:9100 \
+		>"$TEST_TMP/ne.log" 2>&1 &
+	defer "kill $!"
+	local out=""
+	for _ in $(seq 100); do
+		out=$(curl -sf http://127.0.0.1:9100/metrics) && break
+		sleep 0.2
+	done
+	echo "$out" | grep -q "^xdpchain_packets_total{action=\"drop\",interface=\"$IF0\",program=\"xdpchain_drop\"} 2$" ||
+		fail "node_exporter does not serve our metric: $(echo "$out" | grep -E 'xdpchain|textfile' | head -5); log: $(tail -3 "$TEST_TMP/ne.log")"
+	echo "$out" | grep -q '^node_textfile_scrape_error 0$' || fail "node_exporter: textfile scrape error"
 }
