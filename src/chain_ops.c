@@ -1163,6 +1163,80 @@ static int apply_remove(struct chain_txn *t, struct apply_ctx *x, struct apply_r
 	return err;
 }
 
+/*
+ * The new chain in one dispatcher replacement (swap.c): the members that
+ * stay (xdpchain's own included, same programs) and the programs loaded
+ * now, whatever leaves.
+ */
+static int apply_swap(struct chain_txn *t, struct apply_ctx *x, struct apply_result *r)
+{
+	struct swap_member m[CHAIN_MAX_PROGS];
+	struct xdp_program *final_prog = NULL;
+	size_t n = 0;
+	int err;
+
+	for (size_t k = 0; k < t->c.n; k++) {
+		const struct chain_prog *p = &t->c.progs[k];
+		struct xdp_program *xp = mp_prog(t->mp, p->id);
+		bool stays = !is_user(p) && !p->tap_stale;
+
+		for (size_t i = 0; i < x->n; i++)
+			stays |= x->ap[i].match == (int)k && x->ap[i].step == STEP_KEEP;
+		if (!stays)
+			continue;
+		m[n++] = (struct swap_member){ .id = p->id,
+					       .name = p->name,
+					       .prio = p->prio,
+					       .actions = p->actions,
+					       .frags = xp && xdp_program__xdp_frags_support(xp) };
+	}
+	for (size_t i = 0; i < x->n; i++) {
+		struct apply_prog *a = &x->ap[i];
+
+		if (a->step == STEP_KEEP)
+			continue;
+		if (n == CHAIN_MAX_PROGS)
+			return err_set(-E2BIG, "no room in the dispatcher of %s", t->c.ifname);
+		m[n++] = (struct swap_member){
+			.obj = a->obj,
+			.prog = bpf_object__find_program_by_name(a->obj,
+								 xdp_program__name(a->prog)),
+			.name = xdp_program__name(a->prog),
+			.prio = xdp_program__run_prio(a->prog),
+			.actions = prog_actions(a->prog),
+			.frags = xdp_program__xdp_frags_support(a->prog),
+		};
+	}
+	if (!chain__final(&t->c)) {
+		size_t before = 0;
+		struct xdp_program *progs[1];
+
+		err = add_final(t, &x->p, progs, &before);
+		if (err)
+			return err;
+		final_prog = progs[0];
+		m[n++] = (struct swap_member){
+			.obj = x->p.final.obj,
+			.prog = bpf_object__find_program_by_name(x->p.final.obj, FINAL_NAME),
+			.name = FINAL_NAME,
+			.prio = PRIO_FINAL,
+			.actions = prog_actions(final_prog),
+			.frags = xdp_program__xdp_frags_support(final_prog),
+		};
+	}
+	r->n_swaps = 1;
+	err = txn__swap(t, m, n, t->c.mode);
+	if (err)
+		return err;
+	for (size_t i = 0; i < x->n; i++)
+		for (size_t k = 0; k < n; k++)
+			if (!m[k].id && !strcmp(m[k].name, r->items[i].name) &&
+			    x->ap[i].step != STEP_KEEP)
+				r->items[i].new_id = m[k].new_id;
+	r->changed = true;
+	return 0;
+}
+
 static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct apply_ctx *x,
 		    bool dry_run, struct apply_result *r)
 {
@@ -1213,19 +1287,20 @@ static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct appl
 		if (err)
 			return err;
 	}
+	if (x->n && t->c.kind == CHAIN_DISPATCHER && t->c.own_dispatcher) {
+		/* members leave and come, or only come: one replacement */
+		err = apply_swap(t, x, r);
+		if (!err)
+			goto done;
+		return err;
+	}
 	err = apply_remove(t, x, r);
 	if (err || !x->n)
 		return err;
 
-	for (size_t i = 0; i < x->n; i++) {
-		struct apply_prog *a = &x->ap[i];
-
-		if (a->step == STEP_KEEP) {
-			keep_ids[n_keep++] = r->items[i].old_id;
-			continue;
-		}
-		progs[nprogs++] = a->prog;
-	}
+	for (size_t i = 0; i < x->n; i++)
+		if (x->ap[i].step != STEP_KEEP)
+			progs[nprogs++] = x->ap[i].prog;
 	if (!err && nprogs)
 		err = add_final(t, &x->p, progs, &nprogs);
 	if (!err && nprogs) {
@@ -1249,15 +1324,17 @@ static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct appl
 			apply_rollback(t, x);
 		return err;
 	}
+	for (size_t i = 0; i < x->n; i++)
+		if (x->ap[i].step != STEP_KEEP)
+			r->items[i].new_id = xdp_program__id(x->ap[i].prog);
+done:
 	record_new_hook(t, &x->p);
 	for (size_t i = 0; i < x->n; i++) {
 		struct apply_prog *a = &x->ap[i];
 
-		if (a->step == STEP_KEEP)
-			continue;
-		r->items[i].new_id = xdp_program__id(a->prog);
-		keep_ids[n_keep++] = r->items[i].new_id;
-		record_member(t, r->items[i].new_id, &a->rec);
+		keep_ids[n_keep++] = r->items[i].new_id ? r->items[i].new_id : r->items[i].old_id;
+		if (a->step != STEP_KEEP)
+			record_member(t, r->items[i].new_id, &a->rec);
 	}
 	members__prune(txn__state_dir(t), keep_ids, n_keep);
 	r->changed = true;

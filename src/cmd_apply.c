@@ -91,6 +91,7 @@ static void print_json(struct json *j, const struct chain_spec *s, const struct 
 	json_kv_string(j, "ifname", s->ifname);
 	json_kv_bool(j, "changed", r->changed);
 	json_kv_bool(j, "dry_run", dry_run);
+	json_kv_uint(j, "dispatcher_replacements", r->n_swaps);
 	json_key(j, "steps");
 	json_array_start(j);
 	for (size_t i = 0; i < r->n; i++) {

@@ -94,9 +94,22 @@ test_service_apply_changes() {
 	echo "$out" | grep -q "^$IF0: add    xdpchain_drop from $TEST_TMP/drop.o" || fail "plan: $out"
 	echo "$out" | grep -q "^$IF0: remove xdpchain_rewrite (id $rewrite_id)$" || fail "plan: $out"
 	assert_unchanged $IF0 "$before"
-	xdpchain apply "$TEST_TMP/b.conf" >/dev/null || fail "second apply"
+	# one program changed, one added, one removed: one dispatcher replacement
+	out=$(xdpchain -j apply "$TEST_TMP/b.conf") || fail "second apply"
+	echo "$out" | jq -e '.interfaces[0].changed and .interfaces[0].dispatcher_replacements == 1' \
+		>/dev/null || fail "second apply: $out"
 	[ "$(chain_names $IF0)" = "xdpchain_count xdpchain_drop xdpchain_final" ] ||
 		fail "second apply: $(chain_names $IF0)"
+	status_json $IF0 | jq -e '.problem == null and .counters and (.leftovers | length == 0)' >/dev/null ||
+		fail "after the replacement: $(status_json $IF0)"
+	# libxdp reads the dispatcher xdpchain built: xdp-loader lists it, remove and add work on it
+	xdp-loader status $IF0 | grep -q xdpchain_drop || fail "xdp-loader: $(xdp-loader status $IF0)"
+	xdpchain remove $IF0 xdpchain_drop >/dev/null || fail "remove after apply"
+	xdpchain apply "$TEST_TMP/b.conf" | grep -q "^$IF0: add    xdpchain_drop" || fail "re-add after remove"
+	send_udp 9 2
+	status_json $IF0 | jq -e '.programs[1].name == "xdpchain_drop"' >/dev/null || fail "order"
+	xdpchain -j status -s $IF0 | jq -e '.programs[1].stats.drop == 2' >/dev/null ||
+		fail "drops not counted: $(xdpchain -j status -s $IF0)"
 	# libxdp cannot change a loaded program's priority: it is loaded again
 	status_json $IF0 | jq -e --argjson id "$count_id" '.programs[0].id != $id and .programs[0].priority == 5' \
 		>/dev/null || fail "the priority change: $(status_json $IF0)"
