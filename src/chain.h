@@ -216,9 +216,11 @@ int chain__repair(const char *ifname, size_t *n_taps, bool *observer);
  * apply: make one interface's chain what a chain file says (chainfile.h),
  * as one transaction. Members are matched by program name; one is kept
  * (same program id) when its object, content hash, priority and proceed-on
- * are the same, given new priority or proceed-on actions otherwise (same
- * id), reloaded when its object changed, and removed when the file does not
- * name it.
+ * are the same, and loaded anew from its object otherwise (libxdp cannot
+ * change a loaded program's priority); one the file does not name is
+ * removed. Every object is opened and checked before anything changes; the
+ * change is one dispatcher replacement (txn__swap() on xdpchain's
+ * dispatcher object), and nothing changes when it fails.
  */
 struct chain_want {
 	const char *object; /* the object file, as the chain file names it */
