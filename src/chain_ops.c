@@ -622,6 +622,16 @@ static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct ad
 		return err;
 	}
 	record_new_hook(t, p);
+	{
+		/* records of members that left go, so the map never fills up */
+		__u32 ids[CHAIN_MAX_PROGS + 1];
+		size_t n = 0;
+
+		for (size_t i = 0; i < t->c.n; i++)
+			ids[n++] = t->c.progs[i].id;
+		ids[n++] = xdp_program__id(p->progs[0]);
+		members__prune(txn__state_dir(t), ids, n);
+	}
 	record_member(t, xdp_program__id(p->progs[0]), &rec);
 	if (added) {
 		memset(added, 0, sizeof(*added));

@@ -230,3 +230,21 @@ test_service_metrics() {
 		fail "node_exporter does not serve our metric: $(echo "$out" | grep -E 'xdpchain|textfile' | head -5); log: $(tail -3 "$TEST_TMP/ne.log")"
 	echo "$out" | grep -q '^node_textfile_scrape_error 0$' || fail "node_exporter: textfile scrape error"
 }
+
+# The record of where members came from forgets those that left: after
+# more adds and removes than it holds, save still knows every member.
+test_service_members_pruned() {
+	vm_only
+	setup_veth
+	xdpchain add $IF0 "$SAMPLES/rewrite.o" >/dev/null
+	for _ in $(seq 33); do
+		xdpchain add $IF0 "$SAMPLES/count.o" >/dev/null 2>"$TEST_TMP/err" ||
+			fail "add: $(cat "$TEST_TMP/err")"
+		grep -q "could not record" "$TEST_TMP/err" && fail "record: $(cat "$TEST_TMP/err")"
+		xdpchain remove $IF0 xdpchain_count >/dev/null
+	done
+	xdpchain add $IF0 "$SAMPLES/count.o" 2>&1 | grep -q "could not record" && fail "record full"
+	xdpchain save $IF0 | grep -c "object:" | grep -qx 2 || fail "save: $(xdpchain save $IF0 2>&1)"
+	[ "$(bpftool -j map dump pinned "$BPFFS/xdpchain/$IF0/members" | jq length)" = 2 ] ||
+		fail "members map: $(bpftool -j map dump pinned "$BPFFS/xdpchain/$IF0/members" | jq length) entries"
+}
