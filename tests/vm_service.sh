@@ -248,3 +248,50 @@ test_service_members_pruned() {
 	[ "$(bpftool -j map dump pinned "$BPFFS/xdpchain/$IF0/members" | jq length)" = 2 ] ||
 		fail "members map: $(bpftool -j map dump pinned "$BPFFS/xdpchain/$IF0/members" | jq length) entries"
 }
+
+# A member another tool added has no known object: save refuses, naming it
+# and printing no file; apply naming it loads it from the file's object.
+test_service_unknown_member() {
+	vm_only
+	setup_veth
+	xdp-loader load $IF0 "$TESTOBJ/pass.o" >/dev/null 2>&1 || fail "xdp-loader load failed"
+	xdpchain add $IF0 "$SAMPLES/rewrite.o" >/dev/null
+	local out rc=0 old_id
+	old_id=$(status_json $IF0 | jq '.programs[] | select(.name == "xdp_test_pass") | .id')
+	out=$("$XDPCHAIN" save $IF0 2>/dev/null) || rc=$?
+	[ $rc -eq 1 ] && [ -z "$out" ] || fail "save printed '$out', exit $rc"
+	expect_fail 1 "program 'xdp_test_pass' \\(id $old_id\\) on $IF0 was not added by xdpchain add or apply" save $IF0
+	printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n      - object: %s\n' \
+		$IF0 "$SAMPLES/rewrite.o" "$TESTOBJ/pass.o" >"$TEST_TMP/f.conf"
+	out=$(xdpchain apply "$TEST_TMP/f.conf") || fail "apply"
+	echo "$out" | grep -q "^$IF0: reload xdp_test_pass (id $old_id) .*the running program's object is not known" ||
+		fail "apply: $out"
+	xdpchain save $IF0 | grep -q "object: \"$TESTOBJ/pass.o\"" || fail "save after apply"
+	xdpchain apply "$TEST_TMP/f.conf" | grep -q "^$IF0: unchanged$" || fail "not idempotent"
+}
+
+# On libxdp's own dispatcher object a change that removes and adds takes
+# two replacements (removals first); when the second fails, the programs
+# the first took out run again (same ids).
+test_service_apply_stock_dispatcher() {
+	vm_only
+	setup_veth
+	export XDPCHAIN_DISPATCHER=system
+	xdpchain add $IF0 "$SAMPLES/rewrite.o" >/dev/null
+	xdpchain add $IF0 "$SAMPLES/count.o" >/dev/null
+	status_json $IF0 | jq -e '.dispatcher_object == "libxdp"' >/dev/null || skip "libxdp's object not in use"
+	local shape ids out
+	shape=$(chain_shape $IF0)
+	ids=$(status_json $IF0 | jq -c '[.programs[] | .id]')
+	printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n      - object: %s\n' \
+		$IF0 "$SAMPLES/count.o" "$TESTOBJ/reject.o" >"$TEST_TMP/bad.conf"
+	expect_fail 1 "xdp_test_reject" apply "$TEST_TMP/bad.conf"
+	[ "$(chain_shape $IF0)" = "$shape" ] || fail "after a failed apply: $(chain_shape $IF0), was $shape"
+	[ "$(status_json $IF0 | jq -c '[.programs[] | .id]')" = "$ids" ] || fail "ids changed"
+	printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n        priority: 5\n      - object: %s\n' \
+		$IF0 "$SAMPLES/count.o" "$SAMPLES/drop.o" >"$TEST_TMP/b.conf"
+	out=$(xdpchain -j apply "$TEST_TMP/b.conf") || fail "apply"
+	echo "$out" | jq -e '.interfaces[0].dispatcher_replacements == 2' >/dev/null || fail "apply: $out"
+	[ "$(chain_names $IF0)" = "xdpchain_count xdpchain_drop xdpchain_final" ] ||
+		fail "chain: $(chain_names $IF0)"
+}
