@@ -46,7 +46,7 @@ LIBXDP_VERSION := $(shell $(PKG_CONFIG) --modversion libxdp 2>/dev/null)
 # Flags of the libraries from their .pc files. Expanded on first use, not
 # when the Makefile is read: 'make deps' must run where pkg-config and the
 # -dev packages are not installed yet.
-PC_LIBS := libxdp libbpf libelf zlib libpcap
+PC_LIBS := libxdp libbpf libelf zlib libpcap yaml-0.1 nettle
 PC_LDLIBS = $(eval PC_LDLIBS := $(or $(shell $(PKG_CONFIG) --libs $(PC_LIBS) 2>/dev/null),$(error \
 	pkg-config finds no $(PC_LIBS); install them: make deps)))$(PC_LDLIBS)
 PC_CFLAGS = $(eval PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PC_LIBS) 2>/dev/null))$(PC_CFLAGS)

@@ -17,6 +17,7 @@
 #include "bpffs.h"
 #include "lock.h"
 #include "log.h"
+#include "members.h"
 
 const char *bpffs_root(void)
 {
@@ -304,8 +305,8 @@ int state__write(const char *ifname, int ifindex, const char *hook_pin, __u32 ho
 
 void state__remove_dir(const char *dir)
 {
-	static const char *const ours[] = { "state", STATS_PIN, ROWS_PIN, OBSERVER_PIN,
-					    OBSERVER_PIN "_new" };
+	static const char *const ours[] = { "state",	  STATS_PIN,	       ROWS_PIN,
+					    OBSERVER_PIN, OBSERVER_PIN "_new", MEMBERS_PIN };
 	char path[PATH_MAX], top[PATH_MAX];
 	struct dirent *e;
 	DIR *d;

@@ -212,6 +212,57 @@ void chain__remove_tap(const char *ifname, struct chain_tap *tap);
  */
 int chain__repair(const char *ifname, size_t *n_taps, bool *observer);
 
+/*
+ * apply: make one interface's chain what a chain file says (chainfile.h),
+ * as one transaction. Members are matched by program name; one is kept
+ * (same program id) when its object, content hash, priority and proceed-on
+ * are the same, and loaded anew from its object otherwise (libxdp cannot
+ * change a loaded program's priority); one the file does not name is
+ * removed. Every object is opened and checked before anything changes; the
+ * change is one dispatcher replacement (txn__swap() on xdpchain's
+ * dispatcher object), and nothing changes when it fails.
+ */
+struct chain_want {
+	const char *object; /* the object file, as the chain file names it */
+	const char *prog; /* NULL: the object's first XDP program */
+	__u32 prio;
+	bool prio_set;
+	__u32 actions;
+	bool actions_set;
+	const char *sha256; /* hex as saved, or NULL */
+	const char *where; /* "FILE:LINE", for messages */
+};
+
+struct chain_spec {
+	const char *ifname;
+	enum xdp_attach_mode mode; /* UNSPEC: the chain's, or libxdp's default */
+	const char *hook_pin; /* NULL: the default */
+	const struct chain_want *want;
+	size_t n;
+	const char *where;
+};
+
+enum apply_step { STEP_KEEP, STEP_ADD, STEP_RELOAD, STEP_CHANGE, STEP_REMOVE };
+
+struct apply_item {
+	enum apply_step step;
+	char name[PROG_NAME_MAX];
+	__u32 old_id, new_id;
+	__u32 prio, actions;
+	char object[PATH_MAX];
+	char why[128];
+};
+
+struct apply_result {
+	struct apply_item items[2 * CHAIN_MAX_PROGS];
+	size_t n;
+	bool changed;
+	size_t n_swaps; /* dispatcher replacements the change took */
+	__u32 old_main, new_main; /* dispatcher ids before and after */
+};
+
+int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *r);
+
 /* ---- leftover.c ------------------------------------------------------- */
 
 /* Adds what interrupted runs left for @c's interface to c->leftovers. */

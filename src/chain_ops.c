@@ -23,7 +23,9 @@
 #include "dispatcher.h"
 #include "feature.h"
 #include "log.h"
+#include "members.h"
 #include "observer.h"
+#include "params.h"
 #include "txn.h"
 #include "xdp_action.h"
 #include "../dispatcher/stats.h"
@@ -434,19 +436,156 @@ static int plan_hook(struct chain_txn *t, const struct chain_add_opts *o, struct
 	return txn__pin(t, p->hook_fd, p->hook_pin, "the hook");
 }
 
-static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct add_plan *p,
-		  struct chain_prog *added)
+/* What every change that adds programs first does to the chain read. */
+static int add_prepare(struct chain_txn *t)
 {
-	struct bpf_program *bprog = NULL;
-	struct bpf_map *hmap;
-	size_t nprogs = 1;
-	int state_fd, err;
+	int err;
 
 	err = clear_name(t);
 	if (!err && t->c.state_elsewhere)
 		err = follow_rename(t);
 	if (!err)
 		err = drop_stale_taps(t);
+	return err;
+}
+
+/* An XDP program of @obj (opened by open_user_obj()) with @o's overrides. */
+static int make_user_prog(struct bpf_object *obj, struct bpf_program *bprog,
+			  const struct chain_add_opts *o, struct xdp_program **out)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = obj,
+			    .prog_name = bpf_program__name(bprog));
+	struct xdp_program *prog;
+	int err;
+
+	prog = xdp_program__create(&xopts);
+	err = libxdp_get_error(prog);
+	if (err) {
+		*out = NULL;
+		return err_set(err,
+			       "cannot read %s as an XDP program: %s; run with -vv for details",
+			       o->file, strerror(-err));
+	}
+	if (o->prio_set)
+		xdp_program__set_run_prio(prog, o->prio);
+	if (o->actions_set)
+		for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
+			xdp_program__set_chain_call_enabled(prog, a, o->actions & (1U << a));
+	*out = prog;
+	return 0;
+}
+
+/*
+ * Gives a user object that defines its own xdpcap_hook the chain's hook, or
+ * with xdpchain's dispatcher an empty one of its own (*@member_hook_fd).
+ */
+static int give_hook(struct bpf_object *obj, const char *file, int hook_fd, int *member_hook_fd,
+		     bool *uses_hook)
+{
+	struct dispatcher_info d;
+	struct bpf_map *hmap;
+	int err;
+
+	hmap = bpf_object__find_map_by_name(obj, XDPCAP_HOOK_MAP);
+	*uses_hook = hmap != NULL;
+	if (!hmap)
+		return 0;
+	err = hook__check_def(hmap, file);
+	if (err)
+		return err;
+	/*
+	 * With xdpchain's dispatcher the observer hands every packet a
+	 * member ends to the hook, with the member's name: a member
+	 * calling the hook itself would show its packets twice (an
+	 * xdpcap_exit(XDP_PASS) mid-chain even labelled as the chain's
+	 * exit). Such members get a hook of their own, always empty.
+	 */
+	if (!dispatcher__probe(&d) && d.choice == DISPATCHER_OWN) {
+		*member_hook_fd = hook__create();
+		if (*member_hook_fd < 0)
+			return *member_hook_fd;
+		err = bpf_map__reuse_fd(hmap, *member_hook_fd);
+	} else {
+		err = bpf_map__reuse_fd(hmap, hook_fd);
+	}
+	if (err)
+		return err_set(err, "cannot give %s its hook: %s", file, strerror(-err));
+	return 0;
+}
+
+/* Appends xdpchain's final stage to @progs when the chain has none yet. */
+static int add_final(struct chain_txn *t, struct add_plan *p, struct xdp_program **progs,
+		     size_t *nprogs)
+{
+	const void *elf;
+	size_t size = 0;
+	int state_fd, err;
+
+	if (chain__final(&t->c))
+		return 0;
+	state_fd = txn__state(t, p->hook_pin, hook__id(p->hook_fd));
+	if (state_fd < 0)
+		return state_fd;
+	elf = final_bpf__elf_bytes(&size);
+	p->stats_fd = observer__stats_map(t);
+	if (p->stats_fd < 0)
+		return p->stats_fd;
+	err = own_prog__make(&p->final, elf, size, FINAL_NAME, p->hook_fd, state_fd, p->stats_fd,
+			     PRIO_FINAL);
+	if (err)
+		return err;
+	progs[(*nprogs)++] = p->final.prog;
+	return 0;
+}
+
+/* After the kernel step: a hook made for state that named a gone one is recorded. */
+static void record_new_hook(struct chain_txn *t, struct add_plan *p)
+{
+	int state_fd;
+
+	if (!p->new_hook_for_state)
+		return;
+	state_fd = txn__state(t, p->hook_pin, hook__id(p->hook_fd));
+	if (state_fd >= 0 && state__set_hook(state_fd, p->hook_pin, hook__id(p->hook_fd)))
+		pr_warn("could not record the new hook in xdpchain's state\n");
+}
+
+/* Where program @prog_id came from, for save and apply (members.h). */
+static void record_member(struct chain_txn *t, __u32 prog_id, const struct member_rec *rec)
+{
+	err_quiet(true);
+	if (members__record(txn__state_dir(t), prog_id, rec))
+		pr_warn("%s: could not record where program %u came from (%s); 'xdpchain save' will not know it\n",
+			t->c.ifname, prog_id, err_last());
+	err_quiet(false);
+}
+
+/* The object's absolute path and content hash, before it is loaded. */
+static int member_origin(const char *file, struct member_rec *rec)
+{
+	char abs[PATH_MAX];
+
+	memset(rec, 0, sizeof(*rec));
+	if (!realpath(file, abs))
+		return err_set(-errno, "cannot resolve %s: %s", file, strerror(errno));
+	if (strlen(abs) >= sizeof(rec->object))
+		return err_set(-ENAMETOOLONG,
+			       "the path of %s is longer than %d bytes; move the object", abs,
+			       MEMBER_OBJECT_MAX - 1);
+	strcpy(rec->object, abs);
+	return file_sha256(abs, rec->sha256);
+}
+
+static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct add_plan *p,
+		  struct chain_prog *added)
+{
+	struct bpf_program *bprog = NULL;
+	struct member_rec rec;
+	size_t nprogs = 1;
+	bool uses_hook;
+	int err;
+
+	err = add_prepare(t);
 	if (err)
 		return err;
 	if (t->c.kind != CHAIN_NONE && o->mode != XDP_MODE_UNSPEC && o->mode != t->c.mode)
@@ -455,76 +594,26 @@ static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct ad
 			"the chain on %s runs in %s mode; drop --mode or flush the chain first",
 			t->c.ifname, t->c.mode == XDP_MODE_SKB ? "skb" : "native");
 
-	err = open_user_obj(o, &p->obj, &bprog);
+	err = member_origin(o->file, &rec);
+	if (!err)
+		err = open_user_obj(o, &p->obj, &bprog);
+	if (!err)
+		err = make_user_prog(p->obj, bprog, o, &p->progs[0]);
 	if (err)
 		return err;
-	{
-		DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = p->obj,
-				    .prog_name = bpf_program__name(bprog));
-		p->progs[0] = xdp_program__create(&xopts);
-	}
-	err = libxdp_get_error(p->progs[0]);
-	if (err) {
-		p->progs[0] = NULL;
-		return err_set(err,
-			       "cannot read %s as an XDP program: %s; run with -vv for details",
-			       o->file, strerror(-err));
-	}
-	if (o->prio_set)
-		xdp_program__set_run_prio(p->progs[0], o->prio);
-	if (o->actions_set)
-		for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
-			xdp_program__set_chain_call_enabled(p->progs[0], a, o->actions & (1U << a));
+	snprintf(rec.prog, sizeof(rec.prog), "%s", xdp_program__name(p->progs[0]));
 	err = chain__check_add(&t->c, xdp_program__name(p->progs[0]),
 			       xdp_program__run_prio(p->progs[0]));
 	if (err)
 		return err;
 
 	err = plan_hook(t, o, p);
+	if (!err)
+		err = give_hook(p->obj, o->file, p->hook_fd, &p->member_hook_fd, &uses_hook);
+	if (!err)
+		err = add_final(t, p, p->progs, &nprogs);
 	if (err)
 		return err;
-	hmap = bpf_object__find_map_by_name(p->obj, XDPCAP_HOOK_MAP);
-	if (hmap) {
-		struct dispatcher_info d;
-
-		err = hook__check_def(hmap, o->file);
-		if (err)
-			return err;
-		/*
-		 * With xdpchain's dispatcher the observer hands every packet a
-		 * member ends to the hook, with the member's name: a member
-		 * calling the hook itself would show its packets twice (an
-		 * xdpcap_exit(XDP_PASS) mid-chain even labelled as the chain's
-		 * exit). Such members get a hook of their own, always empty.
-		 */
-		if (!dispatcher__probe(&d) && d.choice == DISPATCHER_OWN) {
-			p->member_hook_fd = hook__create();
-			if (p->member_hook_fd < 0)
-				return p->member_hook_fd;
-			err = bpf_map__reuse_fd(hmap, p->member_hook_fd);
-		} else {
-			err = bpf_map__reuse_fd(hmap, p->hook_fd);
-		}
-		if (err)
-			return err_set(err, "cannot give %s its hook: %s", o->file, strerror(-err));
-	}
-	if (!chain__final(&t->c)) {
-		const void *elf;
-		size_t size = 0;
-
-		state_fd = txn__state(t, p->hook_pin, hook__id(p->hook_fd));
-		if (state_fd < 0)
-			return state_fd;
-		elf = final_bpf__elf_bytes(&size);
-		p->stats_fd = observer__stats_map(t);
-		if (p->stats_fd < 0)
-			return p->stats_fd;
-		err = own_prog__make(&p->final, elf, size, FINAL_NAME, p->hook_fd, state_fd,
-				     p->stats_fd, PRIO_FINAL);
-		if (err)
-			return err;
-		p->progs[nprogs++] = p->final.prog;
-	}
 
 	/* libxdp refuses UNSPEC against a chain in skb mode: keep its mode. */
 	err = txn__attach(t, p->progs, nprogs, t->c.kind == CHAIN_DISPATCHER ? t->c.mode : o->mode);
@@ -532,11 +621,18 @@ static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct ad
 		explain_attach_error(err, xdp_program__name(p->progs[0]), o);
 		return err;
 	}
-	if (p->new_hook_for_state) {
-		state_fd = txn__state(t, p->hook_pin, hook__id(p->hook_fd));
-		if (state_fd >= 0 && state__set_hook(state_fd, p->hook_pin, hook__id(p->hook_fd)))
-			pr_warn("could not record the new hook in xdpchain's state\n");
+	record_new_hook(t, p);
+	{
+		/* records of members that left go, so the map never fills up */
+		__u32 ids[CHAIN_MAX_PROGS + 1];
+		size_t n = 0;
+
+		for (size_t i = 0; i < t->c.n; i++)
+			ids[n++] = t->c.progs[i].id;
+		ids[n++] = xdp_program__id(p->progs[0]);
+		members__prune(txn__state_dir(t), ids, n);
 	}
+	record_member(t, xdp_program__id(p->progs[0]), &rec);
 	if (added) {
 		memset(added, 0, sizeof(*added));
 		snprintf(added->name, sizeof(added->name), "%s", xdp_program__name(p->progs[0]));
@@ -545,7 +641,7 @@ static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct ad
 		for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
 			if (xdp_program__chain_call_enabled(p->progs[0], a))
 				added->actions |= 1U << a;
-		added->uses_hook = hmap != NULL;
+		added->uses_hook = uses_hook;
 	}
 	return 0;
 }
@@ -801,4 +897,506 @@ int chain__repair(const char *ifname, size_t *n_taps, bool *observer)
 		}
 	}
 	return txn__end(&t, err);
+}
+
+/* ---- apply -------------------------------------------------------------- */
+
+struct apply_prog {
+	struct chain_add_opts o;
+	const struct chain_want *w;
+	struct bpf_object *obj;
+	struct xdp_program *prog; /* opened from the file */
+	struct member_rec rec;
+	int member_hook_fd;
+	int match; /* index into t->c.progs, or -1 */
+	enum apply_step step;
+};
+
+struct apply_ctx {
+	struct apply_prog ap[CHAIN_MAX_PROGS];
+	size_t n;
+	struct add_plan p;
+	struct xdp_multiprog *old_mp; /* the dispatcher read, kept open across a removal */
+	struct chain_prog removed[CHAIN_MAX_PROGS]; /* as they ran before */
+	size_t n_removed;
+};
+
+static __u32 prog_actions(const struct xdp_program *prog)
+{
+	__u32 actions = 0;
+
+	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
+		if (xdp_program__chain_call_enabled(prog, a))
+			actions |= 1U << a;
+	return actions;
+}
+
+static struct xdp_program *mp_prog(struct xdp_multiprog *mp, __u32 id)
+{
+	struct xdp_program *p;
+
+	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
+		if (xdp_program__id(p) == id)
+			return p;
+	return NULL;
+}
+
+static bool is_user(const struct chain_prog *p)
+{
+	return !p->is_final && !p->is_tap;
+}
+
+/* Opens what the file names and decides, per program, what happens to it. */
+static int apply_open(struct chain_txn *t, const struct chain_spec *s, struct apply_ctx *x)
+{
+	char hex[SHA256_HEX];
+	int err;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct chain_want *w = &s->want[i];
+		struct apply_prog *a = &x->ap[x->n++];
+		struct bpf_program *bprog;
+		const char *name;
+
+		a->w = w;
+		a->match = -1;
+		a->member_hook_fd = -1;
+		a->o = (struct chain_add_opts){ .file = w->object,
+						.prog_name = w->prog,
+						.prio = w->prio,
+						.prio_set = w->prio_set,
+						.actions = w->actions,
+						.actions_set = w->actions_set };
+		if (access(w->object, R_OK))
+			return err_set(-errno, "%s: cannot read %s: %s; fix the path", w->where,
+				       w->object, strerror(errno));
+		err = member_origin(w->object, &a->rec);
+		if (!err)
+			err = open_user_obj(&a->o, &a->obj, &bprog);
+		if (!err)
+			err = make_user_prog(a->obj, bprog, &a->o, &a->prog);
+		if (err)
+			return err;
+		name = xdp_program__name(a->prog);
+		snprintf(a->rec.prog, sizeof(a->rec.prog), "%s", name);
+		sha256_hex(a->rec.sha256, hex);
+		if (w->sha256 && strcmp(w->sha256, hex))
+			pr_warn("%s: %s changed since the chain file was written (sha256 %.12s..., the file says %.12s...); the object as it is now is used\n",
+				w->where, w->object, hex, w->sha256);
+		for (size_t k = 0; k + 1 < x->n; k++)
+			if (!strcmp(xdp_program__name(x->ap[k].prog), name))
+				return err_set(
+					-EEXIST,
+					"%s: program '%s' is named twice for %s (also at %s); a chain holds each name once",
+					w->where, name, s->ifname, x->ap[k].w->where);
+		for (size_t k = 0; k < t->c.n; k++)
+			if (is_user(&t->c.progs[k]) && !strcmp(t->c.progs[k].name, name))
+				a->match = k;
+	}
+	return 0;
+}
+
+static void item_add(struct apply_result *r, enum apply_step step, const char *name, __u32 id,
+		     __u32 prio, __u32 actions, const char *object, const char *why)
+{
+	struct apply_item *it;
+
+	if (r->n == sizeof(r->items) / sizeof(r->items[0]))
+		return;
+	it = &r->items[r->n++];
+	memset(it, 0, sizeof(*it));
+	it->step = step;
+	snprintf(it->name, sizeof(it->name), "%s", name);
+	it->old_id = step == STEP_ADD ? 0 : id;
+	it->new_id = step == STEP_KEEP ? id : 0;
+	it->prio = prio;
+	it->actions = actions;
+	snprintf(it->object, sizeof(it->object), "%s", object ? object : "");
+	snprintf(it->why, sizeof(it->why), "%s", why ? why : "");
+}
+
+/* Compares each program with the member of its name: the plan, in @r. */
+static int apply_plan(struct chain_txn *t, struct apply_ctx *x, struct apply_result *r)
+{
+	struct chain *after;
+	bool wanted[CHAIN_MAX_PROGS] = {};
+	char why[128], a1[64], a2[64];
+	int err = 0;
+
+	for (size_t i = 0; i < x->n; i++) {
+		struct apply_prog *a = &x->ap[i];
+		const struct chain_prog *m = a->match >= 0 ? &t->c.progs[a->match] : NULL;
+		__u32 prio = xdp_program__run_prio(a->prog), acts = prog_actions(a->prog);
+		struct member_rec mr;
+		bool has, same_origin;
+
+		why[0] = '\0';
+		if (!m) {
+			a->step = STEP_ADD;
+			item_add(r, a->step, xdp_program__name(a->prog), 0, prio, acts,
+				 a->rec.object, "");
+			continue;
+		}
+		wanted[a->match] = true;
+		has = !members__lookup(t->c.state_dir, m->id, &mr);
+		same_origin = has && !strcmp(mr.object, a->rec.object) &&
+			      !memcmp(mr.sha256, a->rec.sha256, SHA256_LEN);
+		if (!same_origin) {
+			a->step = STEP_RELOAD;
+			snprintf(why, sizeof(why), "%s",
+				 !has ? "the running program's object is not known" :
+				 strcmp(mr.object, a->rec.object) ? "another object file" :
+								    "its object changed on disk");
+		} else if (m->prio != prio || m->actions != acts) {
+			a->step = STEP_CHANGE;
+			snprintf(why, sizeof(why), "priority %u -> %u, proceed-on %s -> %s",
+				 m->prio, prio, format_actions(m->actions, a1, sizeof(a1)),
+				 format_actions(acts, a2, sizeof(a2)));
+		} else {
+			a->step = STEP_KEEP;
+		}
+		item_add(r, a->step, m->name, m->id, prio, acts, a->rec.object, why);
+	}
+	for (size_t k = 0; k < t->c.n; k++)
+		if (is_user(&t->c.progs[k]) && !wanted[k])
+			item_add(r, STEP_REMOVE, t->c.progs[k].name, t->c.progs[k].id,
+				 t->c.progs[k].prio, t->c.progs[k].actions, NULL, "");
+
+	/* the chain as it will be: names, reserved priorities, room */
+	after = malloc(sizeof(*after));
+	if (!after)
+		return -ENOMEM;
+	*after = t->c;
+	after->n = 0;
+	for (size_t k = 0; k < t->c.n; k++) {
+		const struct chain_prog *m = &t->c.progs[k];
+		bool stays = !is_user(m);
+
+		for (size_t i = 0; i < x->n; i++)
+			stays |= x->ap[i].match == (int)k && x->ap[i].step == STEP_KEEP;
+		if (stays)
+			after->progs[after->n++] = *m;
+	}
+	for (size_t i = 0; !err && i < x->n; i++) {
+		struct apply_prog *a = &x->ap[i];
+
+		if (a->step == STEP_KEEP)
+			continue;
+		err = chain__check_add(after, xdp_program__name(a->prog),
+				       xdp_program__run_prio(a->prog));
+		if (!err) {
+			struct chain_prog *np = &after->progs[after->n++];
+
+			memset(np, 0, sizeof(*np));
+			snprintf(np->name, sizeof(np->name), "%s", xdp_program__name(a->prog));
+			np->prio = xdp_program__run_prio(a->prog);
+		}
+	}
+	free(after);
+	return err;
+}
+
+/* Puts the members a failed change took out back in, as they ran: same programs. */
+static void apply_rollback(struct chain_txn *t, struct apply_ctx *x)
+{
+	struct xdp_program *progs[CHAIN_MAX_PROGS];
+	size_t k = 0;
+	int err;
+
+	for (size_t i = 0; i < x->n_removed; i++) {
+		struct xdp_program *p = mp_prog(x->old_mp, x->removed[i].id);
+
+		if (!p)
+			continue;
+		xdp_program__set_run_prio(p, x->removed[i].prio);
+		for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
+			xdp_program__set_chain_call_enabled(p, a,
+							    x->removed[i].actions & (1U << a));
+		progs[k++] = p;
+	}
+	if (!k)
+		return;
+	err_quiet(true);
+	err = txn__attach(t, progs, k, t->c.mode);
+	if (!err)
+		err = observer__attach(t);
+	err_quiet(false);
+	if (err)
+		pr_warn("%s: could not put back the programs the failed apply took out: %s; apply the file again once the cause is fixed\n",
+			t->c.ifname, strerror(-err));
+	else
+		pr_debug("%s: the programs the failed apply took out run again, as before\n",
+			 t->c.ifname);
+}
+
+/* Takes out the members that go or change: one dispatcher replacement. */
+static int apply_remove(struct chain_txn *t, struct apply_ctx *x, struct apply_result *r)
+{
+	size_t idx[CHAIN_MAX_PROGS], n = 0, n_user = 0;
+	int err;
+
+	for (size_t k = 0; k < t->c.n; k++) {
+		bool keep = !is_user(&t->c.progs[k]);
+
+		n_user += is_user(&t->c.progs[k]);
+		for (size_t i = 0; i < x->n; i++)
+			keep |= x->ap[i].match == (int)k && x->ap[i].step == STEP_KEEP;
+		if (!keep) {
+			idx[n++] = k;
+			x->removed[x->n_removed++] = t->c.progs[k];
+		}
+	}
+	if (!n)
+		return 0;
+	r->n_swaps++;
+	if (!x->n) /* nothing stays and nothing comes: the whole chain goes */ {
+		err = txn__detach_all(t);
+		if (!err)
+			txn__drop_state(t);
+		return err;
+	}
+	err = txn__detach(t, idx, n);
+	if (err)
+		return err;
+	/* the programs stay loaded while the old dispatcher's view holds them */
+	x->old_mp = t->mp;
+	t->mp = NULL;
+	err = reread(t);
+	if (!err) {
+		t->mp = xdp_multiprog__get_from_ifindex(t->c.ifindex);
+		if (libxdp_get_error(t->mp) || !t->mp) {
+			t->mp = NULL;
+			err = err_set(-EAGAIN, "the XDP programs of %s changed during apply; retry",
+				      t->c.ifname);
+		}
+	}
+	return err;
+}
+
+/*
+ * The new chain in one dispatcher replacement (swap.c): the members that
+ * stay (xdpchain's own included, same programs) and the programs loaded
+ * now, whatever leaves.
+ */
+static int apply_swap(struct chain_txn *t, struct apply_ctx *x, struct apply_result *r)
+{
+	struct swap_member m[CHAIN_MAX_PROGS];
+	struct xdp_program *final_prog = NULL;
+	size_t n = 0;
+	int err;
+
+	for (size_t k = 0; k < t->c.n; k++) {
+		const struct chain_prog *p = &t->c.progs[k];
+		struct xdp_program *xp = mp_prog(t->mp, p->id);
+		bool stays = !is_user(p) && !p->tap_stale;
+
+		for (size_t i = 0; i < x->n; i++)
+			stays |= x->ap[i].match == (int)k && x->ap[i].step == STEP_KEEP;
+		if (!stays)
+			continue;
+		m[n++] = (struct swap_member){ .id = p->id,
+					       .name = p->name,
+					       .prio = p->prio,
+					       .actions = p->actions,
+					       .frags = xp && xdp_program__xdp_frags_support(xp) };
+	}
+	for (size_t i = 0; i < x->n; i++) {
+		struct apply_prog *a = &x->ap[i];
+
+		if (a->step == STEP_KEEP)
+			continue;
+		if (n == CHAIN_MAX_PROGS)
+			return err_set(-E2BIG, "no room in the dispatcher of %s", t->c.ifname);
+		m[n++] = (struct swap_member){
+			.obj = a->obj,
+			.prog = bpf_object__find_program_by_name(a->obj,
+								 xdp_program__name(a->prog)),
+			.name = xdp_program__name(a->prog),
+			.prio = xdp_program__run_prio(a->prog),
+			.actions = prog_actions(a->prog),
+			.frags = xdp_program__xdp_frags_support(a->prog),
+		};
+	}
+	if (!chain__final(&t->c)) {
+		size_t before = 0;
+		struct xdp_program *progs[1];
+
+		err = add_final(t, &x->p, progs, &before);
+		if (err)
+			return err;
+		final_prog = progs[0];
+		m[n++] = (struct swap_member){
+			.obj = x->p.final.obj,
+			.prog = bpf_object__find_program_by_name(x->p.final.obj, FINAL_NAME),
+			.name = FINAL_NAME,
+			.prio = PRIO_FINAL,
+			.actions = prog_actions(final_prog),
+			.frags = xdp_program__xdp_frags_support(final_prog),
+		};
+	}
+	r->n_swaps = 1;
+	err = txn__swap(t, m, n, t->c.mode);
+	if (err)
+		return err;
+	for (size_t i = 0; i < x->n; i++)
+		for (size_t k = 0; k < n; k++)
+			if (!m[k].id && !strcmp(m[k].name, r->items[i].name) &&
+			    x->ap[i].step != STEP_KEEP)
+				r->items[i].new_id = m[k].new_id;
+	r->changed = true;
+	return 0;
+}
+
+static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct apply_ctx *x,
+		    bool dry_run, struct apply_result *r)
+{
+	struct xdp_program *progs[CHAIN_MAX_PROGS];
+	struct chain_add_opts hook_opts = { .hook_pin = s->hook_pin };
+	__u32 keep_ids[CHAIN_MAX_PROGS];
+	size_t nprogs = 0, n_keep = 0;
+	bool changes = false;
+	int err;
+
+	if (!dry_run) {
+		err = add_prepare(t);
+		if (err)
+			return err;
+	}
+	r->old_main = t->c.main_id;
+	if (t->c.kind == CHAIN_SINGLE)
+		return chain__check_add(&t->c, "", 0); /* names the program and the fix */
+	if (t->c.kind == CHAIN_DISPATCHER && s->mode != XDP_MODE_UNSPEC && s->mode != t->c.mode)
+		return err_set(
+			-EINVAL,
+			"%s: the chain on %s runs in %s mode, the file says %s; 'xdpchain flush %s', then apply again",
+			s->where, s->ifname, t->c.mode == XDP_MODE_SKB ? "skb" : "native",
+			s->mode == XDP_MODE_SKB ? "skb" : "native", s->ifname);
+	err = apply_open(t, s, x);
+	if (!err)
+		err = apply_plan(t, x, r);
+	if (err)
+		return err;
+	for (size_t i = 0; i < r->n; i++)
+		changes |= r->items[i].step != STEP_KEEP;
+	if (!changes || dry_run)
+		return 0;
+	err = features__require_freplace();
+	if (err)
+		return err;
+
+	/* everything that can fail before the kernel sees a change */
+	if (x->n) {
+		err = plan_hook(t, &hook_opts, &x->p);
+		for (size_t i = 0; !err && i < x->n; i++) {
+			bool uses_hook;
+
+			if (x->ap[i].step != STEP_KEEP)
+				err = give_hook(x->ap[i].obj, x->ap[i].w->object, x->p.hook_fd,
+						&x->ap[i].member_hook_fd, &uses_hook);
+		}
+		if (err)
+			return err;
+	}
+	if (x->n && t->c.kind == CHAIN_DISPATCHER && t->c.own_dispatcher) {
+		/* members leave and come, or only come: one replacement */
+		err = apply_swap(t, x, r);
+		if (!err)
+			goto done;
+		return err;
+	}
+	err = apply_remove(t, x, r);
+	if (err || !x->n)
+		return err;
+
+	for (size_t i = 0; i < x->n; i++)
+		if (x->ap[i].step != STEP_KEEP)
+			progs[nprogs++] = x->ap[i].prog;
+	if (!err && nprogs)
+		err = add_final(t, &x->p, progs, &nprogs);
+	if (!err && nprogs) {
+		r->n_swaps++;
+		err = txn__attach(t, progs, nprogs,
+				  t->c.kind == CHAIN_DISPATCHER ? t->c.mode : s->mode);
+		if (err) {
+			char names[CHAIN_MAX_PROGS * (PROG_NAME_MAX + 2)] = "";
+
+			for (size_t i = 0; i < nprogs; i++)
+				if (progs[i] != x->p.final.prog)
+					snprintf(names + strlen(names),
+						 sizeof(names) - strlen(names), "%s%s",
+						 names[0] ? ", " : "", xdp_program__name(progs[i]));
+			explain_attach_error(err, names,
+					     &(struct chain_add_opts){ .file = s->where });
+		}
+	}
+	if (err) {
+		if (x->n_removed)
+			apply_rollback(t, x);
+		return err;
+	}
+	for (size_t i = 0; i < x->n; i++)
+		if (x->ap[i].step != STEP_KEEP)
+			r->items[i].new_id = xdp_program__id(x->ap[i].prog);
+done:
+	record_new_hook(t, &x->p);
+	for (size_t i = 0; i < x->n; i++) {
+		struct apply_prog *a = &x->ap[i];
+
+		keep_ids[n_keep++] = r->items[i].new_id ? r->items[i].new_id : r->items[i].old_id;
+		if (a->step != STEP_KEEP)
+			record_member(t, r->items[i].new_id, &a->rec);
+	}
+	members__prune(txn__state_dir(t), keep_ids, n_keep);
+	r->changed = true;
+	return 0;
+}
+
+int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *r)
+{
+	struct apply_ctx *x;
+	struct chain_txn t;
+	bool mounted;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	if (s->n > CHAIN_MAX_PROGS - 1)
+		return err_set(
+			-E2BIG,
+			"%s: %zu programs for %s; libxdp runs at most %d, one of them xdpchain's final stage",
+			s->where, s->n, s->ifname, CHAIN_MAX_PROGS);
+	err = chain__ifindex(s->ifname);
+	if (err < 0)
+		return err;
+	err = bpffs__check_dirs(s->ifname, s->hook_pin);
+	if (err)
+		return err;
+	if (!dry_run) {
+		err = bpffs__ensure(&mounted);
+		if (err)
+			return err;
+		if (mounted)
+			pr_info("mounted bpffs at %s\n", bpffs_root());
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return err_set(-ENOMEM, "out of memory");
+	x->p.hook_fd = x->p.member_hook_fd = x->p.stats_fd = -1;
+	err = txn__begin(&t, s->ifname);
+	if (!err)
+		err = apply_in(&t, s, x, dry_run, r);
+	err = txn__end(&t, err);
+	for (size_t i = 0; i < x->n; i++) {
+		xdp_program__close(x->ap[i].prog);
+		bpf_object__close(x->ap[i].obj);
+		if (x->ap[i].member_hook_fd >= 0)
+			close(x->ap[i].member_hook_fd);
+	}
+	xdp_multiprog__close(x->old_mp);
+	own_prog__free(&x->p.final);
+	if (x->p.hook_fd >= 0)
+		close(x->p.hook_fd);
+	if (x->p.stats_fd >= 0)
+		close(x->p.stats_fd);
+	free(x);
+	return err;
 }

@@ -22,9 +22,12 @@ int do_features(int argc, char **argv);
 int do_capture(int argc, char **argv);
 int do_cleanup(int argc, char **argv);
 int do_top(int argc, char **argv);
+int do_save(int argc, char **argv);
+int do_apply(int argc, char **argv);
+int do_metrics(int argc, char **argv);
 
 extern const struct cmd_desc add_desc, remove_desc, status_desc, flush_desc, features_desc,
-	capture_desc, cleanup_desc, top_desc;
+	capture_desc, cleanup_desc, top_desc, save_desc, apply_desc, metrics_desc;
 
 /* Parses argv for @desc into @cfg and sets the log level; returns an exit
  * code to stop with, or -1 to go on. */

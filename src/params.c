@@ -308,6 +308,8 @@ int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg)
 			r->argc = argc - optind;
 			r->argv = argv + optind;
 			optind = argc;
+			if (!r->argc && !a->optional)
+				ret = usage_error(cmd, "missing argument %s%s", a->name, "");
 			break;
 		}
 		if (optind >= argc) {

@@ -4,9 +4,10 @@
  *
  *	txn__begin()   take xdpchain's lock, read the chain (the plan's input)
  *	txn__pin() ... make what the new chain needs; each pin is logged
- *	txn__attach() / txn__detach() / txn__detach_all()
- *	               the one step the kernel sees: libxdp replaces the
- *	               dispatcher (or detaches it) in a single operation
+ *	txn__attach() / txn__detach() / txn__detach_all() / txn__swap()
+ *	               the one step the kernel sees: libxdp (or, for a new
+ *	               set of members, swap.c) replaces the dispatcher (or
+ *	               detaches it) in a single operation
  *	txn__end(err)  on failure, remove what was made, in reverse; on
  *	               success, remove what the old chain no longer needs
  *	               (txn__drop_state()); unlock
@@ -46,6 +47,24 @@ int txn__state(struct chain_txn *t, const char *hook_pin, __u32 hook_id);
 const char *txn__state_dir(const struct chain_txn *t);
 int txn__attach(struct chain_txn *t, struct xdp_program **progs, size_t n,
 		enum xdp_attach_mode mode);
+/* A member of the dispatcher txn__swap() builds. */
+struct swap_member {
+	__u32 id; /* a running program, kept: its id; 0: @prog, loaded now */
+	struct bpf_object *obj; /* @prog's */
+	struct bpf_program *prog;
+	const char *name;
+	__u32 prio;
+	__u32 actions; /* proceed-on, (1 << XDP_x) */
+	bool frags;
+	__u32 new_id; /* set: the program id in the new dispatcher */
+};
+
+/*
+ * Replaces the running dispatcher with one running exactly @m (sorted here
+ * into libxdp's order) in one step, however many members leave or come
+ * (swap.c). Nothing changes if it fails.
+ */
+int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_attach_mode mode);
 /* Detaches the members at @idx (indexes into t->c.progs). */
 int txn__detach(struct chain_txn *t, const size_t *idx, size_t n);
 /* Detaches the whole dispatcher (or single program) that was read. */

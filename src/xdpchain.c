@@ -43,6 +43,9 @@ static const struct cmd_entry commands[] = {
 	{ &capture_desc, do_capture, true },
 	{ &cleanup_desc, do_cleanup, true },
 	{ &top_desc, do_top, true },
+	{ &save_desc, do_save, true },
+	{ &apply_desc, do_apply, true },
+	{ &metrics_desc, do_metrics, true },
 	{ &features_desc, do_features, false },
 	{ &completion_desc, do_completion, false },
 };

@@ -15,12 +15,13 @@ set -euo pipefail
 
 build_pkgs=(
 	build-essential clang llvm pkg-config bpftool clang-format libclang-rt-dev
-	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libpcap-dev
+	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libpcap-dev libyaml-dev nettle-dev
 )
 run_pkgs=(xdp-tools tcpdump iproute2 jq ethtool tmux)
-# what only the host's tests read with (not the VM's userland); man-db
-# (and its groff-base) renders the man page: minbase chroots lack it
-check_pkgs=(tshark man-db)
+# what only the tests read and check with (not xdpchain's VM userland):
+# man-db (and its groff-base) renders the man page, minbase chroots lack
+# it; the metrics tests carry promtool and node_exporter into the 6.1/6.12 VMs
+check_pkgs=(tshark man-db prometheus prometheus-node-exporter curl)
 vm_pkgs=(qemu-system-x86 cpio lz4 zstd xz-utils kmod debootstrap)
 
 if [ "${1:-}" = --list ]; then

@@ -271,7 +271,7 @@ fi
 rs=$tmp/run
 mkdir -p "$rs/xdpchain" "$rs/vmrun"
 payload=()
-for p in tests bpf .output Makefile README.md; do
+for p in tests bpf deploy .output Makefile README.md; do
 	[[ -e $repo/$p ]] && payload+=("$p")
 done
 if ((${#payload[@]})); then

@@ -20,6 +20,16 @@ shift || true
 export VM_EXTRA_BINS="${VM_EXTRA_BINS:-} flock setpriv mountpoint diff find awk ethtool script tmux tshark"
 # tmux needs a terminal description and a UTF-8 locale (top's test)
 export VM_EXTRA_FILES="${VM_EXTRA_FILES:-} /lib/terminfo /usr/lib/locale/C.utf8"
+# the metrics tests' checkers (the 'check' packages), where the host has them;
+# vm_service.sh skips those tests without them
+case "$kernel" in
+trixie | sid) ;;
+*)
+	for b in promtool prometheus-node-exporter curl; do
+		if command -v "$b" >/dev/null; then VM_EXTRA_BINS+=" $b"; fi
+	done
+	;;
+esac
 args=""
 for t in "$@"; do
 	args+=" $(printf '%q' "$t")"

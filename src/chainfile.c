@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Chain files (chainfile.h), parsed with libyaml's document API. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <yaml.h>
+
+#include "chainfile.h"
+#include "log.h"
+#include "members.h"
+#include "params.h"
+
+struct ctx {
+	struct chainfile *cf;
+	const char *file;
+	yaml_document_t *doc;
+};
+
+/* Lines in messages count from 1, as editors do; libyaml's from 0. */
+static int line_of(const yaml_node_t *n)
+{
+	return (int)n->start_mark.line + 1;
+}
+
+static int bad(const struct ctx *x, const yaml_node_t *n, const char *what)
+{
+	return err_set(-EINVAL, "%s:%d: %s", x->file, line_of(n), what);
+}
+
+static char *keep(struct ctx *x, const char *s)
+{
+	char **strs = realloc(x->cf->strs, (x->cf->n_strs + 1) * sizeof(*strs));
+
+	if (!strs)
+		return NULL;
+	x->cf->strs = strs;
+	strs[x->cf->n_strs] = strdup(s);
+	return strs[x->cf->n_strs] ? strs[x->cf->n_strs++] : NULL;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int want_scalar(const struct ctx *x, const yaml_node_t *n, const char *key, const char **v)
+{
+	char msg[160];
+
+	*v = scalar(n);
+	if (*v && **v)
+		return 0;
+	snprintf(msg, sizeof(msg), "'%s' needs a value (a plain string)", key);
+	return bad(x, n, msg);
+}
+
+static int parse_program(struct ctx *x, yaml_node_t *n, struct chainfile_iface *ifc, size_t i)
+{
+	struct chain_want *w = &ifc->want[i];
+	const char *object = NULL, *v;
+	char msg[400];
+	int err = 0;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(
+			x, n,
+			"a program is a mapping: '- object: FILE' with program, priority, proceed-on, sha256");
+	snprintf(ifc->want_where[i], sizeof(ifc->want_where[i]), "%s:%d", x->file, line_of(n));
+	w->where = ifc->want_where[i];
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+	     !err && p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(x->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(x->doc, p->value);
+		const char *key = scalar(k);
+
+		if (!key) {
+			err = bad(x, k, "keys are plain strings");
+		} else if (!strcmp(key, "object")) {
+			err = want_scalar(x, val, key, &object);
+		} else if (!strcmp(key, "program")) {
+			err = want_scalar(x, val, key, &v);
+			if (!err && strlen(v) >= PROG_NAME_MAX)
+				err = bad(x, val, "program name too long");
+			if (!err && !(w->prog = keep(x, v)))
+				err = -ENOMEM;
+		} else if (!strcmp(key, "priority")) {
+			err = want_scalar(x, val, key, &v);
+			if (!err && parse_u32(v, PRIO_USER_MAX, &w->prio)) {
+				snprintf(
+					msg, sizeof(msg),
+					"priority '%s' is not a number from 0 to %u (the upper half is xdpchain's final stage's)",
+					v, PRIO_USER_MAX);
+				err = bad(x, val, msg);
+			}
+			w->prio_set = true;
+		} else if (!strcmp(key, "proceed-on")) {
+			char list[128] = "";
+
+			if (val->type == YAML_SEQUENCE_NODE) {
+				for (yaml_node_item_t *it = val->data.sequence.items.start;
+				     !err && it < val->data.sequence.items.top; it++) {
+					const char *a = scalar(yaml_document_get_node(x->doc, *it));
+
+					if (!a || strlen(list) + strlen(a) + 2 > sizeof(list))
+						err = bad(x, val, "proceed-on lists action names");
+					else
+						snprintf(list + strlen(list),
+							 sizeof(list) - strlen(list), "%s%s",
+							 list[0] ? "," : "", a);
+				}
+			} else if ((v = scalar(val))) {
+				snprintf(list, sizeof(list), "%s", v);
+			} else {
+				err = bad(x, val, "proceed-on lists action names");
+			}
+			w->actions = 0;
+			if (!err && list[0] && parse_actions(list, &w->actions)) {
+				snprintf(
+					msg, sizeof(msg),
+					"proceed-on '%s': actions are aborted, drop, pass, tx, redirect",
+					list);
+				err = bad(x, val, msg);
+			}
+			w->actions_set = true;
+		} else if (!strcmp(key, "sha256")) {
+			err = want_scalar(x, val, key, &v);
+			if (!err && (strlen(v) != 2 * SHA256_LEN ||
+				     strspn(v, "0123456789abcdef") != 2 * SHA256_LEN))
+				err = bad(x, val,
+					  "sha256 is 64 lowercase hex digits (or leave it out)");
+			if (!err && !(w->sha256 = keep(x, v)))
+				err = -ENOMEM;
+		} else {
+			snprintf(
+				msg, sizeof(msg),
+				"unknown key '%s' in a program; known: object, program, priority, proceed-on, sha256",
+				key);
+			err = bad(x, k, msg);
+		}
+	}
+	if (err)
+		return err;
+	if (!object)
+		return bad(x, n, "a program needs 'object: FILE' (the BPF object file)");
+	if (object[0] == '/') {
+		w->object = keep(x, object);
+	} else {
+		/* relative to the chain file, so a directory of them can move */
+		char path[PATH_MAX];
+		const char *slash = strrchr(x->file, '/');
+
+		if (snprintf(path, sizeof(path), "%.*s%s", slash ? (int)(slash - x->file + 1) : 0,
+			     x->file, object) >= (int)sizeof(path))
+			return bad(x, n, "object path too long");
+		w->object = keep(x, path);
+	}
+	return w->object ? 0 : -ENOMEM;
+}
+
+static int parse_iface(struct ctx *x, yaml_node_t *k, yaml_node_t *n)
+{
+	struct chainfile *cf = x->cf;
+	struct chainfile_iface *ifc;
+	const char *name = scalar(k), *v;
+	yaml_node_t *progs = NULL;
+	char msg[400];
+	int err = 0;
+
+	if (!name || !*name || strlen(name) >= IF_NAMESIZE)
+		return bad(x, k, "an interface name (at most 15 characters) is expected here");
+	for (size_t i = 0; i < cf->n; i++)
+		if (!strcmp(cf->ifs[i].ifname, name)) {
+			snprintf(msg, sizeof(msg),
+				 "interface %s is described twice (also at %.300s)", name,
+				 cf->ifs[i].where);
+			return bad(x, k, msg);
+		}
+	if (cf->n == CHAINFILE_MAX_IFACES)
+		return bad(x, k, "too many interfaces");
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(x, n, "an interface is a mapping with 'programs:' (and mode, hook-pin)");
+	ifc = &cf->ifs[cf->n];
+	memset(ifc, 0, sizeof(*ifc));
+	snprintf(ifc->ifname, sizeof(ifc->ifname), "%s", name);
+	snprintf(ifc->where, sizeof(ifc->where), "%s:%d", x->file, line_of(k));
+	ifc->spec.ifname = ifc->ifname;
+	ifc->spec.where = ifc->where;
+	ifc->spec.want = ifc->want;
+	ifc->spec.mode = XDP_MODE_UNSPEC;
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+	     !err && p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *pk = yaml_document_get_node(x->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(x->doc, p->value);
+		const char *key = scalar(pk);
+
+		if (!key) {
+			err = bad(x, pk, "keys are plain strings");
+		} else if (!strcmp(key, "mode")) {
+			err = want_scalar(x, val, key, &v);
+			if (!err && !strcmp(v, "skb"))
+				ifc->spec.mode = XDP_MODE_SKB;
+			else if (!err && !strcmp(v, "native"))
+				ifc->spec.mode = XDP_MODE_NATIVE;
+			else if (!err)
+				err = bad(x, val, "mode is skb or native (or leave it out)");
+		} else if (!strcmp(key, "hook-pin")) {
+			err = want_scalar(x, val, key, &v);
+			if (!err && v[0] != '/')
+				err = bad(x, val, "hook-pin is an absolute path on bpffs");
+			if (!err && !(ifc->spec.hook_pin = keep(x, v)))
+				err = -ENOMEM;
+		} else if (!strcmp(key, "programs")) {
+			progs = val;
+		} else {
+			snprintf(
+				msg, sizeof(msg),
+				"unknown key '%s' for interface %s; known: mode, hook-pin, programs",
+				key, name);
+			err = bad(x, pk, msg);
+		}
+	}
+	if (err)
+		return err;
+	if (!progs)
+		return bad(x, n, "an interface needs 'programs:' (a list; [] removes its chain)");
+	if (progs->type != YAML_SEQUENCE_NODE)
+		return bad(x, progs, "'programs' is a list: '- object: FILE' per program");
+	for (yaml_node_item_t *it = progs->data.sequence.items.start;
+	     !err && it < progs->data.sequence.items.top; it++) {
+		if (ifc->spec.n == CHAIN_MAX_PROGS - 1) {
+			snprintf(
+				msg, sizeof(msg),
+				"more than %d programs for %s: libxdp runs %d, one is xdpchain's final stage",
+				CHAIN_MAX_PROGS - 1, name, CHAIN_MAX_PROGS);
+			return bad(x, yaml_document_get_node(x->doc, *it), msg);
+		}
+		err = parse_program(x, yaml_document_get_node(x->doc, *it), ifc, ifc->spec.n);
+		if (!err)
+			ifc->spec.n++;
+	}
+	if (!err)
+		cf->n++;
+	return err;
+}
+
+static int parse_doc(struct ctx *x)
+{
+	yaml_node_t *root = yaml_document_get_root_node(x->doc), *ifaces = NULL;
+	char msg[256];
+	int err = 0;
+
+	if (!root)
+		return 0; /* an empty file describes nothing */
+	if (root->type != YAML_MAPPING_NODE)
+		return bad(x, root,
+			   "a chain file is a mapping with 'version: 1' and 'interfaces:'");
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+	     !err && p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(x->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(x->doc, p->value);
+		const char *key = scalar(k);
+
+		if (key && !strcmp(key, "version")) {
+			if (!scalar(val) || strcmp(scalar(val), "1"))
+				err = bad(
+					x, val,
+					"this xdpchain reads version 1 chain files; write 'version: 1'");
+		} else if (key && !strcmp(key, "interfaces")) {
+			ifaces = val;
+		} else {
+			snprintf(msg, sizeof(msg), "unknown key '%s'; known: version, interfaces",
+				 key ? key : "?");
+			err = bad(x, k, msg);
+		}
+	}
+	if (err || !ifaces)
+		return err;
+	if (ifaces->type == YAML_SCALAR_NODE && !*scalar(ifaces))
+		return 0; /* "interfaces:" with nothing under it */
+	if (ifaces->type != YAML_MAPPING_NODE)
+		return bad(x, ifaces, "'interfaces' maps interface names to their chains");
+	for (yaml_node_pair_t *p = ifaces->data.mapping.pairs.start;
+	     !err && p < ifaces->data.mapping.pairs.top; p++)
+		err = parse_iface(x, yaml_document_get_node(x->doc, p->key),
+				  yaml_document_get_node(x->doc, p->value));
+	return err;
+}
+
+static int load_file(struct chainfile *cf, const char *file)
+{
+	struct ctx x = { .cf = cf, .file = file };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	FILE *f;
+	int err;
+
+	f = fopen(file, "re");
+	if (!f)
+		return err_set(-errno, "cannot open %s: %s", file, strerror(errno));
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		return err_set(-ENOMEM, "cannot set up the YAML parser");
+	}
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		err = err_set(-EINVAL,
+			      "%s:%zu: not valid YAML: %s%s%s; see 'xdpchain save' for the format",
+			      file, parser.problem_mark.line + 1,
+			      parser.problem ? parser.problem : "?", parser.context ? " " : "",
+			      parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		return err;
+	}
+	x.doc = &doc;
+	err = parse_doc(&x);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	if (err == -ENOMEM)
+		err_set(err, "out of memory reading %s", file);
+	if (!err)
+		cf->n_files++;
+	return err;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_conf(const char *name)
+{
+	size_t n = strlen(name), s = strlen(CHAINFILE_SUFFIX);
+
+	return name[0] != '.' && n > s && !strcmp(name + n - s, CHAINFILE_SUFFIX);
+}
+
+int chainfile__load(struct chainfile *cf, const char *path)
+{
+	char *names[256], file[PATH_MAX];
+	size_t n = 0;
+	struct dirent *e;
+	struct stat st;
+	int err = 0;
+	DIR *d;
+
+	if (!cf->ifs) {
+		cf->ifs = calloc(CHAINFILE_MAX_IFACES, sizeof(*cf->ifs));
+		if (!cf->ifs)
+			return err_set(-ENOMEM, "out of memory");
+	}
+	if (stat(path, &st))
+		return err_set(
+			-errno,
+			"cannot read %s: %s; name a chain file or a directory of *.conf files",
+			path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return load_file(cf, path);
+	d = opendir(path);
+	if (!d)
+		return err_set(-errno, "cannot read directory %s: %s", path, strerror(errno));
+	while ((e = readdir(d)) && n < sizeof(names) / sizeof(names[0]))
+		if (is_conf(e->d_name) && !(names[n++] = strdup(e->d_name)))
+			n--;
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), by_name);
+	for (size_t i = 0; i < n; i++) {
+		if (!err &&
+		    snprintf(file, sizeof(file), "%s/%s", path, names[i]) >= (int)sizeof(file))
+			err = err_set(-ENAMETOOLONG, "path %s/%s is too long", path, names[i]);
+		if (!err)
+			err = load_file(cf, file);
+		free(names[i]);
+	}
+	return err;
+}
+
+void chainfile__free(struct chainfile *cf)
+{
+	for (size_t i = 0; i < cf->n_strs; i++)
+		free(cf->strs[i]);
+	free(cf->strs);
+	free(cf->ifs);
+	memset(cf, 0, sizeof(*cf));
+}
+
+void chainfile__quote(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(out, "\\x%02x", (unsigned char)*s);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}

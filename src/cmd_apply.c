@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* apply: make the interfaces' chains what chain files say (chainfile.h). */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "chain.h"
+#include "chainfile.h"
+#include "commands.h"
+#include "log.h"
+#include "output.h"
+
+struct apply_cfg {
+	struct rest_args files;
+	bool dry_run;
+};
+
+static const struct param apply_params[] = {
+	{ "dry-run", 'n', PT_FLAG, offsetof(struct apply_cfg, dry_run), PARAM_NO_SET, NULL,
+	  "print the plan (what is kept, added, reloaded, changed, removed) and change nothing",
+	  0 },
+	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+};
+
+static const struct positional apply_args[] = {
+	{ .name = "FILE...",
+	  .off = offsetof(struct apply_cfg, files),
+	  .optional = false,
+	  .help = "chain files, or directories of *.conf files (e.g. /etc/xdpchain)",
+	  .rest = true },
+	{},
+};
+
+const struct cmd_desc apply_desc = {
+	.name = "apply",
+	.summary =
+		"Make the chains of the interfaces the files name what they say, each interface in one change.",
+	.details =
+		"Every file is read and every object opened and checked before anything changes: a bad\n"
+		"file changes nothing. Programs are matched by name: kept as they run when object,\n"
+		"content, priority and proceed-on are the same, reloaded when the object changed on\n"
+		"disk, removed when the file does not name them. Applying the same files again changes\n"
+		"nothing. Interfaces the files do not name are left alone.",
+	.params = apply_params,
+	.args = apply_args,
+};
+
+static const char *step_name(enum apply_step s)
+{
+	static const char *const names[] = { "keep", "add", "reload", "change", "remove" };
+
+	return names[s];
+}
+
+static void print_text(const struct chain_spec *s, const struct apply_result *r, bool dry_run)
+{
+	char acts[64];
+	bool changes = false;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct apply_item *it = &r->items[i];
+
+		changes |= it->step != STEP_KEEP;
+		format_actions(it->actions, acts, sizeof(acts));
+		printf("%s: %-6s %s", s->ifname, step_name(it->step), it->name);
+		if (it->old_id)
+			printf(" (id %u)", it->old_id);
+		if (it->step == STEP_ADD || it->step == STEP_RELOAD)
+			printf(" from %s, priority %u, proceed on %s", it->object, it->prio, acts);
+		if (it->why[0])
+			printf(": %s", it->why);
+		if (!dry_run && it->new_id && it->new_id != it->old_id)
+			printf(" -> id %u", it->new_id);
+		printf("\n");
+	}
+	if (!changes)
+		printf("%s: unchanged\n", s->ifname);
+	else if (dry_run)
+		printf("%s: would change (dry run: nothing was changed)\n", s->ifname);
+	else
+		printf("%s: changed\n", s->ifname);
+}
+
+static void print_json(struct json *j, const struct chain_spec *s, const struct apply_result *r,
+		       bool dry_run)
+{
+	char acts[64];
+
+	json_object_start(j);
+	json_kv_string(j, "ifname", s->ifname);
+	json_kv_bool(j, "changed", r->changed);
+	json_kv_bool(j, "dry_run", dry_run);
+	json_kv_uint(j, "dispatcher_replacements", r->n_swaps);
+	json_key(j, "steps");
+	json_array_start(j);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct apply_item *it = &r->items[i];
+
+		json_object_start(j);
+		json_kv_string(j, "step", step_name(it->step));
+		json_kv_string(j, "name", it->name);
+		json_kv_uint(j, "old_id", it->old_id);
+		json_kv_uint(j, "new_id", it->new_id);
+		json_kv_uint(j, "priority", it->prio);
+		json_kv_string(j, "proceed_on", format_actions(it->actions, acts, sizeof(acts)));
+		if (it->object[0])
+			json_kv_string(j, "object", it->object);
+		if (it->why[0])
+			json_kv_string(j, "why", it->why);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+}
+
+int do_apply(int argc, char **argv)
+{
+	struct apply_cfg cfg = {};
+	struct chainfile cf = {};
+	struct apply_result *r = NULL;
+	struct json j;
+	int ret, err = 0;
+
+	ret = cmd_parse(&apply_desc, argc, argv, &cfg);
+	if (ret >= 0)
+		return ret;
+	for (int i = 0; !err && i < cfg.files.argc; i++)
+		err = chainfile__load(&cf, cfg.files.argv[i]);
+	if (!err && cf.n) {
+		r = calloc(cf.n, sizeof(*r));
+		if (!r)
+			err = err_set(-ENOMEM, "out of memory");
+	}
+	/* every interface planned, every object checked, before the first change */
+	for (size_t i = 0; !err && i < cf.n; i++)
+		err = chain__apply(&cf.ifs[i].spec, true, &r[i]);
+	for (size_t i = 0; !err && !cfg.dry_run && i < cf.n; i++)
+		err = chain__apply(&cf.ifs[i].spec, false, &r[i]);
+	if (err) {
+		free(r);
+		chainfile__free(&cf);
+		return cmd_fail("apply");
+	}
+	if (g_opts.json) {
+		json_init(&j, stdout, g_opts.pretty);
+		json_object_start(&j);
+		json_kv_uint(&j, "files", cf.n_files);
+		json_key(&j, "interfaces");
+		json_array_start(&j);
+		for (size_t i = 0; i < cf.n; i++)
+			print_json(&j, &cf.ifs[i].spec, &r[i], cfg.dry_run);
+		json_array_end(&j);
+		json_object_end(&j);
+		json_finish(&j);
+	} else {
+		for (size_t i = 0; i < cf.n; i++)
+			print_text(&cf.ifs[i].spec, &r[i], cfg.dry_run);
+		if (!cf.n)
+			pr_info("%zu chain file%s, no interfaces in them: nothing to do\n",
+				cf.n_files, cf.n_files == 1 ? "" : "s");
+	}
+	free(r);
+	chainfile__free(&cf);
+	return EXIT_OK;
+}

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * One dispatcher replacement for any new set of members (txn__swap()).
+ *
+ * libxdp builds a new dispatcher only from the running one plus some
+ * programs (attach_multi) or minus some (detach_multi), and its builder is
+ * private. A change that takes members out and puts others in would take
+ * two replacements, and packets between them would meet a half-built
+ * chain. So xdpchain builds that dispatcher itself, exactly as libxdp
+ * would and where libxdp will read it again: xdpchain's dispatcher object
+ * with libxdp's config (chain-call actions, priorities, flags per slot),
+ * each member linked to its slot as an freplace program (running ones are
+ * linked again, as libxdp does with the members it keeps), pinned under
+ * libxdp's lock as <bpffs>/xdp/dispatch-IFINDEX-ID/progN-{prog,link}, then
+ * attached in place of the running dispatcher (XDP_FLAGS_REPLACE: it fails
+ * if another tool changed it meanwhile), and the old one's pins removed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <xdp/prog_dispatcher.h>
+
+#include "bpffs.h"
+#include "log.h"
+#include "txn.h"
+#include "xdp_dispatcher.skel.h"
+
+/* libxdp's order: priority, then name. */
+static int by_run_order(const void *a, const void *b)
+{
+	const struct swap_member *x = a, *y = b;
+
+	if (x->prio != y->prio)
+		return x->prio < y->prio ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* The BTF id of function @name in the BTF the kernel keeps with program @fd. */
+static int func_btf_id(int fd, const char *name)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	struct btf *btf;
+	int id;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	if (!btf)
+		return -errno;
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	btf__free(btf);
+	return id;
+}
+
+static int pin_dir(int ifindex, __u32 id, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/xdp/dispatch-%d-%u", bpffs_root(), ifindex, id);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* Removes libxdp's pins of a dispatcher (its members' links and programs). */
+static void unpin_dir(const char *dir, size_t n)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		if (snprintf(path, sizeof(path), "%s/prog%zu-link", dir, i) < (int)sizeof(path))
+			unlink(path);
+		if (snprintf(path, sizeof(path), "%s/prog%zu-prog", dir, i) < (int)sizeof(path))
+			unlink(path);
+	}
+	rmdir(dir);
+}
+
+/* libxdp's lock: a flock on <bpffs>/xdp, which it creates on first use. */
+static int libxdp_lock(void)
+{
+	char dir[PATH_MAX];
+	int fd;
+
+	if (snprintf(dir, sizeof(dir), "%s/xdp", bpffs_root()) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* Loads xdpchain's dispatcher object with the config for @m. */
+static int load_dispatcher(struct swap_member *m, size_t n, struct xdp_dispatcher_bpf **out)
+{
+	struct xdp_dispatcher_config *conf;
+	struct xdp_dispatcher_bpf *skel;
+	struct bpf_program *p;
+	int err;
+
+	skel = xdp_dispatcher_bpf__open();
+	if (!skel)
+		return -errno;
+	conf = (struct xdp_dispatcher_config *)&skel->rodata->conf;
+	memset(conf, 0, sizeof(*conf));
+	conf->magic = XDP_DISPATCHER_MAGIC;
+	conf->dispatcher_version = XDP_DISPATCHER_VERSION;
+	conf->num_progs_enabled = n;
+	/* like libxdp with a member that lacks frags (every user program here) */
+	conf->is_xdp_frags = 0;
+	for (size_t i = 0; i < n; i++) {
+		conf->chain_call_actions[i] = m[i].actions | (1U << XDP_DISPATCHER_RETVAL);
+		conf->run_prios[i] = m[i].prio;
+		conf->program_flags[i] = m[i].frags ? BPF_F_XDP_HAS_FRAGS : 0;
+	}
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, p == skel->progs.xdp_dispatcher);
+	err = xdp_dispatcher_bpf__load(skel);
+	if (err) {
+		xdp_dispatcher_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
+/* Links member @i into slot @i of the dispatcher @disp_fd; a new one is loaded first. */
+static int link_member(struct swap_member *m, size_t i, int disp_fd, int *prog_fd, int *link_fd)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	char slot[16];
+	int btf_id, err;
+
+	snprintf(slot, sizeof(slot), "prog%zu", i);
+	btf_id = func_btf_id(disp_fd, slot);
+	if (btf_id <= 0)
+		return btf_id < 0 ? btf_id : -ENOENT;
+	if (m->id) {
+		*prog_fd = bpf_prog_get_fd_by_id(m->id);
+		if (*prog_fd < 0)
+			return -errno;
+	} else {
+		err = bpf_program__set_attach_target(m->prog, disp_fd, slot);
+		if (err)
+			return err;
+		bpf_program__set_type(m->prog, BPF_PROG_TYPE_EXT);
+		bpf_program__set_expected_attach_type(m->prog, 0);
+		err = bpf_object__load(m->obj);
+		if (err)
+			return err;
+		*prog_fd = dup(bpf_program__fd(m->prog));
+		if (*prog_fd < 0)
+			return -errno;
+	}
+	opts.target_btf_id = btf_id;
+	*link_fd = bpf_link_create(*prog_fd, disp_fd, 0, &opts);
+	return *link_fd < 0 ? -errno : 0;
+}
+
+static __u32 fd_prog_id(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_attach_mode mode)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
+	int prog_fds[CHAIN_MAX_PROGS], link_fds[CHAIN_MAX_PROGS];
+	char dir[PATH_MAX], old_dir[PATH_MAX], path[PATH_MAX];
+	struct xdp_dispatcher_bpf *skel = NULL;
+	int disp_fd, old_fd = -1, lock = -1, err;
+	size_t linked = 0;
+	bool pinned = false;
+	__u32 flags, disp_id;
+
+	if (n < 2 || n > CHAIN_MAX_PROGS)
+		return err_set(-EINVAL, "internal error: %zu members for one dispatcher", n);
+	qsort(m, n, sizeof(*m), by_run_order);
+	err = load_dispatcher(m, n, &skel);
+	if (err)
+		return err_set(err, "cannot load xdpchain's dispatcher object: %s; run with -vv",
+			       strerror(-err));
+	disp_fd = bpf_program__fd(skel->progs.xdp_dispatcher);
+	disp_id = fd_prog_id(disp_fd);
+	for (; linked < n; linked++) {
+		prog_fds[linked] = link_fds[linked] = -1;
+		err = link_member(&m[linked], linked, disp_fd, &prog_fds[linked],
+				  &link_fds[linked]);
+		if (err) {
+			linked++;
+			err = err_set(
+				err,
+				"loading '%s' into the new chain on %s failed: %s (the verifier or the kernel refused it); run with -vv for the verifier log; nothing was changed",
+				m[linked - 1].name, t->c.ifname, strerror(-err));
+			goto out;
+		}
+		m[linked].new_id = fd_prog_id(prog_fds[linked]);
+	}
+
+	lock = libxdp_lock();
+	if (lock < 0) {
+		err = err_set(lock, "cannot take libxdp's lock on %s/xdp: %s", bpffs_root(),
+			      strerror(-lock));
+		goto out;
+	}
+	err = pin_dir(t->c.ifindex, disp_id, dir, sizeof(dir));
+	if (!err && mkdir(dir, 0700))
+		err = -errno;
+	pinned = !err;
+	for (size_t i = 0; !err && i < 2 * n; i++) {
+		/* as libxdp: progN-link, then progN-prog */
+		if (snprintf(path, sizeof(path), "%s/prog%zu-%s", dir, i / 2,
+			     i % 2 ? "prog" : "link") >= (int)sizeof(path))
+			err = -ENAMETOOLONG;
+		else if (bpf_obj_pin(i % 2 ? prog_fds[i / 2] : link_fds[i / 2], path))
+			err = -errno;
+	}
+	if (err) {
+		err = err_set(err, "cannot pin the new dispatcher's members under %s: %s", dir,
+			      strerror(-err));
+		goto out;
+	}
+
+	/* the one step packets see: the old dispatcher, replaced whole */
+	old_fd = bpf_prog_get_fd_by_id(t->c.main_id);
+	if (old_fd < 0) {
+		err = err_set(
+			-EAGAIN,
+			"the dispatcher of %s went away while xdpchain built its new chain; retry",
+			t->c.ifname);
+		goto out;
+	}
+	flags = XDP_FLAGS_REPLACE | (mode == XDP_MODE_SKB    ? XDP_FLAGS_SKB_MODE :
+				     mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
+							       0);
+	aopts.old_prog_fd = old_fd;
+	if (bpf_xdp_attach(t->c.ifindex, disp_fd, flags, &aopts)) {
+		err = -errno;
+		err = err_set(
+			err,
+			err == -EEXIST || err == -EBUSY ?
+				"replacing the dispatcher on %s failed: its XDP programs changed meanwhile (another tool, e.g. xdp-loader?); nothing was changed, retry (%s)" :
+				"replacing the dispatcher on %s failed: %s",
+			t->c.ifname, strerror(-err));
+		goto out;
+	}
+	t->changed = true;
+	pinned = false; /* the new pins stay: libxdp's record of the running chain */
+	if (!pin_dir(t->c.ifindex, t->c.main_id, old_dir, sizeof(old_dir)))
+		unpin_dir(old_dir, t->c.n);
+	err = 0;
+out:
+	if (pinned)
+		unpin_dir(dir, n);
+	if (lock >= 0)
+		close(lock);
+	if (old_fd >= 0)
+		close(old_fd);
+	for (size_t i = 0; i < linked; i++) {
+		if (link_fds[i] >= 0)
+			close(link_fds[i]);
+		if (prog_fds[i] >= 0)
+			close(prog_fds[i]);
+	}
+	xdp_dispatcher_bpf__destroy(skel);
+	return err;
+}

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# Host tests of running xdpchain as a service: chain files (save/apply),
+# the systemd units, metrics. What needs real chains is in vm_service.sh.
+
+# conf NAME: writes stdin to $TEST_TMP/NAME and prints its path.
+conf() {
+	cat >"$TEST_TMP/$1"
+	echo "$TEST_TMP/$1"
+}
+
+# systemd-analyze verify on each unit, the binary path pointed at the build.
+test_service_units_verify() {
+	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
+	local u d=$TEST_TMP/units units=()
+	mkdir -p "$d"
+	for u in "$ROOT"/deploy/systemd/*.service "$ROOT"/deploy/systemd/*.timer; do
+		[ -e "$u" ] || continue
+		sed "s|/usr/local/sbin/xdpchain|$ROOT/.output/bin/xdpchain|g" "$u" >"$d/$(basename "$u")"
+		units+=("./$(basename "$u")")
+	done
+	# --man=no: the man page comes with 'make install'
+	(cd "$d" && systemd-analyze verify --man=no "${units[@]}") >"$TEST_TMP/verify" 2>&1 ||
+		fail "systemd-analyze verify: $(cat "$TEST_TMP/verify")"
+	[ ! -s "$TEST_TMP/verify" ] || fail "systemd-analyze verify warns: $(cat "$TEST_TMP/verify")"
+	grep -q '^ExecStart=/usr/local/sbin/xdpchain apply /etc/xdpchain$' \
+		"$ROOT/deploy/systemd/xdpchain.service" || fail "xdpchain.service applies something else"
+}
+
+# README documents the new commands and every option --help lists.
+test_service_readme_matches_help() {
+	local c opt
+	for c in save apply metrics; do
+		xdpchain "$c" --help | grep -q "^Usage: xdpchain $c" || fail "$c --help"
+		grep -q "xdpchain $c" "$ROOT/README.md" || fail "README lacks 'xdpchain $c'"
+		for opt in $(xdpchain "$c" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+			grep -q -- "$opt" "$ROOT/README.md" || fail "README lacks $opt of $c"
+		done
+	done
+}
+
+# Every bad chain file: one line naming file, line and problem, exit 1,
+# nothing changed. Found before the kernel is asked anything, so on any kernel.
+test_service_apply_bad_input() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	setup_veth
+	local before f good
+	before=$(snapshot $IF0)
+	expect_fail 2 "missing argument FILE" apply
+	expect_fail 1 "cannot read $TEST_TMP/none.conf: No such file" apply "$TEST_TMP/none.conf"
+	f=$(printf 'version: 1\ninterfaces: [\n' | conf syntax.conf)
+	expect_fail 1 "^xdpchain apply: $f:3: not valid YAML: .*; see .xdpchain save. for the format" apply "$f"
+	f=$(printf 'version: 2\ninterfaces: {}\n' | conf version.conf)
+	expect_fail 1 "$f:1: this xdpchain reads version 1" apply "$f"
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n        colour: red\n' \
+		$IF0 "$SAMPLES/count.o" | conf key.conf)
+	expect_fail 1 "$f:6: unknown key 'colour' in a program" apply "$f"
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n        priority: 4294967295\n' \
+		$IF0 "$SAMPLES/count.o" | conf prio.conf)
+	expect_fail 1 "$f:6: priority '4294967295' is not a number from 0 to 2147483647" apply "$f"
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n        proceed-on: [pass, fly]\n' \
+		$IF0 "$SAMPLES/count.o" | conf acts.conf)
+	expect_fail 1 "$f:6: proceed-on 'pass,fly': actions are" apply "$f"
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    mode: turbo\n    programs: []\n' $IF0 | conf mode.conf)
+	expect_fail 1 "$f:4: mode is skb or native" apply "$f"
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    mode: skb\n' $IF0 | conf noprogs.conf)
+	expect_fail 1 "$f:4: an interface needs 'programs:'" apply "$f"
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - program: x\n' $IF0 | conf noobj.conf)
+	expect_fail 1 "$f:5: a program needs 'object: FILE'" apply "$f"
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: missing.o\n' $IF0 | conf missing.conf)
+	expect_fail 1 "$f:5: cannot read $TEST_TMP/missing.o: No such file.*fix the path" apply "$f"
+	echo "not ELF" >"$TEST_TMP/text.o"
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: text.o\n' $IF0 | conf text.conf)
+	expect_fail 1 "text.o is not a BPF object" apply "$f"
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n        program: nosuch\n' \
+		$IF0 "$SAMPLES/count.o" | conf noprog.conf)
+	expect_fail 1 "count.o has no program named 'nosuch'" apply "$f"
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n      - object: %s\n' \
+		$IF0 "$SAMPLES/count.o" "$SAMPLES/count.o" | conf twice.conf)
+	expect_fail 1 "$f:6: program 'xdpchain_count' is named twice for $IF0 \\(also at $f:5\\)" apply "$f"
+	f=$(printf 'version: 1\ninterfaces:\n  nosuch:\n    programs: []\n' | conf iface.conf)
+	expect_fail 1 "no interface named 'nosuch'" apply "$f"
+	# a good interface and a bad one: the good one is not touched either
+	good=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n' \
+		$IF0 "$SAMPLES/count.o" | conf good.conf)
+	expect_fail 1 "no interface named 'nosuch'" apply "$good" "$TEST_TMP/iface.conf"
+	# the same interface in two files
+	expect_fail 1 "$good:3: interface $IF0 is described twice \\(also at $good:3\\)" apply "$good" "$good"
+	# a directory: its *.conf files in name order, the first bad one named
+	mkdir "$TEST_TMP/etc"
+	cp "$good" "$TEST_TMP/etc/10-good.conf"
+	printf 'version: 1\ninterfaces:\n  %s:\n    programs: 7\n' $IF1 >"$TEST_TMP/etc/20-bad.conf"
+	echo garbage >"$TEST_TMP/etc/README"
+	expect_fail 1 "20-bad.conf:4: 'programs' is a list" apply "$TEST_TMP/etc"
+	xdpchain -j apply "$TEST_TMP/etc" 2>/dev/null | jq -e '.error | test("20-bad.conf:4")' >/dev/null ||
+		fail "apply -j: error is not JSON"
+	assert_unchanged $IF0 "$before"
+}
+
+# --dry-run plans without a kernel that chains: what would be added.
+test_service_apply_dry_run() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	setup_veth
+	local before f out
+	before=$(snapshot $IF0)
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n        priority: 7\n      - object: %s\n' \
+		$IF0 "$SAMPLES/count.o" "$SAMPLES/rewrite.o" | conf plan.conf)
+	out=$(xdpchain apply --dry-run "$f") || fail "dry run failed"
+	echo "$out" | grep -q "^$IF0: add    xdpchain_count from $SAMPLES/count.o, priority 7, proceed on pass$" ||
+		fail "plan: $out"
+	echo "$out" | grep -q "^$IF0: add    xdpchain_rewrite from $SAMPLES/rewrite.o, priority 10" ||
+		fail "plan: $out"
+	echo "$out" | grep -q "^$IF0: would change (dry run: nothing was changed)$" || fail "plan: $out"
+	xdpchain -j apply -n "$f" | jq -e '.interfaces[0].dry_run and ([.interfaces[0].steps[].step] == ["add", "add"])' \
+		>/dev/null || fail "plan -j: $(xdpchain -j apply -n "$f")"
+	assert_unchanged $IF0 "$before"
+	# no chains: save writes an empty file, which apply reads
+	xdpchain save >"$TEST_TMP/empty.conf" || fail "save with no chains"
+	grep -q '^interfaces: {}$' "$TEST_TMP/empty.conf" || fail "empty save: $(cat "$TEST_TMP/empty.conf")"
+	xdpchain apply "$TEST_TMP/empty.conf" 2>&1 | grep -q "nothing to do" || fail "empty apply"
+	assert_unchanged $IF0 "$before"
+}
