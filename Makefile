@@ -86,9 +86,9 @@ UNIT_BIN := $(OUTPUT)/bin/unit-tests
 BENCH_BIN := $(OUTPUT)/bin/xdpchain-bench
 MAN_PAGE := $(OUTPUT)/man/xdpchain.8
 COMPLETION := $(OUTPUT)/completion/xdpchain
-# The systemd unit, installed when it is there; @SBINDIR@ in it becomes the
-# directory the binary goes to.
-UNIT_FILE ?= $(wildcard deploy/systemd/xdpchain.service)
+# The systemd units (apply at boot, metrics for node_exporter); the path of
+# the binary in them (/usr/local/sbin, the default PREFIX's) becomes SBINDIR.
+UNIT_FILES ?= $(wildcard deploy/systemd/*.service deploy/systemd/*.timer)
 # the page's date: the last commit's, so a rebuild makes the same page
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
@@ -199,17 +199,20 @@ bench: test-build $(BENCH_BIN)
 # What goes where; uninstall removes exactly this list (the unit whether or
 # not this tree has one) and the include directory, which is xdpchain's own.
 INSTALLED := $(SBINDIR)/xdpchain $(MANDIR)/man8/xdpchain.8 $(BASHCOMPDIR)/xdpchain \
-	     $(INCLUDEDIR)/xdpchain/xdpchain.h $(UNITDIR)/xdpchain.service
+	     $(INCLUDEDIR)/xdpchain/xdpchain.h \
+	     $(addprefix $(UNITDIR)/,xdpchain.service xdpchain-metrics.service xdpchain-metrics.timer)
 
 install: $(BIN) $(MAN_PAGE) $(COMPLETION)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/xdpchain
 	install -D -m 0644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man8/xdpchain.8
 	install -D -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/xdpchain
 	install -D -m 0644 bpf/xdpchain.h $(DESTDIR)$(INCLUDEDIR)/xdpchain/xdpchain.h
-ifneq ($(UNIT_FILE),)
+ifneq ($(UNIT_FILES),)
 	install -d $(DESTDIR)$(UNITDIR)
-	sed 's|@SBINDIR@|$(SBINDIR)|g' $(UNIT_FILE) > $(DESTDIR)$(UNITDIR)/xdpchain.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/xdpchain.service
+	for u in $(UNIT_FILES); do \
+		sed 's|/usr/local/sbin/xdpchain|$(SBINDIR)/xdpchain|g' $$u \
+			> $(DESTDIR)$(UNITDIR)/$${u##*/} && chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
 endif
 
 uninstall:

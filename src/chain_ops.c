@@ -1132,13 +1132,12 @@ static void apply_rollback(struct chain_txn *t, struct apply_ctx *x)
 /* Takes out the members that go or change: one dispatcher replacement. */
 static int apply_remove(struct chain_txn *t, struct apply_ctx *x, struct apply_result *r)
 {
-	size_t idx[CHAIN_MAX_PROGS], n = 0, n_user = 0;
+	size_t idx[CHAIN_MAX_PROGS], n = 0;
 	int err;
 
 	for (size_t k = 0; k < t->c.n; k++) {
 		bool keep = !is_user(&t->c.progs[k]);
 
-		n_user += is_user(&t->c.progs[k]);
 		for (size_t i = 0; i < x->n; i++)
 			keep |= x->ap[i].match == (int)k && x->ap[i].step == STEP_KEEP;
 		if (!keep) {

@@ -86,15 +86,17 @@ install_files() {
 }
 
 # make install puts exactly these files in place, make uninstall takes exactly
-# them away; with a unit file (UNIT_FILE, the service's), @SBINDIR@ in it
-# becomes the binary's directory.
+# them away; the systemd units run the binary where PREFIX put it.
 test_install_uninstall() {
 	command -v make >/dev/null || skip "make not installed"
-	local dest=$TEST_TMP/dest want got unit=""
-	[ -e "$ROOT/deploy/systemd/xdpchain.service" ] && unit=usr/lib/systemd/system/xdpchain.service
+	local dest=$TEST_TMP/dest want got u units=()
+	for u in "$ROOT"/deploy/systemd/*.service "$ROOT"/deploy/systemd/*.timer; do
+		[ -e "$u" ] && units+=("usr/lib/systemd/system/${u##*/}")
+	done
+	[ ${#units[@]} -eq 3 ] || fail "deploy/systemd: ${units[*]}"
 	want=$(printf '%s\n' usr/sbin/xdpchain usr/share/man/man8/xdpchain.8 \
 		usr/share/bash-completion/completions/xdpchain usr/include/xdpchain/xdpchain.h \
-		$unit | sort)
+		"${units[@]}" | sort)
 
 	make -s -C "$ROOT" install DESTDIR="$dest" PREFIX=/usr >"$TEST_TMP/log" 2>&1 ||
 		fail "make install: $(tail -3 "$TEST_TMP/log")"
@@ -110,13 +112,14 @@ test_install_uninstall() {
 	[ -z "$got" ] || fail "left behind: $(echo $got)"
 	[ ! -e "$dest/usr/include/xdpchain" ] || fail "left the include directory behind"
 
-	# the unit, with the binary's path put in, and a PREFIX of its own
-	printf '[Service]\nExecStart=@SBINDIR@/xdpchain apply\n' >"$TEST_TMP/unit.service"
-	make -s -C "$ROOT" install DESTDIR="$dest" PREFIX=/opt/x UNIT_FILE="$TEST_TMP/unit.service" \
-		>"$TEST_TMP/log" 2>&1 || fail "make install with a unit: $(tail -3 "$TEST_TMP/log")"
-	grep -qx 'ExecStart=/opt/x/sbin/xdpchain apply' "$dest/opt/x/lib/systemd/system/xdpchain.service" ||
+	# the units run the binary where this PREFIX put it
+	make -s -C "$ROOT" install DESTDIR="$dest" PREFIX=/opt/x \
+		>"$TEST_TMP/log" 2>&1 || fail "make install, PREFIX=/opt/x: $(tail -3 "$TEST_TMP/log")"
+	grep -qx 'ExecStart=/opt/x/sbin/xdpchain apply /etc/xdpchain' "$dest/opt/x/lib/systemd/system/xdpchain.service" ||
 		fail "unit: $(cat "$dest/opt/x/lib/systemd/system/xdpchain.service" 2>&1)"
-	[ "$(install_files "$dest" | wc -l)" -eq 5 ] || fail "with a unit: $(install_files "$dest")"
+	grep -q '/opt/x/sbin/xdpchain metrics' "$dest/opt/x/lib/systemd/system/xdpchain-metrics.service" ||
+		fail "metrics unit: $(cat "$dest/opt/x/lib/systemd/system/xdpchain-metrics.service" 2>&1)"
+	grep -rq /usr/local "$dest/opt/x/lib/systemd/system" && fail "a unit still runs /usr/local"
 	make -s -C "$ROOT" uninstall DESTDIR="$dest" PREFIX=/opt/x >"$TEST_TMP/log" 2>&1 ||
 		fail "make uninstall with a unit: $(tail -3 "$TEST_TMP/log")"
 	got=$(install_files "$dest")
