@@ -169,9 +169,10 @@ test_deploy_entrypoint_start_failure() {
 	for want in "XDPCHAIN_INTERVAL=0:XDPCHAIN_INTERVAL '0' is not a number of seconds from 1 to 86400" \
 		"XDPCHAIN_INTERVAL=1x:XDPCHAIN_INTERVAL '1x' is not a number" \
 		"XDPCHAIN_CONFIG_DIR=$TEST_TMP/none:$TEST_TMP/none is not a directory; mount" \
-		"XDPCHAIN=/nonexistent:/nonexistent is not an executable"; do
+		"XDPCHAIN=/nonexistent:/nonexistent is not an executable" \
+		"XDPCHAIN_STAGE_DIR=/proc/nosuch:cannot copy $cm to /proc/nosuch.new: mkdir: .*; set XDPCHAIN_STAGE_DIR"; do
 		rc=0
-		env XDPCHAIN="$XDPCHAIN" XDPCHAIN_CONFIG_DIR="$cm" "${want%%:*}" \
+		env XDPCHAIN="$XDPCHAIN" XDPCHAIN_CONFIG_DIR="$cm" XDPCHAIN_TEXTFILE_DIR='' "${want%%:*}" \
 			bash "$ENTRYPOINT" >/dev/null 2>"$TEST_TMP/err" || rc=$?
 		[ $rc -eq 1 ] && [ "$(grep -c . "$TEST_TMP/err")" -eq 1 ] &&
 			grep -q "^xdpchain-entrypoint: ${want#*:}" "$TEST_TMP/err" ||

@@ -70,15 +70,22 @@ export LIBXDP_BPFFS=$bpffs
 
 # copy_config: copies what $config holds to $stage.new, symlinks followed,
 # dot entries (the ConfigMap's ..data and its timestamped directories) left
-# out, and prints a hash of the copy's names and contents.
+# out; sets copied_hash, a hash of the copy's names and contents, or on
+# failure copy_err, the reason in one line.
+copied_hash='' copy_err=''
 copy_config() {
-	local f
-	rm -rf "$stage.new" && mkdir -p "$stage.new" || return 1
-	for f in "$config"/*; do
-		[ ! -e "$f" ] || cp -RL "$f" "$stage.new/" || return 1
-	done
-	(cd "$stage.new" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum |
-		sha256sum | cut -d' ' -f1)
+	local out
+	if ! out=$({
+		rm -rf "$stage.new" && mkdir -p "$stage.new" || exit 1
+		for f in "$config"/*; do
+			[ ! -e "$f" ] || cp -RL "$f" "$stage.new/" || exit 1
+		done
+	} 2>&1); then
+		copy_err=${out//$'\n'/; }
+		return 1
+	fi
+	copied_hash=$(cd "$stage.new" && find . -type f -print0 | sort -z |
+		xargs -0 -r sha256sum | sha256sum | cut -d' ' -f1)
 }
 
 # The last apply, as gauges: a failed apply shows on the dashboards, not
@@ -140,11 +147,12 @@ fi
 
 # stage_new: the copy in $stage.new becomes $stage
 stage_new() {
-	rm -rf "$stage" && mv "$stage.new" "$stage"
+	rm -rf "$stage" 2>/dev/null && mv "$stage.new" "$stage" 2>/dev/null
 }
 
-hash=$(copy_config) || die "cannot copy $config to $stage.new; set XDPCHAIN_STAGE_DIR to a writable directory"
-stage_new || die "cannot replace $stage; set XDPCHAIN_STAGE_DIR to a writable directory"
+copy_config || die "cannot copy $config to $stage.new: $copy_err; set XDPCHAIN_STAGE_DIR to a writable directory"
+stage_new || die "cannot replace $stage with $stage.new; set XDPCHAIN_STAGE_DIR to a writable directory"
+hash=$copied_hash
 apply || exit 1
 log "applied $config (copied to $stage); checking it every $interval s${textfile:+, metrics in $textfile/xdpchain.prom}"
 write_metrics
@@ -154,16 +162,15 @@ while ((!stop)); do
 	wait "$sleeper"
 	sleeper=
 	((stop)) && break
-	if ! now=$(copy_config); then
-		log "cannot copy $config to $stage.new; trying again in $interval s"
-	elif [ "$now" != "$hash" ]; then
-		hash=$now
+	if ! copy_config; then
+		log "cannot copy $config to $stage.new: $copy_err; trying again in $interval s"
+	elif [ "$copied_hash" != "$hash" ]; then
 		log "$config changed, applying it"
 		if stage_new; then
+			hash=$copied_hash
 			apply
 		else
-			log "cannot replace $stage; trying again in $interval s"
-			hash=
+			log "cannot replace $stage with $stage.new; trying again in $interval s"
 		fi
 	fi
 	write_metrics
