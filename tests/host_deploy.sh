@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# Host tests of deploy/container and deploy/k8s: what can be checked without
+# a container engine or a cluster. The entry script itself runs in the VM
+# (vm_deploy.sh). Debian has no Kubernetes schema validator (no kubeconform,
+# kubeval): the manifests are linted with yamllint and their structure, and
+# how they fit the image and the entry script, checked with python3-yaml.
+
+# The manifests: valid YAML by yamllint, and a DaemonSet that does what
+# README's "Fleets" says, consistent with the ConfigMap, the kustomization
+# and the image.
+test_deploy_manifests() {
+	python3 -c 'import yaml' 2>/dev/null || skip "no python3-yaml (tests/deps.sh check group)"
+	if command -v yamllint >/dev/null; then
+		yamllint -s -d '{extends: default, rules: {line-length: {max: 100}, document-start: disable}}' \
+			"$ROOT/deploy/k8s" >"$TEST_TMP/lint" 2>&1 || fail "yamllint: $(cat "$TEST_TMP/lint")"
+	fi
+	python3 - "$ROOT" >"$TEST_TMP/check" 2>&1 <<-'EOF' || fail "$(tail -1 "$TEST_TMP/check")"
+		import os, re, sys, yaml
+		root = sys.argv[1]
+		k8s = os.path.join(root, "deploy/k8s")
+		def need(cond, what):
+		    if not cond:
+		        sys.exit("deploy/k8s: " + what)
+		docs = {}
+		for f in sorted(os.listdir(k8s)):
+		    if not f.endswith(".yaml"):
+		        continue
+		    text = open(os.path.join(k8s, f)).read()
+		    need(text.startswith("# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause\n"), f + ": no SPDX line")
+		    for d in yaml.safe_load_all(text):
+		        need(isinstance(d, dict) and d.get("kind") and d.get("apiVersion"), f + ": a document without kind/apiVersion")
+		        docs[d["kind"]] = d
+		need({"Namespace", "ConfigMap", "DaemonSet", "Kustomization"} <= set(docs), "kinds: %s" % sorted(docs))
+		kz = docs["Kustomization"]
+		for r in kz["resources"]:
+		    need(os.path.exists(os.path.join(k8s, r)), "kustomization names a missing " + r)
+		ns = docs["Namespace"]["metadata"]["name"]
+		need(docs["Namespace"]["metadata"]["labels"].get("pod-security.kubernetes.io/enforce") == "privileged",
+		     "the namespace does not allow privileged pods")
+		ds, cm = docs["DaemonSet"], docs["ConfigMap"]
+		need(ds["apiVersion"] == "apps/v1", "DaemonSet apiVersion " + ds["apiVersion"])
+		need(ds["metadata"]["namespace"] == ns and cm["metadata"]["namespace"] == ns, "namespaces differ")
+		sel = ds["spec"]["selector"]["matchLabels"]
+		tpl = ds["spec"]["template"]
+		need(sel.items() <= tpl["metadata"]["labels"].items(), "the selector does not match the pod labels")
+		pod = tpl["spec"]
+		need(pod.get("hostNetwork") is True, "not hostNetwork")
+		need({"operator": "Exists"} in pod.get("tolerations", []), "does not tolerate every taint")
+		vols = {v["name"]: v for v in pod["volumes"]}
+		ctrs = {c["name"]: c for c in pod["containers"]}
+		x, ne = ctrs["xdpchain"], ctrs["metrics"]
+		need(x["image"] in [i["name"] for i in kz["images"]], "the image is not the kustomization's")
+		need(x["securityContext"].get("privileged") is True, "xdpchain not privileged")
+		for c in ctrs.values():
+		    need(c.get("resources", {}).get("limits", {}).keys() >= {"cpu", "memory"}, c["name"] + ": no limits")
+		mounts = {m["mountPath"]: m for m in x["volumeMounts"]}
+		env = {e["name"]: e["value"] for e in x["env"]}
+		bpf = mounts.get("/sys/fs/bpf")
+		need(bpf and vols[bpf["name"]].get("hostPath", {}).get("path") == "/sys/fs/bpf", "host's bpffs not mounted")
+		need(bpf.get("mountPropagation") == "Bidirectional", "bpffs mount not Bidirectional")
+		lock = mounts.get("/run/xdpchain")
+		need(lock and vols[lock["name"]].get("hostPath", {}).get("path") == "/run/xdpchain", "the host's lock dir not mounted")
+		conf = mounts.get(env["XDPCHAIN_CONFIG_DIR"])
+		need(conf and vols[conf["name"]].get("configMap", {}).get("name") == cm["metadata"]["name"],
+		     "XDPCHAIN_CONFIG_DIR is not the ConfigMap's mount")
+		need("subPath" not in conf, "a subPath mount never sees ConfigMap updates")
+		tf = mounts.get(env["XDPCHAIN_TEXTFILE_DIR"])
+		need(tf and "emptyDir" in vols[tf["name"]], "XDPCHAIN_TEXTFILE_DIR is not an emptyDir mount")
+		need(any(m["name"] == tf["name"] for m in ne["volumeMounts"]), "node_exporter does not see the textfile dir")
+		ne_dir = [m["mountPath"] for m in ne["volumeMounts"] if m["name"] == tf["name"]][0]
+		need("--collector.textfile.directory=" + ne_dir in ne["args"], "node_exporter reads another directory")
+		port = [a.split(":")[-1] for a in ne["args"] if a.startswith("--web.listen-address=")]
+		ann = tpl["metadata"]["annotations"]
+		need(ann.get("prometheus.io/scrape") == "true", "no prometheus.io/scrape annotation")
+		need(port and port[0] == ann.get("prometheus.io/port") == str(ne["ports"][0]["containerPort"]),
+		     "listen port, annotation and containerPort differ")
+		need(re.match(r"^[1-9][0-9]*$", env["XDPCHAIN_INTERVAL"]), "XDPCHAIN_INTERVAL")
+		need(cm["data"] and all(k.endswith(".conf") for k in cm["data"]), "ConfigMap keys are not *.conf")
+	EOF
+}
+
+# The example ConfigMap's chain file is one apply takes: its dry run, the
+# image's sample path pointed at the build's samples, on an eth0 of its own (veth).
+test_deploy_configmap_example_applies() {
+	python3 -c 'import yaml' 2>/dev/null || skip "no python3-yaml (tests/deps.sh check group)"
+	local d=$TEST_TMP/cm out
+	mkdir "$d"
+	python3 -c '
+import sys, yaml
+for doc in yaml.safe_load_all(open(sys.argv[1])):
+    for k, v in doc["data"].items():
+        open(sys.argv[2] + "/" + k, "w").write(v.replace("/usr/lib/xdpchain/samples/", sys.argv[3] + "/"))
+' "$ROOT/deploy/k8s/configmap.yaml" "$d" "$SAMPLES" || fail "cannot read configmap.yaml"
+	ip link add eth0 type veth peer name eth0p
+	out=$(xdpchain apply --dry-run "$d" 2>&1) || fail "apply --dry-run of the example: $out"
+	echo "$out" | grep -q "^eth0: add    xdpchain_count from $SAMPLES/count.o" || fail "plan: $out"
+}
+
+# The Containerfile builds what it copies and installs what xdpchain links:
+# every library the binary needs (readelf NEEDED) comes from a package of
+# the runtime stage, the build stage's packages are tests/deps.sh's build
+# group, and ENTRYPOINT is the entry script it copies.
+test_deploy_containerfile() {
+	local cf=$ROOT/deploy/container/Containerfile lib pkg run build p
+	head -1 "$cf" | grep -qx '# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause' || fail "no SPDX line"
+	[ "$(grep -c '^FROM docker.io/library/debian:12-slim' "$cf")" = 2 ] || fail "not two Debian 12 slim stages"
+	# the packages of each 'apt-get install' (continuation lines joined)
+	mapfile -t lists < <(sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$cf" |
+		sed -n 's/.*apt-get install -y --no-install-recommends \([^&]*\).*/\1/p')
+	[ ${#lists[@]} = 2 ] || fail "want two apt-get install lines, found ${#lists[@]}"
+	build=" $(echo ${lists[0]}) " run=" $(echo ${lists[1]}) "
+	for p in $build; do
+		bash "$ROOT/tests/deps.sh" --list build | grep -qx "$p" || fail "build stage's $p is not in deps.sh's build group"
+	done
+	for lib in $(readelf -d "$ROOT/.output/bin/xdpchain" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+		pkg=$(dpkg -S "*/$lib" 2>/dev/null | grep -v -- '-dev' | head -1 | cut -d: -f1)
+		[ -n "$pkg" ] || fail "no package has $lib"
+		# Debian 13 and later renamed some for 64-bit time: the image is 12's
+		pkg=${pkg%t64}
+		[ "$pkg" = libc6 ] && continue
+		[[ $run == *" $pkg "* ]] || fail "xdpchain needs $lib from $pkg; the runtime stage installs$run"
+	done
+	for p in $(sed -n 's/^COPY \([^-][^ ]*\) .*/\1/p' "$cf"); do
+		[ -e "$ROOT/$p" ] || fail "COPY $p: no such file in the repository"
+	done
+	grep -q '^COPY deploy/container/entrypoint.sh /usr/local/bin/xdpchain-entrypoint$' "$cf" || fail "entry script copied elsewhere"
+	grep -qx 'ENTRYPOINT \["/usr/local/bin/xdpchain-entrypoint"\]' "$cf" || fail "ENTRYPOINT"
+	grep -q '^COPY --from=build /src/.output/bin/xdpchain /usr/local/sbin/xdpchain$' "$cf" || fail "binary path"
+	grep -q '^XDPCHAIN=${XDPCHAIN:-/usr/local/sbin/xdpchain}$' "$ROOT/deploy/container/entrypoint.sh" ||
+		fail "the entry script looks for xdpchain elsewhere than the image puts it"
+	[ -x "$ROOT/deploy/container/entrypoint.sh" ] || fail "entrypoint.sh not executable"
+	bash -n "$ROOT/deploy/container/entrypoint.sh" || fail "entrypoint.sh: syntax"
+	if command -v shellcheck >/dev/null; then
+		shellcheck "$ROOT/deploy/container/entrypoint.sh" >"$TEST_TMP/sc" 2>&1 || fail "shellcheck: $(cat "$TEST_TMP/sc")"
+	fi
+}
