@@ -142,11 +142,6 @@ static int read_rows(int rows_fd, struct row rows[STATS_ROWS])
 	return 0;
 }
 
-static bool several(__u8 mask)
-{
-	return mask & (mask - 1);
-}
-
 /* What row @r's member returned under the running dispatcher, per action. */
 static void epoch_counts(const struct row rows[STATS_ROWS], const struct sums *sum, int r,
 			 __u64 out[STATS_ACTIONS])
@@ -156,7 +151,7 @@ static void epoch_counts(const struct row rows[STATS_ROWS], const struct sums *s
 
 	for (int a = 0; a < STATS_ACTIONS; a++)
 		out[a] = sum->pkts[r][a] - w->base[a];
-	if (several(w->cont)) {
+	if (xdp_actions_several(w->cont)) {
 		for (int a = 0; a < STATS_ACTIONS; a++)
 			out[a] += sum->cont[r][a] - w->base_cont[a];
 		return;
@@ -244,7 +239,7 @@ static int assign_rows(const struct chain *c, int stats_fd, int rows_fd, __u8 sl
 		}
 		rows[slot_row[i]].pos = i;
 		rows[slot_row[i]].cont = c->progs[i].actions;
-		if (several(c->progs[i].actions))
+		if (xdp_actions_several(c->progs[i].actions))
 			*multi |= 1U << i;
 	}
 	for (__u32 r = 0; r < STATS_ROWS; r++) {

@@ -33,7 +33,9 @@
 #include "bpffs.h"
 #include "log.h"
 #include "txn.h"
+#include "xdp_action.h"
 #include "xdp_dispatcher.skel.h"
+#include "xdp_dispatcher_lean.skel.h"
 
 /* libxdp's order: priority, then name. */
 static int by_run_order(const void *a, const void *b)
@@ -104,18 +106,44 @@ static int libxdp_lock(void)
 	return fd;
 }
 
-/* Loads xdpchain's dispatcher object with the config for @m. */
-static int load_dispatcher(struct swap_member *m, size_t n, struct xdp_dispatcher_bpf **out)
+/*
+ * Loads xdpchain's dispatcher object with the config for @m: the lean
+ * variant when no member goes on after several actions (dispatcher.h).
+ * Returns the object in @out and the dispatcher program in @prog.
+ */
+static int load_dispatcher(struct swap_member *m, size_t n, struct bpf_object **out,
+			   struct bpf_program **prog)
 {
-	struct xdp_dispatcher_config *conf;
-	struct xdp_dispatcher_bpf *skel;
+	/* the skeletons' name: the same map names as the object libxdp loads */
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "xdp_dispatcher_bpf");
+	struct xdp_dispatcher_config *conf = NULL;
+	struct bpf_object *obj;
 	struct bpf_program *p;
+	struct bpf_map *map;
+	const void *elf;
+	size_t size = 0;
+	bool lean = true;
 	int err;
 
-	skel = xdp_dispatcher_bpf__open();
-	if (!skel)
-		return -errno;
-	conf = (struct xdp_dispatcher_config *)&skel->rodata->conf;
+	for (size_t i = 0; i < n; i++)
+		lean &= !xdp_actions_several(m[i].actions);
+	elf = lean ? xdp_dispatcher_lean_bpf__elf_bytes(&size) :
+		     xdp_dispatcher_bpf__elf_bytes(&size);
+	obj = bpf_object__open_mem(elf, size, &oo);
+	err = libbpf_get_error(obj);
+	if (err)
+		return err;
+	/* the object's one map: the config, in .rodata */
+	bpf_object__for_each_map(map, obj) {
+		/* writable until load, as in a skeleton (const in libbpf < 1.3) */
+		if (bpf_map__is_internal(map))
+			conf = (void *)bpf_map__initial_value(map, &size);
+	}
+	*prog = bpf_object__find_program_by_name(obj, "xdp_dispatcher");
+	if (!conf || size < sizeof(*conf) || !*prog) {
+		bpf_object__close(obj);
+		return -ENOENT;
+	}
 	memset(conf, 0, sizeof(*conf));
 	conf->magic = XDP_DISPATCHER_MAGIC;
 	conf->dispatcher_version = XDP_DISPATCHER_VERSION;
@@ -127,14 +155,14 @@ static int load_dispatcher(struct swap_member *m, size_t n, struct xdp_dispatche
 		conf->run_prios[i] = m[i].prio;
 		conf->program_flags[i] = m[i].frags ? BPF_F_XDP_HAS_FRAGS : 0;
 	}
-	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, p == skel->progs.xdp_dispatcher);
-	err = xdp_dispatcher_bpf__load(skel);
+	bpf_object__for_each_program(p, obj)
+		bpf_program__set_autoload(p, p == *prog);
+	err = bpf_object__load(obj);
 	if (err) {
-		xdp_dispatcher_bpf__destroy(skel);
+		bpf_object__close(obj);
 		return err;
 	}
-	*out = skel;
+	*out = obj;
 	return 0;
 }
 
@@ -184,7 +212,8 @@ int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_att
 	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
 	int prog_fds[CHAIN_MAX_PROGS], link_fds[CHAIN_MAX_PROGS];
 	char dir[PATH_MAX], old_dir[PATH_MAX], path[PATH_MAX];
-	struct xdp_dispatcher_bpf *skel = NULL;
+	struct bpf_object *disp_obj = NULL;
+	struct bpf_program *disp_prog = NULL;
 	int disp_fd, old_fd = -1, lock = -1, err;
 	size_t linked = 0;
 	bool pinned = false;
@@ -193,11 +222,11 @@ int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_att
 	if (n < 2 || n > CHAIN_MAX_PROGS)
 		return err_set(-EINVAL, "internal error: %zu members for one dispatcher", n);
 	qsort(m, n, sizeof(*m), by_run_order);
-	err = load_dispatcher(m, n, &skel);
+	err = load_dispatcher(m, n, &disp_obj, &disp_prog);
 	if (err)
 		return err_set(err, "cannot load xdpchain's dispatcher object: %s; run with -vv",
 			       strerror(-err));
-	disp_fd = bpf_program__fd(skel->progs.xdp_dispatcher);
+	disp_fd = bpf_program__fd(disp_prog);
 	disp_id = fd_prog_id(disp_fd);
 	for (; linked < n; linked++) {
 		prog_fds[linked] = link_fds[linked] = -1;
@@ -279,6 +308,6 @@ out:
 		if (prog_fds[i] >= 0)
 			close(prog_fds[i]);
 	}
-	xdp_dispatcher_bpf__destroy(skel);
+	bpf_object__close(disp_obj);
 	return err;
 }

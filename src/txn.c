@@ -114,12 +114,6 @@ static int explain_change_error(struct chain_txn *t, int err, const char *what)
 		       msg);
 }
 
-static bool several_actions(__u32 mask)
-{
-	mask &= XDP_ACTION_ALL;
-	return mask & (mask - 1);
-}
-
 int txn__attach(struct chain_txn *t, struct xdp_program **progs, size_t n,
 		enum xdp_attach_mode mode)
 {
@@ -129,14 +123,14 @@ int txn__attach(struct chain_txn *t, struct xdp_program **progs, size_t n,
 
 	/* the lean dispatcher when no member goes on after several actions */
 	for (size_t i = 0; i < t->c.n; i++)
-		lean &= !several_actions(t->c.progs[i].actions);
+		lean &= !xdp_actions_several(t->c.progs[i].actions);
 	for (size_t i = 0; i < n; i++) {
 		__u32 mask = 0;
 
 		for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
 			if (xdp_program__chain_call_enabled(progs[i], a))
 				mask |= 1U << a;
-		lean &= !several_actions(mask);
+		lean &= !xdp_actions_several(mask);
 	}
 	/* Where libxdp's own dispatcher cannot take our final stage (6.12+). */
 	err = dispatcher__setup_for(NULL, lean);
@@ -178,7 +172,7 @@ int txn__detach(struct chain_txn *t, const size_t *idx, size_t n)
 		for (size_t j = 0; j < n; j++)
 			leaves |= idx[j] == i;
 		if (!leaves)
-			lean &= !several_actions(t->c.progs[i].actions);
+			lean &= !xdp_actions_several(t->c.progs[i].actions);
 	}
 	for (size_t i = 0; i < n; i++) {
 		for (p = xdp_multiprog__next_prog(NULL, t->mp); p;

@@ -13,6 +13,16 @@
 
 _Static_assert(XDP_REDIRECT + 1 == XDP_ACTION_COUNT, "XDP actions are 0..XDP_REDIRECT");
 
+/*
+ * Whether a proceed-on mask (1 << XDP_x) holds more than one action: a
+ * member going on after it needs its verdicts kept to be counted exactly.
+ */
+static inline int xdp_actions_several(unsigned int mask)
+{
+	mask &= XDP_ACTION_ALL;
+	return (mask & (mask - 1)) != 0;
+}
+
 /* "aborted", "drop", "pass", "tx", "redirect"; "unknown" for others. */
 const char *action_name(unsigned int action);
 
