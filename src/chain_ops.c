@@ -560,14 +560,62 @@ static void record_member(struct chain_txn *t, __u32 prog_id, const struct membe
 	err_quiet(false);
 }
 
+/*
+ * @file as an absolute path, "." and ".." taken out by the names alone:
+ * symbolic links are kept as named, so an object reached through one (a
+ * Kubernetes ConfigMap volume links every file into a directory that each
+ * update replaces) keeps its path across updates, and apply compares it
+ * by its content hash. Returns 0 or -errno.
+ */
+static int absolute_path(const char *file, char *out, size_t size)
+{
+	char buf[PATH_MAX], *save = NULL, *name;
+	size_t len = 0;
+
+	if (file[0] == '/') {
+		if (snprintf(buf, sizeof(buf), "%s", file) >= (int)sizeof(buf))
+			return -ENAMETOOLONG;
+	} else {
+		if (!getcwd(buf, sizeof(buf)))
+			return -errno;
+		if (strlen(buf) + 1 + strlen(file) >= sizeof(buf))
+			return -ENAMETOOLONG;
+		strcat(buf, "/");
+		strcat(buf, file);
+	}
+	out[0] = '\0';
+	for (name = strtok_r(buf, "/", &save); name; name = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(name, "."))
+			continue;
+		if (!strcmp(name, "..")) {
+			while (len && out[len - 1] != '/')
+				len--;
+			if (len)
+				len--; /* the slash before the name taken out */
+			out[len] = '\0';
+			continue;
+		}
+		if (len + 1 + strlen(name) >= size)
+			return -ENAMETOOLONG;
+		out[len++] = '/';
+		strcpy(out + len, name);
+		len += strlen(name);
+	}
+	if (!len)
+		snprintf(out, size, "/");
+	return 0;
+}
+
 /* The object's absolute path and content hash, before it is loaded. */
 static int member_origin(const char *file, struct member_rec *rec)
 {
 	char abs[PATH_MAX];
+	int err;
 
 	memset(rec, 0, sizeof(*rec));
-	if (!realpath(file, abs))
-		return err_set(-errno, "cannot resolve %s: %s", file, strerror(errno));
+	err = absolute_path(file, abs, sizeof(abs));
+	if (err)
+		return err_set(err, "cannot make %s an absolute path: %s", file, strerror(-err));
 	if (strlen(abs) >= sizeof(rec->object))
 		return err_set(-ENAMETOOLONG,
 			       "the path of %s is longer than %d bytes; move the object", abs,

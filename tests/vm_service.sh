@@ -297,3 +297,30 @@ test_service_apply_stock_dispatcher() {
 	[ "$(chain_names $IF0)" = "xdpchain_count xdpchain_drop xdpchain_final" ] ||
 		fail "chain: $(chain_names $IF0)"
 }
+
+# Objects reached through symbolic links (a ConfigMap volume: each update
+# swaps ..data to a new directory) keep their programs when their content
+# is the same: the path is recorded as named, the content by its hash.
+test_service_apply_through_symlinks() {
+	vm_only
+	setup_veth
+	local d=$TEST_TMP/cm ids out
+	mkdir -p "$d/v1" "$d/v2"
+	cp "$SAMPLES/rewrite.o" "$SAMPLES/count.o" "$d/v1/"
+	cp "$SAMPLES/rewrite.o" "$SAMPLES/count.o" "$d/v2/"
+	ln -s v1 "$d/..data"
+	ln -s ..data/rewrite.o "$d/rewrite.o"
+	ln -s ..data/count.o "$d/count.o"
+	printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: rewrite.o\n        program: xdpchain_rewrite\n        priority: 10\n      - object: count.o\n        program: xdpchain_count\n        priority: 20\n' \
+		$IF0 >"$d/chains.conf"
+	xdpchain apply "$d/chains.conf" >/dev/null || fail "first apply"
+	ids=$(chain_ids $IF0)
+	xdpchain save $IF0 | grep -q "object: \"$d/rewrite.o\"" ||
+		fail "save resolved the link: $(xdpchain save $IF0)"
+	# the update: ..data now points at a copy with the same content
+	ln -sfn v2 "$d/..data.tmp" && mv -T "$d/..data.tmp" "$d/..data"
+	rm -rf "$d/v1"
+	out=$(xdpchain apply "$d/chains.conf") || fail "apply after the swap: $out"
+	echo "$out" | grep -q "^$IF0: unchanged$" || fail "apply after the swap: $out"
+	[ "$(chain_ids $IF0)" = "$ids" ] || fail "ids changed: $ids -> $(chain_ids $IF0)"
+}
