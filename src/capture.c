@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -241,6 +242,144 @@ int capture__parse_sample(const struct perf_event_header *rec, struct capture_me
 	return 0;
 }
 
+/*
+ * Each CPU's buffer holds its packets in time order; the file gets them
+ * merged by time. A round reads every buffer into its CPU's queue, then
+ * writes, oldest first, what no buffer can still precede: packets older
+ * than the time the round began, less a margin for a packet whose time was
+ * taken but whose copy was not yet in the buffer (a program run by
+ * BPF_PROG_TEST_RUN can be preempted in between: 1 ms was too short under
+ * a flood from every CPU). The rest waits for the next round; a drain
+ * writes everything.
+ */
+#define MERGE_MARGIN_NS 20000000ULL
+
+struct queued {
+	__u32 size; /* of this entry, 8-byte aligned */
+	__u32 pad;
+	struct capture_meta m;
+	/* the packet's caplen bytes follow */
+};
+
+static int queue_put(struct capture_queue *q, const struct capture_meta *m, const void *pkt)
+{
+	size_t size = (sizeof(struct queued) + m->caplen + 7) & ~(size_t)7;
+	struct queued *e;
+
+	if (q->len + size > q->cap) {
+		size_t cap = q->cap ? q->cap : 1 << 16;
+		char *b;
+
+		while (cap < q->len + size)
+			cap *= 2;
+		b = realloc(q->buf, cap);
+		if (!b)
+			return -ENOMEM;
+		q->buf = b;
+		q->cap = cap;
+	}
+	e = (struct queued *)(q->buf + q->len);
+	e->size = size;
+	e->m = *m;
+	memcpy(e + 1, pkt, m->caplen);
+	q->len += size;
+	return 0;
+}
+
+static struct queued *queue_head(const struct capture_queue *q)
+{
+	return q->head < q->len ? (struct queued *)(q->buf + q->head) : NULL;
+}
+
+/* Writes the queued packets up to @horizon (ns, CLOCK_MONOTONIC), oldest first. */
+static void merge_out(struct capture *c, __u64 horizon)
+{
+	int active[64], na = 0, k;
+	bool all = false;
+
+	/* the CPUs with packets; with very many, every CPU is looked at */
+	for (int i = 0; i < c->nq && !all; i++) {
+		if (!queue_head(&c->q[i]))
+			continue;
+		if (na < (int)(sizeof(active) / sizeof(active[0])))
+			active[na++] = i;
+		else
+			all = true;
+	}
+	if (all)
+		na = c->nq;
+	for (;;) {
+		struct queued *best = NULL, *e;
+
+		k = -1;
+		for (int j = 0; j < na; j++) {
+			int i = all ? j : active[j];
+
+			e = queue_head(&c->q[i]);
+			if (e && e->m.ts_ns <= horizon && (!best || e->m.ts_ns < best->m.ts_ns)) {
+				best = e;
+				k = i;
+			}
+		}
+		if (!best)
+			break;
+		c->on_packet(c->ctx, &best->m, best + 1);
+		c->q[k].head += best->size;
+	}
+	for (int i = 0; i < c->nq; i++) {
+		struct capture_queue *q = &c->q[i];
+
+		if (!q->head)
+			continue;
+		memmove(q->buf, q->buf + q->head, q->len - q->head);
+		q->len -= q->head;
+		q->head = 0;
+	}
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * Reads every buffer into the queues; @begun: when the round began, so
+ * every packet older than that was in some buffer read after it.
+ */
+static int read_buffers(struct capture *c, __u64 *begun)
+{
+	size_t n = perf_buffer__buffer_cnt(c->pb);
+	int err;
+
+	*begun = mono_ns();
+	for (size_t i = 0; i < n; i++) {
+		err = perf_buffer__consume_buffer(c->pb, i);
+		if (err < 0 && err != -ENOENT)
+			return err;
+	}
+	return 0;
+}
+
+unsigned int capture__default_pages(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int ncpu = libbpf_num_possible_cpus();
+	unsigned long per_cpu = CAPTURE_BUFFER_PER_CPU, pages;
+
+	if (ncpu > 0 && per_cpu * ncpu > CAPTURE_BUFFER_TOTAL)
+		per_cpu = CAPTURE_BUFFER_TOTAL / ncpu;
+	pages = per_cpu / (page > 0 ? page : 4096);
+	if (pages < CAPTURE_BUFFER_MIN_PAGES)
+		return CAPTURE_BUFFER_MIN_PAGES;
+	/* a power of two, as perf wants */
+	while (pages & (pages - 1))
+		pages &= pages - 1;
+	return pages;
+}
+
 static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_header *rec)
 {
 	struct capture *c = ctx;
@@ -248,13 +387,12 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_he
 	const void *pkt;
 	__u64 lost;
 
-	(void)cpu;
 	switch (rec->type) {
 	case PERF_RECORD_SAMPLE:
 		if (capture__parse_sample(rec, &m, &pkt))
 			c->malformed++;
-		else
-			c->on_packet(c->ctx, &m, pkt);
+		else if (cpu < 0 || cpu >= c->nq || queue_put(&c->q[cpu], &m, pkt))
+			c->on_packet(c->ctx, &m, pkt); /* no room to merge: as it comes */
 		break;
 	case PERF_RECORD_LOST:
 		/* header, id, lost */
@@ -365,10 +503,11 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 		.config = PERF_COUNT_SW_BPF_OUTPUT,
 		.sample_type = PERF_SAMPLE_RAW,
 		.sample_period = 1,
-		.wakeup_events = 1,
+		.watermark = 1,
 	};
 	__u32 ids[HOOK_SLOTS];
 	int holder, err, n;
+	unsigned int pages;
 
 	memset(c, 0, sizeof(*c));
 	c->lock_fd = c->counters_fd = c->perf_fd = -1;
@@ -419,7 +558,15 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 		goto err;
 	}
 	read_counters(c->counters_fd, c->base);
-	c->pb = perf_buffer__new_raw(c->perf_fd, o->buffer_pages, &attr, on_event, c, NULL);
+	pages = o->buffer_pages ? o->buffer_pages : capture__default_pages();
+	attr.wakeup_watermark = (size_t)pages * sysconf(_SC_PAGESIZE) / CAPTURE_WAKEUP_FRACTION;
+	c->nq = libbpf_num_possible_cpus();
+	c->q = calloc(c->nq > 0 ? c->nq : 1, sizeof(*c->q));
+	if (!c->q) {
+		err = err_set(-ENOMEM, "out of memory");
+		goto err;
+	}
+	c->pb = perf_buffer__new_raw(c->perf_fd, pages, &attr, on_event, c, NULL);
 	err = libbpf_get_error(c->pb);
 	if (err) {
 		c->pb = NULL;
@@ -441,16 +588,26 @@ err:
 
 int capture__poll(struct capture *c, int timeout_ms)
 {
+	__u64 begun;
 	int err = perf_buffer__poll(c->pb, timeout_ms);
 
-	return err < 0 && err != -EINTR ? err : 0;
+	if (err < 0 && err != -EINTR)
+		return err;
+	/* buffers under their wakeup watermark too: a trickle shows within @timeout_ms */
+	err = read_buffers(c, &begun);
+	if (err)
+		return err;
+	merge_out(c, begun - MERGE_MARGIN_NS);
+	return 0;
 }
 
 int capture__drain(struct capture *c)
 {
-	int err = perf_buffer__consume(c->pb);
+	__u64 begun;
+	int err = read_buffers(c, &begun);
 
-	return err < 0 ? err : 0;
+	merge_out(c, ~0ULL);
+	return err;
 }
 
 /* The capture counters summed over CPUs; 0 or -errno. */
@@ -502,6 +659,11 @@ void capture__stop(struct capture *c)
 	}
 	perf_buffer__free(c->pb);
 	c->pb = NULL;
+	for (int i = 0; c->q && i < c->nq; i++)
+		free(c->q[i].buf);
+	free(c->q);
+	c->q = NULL;
+	c->nq = 0;
 	if (c->counters_fd >= 0)
 		close(c->counters_fd);
 	if (c->perf_fd >= 0)

@@ -62,11 +62,40 @@ struct capture_stats {
 	__u64 seen;
 	__u64 matched;
 	__u64 output_err;
-	__u64 lost; /* samples the perf buffer reported lost */
+	__u64 lost; /* samples the perf buffer reported lost (each an output_err too) */
 	__u64 malformed; /* records the reader refused (see capture__parse_sample()) */
 };
 
+/*
+ * Packets matched but not copied out. A full perf buffer fails the copy
+ * (output_err, counted at once) and reports the sample lost later (lost):
+ * the same packet, so the two are not added up.
+ */
+static inline __u64 capture_stats__lost(const struct capture_stats *s)
+{
+	return s->output_err > s->lost ? s->output_err : s->lost;
+}
+
 typedef void (*capture_packet_fn)(void *ctx, const struct capture_meta *m, const void *pkt);
+
+/*
+ * The perf buffer's default size, per CPU: it takes a flood's bursts while
+ * the reader is woken (8 MiB, what cloudflare's xdpcap needs -buffer for),
+ * scaled down so all CPUs together take at most 64 MiB. The reader is
+ * woken when a buffer is a quarter full, not per packet (a wakeup per
+ * packet cost the sender microseconds each); a poll timeout picks up a
+ * trickle below that.
+ */
+#define CAPTURE_BUFFER_PER_CPU (8UL << 20)
+#define CAPTURE_BUFFER_TOTAL (64UL << 20)
+#define CAPTURE_BUFFER_MIN_PAGES 64
+#define CAPTURE_WAKEUP_FRACTION 4
+
+/* Packets read from one CPU's buffer, waiting to be merged by time. */
+struct capture_queue {
+	char *buf;
+	size_t len, cap, head;
+};
 
 struct capture_opts {
 	int hook_fd;
@@ -74,7 +103,7 @@ struct capture_opts {
 	const struct filter *filter; /* NULL: everything */
 	int stats_fd; /* the chain's stats map (the deciding stage), or -1 */
 	__u32 snaplen;
-	unsigned int buffer_pages; /* per CPU, a power of two */
+	unsigned int buffer_pages; /* per CPU, a power of two; 0: capture__default_pages() */
 	capture_packet_fn on_packet;
 	void *ctx;
 };
@@ -89,6 +118,8 @@ struct capture {
 	int prog_fd[HOOK_SLOTS];
 	__u32 prog_id[HOOK_SLOTS];
 	struct perf_buffer *pb;
+	struct capture_queue *q; /* per possible CPU */
+	int nq;
 	capture_packet_fn on_packet;
 	void *ctx;
 	__u64 lost;
@@ -109,9 +140,15 @@ int capture__start(struct capture *c, const struct capture_opts *o);
  */
 int capture__parse_sample(const struct perf_event_header *rec, struct capture_meta *m,
 			  const void **pkt);
-/* Waits up to @timeout_ms for packets and hands them to on_packet. */
+/* Pages per CPU when capture_opts.buffer_pages is 0. */
+unsigned int capture__default_pages(void);
+/*
+ * Waits up to @timeout_ms for a buffer to fill to its watermark, reads all
+ * of them and hands on_packet the packets merged by time (the newest may
+ * wait for the next call).
+ */
 int capture__poll(struct capture *c, int timeout_ms);
-/* Hands what the perf buffer holds to on_packet, without waiting. */
+/* Hands everything the perf buffer holds to on_packet, merged by time, without waiting. */
 int capture__drain(struct capture *c);
 void capture__stats(const struct capture *c, struct capture_stats *s);
 /* Takes our programs out of the hook (only slots still holding them). */

@@ -57,7 +57,8 @@ static const struct param capture_params[] = {
 	{ "after", 0, PT_STR, offsetof(struct capture_cfg, after), PARAM_NO_SET, "PROG",
 	  "capture the chain as it is right after program PROG (a tap, removed at the end)", 0 },
 	{ "buffer", 0, PT_U32, offsetof(struct capture_cfg, buffer), PARAM_NO_SET, "PAGES",
-	  "perf buffer pages per CPU, a power of two (default 64)", 65536 },
+	  "perf buffer pages per CPU, a power of two (default: 8 MiB per CPU, 64 MiB at most in all)",
+	  65536 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
 };
 
@@ -259,7 +260,7 @@ static void print_status(const struct capture *c, const struct sink *s, bool fin
 	fprintf(stderr, "%s%llu packets written (seen %llu, matched %llu, lost %llu",
 		final ? "xdpchain capture: " : "\r", (unsigned long long)s->written,
 		(unsigned long long)st.seen, (unsigned long long)st.matched,
-		(unsigned long long)(st.lost + st.output_err));
+		(unsigned long long)capture_stats__lost(&st));
 	if (st.malformed)
 		fprintf(stderr, ", malformed %llu", (unsigned long long)st.malformed);
 	fprintf(stderr, ")%s", final ? "\n" : "  ");
@@ -285,7 +286,7 @@ static int capture_fail(const struct capture_cfg *cfg)
 
 int do_capture(int argc, char **argv)
 {
-	struct capture_cfg cfg = { .out = NULL, .snaplen = DEFAULT_SNAPLEN, .buffer = 64 };
+	struct capture_cfg cfg = { .out = NULL, .snaplen = DEFAULT_SNAPLEN };
 	struct capture_opts copts = {};
 	struct sink sink = {};
 	struct capture cap = { .hook_fd = -1 };
@@ -317,7 +318,8 @@ int do_capture(int argc, char **argv)
 			"xdpchain capture: missing -w FILE ('-w -' writes to stdout) (see 'xdpchain capture --help')\n");
 		return EXIT_USAGE;
 	}
-	if (!cfg.snaplen || (cfg.buffer & (cfg.buffer - 1)) || !cfg.buffer) {
+	/* --buffer 0 or none: capture__default_pages() */
+	if (!cfg.snaplen || (cfg.buffer & (cfg.buffer - 1))) {
 		fprintf(stderr,
 			"xdpchain capture: --snaplen must be positive and --buffer a power of two\n");
 		return EXIT_USAGE;
