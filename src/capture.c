@@ -55,7 +55,7 @@ _Static_assert(CAP_NR_COUNTERS == sizeof(((struct xdpchain_stats *)0)->cap) / si
  *   return the slot's action, as the program that tail-called would have.
  */
 static int gen_prog(struct insn_buf *b, const struct capture *c, const struct filter *f,
-		    __u32 action, __u32 snaplen)
+		    __u32 action, __u32 snaplen, bool frags)
 {
 	size_t jmp_out, jmp_nocnt;
 
@@ -85,10 +85,13 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 	else
 		EMIT(b, ST_MEM(BPF_W, BPF_REG_10, META_OFF + 24, STAGE_UNKNOWN),
 		     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 28, 0));
-	EMIT(b, MOV64_REG(BPF_REG_1, BPF_REG_6), CALL(BPF_FUNC_xdp_get_buff_len),
-	     MOV64_REG(BPF_REG_9, BPF_REG_0),
-	     LDX_MEM(BPF_W, BPF_REG_7, BPF_REG_6, offsetof(struct xdp_md, data)),
+	EMIT(b, LDX_MEM(BPF_W, BPF_REG_7, BPF_REG_6, offsetof(struct xdp_md, data)),
 	     LDX_MEM(BPF_W, BPF_REG_8, BPF_REG_6, offsetof(struct xdp_md, data_end)));
+	if (frags)
+		EMIT(b, MOV64_REG(BPF_REG_1, BPF_REG_6), CALL(BPF_FUNC_xdp_get_buff_len),
+		     MOV64_REG(BPF_REG_9, BPF_REG_0));
+	else /* one buffer: its length, without a helper call per packet */
+		EMIT(b, MOV64_REG(BPF_REG_9, BPF_REG_8), ALU64_REG(BPF_SUB, BPF_REG_9, BPF_REG_7));
 	if (f && f->n) {
 		for (size_t i = 0; i < f->n; i++)
 			insn_buf__emit(b, f->insns[i]);
@@ -450,10 +453,12 @@ static int insert_slot(struct capture *c, const struct capture_opts *o, __u32 ac
 	int err, fd, load_err = 0, upd_err = 0;
 	struct insn_buf b = {};
 
-	err = gen_prog(&b, c, o->filter, action, o->snaplen);
-	if (err)
-		goto out;
 	for (size_t i = 0; i < sizeof(combos) / sizeof(combos[0]); i++) {
+		/* a program without frags never sees a multi-buffer packet */
+		insn_buf__free(&b);
+		err = gen_prog(&b, c, o->filter, action, o->snaplen, combos[i].frags);
+		if (err)
+			goto out;
 		fd = load_prog(b.v, b.n, combos[i].attach_type, combos[i].frags);
 		if (fd < 0) {
 			load_err = fd;
