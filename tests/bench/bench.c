@@ -136,6 +136,7 @@ static void row(const char *what, double ns, double base)
 struct reader {
 	struct capture *cap;
 	struct perf_buffer *pb;
+	struct ring_buffer *rb;
 	volatile int stop;
 };
 
@@ -161,6 +162,8 @@ static void *read_loop(void *arg)
 	while (!r->stop) {
 		if (r->cap) {
 			capture__poll(r->cap, 20);
+		} else if (r->rb) {
+			ring_buffer__poll(r->rb, 20);
 		} else {
 			perf_buffer__poll(r->pb, 20);
 			perf_buffer__consume(r->pb);
@@ -177,12 +180,23 @@ static enum bpf_perf_event_ret drop_event(void *ctx, int cpu, struct perf_event_
 	return LIBBPF_PERF_EVENT_CONT;
 }
 
+static int drop_sample(void *ctx, void *data, size_t size)
+{
+	(void)data;
+	(void)size;
+	(*(unsigned long *)ctx)++;
+	return 0;
+}
+
 /*
  * The bare copy: a program that hands the packet's 64 bytes to a perf
- * buffer set up as a capture's (same size, same wakeups) and passes it.
- * Returns the ns per run; *lost: copies that failed (buffer full).
+ * buffer set up as a capture's (same size, same wakeups), or to a BPF ring
+ * buffer of the same size shared by all CPUs (wakeups as the kernel
+ * adapts them: only when the reader has caught up), and passes it.
+ * Returns the ns per run; *read: samples the reader got; *failed: copies
+ * that failed (buffer full).
  */
-static double bare_copy_ns(unsigned long *read, __u64 *failed)
+static double bare_copy_ns(bool ringbuf, unsigned long *read, __u64 *failed)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_SOFTWARE,
@@ -192,57 +206,101 @@ static double bare_copy_ns(unsigned long *read, __u64 *failed)
 		.watermark = 1,
 	};
 	unsigned int pages = capture__default_pages();
+	size_t bytes = (size_t)pages * sysconf(_SC_PAGESIZE), skip;
 	struct reader r = {};
 	struct insn_buf b = {};
 	pthread_t t;
-	int perf_fd, prog_fd, cnt_fd;
+	int buf_fd, prog_fd, cnt_fd, err;
 	__u32 ret, key = 0;
 	__u64 v[1024];
 	double ns;
 
-	perf_fd = bpf_map_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, "bench_bare", 4, 4,
-				 libbpf_num_possible_cpus(), NULL);
+	*read = 0;
+	buf_fd = ringbuf ? bpf_map_create(BPF_MAP_TYPE_RINGBUF, "bench_ring", 0, 0, bytes, NULL) :
+			   bpf_map_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, "bench_bare", 4, 4,
+					  libbpf_num_possible_cpus(), NULL);
 	cnt_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "bench_fail", 4, 8, 1, NULL);
-	if (perf_fd < 0 || cnt_fd < 0)
+	if (buf_fd < 0 || cnt_fd < 0)
 		exit(1);
-	/* flags: BPF_F_CURRENT_CPU | 64 << 32; no metadata of its own */
-	EMIT(&b, MOV64_REG(BPF_REG_6, BPF_REG_1), MOV64_IMM(BPF_REG_3, 64),
-	     ALU64_IMM(BPF_LSH, BPF_REG_3, 32), MOV32_IMM(BPF_REG_1, -1),
-	     ALU64_REG(BPF_OR, BPF_REG_3, BPF_REG_1), MOV64_REG(BPF_REG_1, BPF_REG_6),
-	     LD_MAP_FD(BPF_REG_2, perf_fd), ST_MEM(BPF_DW, BPF_REG_10, -8, 0),
-	     MOV64_REG(BPF_REG_4, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_4, -8),
-	     MOV64_IMM(BPF_REG_5, 8), CALL(BPF_FUNC_perf_event_output),
-	     JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 10),
-	     /* a failed copy: this CPU's count + 1 */
-	     ST_MEM(BPF_W, BPF_REG_10, -12, 0), LD_MAP_FD(BPF_REG_1, cnt_fd),
+	EMIT(&b, MOV64_REG(BPF_REG_6, BPF_REG_1));
+	if (ringbuf) {
+		/*
+		 * bpf_ringbuf_output() may not read packet memory: reserve
+		 * the room, copy with bpf_xdp_load_bytes(), submit
+		 */
+		EMIT(&b, LD_MAP_FD(BPF_REG_1, buf_fd), MOV64_IMM(BPF_REG_2, 64),
+		     MOV64_IMM(BPF_REG_3, 0), CALL(BPF_FUNC_ringbuf_reserve),
+		     /* reserved: past the failure count and its jump out */
+		     JMP_IMM(BPF_JNE, BPF_REG_0, 0, 11));
+	} else {
+		/* flags: BPF_F_CURRENT_CPU | 64 << 32; no metadata of its own */
+		EMIT(&b, MOV64_IMM(BPF_REG_3, 64), ALU64_IMM(BPF_LSH, BPF_REG_3, 32),
+		     MOV32_IMM(BPF_REG_1, -1), ALU64_REG(BPF_OR, BPF_REG_3, BPF_REG_1),
+		     MOV64_REG(BPF_REG_1, BPF_REG_6), LD_MAP_FD(BPF_REG_2, buf_fd),
+		     ST_MEM(BPF_DW, BPF_REG_10, -8, 0), MOV64_REG(BPF_REG_4, BPF_REG_10),
+		     ALU64_IMM(BPF_ADD, BPF_REG_4, -8), MOV64_IMM(BPF_REG_5, 8),
+		     CALL(BPF_FUNC_perf_event_output), JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 10));
+	}
+	/* a failed copy: this CPU's count + 1 */
+	EMIT(&b, ST_MEM(BPF_W, BPF_REG_10, -12, 0), LD_MAP_FD(BPF_REG_1, cnt_fd),
 	     MOV64_REG(BPF_REG_2, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_2, -12),
 	     CALL(BPF_FUNC_map_lookup_elem), JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 3),
 	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_0, 0), ALU64_IMM(BPF_ADD, BPF_REG_1, 1),
-	     STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, 0), MOV64_IMM(BPF_REG_0, XDP_PASS), EXIT_INSN());
-	prog_fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "bench_bare", "Dual BSD/GPL", b.v, b.n, NULL);
-	insn_buf__free(&b);
-	if (prog_fd < 0) {
-		fprintf(stderr, "bench: bare copy program refused: %s\n", strerror(errno));
-		exit(1);
+	     STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, 0));
+	if (ringbuf) {
+		skip = b.n;
+		EMIT(&b, JMP_A(0 /* patched */), MOV64_REG(BPF_REG_7, BPF_REG_0),
+		     MOV64_REG(BPF_REG_1, BPF_REG_6), MOV64_IMM(BPF_REG_2, 0),
+		     MOV64_REG(BPF_REG_3, BPF_REG_7), MOV64_IMM(BPF_REG_4, 64),
+		     CALL(BPF_FUNC_xdp_load_bytes), MOV64_REG(BPF_REG_1, BPF_REG_7),
+		     MOV64_IMM(BPF_REG_2, 0), CALL(BPF_FUNC_ringbuf_submit));
+		insn_buf__patch(&b, skip, b.n);
 	}
-	attr.wakeup_watermark = (size_t)pages * sysconf(_SC_PAGESIZE) / CAPTURE_WAKEUP_FRACTION;
-	r.pb = perf_buffer__new_raw(perf_fd, pages, &attr, drop_event, read, NULL);
-	if (libbpf_get_error(r.pb))
+	EMIT(&b, MOV64_IMM(BPF_REG_0, XDP_PASS), EXIT_INSN());
+	{
+		static char log[1 << 16];
+		LIBBPF_OPTS(bpf_prog_load_opts, lo, .log_buf = log, .log_size = sizeof(log),
+			    .log_level = 1);
+
+		prog_fd = b.oom ? -1 :
+				  bpf_prog_load(BPF_PROG_TYPE_XDP, "bench_bare", "Dual BSD/GPL",
+						b.v, b.n, &lo);
+		insn_buf__free(&b);
+		if (prog_fd < 0) {
+			fprintf(stderr, "bench: bare copy program refused: %s\n%s\n",
+				strerror(errno), log);
+			exit(1);
+		}
+	}
+	if (ringbuf) {
+		r.rb = ring_buffer__new(buf_fd, drop_sample, read, NULL);
+		err = libbpf_get_error(r.rb);
+	} else {
+		attr.wakeup_watermark = bytes / CAPTURE_WAKEUP_FRACTION;
+		r.pb = perf_buffer__new_raw(buf_fd, pages, &attr, drop_event, read, NULL);
+		err = libbpf_get_error(r.pb);
+	}
+	if (err)
 		exit(1);
 	pthread_create(&t, NULL, read_loop, &r);
 	ns = test_run_ns(prog_fd, pkt_udp53, sizeof(pkt_udp53), &ret, 1);
 	usleep(300000);
 	r.stop = 1;
 	pthread_join(t, NULL);
-	perf_buffer__consume(r.pb);
 	*failed = 0;
 	if (!bpf_map_lookup_elem(cnt_fd, &key, v))
 		for (int i = 0; i < libbpf_num_possible_cpus() && i < 1024; i++)
 			*failed += v[i];
-	perf_buffer__free(r.pb);
+	if (ringbuf) {
+		ring_buffer__consume(r.rb);
+		ring_buffer__free(r.rb);
+	} else {
+		perf_buffer__consume(r.pb);
+		perf_buffer__free(r.pb);
+	}
 	close(prog_fd);
 	close(cnt_fd);
-	close(perf_fd);
+	close(buf_fd);
 	return ns;
 }
 
@@ -254,10 +312,10 @@ static void bench_kernel(void)
 	struct filter f = {};
 	struct reader r = {};
 	pthread_t t_read;
-	unsigned long got = 0, bare_read = 0;
-	__u64 bare_failed;
+	unsigned long got = 0, bare_read, ring_read;
+	__u64 bare_failed, ring_failed;
 	int hook_fd, pass_fd, final_fd;
-	double base, empty, nomatch, match, bare;
+	double base, empty, nomatch, match, bare, ring;
 	__u32 ret;
 
 	hook_fd = hook__create();
@@ -318,8 +376,10 @@ static void bench_kernel(void)
 	capture__drain(&cap);
 	capture__stats(&cap, &st);
 	capture__stop(&cap);
-	bare = bare_copy_ns(&bare_read, &bare_failed);
+	ring = bare_copy_ns(true, &ring_read, &ring_failed);
+	bare = bare_copy_ns(false, &bare_read, &bare_failed);
 	row("bare copy of the packet into a perf buffer, nothing else", bare, base);
+	row("the same into a BPF ring buffer (one, shared)", ring, base);
 	printf("  filter matching nothing: %.2fx the empty hook (goal <= 1.15x)\n",
 	       nomatch / empty);
 	printf("  a captured packet costs %.1f ns over the empty hook, the bare copy %.1f ns over\n"
@@ -327,6 +387,7 @@ static void bench_kernel(void)
 	       match - empty, bare - base, (match - empty) / (bare - base), got,
 	       (unsigned long long)capture_stats__lost(&st), bare_read,
 	       (unsigned long long)bare_failed);
+	printf("  ring buffer: read %lu, lost %llu\n", ring_read, (unsigned long long)ring_failed);
 
 	/* the same decision in libpcap's user-space interpreter */
 	{
