@@ -10,8 +10,10 @@
 # the chain, and xdpdump (xdp-tools) at the chain's exit, both at their
 # defaults. Prints the flood's time, packets written, losses the tool
 # reported and packets written per second, with the ratio to xdpdump's.
-# make bench runs it with two vCPUs under plain TCG: times follow the
-# host's load, so compare the rows of one run.
+# make bench runs it in the -icount VM of tests/bench/vm_chain.sh: one
+# vCPU, whose clock counts instructions, so a second is 1e9 guest
+# instructions, sender's and reader's alike, whatever the host runs. (Two
+# vCPUs under plain TCG gave times that moved 4x with the host's load.)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
