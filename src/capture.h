@@ -120,6 +120,7 @@ struct capture {
 	struct perf_buffer *pb;
 	struct capture_queue *q; /* per possible CPU */
 	int nq;
+	__u64 direct_before; /* while reading: packets older go out unqueued */
 	capture_packet_fn on_packet;
 	void *ctx;
 	__u64 lost;
