@@ -26,7 +26,7 @@ trap '$X flush $IF >/dev/null 2>&1 || true; ip link del xf0 2>/dev/null || true;
 ip link add xf0 type veth peer name $IF
 ip link set xf0 up
 ip link set $IF up
-$X add $IF "$ROOT/.output/bpf/count.o" >/dev/null
+$X add $IF "$ROOT/.output/bpf/count.o" >/dev/null 2>&1
 
 # packets the chain's member has seen so far (the observer's counters)
 arrived() {
