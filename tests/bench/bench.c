@@ -16,7 +16,14 @@
  *    hook, while a capture tool (xdpchain capture at its defaults,
  *    cloudflare's xdpcap tuned and at its defaults) drains the hook into a
  *    pcap on a tmpfs: the flood's wall time, packets written, losses the
- *    tool reported; from one CPU and from both.
+ *    tool reported, the tool's CPU time per packet, packets out of time
+ *    order; from one CPU and from both.
+ *  - A captured packet against the bare copy of it into a perf buffer and
+ *    into a BPF ring buffer, readers draining on another CPU.
+ *
+ * Environment: BENCH=flood runs the flood part alone; XDPCAP=PATH the
+ * xdpcap to compare with; XDPCHAIN=PATH the xdpchain to run (e.g. a script
+ * that runs it under perf record); BENCH_LOG=1 prints each tool's stderr.
  */
 #include <errno.h>
 #include <fcntl.h>
