@@ -322,7 +322,7 @@ static void bench_kernel(void)
 	unsigned long got = 0, bare_read, ring_read;
 	__u64 bare_failed, ring_failed;
 	int hook_fd, pass_fd, final_fd;
-	double base, empty, nomatch, match, bare, ring;
+	double base, empty, tail, nomatch, match, bare, ring;
 	__u32 ret;
 
 	hook_fd = hook__create();
@@ -347,6 +347,31 @@ static void bench_kernel(void)
 	row("baseline: return XDP_PASS", base, base);
 	empty = test_run_ns(final_fd, pkt_udp53, sizeof(pkt_udp53), &ret, 5);
 	row("final stage, empty hook (no capture running)", empty, base);
+
+	/*
+	 * Where a capture's ns go: the tail call into a program that only
+	 * returns, in the slot a capture would take.
+	 */
+	{
+		struct insn_buf b = {};
+		__u32 slot = XDP_PASS;
+		int fd;
+
+		EMIT(&b, MOV64_IMM(BPF_REG_0, XDP_PASS), EXIT_INSN());
+		fd = b.oom ? -1 :
+			     bpf_prog_load(BPF_PROG_TYPE_XDP, "bench_ret", "Dual BSD/GPL", b.v, b.n,
+					   NULL);
+		insn_buf__free(&b);
+		if (fd < 0 || bpf_map_update_elem(hook_fd, &slot, &fd, BPF_ANY)) {
+			fprintf(stderr, "bench: cannot fill the hook's slot: %s\n",
+				strerror(errno));
+			exit(1);
+		}
+		tail = test_run_ns(final_fd, pkt_udp40000, sizeof(pkt_udp40000), &ret, 5);
+		row("final stage, a program that only returns in the slot", tail, base);
+		bpf_map_delete_elem(hook_fd, &slot);
+		close(fd);
+	}
 
 	if (filter__compile("udp port 53", 262144, &f)) {
 		fprintf(stderr, "bench: %s\n", err_last());
@@ -387,8 +412,9 @@ static void bench_kernel(void)
 	bare = bare_copy_ns(false, &bare_read, &bare_failed);
 	row("bare copy of the packet into a perf buffer, nothing else", bare, base);
 	row("the same into a BPF ring buffer (one, shared)", ring, base);
-	printf("  filter matching nothing: %.2fx the empty hook (goal <= 1.15x)\n",
-	       nomatch / empty);
+	printf("  filter matching nothing: %.2fx the empty hook (goal <= 1.15x); the tail call "
+	       "alone %.2fx\n",
+	       nomatch / empty, tail / empty);
 	printf("  a captured packet costs %.1f ns over the empty hook, the bare copy %.1f ns over\n"
 	       "  XDP_PASS: %.2fx (goal <= 2x); read %lu, lost %llu (capture), read %lu, lost %llu (bare)\n",
 	       match - empty, bare - base, (match - empty) / (bare - base), got,
