@@ -194,7 +194,7 @@ test: deps
 bench: test-build $(BENCH_BIN)
 	@$(BENCH_BIN)
 	@VM_QEMU_ARGS="-icount shift=0,sleep=off" bash tests/vm/run.sh --kernel $(KERNEL) -- \
-		bash tests/bench/vm_chain.sh
+		"bash tests/bench/vm_chain.sh && bash tests/bench/vm_capture.sh"
 
 # What goes where; uninstall removes exactly this list (the unit whether or
 # not this tree has one) and the include directory, which is xdpchain's own.

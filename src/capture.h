@@ -68,11 +68,44 @@ struct capture_stats {
 	__u64 seen;
 	__u64 matched;
 	__u64 output_err;
-	__u64 lost; /* samples the perf buffer reported lost */
+	__u64 lost; /* samples the perf buffer reported lost (each an output_err too) */
 	__u64 malformed; /* records the reader refused (see capture__parse_sample()) */
 };
 
+/*
+ * Packets matched but not copied out. A full perf buffer fails the copy
+ * (output_err, counted at once) and reports the sample lost later (lost):
+ * the same packet, so the two are not added up.
+ */
+static inline __u64 capture_stats__lost(const struct capture_stats *s)
+{
+	return s->output_err > s->lost ? s->output_err : s->lost;
+}
+
 typedef void (*capture_packet_fn)(void *ctx, const struct capture_meta *m, const void *pkt);
+
+/*
+ * The perf buffer's default size, per CPU: it takes a flood's bursts while
+ * the reader is woken (8 MiB, what cloudflare's xdpcap needs -buffer for),
+ * scaled down so all CPUs together take at most 64 MiB. The reader is
+ * woken when a buffer holds 1/256 of its size (32 KiB of 8 MiB, ~300
+ * small packets), not per packet: a wakeup per packet cost the sender
+ * microseconds each. make bench, 1 M packets from both CPUs of a loaded
+ * 2-core machine: a quarter-full wakeup wrote ~75 % (the reader slept
+ * through the burst, then waited for a CPU), 1/256 ~95 %, at 10-20 % more
+ * time for a flood from one CPU; 1/1024 cost that flood 60 %. A poll
+ * timeout picks up a trickle below the watermark.
+ */
+#define CAPTURE_BUFFER_PER_CPU (8UL << 20)
+#define CAPTURE_BUFFER_TOTAL (64UL << 20)
+#define CAPTURE_BUFFER_MIN_PAGES 64
+#define CAPTURE_WAKEUP_FRACTION 256
+
+/* Packets read from one CPU's buffer, waiting to be merged by time. */
+struct capture_queue {
+	char *buf;
+	size_t len, cap, head;
+};
 
 /* Captures at stages inside the chain (dispatcher/stage.bpf.c). */
 enum capture_stages {
@@ -97,7 +130,7 @@ struct capture_opts {
 	const struct filter *filter; /* NULL: everything */
 	int stats_fd; /* the chain's stats map (the deciding stage), or -1 */
 	__u32 snaplen;
-	unsigned int buffer_pages; /* per CPU, a power of two */
+	unsigned int buffer_pages; /* per CPU, a power of two; 0: capture__default_pages() */
 	capture_packet_fn on_packet;
 	void *ctx;
 };
@@ -119,6 +152,9 @@ struct capture {
 	int stage_map_fd;
 	int stage_prog_fd;
 	struct perf_buffer *pb;
+	struct capture_queue *q; /* per possible CPU */
+	int nq;
+	__u64 direct_before; /* while reading: packets older go out unqueued */
 	capture_packet_fn on_packet;
 	void *ctx;
 	__u64 lost;
@@ -144,9 +180,15 @@ int capture__parse_sample(const struct perf_event_header *rec, struct capture_me
  * libxdp built a new dispatcher), in place of the earlier ones.
  */
 int capture__attach_stages(struct capture *c, int disp_fd, const __u32 *slot_prog, size_t n);
-/* Waits up to @timeout_ms for packets and hands them to on_packet. */
+/* Pages per CPU when capture_opts.buffer_pages is 0. */
+unsigned int capture__default_pages(void);
+/*
+ * Waits up to @timeout_ms for a buffer to fill to its watermark, reads all
+ * of them and hands on_packet the packets merged by time (the newest may
+ * wait for the next call).
+ */
 int capture__poll(struct capture *c, int timeout_ms);
-/* Hands what the perf buffer holds to on_packet, without waiting. */
+/* Hands everything the perf buffer holds to on_packet, merged by time, without waiting. */
 int capture__drain(struct capture *c);
 void capture__stats(const struct capture *c, struct capture_stats *s);
 /* Takes our programs out of the hook (only slots still holding them). */

@@ -65,7 +65,8 @@ static const struct param capture_params[] = {
 	  "capture each packet at entry, after each program that let it go on and at its fate: one pcapng, an interface per stage, the same packet id at each",
 	  0 },
 	{ "buffer", 0, PT_U32, offsetof(struct capture_cfg, buffer), PARAM_NO_SET, "PAGES",
-	  "perf buffer pages per CPU, a power of two (default 64)", 65536 },
+	  "perf buffer pages per CPU, a power of two (default: 8 MiB per CPU, 64 MiB at most in all)",
+	  65536 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
 };
 
@@ -390,7 +391,7 @@ static void print_status(const struct capture *c, const struct sink *s, bool fin
 	fprintf(stderr, "%s%llu packets written (seen %llu, matched %llu, lost %llu",
 		final ? "xdpchain capture: " : "\r", (unsigned long long)s->written,
 		(unsigned long long)st.seen, (unsigned long long)st.matched,
-		(unsigned long long)(st.lost + st.output_err));
+		(unsigned long long)capture_stats__lost(&st));
 	if (st.malformed)
 		fprintf(stderr, ", malformed %llu", (unsigned long long)st.malformed);
 	fprintf(stderr, ")%s", final ? "\n" : "  ");
@@ -416,7 +417,7 @@ static int capture_fail(const struct capture_cfg *cfg)
 
 int do_capture(int argc, char **argv)
 {
-	struct capture_cfg cfg = { .out = NULL, .snaplen = DEFAULT_SNAPLEN, .buffer = 64 };
+	struct capture_cfg cfg = { .out = NULL, .snaplen = DEFAULT_SNAPLEN };
 	struct capture_opts copts = {};
 	struct sink sink = {};
 	struct capture cap = { .hook_fd = -1 };
@@ -451,7 +452,8 @@ int do_capture(int argc, char **argv)
 			"xdpchain capture: missing -w FILE ('-w -' writes to stdout) (see 'xdpchain capture --help')\n");
 		return EXIT_USAGE;
 	}
-	if (!cfg.snaplen || (cfg.buffer & (cfg.buffer - 1)) || !cfg.buffer) {
+	/* --buffer 0 or none: capture__default_pages() */
+	if (!cfg.snaplen || (cfg.buffer & (cfg.buffer - 1))) {
 		fprintf(stderr,
 			"xdpchain capture: --snaplen must be positive and --buffer a power of two\n");
 		return EXIT_USAGE;
