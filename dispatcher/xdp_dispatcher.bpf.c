@@ -149,7 +149,7 @@ __attribute__((noinline)) int xdpchain_step(struct xdp_md *ctx, __u32 slot)
 #define ALL_PASSED(n) return XDP_PASS
 #else
 /* Every member's verdict, for members that go on after several actions. */
-#define PACK_VERDICT(n, verdict) verdicts |= (__u64)((__u32)(verdict)&0xf) << (4 * (n))
+#define PACK_VERDICT(n, verdict) verdicts |= (__u64)(0xf & (__u32)(verdict)) << (4 * (n))
 #define ALL_PASSED(n) return xdpchain_exit(ctx, verdicts, n, XDP_PASS)
 #endif
 
