@@ -145,14 +145,6 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 	return b->oom ? -ENOMEM : 0;
 }
 
-static __u32 prog_id_of(int fd)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
-
 static bool prog_is_ours(__u32 id)
 {
 	struct bpf_prog_info info = {};
@@ -530,7 +522,7 @@ static int insert_prog(struct capture *c, const struct capture_opts *o, int map_
 				combos[i].frags ? "on" : "off");
 			*prog_fd = fd;
 			if (prog_id)
-				*prog_id = prog_id_of(fd);
+				*prog_id = chain__prog_id(fd);
 			goto out;
 		}
 		upd_err = -errno;
@@ -631,7 +623,7 @@ int capture__attach_stages(struct capture *c, int disp_fd, const __u32 *slot_pro
 	c->stage_skel = skel;
 	c->stage_link[0] = link[0];
 	c->stage_link[1] = link[1];
-	c->stage_disp_id = prog_id_of(disp_fd);
+	c->stage_disp_id = chain__prog_id(disp_fd);
 	return 0;
 err:
 	bpf_link__destroy(link[0]);

@@ -114,6 +114,13 @@ struct chain {
 	struct leftover leftovers[CHAIN_MAX_LEFTOVERS];
 };
 
+/* ---- chain.c: kernel queries shared by the commands ------------------- */
+
+/* The XDP program attached to @ifindex in any mode; 0 if none or gone. */
+__u32 chain__attached_id(int ifindex);
+/* The id of the program behind @fd; 0 if it cannot be read. */
+__u32 chain__prog_id(int fd);
+
 /* ---- chain_rules.c: pure ---------------------------------------------- */
 
 /* A decimal program id; -EINVAL if @s is not one. */

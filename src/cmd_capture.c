@@ -338,16 +338,6 @@ static int stage_dispatcher(const struct chain *c, int stats_fd, __u32 slot_prog
 	return fd;
 }
 
-/* The id of the XDP program attached to @ifindex (any mode); 0: none. */
-static __u32 attached_id(int ifindex)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-
-	if (bpf_xdp_query(ifindex, 0, &q))
-		return 0;
-	return q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
-}
-
 /*
  * libxdp built a new dispatcher (the chain changed): the stage programs
  * follow it. 0, or -errno when the chain is no longer one they can watch.
@@ -613,7 +603,7 @@ int do_capture(int argc, char **argv)
 				break;
 			}
 			if (sink.stage_mode != STAGES_NONE &&
-			    attached_id(chain.ifindex) != cap.stage_disp_id) {
+			    chain__attached_id(chain.ifindex) != cap.stage_disp_id) {
 				/* packets between the two went uncaptured at their stages */
 				err = follow_dispatcher(&cap, cfg.ifname, stats_fd, &stages);
 				if (err) {

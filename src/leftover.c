@@ -39,16 +39,6 @@ static void add(struct chain *c, enum leftover_kind kind, const char *path, __u3
 	snprintf(l->path, sizeof(l->path), "%s", path);
 }
 
-/* The XDP program attached to @ifindex in any mode; 0 if none or gone. */
-static __u32 attached_id(int ifindex)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-
-	if (bpf_xdp_query(ifindex, 0, &q))
-		return 0;
-	return q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
-}
-
 static int libxdp_dir(char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "%s/xdp", bpffs_root());
@@ -149,7 +139,7 @@ static void scan(struct chain *c, char *dir)
 		struct chain_state st;
 
 		/* another interface's state under this name: a leftover once it is gone */
-		if (!state__read(c->ifname, &st) && !attached_id(st.ifindex) &&
+		if (!state__read(c->ifname, &st) && !chain__attached_id(st.ifindex) &&
 		    !if_indextoname(st.ifindex, (char[IF_NAMESIZE]){ 0 }))
 			add(c, LEFTOVER_STATE, dir, st.ifindex);
 	}
@@ -195,7 +185,7 @@ static int remove_libxdp_dir(const struct leftover *l)
 		close(lock);
 		return err;
 	}
-	err = attached_id(ifindex) == id ? -EBUSY : remove_pin_dir(l->path);
+	err = chain__attached_id(ifindex) == id ? -EBUSY : remove_pin_dir(l->path);
 	close(lock);
 	return err;
 }
@@ -271,7 +261,7 @@ static void clean_libxdp_dir(const char *path, int ifindex, __u32 id, void *ctx)
 {
 	struct leftover l = { .kind = LEFTOVER_LIBXDP_DIR, .id = id };
 
-	if (attached_id(ifindex) == id)
+	if (chain__attached_id(ifindex) == id)
 		return;
 	snprintf(l.path, sizeof(l.path), "%s", path);
 	if (!remove_libxdp_dir(&l))

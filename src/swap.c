@@ -199,14 +199,6 @@ static int link_member(struct swap_member *m, size_t i, int disp_fd, int *prog_f
 	return *link_fd < 0 ? -errno : 0;
 }
 
-static __u32 fd_prog_id(int fd)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
-
 int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_attach_mode mode)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
@@ -227,7 +219,7 @@ int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_att
 		return err_set(err, "cannot load xdpchain's dispatcher object: %s; run with -vv",
 			       strerror(-err));
 	disp_fd = bpf_program__fd(disp_prog);
-	disp_id = fd_prog_id(disp_fd);
+	disp_id = chain__prog_id(disp_fd);
 	for (; linked < n; linked++) {
 		prog_fds[linked] = link_fds[linked] = -1;
 		err = link_member(&m[linked], linked, disp_fd, &prog_fds[linked],
@@ -240,7 +232,7 @@ int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_att
 				m[linked - 1].name, t->c.ifname, strerror(-err));
 			goto out;
 		}
-		m[linked].new_id = fd_prog_id(prog_fds[linked]);
+		m[linked].new_id = chain__prog_id(prog_fds[linked]);
 	}
 
 	lock = libxdp_lock();
