@@ -28,7 +28,8 @@ test_help_exit_codes() {
 # README documents every command and every option --help lists.
 test_readme_matches_help() {
 	local c opt
-	for c in add remove status flush capture cleanup top features completion; do
+	for c in add remove status flush capture cleanup top features completion save apply metrics; do
+		xdpchain "$c" --help | grep -q "^Usage: xdpchain $c" || fail "$c --help"
 		grep -q "xdpchain $c" "$ROOT/README.md" || fail "README lacks 'xdpchain $c'"
 		for opt in $(xdpchain "$c" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
 			grep -q -- "$opt" "$ROOT/README.md" || fail "README lacks $opt of $c"
@@ -137,6 +138,9 @@ test_new_commands_bad_input() {
 	expect_fail 1 "$IF0 has no xdpchain chain" top $IF0
 	expect_fail 2 "unexpected argument 'extra'" cleanup extra
 	expect_fail 1 "no interface named 'nosuch'" status -s nosuch
+	expect_fail 1 "no interface named 'nosuch'" save nosuch
+	expect_fail 1 "no interface named 'nosuch'" metrics nosuch
+	expect_fail 1 "cannot read /nonexistent.conf: .*name a chain file" apply /nonexistent.conf
 	xdpchain -j top $IF0 2>/dev/null | jq -e '.error | test("no xdpchain chain")' >/dev/null ||
 		fail "top -j: error is not JSON"
 	# capture of stages: inside IFACE's chain only, one kind at a time

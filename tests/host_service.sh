@@ -26,18 +26,6 @@ test_service_units_verify() {
 		"$ROOT/deploy/systemd/xdpchain.service" || fail "xdpchain.service applies something else"
 }
 
-# README documents the new commands and every option --help lists.
-test_service_readme_matches_help() {
-	local c opt
-	for c in save apply metrics; do
-		xdpchain "$c" --help | grep -q "^Usage: xdpchain $c" || fail "$c --help"
-		grep -q "xdpchain $c" "$ROOT/README.md" || fail "README lacks 'xdpchain $c'"
-		for opt in $(xdpchain "$c" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
-			grep -q -- "$opt" "$ROOT/README.md" || fail "README lacks $opt of $c"
-		done
-	done
-}
-
 # Every bad chain file: one line naming file, line and problem, exit 1,
 # nothing changed. Found before the kernel is asked anything, so on any kernel.
 test_service_apply_bad_input() {

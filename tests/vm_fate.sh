@@ -205,9 +205,7 @@ test_fate_capture_every_fate_once() {
 	fate_traffic
 	wait_capture /tmp/ff.pcapng
 	[ "$(pcap_count /tmp/ff.pcapng udp)" -eq 9 ] || fail "$(tcpdump -nn -r /tmp/ff.pcapng 2>&1)"
-	[ "$(pcap_count /tmp/ff.pcapng 'udp dst port 40001')" -eq 3 ] || fail "passes"
-	[ "$(pcap_count /tmp/ff.pcapng 'udp dst port 40002')" -eq 4 ] || fail "plain drops"
-	[ "$(pcap_count /tmp/ff.pcapng 'udp dst port 9')" -eq 2 ] || fail "hook drops"
+	expect_ports /tmp/ff.pcapng 40001=3 40002=4 9=2
 	local fw dr
 	fw=$(status_json $IF0 | jq '.programs[] | select(.name=="xdpchain_firewall") | .id')
 	dr=$(status_json $IF0 | jq '.programs[] | select(.name=="xdpchain_drop") | .id')
@@ -228,16 +226,27 @@ test_fate_capture_entry() {
 	wait_capture /tmp/fe.pcap
 	[ "$(pcap_count /tmp/fe.pcap udp)" -eq 9 ] || fail "$(tcpdump -nn -r /tmp/fe.pcap 2>&1)"
 	# unmodified: the rewrite (40000 -> 40001) comes after the entry
-	[ "$(pcap_count /tmp/fe.pcap 'udp dst port 40000')" -eq 3 ] ||
-		fail "entry shows rewritten packets: $(tcpdump -nn -r /tmp/fe.pcap 2>&1)"
-	[ "$(pcap_count /tmp/fe.pcap 'udp dst port 40001')" -eq 0 ] || fail "rewritten at entry"
-	[ "$(pcap_count /tmp/fe.pcap 'udp dst port 40002')" -eq 4 ] || fail "plain drops missing"
-	[ "$(pcap_count /tmp/fe.pcap 'udp dst port 9')" -eq 2 ] || fail "hook drops missing"
+	expect_ports /tmp/fe.pcap 40000=3 40001=0 40002=4 9=2
 	# the stubs are empty again: a second entry capture can attach
 	start_capture /tmp/fe2.pcap --entry -c 1 udp
 	send_udp 40000 1
 	wait_capture /tmp/fe2.pcap
-	[ "$(pcap_count /tmp/fe2.pcap 'udp dst port 40000')" -eq 1 ] || fail "second entry capture"
+	expect_ports /tmp/fe2.pcap 40000=1
+}
+
+# expect_ports FILE PORT=N...: FILE holds N UDP packets to each PORT.
+expect_ports() {
+	local f=$1 pc
+	shift
+	for pc in "$@"; do
+		[ "$(pcap_count "$f" "udp dst port ${pc%=*}")" -eq "${pc#*=}" ] ||
+			fail "$f: $(pcap_count "$f" "udp dst port ${pc%=*}") packets to port ${pc%=*}, wanted ${pc#*=}: $(tcpdump -nn -r "$f" 2>&1 | head -20)"
+	done
+}
+
+# The comments of the packets of stage interface IFNAME in FILE, each once.
+stage_comments() {
+	tshark -r "$1" -Y "frame.interface_name == \"$2\"" -T fields -e frame.comment 2>/dev/null | sort -u
 }
 
 # tshark FILE FIELDS...: one line per packet, fields separated by '|'.
@@ -295,11 +304,9 @@ test_fate_capture_all_stages() {
 	# the comments name the stage: entry, after a member (with its id)
 	local rw
 	rw=$(status_json $IF0 | jq '.programs[] | select(.name=="xdpchain_rewrite") | .id')
-	got=$(tshark -r /tmp/fa.pcapng -Y "frame.interface_name == \"$IF0:after xdpchain_rewrite\"" \
-		-T fields -e frame.comment 2>/dev/null | sort -u)
+	got=$(stage_comments /tmp/fa.pcapng "$IF0:after xdpchain_rewrite")
 	[ "$got" = "stage: after xdpchain_rewrite (id $rw)" ] || fail "comment after the rewrite: $got"
-	got=$(tshark -r /tmp/fa.pcapng -Y "frame.interface_name == \"$IF0:entry\"" \
-		-T fields -e frame.comment 2>/dev/null | sort -u)
+	got=$(stage_comments /tmp/fa.pcapng "$IF0:entry")
 	[ "$got" = "stage: entry" ] || fail "comment at entry: $got"
 	# Wireshark's filter for the plain drops of the firewall, by its fate's comment
 	[ "$(tshark -r /tmp/fa.pcapng -Y 'frame.verdict.ebpf_xdp == 1 && frame.comment contains "xdpchain_firewall"' 2>/dev/null | wc -l)" -eq 4 ] ||
