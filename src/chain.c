@@ -344,21 +344,37 @@ static void read_own(struct chain *c)
 		c->progs[i].uses_hook = uses_map(&c->progs[i], c->hook_id);
 }
 
+/*
+ * Readers such as status take no lock: a change that lands between reading
+ * the dispatcher and reading the state (the last remove unpinning the state
+ * of a dispatcher just read, an add pinning a new one) would pair one
+ * chain with another's state. Every change attaches a new dispatcher, so a
+ * read is one snapshot when the attached program is the same before and
+ * after it; else read again.
+ */
+#define CHAIN_READ_TRIES 20
+
 int chain__read(const char *ifname, struct chain *c)
 {
 	int ifindex, err;
+	__u32 before;
 
-	memset(c, 0, sizeof(*c));
 	ifindex = chain__ifindex(ifname);
 	if (ifindex < 0)
 		return ifindex;
-	snprintf(c->ifname, sizeof(c->ifname), "%s", ifname);
-	c->ifindex = ifindex;
-	err = read_mp(c);
-	if (err)
-		return err;
-	read_state(c);
-	read_own(c);
+	for (int try = 0;; try++) {
+		memset(c, 0, sizeof(*c));
+		snprintf(c->ifname, sizeof(c->ifname), "%s", ifname);
+		c->ifindex = ifindex;
+		before = chain__attached_id(ifindex);
+		err = read_mp(c);
+		if (err)
+			return err;
+		read_state(c);
+		read_own(c);
+		if (chain__attached_id(ifindex) == before || try == CHAIN_READ_TRIES - 1)
+			break;
+	}
 	leftover__scan(c);
 	return 0;
 }
