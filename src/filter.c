@@ -94,6 +94,12 @@ struct xlate {
 	uint32_t *written; /* state surely written when entering each insn */
 	uint32_t need_init; /* state some path reads before writing it */
 	uint32_t *proven; /* packet bytes every path to each insn has checked */
+	uint32_t *xmax; /* the largest value X can hold entering each insn */
+	/*
+	 * Per insn, 2 or 4: a load of that many bytes kept in host order, or
+	 * a jeq/jset whose constant is byte-swapped to match (plan_swaps())
+	 */
+	uint8_t *swap;
 	long ret0; /* a reachable "ret #0" to reuse as TGT_FAIL, or -1 */
 
 	struct insn_buf out;
@@ -101,6 +107,8 @@ struct xlate {
 	size_t n_jumps, max_jumps;
 	size_t *start; /* per classic insn: its first eBPF insn */
 	bool fail_used;
+	bool uses_len; /* some instruction reads FILTER_REG_LEN */
+	long nomatch; /* see struct filter */
 	bool overflow;
 };
 
@@ -353,22 +361,41 @@ static uint32_t proves(const struct sock_filter *in, uint32_t proven)
 }
 
 /*
+ * The largest value X holds after @in, given @xmax before it: known after
+ * "ldx 4*([k]&0xf)" (at most 60) and "ldx #k"; anything else that writes X
+ * makes it unknown. An indexed load needs no overflow check when X + k
+ * cannot pass MAX_PKT_OFF; the verifier, tracking X's bounds on each path,
+ * agrees.
+ */
+static uint32_t x_after(const struct sock_filter *in, uint32_t xmax)
+{
+	if (in->code == (BPF_LDX | BPF_B | BPF_MSH))
+		return 60;
+	if (in->code == (BPF_LDX | BPF_IMM))
+		return in->k;
+	if (BPF_CLASS(in->code) == BPF_LDX || in->code == (BPF_MISC | BPF_TAX))
+		return UINT32_MAX;
+	return xmax;
+}
+
+/*
  * One pass in program order is a complete data-flow analysis because
  * classic jumps only go forward: every predecessor of an instruction comes
  * before it. It finds the reachable instructions (the verifier refuses
  * unreachable code), the state some path reads before writing it (the
  * kernel refuses such programs, libpcap reads garbage, we start it at 0),
- * and how many packet bytes all paths have already checked.
+ * how many packet bytes all paths have already checked, and X's bound.
  */
 static void analyse(struct xlate *x)
 {
 	const struct sock_filter *in;
-	uint32_t reads, writes, out, proven;
+	uint32_t reads, writes, out, proven, xmax;
 	size_t succ[2], n_succ;
 
 	x->ret0 = -1;
 	x->reach[0] = true;
 	x->written[0] = 0;
+	x->xmax[0] = 0; /* X read before written starts at 0 (emit_prologue()) */
 	for (size_t i = 0; i < x->n; i++) {
 		if (!x->reach[i])
 			continue;
@@ -377,6 +404,7 @@ static void analyse(struct xlate *x)
 		x->need_init |= reads & ~x->written[i];
 		out = x->written[i] | writes;
 		proven = proves(in, x->proven[i]);
+		xmax = x_after(in, x->xmax[i]);
 
 		n_succ = 0;
 		switch (BPF_CLASS(in->code)) {
@@ -401,18 +429,179 @@ static void analyse(struct xlate *x)
 				x->reach[succ[s]] = true;
 				x->written[succ[s]] = out;
 				x->proven[succ[s]] = proven;
+				x->xmax[succ[s]] = xmax;
 			} else {
 				x->written[succ[s]] &= out;
 				if (proven < x->proven[succ[s]])
 					x->proven[succ[s]] = proven;
+				if (xmax > x->xmax[succ[s]])
+					x->xmax[succ[s]] = xmax;
 			}
 		}
 	}
 }
 
+/* Union-find over the definitions of A (plan_swaps()). */
+static size_t web_find(size_t *parent, size_t v)
+{
+	while (parent[v] != v) {
+		parent[v] = parent[parent[v]];
+		v = parent[v];
+	}
+	return v;
+}
+
+static void web_union(size_t *parent, size_t a, size_t b)
+{
+	a = web_find(parent, a);
+	b = web_find(parent, b);
+	if (a != b)
+		parent[b] = a;
+}
+
+enum { WEB_NONE = 0, WEB_BAD = 0xff }; /* else the byte size of its loads */
+
+/*
+ * Classic loads are big-endian, eBPF's in host order: each 16- or 32-bit
+ * load would need a byte swap. Where the value is only ever compared for
+ * equality or tested bit by bit against constants (jeq #k, jset #k: most
+ * of what tcpdump expressions compile to), the constants can be swapped
+ * once here instead. A "web" is the definitions of A that reach a common
+ * use; it is swapped only when all of its definitions are loads of one
+ * size and all of its uses such jumps. Little-endian hosts only.
+ */
+static int plan_swaps(struct xlate *x)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	size_t n = x->n, *parent, *a_in;
+	uint8_t *kind, *live_at;
+	uint32_t reads, writes;
+
+	parent = calloc(n + 1, sizeof(*parent));
+	a_in = calloc(n, sizeof(*a_in));
+	kind = calloc(n + 1, sizeof(*kind));
+	live_at = calloc(n, sizeof(*live_at));
+	if (!parent || !a_in || !kind || !live_at) {
+		free(parent);
+		free(a_in);
+		free(kind);
+		free(live_at);
+		return -ENOMEM;
+	}
+	for (size_t v = 0; v <= n; v++)
+		parent[v] = v;
+	kind[n] = WEB_BAD; /* A as the program starts: no load */
+	for (size_t i = 0; i < n; i++)
+		a_in[i] = SIZE_MAX;
+	a_in[0] = n;
+	/*
+	 * Where A is live (some path reads it before writing it): only there
+	 * do paths that meet join their webs. One pass backwards suffices,
+	 * jumps going forward only.
+	 */
+	for (size_t i = n; i-- > 0;) {
+		const struct sock_filter *in = &x->prog[i];
+		bool live = false;
+
+		state_use(in, &reads, &writes);
+		if (BPF_CLASS(in->code) == BPF_JMP && BPF_OP(in->code) == BPF_JA)
+			live = live_at[i + 1 + in->k];
+		else if (BPF_CLASS(in->code) == BPF_JMP)
+			live = live_at[i + 1 + in->jt] || live_at[i + 1 + in->jf];
+		else if (BPF_CLASS(in->code) != BPF_RET)
+			live = live_at[i + 1];
+		live_at[i] = (reads & ST_A) || (!(writes & ST_A) && live);
+	}
+	/* definitions and uses, their webs joined where paths meet */
+	for (size_t i = 0; i < n; i++) {
+		const struct sock_filter *in = &x->prog[i];
+		size_t out, succ[2], n_succ = 0;
+		__u8 op = BPF_OP(in->code);
+
+		if (!x->reach[i])
+			continue;
+		state_use(in, &reads, &writes);
+		if (reads & ST_A) {
+			bool ok = BPF_CLASS(in->code) == BPF_JMP && BPF_SRC(in->code) == BPF_K &&
+				  (op == BPF_JEQ || op == BPF_JSET);
+			size_t w = web_find(parent, a_in[i]);
+
+			if (!ok)
+				kind[w] = WEB_BAD;
+		}
+		if (writes & ST_A) {
+			bool load =
+				BPF_CLASS(in->code) == BPF_LD &&
+				(BPF_MODE(in->code) == BPF_ABS || BPF_MODE(in->code) == BPF_IND);
+
+			kind[i] = load ? size_bytes(in->code) : WEB_BAD;
+			out = i;
+		} else {
+			out = a_in[i];
+		}
+		if (BPF_CLASS(in->code) == BPF_JMP) {
+			if (op == BPF_JA) {
+				succ[n_succ++] = i + 1 + in->k;
+			} else {
+				succ[n_succ++] = i + 1 + in->jt;
+				succ[n_succ++] = i + 1 + in->jf;
+			}
+		} else if (BPF_CLASS(in->code) != BPF_RET) {
+			succ[n_succ++] = i + 1;
+		}
+		for (size_t k = 0; k < n_succ; k++) {
+			size_t t = succ[k];
+
+			if (a_in[t] == SIZE_MAX)
+				a_in[t] = out; /* the first path to reach it */
+			else if (live_at[t])
+				web_union(parent, a_in[t], out);
+		}
+	}
+	/* a web's kind: one load size, or bad */
+	for (size_t v = 0; v <= n; v++) {
+		size_t w = web_find(parent, v);
+
+		if (v == w || kind[v] == WEB_NONE)
+			continue;
+		if (kind[w] == WEB_NONE)
+			kind[w] = kind[v];
+		else if (kind[w] != kind[v])
+			kind[w] = WEB_BAD;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct sock_filter *in = &x->prog[i];
+		uint32_t r, wr;
+		uint8_t k;
+
+		x->swap[i] = 0;
+		if (!x->reach[i])
+			continue;
+		state_use(in, &r, &wr);
+		if (wr & ST_A)
+			k = kind[web_find(parent, i)];
+		else if (r & ST_A)
+			k = kind[web_find(parent, a_in[i])];
+		else
+			continue;
+		if (k == 2 || k == 4)
+			x->swap[i] = k;
+	}
+	free(parent);
+	free(a_in);
+	free(kind);
+	free(live_at);
+#else
+	(void)x;
+#endif
+	return 0;
+}
+
 static void emit(struct xlate *x, __u8 code, __u8 dst, __u8 src, __s16 off, __s32 imm, int target)
 {
 	insn_buf__emit(&x->out, INSN(code, dst, src, off, imm));
+	if (src == FILTER_REG_LEN)
+		x->uses_len = true;
 	if (target == TGT_NONE || x->out.oom)
 		return;
 	if (x->n_jumps == x->max_jumps) {
@@ -470,7 +659,8 @@ static void emit_to_be(struct xlate *x, __u8 dst, unsigned int sz)
  * it. When every path here has checked @proven bytes, the load needs no
  * check. Returns false when the load always fails.
  */
-static bool emit_load_abs(struct xlate *x, __u8 dst, __u8 size, uint32_t k, uint32_t proven)
+static bool emit_load_abs(struct xlate *x, __u8 dst, __u8 size, uint32_t k, uint32_t proven,
+			  bool host_order)
 {
 	unsigned int sz = size_bytes(size);
 
@@ -480,14 +670,16 @@ static bool emit_load_abs(struct xlate *x, __u8 dst, __u8 size, uint32_t k, uint
 	}
 	if (k + sz <= proven && k <= INT16_MAX) {
 		emit(x, BPF_LDX | BPF_MEM | size, dst, FILTER_REG_DATA, k, 0, TGT_NONE);
-		emit_to_be(x, dst, sz);
+		if (!host_order)
+			emit_to_be(x, dst, sz);
 		return true;
 	}
 	emit(x, BPF_ALU64 | BPF_MOV | BPF_X, REG_TMP, FILTER_REG_DATA, 0, 0, TGT_NONE);
 	emit(x, BPF_ALU64 | BPF_ADD | BPF_K, REG_TMP, 0, 0, k + sz, TGT_NONE);
 	emit(x, BPF_JMP | BPF_JGT | BPF_X, REG_TMP, FILTER_REG_DATA_END, 0, 0, TGT_FAIL);
 	emit(x, BPF_LDX | BPF_MEM | size, dst, REG_TMP, -(__s16)sz, 0, TGT_NONE);
-	emit_to_be(x, dst, sz);
+	if (!host_order)
+		emit_to_be(x, dst, sz);
 	return true;
 }
 
@@ -497,7 +689,7 @@ static bool emit_load_abs(struct xlate *x, __u8 dst, __u8 size, uint32_t k, uint
  * first gives the verifier a variable offset it accepts; the constant part
  * then rides on the pointer as in an ABS load.
  */
-static void emit_load_ind(struct xlate *x, __u8 size, uint32_t k)
+static void emit_load_ind(struct xlate *x, __u8 size, uint32_t k, uint32_t xmax, bool host_order)
 {
 	unsigned int sz = size_bytes(size);
 
@@ -505,13 +697,15 @@ static void emit_load_ind(struct xlate *x, __u8 size, uint32_t k)
 		emit_always_fail(x, REG_A);
 		return;
 	}
-	emit(x, BPF_JMP | BPF_JGT | BPF_K, REG_X, 0, 0, MAX_PKT_OFF - sz - k, TGT_FAIL);
+	if (xmax > MAX_PKT_OFF - sz - k)
+		emit(x, BPF_JMP | BPF_JGT | BPF_K, REG_X, 0, 0, MAX_PKT_OFF - sz - k, TGT_FAIL);
 	emit(x, BPF_ALU64 | BPF_MOV | BPF_X, REG_TMP, FILTER_REG_DATA, 0, 0, TGT_NONE);
 	emit(x, BPF_ALU64 | BPF_ADD | BPF_X, REG_TMP, REG_X, 0, 0, TGT_NONE);
 	emit(x, BPF_ALU64 | BPF_ADD | BPF_K, REG_TMP, 0, 0, k + sz, TGT_NONE);
 	emit(x, BPF_JMP | BPF_JGT | BPF_X, REG_TMP, FILTER_REG_DATA_END, 0, 0, TGT_FAIL);
 	emit(x, BPF_LDX | BPF_MEM | size, REG_A, REG_TMP, -(__s16)sz, 0, TGT_NONE);
-	emit_to_be(x, REG_A, sz);
+	if (!host_order)
+		emit_to_be(x, REG_A, sz);
 }
 
 static void emit_alu(struct xlate *x, const struct sock_filter *in)
@@ -560,13 +754,30 @@ static __u8 invert_jmp(__u8 op)
 	}
 }
 
+/*
+ * The constant of a jeq or jset whose A stays in host order (plan_swaps()).
+ * A 16-bit value never equals a k above 0xffff, in either order.
+ */
+static uint32_t swapped_k(const struct sock_filter *in, uint8_t swap)
+{
+	uint32_t k = in->k;
+
+	if (swap == 4)
+		return __builtin_bswap32(k);
+	if (swap != 2)
+		return k;
+	if (BPF_OP(in->code) == BPF_JSET)
+		return __builtin_bswap16(k & 0xffff);
+	return k > 0xffff ? k : __builtin_bswap16(k);
+}
+
 /* 32-bit compares: A and X are u32 and k must not be sign-extended. */
 static void emit_cond(struct xlate *x, size_t i, const struct sock_filter *in)
 {
 	size_t t = i + 1 + in->jt, f = i + 1 + in->jf;
 	__u8 op = BPF_OP(in->code), src = BPF_SRC(in->code);
 	__u8 src_reg = src == BPF_X ? REG_X : 0;
-	__s32 imm = src == BPF_X ? 0 : (__s32)in->k;
+	__s32 imm = src == BPF_X ? 0 : (__s32)swapped_k(in, x->swap[i]);
 
 	if (t == f) {
 		if (in->jt)
@@ -592,10 +803,10 @@ static void emit_insn(struct xlate *x, size_t i)
 	case BPF_LD:
 		switch (BPF_MODE(in->code)) {
 		case BPF_ABS:
-			emit_load_abs(x, REG_A, size, in->k, x->proven[i]);
+			emit_load_abs(x, REG_A, size, in->k, x->proven[i], x->swap[i]);
 			break;
 		case BPF_IND:
-			emit_load_ind(x, size, in->k);
+			emit_load_ind(x, size, in->k, x->xmax[i], x->swap[i]);
 			break;
 		case BPF_LEN:
 			emit_mov32_reg(x, REG_A, FILTER_REG_LEN);
@@ -613,7 +824,7 @@ static void emit_insn(struct xlate *x, size_t i)
 		switch (BPF_MODE(in->code)) {
 		case BPF_MSH:
 			/* X = 4 * (P[k] & 0xf), the IPv4 header length. */
-			if (emit_load_abs(x, REG_X, BPF_B, in->k, x->proven[i])) {
+			if (emit_load_abs(x, REG_X, BPF_B, in->k, x->proven[i], false)) {
 				emit(x, BPF_ALU | BPF_AND | BPF_K, REG_X, 0, 0, 0xf, TGT_NONE);
 				emit(x, BPF_ALU | BPF_LSH | BPF_K, REG_X, 0, 0, 2, TGT_NONE);
 			}
@@ -685,6 +896,7 @@ static int resolve(struct xlate *x)
 	}
 	if (x->ret0 >= 0)
 		fail = x->start[x->ret0];
+	x->nomatch = x->fail_used || x->ret0 >= 0 ? (long)fail : -1;
 	if (x->out.oom)
 		return err_set(-ENOMEM, "filter: out of memory");
 	if (x->overflow)
@@ -721,15 +933,23 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
 	x.reach = calloc(n, sizeof(*x.reach));
 	x.written = calloc(n, sizeof(*x.written));
 	x.proven = calloc(n, sizeof(*x.proven));
+	x.xmax = calloc(n, sizeof(*x.xmax));
+	x.swap = calloc(n, sizeof(*x.swap));
 	x.start = calloc(n, sizeof(*x.start));
 	x.jumps = calloc(x.max_jumps, sizeof(*x.jumps));
 	f->cbpf = calloc(n, sizeof(*f->cbpf));
-	if (!x.reach || !x.written || !x.proven || !x.start || !x.jumps || !f->cbpf) {
+	if (!x.reach || !x.written || !x.proven || !x.xmax || !x.swap || !x.start || !x.jumps ||
+	    !f->cbpf) {
 		err = err_set(-ENOMEM, "filter: out of memory");
 		goto out;
 	}
 
 	analyse(&x);
+	err = plan_swaps(&x);
+	if (err) {
+		err = err_set(err, "filter: out of memory");
+		goto out;
+	}
 	emit_prologue(&x);
 	for (size_t i = 0; i < n; i++) {
 		x.start[i] = x.out.n;
@@ -744,6 +964,8 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
 	f->cbpf_n = n;
 	f->insns = x.out.v;
 	f->n = x.out.n;
+	f->uses_len = x.uses_len;
+	f->nomatch = x.nomatch;
 	x.out.v = NULL;
 out:
 	if (err)
@@ -751,6 +973,8 @@ out:
 	free(x.reach);
 	free(x.written);
 	free(x.proven);
+	free(x.xmax);
+	free(x.swap);
 	free(x.start);
 	free(x.jumps);
 	insn_buf__free(&x.out);

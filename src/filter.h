@@ -11,18 +11,24 @@
  *
  * Register contract of the fragment in struct filter.insns:
  *  - on entry R6 = ctx (struct xdp_md *), R7 = ctx->data, R8 = ctx->data_end,
- *    R9 = the packet length classic BPF's "len" sees; the fragment keeps
- *    R6-R9 and R10 unchanged;
+ *    and, when struct filter.uses_len says it reads it, R9 = the packet
+ *    length classic BPF's "len" sees; the fragment keeps R6-R9 and R10
+ *    unchanged;
  *  - it may clobber R0-R5 and the stack from fp-64 to fp-1
  *    (FILTER_STACK_SIZE: the classic scratch words M[0..15]); it calls no
  *    helpers;
  *  - it ends by falling through to the instruction after its last one, with
  *    R0 = the classic program's return value: 0 = no match, otherwise the
- *    snap length asked for.
+ *    snap length asked for;
+ *  - jumps to its instruction struct filter.nomatch (when >= 0) are for
+ *    packets it refuses: that instruction sets R0 = 0 and goes on to the
+ *    end, doing nothing else, so the embedding program may point those
+ *    jumps at its own no-match exit instead.
  */
 #ifndef __XDPCHAIN_FILTER_H
 #define __XDPCHAIN_FILTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <linux/bpf.h>
@@ -40,6 +46,8 @@
 struct filter {
 	struct bpf_insn *insns; /* the eBPF fragment */
 	size_t n;
+	bool uses_len; /* the fragment reads R9 (FILTER_REG_LEN) */
+	long nomatch; /* the "R0 = 0" of refused packets, or -1 (see above) */
 	struct sock_filter *cbpf; /* the classic program it was made from */
 	size_t cbpf_n;
 };

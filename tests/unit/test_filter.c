@@ -1207,3 +1207,52 @@ TEST(filter_fragment_sizes)
 		}
 	}
 }
+
+/* What the fragment leaves out: byte swaps, X checks, the length. */
+static size_t count_code(const struct filter *f, __u8 code)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n; i++)
+		n += f->insns[i].code == code;
+	return n;
+}
+
+TEST(filter_fragment_shape)
+{
+	static const struct {
+		const char *expr;
+		bool swaps; /* some load stays big-endian: an ordered compare uses it */
+		bool uses_len;
+	} rows[] = {
+		/* equality and bit tests only: constants swapped, no byte swap */
+		{ "udp port 53", false, false },
+		{ "host 192.0.2.1", false, false },
+		{ "ip[6:2] & 0x1fff = 0", false, false },
+		/* ordered compares need the value big-endian */
+		{ "portrange 1000-2000", true, false },
+		{ "ip[2:2] > 100", true, false },
+		{ "len > 100", false, true },
+	};
+	const __u8 be = BPF_ALU | BPF_END | BPF_TO_BE, xcheck = BPF_JMP | BPF_JGT | BPF_K;
+
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct filter f;
+		size_t n_be, n_xcheck = 0;
+
+		CHECK_EQ_INT(filter__compile(rows[i].expr, 0, &f), 0);
+		n_be = count_code(&f, be);
+		/* X (r1) comes from "ldx 4*([14]&0xf)" here: at most 60, never checked */
+		for (size_t k = 0; k < f.n; k++)
+			n_xcheck += f.insns[k].code == xcheck && f.insns[k].dst_reg == BPF_REG_1;
+		if ((n_be > 0) != rows[i].swaps || n_xcheck || f.uses_len != rows[i].uses_len ||
+		    f.nomatch < 0) {
+			unit_fail(__FILE__, __LINE__,
+				  "'%s': %zu byte swaps, %zu checks of X, uses_len %d, nomatch %ld",
+				  rows[i].expr, n_be, n_xcheck, f.uses_len, f.nomatch);
+			filter__free(&f);
+			return;
+		}
+		filter__free(&f);
+	}
+}
