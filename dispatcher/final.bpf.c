@@ -30,8 +30,11 @@ int xdpchain_final(struct xdp_md *ctx)
 	 * anyway, rather than by the observer, which then returns at once.
 	 */
 	s = bpf_map_lookup_elem(&xdpchain_stats, &key);
-	if (s)
+	if (s) {
 		s->pkts[STATS_FINAL_ROW][XDP_PASS]++;
+		/* for a capture program: the packet passed the whole chain */
+		s->fate_slot = FATE_EXIT;
+	}
 	return xdpcap_exit(ctx, &xdpcap_hook, XDP_PASS);
 }
 

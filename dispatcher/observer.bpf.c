@@ -74,10 +74,9 @@ int xdpchain_observe(struct xdp_md *ctx, __u64 verdicts, __u32 slot, __u32 verdi
 	if (row < STATS_ROWS)
 		s->pkts[row][a]++;
 	/*
-	 * For the capture program the hook runs: which member decided. It
-	 * stays FATE_EXIT otherwise (packets the final stage hands the hook):
-	 * set back here when no program sits in the slot, and by the capture
-	 * program that read it.
+	 * For the capture program the hook runs: which member decided. The
+	 * final stage writes FATE_EXIT before it calls the hook; set back
+	 * here too when no program sits in the slot.
 	 */
 	s->fate_slot = slot;
 	s->fate_prog = slot_prog[slot];

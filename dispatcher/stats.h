@@ -32,9 +32,11 @@ struct xdpchain_stats {
 	__u64 cap[3];
 	/*
 	 * Which slot and program decided the fate of the packet the hook is
-	 * running for: the observer writes them right before it calls the
-	 * hook, the capture program reads them and sets fate_slot back to
-	 * FATE_EXIT, what packets the final stage hands the hook find.
+	 * running for: written right before every call of the hook, by the
+	 * observer (a member ended the packet) or the final stage (FATE_EXIT:
+	 * the whole chain passed it), and by stage programs before theirs; a
+	 * capture program reads both with one 64-bit load, only for packets
+	 * its filter matched.
 	 */
 	__u32 fate_slot;
 	__u32 fate_prog;

@@ -26,19 +26,24 @@
 /* Stack layout of the generated program; the filter owns fp-64..fp-1. */
 #define META_OFF (-104) /* struct capture_meta, 40 bytes */
 #define KEY_OFF (-112) /* map key */
-#define CNT_OFF (-120) /* this CPU's counters (struct xdpchain_stats *) */
 
 _Static_assert(sizeof(struct capture_meta) == 40 && META_OFF + 40 <= -64,
 	       "struct capture_meta fits between the filter's stack and the key");
+/* the stage that decided is copied with one 64-bit load and store */
+_Static_assert(offsetof(struct xdpchain_stats, fate_slot) % 8 == 0 &&
+		       offsetof(struct xdpchain_stats, fate_prog) ==
+			       offsetof(struct xdpchain_stats, fate_slot) + 4 &&
+		       offsetof(struct capture_meta, stage_slot) == 24 &&
+		       offsetof(struct capture_meta, stage_prog) == 28,
+	       "fate_slot and fate_prog lie as capture_meta's stage and prog_id");
 
 #define CAP_OFF(k) (offsetof(struct xdpchain_stats, cap) + (k) * sizeof(__u64))
 
-/* counters->cap[k]++, the pointer kept at CNT_OFF; clobbers r1 and r2. */
+/* counters->cap[k]++, the pointer in r8; clobbers r1. */
 static void emit_count(struct insn_buf *b, int k)
 {
-	EMIT(b, LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_10, CNT_OFF),
-	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_2, CAP_OFF(k)), ALU64_IMM(BPF_ADD, BPF_REG_1, 1),
-	     STX_MEM(BPF_DW, BPF_REG_2, BPF_REG_1, CAP_OFF(k)));
+	EMIT(b, LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_8, CAP_OFF(k)), ALU64_IMM(BPF_ADD, BPF_REG_1, 1),
+	     STX_MEM(BPF_DW, BPF_REG_8, BPF_REG_1, CAP_OFF(k)));
 }
 
 _Static_assert(CAPTURE_RECORD_SIZE(CAPTURE_MAX_CAPLEN) <= CAPTURE_RECORD_MAX &&
@@ -48,55 +53,74 @@ _Static_assert(CAP_NR_COUNTERS == sizeof(((struct xdpchain_stats *)0)->cap) / si
 	       "a capture counter per enum capture_counter");
 
 /*
+ * @dst = the frame's length, all fragments; with @frags the helper call
+ * takes r0-r5.
+ */
+static void emit_len(struct insn_buf *b, __u8 dst, bool frags)
+{
+	if (frags)
+		EMIT(b, MOV64_REG(BPF_REG_1, BPF_REG_6), CALL(BPF_FUNC_xdp_get_buff_len),
+		     MOV64_REG(dst, BPF_REG_0));
+	else /* one buffer: without a helper call per packet */
+		EMIT(b, MOV64_REG(dst, BPF_REG_8), ALU64_REG(BPF_SUB, dst, BPF_REG_7));
+}
+
+/*
+ * Points the jumps among @b's @n instructions from @from that land on @old
+ * at @target instead (where the offset fits), all but the first: the
+ * verifier refuses code no jump reaches.
+ */
+static void retarget(struct insn_buf *b, size_t from, size_t n, size_t old, size_t target)
+{
+	bool first = true;
+
+	for (size_t at = from; !b->oom && at < from + n; at++) {
+		const struct bpf_insn *in = &b->v[at];
+		__u8 cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+
+		if ((cls != BPF_JMP && cls != BPF_JMP32) || op == BPF_CALL || op == BPF_EXIT ||
+		    (long)at + 1 + in->off != (long)old)
+			continue;
+		if (!first && target - at - 1 <= INT16_MAX)
+			insn_buf__patch(b, at, target);
+		first = false;
+	}
+}
+
+/*
  * The capture program for one hook slot:
+ *   r7/r8 = packet (r9 = frame length for a filter reading it); <filter>
+ *   -> r0 = snap; no match (the filter's refusals jump straight there):
+ *   return at once (nothing else runs for a packet the filter refuses)
  *   one lookup of this CPU's counters (the chain's stats map, or the
- *   capture's own of the same layout); seen++; with a chain's: the stage
- *   the observer noted for this packet, reset for the next
- *   r9 = frame length; r7/r8 = packet; <filter> -> r0 = snap
- *   if matched: metadata on the stack, bpf_perf_event_output(packet, min(snap,
- *   snaplen, len, CAPTURE_MAX_CAPLEN) bytes) to the perf buffer; matched++
- *   or output_err++
+ *   capture's own of the same layout); with a chain's: the stage that
+ *   decided (the observer or the final stage noted it right before the
+ *   hook, a stage program before its tail call) and the packet's id
+ *   metadata on the stack, bpf_perf_event_output(packet, min(snap, snaplen,
+ *   len, CAPTURE_MAX_CAPLEN) bytes) to the perf buffer; matched++ or
+ *   output_err++
  *   return @ret: a hook slot's action, as the program that tail-called would
  *   have; for a stage, what its stub returns (see dispatcher/stage.bpf.c)
+ * Packets the filter refused are not counted here: what reached the hook
+ * is what the chain's counters say its members and final stage handed it
+ * (capture__stats()).
  */
 static int gen_prog(struct insn_buf *b, const struct capture *c, const struct filter *f,
 		    __u32 action, __u32 ret, __u32 snaplen, bool frags)
 {
-	size_t jmp_out, jmp_nocnt;
+	size_t frag, jmp_out, jmp_nocnt, jmp_err, after_ok;
 
 	/* frames over 64 KiB (multi-buffer) are cut to what a record holds */
 	if (snaplen > CAPTURE_MAX_CAPLEN)
 		snaplen = CAPTURE_MAX_CAPLEN;
 
-	EMIT(b, MOV64_REG(BPF_REG_6, BPF_REG_1), ST_MEM(BPF_W, BPF_REG_10, KEY_OFF, 0),
-	     LD_MAP_FD(BPF_REG_1, c->counters_fd), MOV64_REG(BPF_REG_2, BPF_REG_10),
-	     ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF), CALL(BPF_FUNC_map_lookup_elem));
-	jmp_nocnt = b->n;
-	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */),
-	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CNT_OFF));
-	emit_count(b, CAP_SEEN);
-	if (c->stats_fd >= 0)
-		/* the stage that decided, as the observer noted it right before */
-		EMIT(b,
-		     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_0,
-			     offsetof(struct xdpchain_stats, fate_slot)),
-		     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_1, META_OFF + 24),
-		     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_0,
-			     offsetof(struct xdpchain_stats, fate_prog)),
-		     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_1, META_OFF + 28),
-		     /* read once: what the final stage brings next is the chain's exit */
-		     ST_MEM(BPF_W, BPF_REG_0, offsetof(struct xdpchain_stats, fate_slot),
-			    FATE_EXIT));
-	else
-		EMIT(b, ST_MEM(BPF_W, BPF_REG_10, META_OFF + 24, STAGE_UNKNOWN),
-		     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 28, 0));
-	EMIT(b, LDX_MEM(BPF_W, BPF_REG_7, BPF_REG_6, offsetof(struct xdp_md, data)),
+	EMIT(b, MOV64_REG(BPF_REG_6, BPF_REG_1),
+	     LDX_MEM(BPF_W, BPF_REG_7, BPF_REG_6, offsetof(struct xdp_md, data)),
 	     LDX_MEM(BPF_W, BPF_REG_8, BPF_REG_6, offsetof(struct xdp_md, data_end)));
-	if (frags)
-		EMIT(b, MOV64_REG(BPF_REG_1, BPF_REG_6), CALL(BPF_FUNC_xdp_get_buff_len),
-		     MOV64_REG(BPF_REG_9, BPF_REG_0));
-	else /* one buffer: its length, without a helper call per packet */
-		EMIT(b, MOV64_REG(BPF_REG_9, BPF_REG_8), ALU64_REG(BPF_SUB, BPF_REG_9, BPF_REG_7));
+	/* the frame length: up front only for a filter that reads it */
+	if (f && f->uses_len)
+		emit_len(b, BPF_REG_9, frags);
+	frag = b->n;
 	if (f && f->n) {
 		for (size_t i = 0; i < f->n; i++)
 			insn_buf__emit(b, f->insns[i]);
@@ -105,42 +129,58 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 	}
 	jmp_out = b->n;
 	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */));
+	if (f && f->uses_len) {
+		EMIT(b, MOV64_REG(BPF_REG_2, BPF_REG_9));
+	} else {
+		/* the helper takes r0: the snap length waits on the stack */
+		EMIT(b, STX_MEM(BPF_W, BPF_REG_10, BPF_REG_0, META_OFF + 20));
+		emit_len(b, BPF_REG_2, frags);
+		EMIT(b, LDX_MEM(BPF_W, BPF_REG_0, BPF_REG_10, META_OFF + 20));
+	}
+	EMIT(b, /* caplen = min(snap, snaplen, len), kept in r7 across the calls */
+	     JMP_IMM(BPF_JLE, BPF_REG_0, snaplen, 1), MOV64_IMM(BPF_REG_0, snaplen),
+	     JMP_REG(BPF_JLE, BPF_REG_0, BPF_REG_2, 1), MOV64_REG(BPF_REG_0, BPF_REG_2),
+	     MOV64_REG(BPF_REG_7, BPF_REG_0), STX_MEM(BPF_W, BPF_REG_10, BPF_REG_0, META_OFF + 20),
+	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_2, META_OFF + 16),
+	     ST_MEM(BPF_W, BPF_REG_10, KEY_OFF, 0), LD_MAP_FD(BPF_REG_1, c->counters_fd),
+	     MOV64_REG(BPF_REG_2, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF),
+	     CALL(BPF_FUNC_map_lookup_elem));
+	jmp_nocnt = b->n;
+	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */), MOV64_REG(BPF_REG_8, BPF_REG_0));
 	if (c->stats_fd >= 0)
-		/* the packet's id, when a capture of stages gives ids */
-		EMIT(b, LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CNT_OFF),
-		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_1, offsetof(struct xdpchain_stats, pkt_id)),
+		/* the stage that decided and the packet's id, one 64-bit load each */
+		EMIT(b,
+		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_0,
+			     offsetof(struct xdpchain_stats, fate_slot)),
+		     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, META_OFF + 24),
+		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_0, offsetof(struct xdpchain_stats, pkt_id)),
 		     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, META_OFF + 32));
 	else
-		EMIT(b, ST_MEM(BPF_DW, BPF_REG_10, META_OFF + 32, 0));
-	EMIT(b, /* caplen = min(snap, snaplen, len) */
-	     JMP_IMM(BPF_JLE, BPF_REG_0, snaplen, 1), MOV64_IMM(BPF_REG_0, snaplen),
-	     JMP_REG(BPF_JLE, BPF_REG_0, BPF_REG_9, 1), MOV64_REG(BPF_REG_0, BPF_REG_9),
-	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_0, META_OFF + 20),
-	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_9, META_OFF + 16),
-	     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_6, offsetof(struct xdp_md, ingress_ifindex)),
+		EMIT(b, ST_MEM(BPF_W, BPF_REG_10, META_OFF + 24, STAGE_UNKNOWN),
+		     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 28, 0),
+		     ST_MEM(BPF_DW, BPF_REG_10, META_OFF + 32, 0));
+	EMIT(b, LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_6, offsetof(struct xdp_md, ingress_ifindex)),
 	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_1, META_OFF + 12),
 	     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 8, action), CALL(BPF_FUNC_ktime_get_ns),
 	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, META_OFF),
 	     /* flags: BPF_F_CURRENT_CPU | caplen << 32 */
-	     LDX_MEM(BPF_W, BPF_REG_3, BPF_REG_10, META_OFF + 20),
-	     ALU64_IMM(BPF_LSH, BPF_REG_3, 32), MOV32_IMM(BPF_REG_1, -1),
-	     ALU64_REG(BPF_OR, BPF_REG_3, BPF_REG_1), MOV64_REG(BPF_REG_1, BPF_REG_6),
-	     LD_MAP_FD(BPF_REG_2, c->perf_fd), MOV64_REG(BPF_REG_4, BPF_REG_10),
-	     ALU64_IMM(BPF_ADD, BPF_REG_4, META_OFF),
+	     MOV64_REG(BPF_REG_3, BPF_REG_7), ALU64_IMM(BPF_LSH, BPF_REG_3, 32),
+	     MOV32_IMM(BPF_REG_1, -1), ALU64_REG(BPF_OR, BPF_REG_3, BPF_REG_1),
+	     MOV64_REG(BPF_REG_1, BPF_REG_6), LD_MAP_FD(BPF_REG_2, c->perf_fd),
+	     MOV64_REG(BPF_REG_4, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_4, META_OFF),
 	     MOV64_IMM(BPF_REG_5, sizeof(struct capture_meta)), CALL(BPF_FUNC_perf_event_output));
-	{
-		size_t jmp_err = b->n, after_ok;
-
-		EMIT(b, JMP_IMM(BPF_JNE, BPF_REG_0, 0, 0 /* patched */));
-		emit_count(b, CAP_MATCHED);
-		after_ok = b->n;
-		EMIT(b, JMP_A(0 /* patched */));
-		insn_buf__patch(b, jmp_err, b->n);
-		emit_count(b, CAP_OUTPUT_ERR);
-		insn_buf__patch(b, after_ok, b->n);
-	}
+	jmp_err = b->n;
+	EMIT(b, JMP_IMM(BPF_JNE, BPF_REG_0, 0, 0 /* patched */));
+	emit_count(b, CAP_MATCHED);
+	after_ok = b->n;
+	EMIT(b, JMP_A(0 /* patched */));
+	insn_buf__patch(b, jmp_err, b->n);
+	emit_count(b, CAP_OUTPUT_ERR);
+	insn_buf__patch(b, after_ok, b->n);
 	insn_buf__patch(b, jmp_out, b->n);
 	insn_buf__patch(b, jmp_nocnt, b->n);
+	if (f && f->n && f->nomatch >= 0)
+		retarget(b, frag, f->n, frag + f->nomatch, b->n);
 	EMIT(b, MOV64_IMM(BPF_REG_0, ret), EXIT_INSN());
 	return b->oom ? -ENOMEM : 0;
 }
@@ -632,7 +672,13 @@ err:
 	return err;
 }
 
-static int read_counters(int fd, __u64 sum[CAP_NR_COUNTERS]);
+static int read_counters(const struct capture *c, __u64 sum[CAP_NR_COUNTERS]);
+
+/* Whether the chain's counters say what reached the capture (see read_counters()). */
+static bool seen_known(const struct capture *c)
+{
+	return c->stats_fd >= 0 && c->stages == STAGES_NONE;
+}
 
 int capture__start(struct capture *c, const struct capture_opts *o)
 {
@@ -658,6 +704,7 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 		c->prog_fd[i] = -1;
 	c->hook_fd = o->hook_fd;
 	c->stats_fd = o->stats_fd;
+	c->actions = o->actions;
 	c->hook_id = hook__id(o->hook_fd);
 	c->on_packet = o->on_packet;
 	c->ctx = o->ctx;
@@ -700,7 +747,6 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 		err = err_set(-errno, "cannot create the capture maps: %s", strerror(errno));
 		goto err;
 	}
-	read_counters(c->counters_fd, c->base);
 	pages = o->buffer_pages ? o->buffer_pages : capture__default_pages();
 	attr.wakeup_watermark = (size_t)pages * sysconf(_SC_PAGESIZE) / CAPTURE_WAKEUP_FRACTION;
 	c->nq = libbpf_num_possible_cpus();
@@ -744,6 +790,8 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 		if (err)
 			goto err;
 	}
+	/* from here on what the chain hands the slots meets our programs */
+	read_counters(c, c->base);
 	return 0;
 err:
 	capture__stop(c);
@@ -774,19 +822,28 @@ int capture__drain(struct capture *c)
 	return err;
 }
 
-/* The capture counters summed over CPUs; 0 or -errno. */
-static int read_counters(int fd, __u64 sum[CAP_NR_COUNTERS])
+/*
+ * The capture counters summed over CPUs, and as CAP_SEEN the packets the
+ * chain handed the slots @c serves: the fates of those actions, by any
+ * member or the final stage (those the chain passed); 0 or -errno.
+ */
+static int read_counters(const struct capture *c, __u64 sum[CAP_NR_COUNTERS])
 {
 	struct xdpchain_stats *v;
 	int ncpu;
 
 	memset(sum, 0, sizeof(__u64) * CAP_NR_COUNTERS);
-	ncpu = observer__read_percpu(fd, &v);
+	ncpu = observer__read_percpu(c->counters_fd, &v);
 	if (ncpu < 0)
 		return ncpu;
-	for (int i = 0; i < ncpu; i++)
-		for (int k = 0; k < CAP_NR_COUNTERS; k++)
+	for (int i = 0; i < ncpu; i++) {
+		for (int k = CAP_MATCHED; k < CAP_NR_COUNTERS; k++)
 			sum[k] += v[i].cap[k];
+		for (int r = 0; seen_known(c) && r < STATS_ROWS; r++)
+			for (int a = 0; a < STATS_ACTIONS; a++)
+				if (c->actions & (1U << a))
+					sum[CAP_SEEN] += v[i].pkts[r][a];
+	}
 	free(v);
 	return 0;
 }
@@ -798,9 +855,10 @@ void capture__stats(const struct capture *c, struct capture_stats *s)
 	memset(s, 0, sizeof(*s));
 	s->lost = c->lost;
 	s->malformed = c->malformed;
-	if (read_counters(c->counters_fd, sum))
+	if (read_counters(c, sum))
 		return;
 	/* a chain's counters go on from earlier captures */
+	s->seen_known = seen_known(c);
 	s->seen = sum[CAP_SEEN] - c->base[CAP_SEEN];
 	s->matched = sum[CAP_MATCHED] - c->base[CAP_MATCHED];
 	s->output_err = sum[CAP_OUTPUT_ERR] - c->base[CAP_OUTPUT_ERR];

@@ -58,13 +58,25 @@ struct capture_meta {
 #define CAPTURE_MAX_CAPLEN 65476
 
 enum capture_counter {
-	CAP_SEEN, /* packets that reached a capture program */
+	/*
+	 * Unused: counting every packet in the capture program cost the
+	 * packets the filter refuses a map lookup each. What reached the
+	 * hook's slots is summed from the chain's fate counters instead
+	 * (capture__stats()); the word stays so pinned maps keep their layout.
+	 */
+	CAP_SEEN,
 	CAP_MATCHED, /* ... that the filter matched and were copied out */
 	CAP_OUTPUT_ERR, /* ... that the copy failed for (buffer full) */
 	CAP_NR_COUNTERS,
 };
 
 struct capture_stats {
+	/*
+	 * Packets handed to the capture's hook slots, from the chain's
+	 * counters: known (@seen_known) for captures of fates on a chain with
+	 * counters on, not for a standalone hook nor for stages.
+	 */
+	bool seen_known;
 	__u64 seen;
 	__u64 matched;
 	__u64 output_err;
@@ -142,6 +154,7 @@ struct capture {
 	int counters_fd;
 	int perf_fd;
 	int stats_fd; /* borrowed from the options: not closed here */
+	__u32 actions; /* the hook slots it serves, (1 << XDP_x) */
 	int prog_fd[HOOK_SLOTS];
 	__u32 prog_id[HOOK_SLOTS];
 	/* stages: the programs at the dispatcher's stubs, the prog array they call */

@@ -378,9 +378,11 @@ static void print_status(const struct capture *c, const struct sink *s, bool fin
 	struct capture_stats st;
 
 	capture__stats(c, &st);
-	fprintf(stderr, "%s%llu packets written (seen %llu, matched %llu, lost %llu",
-		final ? "xdpchain capture: " : "\r", (unsigned long long)s->written,
-		(unsigned long long)st.seen, (unsigned long long)st.matched,
+	fprintf(stderr, "%s%llu packets written (", final ? "xdpchain capture: " : "\r",
+		(unsigned long long)s->written);
+	if (st.seen_known)
+		fprintf(stderr, "seen %llu, ", (unsigned long long)st.seen);
+	fprintf(stderr, "matched %llu, lost %llu", (unsigned long long)st.matched,
 		(unsigned long long)capture_stats__lost(&st));
 	if (st.malformed)
 		fprintf(stderr, ", malformed %llu", (unsigned long long)st.malformed);

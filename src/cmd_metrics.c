@@ -136,7 +136,9 @@ static int read_one(const char *ifname, bool all, struct mchain **list, size_t *
 
 static void print_metrics(const struct mchain *list, size_t n)
 {
-	static const char *const results[CAP_NR_COUNTERS] = { "seen", "matched", "lost" };
+	static const char *const results[CAP_NR_COUNTERS] = {
+		[CAP_MATCHED] = "matched", [CAP_OUTPUT_ERR] = "lost"
+	};
 
 	family("xdpchain_packets_total", "counter",
 	       "Packets each chain member returned, per XDP action, since it joined the chain (xdpchain_final: packets the whole chain passed).");
@@ -174,9 +176,10 @@ static void print_metrics(const struct mchain *list, size_t n)
 	for (size_t i = 0; i < n; i++)
 		iface_gauge("xdpchain_leftovers", &list[i].c, list[i].c.n_leftovers);
 	family("xdpchain_capture_packets_total", "counter",
-	       "Packets capture programs on the chain's hook saw, matched, and lost (the capture's buffer was full).");
+	       "Packets capture programs on the chain's hook matched, and lost (the capture's buffer was full).");
 	for (size_t i = 0; i < n; i++) {
-		for (int k = 0; list[i].have_cap && k < CAP_NR_COUNTERS; k++) {
+		/* what captures saw is what the chain handed the hook: packets_total */
+		for (int k = CAP_MATCHED; list[i].have_cap && k < CAP_NR_COUNTERS; k++) {
 			printf("xdpchain_capture_packets_total{interface=\"");
 			label(list[i].c.ifname);
 			printf("\",result=\"%s\"} %llu\n", results[k],

@@ -313,6 +313,23 @@ test_capture_after_kill9() {
 	[[ " $(chain_names $IF0) " != *" xdpchain_tap "* ]] || fail "add kept the dead tap: $(chain_names $IF0)"
 }
 
+# Packets the filter refuses cost only the filter: the capture program
+# counts nothing for them, and "seen" comes from the chain's counters. It
+# still counts them, exactly; on a standalone hook, with no chain counting,
+# the summary leaves "seen" out rather than guess.
+test_capture_seen_from_chain_counters() {
+	cap_chain rewrite
+	start_capture /tmp/seen.pcap 'udp port 9'
+	send_udp 9 3
+	send_udp 40000 4 # rewritten to 40001: refused
+	sleep 1
+	stop_capture /tmp/seen.pcap
+	grep -q "xdpchain capture: 3 packets written (seen 7, matched 3, lost 0)" /tmp/seen.pcap.log ||
+		fail "summary: $(cat /tmp/seen.pcap.log)"
+	[ "$(tcpdump -r /tmp/seen.pcap -nn 2>/dev/null | grep -c 'UDP')" = 3 ] ||
+		fail "file: $(tcpdump -r /tmp/seen.pcap -nn 2>&1)"
+}
+
 # On a terminal a status line is redrawn once a second; the summary line
 # always ends the capture.
 test_capture_tty_status_line() {
