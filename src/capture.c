@@ -23,9 +23,16 @@
 #include "params.h"
 #include "stage.skel.h"
 
-/* Stack layout of the generated program; the filter owns fp-64..fp-1. */
+/*
+ * Stack layout of the generated program; the filter owns fp-64..fp-1.
+ * What must outlive a helper call is kept here, not in callee-saved
+ * registers: the JIT would save and restore each on every run, for the
+ * packets the filter refuses too.
+ */
 #define META_OFF (-104) /* struct capture_meta, 40 bytes */
 #define KEY_OFF (-112) /* map key */
+#define CNT_OFF (-120) /* this CPU's counters (struct xdpchain_stats *) */
+#define CTX_OFF (-128) /* the program's context */
 
 _Static_assert(sizeof(struct capture_meta) == 40 && META_OFF + 40 <= -64,
 	       "struct capture_meta fits between the filter's stack and the key");
@@ -35,15 +42,16 @@ _Static_assert(offsetof(struct xdpchain_stats, fate_slot) % 8 == 0 &&
 			       offsetof(struct xdpchain_stats, fate_slot) + 4 &&
 		       offsetof(struct capture_meta, stage_slot) == 24 &&
 		       offsetof(struct capture_meta, stage_prog) == 28,
-	       "fate_slot and fate_prog lie as capture_meta's stage and prog_id");
+	       "fate_slot and fate_prog lie as capture_meta's stage_slot and stage_prog");
 
 #define CAP_OFF(k) (offsetof(struct xdpchain_stats, cap) + (k) * sizeof(__u64))
 
-/* counters->cap[k]++, the pointer in r8; clobbers r1. */
+/* counters->cap[k]++, the pointer kept at CNT_OFF; clobbers r1 and r2. */
 static void emit_count(struct insn_buf *b, int k)
 {
-	EMIT(b, LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_8, CAP_OFF(k)), ALU64_IMM(BPF_ADD, BPF_REG_1, 1),
-	     STX_MEM(BPF_DW, BPF_REG_8, BPF_REG_1, CAP_OFF(k)));
+	EMIT(b, LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_10, CNT_OFF),
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_2, CAP_OFF(k)), ALU64_IMM(BPF_ADD, BPF_REG_1, 1),
+	     STX_MEM(BPF_DW, BPF_REG_2, BPF_REG_1, CAP_OFF(k)));
 }
 
 _Static_assert(CAPTURE_RECORD_SIZE(CAPTURE_MAX_CAPLEN) <= CAPTURE_RECORD_MAX &&
@@ -53,16 +61,25 @@ _Static_assert(CAP_NR_COUNTERS == sizeof(((struct xdpchain_stats *)0)->cap) / si
 	       "a capture counter per enum capture_counter");
 
 /*
- * @dst = the frame's length, all fragments; with @frags the helper call
- * takes r0-r5.
+ * @dst = the frame's length, all fragments: with @frags a helper call
+ * (r0-r5 taken; ctx from the stack), else data_end - data from the
+ * filter's registers.
  */
 static void emit_len(struct insn_buf *b, __u8 dst, bool frags)
 {
 	if (frags)
-		EMIT(b, MOV64_REG(BPF_REG_1, BPF_REG_6), CALL(BPF_FUNC_xdp_get_buff_len),
-		     MOV64_REG(dst, BPF_REG_0));
-	else /* one buffer: without a helper call per packet */
-		EMIT(b, MOV64_REG(dst, BPF_REG_8), ALU64_REG(BPF_SUB, dst, BPF_REG_7));
+		EMIT(b, LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF),
+		     CALL(BPF_FUNC_xdp_get_buff_len), MOV64_REG(dst, BPF_REG_0));
+	else
+		EMIT(b, MOV64_REG(dst, FILTER_REG_DATA_END),
+		     ALU64_REG(BPF_SUB, dst, FILTER_REG_DATA));
+}
+
+/* The packet's bounds in the filter's registers, from the ctx in r1. */
+static void emit_data(struct insn_buf *b)
+{
+	EMIT(b, LDX_MEM(BPF_W, FILTER_REG_DATA, BPF_REG_1, offsetof(struct xdp_md, data)),
+	     LDX_MEM(BPF_W, FILTER_REG_DATA_END, BPF_REG_1, offsetof(struct xdp_md, data_end)));
 }
 
 /*
@@ -89,9 +106,10 @@ static void retarget(struct insn_buf *b, size_t from, size_t n, size_t old, size
 
 /*
  * The capture program for one hook slot:
- *   r7/r8 = packet (r9 = frame length for a filter reading it); <filter>
- *   -> r0 = snap; no match (the filter's refusals jump straight there):
- *   return at once (nothing else runs for a packet the filter refuses)
+ *   ctx to the stack; the packet's bounds (and, for a filter reading it,
+ *   the frame's length) in the filter's registers; <filter> -> r0 = snap
+ *   no match (the filter's refusals jump straight there): return at once,
+ *   nothing else runs for a packet the filter refuses
  *   one lookup of this CPU's counters (the chain's stats map, or the
  *   capture's own of the same layout); with a chain's: the stage that
  *   decided (the observer or the final stage noted it right before the
@@ -101,25 +119,27 @@ static void retarget(struct insn_buf *b, size_t from, size_t n, size_t old, size
  *   output_err++
  *   return @ret: a hook slot's action, as the program that tail-called would
  *   have; for a stage, what its stub returns (see dispatcher/stage.bpf.c)
- * Packets the filter refused are not counted here: what reached the hook
- * is what the chain's counters say its members and final stage handed it
- * (capture__stats()).
+ * No callee-saved register is used (see CTX_OFF). Packets the filter
+ * refused are not counted here: what reached the hook is what the chain's
+ * counters say its members and final stage handed it (capture__stats()).
  */
 static int gen_prog(struct insn_buf *b, const struct capture *c, const struct filter *f,
 		    __u32 action, __u32 ret, __u32 snaplen, bool frags)
 {
+	bool uses_len = f && f->n && f->uses_len;
 	size_t frag, jmp_out, jmp_nocnt, jmp_err, after_ok;
 
 	/* frames over 64 KiB (multi-buffer) are cut to what a record holds */
 	if (snaplen > CAPTURE_MAX_CAPLEN)
 		snaplen = CAPTURE_MAX_CAPLEN;
 
-	EMIT(b, MOV64_REG(BPF_REG_6, BPF_REG_1),
-	     LDX_MEM(BPF_W, BPF_REG_7, BPF_REG_6, offsetof(struct xdp_md, data)),
-	     LDX_MEM(BPF_W, BPF_REG_8, BPF_REG_6, offsetof(struct xdp_md, data_end)));
-	/* the frame length: up front only for a filter that reads it */
-	if (f && f->uses_len)
-		emit_len(b, BPF_REG_9, frags);
+	EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, CTX_OFF));
+	if (uses_len && frags) /* the helper call first: it takes r1-r5 */
+		EMIT(b, CALL(BPF_FUNC_xdp_get_buff_len), MOV64_REG(FILTER_REG_LEN, BPF_REG_0),
+		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF));
+	emit_data(b);
+	if (uses_len && !frags)
+		emit_len(b, FILTER_REG_LEN, false);
 	frag = b->n;
 	if (f && f->n) {
 		for (size_t i = 0; i < f->n; i++)
@@ -129,24 +149,27 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 	}
 	jmp_out = b->n;
 	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */));
-	if (f && f->uses_len) {
-		EMIT(b, MOV64_REG(BPF_REG_2, BPF_REG_9));
-	} else {
-		/* the helper takes r0: the snap length waits on the stack */
+	/* matched: r2 = the frame's length; r0 = the snap length */
+	if (uses_len) {
+		EMIT(b, MOV64_REG(BPF_REG_2, FILTER_REG_LEN));
+	} else if (frags) {
 		EMIT(b, STX_MEM(BPF_W, BPF_REG_10, BPF_REG_0, META_OFF + 20));
-		emit_len(b, BPF_REG_2, frags);
+		emit_len(b, BPF_REG_2, true);
 		EMIT(b, LDX_MEM(BPF_W, BPF_REG_0, BPF_REG_10, META_OFF + 20));
+	} else {
+		emit_len(b, BPF_REG_2, false);
 	}
-	EMIT(b, /* caplen = min(snap, snaplen, len), kept in r7 across the calls */
+	EMIT(b, /* caplen = min(snap, snaplen, len) */
 	     JMP_IMM(BPF_JLE, BPF_REG_0, snaplen, 1), MOV64_IMM(BPF_REG_0, snaplen),
 	     JMP_REG(BPF_JLE, BPF_REG_0, BPF_REG_2, 1), MOV64_REG(BPF_REG_0, BPF_REG_2),
-	     MOV64_REG(BPF_REG_7, BPF_REG_0), STX_MEM(BPF_W, BPF_REG_10, BPF_REG_0, META_OFF + 20),
+	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_0, META_OFF + 20),
 	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_2, META_OFF + 16),
 	     ST_MEM(BPF_W, BPF_REG_10, KEY_OFF, 0), LD_MAP_FD(BPF_REG_1, c->counters_fd),
 	     MOV64_REG(BPF_REG_2, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF),
 	     CALL(BPF_FUNC_map_lookup_elem));
 	jmp_nocnt = b->n;
-	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */), MOV64_REG(BPF_REG_8, BPF_REG_0));
+	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */),
+	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CNT_OFF));
 	if (c->stats_fd >= 0)
 		/* the stage that decided and the packet's id, one 64-bit load each */
 		EMIT(b,
@@ -159,14 +182,16 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 		EMIT(b, ST_MEM(BPF_W, BPF_REG_10, META_OFF + 24, STAGE_UNKNOWN),
 		     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 28, 0),
 		     ST_MEM(BPF_DW, BPF_REG_10, META_OFF + 32, 0));
-	EMIT(b, LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_6, offsetof(struct xdp_md, ingress_ifindex)),
+	EMIT(b, LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF),
+	     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_1, offsetof(struct xdp_md, ingress_ifindex)),
 	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_1, META_OFF + 12),
 	     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 8, action), CALL(BPF_FUNC_ktime_get_ns),
 	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, META_OFF),
 	     /* flags: BPF_F_CURRENT_CPU | caplen << 32 */
-	     MOV64_REG(BPF_REG_3, BPF_REG_7), ALU64_IMM(BPF_LSH, BPF_REG_3, 32),
-	     MOV32_IMM(BPF_REG_1, -1), ALU64_REG(BPF_OR, BPF_REG_3, BPF_REG_1),
-	     MOV64_REG(BPF_REG_1, BPF_REG_6), LD_MAP_FD(BPF_REG_2, c->perf_fd),
+	     LDX_MEM(BPF_W, BPF_REG_3, BPF_REG_10, META_OFF + 20),
+	     ALU64_IMM(BPF_LSH, BPF_REG_3, 32), MOV32_IMM(BPF_REG_1, -1),
+	     ALU64_REG(BPF_OR, BPF_REG_3, BPF_REG_1),
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF), LD_MAP_FD(BPF_REG_2, c->perf_fd),
 	     MOV64_REG(BPF_REG_4, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_4, META_OFF),
 	     MOV64_IMM(BPF_REG_5, sizeof(struct capture_meta)), CALL(BPF_FUNC_perf_event_output));
 	jmp_err = b->n;

@@ -10,13 +10,14 @@
  * libpcap.
  *
  * Register contract of the fragment in struct filter.insns:
- *  - on entry R6 = ctx (struct xdp_md *), R7 = ctx->data, R8 = ctx->data_end,
- *    and, when struct filter.uses_len says it reads it, R9 = the packet
- *    length classic BPF's "len" sees; the fragment keeps R6-R9 and R10
- *    unchanged;
- *  - it may clobber R0-R5 and the stack from fp-64 to fp-1
+ *  - on entry R4 = ctx->data, R5 = ctx->data_end and, when struct
+ *    filter.uses_len says it reads it, R3 = the packet length classic
+ *    BPF's "len" sees; the fragment keeps R3-R9 and R10 unchanged;
+ *  - it may clobber R0-R2 and the stack from fp-64 to fp-1
  *    (FILTER_STACK_SIZE: the classic scratch words M[0..15]); it calls no
- *    helpers;
+ *    helpers. Its registers are all caller-saved ones: a program running
+ *    it needs no callee-saved register (each costs a push and a pop on
+ *    every run) unless it wants one for itself;
  *  - it ends by falling through to the instruction after its last one, with
  *    R0 = the classic program's return value: 0 = no match, otherwise the
  *    snap length asked for;
@@ -34,10 +35,9 @@
 #include <linux/bpf.h>
 #include <linux/filter.h>
 
-#define FILTER_REG_CTX BPF_REG_6
-#define FILTER_REG_DATA BPF_REG_7
-#define FILTER_REG_DATA_END BPF_REG_8
-#define FILTER_REG_LEN BPF_REG_9
+#define FILTER_REG_LEN BPF_REG_3
+#define FILTER_REG_DATA BPF_REG_4
+#define FILTER_REG_DATA_END BPF_REG_5
 /* Bytes below the frame pointer the fragment may use. */
 #define FILTER_STACK_SIZE (BPF_MEMWORDS * 4)
 /* libpcap's largest snap length: what filter__compile() uses for 0. */
@@ -46,7 +46,7 @@
 struct filter {
 	struct bpf_insn *insns; /* the eBPF fragment */
 	size_t n;
-	bool uses_len; /* the fragment reads R9 (FILTER_REG_LEN) */
+	bool uses_len; /* the fragment reads FILTER_REG_LEN */
 	long nomatch; /* the "R0 = 0" of refused packets, or -1 (see above) */
 	struct sock_filter *cbpf; /* the classic program it was made from */
 	size_t cbpf_n;

@@ -270,7 +270,7 @@ static size_t pkt_build(const struct pkt_desc *d, uint8_t *b)
  * The fragment between the contract's prologue and an epilogue that leaves
  * R0 in the packet's first 4 bytes (BPF_PROG_TEST_RUN returns the data, so
  * the exact snap length is visible) and returns PASS for a match, DROP
- * otherwise. @len: the "len" R9 holds; 0 for data_end - data.
+ * otherwise. @len: the "len" FILTER_REG_LEN holds; 0 for data_end - data.
  */
 static int harness_load(const struct filter *f, int len)
 {
@@ -283,21 +283,23 @@ static int harness_load(const struct filter *f, int len)
 	p = calloc(f->n + 16, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0);
-	p[n++] = INSN(BPF_LDX | BPF_MEM | BPF_W, 7, 6, offsetof(struct xdp_md, data), 0);
-	p[n++] = INSN(BPF_LDX | BPF_MEM | BPF_W, 8, 6, offsetof(struct xdp_md, data_end), 0);
+	p[n++] = INSN(BPF_LDX | BPF_MEM | BPF_W, FILTER_REG_DATA, 1, offsetof(struct xdp_md, data),
+		      0);
+	p[n++] = INSN(BPF_LDX | BPF_MEM | BPF_W, FILTER_REG_DATA_END, 1,
+		      offsetof(struct xdp_md, data_end), 0);
 	if (len) {
-		p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, 9, 0, 0, len);
+		p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, FILTER_REG_LEN, 0, 0, len);
 	} else {
-		p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, 9, 8, 0, 0);
-		p[n++] = INSN(BPF_ALU64 | BPF_SUB | BPF_X, 9, 7, 0, 0);
+		p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, FILTER_REG_LEN, FILTER_REG_DATA_END, 0,
+			      0);
+		p[n++] = INSN(BPF_ALU64 | BPF_SUB | BPF_X, FILTER_REG_LEN, FILTER_REG_DATA, 0, 0);
 	}
 	memcpy(p + n, f->insns, f->n * sizeof(*p));
 	n += f->n;
-	p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, 7, 0, 0);
+	p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, FILTER_REG_DATA, 0, 0);
 	p[n++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, 4);
-	p[n++] = INSN(BPF_JMP | BPF_JGT | BPF_X, 2, 8, 1, 0);
-	p[n++] = INSN(BPF_STX | BPF_MEM | BPF_W, 7, 0, 0, 0);
+	p[n++] = INSN(BPF_JMP | BPF_JGT | BPF_X, 2, FILTER_REG_DATA_END, 1, 0);
+	p[n++] = INSN(BPF_STX | BPF_MEM | BPF_W, FILTER_REG_DATA, 0, 0, 0);
 	p[n++] = INSN(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 2, 0);
 	p[n++] = INSN(BPF_ALU | BPF_MOV | BPF_K, 0, 0, 0, XDP_DROP);
 	p[n++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
@@ -555,8 +557,8 @@ TEST(filter_test_packets_are_well_formed)
 	}
 }
 
-/* "len" comes from R9, not from the bytes present (XDP frags, snap). */
-TEST(filter_len_comes_from_r9)
+/* "len" comes from FILTER_REG_LEN, not from the bytes present (XDP frags, snap). */
+TEST(filter_len_comes_from_its_register)
 {
 	struct filter f;
 	long long got;
@@ -1124,7 +1126,7 @@ TEST(filter_compile_match_all)
 }
 
 /*
- * Statically, for every expression: R6-R10 never written, the stack only
+ * Statically, for every expression: R3-R10 never written, the stack only
  * in [fp-64, fp-1], no calls or exits, every jump inside the fragment or
  * to the instruction right after it.
  */
@@ -1145,7 +1147,7 @@ TEST(filter_fragment_keeps_the_contract)
 			bool jmp = cls == BPF_JMP || cls == BPF_JMP32;
 			bool bad = false;
 
-			if (!jmp && cls != BPF_STX && cls != BPF_ST && in->dst_reg > BPF_REG_5)
+			if (!jmp && cls != BPF_STX && cls != BPF_ST && in->dst_reg > BPF_REG_2)
 				bad = true;
 			if ((cls == BPF_STX || cls == BPF_ST) &&
 			    (in->dst_reg != BPF_REG_10 || in->off < -FILTER_STACK_SIZE ||
