@@ -79,6 +79,7 @@ enum {
 	TGT_NONE = -1, /* not a jump, or a jump inside its own block */
 	TGT_END = -2, /* the instruction after the fragment */
 	TGT_FAIL = -3, /* "return 0": a packet load failed, or a division by X == 0 */
+	TGT_SLOW = -4, /* the checked version, from its start (see emit_fast()) */
 };
 
 /* A jump of the output and its symbolic target, resolved at the end. */
@@ -105,7 +106,19 @@ struct xlate {
 	struct insn_buf out;
 	struct jump *jumps;
 	size_t n_jumps, max_jumps;
-	size_t *start; /* per classic insn: its first eBPF insn */
+	size_t *start; /* per classic insn: its first eBPF insn (checked version) */
+	/*
+	 * The fast version (emit_fast()): while @fast, loads rely on the
+	 * checks it made up front and jumps to classic insns land in it
+	 * (targets n + i); @ind_base: per "ldx 4*([k]&0xf)", the bytes past
+	 * data + X its indexed loads read, 0 if none
+	 */
+	bool fast;
+	bool fast_ret0_gone; /* its "ret #0" left out: jumps there go to TGT_FAIL */
+	uint32_t abs_max;
+	uint32_t *ind_base;
+	size_t *start_fast;
+	size_t slow_begin;
 	bool fail_used;
 	bool uses_len; /* some instruction reads FILTER_REG_LEN */
 	long nomatch; /* see struct filter */
@@ -597,9 +610,99 @@ static int plan_swaps(struct xlate *x)
 	return 0;
 }
 
+/*
+ * The fast version: most packets are long enough for every load a filter
+ * makes, so it checks once up front that the packet holds the furthest
+ * byte any constant-offset load reads (@abs_max), and once where X is
+ * loaded ("ldx 4*([k]&0xf)", the IPv4 header length) the furthest byte
+ * the indexed loads through that X read; its loads then go unchecked. A
+ * packet too short for either takes the checked version, from its start,
+ * which answers as classic BPF does for every packet. Only when every
+ * indexed load's X comes from one such load (what libpcap emits), for
+ * programs short enough that both versions fit eBPF's jump offsets.
+ */
+#define FAST_MAX_INSNS 1024
+enum { XDEF_UNSET = -3, XDEF_MULTI = -2, XDEF_OTHER = -1 };
+
+static int plan_fast(struct xlate *x, bool *fast)
+{
+	size_t n = x->n;
+	bool ok = n <= FAST_MAX_INSNS, any = false;
+	long *xdef;
+
+	*fast = false;
+	if (!ok)
+		return 0;
+	xdef = malloc(n * sizeof(*xdef));
+	if (!xdef)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		xdef[i] = XDEF_UNSET;
+	xdef[0] = XDEF_OTHER; /* X starts at 0 */
+	x->abs_max = 0;
+	for (size_t i = 0; ok && i < n; i++) {
+		const struct sock_filter *in = &x->prog[i];
+		unsigned int sz = size_bytes(in->code);
+		bool msh = in->code == (BPF_LDX | BPF_B | BPF_MSH);
+		size_t succ[2], n_succ = 0;
+		long out = xdef[i];
+
+		if (!x->reach[i])
+			continue;
+		if ((msh || (BPF_CLASS(in->code) == BPF_LD && BPF_MODE(in->code) == BPF_ABS)) &&
+		    in->k <= MAX_PKT_OFF - sz && in->k + sz > x->abs_max) {
+			x->abs_max = in->k + sz;
+			any = true;
+		}
+		if (BPF_CLASS(in->code) == BPF_LD && BPF_MODE(in->code) == BPF_IND &&
+		    in->k <= MAX_PKT_OFF - sz) {
+			if (xdef[i] < 0)
+				ok = false;
+			else if (in->k + sz > x->ind_base[xdef[i]])
+				x->ind_base[xdef[i]] = in->k + sz;
+			any = true;
+		}
+		if (msh)
+			out = (long)i;
+		else if (BPF_CLASS(in->code) == BPF_LDX || in->code == (BPF_MISC | BPF_TAX))
+			out = XDEF_OTHER;
+		if (BPF_CLASS(in->code) == BPF_JMP) {
+			if (BPF_OP(in->code) == BPF_JA) {
+				succ[n_succ++] = i + 1 + in->k;
+			} else {
+				succ[n_succ++] = i + 1 + in->jt;
+				succ[n_succ++] = i + 1 + in->jf;
+			}
+		} else if (BPF_CLASS(in->code) != BPF_RET) {
+			succ[n_succ++] = i + 1;
+		}
+		for (size_t k = 0; k < n_succ; k++) {
+			size_t t = succ[k];
+
+			if (xdef[t] == XDEF_UNSET)
+				xdef[t] = out;
+			else if (xdef[t] != out)
+				xdef[t] = XDEF_MULTI;
+		}
+	}
+	free(xdef);
+	/* the verifier keeps a checked range while offset and X (<= 60) stay in 16 bits */
+	for (size_t i = 0; ok && i < n; i++)
+		if (x->ind_base[i] > MAX_PKT_OFF - 60)
+			ok = false;
+	if (x->abs_max > INT16_MAX)
+		ok = false;
+	if (!ok || !any)
+		memset(x->ind_base, 0, n * sizeof(*x->ind_base));
+	*fast = ok && any;
+	return 0;
+}
+
 static void emit(struct xlate *x, __u8 code, __u8 dst, __u8 src, __s16 off, __s32 imm, int target)
 {
 	insn_buf__emit(&x->out, INSN(code, dst, src, off, imm));
+	if (x->fast && target >= 0)
+		target = target == x->ret0 && x->fast_ret0_gone ? TGT_FAIL : target + (int)x->n;
 	if (src == FILTER_REG_LEN)
 		x->uses_len = true;
 	if (target == TGT_NONE || x->out.oom)
@@ -695,6 +798,13 @@ static void emit_load_ind(struct xlate *x, __u8 size, uint32_t k, uint32_t xmax,
 
 	if (k > MAX_PKT_OFF - sz) {
 		emit_always_fail(x, REG_A);
+		return;
+	}
+	if (x->fast) {
+		/* R2 = data + X, checked for these bytes where X was loaded */
+		emit(x, BPF_LDX | BPF_MEM | size, REG_A, REG_TMP, k, 0, TGT_NONE);
+		if (!host_order)
+			emit_to_be(x, REG_A, sz);
 		return;
 	}
 	if (xmax > MAX_PKT_OFF - sz - k)
@@ -794,6 +904,40 @@ static void emit_cond(struct xlate *x, size_t i, const struct sock_filter *in)
 	}
 }
 
+/*
+ * Whether classic insn @i is reached by falling through from the one
+ * before it. The fast version leaves its "ret #0" out when not: jumps
+ * there go to the checked version's, the fragment's one "no match"
+ * (struct filter.nomatch) that an embedding program jumps past.
+ */
+static bool falls_into(const struct xlate *x, size_t i)
+{
+	const struct sock_filter *in = &x->prog[i - 1];
+
+	if (!x->reach[i - 1] || BPF_CLASS(in->code) == BPF_RET)
+		return false;
+	if (BPF_CLASS(in->code) != BPF_JMP)
+		return true;
+	if (BPF_OP(in->code) == BPF_JA)
+		return in->k == 0;
+	return in->jt == 0 || in->jf == 0;
+}
+
+/*
+ * Fast version: R2 = data + X, which its indexed loads read from, with
+ * @bytes past it checked at once; too short a packet takes the checked
+ * version. The check is made on R2 itself, so the verifier knows the range
+ * for the loads through it.
+ */
+static void emit_ind_base(struct xlate *x, uint32_t bytes)
+{
+	emit(x, BPF_ALU64 | BPF_MOV | BPF_X, REG_TMP, FILTER_REG_DATA, 0, 0, TGT_NONE);
+	emit(x, BPF_ALU64 | BPF_ADD | BPF_X, REG_TMP, REG_X, 0, 0, TGT_NONE);
+	emit(x, BPF_ALU64 | BPF_ADD | BPF_K, REG_TMP, 0, 0, bytes, TGT_NONE);
+	emit(x, BPF_JMP | BPF_JGT | BPF_X, REG_TMP, FILTER_REG_DATA_END, 0, 0, TGT_SLOW);
+	emit(x, BPF_ALU64 | BPF_ADD | BPF_K, REG_TMP, 0, 0, -(__s32)bytes, TGT_NONE);
+}
+
 static void emit_insn(struct xlate *x, size_t i)
 {
 	const struct sock_filter *in = &x->prog[i];
@@ -803,7 +947,8 @@ static void emit_insn(struct xlate *x, size_t i)
 	case BPF_LD:
 		switch (BPF_MODE(in->code)) {
 		case BPF_ABS:
-			emit_load_abs(x, REG_A, size, in->k, x->proven[i], x->swap[i]);
+			emit_load_abs(x, REG_A, size, in->k, x->fast ? x->abs_max : x->proven[i],
+				      x->swap[i]);
 			break;
 		case BPF_IND:
 			emit_load_ind(x, size, in->k, x->xmax[i], x->swap[i]);
@@ -824,9 +969,12 @@ static void emit_insn(struct xlate *x, size_t i)
 		switch (BPF_MODE(in->code)) {
 		case BPF_MSH:
 			/* X = 4 * (P[k] & 0xf), the IPv4 header length. */
-			if (emit_load_abs(x, REG_X, BPF_B, in->k, x->proven[i], false)) {
+			if (emit_load_abs(x, REG_X, BPF_B, in->k,
+					  x->fast ? x->abs_max : x->proven[i], false)) {
 				emit(x, BPF_ALU | BPF_AND | BPF_K, REG_X, 0, 0, 0xf, TGT_NONE);
 				emit(x, BPF_ALU | BPF_LSH | BPF_K, REG_X, 0, 0, 2, TGT_NONE);
+				if (x->fast && x->ind_base[i])
+					emit_ind_base(x, x->ind_base[i]);
 			}
 			break;
 		case BPF_LEN:
@@ -911,8 +1059,13 @@ static int resolve(struct xlate *x)
 		case TGT_FAIL:
 			pos = fail;
 			break;
+		case TGT_SLOW:
+			pos = x->slow_begin;
+			break;
 		default:
-			pos = x->start[x->jumps[j].target];
+			pos = x->jumps[j].target >= (int)x->n ?
+				      x->start_fast[x->jumps[j].target - x->n] :
+				      x->start[x->jumps[j].target];
 		}
 		insn_buf__patch(&x->out, x->jumps[j].at, pos);
 	}
@@ -922,6 +1075,7 @@ static int resolve(struct xlate *x)
 int filter__translate(const struct sock_filter *insns, size_t n, struct filter *f)
 {
 	struct xlate x = { .prog = insns, .n = n };
+	bool fast;
 	int err;
 
 	memset(f, 0, sizeof(*f));
@@ -929,17 +1083,20 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
 	if (err)
 		return err;
 
-	x.max_jumps = MAX_OUT(n);
+	/* room for both versions (plan_fast()) and the checks they add */
+	x.max_jumps = 3 * MAX_OUT(n);
 	x.reach = calloc(n, sizeof(*x.reach));
 	x.written = calloc(n, sizeof(*x.written));
 	x.proven = calloc(n, sizeof(*x.proven));
 	x.xmax = calloc(n, sizeof(*x.xmax));
 	x.swap = calloc(n, sizeof(*x.swap));
 	x.start = calloc(n, sizeof(*x.start));
+	x.start_fast = calloc(n, sizeof(*x.start_fast));
+	x.ind_base = calloc(n, sizeof(*x.ind_base));
 	x.jumps = calloc(x.max_jumps, sizeof(*x.jumps));
 	f->cbpf = calloc(n, sizeof(*f->cbpf));
-	if (!x.reach || !x.written || !x.proven || !x.xmax || !x.swap || !x.start || !x.jumps ||
-	    !f->cbpf) {
+	if (!x.reach || !x.written || !x.proven || !x.xmax || !x.swap || !x.start ||
+	    !x.start_fast || !x.ind_base || !x.jumps || !f->cbpf) {
 		err = err_set(-ENOMEM, "filter: out of memory");
 		goto out;
 	}
@@ -950,7 +1107,31 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
 		err = err_set(err, "filter: out of memory");
 		goto out;
 	}
+	err = plan_fast(&x, &fast);
+	if (err) {
+		err = err_set(err, "filter: out of memory");
+		goto out;
+	}
 	emit_prologue(&x);
+	if (fast) {
+		x.fast = true;
+		if (x.abs_max) {
+			emit(&x, BPF_ALU64 | BPF_MOV | BPF_X, REG_TMP, FILTER_REG_DATA, 0, 0,
+			     TGT_NONE);
+			emit(&x, BPF_ALU64 | BPF_ADD | BPF_K, REG_TMP, 0, 0, x.abs_max, TGT_NONE);
+			emit(&x, BPF_JMP | BPF_JGT | BPF_X, REG_TMP, FILTER_REG_DATA_END, 0, 0,
+			     TGT_SLOW);
+		}
+		x.fast_ret0_gone = x.ret0 > 0 && !falls_into(&x, x.ret0);
+		for (size_t i = 0; i < n; i++) {
+			x.start_fast[i] = x.out.n;
+			if (x.reach[i] && !(x.fast_ret0_gone && (long)i == x.ret0))
+				emit_insn(&x, i);
+		}
+		x.fast = false;
+		x.slow_begin = x.out.n;
+		emit_prologue(&x);
+	}
 	for (size_t i = 0; i < n; i++) {
 		x.start[i] = x.out.n;
 		if (x.reach[i])
@@ -976,6 +1157,8 @@ out:
 	free(x.xmax);
 	free(x.swap);
 	free(x.start);
+	free(x.start_fast);
+	free(x.ind_base);
 	free(x.jumps);
 	insn_buf__free(&x.out);
 	return err;
