@@ -373,6 +373,26 @@ static uint32_t proves(const struct sock_filter *in, uint32_t proven)
 	return end > proven ? end : proven;
 }
 
+/* The instructions that can run after insn @i (@in): 0, 1 or 2 of them. */
+static size_t successors(const struct sock_filter *in, size_t i, size_t succ[2])
+{
+	switch (BPF_CLASS(in->code)) {
+	case BPF_RET:
+		return 0;
+	case BPF_JMP:
+		if (BPF_OP(in->code) == BPF_JA) {
+			succ[0] = i + 1 + in->k;
+			return 1;
+		}
+		succ[0] = i + 1 + in->jt;
+		succ[1] = i + 1 + in->jf;
+		return 2;
+	default:
+		succ[0] = i + 1;
+		return 1;
+	}
+}
+
 /*
  * The largest value X holds after @in, given @xmax before it: known after
  * "ldx 4*([k]&0xf)" (at most 60) and "ldx #k"; anything else that writes X
@@ -419,24 +439,10 @@ static void analyse(struct xlate *x)
 		proven = proves(in, x->proven[i]);
 		xmax = x_after(in, x->xmax[i]);
 
-		n_succ = 0;
-		switch (BPF_CLASS(in->code)) {
-		case BPF_RET:
-			/* The last one: likely after every load that jumps to it. */
-			if (in->code == (BPF_RET | BPF_K) && !in->k)
-				x->ret0 = i;
-			break;
-		case BPF_JMP:
-			if (BPF_OP(in->code) == BPF_JA) {
-				succ[n_succ++] = i + 1 + in->k;
-			} else {
-				succ[n_succ++] = i + 1 + in->jt;
-				succ[n_succ++] = i + 1 + in->jf;
-			}
-			break;
-		default:
-			succ[n_succ++] = i + 1;
-		}
+		/* The last "ret #0": likely after every load that jumps to it. */
+		if (in->code == (BPF_RET | BPF_K) && !in->k)
+			x->ret0 = i;
+		n_succ = successors(in, i, succ);
 		for (size_t s = 0; s < n_succ; s++) {
 			if (!x->reach[succ[s]]) {
 				x->reach[succ[s]] = true;
@@ -514,21 +520,18 @@ static int plan_swaps(struct xlate *x)
 	 */
 	for (size_t i = n; i-- > 0;) {
 		const struct sock_filter *in = &x->prog[i];
+		size_t succ[2], n_succ = successors(in, i, succ);
 		bool live = false;
 
 		state_use(in, &reads, &writes);
-		if (BPF_CLASS(in->code) == BPF_JMP && BPF_OP(in->code) == BPF_JA)
-			live = live_at[i + 1 + in->k];
-		else if (BPF_CLASS(in->code) == BPF_JMP)
-			live = live_at[i + 1 + in->jt] || live_at[i + 1 + in->jf];
-		else if (BPF_CLASS(in->code) != BPF_RET)
-			live = live_at[i + 1];
+		for (size_t k = 0; k < n_succ; k++)
+			live |= live_at[succ[k]];
 		live_at[i] = (reads & ST_A) || (!(writes & ST_A) && live);
 	}
 	/* definitions and uses, their webs joined where paths meet */
 	for (size_t i = 0; i < n; i++) {
 		const struct sock_filter *in = &x->prog[i];
-		size_t out, succ[2], n_succ = 0;
+		size_t out, succ[2], n_succ;
 		__u8 op = BPF_OP(in->code);
 
 		if (!x->reach[i])
@@ -552,16 +555,7 @@ static int plan_swaps(struct xlate *x)
 		} else {
 			out = a_in[i];
 		}
-		if (BPF_CLASS(in->code) == BPF_JMP) {
-			if (op == BPF_JA) {
-				succ[n_succ++] = i + 1 + in->k;
-			} else {
-				succ[n_succ++] = i + 1 + in->jt;
-				succ[n_succ++] = i + 1 + in->jf;
-			}
-		} else if (BPF_CLASS(in->code) != BPF_RET) {
-			succ[n_succ++] = i + 1;
-		}
+		n_succ = successors(in, i, succ);
 		for (size_t k = 0; k < n_succ; k++) {
 			size_t t = succ[k];
 
@@ -644,7 +638,7 @@ static int plan_fast(struct xlate *x, bool *fast)
 		const struct sock_filter *in = &x->prog[i];
 		unsigned int sz = size_bytes(in->code);
 		bool msh = in->code == (BPF_LDX | BPF_B | BPF_MSH);
-		size_t succ[2], n_succ = 0;
+		size_t succ[2], n_succ;
 		long out = xdef[i];
 
 		if (!x->reach[i])
@@ -666,16 +660,7 @@ static int plan_fast(struct xlate *x, bool *fast)
 			out = (long)i;
 		else if (BPF_CLASS(in->code) == BPF_LDX || in->code == (BPF_MISC | BPF_TAX))
 			out = XDEF_OTHER;
-		if (BPF_CLASS(in->code) == BPF_JMP) {
-			if (BPF_OP(in->code) == BPF_JA) {
-				succ[n_succ++] = i + 1 + in->k;
-			} else {
-				succ[n_succ++] = i + 1 + in->jt;
-				succ[n_succ++] = i + 1 + in->jf;
-			}
-		} else if (BPF_CLASS(in->code) != BPF_RET) {
-			succ[n_succ++] = i + 1;
-		}
+		n_succ = successors(in, i, succ);
 		for (size_t k = 0; k < n_succ; k++) {
 			size_t t = succ[k];
 
