@@ -8,7 +8,7 @@
 # make distro-test one release of the distribution matrix (DIST=sid): its
 #                 chroot, build, host tests and VM suite on its own kernel
 # make deps       install the Debian packages the project needs
-# make install    install the binary, man page, bash completion, systemd unit
+# make install    install the binary, man page, bash completion, systemd units, udev rule
 #                 and bpf/xdpchain.h under $(DESTDIR)$(PREFIX) (default
 #                 /usr/local); make uninstall removes exactly those
 
@@ -26,6 +26,7 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+UDEVDIR ?= $(PREFIX)/lib/udev/rules.d
 INCLUDEDIR ?= $(PREFIX)/include
 KERNEL ?= 6.1
 DIST ?= sid
@@ -200,13 +201,16 @@ bench: test-build $(BENCH_BIN)
 # not this tree has one) and the include directory, which is xdpchain's own.
 INSTALLED := $(SBINDIR)/xdpchain $(MANDIR)/man8/xdpchain.8 $(BASHCOMPDIR)/xdpchain \
 	     $(INCLUDEDIR)/xdpchain/xdpchain.h \
-	     $(addprefix $(UNITDIR)/,xdpchain.service xdpchain-metrics.service xdpchain-metrics.timer)
+	     $(addprefix $(UNITDIR)/,xdpchain.service xdpchain@.service xdpchain-metrics.service \
+			       xdpchain-metrics.timer) \
+	     $(UDEVDIR)/71-xdpchain.rules
 
 install: $(BIN) $(MAN_PAGE) $(COMPLETION)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/xdpchain
 	install -D -m 0644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man8/xdpchain.8
 	install -D -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/xdpchain
 	install -D -m 0644 bpf/xdpchain.h $(DESTDIR)$(INCLUDEDIR)/xdpchain/xdpchain.h
+	install -D -m 0644 deploy/udev/71-xdpchain.rules $(DESTDIR)$(UDEVDIR)/71-xdpchain.rules
 ifneq ($(UNIT_FILES),)
 	install -d $(DESTDIR)$(UNITDIR)
 	for u in $(UNIT_FILES); do \

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "chain.h"
 #include "chainfile.h"
@@ -14,11 +15,19 @@
 struct apply_cfg {
 	struct rest_args files;
 	bool dry_run;
+	const char *iface;
+	bool skip_missing;
 };
 
 static const struct param apply_params[] = {
 	{ "dry-run", 'n', PT_FLAG, offsetof(struct apply_cfg, dry_run), PARAM_NO_SET, NULL,
 	  "print the plan (what is kept, added, reloaded, changed, removed) and change nothing",
+	  0 },
+	{ "interface", 'i', PT_STR, offsetof(struct apply_cfg, iface), PARAM_NO_SET, "IFACE",
+	  "only IFACE's chain (every file is still read); nothing to do when the files do not name it",
+	  0 },
+	{ "skip-missing", 0, PT_FLAG, offsetof(struct apply_cfg, skip_missing), PARAM_NO_SET, NULL,
+	  "leave interfaces that do not exist (yet) for later, with a line each, instead of failing: for boot, where 'apply --interface IFACE' applies a late one when it appears",
 	  0 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
 };
@@ -41,7 +50,8 @@ const struct cmd_desc apply_desc = {
 		"file changes nothing. Programs are matched by name: kept as they run when object,\n"
 		"content, priority and proceed-on are the same, reloaded when the object changed on\n"
 		"disk, removed when the file does not name them. Applying the same files again changes\n"
-		"nothing. Interfaces the files do not name are left alone.",
+		"nothing. Interfaces the files do not name are left alone. An interface the files name\n"
+		"that does not exist fails the run before anything changes, unless --skip-missing.",
 	.params = apply_params,
 	.args = apply_args,
 };
@@ -114,11 +124,38 @@ static void print_json(struct json *j, const struct chain_spec *s, const struct 
 	json_object_end(j);
 }
 
+static bool named(const struct chainfile *cf, const char *ifname)
+{
+	for (size_t i = 0; i < cf->n; i++)
+		if (!strcmp(cf->ifs[i].spec.ifname, ifname))
+			return true;
+	return false;
+}
+
+enum skip {
+	SKIP_NONE,
+	SKIP_OTHER, /* not the --interface */
+	SKIP_MISSING, /* --skip-missing and no such interface */
+};
+
+/* Whether to leave @s out. */
+static enum skip choose(const struct apply_cfg *cfg, const struct chain_spec *s)
+{
+	if (cfg->iface && strcmp(s->ifname, cfg->iface))
+		return SKIP_OTHER;
+	if (!cfg->skip_missing || chain__ifindex(s->ifname) != -ENODEV)
+		return SKIP_NONE;
+	pr_warn("xdpchain apply: %s: no such interface (yet): left for later; 'xdpchain apply --interface %s FILE...' applies it once it exists\n",
+		s->ifname, s->ifname);
+	return SKIP_MISSING;
+}
+
 int do_apply(int argc, char **argv)
 {
 	struct apply_cfg cfg = {};
 	struct chainfile cf = {};
 	struct apply_result *r = NULL;
+	enum skip *skip = NULL;
 	struct json j;
 	int ret, err = 0;
 
@@ -129,16 +166,22 @@ int do_apply(int argc, char **argv)
 		err = chainfile__load(&cf, cfg.files.argv[i]);
 	if (!err && cf.n) {
 		r = calloc(cf.n, sizeof(*r));
-		if (!r)
+		skip = calloc(cf.n, sizeof(*skip));
+		if (!r || !skip)
 			err = err_set(-ENOMEM, "out of memory");
 	}
+	for (size_t i = 0; !err && i < cf.n; i++)
+		skip[i] = choose(&cfg, &cf.ifs[i].spec);
 	/* every interface planned, every object checked, before the first change */
 	for (size_t i = 0; !err && i < cf.n; i++)
-		err = chain__apply(&cf.ifs[i].spec, true, &r[i]);
+		if (!skip[i])
+			err = chain__apply(&cf.ifs[i].spec, true, &r[i]);
 	for (size_t i = 0; !err && !cfg.dry_run && i < cf.n; i++)
-		err = chain__apply(&cf.ifs[i].spec, false, &r[i]);
+		if (!skip[i])
+			err = chain__apply(&cf.ifs[i].spec, false, &r[i]);
 	if (err) {
 		free(r);
+		free(skip);
 		chainfile__free(&cf);
 		return cmd_fail("apply");
 	}
@@ -149,18 +192,29 @@ int do_apply(int argc, char **argv)
 		json_key(&j, "interfaces");
 		json_array_start(&j);
 		for (size_t i = 0; i < cf.n; i++)
-			print_json(&j, &cf.ifs[i].spec, &r[i], cfg.dry_run);
+			if (!skip[i])
+				print_json(&j, &cf.ifs[i].spec, &r[i], cfg.dry_run);
+		json_array_end(&j);
+		json_key(&j, "missing");
+		json_array_start(&j);
+		for (size_t i = 0; i < cf.n; i++)
+			if (skip[i] == SKIP_MISSING)
+				json_string(&j, cf.ifs[i].spec.ifname);
 		json_array_end(&j);
 		json_object_end(&j);
 		json_finish(&j);
 	} else {
 		for (size_t i = 0; i < cf.n; i++)
-			print_text(&cf.ifs[i].spec, &r[i], cfg.dry_run);
+			if (!skip[i])
+				print_text(&cf.ifs[i].spec, &r[i], cfg.dry_run);
 		if (!cf.n)
 			pr_info("%zu chain file%s, no interfaces in them: nothing to do\n",
 				cf.n_files, cf.n_files == 1 ? "" : "s");
+		else if (cfg.iface && !named(&cf, cfg.iface))
+			pr_info("the chain files do not name %s: nothing to do\n", cfg.iface);
 	}
 	free(r);
+	free(skip);
 	chainfile__free(&cf);
 	return EXIT_OK;
 }

@@ -93,10 +93,10 @@ test_install_uninstall() {
 	for u in "$ROOT"/deploy/systemd/*.service "$ROOT"/deploy/systemd/*.timer; do
 		[ -e "$u" ] && units+=("usr/lib/systemd/system/${u##*/}")
 	done
-	[ ${#units[@]} -eq 3 ] || fail "deploy/systemd: ${units[*]}"
+	[ ${#units[@]} -eq 4 ] || fail "deploy/systemd: ${units[*]}"
 	want=$(printf '%s\n' usr/sbin/xdpchain usr/share/man/man8/xdpchain.8 \
 		usr/share/bash-completion/completions/xdpchain usr/include/xdpchain/xdpchain.h \
-		"${units[@]}" | sort)
+		usr/lib/udev/rules.d/71-xdpchain.rules "${units[@]}" | sort)
 
 	make -s -C "$ROOT" install DESTDIR="$dest" PREFIX=/usr >"$TEST_TMP/log" 2>&1 ||
 		fail "make install: $(tail -3 "$TEST_TMP/log")"
@@ -115,8 +115,12 @@ test_install_uninstall() {
 	# the units run the binary where this PREFIX put it
 	make -s -C "$ROOT" install DESTDIR="$dest" PREFIX=/opt/x \
 		>"$TEST_TMP/log" 2>&1 || fail "make install, PREFIX=/opt/x: $(tail -3 "$TEST_TMP/log")"
-	grep -qx 'ExecStart=/opt/x/sbin/xdpchain apply /etc/xdpchain' "$dest/opt/x/lib/systemd/system/xdpchain.service" ||
+	grep -qx 'ExecStart=/opt/x/sbin/xdpchain apply --skip-missing /etc/xdpchain' \
+		"$dest/opt/x/lib/systemd/system/xdpchain.service" ||
 		fail "unit: $(cat "$dest/opt/x/lib/systemd/system/xdpchain.service" 2>&1)"
+	grep -qx 'ExecStart=/opt/x/sbin/xdpchain apply --interface %i /etc/xdpchain' \
+		"$dest/opt/x/lib/systemd/system/xdpchain@.service" ||
+		fail "template unit: $(cat "$dest/opt/x/lib/systemd/system/xdpchain@.service" 2>&1)"
 	grep -q '/opt/x/sbin/xdpchain metrics' "$dest/opt/x/lib/systemd/system/xdpchain-metrics.service" ||
 		fail "metrics unit: $(cat "$dest/opt/x/lib/systemd/system/xdpchain-metrics.service" 2>&1)"
 	grep -rq /usr/local "$dest/opt/x/lib/systemd/system" && fail "a unit still runs /usr/local"

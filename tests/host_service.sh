@@ -8,6 +8,32 @@ conf() {
 	echo "$TEST_TMP/$1"
 }
 
+# A file naming an interface that does not exist: apply fails and names it;
+# with --skip-missing (the boot unit's) it is left for later with a line and
+# the run succeeds; --interface picks one interface, and one the files do not
+# name is nothing to do. Nothing is attached or pinned by any of them.
+test_service_apply_missing_interface() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	setup_veth
+	local f before
+	f=$(printf 'version: 1\ninterfaces:\n  xcnone0:\n    programs:\n      - object: %s\n' \
+		"$SAMPLES/count.o" | conf late.conf)
+	before=$(snapshot $IF0)
+	expect_fail 1 "no interface named 'xcnone0'" apply "$f"
+	"$XDPCHAIN" apply --skip-missing "$f" >"$TEST_TMP/out" 2>"$TEST_TMP/err" ||
+		fail "--skip-missing failed: $(cat "$TEST_TMP/err")"
+	grep -qx "xdpchain apply: xcnone0: no such interface (yet): left for later; 'xdpchain apply --interface xcnone0 FILE...' applies it once it exists" \
+		"$TEST_TMP/err" || fail "--skip-missing said: $(cat "$TEST_TMP/err")"
+	[ ! -s "$TEST_TMP/out" ] || fail "--skip-missing printed a plan: $(cat "$TEST_TMP/out")"
+	"$XDPCHAIN" -j apply --skip-missing "$f" 2>/dev/null | jq -e '.missing == ["xcnone0"] and .interfaces == []' >/dev/null ||
+		fail "JSON: $("$XDPCHAIN" -j apply --skip-missing "$f" 2>&1)"
+	"$XDPCHAIN" apply --interface $IF0 "$f" >"$TEST_TMP/out" 2>&1 || fail "--interface $IF0: $(cat "$TEST_TMP/out")"
+	grep -q "do not name $IF0: nothing to do" "$TEST_TMP/out" || fail "--interface $IF0: $(cat "$TEST_TMP/out")"
+	expect_fail 1 "no interface named 'xcnone0'" apply --interface xcnone0 "$f"
+	expect_fail 2 "option .--interface. needs a value" apply --interface
+	assert_unchanged $IF0 "$before"
+}
+
 # systemd-analyze verify on each unit, the binary path pointed at the build.
 test_service_units_verify() {
 	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
@@ -22,8 +48,16 @@ test_service_units_verify() {
 	(cd "$d" && systemd-analyze verify --man=no "${units[@]}") >"$TEST_TMP/verify" 2>&1 ||
 		fail "systemd-analyze verify: $(cat "$TEST_TMP/verify")"
 	[ ! -s "$TEST_TMP/verify" ] || fail "systemd-analyze verify warns: $(cat "$TEST_TMP/verify")"
-	grep -q '^ExecStart=/usr/local/sbin/xdpchain apply /etc/xdpchain$' \
+	grep -q '^ExecStart=/usr/local/sbin/xdpchain apply --skip-missing /etc/xdpchain$' \
 		"$ROOT/deploy/systemd/xdpchain.service" || fail "xdpchain.service applies something else"
+	# the template as the instance udev starts for an interface
+	cp "$d/xdpchain@.service" "$d/xdpchain@eth0.service"
+	(cd "$d" && systemd-analyze verify --man=no ./xdpchain@eth0.service) >"$TEST_TMP/verify" 2>&1 ||
+		fail "systemd-analyze verify xdpchain@eth0: $(cat "$TEST_TMP/verify")"
+	[ ! -s "$TEST_TMP/verify" ] || fail "systemd-analyze verify warns: $(cat "$TEST_TMP/verify")"
+	# the udev rule asks for that instance of every interface udev adds
+	grep -qx 'ACTION=="add", SUBSYSTEM=="net", TAG+="systemd", ENV{SYSTEMD_WANTS}+="xdpchain@%k.service"' \
+		"$ROOT/deploy/udev/71-xdpchain.rules" || fail "udev rule: $(cat "$ROOT/deploy/udev/71-xdpchain.rules")"
 }
 
 # Every bad chain file: one line naming file, line and problem, exit 1,

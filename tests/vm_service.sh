@@ -182,6 +182,56 @@ test_service_restore_at_boot() {
 	${cmd/\/usr\/local\/sbin\/xdpchain/$XDPCHAIN} | grep -q "^$IF0: unchanged$" || fail "reload changed the chain"
 }
 
+# An interface that appears after boot: the boot unit restores the others
+# and leaves it, naming it; the template unit udev starts when it appears
+# restores its chain; an interface the files do not name is nothing to do.
+# Without --skip-missing a missing interface fails the run, nothing changed.
+test_service_late_interface() {
+	vm_only
+	setup_veth
+	three_chain
+	local shape late_shape cmd tmpl before
+	ip link add xl0 type veth peer name xl1
+	defer "ip link del xl0 2>/dev/null"
+	ip link set xl0 up
+	xdpchain add xl0 "$SAMPLES/rewrite.o" >/dev/null
+	shape=$(chain_shape $IF0)
+	late_shape=$(chain_shape xl0)
+	mkdir -p /etc/xdpchain
+	defer "rm -rf /etc/xdpchain"
+	xdpchain save >/etc/xdpchain/chains.conf || fail "save"
+	grep -q xl0 /etc/xdpchain/chains.conf || fail "save left xl0 out: $(cat /etc/xdpchain/chains.conf)"
+	# the reboot: xl0 not there yet, no XDP program, an empty bpffs
+	xdpchain flush xl0
+	ip link del xl0
+	xdpchain flush $IF0
+	umount "$BPFFS"
+	mount -t bpf bpf "$BPFFS"
+	before=$(snapshot $IF0)
+	expect_fail 1 "no interface named 'xl0'" apply /etc/xdpchain
+	assert_unchanged $IF0 "$before"
+	cmd=$(sed -n 's/^ExecStart=//p' "$ROOT/deploy/systemd/xdpchain.service")
+	${cmd/\/usr\/local\/sbin\/xdpchain/$XDPCHAIN} >"$TEST_TMP/boot.out" 2>"$TEST_TMP/boot.err" ||
+		fail "ExecStart '$cmd' failed: $(cat "$TEST_TMP/boot.out" "$TEST_TMP/boot.err")"
+	grep -q "xl0: no such interface (yet): left for later" "$TEST_TMP/boot.err" ||
+		fail "nothing said of xl0: $(cat "$TEST_TMP/boot.err")"
+	[ "$(chain_shape $IF0)" = "$shape" ] || fail "restored $(chain_shape $IF0), saved $shape"
+	# xl0 appears; udev starts xdpchain@xl0.service
+	ip link add xl0 type veth peer name xl1
+	ip link set xl0 up
+	tmpl=$(sed -n 's/^ExecStart=//p' "$ROOT/deploy/systemd/xdpchain@.service")
+	tmpl=${tmpl/\/usr\/local\/sbin\/xdpchain/$XDPCHAIN}
+	${tmpl//%i/xl0} >"$TEST_TMP/late.out" 2>&1 || fail "'$tmpl' for xl0 failed: $(cat "$TEST_TMP/late.out")"
+	grep -q "^xl0: changed$" "$TEST_TMP/late.out" || fail "xl0: $(cat "$TEST_TMP/late.out")"
+	[ "$(chain_shape xl0)" = "$late_shape" ] || fail "xl0 restored $(chain_shape xl0), saved $late_shape"
+	# the instance of an interface already restored, of one the files do not name
+	${tmpl//%i/$IF0} | grep -qx "$IF0: unchanged" || fail "the $IF0 instance changed its chain"
+	${tmpl//%i/lo} >"$TEST_TMP/lo.out" 2>&1 || fail "the lo instance failed: $(cat "$TEST_TMP/lo.out")"
+	grep -q "do not name lo: nothing to do" "$TEST_TMP/lo.out" || fail "lo: $(cat "$TEST_TMP/lo.out")"
+	[ "$(xdp_prog_id lo)" = 0 ] || fail "something attached to lo"
+	[ "$(chain_shape $IF0)" = "$shape" ] || fail "$IF0 changed: $(chain_shape $IF0)"
+}
+
 # Metrics of a real chain with counted packets: the exposition format
 # promtool accepts, the unit's file written whole, node_exporter serving it.
 test_service_metrics() {
