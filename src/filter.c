@@ -117,6 +117,7 @@ struct xlate {
 	bool fast_ret0_gone; /* its "ret #0" left out: jumps there go to TGT_FAIL */
 	uint32_t abs_max;
 	uint32_t *ind_base;
+	uint32_t *ind_end; /* per indexed load: the ind_base of its X's load */
 	size_t *start_fast;
 	size_t slow_begin;
 	bool fail_used;
@@ -670,15 +671,24 @@ static int plan_fast(struct xlate *x, bool *fast)
 				xdef[t] = XDEF_MULTI;
 		}
 	}
-	free(xdef);
-	/* the verifier keeps a checked range while offset and X (<= 60) stay in 16 bits */
 	for (size_t i = 0; ok && i < n; i++)
-		if (x->ind_base[i] > MAX_PKT_OFF - 60)
+		if (x->reach[i] && BPF_CLASS(x->prog[i].code) == BPF_LD &&
+		    BPF_MODE(x->prog[i].code) == BPF_IND && xdef[i] >= 0)
+			x->ind_end[i] = x->ind_base[xdef[i]];
+	free(xdef);
+	/*
+	 * The verifier keeps a checked range while offset and X (<= 60) stay in
+	 * 16 bits; loads through R2 reach back by up to the checked bytes.
+	 */
+	for (size_t i = 0; ok && i < n; i++)
+		if (x->ind_base[i] > INT16_MAX)
 			ok = false;
 	if (x->abs_max > INT16_MAX)
 		ok = false;
-	if (!ok || !any)
+	if (!ok || !any) {
 		memset(x->ind_base, 0, n * sizeof(*x->ind_base));
+		memset(x->ind_end, 0, n * sizeof(*x->ind_end));
+	}
 	*fast = ok && any;
 	return 0;
 }
@@ -777,7 +787,8 @@ static bool emit_load_abs(struct xlate *x, __u8 dst, __u8 size, uint32_t k, uint
  * first gives the verifier a variable offset it accepts; the constant part
  * then rides on the pointer as in an ABS load.
  */
-static void emit_load_ind(struct xlate *x, __u8 size, uint32_t k, uint32_t xmax, bool host_order)
+static void emit_load_ind(struct xlate *x, __u8 size, uint32_t k, uint32_t xmax, bool host_order,
+			  uint32_t base_end)
 {
 	unsigned int sz = size_bytes(size);
 
@@ -786,8 +797,9 @@ static void emit_load_ind(struct xlate *x, __u8 size, uint32_t k, uint32_t xmax,
 		return;
 	}
 	if (x->fast) {
-		/* R2 = data + X, checked for these bytes where X was loaded */
-		emit(x, BPF_LDX | BPF_MEM | size, REG_A, REG_TMP, k, 0, TGT_NONE);
+		/* R2 = data + X + @base_end, checked where X was loaded */
+		emit(x, BPF_LDX | BPF_MEM | size, REG_A, REG_TMP, (__s16)(k - base_end), 0,
+		     TGT_NONE);
 		if (!host_order)
 			emit_to_be(x, REG_A, sz);
 		return;
@@ -909,10 +921,10 @@ static bool falls_into(const struct xlate *x, size_t i)
 }
 
 /*
- * Fast version: R2 = data + X, which its indexed loads read from, with
- * @bytes past it checked at once; too short a packet takes the checked
- * version. The check is made on R2 itself, so the verifier knows the range
- * for the loads through it.
+ * Fast version: R2 = data + X + @bytes, checked at once against the
+ * packet's end (too short a packet takes the checked version); its indexed
+ * loads read back from it. The check is made on R2 itself, so the verifier
+ * knows the range for the loads through it.
  */
 static void emit_ind_base(struct xlate *x, uint32_t bytes)
 {
@@ -920,7 +932,6 @@ static void emit_ind_base(struct xlate *x, uint32_t bytes)
 	emit(x, BPF_ALU64 | BPF_ADD | BPF_X, REG_TMP, REG_X, 0, 0, TGT_NONE);
 	emit(x, BPF_ALU64 | BPF_ADD | BPF_K, REG_TMP, 0, 0, bytes, TGT_NONE);
 	emit(x, BPF_JMP | BPF_JGT | BPF_X, REG_TMP, FILTER_REG_DATA_END, 0, 0, TGT_SLOW);
-	emit(x, BPF_ALU64 | BPF_ADD | BPF_K, REG_TMP, 0, 0, -(__s32)bytes, TGT_NONE);
 }
 
 static void emit_insn(struct xlate *x, size_t i)
@@ -936,7 +947,7 @@ static void emit_insn(struct xlate *x, size_t i)
 				      x->swap[i]);
 			break;
 		case BPF_IND:
-			emit_load_ind(x, size, in->k, x->xmax[i], x->swap[i]);
+			emit_load_ind(x, size, in->k, x->xmax[i], x->swap[i], x->ind_end[i]);
 			break;
 		case BPF_LEN:
 			emit_mov32_reg(x, REG_A, FILTER_REG_LEN);
@@ -1078,10 +1089,11 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
 	x.start = calloc(n, sizeof(*x.start));
 	x.start_fast = calloc(n, sizeof(*x.start_fast));
 	x.ind_base = calloc(n, sizeof(*x.ind_base));
+	x.ind_end = calloc(n, sizeof(*x.ind_end));
 	x.jumps = calloc(x.max_jumps, sizeof(*x.jumps));
 	f->cbpf = calloc(n, sizeof(*f->cbpf));
 	if (!x.reach || !x.written || !x.proven || !x.xmax || !x.swap || !x.start ||
-	    !x.start_fast || !x.ind_base || !x.jumps || !f->cbpf) {
+	    !x.start_fast || !x.ind_base || !x.ind_end || !x.jumps || !f->cbpf) {
 		err = err_set(-ENOMEM, "filter: out of memory");
 		goto out;
 	}
@@ -1144,6 +1156,7 @@ out:
 	free(x.start);
 	free(x.start_fast);
 	free(x.ind_base);
+	free(x.ind_end);
 	free(x.jumps);
 	insn_buf__free(&x.out);
 	return err;
