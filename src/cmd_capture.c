@@ -376,17 +376,19 @@ static bool hook_still_there(const char *pin, __u32 id)
 static void print_status(const struct capture *c, const struct sink *s, bool final)
 {
 	struct capture_stats st;
+	char seen[40] = "", malformed[40] = "";
 
 	capture__stats(c, &st);
-	fprintf(stderr, "%s%llu packets written (", final ? "xdpchain capture: " : "\r",
-		(unsigned long long)s->written);
 	if (st.seen_known)
-		fprintf(stderr, "seen %llu, ", (unsigned long long)st.seen);
-	fprintf(stderr, "matched %llu, lost %llu", (unsigned long long)st.matched,
-		(unsigned long long)capture_stats__lost(&st));
+		snprintf(seen, sizeof(seen), "seen %llu, ", (unsigned long long)st.seen);
 	if (st.malformed)
-		fprintf(stderr, ", malformed %llu", (unsigned long long)st.malformed);
-	fprintf(stderr, ")%s", final ? "\n" : "  ");
+		snprintf(malformed, sizeof(malformed), ", malformed %llu",
+			 (unsigned long long)st.malformed);
+	/* one write: captures running side by side share the terminal */
+	fprintf(stderr, "%s%llu packets written (%smatched %llu, lost %llu%s)%s",
+		final ? "xdpchain capture: " : "\r", (unsigned long long)s->written, seen,
+		(unsigned long long)st.matched, (unsigned long long)capture_stats__lost(&st),
+		malformed, final ? "\n" : "  ");
 }
 
 /*

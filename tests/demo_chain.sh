@@ -36,8 +36,8 @@ echo "\$ xdpchain capture $IF0 -w /tmp/demo-after.pcapng --pcapng -c 7 udp &"
 xdpchain capture $IF0 -w /tmp/demo-after.pcapng --pcapng -c 7 udp &
 p1=$!
 say "... and, at the same time, right after the first program (a tap)"
-echo "\$ xdpchain capture $IF0 --after xdpchain_vlan_strip -w /tmp/demo-tap.pcap -c 5 udp &"
-xdpchain capture $IF0 --after xdpchain_vlan_strip -w /tmp/demo-tap.pcap -c 5 udp &
+echo "\$ xdpchain capture $IF0 --after xdpchain_vlan_strip -w /tmp/demo-tap.pcap -c 7 udp &"
+xdpchain capture $IF0 --after xdpchain_vlan_strip -w /tmp/demo-tap.pcap -c 7 udp &
 p2=$!
 ip netns exec $PEERNS tcpdump -Z root -i $IF1 -n -c 7 -w /tmp/demo-sent.pcap udp 2>/dev/null &
 p3=$!
@@ -53,6 +53,12 @@ say "Traffic: 3 packets to UDP port 40000, 2 to port 9 (the drop rule, through t
 send_udp 40000 3 demo-payload
 send_udp 9 2 demo-payload
 send_udp 40002 2 demo-payload
+# each ends at its count; should one miss a packet, the demo goes on after 20 s
+for _ in $(seq 200); do
+	kill -0 $p1 2>/dev/null || kill -0 $p2 2>/dev/null || kill -0 $p3 2>/dev/null || break
+	sleep 0.1
+done
+kill -INT $p1 $p2 $p3 2>/dev/null || true
 wait $p1 $p2 $p3 || true
 
 say "As sent by $IF1 (tcpdump on the sender)"
