@@ -74,14 +74,13 @@ int xdpchain_observe(struct xdp_md *ctx, __u64 verdicts, __u32 slot, __u32 verdi
 	if (row < STATS_ROWS)
 		s->pkts[row][a]++;
 	/*
-	 * For the capture program the hook runs: which member decided. The
-	 * final stage writes FATE_EXIT before it calls the hook; set back
-	 * here too when no program sits in the slot.
+	 * For the capture program the hook runs: which member decided. Every
+	 * call of the hook is preceded by such a write (the final stage's is
+	 * FATE_EXIT), so nothing needs setting back when the slot is empty.
 	 */
 	s->fate_slot = slot;
 	s->fate_prog = slot_prog[slot];
 	bpf_tail_call(ctx, &xdpcap_hook, verdict);
-	s->fate_slot = FATE_EXIT;
 	return verdict;
 }
 

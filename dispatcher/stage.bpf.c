@@ -46,7 +46,6 @@ int xdpchain_entry_cap(struct xdp_md *ctx)
 	s->fate_prog = 0;
 	/* the capture program returns all_stages too */
 	bpf_tail_call(ctx, &xdpchain_stage_hook, 0);
-	s->fate_slot = FATE_EXIT;
 	return all_stages;
 }
 
@@ -66,7 +65,6 @@ int xdpchain_step_cap(struct xdp_md *ctx, __u32 slot)
 	s->fate_slot = slot;
 	s->fate_prog = slot_prog[slot];
 	bpf_tail_call(ctx, &xdpchain_stage_hook, 0);
-	s->fate_slot = FATE_EXIT;
 	return 0;
 }
 

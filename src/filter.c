@@ -582,7 +582,6 @@ static int plan_swaps(struct xlate *x)
 		uint32_t r, wr;
 		uint8_t k;
 
-		x->swap[i] = 0;
 		if (!x->reach[i])
 			continue;
 		state_use(in, &r, &wr);
