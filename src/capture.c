@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,15 +29,18 @@
  * Stack layout of the generated program; the filter owns fp-64..fp-1.
  * What must outlive a helper call is kept here, not in callee-saved
  * registers: the JIT would save and restore each on every run, for the
- * packets the filter refuses too.
+ * packets the filter refuses too. The record itself is made in the
+ * capture's scratch map (the ring helpers may not read packet memory).
  */
-#define META_OFF (-104) /* struct capture_meta, 40 bytes */
+#define CAPLEN_OFF (-72) /* bytes to copy, 64 bits: the verifier keeps its bounds */
+#define LEN_OFF (-80) /* the frame's length */
+#define SCR_OFF (-88) /* this CPU's scratch record */
+#define RING_OFF (-96) /* this CPU's ring */
 #define KEY_OFF (-112) /* map key */
 #define CNT_OFF (-120) /* this CPU's counters (struct xdpchain_stats *) */
 #define CTX_OFF (-128) /* the program's context */
 
-_Static_assert(sizeof(struct capture_meta) == 40 && META_OFF + 40 <= -64,
-	       "struct capture_meta fits between the filter's stack and the key");
+_Static_assert(sizeof(struct capture_meta) == 40, "struct capture_meta is 40 bytes");
 /* the stage that decided is copied with one 64-bit load and store */
 _Static_assert(offsetof(struct xdpchain_stats, fate_slot) % 8 == 0 &&
 		       offsetof(struct xdpchain_stats, fate_prog) ==
@@ -45,6 +50,7 @@ _Static_assert(offsetof(struct xdpchain_stats, fate_slot) % 8 == 0 &&
 	       "fate_slot and fate_prog lie as capture_meta's stage_slot and stage_prog");
 
 #define CAP_OFF(k) (offsetof(struct xdpchain_stats, cap) + (k) * sizeof(__u64))
+#define META(field) offsetof(struct capture_meta, field)
 
 /* counters->cap[k]++, the pointer kept at CNT_OFF; clobbers r1 and r2. */
 static void emit_count(struct insn_buf *b, int k)
@@ -54,9 +60,6 @@ static void emit_count(struct insn_buf *b, int k)
 	     STX_MEM(BPF_DW, BPF_REG_2, BPF_REG_1, CAP_OFF(k)));
 }
 
-_Static_assert(CAPTURE_RECORD_SIZE(CAPTURE_MAX_CAPLEN) <= CAPTURE_RECORD_MAX &&
-		       CAPTURE_RECORD_SIZE(CAPTURE_MAX_CAPLEN + 1) > CAPTURE_RECORD_MAX,
-	       "CAPTURE_MAX_CAPLEN must be the longest copy a perf record can hold");
 _Static_assert(CAP_NR_COUNTERS == sizeof(((struct xdpchain_stats *)0)->cap) / sizeof(__u64),
 	       "a capture counter per enum capture_counter");
 
@@ -110,12 +113,15 @@ static void retarget(struct insn_buf *b, size_t from, size_t n, size_t old, size
  *   the frame's length) in the filter's registers; <filter> -> r0 = snap
  *   no match (the filter's refusals jump straight there): return at once,
  *   nothing else runs for a packet the filter refuses
- *   one lookup of this CPU's counters (the chain's stats map, or the
- *   capture's own of the same layout); with a chain's: the stage that
- *   decided (the observer or the final stage noted it right before the
- *   hook, a stage program before its tail call) and the packet's id
- *   metadata on the stack, bpf_perf_event_output(packet, min(snap, snaplen,
- *   len, CAPTURE_MAX_CAPLEN) bytes) to the perf buffer; matched++ or
+ *   caplen = min(snap, snaplen, len); one lookup of this CPU's counters
+ *   (the chain's stats map, or the capture's own of the same layout), then
+ *   by CPU number (array lookups, inlined) its scratch record and its ring
+ *   the record's metadata: with a chain's counters the stage that decided
+ *   (the observer or the final stage noted it right before the hook, a
+ *   stage program before its tail call) and the packet's id
+ *   bpf_xdp_load_bytes(caplen bytes, fragments too) into the record, then
+ *   bpf_ringbuf_output() of it, waking the reader only when the ring's
+ *   fill crosses the watermark (bpf_ringbuf_query() first); matched++ or
  *   output_err++
  *   return @ret: a hook slot's action, as the program that tail-called would
  *   have; for a stage, what its stub returns (see dispatcher/stage.bpf.c)
@@ -124,14 +130,12 @@ static void retarget(struct insn_buf *b, size_t from, size_t n, size_t old, size
  * counters say its members and final stage handed it (capture__stats()).
  */
 static int gen_prog(struct insn_buf *b, const struct capture *c, const struct filter *f,
-		    __u32 action, __u32 ret, __u32 snaplen, bool frags)
+		    __u32 action, __u32 ret, bool frags)
 {
 	bool uses_len = f && f->n && f->uses_len;
-	size_t frag, jmp_out, jmp_nocnt, jmp_err, after_ok;
-
-	/* frames over 64 KiB (multi-buffer) are cut to what a record holds */
-	if (snaplen > CAPTURE_MAX_CAPLEN)
-		snaplen = CAPTURE_MAX_CAPLEN;
+	__u32 snaplen = c->max_caplen;
+	size_t frag, jmp_out, jmp_nocnt, jmp_noscr, jmp_noring, jmp_nocopy, jmp_copyerr;
+	size_t jmp_full, jmp_low, jmp_err, after_ok;
 
 	EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, CTX_OFF));
 	if (uses_len && frags) /* the helper call first: it takes r1-r5 */
@@ -153,57 +157,106 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 	if (uses_len) {
 		EMIT(b, MOV64_REG(BPF_REG_2, FILTER_REG_LEN));
 	} else if (frags) {
-		EMIT(b, STX_MEM(BPF_W, BPF_REG_10, BPF_REG_0, META_OFF + 20));
+		EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CAPLEN_OFF));
 		emit_len(b, BPF_REG_2, true);
-		EMIT(b, LDX_MEM(BPF_W, BPF_REG_0, BPF_REG_10, META_OFF + 20));
+		EMIT(b, LDX_MEM(BPF_DW, BPF_REG_0, BPF_REG_10, CAPLEN_OFF));
 	} else {
 		emit_len(b, BPF_REG_2, false);
 	}
 	EMIT(b, /* caplen = min(snap, snaplen, len) */
 	     JMP_IMM(BPF_JLE, BPF_REG_0, snaplen, 1), MOV64_IMM(BPF_REG_0, snaplen),
 	     JMP_REG(BPF_JLE, BPF_REG_0, BPF_REG_2, 1), MOV64_REG(BPF_REG_0, BPF_REG_2),
-	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_0, META_OFF + 20),
-	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_2, META_OFF + 16),
+	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CAPLEN_OFF),
+	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_2, LEN_OFF),
+	     /* this CPU's counters */
 	     ST_MEM(BPF_W, BPF_REG_10, KEY_OFF, 0), LD_MAP_FD(BPF_REG_1, c->counters_fd),
 	     MOV64_REG(BPF_REG_2, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF),
 	     CALL(BPF_FUNC_map_lookup_elem));
 	jmp_nocnt = b->n;
 	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */),
-	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CNT_OFF));
+	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CNT_OFF),
+	     /* this CPU's scratch record and ring */
+	     CALL(BPF_FUNC_get_smp_processor_id), STX_MEM(BPF_W, BPF_REG_10, BPF_REG_0, KEY_OFF),
+	     LD_MAP_FD(BPF_REG_1, c->scratch_fd), MOV64_REG(BPF_REG_2, BPF_REG_10),
+	     ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF), CALL(BPF_FUNC_map_lookup_elem));
+	jmp_noscr = b->n;
+	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */),
+	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, SCR_OFF),
+	     /* the metadata, but the time */
+	     ST_MEM(BPF_W, BPF_REG_0, META(action), action),
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, LEN_OFF),
+	     STX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, META(len)),
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CAPLEN_OFF),
+	     STX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, META(caplen)),
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF),
+	     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_1, offsetof(struct xdp_md, ingress_ifindex)),
+	     STX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, META(ifindex)));
 	if (c->stats_fd >= 0)
 		/* the stage that decided and the packet's id, one 64-bit load each */
-		EMIT(b,
-		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_0,
+		EMIT(b, LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_10, CNT_OFF),
+		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_2,
 			     offsetof(struct xdpchain_stats, fate_slot)),
-		     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, META_OFF + 24),
-		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_0, offsetof(struct xdpchain_stats, pkt_id)),
-		     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, META_OFF + 32));
+		     STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, META(stage_slot)),
+		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_2, offsetof(struct xdpchain_stats, pkt_id)),
+		     STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, META(pkt_id)));
 	else
-		EMIT(b, ST_MEM(BPF_W, BPF_REG_10, META_OFF + 24, STAGE_UNKNOWN),
-		     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 28, 0),
-		     ST_MEM(BPF_DW, BPF_REG_10, META_OFF + 32, 0));
-	EMIT(b, LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF),
-	     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_1, offsetof(struct xdp_md, ingress_ifindex)),
-	     STX_MEM(BPF_W, BPF_REG_10, BPF_REG_1, META_OFF + 12),
-	     ST_MEM(BPF_W, BPF_REG_10, META_OFF + 8, action), CALL(BPF_FUNC_ktime_get_ns),
-	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, META_OFF),
-	     /* flags: BPF_F_CURRENT_CPU | caplen << 32 */
-	     LDX_MEM(BPF_W, BPF_REG_3, BPF_REG_10, META_OFF + 20),
-	     ALU64_IMM(BPF_LSH, BPF_REG_3, 32), MOV32_IMM(BPF_REG_1, -1),
-	     ALU64_REG(BPF_OR, BPF_REG_3, BPF_REG_1),
-	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF), LD_MAP_FD(BPF_REG_2, c->perf_fd),
-	     MOV64_REG(BPF_REG_4, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_4, META_OFF),
-	     MOV64_IMM(BPF_REG_5, sizeof(struct capture_meta)), CALL(BPF_FUNC_perf_event_output));
+		EMIT(b, ST_MEM(BPF_W, BPF_REG_0, META(stage_slot), STAGE_UNKNOWN),
+		     ST_MEM(BPF_W, BPF_REG_0, META(stage_prog), 0),
+		     ST_MEM(BPF_DW, BPF_REG_0, META(pkt_id), 0));
+	EMIT(b, LD_MAP_FD(BPF_REG_1, c->rings_fd), MOV64_REG(BPF_REG_2, BPF_REG_10),
+	     ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF), CALL(BPF_FUNC_map_lookup_elem));
+	jmp_noring = b->n;
+	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */),
+	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, RING_OFF),
+	     /*
+	      * the packet's bytes: caplen in 1..snaplen in the very register
+	      * (the verifier learns no bound from the min() above)
+	      */
+	     LDX_MEM(BPF_DW, BPF_REG_4, BPF_REG_10, CAPLEN_OFF), ALU64_IMM(BPF_SUB, BPF_REG_4, 1));
+	jmp_nocopy = b->n;
+	EMIT(b, JMP_IMM(BPF_JGT, BPF_REG_4, snaplen - 1, 0 /* patched */),
+	     ALU64_IMM(BPF_ADD, BPF_REG_4, 1), STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_4, CAPLEN_OFF),
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF), MOV64_IMM(BPF_REG_2, 0),
+	     LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, SCR_OFF),
+	     ALU64_IMM(BPF_ADD, BPF_REG_3, sizeof(struct capture_meta)),
+	     CALL(BPF_FUNC_xdp_load_bytes));
+	jmp_copyerr = b->n;
+	EMIT(b, JMP_IMM(BPF_JNE, BPF_REG_0, 0, 0 /* patched */));
+	EMIT(b, CALL(BPF_FUNC_ktime_get_ns), LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, SCR_OFF),
+	     STX_MEM(BPF_DW, BPF_REG_1, BPF_REG_0, META(ts_ns)),
+	     /* wake the reader only when this record takes the ring past the mark */
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, RING_OFF),
+	     MOV64_IMM(BPF_REG_2, BPF_RB_AVAIL_DATA), CALL(BPF_FUNC_ringbuf_query),
+	     MOV64_IMM(BPF_REG_4, BPF_RB_NO_WAKEUP));
+	jmp_full = b->n;
+	EMIT(b, JMP_IMM(BPF_JGE, BPF_REG_0, c->wakeup_bytes, 0 /* patched */),
+	     LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, CAPLEN_OFF),
+	     ALU64_REG(BPF_ADD, BPF_REG_0, BPF_REG_3),
+	     ALU64_IMM(BPF_ADD, BPF_REG_0, sizeof(struct capture_meta) + BPF_RINGBUF_HDR_SZ));
+	jmp_low = b->n;
+	EMIT(b, JMP_IMM(BPF_JLT, BPF_REG_0, c->wakeup_bytes, 0 /* patched */),
+	     MOV64_IMM(BPF_REG_4, BPF_RB_FORCE_WAKEUP));
+	insn_buf__patch(b, jmp_full, b->n);
+	insn_buf__patch(b, jmp_low, b->n);
+	EMIT(b, LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, RING_OFF),
+	     LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_10, SCR_OFF),
+	     LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, CAPLEN_OFF),
+	     ALU64_IMM(BPF_ADD, BPF_REG_3, sizeof(struct capture_meta)),
+	     CALL(BPF_FUNC_ringbuf_output));
 	jmp_err = b->n;
 	EMIT(b, JMP_IMM(BPF_JNE, BPF_REG_0, 0, 0 /* patched */));
 	emit_count(b, CAP_MATCHED);
 	after_ok = b->n;
 	EMIT(b, JMP_A(0 /* patched */));
 	insn_buf__patch(b, jmp_err, b->n);
+	insn_buf__patch(b, jmp_copyerr, b->n);
+	insn_buf__patch(b, jmp_nocopy, b->n); /* caplen 0: no frame is that short */
+	insn_buf__patch(b, jmp_noring, b->n);
 	emit_count(b, CAP_OUTPUT_ERR);
 	insn_buf__patch(b, after_ok, b->n);
 	insn_buf__patch(b, jmp_out, b->n);
 	insn_buf__patch(b, jmp_nocnt, b->n);
+	insn_buf__patch(b, jmp_noscr, b->n);
 	if (f && f->n && f->nomatch >= 0)
 		retarget(b, frag, f->n, frag + f->nomatch, b->n);
 	EMIT(b, MOV64_IMM(BPF_REG_0, ret), EXIT_INSN());
@@ -294,123 +347,142 @@ int capture__clear_stale(int hook_fd)
 	return n;
 }
 
-int capture__parse_sample(const struct perf_event_header *rec, struct capture_meta *m,
-			  const void **pkt)
+const struct capture_meta *capture__parse_record(const void *rec, __u32 len, const void **pkt)
 {
-	const char *raw = (const char *)(rec + 1) + sizeof(__u32);
-	__u32 size;
+	const struct capture_meta *m = rec;
 
-	/* the record: header, the raw data's size, the raw data (padded) */
-	if (rec->size < sizeof(*rec) + sizeof(size))
-		return -EINVAL;
-	memcpy(&size, rec + 1, sizeof(size));
-	if (size > rec->size - sizeof(*rec) - sizeof(size) || size < sizeof(*m))
-		return -EINVAL;
-	/* perf samples are only 4-byte aligned */
-	memcpy(m, raw, sizeof(*m));
-	if (m->caplen > size - sizeof(*m) || m->caplen > m->len)
-		return -EINVAL;
-	*pkt = raw + sizeof(*m);
-	return 0;
+	if (len < sizeof(*m) || m->caplen > len - sizeof(*m) || m->caplen > m->len)
+		return NULL;
+	*pkt = m + 1;
+	return m;
 }
 
 /*
- * Each CPU's buffer holds its packets in time order; the file gets them
- * merged by time. A round reads every buffer into its CPU's queue, then
- * writes, oldest first, what no buffer can still precede: packets older
- * than the time the round began, less a margin for a packet whose time was
- * taken but whose copy was not yet in the buffer: in NAPI that is well
- * under a microsecond; a program run by BPF_PROG_TEST_RUN (process
- * context) can be preempted in between. What is held back is copied again
- * each round, so a long margin costs a flood dearly (20 ms: 10-20 % fewer
- * packets written at 1 M packets in 0.2 s); 2 ms showed no packet out of
- * order in make bench's floods from both CPUs. The rest waits for the next
- * round; a drain writes everything.
+ * Each CPU's ring holds its packets in time order; the file gets them
+ * merged by time, read in place: a round writes, oldest first, what no
+ * ring can still precede: packets older than the time the round began,
+ * less a margin for a packet whose time was taken but whose record was
+ * not yet in its ring: in NAPI that is well under a microsecond; a program
+ * run by BPF_PROG_TEST_RUN (process context) can be preempted in between.
+ * 2 ms showed no packet out of order in make bench's floods from both
+ * CPUs. The rest stays in its ring for the next round (which then comes
+ * as soon as the oldest of it may go, not at the next wakeup); a drain
+ * writes everything.
  */
-#define MERGE_MARGIN_NS 2000000ULL
+#define MERGE_MARGIN_NS 250000ULL
 
-struct queued {
-	__u32 size; /* of this entry, 8-byte aligned */
-	__u32 pad;
-	struct capture_meta m;
-	/* the packet's caplen bytes follow */
-};
+/* The kernel is told what was read every this many records, and at the end of a round. */
+#define RELEASE_EVERY 64
 
-static int queue_put(struct capture_queue *q, const struct capture_meta *m, const void *pkt)
+/*
+ * The kernel's ring layout (linux/bpf.h): each record an 8-byte header
+ * (length, busy and discard bits), its data, padded to 8 bytes; the data
+ * pages mapped twice in a row, so a record that wraps reads as one.
+ * libbpf's ring_buffer reads records only in the order of one ring; the
+ * merge needs the head of every ring, so the rings are read here.
+ */
+static __u64 ring_producer(const struct capture_ring *r)
 {
-	size_t size = (sizeof(struct queued) + m->caplen + 7) & ~(size_t)7;
-	struct queued *e;
+	return __atomic_load_n((__u64 *)r->prod_pages, __ATOMIC_ACQUIRE);
+}
 
-	if (q->len + size > q->cap) {
-		size_t cap = q->cap ? q->cap : 1 << 16;
-		char *b;
+static void ring_release(struct capture_ring *r)
+{
+	if (r->released == r->pos)
+		return;
+	__atomic_store_n((__u64 *)r->cons_page, r->pos, __ATOMIC_RELEASE);
+	r->released = r->pos;
+}
 
-		while (cap < q->len + size)
-			cap *= 2;
-		b = realloc(q->buf, cap);
-		if (!b)
-			return -ENOMEM;
-		q->buf = b;
-		q->cap = cap;
+/*
+ * The oldest record of @r not yet read, or NULL: none, or the next one is
+ * still being written. Discarded and malformed records are passed over.
+ * The producer's position is read again only when the records it showed
+ * are used up: the sending CPU writes it for every record.
+ */
+static const struct capture_meta *ring_head(struct capture *c, struct capture_ring *r,
+					    const void **pkt, __u32 *size)
+{
+	for (;;) {
+		const __u32 *hdr = (const __u32 *)(r->data + (r->pos & (r->size - 1)));
+		const struct capture_meta *m;
+		__u32 h, len;
+
+		if (r->pos >= r->prod) {
+			r->prod = ring_producer(r);
+			if (r->pos >= r->prod)
+				return NULL;
+		}
+		h = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+		if (h & BPF_RINGBUF_BUSY_BIT)
+			return NULL;
+		len = h & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+		*size = (BPF_RINGBUF_HDR_SZ + len + 7) & ~7U;
+		if (len > r->size || *size > r->prod - r->pos) {
+			/* not a record the kernel wrote: the rest of the ring is lost */
+			c->malformed++;
+			r->pos = r->prod;
+			return NULL;
+		}
+		if (!(h & BPF_RINGBUF_DISCARD_BIT)) {
+			m = capture__parse_record(hdr + BPF_RINGBUF_HDR_SZ / sizeof(*hdr), len,
+						  pkt);
+			if (m)
+				return m;
+			c->malformed++;
+		}
+		r->pos += *size;
 	}
-	e = (struct queued *)(q->buf + q->len);
-	e->size = size;
-	e->m = *m;
-	memcpy(e + 1, pkt, m->caplen);
-	q->len += size;
-	return 0;
 }
 
-static struct queued *queue_head(const struct capture_queue *q)
-{
-	return q->head < q->len ? (struct queued *)(q->buf + q->head) : NULL;
-}
-
-/* Writes the queued packets up to @horizon (ns, CLOCK_MONOTONIC), oldest first. */
+/*
+ * Writes the rings' packets up to @horizon (ns, CLOCK_MONOTONIC), oldest
+ * first; notes whether any were left (c->held).
+ */
 static void merge_out(struct capture *c, __u64 horizon)
 {
-	int active[64], na = 0, k;
-	bool all = false;
+	struct capture_head *h = c->head, *best;
+	int nh = 0;
 
-	/* the CPUs with packets; with very many, every CPU is looked at */
-	for (int i = 0; i < c->nq && !all; i++) {
-		if (!queue_head(&c->q[i]))
+	c->held = false;
+	/* the rings with packets */
+	for (int i = 0; i < c->nring; i++) {
+		struct capture_head *e = &h[nh];
+
+		e->m = ring_head(c, &c->ring[i], &e->pkt, &e->size);
+		if (!e->m)
 			continue;
-		if (na < (int)(sizeof(active) / sizeof(active[0])))
-			active[na++] = i;
-		else
-			all = true;
+		e->ring = i;
+		e->since_release = 0;
+		nh++;
 	}
-	if (all)
-		na = c->nq;
-	for (;;) {
-		struct queued *best = NULL, *e;
+	while (nh) {
+		struct capture_ring *r;
 
-		k = -1;
-		for (int j = 0; j < na; j++) {
-			int i = all ? j : active[j];
-
-			e = queue_head(&c->q[i]);
-			if (e && e->m.ts_ns <= horizon && (!best || e->m.ts_ns < best->m.ts_ns)) {
-				best = e;
-				k = i;
-			}
-		}
-		if (!best)
+		best = &h[0];
+		for (int j = 1; j < nh; j++)
+			if (h[j].m->ts_ns < best->m->ts_ns)
+				best = &h[j];
+		if (best->m->ts_ns > horizon) {
+			c->held = true;
+			c->held_until = best->m->ts_ns + MERGE_MARGIN_NS;
 			break;
-		c->on_packet(c->ctx, &best->m, best + 1);
-		c->q[k].head += best->size;
+		}
+		c->on_packet(c->ctx, best->m, best->pkt);
+		r = &c->ring[best->ring];
+		r->pos += best->size;
+		if (++best->since_release == RELEASE_EVERY) {
+			ring_release(r);
+			best->since_release = 0;
+		}
+		best->m = ring_head(c, r, &best->pkt, &best->size);
+		if (!best->m) {
+			ring_release(r);
+			*best = h[--nh];
+		}
 	}
-	for (int i = 0; i < c->nq; i++) {
-		struct capture_queue *q = &c->q[i];
-
-		/* moved to the front only when that is at most what was written */
-		if (!q->head || q->len - q->head > q->head)
-			continue;
-		memmove(q->buf, q->buf + q->head, q->len - q->head);
-		q->len -= q->head;
-		q->head = 0;
-	}
+	for (int j = 0; j < nh; j++)
+		ring_release(&c->ring[h[j].ring]);
 }
 
 static __u64 mono_ns(void)
@@ -419,58 +491,6 @@ static __u64 mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-/*
- * Reads every buffer into the queues; @begun: when the round began, so
- * every packet older than that was in some buffer read after it.
- */
-/* Whether buffer @i holds records: its head is past its tail. */
-static bool buffer_busy(struct capture *c, size_t i)
-{
-	struct perf_event_mmap_page *h;
-	size_t size;
-	void *base;
-
-	if (perf_buffer__buffer(c->pb, i, &base, &size))
-		return true;
-	h = base;
-	return __atomic_load_n(&h->data_head, __ATOMIC_ACQUIRE) != h->data_tail;
-}
-
-static bool queues_empty(const struct capture *c)
-{
-	for (int i = 0; i < c->nq; i++)
-		if (queue_head(&c->q[i]))
-			return false;
-	return true;
-}
-
-static int read_buffers(struct capture *c, __u64 *begun)
-{
-	size_t n = perf_buffer__buffer_cnt(c->pb), busy = n;
-	int err = 0;
-
-	*begun = mono_ns();
-	/*
-	 * One CPU's buffer holds packets, and nothing waits in the queues
-	 * (one CPU busy, the common case even under a flood): nothing can
-	 * precede its packets older than the merge's horizon, so those go
-	 * to on_packet straight from the buffer, not through a queue.
-	 */
-	for (size_t i = 0; i < n && busy <= n; i++)
-		if (buffer_busy(c, i))
-			busy = busy == n ? i : n + 1;
-	if (busy < n && queues_empty(c))
-		c->direct_before = *begun - MERGE_MARGIN_NS;
-	for (size_t i = 0; i < n; i++) {
-		err = perf_buffer__consume_buffer(c->pb, i);
-		if (err < 0 && err != -ENOENT)
-			break;
-		err = 0;
-	}
-	c->direct_before = 0;
-	return err;
 }
 
 unsigned int capture__default_pages(void)
@@ -484,38 +504,102 @@ unsigned int capture__default_pages(void)
 	pages = per_cpu / (page > 0 ? page : 4096);
 	if (pages < CAPTURE_BUFFER_MIN_PAGES)
 		return CAPTURE_BUFFER_MIN_PAGES;
-	/* a power of two, as perf wants */
+	/* a power of two, as the ring buffer wants */
 	while (pages & (pages - 1))
 		pages &= pages - 1;
 	return pages;
 }
 
-static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_header *rec)
+/* Unmaps and closes the rings. */
+static void rings_free(struct capture *c)
 {
-	struct capture *c = ctx;
-	struct capture_meta m;
-	const void *pkt;
-	__u64 lost;
+	size_t page = sysconf(_SC_PAGESIZE);
 
-	switch (rec->type) {
-	case PERF_RECORD_SAMPLE:
-		if (capture__parse_sample(rec, &m, &pkt))
-			c->malformed++;
-		else if (m.ts_ns < c->direct_before && cpu >= 0 && cpu < c->nq &&
-			 !queue_head(&c->q[cpu]))
-			c->on_packet(c->ctx, &m, pkt); /* see read_buffers() */
-		else if (cpu < 0 || cpu >= c->nq || queue_put(&c->q[cpu], &m, pkt))
-			c->on_packet(c->ctx, &m, pkt); /* no room to merge: as it comes */
-		break;
-	case PERF_RECORD_LOST:
-		/* header, id, lost */
-		if (rec->size >= sizeof(*rec) + 2 * sizeof(lost)) {
-			memcpy(&lost, (const char *)(rec + 1) + sizeof(lost), sizeof(lost));
-			c->lost += lost;
-		}
-		break;
+	for (int i = 0; c->ring && i < c->nring; i++) {
+		struct capture_ring *r = &c->ring[i];
+
+		if (r->cons_page)
+			munmap(r->cons_page, page);
+		if (r->prod_pages)
+			munmap(r->prod_pages, page + 2 * r->size);
+		if (r->fd >= 0)
+			close(r->fd);
 	}
-	return LIBBPF_PERF_EVENT_CONT;
+	free(c->ring);
+	free(c->head);
+	c->ring = NULL;
+	c->head = NULL;
+	c->nring = 0;
+	if (c->rings_fd >= 0)
+		close(c->rings_fd);
+	if (c->epoll_fd >= 0)
+		close(c->epoll_fd);
+	c->rings_fd = c->epoll_fd = -1;
+}
+
+/*
+ * A ring of @size bytes per possible CPU, mapped, in the array of maps the
+ * programs look their CPU's up in, each watched by the epoll set.
+ */
+static int rings_make(struct capture *c, size_t size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	size_t page = sysconf(_SC_PAGESIZE);
+	int ncpu = libbpf_num_possible_cpus();
+	int err;
+
+	if (ncpu <= 0)
+		return err_set(ncpu ? ncpu : -EINVAL, "cannot count this machine's CPUs");
+	c->ring = calloc(ncpu, sizeof(*c->ring));
+	c->head = calloc(ncpu, sizeof(*c->head));
+	if (!c->ring || !c->head)
+		return err_set(-ENOMEM, "out of memory");
+	for (int i = 0; i < ncpu; i++)
+		c->ring[i].fd = -1;
+	c->nring = ncpu;
+	c->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->epoll_fd < 0)
+		return err_set(-errno, "cannot create an epoll set: %s", strerror(errno));
+	for (int i = 0; i < ncpu; i++) {
+		struct capture_ring *r = &c->ring[i];
+		/* edge-triggered: data a merge holds back must not wake the reader again */
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u32 = i };
+
+		r->size = size;
+		r->fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "xdpchain_capring", 0, 0, size, NULL);
+		if (r->fd < 0)
+			return err_set(-errno, "cannot create a %zu KiB ring buffer: %s",
+				       size >> 10, strerror(errno));
+		r->cons_page = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+		if (r->cons_page == MAP_FAILED) {
+			r->cons_page = NULL;
+			return err_set(-errno, "cannot map a ring buffer: %s", strerror(errno));
+		}
+		r->prod_pages = mmap(NULL, page + 2 * size, PROT_READ, MAP_SHARED, r->fd, page);
+		if (r->prod_pages == MAP_FAILED) {
+			r->prod_pages = NULL;
+			return err_set(-errno, "cannot map a ring buffer: %s", strerror(errno));
+		}
+		r->data = (const char *)r->prod_pages + page;
+		r->pos = r->released = r->prod =
+			__atomic_load_n((__u64 *)r->cons_page, __ATOMIC_ACQUIRE);
+		if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, r->fd, &ev))
+			return err_set(-errno, "cannot watch a ring buffer: %s", strerror(errno));
+	}
+	opts.inner_map_fd = c->ring[0].fd;
+	c->rings_fd =
+		bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "xdpchain_caprings", 4, 4, ncpu, &opts);
+	if (c->rings_fd < 0)
+		return err_set(-errno, "cannot create the capture's map of rings: %s",
+			       strerror(errno));
+	for (__u32 i = 0; i < (__u32)ncpu; i++) {
+		if (bpf_map_update_elem(c->rings_fd, &i, &c->ring[i].fd, BPF_ANY)) {
+			err = -errno;
+			return err_set(err, "cannot fill the capture's map of rings: %s",
+				       strerror(-err));
+		}
+	}
+	return 0;
 }
 
 /* Loads the program for @action with one attach type / frags combination. */
@@ -572,7 +656,7 @@ static int insert_prog(struct capture *c, const struct capture_opts *o, int map_
 	for (size_t i = 0; i < sizeof(combos) / sizeof(combos[0]); i++) {
 		/* a program without frags never sees a multi-buffer packet */
 		insn_buf__free(&b);
-		err = gen_prog(&b, c, o->filter, action, ret, o->snaplen, combos[i].frags);
+		err = gen_prog(&b, c, o->filter, action, ret, combos[i].frags);
 		if (err)
 			goto out;
 		fd = load_prog(b.v, b.n, combos[i].attach_type, combos[i].frags);
@@ -707,23 +791,14 @@ static bool seen_known(const struct capture *c)
 
 int capture__start(struct capture *c, const struct capture_opts *o)
 {
-	/*
-	 * What perf_buffer__new() sets up, but with the whole record handed
-	 * to on_event(), so the reader sees the record's own size.
-	 */
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_BPF_OUTPUT,
-		.sample_type = PERF_SAMPLE_RAW,
-		.sample_period = 1,
-		.watermark = 1,
-	};
 	__u32 ids[HOOK_SLOTS];
 	int holder, err, n;
 	unsigned int pages;
+	size_t size;
 
 	memset(c, 0, sizeof(*c));
-	c->lock_fd = c->counters_fd = c->perf_fd = c->stage_map_fd = c->stage_prog_fd = -1;
+	c->lock_fd = c->counters_fd = c->rings_fd = c->scratch_fd = c->epoll_fd = -1;
+	c->stage_map_fd = c->stage_prog_fd = -1;
 	c->stages = o->stages;
 	for (int i = 0; i < HOOK_SLOTS; i++)
 		c->prog_fd[i] = -1;
@@ -766,27 +841,21 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 				 dup(c->stats_fd) :
 				 bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "xdpchain_capcnt", 4,
 						sizeof(struct xdpchain_stats), 1, NULL);
-	c->perf_fd = bpf_map_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, "xdpchain_capbuf", 4, 4,
-				    libbpf_num_possible_cpus(), NULL);
-	if (c->counters_fd < 0 || c->perf_fd < 0) {
+	/* the record being made, per CPU: the metadata and the packet's first bytes */
+	c->max_caplen = o->snaplen < CAPTURE_MAX_CAPLEN ? o->snaplen : CAPTURE_MAX_CAPLEN;
+	c->scratch_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpchain_capscr", 4,
+				       sizeof(struct capture_meta) + ((c->max_caplen + 7) & ~7U),
+				       libbpf_num_possible_cpus(), NULL);
+	if (c->counters_fd < 0 || c->scratch_fd < 0) {
 		err = err_set(-errno, "cannot create the capture maps: %s", strerror(errno));
 		goto err;
 	}
 	pages = o->buffer_pages ? o->buffer_pages : capture__default_pages();
-	attr.wakeup_watermark = (size_t)pages * sysconf(_SC_PAGESIZE) / CAPTURE_WAKEUP_FRACTION;
-	c->nq = libbpf_num_possible_cpus();
-	c->q = calloc(c->nq > 0 ? c->nq : 1, sizeof(*c->q));
-	if (!c->q) {
-		err = err_set(-ENOMEM, "out of memory");
+	size = (size_t)pages * sysconf(_SC_PAGESIZE);
+	c->wakeup_bytes = size / CAPTURE_WAKEUP_FRACTION;
+	err = rings_make(c, size);
+	if (err)
 		goto err;
-	}
-	c->pb = perf_buffer__new_raw(c->perf_fd, pages, &attr, on_event, c, NULL);
-	err = libbpf_get_error(c->pb);
-	if (err) {
-		c->pb = NULL;
-		err = err_set(err, "cannot set up the perf buffer: %s", strerror(-err));
-		goto err;
-	}
 	for (__u32 a = 0; a < HOOK_SLOTS; a++) {
 		if (!(o->actions & (1U << a)))
 			continue;
@@ -825,26 +894,32 @@ err:
 
 int capture__poll(struct capture *c, int timeout_ms)
 {
-	__u64 begun;
-	int err = perf_buffer__poll(c->pb, timeout_ms);
+	struct epoll_event ev[16];
 
-	if (err < 0 && err != -EINTR)
-		return err;
-	/* buffers under their wakeup watermark too: a trickle shows within @timeout_ms */
-	err = read_buffers(c, &begun);
-	if (err)
-		return err;
-	merge_out(c, begun - MERGE_MARGIN_NS);
+	/*
+	 * Packets held back for the time order go out as soon as they may:
+	 * under a flood that is at once (the reader runs on, the ring does
+	 * not fill with what it holds), for a last few at most the margin.
+	 */
+	if (c->held) {
+		__u64 now = mono_ns();
+		__u64 wait_ms = c->held_until > now ? (c->held_until - now) / 1000000 : 0;
+
+		if (wait_ms < (__u64)timeout_ms)
+			timeout_ms = wait_ms;
+	}
+	if (epoll_wait(c->epoll_fd, ev, sizeof(ev) / sizeof(ev[0]), timeout_ms) < 0 &&
+	    errno != EINTR)
+		return -errno;
+	/* rings under their wakeup mark too: a trickle shows within @timeout_ms */
+	merge_out(c, mono_ns() - MERGE_MARGIN_NS);
 	return 0;
 }
 
 int capture__drain(struct capture *c)
 {
-	__u64 begun;
-	int err = read_buffers(c, &begun);
-
 	merge_out(c, ~0ULL);
-	return err;
+	return 0;
 }
 
 /*
@@ -878,7 +953,6 @@ void capture__stats(const struct capture *c, struct capture_stats *s)
 	__u64 sum[CAP_NR_COUNTERS];
 
 	memset(s, 0, sizeof(*s));
-	s->lost = c->lost;
 	s->malformed = c->malformed;
 	if (read_counters(c, sum))
 		return;
@@ -911,20 +985,14 @@ void capture__stop(struct capture *c)
 		c->prog_fd[a] = -1;
 		c->prog_id[a] = 0;
 	}
-	perf_buffer__free(c->pb);
-	c->pb = NULL;
-	for (int i = 0; c->q && i < c->nq; i++)
-		free(c->q[i].buf);
-	free(c->q);
-	c->q = NULL;
-	c->nq = 0;
+	rings_free(c);
 	if (c->counters_fd >= 0)
 		close(c->counters_fd);
-	if (c->perf_fd >= 0)
-		close(c->perf_fd);
+	if (c->scratch_fd >= 0)
+		close(c->scratch_fd);
 	if (c->lock_fd >= 0)
 		close(c->lock_fd);
-	c->counters_fd = c->perf_fd = c->lock_fd = -1;
+	c->counters_fd = c->scratch_fd = c->lock_fd = -1;
 }
 
 bool capture__hook_busy(__u32 hook_id)

@@ -2,20 +2,18 @@
 /*
  * Capture from an xdpcap hook: one generated XDP program per chosen action
  * sits in that action's slot, runs the tcpdump filter in the kernel and
- * copies matching packets, with their metadata, to a perf buffer.
+ * copies matching packets, with their metadata, into its CPU's ring buffer.
  */
 #ifndef __XDPCHAIN_CAPTURE_H
 #define __XDPCHAIN_CAPTURE_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <linux/perf_event.h>
 #include <linux/types.h>
 
 #include "hook.h"
 
 struct filter;
-struct perf_buffer;
 struct stage_bpf;
 
 #define CAPTURE_PROG_NAME "xdpchain_cap"
@@ -44,18 +42,11 @@ struct capture_meta {
 #define STAGE_UNKNOWN 0xfffffffeU
 
 /*
- * A perf record's size is a 16-bit field. A sample of ours is the record
- * header, the raw data's size (a __u32), struct capture_meta and the packet
- * bytes, padded to 8 bytes as the kernel does; a longer copy would wrap the
- * size and the reader would take packet bytes for the next records. The
- * capture programs copy at most CAPTURE_MAX_CAPLEN bytes of a packet
- * (capture_meta.len keeps the length of the whole frame).
+ * The longest copy of one packet: frames beyond it (multi-buffer frames
+ * of XDP with frags) are cut there, their capture_meta.len kept. The
+ * capture's scratch space holds one copy per CPU.
  */
-#define CAPTURE_RECORD_MAX 0xffff
-#define CAPTURE_RECORD_SIZE(caplen)         \
-	(sizeof(struct perf_event_header) + \
-	 ((sizeof(__u32) + sizeof(struct capture_meta) + (caplen) + 7) & ~(size_t)7))
-#define CAPTURE_MAX_CAPLEN 65476
+#define CAPTURE_MAX_CAPLEN 65535
 
 enum capture_counter {
 	/*
@@ -79,44 +70,46 @@ struct capture_stats {
 	bool seen_known;
 	__u64 seen;
 	__u64 matched;
-	__u64 output_err;
-	__u64 lost; /* samples the perf buffer reported lost (each an output_err too) */
-	__u64 malformed; /* records the reader refused (see capture__parse_sample()) */
+	__u64 output_err; /* matched, but the copy failed: its CPU's ring was full */
+	__u64 malformed; /* records the reader refused (see capture__parse_record()) */
 };
-
-/*
- * Packets matched but not copied out. A full perf buffer fails the copy
- * (output_err, counted at once) and reports the sample lost later (lost):
- * the same packet, so the two are not added up.
- */
-static inline __u64 capture_stats__lost(const struct capture_stats *s)
-{
-	return s->output_err > s->lost ? s->output_err : s->lost;
-}
 
 typedef void (*capture_packet_fn)(void *ctx, const struct capture_meta *m, const void *pkt);
 
 /*
- * The perf buffer's default size, per CPU: it takes a flood's bursts while
- * the reader is woken (8 MiB, what cloudflare's xdpcap needs -buffer for),
- * scaled down so all CPUs together take at most 64 MiB. The reader is
- * woken when a buffer holds 1/256 of its size (32 KiB of 8 MiB, ~300
- * small packets), not per packet: a wakeup per packet cost the sender
- * microseconds each. make bench, 1 M packets from both CPUs of a loaded
- * 2-core machine: a quarter-full wakeup wrote ~75 % (the reader slept
- * through the burst, then waited for a CPU), 1/256 ~95 %, at 10-20 % more
- * time for a flood from one CPU; 1/1024 cost that flood 60 %. A poll
- * timeout picks up a trickle below the watermark.
+ * Each CPU has a BPF ring buffer of its own (no lock shared between CPUs),
+ * 8 MiB by default (what cloudflare's xdpcap needs -buffer for to take a
+ * flood's bursts), scaled down so all CPUs together take at most 64 MiB.
+ * The reader is woken when a ring fills past 1/256 of its size (32 KiB of
+ * 8 MiB, ~300 small packets), not per packet: a wakeup per packet cost the
+ * sender microseconds each. make bench with the perf buffer before it, 1 M
+ * packets from both CPUs of a loaded 2-core machine: a quarter-full wakeup
+ * wrote ~75 % (the reader slept through the burst, then waited for a CPU),
+ * 1/256 ~95 %. A poll timeout picks up a trickle below the watermark.
  */
 #define CAPTURE_BUFFER_PER_CPU (8UL << 20)
 #define CAPTURE_BUFFER_TOTAL (64UL << 20)
 #define CAPTURE_BUFFER_MIN_PAGES 64
 #define CAPTURE_WAKEUP_FRACTION 256
 
-/* Packets read from one CPU's buffer, waiting to be merged by time. */
-struct capture_queue {
-	char *buf;
-	size_t len, cap, head;
+/* One CPU's ring, mapped (the kernel's BPF ring buffer layout, linux/bpf.h). */
+struct capture_ring {
+	int fd;
+	void *cons_page; /* the consumer position, ours to write */
+	void *prod_pages; /* the producer position, then the data mapped twice */
+	const char *data; /* in prod_pages */
+	size_t size; /* of the data, a power of two */
+	__u64 pos; /* the next record to read */
+	__u64 prod; /* the producer's position when last read */
+	__u64 released; /* what the kernel was last told is read */
+};
+/* A ring's oldest record not yet written, while the reader merges. */
+struct capture_head {
+	const struct capture_meta *m;
+	const void *pkt;
+	__u32 size; /* the record's, header and padding included */
+	int ring;
+	unsigned int since_release;
 };
 
 /* Captures at stages inside the chain (dispatcher/stage.bpf.c). */
@@ -142,7 +135,8 @@ struct capture_opts {
 	const struct filter *filter; /* NULL: everything */
 	int stats_fd; /* the chain's stats map (the deciding stage), or -1 */
 	__u32 snaplen;
-	unsigned int buffer_pages; /* per CPU, a power of two; 0: capture__default_pages() */
+	/* ring pages per CPU, a power of two; 0: capture__default_pages() */
+	unsigned int buffer_pages;
 	capture_packet_fn on_packet;
 	void *ctx;
 };
@@ -152,7 +146,10 @@ struct capture {
 	__u32 hook_id;
 	int lock_fd;
 	int counters_fd;
-	int perf_fd;
+	int rings_fd; /* the rings by CPU (an array of maps) */
+	int scratch_fd; /* per CPU: the record being made */
+	__u32 max_caplen; /* the copy's limit: the snap length, at most CAPTURE_MAX_CAPLEN */
+	__u32 wakeup_bytes; /* a ring filled past this wakes the reader */
 	int stats_fd; /* borrowed from the options: not closed here */
 	__u32 actions; /* the hook slots it serves, (1 << XDP_x) */
 	int prog_fd[HOOK_SLOTS];
@@ -164,13 +161,14 @@ struct capture {
 	__u32 stage_disp_id; /* the dispatcher they are attached to */
 	int stage_map_fd;
 	int stage_prog_fd;
-	struct perf_buffer *pb;
-	struct capture_queue *q; /* per possible CPU */
-	int nq;
-	__u64 direct_before; /* while reading: packets older go out unqueued */
+	struct capture_ring *ring; /* per possible CPU */
+	struct capture_head *head; /* as many, for the merge */
+	int nring;
+	int epoll_fd;
+	bool held; /* the last read left packets in a ring, to keep the time order */
+	__u64 held_until; /* ... the oldest of which may go then (CLOCK_MONOTONIC ns) */
 	capture_packet_fn on_packet;
 	void *ctx;
-	__u64 lost;
 	__u64 malformed;
 	__u64 base[CAP_NR_COUNTERS]; /* the counters when the capture started */
 };
@@ -181,13 +179,13 @@ struct capture {
  */
 int capture__start(struct capture *c, const struct capture_opts *o);
 /*
- * Finds the metadata and the packet in one PERF_RECORD_SAMPLE of a capture
- * program, @rec->size bytes long, checking every length against the bytes
- * that are there. Returns 0, or -EINVAL for a record that is not a whole
- * sample of ours (it is then skipped and counted as malformed).
+ * Finds the metadata and the packet in one ring record of a capture
+ * program, @len bytes at @rec (8-byte aligned), checking every length
+ * against the bytes that are there. Returns the metadata, or NULL for a
+ * record that is not a whole one of ours (it is then skipped and counted
+ * as malformed).
  */
-int capture__parse_sample(const struct perf_event_header *rec, struct capture_meta *m,
-			  const void **pkt);
+const struct capture_meta *capture__parse_record(const void *rec, __u32 len, const void **pkt);
 /*
  * Attaches the stage programs anew to @disp_fd (after the chain changed:
  * libxdp built a new dispatcher), in place of the earlier ones.
@@ -196,12 +194,12 @@ int capture__attach_stages(struct capture *c, int disp_fd, const __u32 *slot_pro
 /* Pages per CPU when capture_opts.buffer_pages is 0. */
 unsigned int capture__default_pages(void);
 /*
- * Waits up to @timeout_ms for a buffer to fill to its watermark, reads all
+ * Waits up to @timeout_ms for a ring to fill to its watermark, reads all
  * of them and hands on_packet the packets merged by time (the newest may
- * wait for the next call).
+ * wait for the next call, which then waits only until they may go).
  */
 int capture__poll(struct capture *c, int timeout_ms);
-/* Hands everything the perf buffer holds to on_packet, merged by time, without waiting. */
+/* Hands everything the rings hold to on_packet, merged by time, without waiting. */
 int capture__drain(struct capture *c);
 void capture__stats(const struct capture *c, struct capture_stats *s);
 /* Takes our programs out of the hook (only slots still holding them). */

@@ -65,7 +65,7 @@ static const struct param capture_params[] = {
 	  "capture each packet at entry, after each program that let it go on and at its fate: one pcapng, an interface per stage, the same packet id at each",
 	  0 },
 	{ "buffer", 0, PT_U32, offsetof(struct capture_cfg, buffer), PARAM_NO_SET, "PAGES",
-	  "perf buffer pages per CPU, a power of two (default: 8 MiB per CPU, 64 MiB at most in all)",
+	  "ring buffer pages per CPU, a power of two (default: 8 MiB per CPU, 64 MiB at most in all)",
 	  65536 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
 };
@@ -387,8 +387,8 @@ static void print_status(const struct capture *c, const struct sink *s, bool fin
 	/* one write: captures running side by side share the terminal */
 	fprintf(stderr, "%s%llu packets written (%smatched %llu, lost %llu%s)%s",
 		final ? "xdpchain capture: " : "\r", (unsigned long long)s->written, seen,
-		(unsigned long long)st.matched, (unsigned long long)capture_stats__lost(&st),
-		malformed, final ? "\n" : "  ");
+		(unsigned long long)st.matched, (unsigned long long)st.output_err, malformed,
+		final ? "\n" : "  ");
 }
 
 /*
@@ -554,7 +554,7 @@ int do_capture(int argc, char **argv)
 	}
 	/*
 	 * As tcpdump does, the output is created or emptied only now that the
-	 * capture runs (packets wait in the perf buffer meanwhile): a capture
+	 * capture runs (packets wait in the rings meanwhile): a capture
 	 * that cannot start leaves an existing file as it was.
 	 */
 	/* stages are interfaces of their own, named as xdpdump names its points */
@@ -585,7 +585,7 @@ int do_capture(int argc, char **argv)
 
 		err = capture__poll(&cap, 200);
 		if (err) {
-			err = err_set(err, "reading the perf buffer failed: %s", strerror(-err));
+			err = err_set(err, "reading the ring buffers failed: %s", strerror(-err));
 			break;
 		}
 		/*
@@ -627,7 +627,7 @@ int do_capture(int argc, char **argv)
 	if (!err && !sink.write_err) {
 		err = capture__drain(&cap);
 		if (err)
-			err = err_set(err, "reading the perf buffer failed: %s", strerror(-err));
+			err = err_set(err, "reading the ring buffers failed: %s", strerror(-err));
 	}
 	if (tty)
 		fputc('\n', stderr);

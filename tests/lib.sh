@@ -311,19 +311,18 @@ capture_standalone_hook_body() {
 	[ "$(hook_slots "$pin")" = "0 0 0 0 0" ] || fail "slots left: $(hook_slots "$pin")"
 }
 
-# Frames longer than a perf record holds (64 KiB) go through the hook of a
+# Frames longer than a capture copies (64 KiB) go through the hook of a
 # multi-buffer (frags) program run with BPF_PROG_TEST_RUN, so no device has
-# to take them: the capture keeps each frame's length, copies what a record
-# holds, and the frames after a long one arrive intact. The capture is
-# stopped while they go through, so all their records sit in the perf
-# buffer together, as under load: a record size that wrapped at 64 KiB
-# then shows as another record written over the long frame, every time.
+# to take them: the capture keeps each frame's length, copies up to its
+# limit, fragments included, and the frames after a long one arrive
+# intact. The capture is stopped while they go through, so all their
+# records sit in the ring together, as under load.
 capture_big_frames_body() {
 	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
 	bpftool prog load "$TESTOBJ/frags_exit.o" "$BPFFS/xc_frags" type xdp pinmaps "$BPFFS/xc_fmaps"
 	defer "rm -rf $BPFFS/xc_frags $BPFFS/xc_fmaps"
-	# 65476: the longest copy a record holds (CAPTURE_MAX_CAPLEN)
-	local pin=$BPFFS/xc_fmaps/xdpcap_hook max=65476 lens=(70000 100 10000 100 65477 100)
+	# 65535: the longest copy (CAPTURE_MAX_CAPLEN)
+	local pin=$BPFFS/xc_fmaps/xdpcap_hook max=65535 lens=(70000 100 10000 100 65536 100)
 	local i len keep sent got
 	start_capture /tmp/big.pcap --hook "$pin" -c ${#lens[@]}
 	kill -STOP $CAP_PID

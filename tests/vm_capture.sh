@@ -229,7 +229,7 @@ test_capture_filters_match_libpcap() {
 	echo "$i expressions x $n frames agree"
 }
 
-# More than the perf buffer holds: the loss is counted and reported.
+# More than the ring holds: the loss is counted and reported.
 test_capture_loss_reported() {
 	cap_chain count
 	local mac
