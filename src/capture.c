@@ -894,22 +894,29 @@ err:
 
 int capture__poll(struct capture *c, int timeout_ms)
 {
+	struct timespec wait = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
 	struct epoll_event ev[16];
+	int n;
 
 	/*
 	 * Packets held back for the time order go out as soon as they may:
-	 * under a flood that is at once (the reader runs on, the ring does
-	 * not fill with what it holds), for a last few at most the margin.
+	 * the reader sleeps until the oldest is old enough, not until the
+	 * next wakeup (under a flood the ring would fill with what it holds)
 	 */
 	if (c->held) {
 		__u64 now = mono_ns();
-		__u64 wait_ms = c->held_until > now ? (c->held_until - now) / 1000000 : 0;
+		__u64 ns = c->held_until > now ? c->held_until - now : 0;
 
-		if (wait_ms < (__u64)timeout_ms)
-			timeout_ms = wait_ms;
+		if (ns < (__u64)timeout_ms * 1000000) {
+			wait.tv_sec = 0;
+			wait.tv_nsec = ns;
+		}
 	}
-	if (epoll_wait(c->epoll_fd, ev, sizeof(ev) / sizeof(ev[0]), timeout_ms) < 0 &&
-	    errno != EINTR)
+	n = epoll_pwait2(c->epoll_fd, ev, sizeof(ev) / sizeof(ev[0]), &wait, NULL);
+	if (n < 0 && errno == ENOSYS) /* before Linux 5.11: whole milliseconds */
+		n = epoll_wait(c->epoll_fd, ev, sizeof(ev) / sizeof(ev[0]),
+			       wait.tv_sec * 1000 + wait.tv_nsec / 1000000);
+	if (n < 0 && errno != EINTR)
 		return -errno;
 	/* rings under their wakeup mark too: a trickle shows within @timeout_ms */
 	merge_out(c, mono_ns() - MERGE_MARGIN_NS);

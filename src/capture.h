@@ -77,17 +77,19 @@ struct capture_stats {
 typedef void (*capture_packet_fn)(void *ctx, const struct capture_meta *m, const void *pkt);
 
 /*
- * Each CPU has a BPF ring buffer of its own (no lock shared between CPUs),
- * 8 MiB by default (what cloudflare's xdpcap needs -buffer for to take a
- * flood's bursts), scaled down so all CPUs together take at most 64 MiB.
- * The reader is woken when a ring fills past 1/256 of its size (32 KiB of
- * 8 MiB, ~300 small packets), not per packet: a wakeup per packet cost the
- * sender microseconds each. make bench with the perf buffer before it, 1 M
- * packets from both CPUs of a loaded 2-core machine: a quarter-full wakeup
- * wrote ~75 % (the reader slept through the burst, then waited for a CPU),
- * 1/256 ~95 %. A poll timeout picks up a trickle below the watermark.
+ * Each CPU has a BPF ring buffer of its own (no lock shared between CPUs).
+ * By default the CPUs share 64 MiB, at most 32 MiB each: on a machine with
+ * few CPUs a flood's backlog fits while the reader competes with the
+ * senders for a CPU (make bench, 1 M packets from both CPUs of a 2-core
+ * machine: 8 MiB rings wrote 69-81 %, 32 MiB ones everything, from one
+ * CPU both everything in quiet runs). The reader is woken when a ring
+ * fills past 1/256 of its size (128 KiB of 32 MiB, ~1,100 small packets),
+ * not per packet: a wakeup per packet cost the sender microseconds each;
+ * with the perf buffer before, a quarter-full wakeup wrote ~75 % of a
+ * flood from both CPUs (the reader slept through the burst, then waited
+ * for a CPU), 1/256 ~95 %. A poll timeout picks up a trickle below it.
  */
-#define CAPTURE_BUFFER_PER_CPU (8UL << 20)
+#define CAPTURE_BUFFER_PER_CPU (32UL << 20)
 #define CAPTURE_BUFFER_TOTAL (64UL << 20)
 #define CAPTURE_BUFFER_MIN_PAGES 64
 #define CAPTURE_WAKEUP_FRACTION 256

@@ -65,7 +65,7 @@ static const struct param capture_params[] = {
 	  "capture each packet at entry, after each program that let it go on and at its fate: one pcapng, an interface per stage, the same packet id at each",
 	  0 },
 	{ "buffer", 0, PT_U32, offsetof(struct capture_cfg, buffer), PARAM_NO_SET, "PAGES",
-	  "ring buffer pages per CPU, a power of two (default: 8 MiB per CPU, 64 MiB at most in all)",
+	  "ring buffer pages per CPU, a power of two (default: 64 MiB in all, at most 32 MiB per CPU)",
 	  65536 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
 };
