@@ -224,6 +224,15 @@ test_service_late_interface() {
 	${tmpl//%i/xl0} >"$TEST_TMP/late.out" 2>&1 || fail "'$tmpl' for xl0 failed: $(cat "$TEST_TMP/late.out")"
 	grep -q "^xl0: changed$" "$TEST_TMP/late.out" || fail "xl0: $(cat "$TEST_TMP/late.out")"
 	[ "$(chain_shape xl0)" = "$late_shape" ] || fail "xl0 restored $(chain_shape xl0), saved $late_shape"
+	# and runs: frames into xl0 meet its restored member (no IPv6 chatter from xl1)
+	echo 1 >/proc/sys/net/ipv6/conf/xl1/disable_ipv6
+	ip link set xl1 up
+	"$BIN/pktgen" send xl1 --dst-mac "$(cat /sys/class/net/xl0/address)" --repeat 5 \
+		--only udp4-data 2>/dev/null
+	local seen
+	seen=$(xdpchain -j status -s xl0 |
+		jq '[.programs[] | select(.name == "xdpchain_rewrite") | .stats[]] | add')
+	[ "$seen" = 5 ] || fail "xl0's rewrite saw ${seen:-nothing} of 5 frames"
 	# the instance of an interface already restored, of one the files do not name
 	${tmpl//%i/$IF0} | grep -qx "$IF0: unchanged" || fail "the $IF0 instance changed its chain"
 	${tmpl//%i/lo} >"$TEST_TMP/lo.out" 2>&1 || fail "the lo instance failed: $(cat "$TEST_TMP/lo.out")"
