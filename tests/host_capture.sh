@@ -252,6 +252,33 @@ test_capture_pcapng_verdict() {
 # counted lost, exactly (a count, not a timing). With the default buffer,
 # and with one page per CPU, where losses are certain: a full buffer fails
 # the copy and later reports the sample lost, one packet counted once.
+# Packets from two CPUs at once: each CPU has its own ring, and the file
+# gets them merged by time (timestamps never go back), each one written or
+# counted lost.
+test_capture_two_cpus_merged() {
+	[ "$(nproc)" -ge 2 ] || skip "one CPU"
+	setup_standalone_hook
+	local pin=$STANDALONE_PIN n=200000 written lost back
+	printf '\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00\x45\x00\x00\x32\x00\x01\x00\x00\x40\x11\x00\x00\xc0\x00\x02\x02\xc0\x00\x02\x01\x30\x39\x00\x09\x00\x1e\x00\x00%022d' 0 >/tmp/flood.bin
+	start_capture /tmp/two.pcap --hook "$pin" 'udp port 9'
+	taskset -c 0 bpftool prog run pinned "$BPFFS/xc_drop" data_in /tmp/flood.bin repeat $n \
+		>/tmp/run0 2>&1 &
+	taskset -c 1 bpftool prog run pinned "$BPFFS/xc_drop" data_in /tmp/flood.bin repeat $n \
+		>/tmp/run1 2>&1 || fail "test run on CPU 1: $(cat /tmp/run1)"
+	wait $! || fail "test run on CPU 0: $(cat /tmp/run0)"
+	stop_capture /tmp/two.pcap
+	written=$(sed -n 's/^xdpchain capture: \([0-9]*\) packets written.*/\1/p' /tmp/two.pcap.log)
+	lost=$(sed -n 's/^xdpchain capture: .*, lost \([0-9]*\)).*/\1/p' /tmp/two.pcap.log)
+	[ -n "$written" ] && [ -n "$lost" ] || fail "no summary: $(cat /tmp/two.pcap.log)"
+	[ $((written + lost)) -eq $((2 * n)) ] ||
+		fail "written $written + lost $lost != $((2 * n)) sent: $(cat /tmp/two.pcap.log)"
+	[ "$(pcap_count /tmp/two.pcap)" -eq "$written" ] || fail "the file holds other than $written"
+	back=$(tcpdump -Z root -nn -tt -r /tmp/two.pcap 2>/dev/null |
+		awk '$1 < last { n++ } { last = $1 } END { print n + 0 }')
+	[ "$back" -eq 0 ] || fail "$back packets earlier than the one before them"
+	echo "$written written, $lost lost, in time order"
+}
+
 test_capture_flood_accounted() {
 	setup_standalone_hook
 	local pin=$STANDALONE_PIN n=100000 buf written lost infile
