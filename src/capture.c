@@ -109,8 +109,10 @@ static void retarget(struct insn_buf *b, size_t from, size_t n, size_t old, size
 
 /*
  * The capture program for one hook slot:
- *   ctx to the stack; the packet's bounds (and, for a filter reading it,
- *   the frame's length) in the filter's registers; <filter> -> r0 = snap
+ *   the packet's bounds (and, for a filter reading it, the frame's length)
+ *   in the filter's registers; <filter> -> r0 = snap (a filter that reads
+ *   the length has X in r1: the ctx goes to the stack first; else once
+ *   matched)
  *   no match (the filter's refusals jump straight there): return at once,
  *   nothing else runs for a packet the filter refuses
  *   caplen = min(snap, snaplen, len); one lookup of this CPU's counters
@@ -137,7 +139,9 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 	size_t frag, jmp_out, jmp_nocnt, jmp_noscr, jmp_noring, jmp_nocopy, jmp_copyerr;
 	size_t jmp_full, jmp_low, jmp_err, after_ok;
 
-	EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, CTX_OFF));
+	/* a filter that reads no length keeps r1: the ctx is stored once matched */
+	if (uses_len)
+		EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, CTX_OFF));
 	if (uses_len && frags) /* the helper call first: it takes r1-r5 */
 		EMIT(b, CALL(BPF_FUNC_xdp_get_buff_len), MOV64_REG(FILTER_REG_LEN, BPF_REG_0),
 		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF));
@@ -153,6 +157,8 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 	}
 	jmp_out = b->n;
 	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */));
+	if (!uses_len)
+		EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, CTX_OFF));
 	/* matched: r2 = the frame's length; r0 = the snap length */
 	if (uses_len) {
 		EMIT(b, MOV64_REG(BPF_REG_2, FILTER_REG_LEN));

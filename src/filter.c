@@ -51,7 +51,6 @@ _Static_assert(sizeof(struct sock_filter) == 8 && offsetof(struct sock_filter, j
 	       "struct sock_filter must match libpcap's classic instruction");
 
 #define REG_A BPF_REG_0
-#define REG_X BPF_REG_1
 #define REG_TMP BPF_REG_2
 
 /*
@@ -122,6 +121,7 @@ struct xlate {
 	size_t slow_begin;
 	bool fail_used;
 	bool uses_len; /* some instruction reads FILTER_REG_LEN */
+	__u8 reg_x; /* see struct filter.reg_x */
 	long nomatch; /* see struct filter */
 	bool overflow;
 };
@@ -697,8 +697,6 @@ static void emit(struct xlate *x, __u8 code, __u8 dst, __u8 src, __s16 off, __s3
 	insn_buf__emit(&x->out, INSN(code, dst, src, off, imm));
 	if (x->fast && target >= 0)
 		target = target == x->ret0 && x->fast_ret0_gone ? TGT_FAIL : target + (int)x->n;
-	if (src == FILTER_REG_LEN)
-		x->uses_len = true;
 	if (target == TGT_NONE || x->out.oom)
 		return;
 	if (x->n_jumps == x->max_jumps) {
@@ -733,12 +731,12 @@ static __s16 mem_off(uint32_t k)
 /*
  * A load that can never succeed still needs a structural fall-through: the
  * verifier refuses code it cannot reach by the control-flow graph, and the
- * next classic instruction may be reachable only from here. "len == len" is
+ * next classic instruction may be reachable only from here. "data == data" is
  * always true at run time; @dst is set on the dead path for the verifier.
  */
 static void emit_always_fail(struct xlate *x, __u8 dst)
 {
-	emit(x, BPF_JMP | BPF_JEQ | BPF_X, FILTER_REG_LEN, FILTER_REG_LEN, 0, 0, TGT_FAIL);
+	emit(x, BPF_JMP | BPF_JEQ | BPF_X, FILTER_REG_DATA, FILTER_REG_DATA, 0, 0, TGT_FAIL);
 	emit_mov32_imm(x, dst, 0);
 }
 
@@ -804,9 +802,9 @@ static void emit_load_ind(struct xlate *x, __u8 size, uint32_t k, uint32_t xmax,
 		return;
 	}
 	if (xmax > MAX_PKT_OFF - sz - k)
-		emit(x, BPF_JMP | BPF_JGT | BPF_K, REG_X, 0, 0, MAX_PKT_OFF - sz - k, TGT_FAIL);
+		emit(x, BPF_JMP | BPF_JGT | BPF_K, x->reg_x, 0, 0, MAX_PKT_OFF - sz - k, TGT_FAIL);
 	emit(x, BPF_ALU64 | BPF_MOV | BPF_X, REG_TMP, FILTER_REG_DATA, 0, 0, TGT_NONE);
-	emit(x, BPF_ALU64 | BPF_ADD | BPF_X, REG_TMP, REG_X, 0, 0, TGT_NONE);
+	emit(x, BPF_ALU64 | BPF_ADD | BPF_X, REG_TMP, x->reg_x, 0, 0, TGT_NONE);
 	emit(x, BPF_ALU64 | BPF_ADD | BPF_K, REG_TMP, 0, 0, k + sz, TGT_NONE);
 	emit(x, BPF_JMP | BPF_JGT | BPF_X, REG_TMP, FILTER_REG_DATA_END, 0, 0, TGT_FAIL);
 	emit(x, BPF_LDX | BPF_MEM | size, REG_A, REG_TMP, -(__s16)sz, 0, TGT_NONE);
@@ -831,7 +829,7 @@ static void emit_alu(struct xlate *x, const struct sock_filter *in)
 	case BPF_DIV:
 	case BPF_MOD:
 		/* Classic BPF returns 0; eBPF would give 0 or keep A. */
-		emit(x, BPF_JMP32 | BPF_JEQ | BPF_K, REG_X, 0, 0, 0, TGT_FAIL);
+		emit(x, BPF_JMP32 | BPF_JEQ | BPF_K, x->reg_x, 0, 0, 0, TGT_FAIL);
 		break;
 	case BPF_LSH:
 	case BPF_RSH:
@@ -839,13 +837,13 @@ static void emit_alu(struct xlate *x, const struct sock_filter *in)
 		 * libpcap defines a shift by 32 or more as 0; eBPF masks the
 		 * count, so "A << 32" would keep A.
 		 */
-		emit(x, BPF_JMP32 | BPF_JGT | BPF_K, REG_X, 0, 2, 31, TGT_NONE);
-		emit(x, BPF_ALU | op | BPF_X, REG_A, REG_X, 0, 0, TGT_NONE);
+		emit(x, BPF_JMP32 | BPF_JGT | BPF_K, x->reg_x, 0, 2, 31, TGT_NONE);
+		emit(x, BPF_ALU | op | BPF_X, REG_A, x->reg_x, 0, 0, TGT_NONE);
 		emit(x, BPF_JMP | BPF_JA, 0, 0, 1, 0, TGT_NONE);
 		emit_mov32_imm(x, REG_A, 0);
 		return;
 	}
-	emit(x, BPF_ALU | op | BPF_X, REG_A, REG_X, 0, 0, TGT_NONE);
+	emit(x, BPF_ALU | op | BPF_X, REG_A, x->reg_x, 0, 0, TGT_NONE);
 }
 
 static __u8 invert_jmp(__u8 op)
@@ -882,7 +880,7 @@ static void emit_cond(struct xlate *x, size_t i, const struct sock_filter *in)
 {
 	size_t t = i + 1 + in->jt, f = i + 1 + in->jf;
 	__u8 op = BPF_OP(in->code), src = BPF_SRC(in->code);
-	__u8 src_reg = src == BPF_X ? REG_X : 0;
+	__u8 src_reg = src == BPF_X ? x->reg_x : 0;
 	__s32 imm = src == BPF_X ? 0 : (__s32)swapped_k(in, x->swap[i]);
 
 	if (t == f) {
@@ -928,7 +926,7 @@ static bool falls_into(const struct xlate *x, size_t i)
 static void emit_ind_base(struct xlate *x, uint32_t bytes)
 {
 	emit(x, BPF_ALU64 | BPF_MOV | BPF_X, REG_TMP, FILTER_REG_DATA, 0, 0, TGT_NONE);
-	emit(x, BPF_ALU64 | BPF_ADD | BPF_X, REG_TMP, REG_X, 0, 0, TGT_NONE);
+	emit(x, BPF_ALU64 | BPF_ADD | BPF_X, REG_TMP, x->reg_x, 0, 0, TGT_NONE);
 	emit(x, BPF_ALU64 | BPF_ADD | BPF_K, REG_TMP, 0, 0, bytes, TGT_NONE);
 	emit(x, BPF_JMP | BPF_JGT | BPF_X, REG_TMP, FILTER_REG_DATA_END, 0, 0, TGT_SLOW);
 }
@@ -964,22 +962,22 @@ static void emit_insn(struct xlate *x, size_t i)
 		switch (BPF_MODE(in->code)) {
 		case BPF_MSH:
 			/* X = 4 * (P[k] & 0xf), the IPv4 header length. */
-			if (emit_load_abs(x, REG_X, BPF_B, in->k,
+			if (emit_load_abs(x, x->reg_x, BPF_B, in->k,
 					  x->fast ? x->abs_max : x->proven[i], false)) {
-				emit(x, BPF_ALU | BPF_AND | BPF_K, REG_X, 0, 0, 0xf, TGT_NONE);
-				emit(x, BPF_ALU | BPF_LSH | BPF_K, REG_X, 0, 0, 2, TGT_NONE);
+				emit(x, BPF_ALU | BPF_AND | BPF_K, x->reg_x, 0, 0, 0xf, TGT_NONE);
+				emit(x, BPF_ALU | BPF_LSH | BPF_K, x->reg_x, 0, 0, 2, TGT_NONE);
 				if (x->fast && x->ind_base[i])
 					emit_ind_base(x, x->ind_base[i]);
 			}
 			break;
 		case BPF_LEN:
-			emit_mov32_reg(x, REG_X, FILTER_REG_LEN);
+			emit_mov32_reg(x, x->reg_x, FILTER_REG_LEN);
 			break;
 		case BPF_IMM:
-			emit_mov32_imm(x, REG_X, in->k);
+			emit_mov32_imm(x, x->reg_x, in->k);
 			break;
 		case BPF_MEM:
-			emit(x, BPF_LDX | BPF_MEM | BPF_W, REG_X, BPF_REG_10, mem_off(in->k), 0,
+			emit(x, BPF_LDX | BPF_MEM | BPF_W, x->reg_x, BPF_REG_10, mem_off(in->k), 0,
 			     TGT_NONE);
 			break;
 		}
@@ -987,7 +985,7 @@ static void emit_insn(struct xlate *x, size_t i)
 	case BPF_ST:
 	case BPF_STX:
 		emit(x, BPF_STX | BPF_MEM | BPF_W, BPF_REG_10,
-		     BPF_CLASS(in->code) == BPF_ST ? REG_A : REG_X, mem_off(in->k), 0, TGT_NONE);
+		     BPF_CLASS(in->code) == BPF_ST ? REG_A : x->reg_x, mem_off(in->k), 0, TGT_NONE);
 		break;
 	case BPF_ALU:
 		emit_alu(x, in);
@@ -1005,9 +1003,9 @@ static void emit_insn(struct xlate *x, size_t i)
 		break;
 	case BPF_MISC:
 		if (BPF_MISCOP(in->code) == BPF_TAX)
-			emit_mov32_reg(x, REG_X, REG_A);
+			emit_mov32_reg(x, x->reg_x, REG_A);
 		else
-			emit_mov32_reg(x, REG_A, REG_X);
+			emit_mov32_reg(x, REG_A, x->reg_x);
 		break;
 	}
 }
@@ -1017,7 +1015,7 @@ static void emit_prologue(struct xlate *x)
 	if (x->need_init & ST_A)
 		emit_mov32_imm(x, REG_A, 0);
 	if (x->need_init & ST_X)
-		emit_mov32_imm(x, REG_X, 0);
+		emit_mov32_imm(x, x->reg_x, 0);
 	for (uint32_t k = 0; k < BPF_MEMWORDS; k++)
 		if (x->need_init & (1u << k))
 			emit(x, BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, mem_off(k), 0, TGT_NONE);
@@ -1097,6 +1095,11 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
 		goto out;
 	}
 
+	/* X where the length would be, when the program never reads the length */
+	for (size_t i = 0; i < n; i++)
+		x.uses_len |= insns[i].code == (BPF_LD | BPF_W | BPF_LEN) ||
+			      insns[i].code == (BPF_LDX | BPF_W | BPF_LEN);
+	x.reg_x = x.uses_len ? BPF_REG_1 : FILTER_REG_LEN;
 	analyse(&x);
 	err = plan_swaps(&x);
 	if (err) {
@@ -1142,6 +1145,7 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
 	f->insns = x.out.v;
 	f->n = x.out.n;
 	f->uses_len = x.uses_len;
+	f->reg_x = x.reg_x;
 	f->nomatch = x.nomatch;
 	x.out.v = NULL;
 out:

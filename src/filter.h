@@ -12,8 +12,10 @@
  * Register contract of the fragment in struct filter.insns:
  *  - on entry R4 = ctx->data, R5 = ctx->data_end and, when struct
  *    filter.uses_len says it reads it, R3 = the packet length classic
- *    BPF's "len" sees; the fragment keeps R3-R9 and R10 unchanged;
- *  - it may clobber R0-R2 and the stack from fp-64 to fp-1
+ *    BPF's "len" sees; the fragment keeps R4-R9 and R10 unchanged;
+ *  - it may clobber R0, R2, its X register (struct filter.reg_x: R3 when
+ *    it does not read the length, so R1, the program's context, lives
+ *    through it; else R1) and the stack from fp-64 to fp-1
  *    (FILTER_STACK_SIZE: the classic scratch words M[0..15]); it calls no
  *    helpers. Its registers are all caller-saved ones: a program running
  *    it needs no callee-saved register (each costs a push and a pop on
@@ -47,6 +49,7 @@ struct filter {
 	struct bpf_insn *insns; /* the eBPF fragment */
 	size_t n;
 	bool uses_len; /* the fragment reads FILTER_REG_LEN */
+	__u8 reg_x; /* the register it keeps X in, which it clobbers: R3 or R1 */
 	long nomatch; /* the "R0 = 0" of refused packets, or -1 (see above) */
 	struct sock_filter *cbpf; /* the classic program it was made from */
 	size_t cbpf_n;

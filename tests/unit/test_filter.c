@@ -1134,9 +1134,10 @@ TEST(filter_compile_match_all)
 }
 
 /*
- * Statically, for every expression: R3-R10 never written, the stack only
- * in [fp-64, fp-1], no calls or exits, every jump inside the fragment or
- * to the instruction right after it.
+ * Statically, for every expression: only R0, R2 and X's register written
+ * (R3 for a filter that reads no length, so R1 keeps the ctx; else R1),
+ * the stack only in [fp-64, fp-1], no calls or exits, every jump inside
+ * the fragment or to the instruction right after it.
  */
 TEST(filter_fragment_keeps_the_contract)
 {
@@ -1149,13 +1150,21 @@ TEST(filter_fragment_keeps_the_contract)
 			unit_fail(__FILE__, __LINE__, "'%s': %s", exprs[e], err_last());
 			return;
 		}
+		if (f.reg_x != (f.uses_len ? BPF_REG_1 : BPF_REG_3)) {
+			unit_fail(__FILE__, __LINE__, "'%s': X in r%u, uses_len %d", exprs[e],
+				  f.reg_x, f.uses_len);
+			filter__free(&f);
+			return;
+		}
 		for (size_t j = 0; j < f.n; j++) {
 			const struct bpf_insn *in = &f.insns[j];
 			__u8 cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
 			bool jmp = cls == BPF_JMP || cls == BPF_JMP32;
 			bool bad = false;
 
-			if (!jmp && cls != BPF_STX && cls != BPF_ST && in->dst_reg > BPF_REG_2)
+			/* R0, R2 and X's register; R1 (the ctx) only when X is there */
+			if (!jmp && cls != BPF_STX && cls != BPF_ST && in->dst_reg != BPF_REG_0 &&
+			    in->dst_reg != BPF_REG_2 && in->dst_reg != f.reg_x)
 				bad = true;
 			if ((cls == BPF_STX || cls == BPF_ST) &&
 			    (in->dst_reg != BPF_REG_10 || in->off < -FILTER_STACK_SIZE ||
@@ -1253,9 +1262,9 @@ TEST(filter_fragment_shape)
 
 		CHECK_EQ_INT(filter__compile(rows[i].expr, 0, &f), 0);
 		n_be = count_code(&f, be);
-		/* X (r1) comes from "ldx 4*([14]&0xf)" here: at most 60, never checked */
+		/* X comes from "ldx 4*([14]&0xf)" here: at most 60, never checked */
 		for (size_t k = 0; k < f.n; k++)
-			n_xcheck += f.insns[k].code == xcheck && f.insns[k].dst_reg == BPF_REG_1;
+			n_xcheck += f.insns[k].code == xcheck && f.insns[k].dst_reg == f.reg_x;
 		if ((n_be > 0) != rows[i].swaps || n_xcheck || f.uses_len != rows[i].uses_len ||
 		    f.nomatch < 0) {
 			unit_fail(__FILE__, __LINE__,
