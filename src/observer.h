@@ -41,6 +41,37 @@ int observer__stats_map(struct chain_txn *t);
  */
 int observer__attach(struct chain_txn *t);
 
+/*
+ * An observer for a dispatcher that does not run yet (swap.c builds it),
+ * attached before that dispatcher replaces the running one: the first
+ * packet it ends is counted and handed to the hook. The steps:
+ *
+ *	observer__prepare()  after the members are linked: loads the observer
+ *	                     and attaches it to @disp_fd; changes nothing
+ *	                     that runs, nothing on bpffs
+ *	observer__arm()      right before the switch: the counter rows follow
+ *	                     the new slots, the observer's pin holds the new
+ *	                     link (the old observer runs on, by its open link)
+ *	observer__end(ok)    after it: on failure rows and pin are put back
+ *	                     as they were and the new observer goes
+ */
+struct observer_next;
+struct swap_member;
+
+/*
+ * @m: the new dispatcher's members, in slot order, new_id set. *@out stays
+ * NULL when there is nothing to observe (no final stage, no state). 0 or
+ * -errno (err_last()), nothing changed then.
+ */
+int observer__prepare(struct chain_txn *t, const struct swap_member *m, size_t n, int disp_fd,
+		      struct observer_next **out);
+/* 0 or -errno; on failure as before (observer__disarm()). */
+int observer__arm(struct observer_next *o);
+/* Puts back what observer__arm() changed. */
+void observer__disarm(struct observer_next *o);
+/* Frees @o (NULL: nothing); !@ok: observer__disarm() first. */
+void observer__end(struct observer_next *o, bool ok);
+
 struct xdpchain_stats;
 
 /*
