@@ -341,9 +341,10 @@ xdp_drops() {
 # No packet a member ends goes uncounted or uncaptured while the chain
 # changes: each new dispatcher runs with its observer from its first
 # packet. A sender drops packets through the chain without pause while
-# members come and go; afterwards the drop member's count and the capture
-# hold exactly what the kernel saw dropped. Which packets fall between two
-# dispatchers does not matter: every one must be there.
+# members come and go (add, remove, apply, a capture's tap); afterwards the
+# drop member's count and the capture hold exactly what the kernel saw
+# dropped. Which packets fall between two dispatchers does not matter:
+# every one must be there.
 test_fate_counted_during_changes() {
 	vm_only
 	setup_veth
@@ -351,21 +352,32 @@ test_fate_counted_during_changes() {
 	xdpchain add $IF0 "$SAMPLES/count.o" >/dev/null
 	[ "$(status_json $IF0 | jq -r .mode)" = native ] ||
 		skip "the chain runs in $(status_json $IF0 | jq -r .mode) mode: no xdp_drops count"
+	xdpchain save $IF0 >"$TEST_TMP/two.conf"
 	local before
 	before=$(xdp_drops $IF0)
 	start_capture /tmp/fg.pcap 'udp dst port 9'
+	local drops_pid=$CAP_PID
 	touch /tmp/fg.run
 	ip netns exec $PEERNS bash -c "while [ -e /tmp/fg.run ]; do echo x >/dev/udp/$ADDR0/9; done" &
 	local sender=$! i
 	defer "rm -f /tmp/fg.run; kill $sender"
 	for i in 1 2 3; do
 		xdpchain add $IF0 "$TESTOBJ/pass.o" >/dev/null
+		if [ $i = 2 ]; then
+			xdpchain apply "$TEST_TMP/two.conf" >/dev/null # xdp_test_pass leaves
+			start_capture /tmp/ft.pcap --after xdpchain_count udp
+			stop_capture /tmp/ft.pcap
+			continue
+		fi
 		xdpchain remove $IF0 xdp_test_pass >/dev/null
 		xdpchain remove $IF0 xdpchain_count >/dev/null
 		xdpchain add $IF0 "$SAMPLES/count.o" >/dev/null
 	done
+	CAP_PID=$drops_pid
 	rm /tmp/fg.run
 	wait $sender
+	[ "$(chain_names $IF0)" = "xdpchain_count xdpchain_drop xdpchain_final" ] ||
+		fail "the chain after the changes: $(chain_names $IF0)"
 	# the last packets are through the chain once both counts stand still
 	local kernel counted last=""
 	for i in $(seq 50); do
