@@ -117,15 +117,18 @@ static int explain_change_error(struct chain_txn *t, int err, const char *what)
 /*
  * A chain on xdpchain's dispatcher object changes through txn__swap(), which
  * attaches the new dispatcher's observer before the dispatcher runs (libxdp
- * would run it first). XDPCHAIN_DISPATCHER=system leaves it to libxdp, which
- * then rebuilds the chain on its own object, as asked.
+ * would run it first); so does a new chain (with our final stage in @progs)
+ * on an interface with no XDP program. XDPCHAIN_DISPATCHER=system leaves
+ * both to libxdp, which then builds the chain on its own object, as asked.
  */
-static bool by_swap(const struct chain_txn *t)
+static bool by_swap(const struct chain_txn *t, struct xdp_program **progs, size_t n)
 {
 	struct dispatcher_info d;
-	bool own;
+	bool own, first = false;
 
-	if (t->c.kind != CHAIN_DISPATCHER || !t->c.own_dispatcher || !t->mp)
+	for (size_t i = 0; t->c.kind == CHAIN_NONE && i < n; i++)
+		first |= !strcmp(xdp_program__name(progs[i]), FINAL_NAME);
+	if (!first && (t->c.kind != CHAIN_DISPATCHER || !t->c.own_dispatcher || !t->mp))
 		return false;
 	err_quiet(true);
 	own = !dispatcher__probe(&d) && d.choice == DISPATCHER_OWN;
@@ -163,7 +166,7 @@ static __u32 prog_actions(struct xdp_program *prog)
 
 /* The running members, but those at @skip (indexes into t->c.progs), and @progs. */
 static int swap_members(struct chain_txn *t, const size_t *skip, size_t n_skip,
-			struct xdp_program **progs, size_t n)
+			struct xdp_program **progs, size_t n, enum xdp_attach_mode mode)
 {
 	struct swap_member m[CHAIN_MAX_PROGS];
 	size_t k = 0;
@@ -199,7 +202,7 @@ static int swap_members(struct chain_txn *t, const size_t *skip, size_t n_skip,
 		if (!m[k++].prog)
 			return err_set(-ENOENT, "internal error: no BPF program behind '%s'", name);
 	}
-	err = txn__swap(t, m, k, t->c.mode);
+	err = txn__swap(t, m, k, mode);
 	for (size_t i = 0; !err && i < n; i++)
 		for (size_t j = 0; j < k; j++)
 			if (!m[j].id && !strcmp(m[j].name, xdp_program__name(progs[i])))
@@ -214,8 +217,8 @@ int txn__attach(struct chain_txn *t, struct xdp_program **progs, size_t n,
 	bool lean = true;
 	int err;
 
-	if (by_swap(t))
-		return swap_members(t, NULL, 0, progs, n);
+	if (by_swap(t, progs, n))
+		return swap_members(t, NULL, 0, progs, n, mode);
 
 	/* the lean dispatcher when no member goes on after several actions */
 	for (size_t i = 0; i < t->c.n; i++)
@@ -266,8 +269,8 @@ int txn__detach(struct chain_txn *t, const size_t *idx, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (idx[i] >= t->c.n)
 			return err_set(-EINVAL, "internal error: no member %zu to remove", idx[i]);
-	if (by_swap(t))
-		return swap_members(t, idx, n, NULL, 0);
+	if (by_swap(t, NULL, 0))
+		return swap_members(t, idx, n, NULL, 0, t->c.mode);
 	/* the lean dispatcher when no member that stays goes on after several actions */
 	for (size_t i = 0; i < t->c.n; i++) {
 		bool leaves = false;
