@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * The observer: per-member counters and stage attribution on chains that
- * run xdpchain's dispatcher (dispatcher/observer.bpf.c). libxdp builds a
- * new dispatcher on every change and knows nothing of the observer, so
- * every xdpchain change attaches a fresh one to the new dispatcher
- * (observer__attach()), with the members' slots as constants; the counters
- * live in the pinned stats map, in rows that follow each member.
+ * run xdpchain's dispatcher (dispatcher/observer.bpf.c). Every change builds
+ * a new dispatcher, so every change attaches a fresh observer to it, with
+ * the members' slots as constants: swap.c before the new dispatcher runs
+ * (observer__prepare() and on), or, where libxdp built it, after
+ * (observer__attach()). The counters live in the pinned stats map, in rows
+ * that follow each member.
  *
  *   <bpffs>/xdpchain/IFACE/stats          per-CPU counters, fate of the packet at hand
  *   <bpffs>/xdpchain/IFACE/rows           program id and baseline per counter row
@@ -35,9 +36,10 @@ struct prog_stats {
 int observer__stats_map(struct chain_txn *t);
 
 /*
- * After a change: reads the chain again and, if it runs xdpchain's
- * dispatcher, gives every member a counter row and attaches a new
- * observer to the dispatcher in place of the old one.
+ * After a change libxdp made, or for a chain found without one (cleanup):
+ * reads the chain again and, if it runs xdpchain's dispatcher, gives every
+ * member a counter row and attaches a new observer to the dispatcher in
+ * place of the old one.
  */
 int observer__attach(struct chain_txn *t);
 

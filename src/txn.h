@@ -5,9 +5,10 @@
  *	txn__begin()   take xdpchain's lock, read the chain (the plan's input)
  *	txn__pin() ... make what the new chain needs; each pin is logged
  *	txn__attach() / txn__detach() / txn__detach_all() / txn__swap()
- *	               the one step the kernel sees: libxdp (or, for a new
- *	               set of members, swap.c) replaces the dispatcher (or
- *	               detaches it) in a single operation
+ *	               the one step the kernel sees: swap.c (on chains of
+ *	               xdpchain's dispatcher object; its observer joins
+ *	               first) or libxdp replaces the dispatcher (or detaches
+ *	               it) in a single operation
  *	txn__end(err)  on failure, remove what was made, in reverse; on
  *	               success, remove what the old chain no longer needs
  *	               (txn__drop_state()); unlock
