@@ -677,14 +677,14 @@ static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct ad
 
 		for (size_t i = 0; i < t->c.n; i++)
 			ids[n++] = t->c.progs[i].id;
-		ids[n++] = xdp_program__id(p->progs[0]);
+		ids[n++] = t->new_ids[0];
 		members__prune(txn__state_dir(t), ids, n);
 	}
-	record_member(t, xdp_program__id(p->progs[0]), &rec);
+	record_member(t, t->new_ids[0], &rec);
 	if (added) {
 		memset(added, 0, sizeof(*added));
 		snprintf(added->name, sizeof(added->name), "%s", xdp_program__name(p->progs[0]));
-		added->id = xdp_program__id(p->progs[0]);
+		added->id = t->new_ids[0];
 		added->prio = xdp_program__run_prio(p->progs[0]);
 		for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
 			if (xdp_program__chain_call_enabled(p->progs[0], a))
@@ -875,7 +875,7 @@ static int add_tap_in(struct chain_txn *t, const char *after, int hook_fd, struc
 	if (!err)
 		err = txn__attach(t, &own.prog, 1, t->c.mode);
 	if (!err)
-		tap->prog_id = xdp_program__id(own.prog);
+		tap->prog_id = t->new_ids[0];
 	else
 		explain_attach_error(err, TAP_NAME, &(struct chain_add_opts){ .file = "xdpchain" });
 	own_prog__free(&own);
@@ -1245,7 +1245,8 @@ static int apply_swap(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 					       .name = p->name,
 					       .prio = p->prio,
 					       .actions = p->actions,
-					       .frags = xp && xdp_program__xdp_frags_support(xp) };
+					       .frags = xp && xdp_program__xdp_frags_support(xp),
+					       .is_final = p->is_final };
 	}
 	for (size_t i = 0; i < x->n; i++) {
 		struct apply_prog *a = &x->ap[i];
@@ -1279,6 +1280,7 @@ static int apply_swap(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 			.prio = PRIO_FINAL,
 			.actions = prog_actions(final_prog),
 			.frags = xdp_program__xdp_frags_support(final_prog),
+			.is_final = true,
 		};
 	}
 	r->n_swaps = 1;
@@ -1381,9 +1383,9 @@ static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct appl
 			apply_rollback(t, x);
 		return err;
 	}
-	for (size_t i = 0; i < x->n; i++)
+	for (size_t i = 0, j = 0; i < x->n; i++)
 		if (x->ap[i].step != STEP_KEEP)
-			r->items[i].new_id = xdp_program__id(x->ap[i].prog);
+			r->items[i].new_id = t->new_ids[j++];
 done:
 	record_new_hook(t, &x->p);
 	for (size_t i = 0; i < x->n; i++) {

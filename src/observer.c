@@ -169,35 +169,29 @@ static void epoch_counts(const struct row rows[STATS_ROWS], const struct sums *s
 }
 
 /*
- * A new dispatcher: fold each row's counts into carried, then give each
- * member of @c its row (kept, or a free one) and slot; fills @slot_row and
- * @multi (slots whose member goes on after several actions).
+ * A new dispatcher: fold each row's counts (@sum) into carried, then give
+ * each member of @c its row (kept, or a free one) and slot; fills @slot_row
+ * and @multi (slots whose member goes on after several actions). Works on
+ * @rows, as read from the rows map; which row a member gets depends on
+ * @rows only, not on @sum.
  */
-static int assign_rows(const struct chain *c, int stats_fd, int rows_fd, __u8 slot_row[STATS_SLOTS],
-		       __u16 *multi)
+static int assign_rows(const struct chain *c, struct row rows[STATS_ROWS], const struct sums *sum,
+		       __u8 slot_row[STATS_SLOTS], __u16 *multi)
 {
-	struct row rows[STATS_ROWS];
 	bool used[STATS_ROWS] = {};
-	struct sums sum;
-	int err;
 
-	err = read_rows(rows_fd, rows);
-	if (!err)
-		err = read_sums(stats_fd, &sum);
-	if (err)
-		return err;
 	for (int r = 0; r < STATS_ROWS; r++) {
 		__u64 n[STATS_ACTIONS];
 
 		if (!rows[r].prog_id)
 			continue;
-		epoch_counts(rows, &sum, r, n);
+		epoch_counts(rows, sum, r, n);
 		for (int a = 0; a < STATS_ACTIONS; a++)
 			rows[r].carried[a] += n[a];
 	}
 	for (int r = 0; r < STATS_ROWS; r++) {
-		memcpy(rows[r].base, sum.pkts[r], sizeof(rows[r].base));
-		memcpy(rows[r].base_cont, sum.cont[r], sizeof(rows[r].base_cont));
+		memcpy(rows[r].base, sum->pkts[r], sizeof(rows[r].base));
+		memcpy(rows[r].base_cont, sum->cont[r], sizeof(rows[r].base_cont));
 	}
 
 	*multi = 0;
@@ -242,39 +236,37 @@ static int assign_rows(const struct chain *c, int stats_fd, int rows_fd, __u8 sl
 		if (xdp_actions_several(c->progs[i].actions))
 			*multi |= 1U << i;
 	}
-	for (__u32 r = 0; r < STATS_ROWS; r++) {
+	for (int r = 0; r < STATS_ROWS; r++)
 		if (!used[r])
 			memset(&rows[r], 0, sizeof(rows[r])); /* its member left */
-		if (bpf_map_update_elem(rows_fd, &r, &rows[r], 0))
-			return -errno;
-	}
 	return 0;
 }
 
-static int attach_new(const struct chain *c, int state_fd, int stats_fd, int rows_fd)
+static int write_rows(int rows_fd, const struct row rows[STATS_ROWS])
 {
-	struct observer_bpf *skel = NULL;
-	struct bpf_link *link = NULL;
-	char path[PATH_MAX], tmp[PATH_MAX];
-	int disp_fd = -1, hook_fd = -1, err;
-	__u8 slot_row[STATS_SLOTS];
-	__u16 multi;
+	for (__u32 r = 0; r < STATS_ROWS; r++)
+		if (bpf_map_update_elem(rows_fd, &r, &rows[r], 0))
+			return -errno;
+	return 0;
+}
 
-	err = assign_rows(c, stats_fd, rows_fd, slot_row, &multi);
-	if (err)
-		return err_set(err, "cannot give the members counter rows: %s", strerror(-err));
-	disp_fd = bpf_prog_get_fd_by_id(c->main_id);
-	hook_fd = bpf_map_get_fd_by_id(c->hook_id);
-	if (disp_fd < 0 || hook_fd < 0) {
-		err = err_set(-errno, "cannot open the dispatcher or hook of %s: %s", c->ifname,
-			      strerror(errno));
-		goto out;
-	}
+/*
+ * Loads an observer for the members of @c (in slot order, with their
+ * counter rows @slot_row) and attaches it to the dispatcher @disp_fd;
+ * the link, not pinned yet, in @out.
+ */
+static int load_observer(const struct chain *c, int disp_fd, int hook_fd, int state_fd,
+			 int stats_fd, const __u8 slot_row[STATS_SLOTS], __u16 multi,
+			 struct bpf_link **out)
+{
+	struct observer_bpf *skel;
+	struct bpf_link *link;
+	int err;
+
+	*out = NULL;
 	skel = observer_bpf__open();
-	if (!skel) {
-		err = err_set(-errno, "cannot open the embedded observer: %s", strerror(errno));
-		goto out;
-	}
+	if (!skel)
+		return err_set(-errno, "cannot open the embedded observer: %s", strerror(errno));
 	skel->rodata->n_members = c->n;
 	skel->rodata->multi_mask = multi;
 	for (size_t i = 0; i < c->n && i < STATS_SLOTS; i++) {
@@ -300,29 +292,72 @@ static int attach_new(const struct chain *c, int state_fd, int stats_fd, int row
 	link = bpf_program__attach_freplace(skel->progs.xdpchain_observe, disp_fd, "xdpchain_exit");
 	err = libbpf_get_error(link);
 	if (err) {
-		link = NULL;
 		err = err_set(err, "cannot attach the observer to the dispatcher of %s: %s",
 			      c->ifname, strerror(-err));
 		goto out;
 	}
-	/* the new link replaces the old one, whose observer leaves with it */
-	err = pin_path(c->state_dir, OBSERVER_PIN, path, sizeof(path));
+	*out = link;
+out:
+	observer_bpf__destroy(skel); /* the link holds the program */
+	return err;
+}
+
+/*
+ * Pins the link @link_fd as the observer's in @dir, in place of the one
+ * there: pinned beside it, then renamed over it, so the pin always holds
+ * one observer or the other.
+ */
+static int pin_link(const char *dir, int link_fd)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	int err;
+
+	err = pin_path(dir, OBSERVER_PIN, path, sizeof(path));
 	if (!err)
-		err = pin_path(c->state_dir, OBSERVER_PIN "_new", tmp, sizeof(tmp));
-	if (!err) {
-		unlink(tmp);
-		err = bpf_link__pin(link, tmp);
-	}
-	if (!err && rename(tmp, path))
+		err = pin_path(dir, OBSERVER_PIN "_new", tmp, sizeof(tmp));
+	if (err)
+		return err_set(err, "the observer's pin path under %s is too long", dir);
+	unlink(tmp);
+	if (bpf_obj_pin(link_fd, tmp) || rename(tmp, path)) {
 		err = -errno;
-	if (err) {
 		unlink(tmp);
-		err = err_set(err, "cannot pin the observer's link at %s: %s", path,
-			      strerror(-err));
+		return err_set(err, "cannot pin the observer's link at %s: %s", path,
+			       strerror(-err));
 	}
+	return 0;
+}
+
+static int attach_new(const struct chain *c, int state_fd, int stats_fd, int rows_fd)
+{
+	struct row rows[STATS_ROWS];
+	struct bpf_link *link = NULL;
+	int disp_fd = -1, hook_fd = -1, err;
+	__u8 slot_row[STATS_SLOTS];
+	struct sums sum;
+	__u16 multi;
+
+	err = read_rows(rows_fd, rows);
+	if (!err)
+		err = read_sums(stats_fd, &sum);
+	if (!err)
+		err = assign_rows(c, rows, &sum, slot_row, &multi);
+	if (!err)
+		err = write_rows(rows_fd, rows);
+	if (err)
+		return err_set(err, "cannot give the members counter rows: %s", strerror(-err));
+	disp_fd = bpf_prog_get_fd_by_id(c->main_id);
+	hook_fd = bpf_map_get_fd_by_id(c->hook_id);
+	if (disp_fd < 0 || hook_fd < 0) {
+		err = err_set(-errno, "cannot open the dispatcher or hook of %s: %s", c->ifname,
+			      strerror(errno));
+		goto out;
+	}
+	err = load_observer(c, disp_fd, hook_fd, state_fd, stats_fd, slot_row, multi, &link);
+	/* the new link replaces the old one, whose observer leaves with it */
+	if (!err)
+		err = pin_link(c->state_dir, bpf_link__fd(link));
 out:
 	bpf_link__destroy(link); /* the pin keeps it */
-	observer_bpf__destroy(skel);
 	if (disp_fd >= 0)
 		close(disp_fd);
 	if (hook_fd >= 0)
@@ -359,6 +394,180 @@ int observer__attach(struct chain_txn *t)
 	if (rows_fd >= 0)
 		close(rows_fd);
 	return err;
+}
+
+struct observer_next {
+	struct chain c; /* the chain as the new dispatcher runs it (ids, actions) */
+	char dir[PATH_MAX]; /* the state directory */
+	struct bpf_link *link; /* attached to the new dispatcher */
+	int stats_fd, rows_fd;
+	int old_link_fd; /* what the observer's pin held before observer__arm() */
+	struct row rows_before[STATS_ROWS];
+	__u8 slot_row[STATS_SLOTS];
+	__u16 multi;
+	bool rows_written, pinned;
+};
+
+int observer__prepare(struct chain_txn *t, const struct swap_member *m, size_t n, int disp_fd,
+		      struct observer_next **out)
+{
+	const char *dir = txn__state_dir(t);
+	struct observer_next *o;
+	struct row rows[STATS_ROWS];
+	int hook_fd = -1, state_fd, final = -1, err;
+	struct sums sum;
+
+	*out = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (m[i].is_final)
+			final = i;
+	/* no final stage, no state: nothing to count for (as observer__attach()) */
+	if (final < 0 || n > STATS_SLOTS || !dir[0])
+		return 0;
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return err_set(-ENOMEM, "out of memory");
+	o->stats_fd = o->rows_fd = o->old_link_fd = -1;
+	snprintf(o->dir, sizeof(o->dir), "%s", dir);
+	snprintf(o->c.ifname, sizeof(o->c.ifname), "%s", t->c.ifname);
+	o->c.n = n;
+	for (size_t i = 0; i < n; i++) {
+		o->c.progs[i].id = m[i].new_id;
+		o->c.progs[i].actions = m[i].actions;
+		o->c.progs[i].is_final = m[i].is_final;
+	}
+	state_fd = txn__state(t, NULL, 0);
+	if (state_fd < 0) {
+		err = state_fd;
+		goto out;
+	}
+	o->stats_fd = open_pin(dir, STATS_PIN);
+	o->rows_fd = open_pin(dir, ROWS_PIN);
+	if (o->stats_fd < 0 || o->rows_fd < 0) {
+		err = err_set(
+			-ENOENT,
+			"the chain on %s has no counter maps (made by an older xdpchain); 'xdpchain flush %s' and add its programs again",
+			t->c.ifname, t->c.ifname);
+		goto out;
+	}
+	/* the hook the final stage calls: the observer hands packets to it too */
+	hook_fd = chain__prog_hook_fd(m[final].new_id);
+	if (hook_fd < 0) {
+		err = err_set(hook_fd, "cannot open the hook of %s's final stage: %s", t->c.ifname,
+			      strerror(-hook_fd));
+		goto out;
+	}
+	/* the rows it will count in; taken for real in observer__arm() */
+	err = read_rows(o->rows_fd, o->rows_before);
+	if (!err)
+		err = read_sums(o->stats_fd, &sum);
+	if (!err) {
+		memcpy(rows, o->rows_before, sizeof(rows));
+		err = assign_rows(&o->c, rows, &sum, o->slot_row, &o->multi);
+	}
+	if (err) {
+		err = err_set(err, "cannot give the members counter rows: %s", strerror(-err));
+		goto out;
+	}
+	err = load_observer(&o->c, disp_fd, hook_fd, state_fd, o->stats_fd, o->slot_row, o->multi,
+			    &o->link);
+out:
+	if (hook_fd >= 0)
+		close(hook_fd);
+	if (err)
+		observer__end(o, false);
+	else
+		*out = o;
+	return err;
+}
+
+int observer__arm(struct observer_next *o)
+{
+	struct row rows[STATS_ROWS];
+	__u8 slot_row[STATS_SLOTS];
+	char path[PATH_MAX];
+	struct sums sum;
+	__u16 multi;
+	int err;
+
+	/*
+	 * The counts so far go to the old dispatcher's epoch. What the old
+	 * one still ends until it is replaced counts for the same members'
+	 * rows: only a member leaving now loses the packets it ends in that
+	 * moment, and it leaves.
+	 */
+	memcpy(rows, o->rows_before, sizeof(rows));
+	err = read_sums(o->stats_fd, &sum);
+	if (!err)
+		err = assign_rows(&o->c, rows, &sum, slot_row, &multi);
+	if (!err && memcmp(slot_row, o->slot_row, sizeof(slot_row)))
+		err = -EAGAIN; /* the rows changed under xdpchain's lock: cannot be */
+	if (!err) {
+		o->rows_written = true;
+		err = write_rows(o->rows_fd, rows);
+	}
+	if (err) {
+		err = err_set(err, "cannot give the members counter rows: %s", strerror(-err));
+		goto fail;
+	}
+	/* the old link stays open: its observer runs until the switch */
+	if (!pin_path(o->dir, OBSERVER_PIN, path, sizeof(path))) {
+		o->old_link_fd = bpf_obj_get(path);
+		if (o->old_link_fd < 0 && errno != ENOENT) {
+			err = err_set(-errno, "cannot open the observer's link at %s: %s", path,
+				      strerror(errno));
+			goto fail;
+		}
+	}
+	err = pin_link(o->dir, bpf_link__fd(o->link));
+	if (err)
+		goto fail;
+	o->pinned = true;
+	return 0;
+fail:
+	observer__disarm(o);
+	return err;
+}
+
+void observer__disarm(struct observer_next *o)
+{
+	char path[PATH_MAX];
+	int err = 0;
+
+	if (o->pinned) {
+		/* the old link back at the pin (or no pin, as before) */
+		err_quiet(true);
+		if (o->old_link_fd >= 0)
+			err = pin_link(o->dir, o->old_link_fd);
+		else if (!pin_path(o->dir, OBSERVER_PIN, path, sizeof(path)) && unlink(path))
+			err = -errno;
+		err_quiet(false);
+		if (err)
+			pr_warn("%s: could not put the observer's old link back at %s/%s: %s; 'xdpchain cleanup' attaches a new one\n",
+				o->c.ifname, o->dir, OBSERVER_PIN, strerror(-err));
+		o->pinned = false;
+	}
+	if (o->rows_written && write_rows(o->rows_fd, o->rows_before))
+		pr_warn("%s: could not put the counter rows back: %s; this chain's counts may be off\n",
+			o->c.ifname, strerror(errno));
+	o->rows_written = false;
+}
+
+void observer__end(struct observer_next *o, bool ok)
+{
+	if (!o)
+		return;
+	if (!ok)
+		observer__disarm(o);
+	/* detaches the new observer unless its pin holds it */
+	bpf_link__destroy(o->link);
+	if (o->old_link_fd >= 0)
+		close(o->old_link_fd);
+	if (o->stats_fd >= 0)
+		close(o->stats_fd);
+	if (o->rows_fd >= 0)
+		close(o->rows_fd);
+	free(o);
 }
 
 int observer__read(const struct chain *c, struct prog_stats *out)

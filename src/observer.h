@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * The observer: per-member counters and stage attribution on chains that
- * run xdpchain's dispatcher (dispatcher/observer.bpf.c). libxdp builds a
- * new dispatcher on every change and knows nothing of the observer, so
- * every xdpchain change attaches a fresh one to the new dispatcher
- * (observer__attach()), with the members' slots as constants; the counters
- * live in the pinned stats map, in rows that follow each member.
+ * run xdpchain's dispatcher (dispatcher/observer.bpf.c). Every change builds
+ * a new dispatcher, so every change attaches a fresh observer to it, with
+ * the members' slots as constants: swap.c before the new dispatcher runs
+ * (observer__prepare() and on), or, where libxdp built it, after
+ * (observer__attach()). The counters live in the pinned stats map, in rows
+ * that follow each member.
  *
  *   <bpffs>/xdpchain/IFACE/stats          per-CPU counters, fate of the packet at hand
  *   <bpffs>/xdpchain/IFACE/rows           program id and baseline per counter row
@@ -35,11 +36,43 @@ struct prog_stats {
 int observer__stats_map(struct chain_txn *t);
 
 /*
- * After a change: reads the chain again and, if it runs xdpchain's
- * dispatcher, gives every member a counter row and attaches a new
- * observer to the dispatcher in place of the old one.
+ * After a change libxdp made, or for a chain found without one (cleanup):
+ * reads the chain again and, if it runs xdpchain's dispatcher, gives every
+ * member a counter row and attaches a new observer to the dispatcher in
+ * place of the old one.
  */
 int observer__attach(struct chain_txn *t);
+
+/*
+ * An observer for a dispatcher that does not run yet (swap.c builds it),
+ * attached before that dispatcher replaces the running one: the first
+ * packet it ends is counted and handed to the hook. The steps:
+ *
+ *	observer__prepare()  after the members are linked: loads the observer
+ *	                     and attaches it to @disp_fd; changes nothing
+ *	                     that runs, nothing on bpffs
+ *	observer__arm()      right before the switch: the counter rows follow
+ *	                     the new slots, the observer's pin holds the new
+ *	                     link (the old observer runs on, by its open link)
+ *	observer__end(ok)    after it: on failure rows and pin are put back
+ *	                     as they were and the new observer goes
+ */
+struct observer_next;
+struct swap_member;
+
+/*
+ * @m: the new dispatcher's members, in slot order, new_id set. *@out stays
+ * NULL when there is nothing to observe (no final stage, no state). 0 or
+ * -errno (err_last()), nothing changed then.
+ */
+int observer__prepare(struct chain_txn *t, const struct swap_member *m, size_t n, int disp_fd,
+		      struct observer_next **out);
+/* 0 or -errno; on failure as before (observer__disarm()). */
+int observer__arm(struct observer_next *o);
+/* Puts back what observer__arm() changed. */
+void observer__disarm(struct observer_next *o);
+/* Frees @o (NULL: nothing); !@ok: observer__disarm() first. */
+void observer__end(struct observer_next *o, bool ok);
 
 struct xdpchain_stats;
 

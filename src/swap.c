@@ -14,6 +14,8 @@
  * libxdp's lock as <bpffs>/xdp/dispatch-IFINDEX-ID/progN-{prog,link}, then
  * attached in place of the running dispatcher (XDP_FLAGS_REPLACE: it fails
  * if another tool changed it meanwhile), and the old one's pins removed.
+ * The new dispatcher gets its observer before it is attached, so no packet
+ * a member ends between two dispatchers goes uncounted or uncaptured.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +34,7 @@
 
 #include "bpffs.h"
 #include "log.h"
+#include "observer.h"
 #include "txn.h"
 #include "xdp_action.h"
 #include "xdp_dispatcher.skel.h"
@@ -206,12 +209,13 @@ int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_att
 	char dir[PATH_MAX], old_dir[PATH_MAX], path[PATH_MAX];
 	struct bpf_object *disp_obj = NULL;
 	struct bpf_program *disp_prog = NULL;
+	struct observer_next *obs = NULL;
 	int disp_fd, old_fd = -1, lock = -1, err;
 	size_t linked = 0;
 	bool pinned = false;
 	__u32 flags, disp_id;
 
-	if (n < 2 || n > CHAIN_MAX_PROGS)
+	if (n < 1 || n > CHAIN_MAX_PROGS)
 		return err_set(-EINVAL, "internal error: %zu members for one dispatcher", n);
 	qsort(m, n, sizeof(*m), by_run_order);
 	err = load_dispatcher(m, n, &disp_obj, &disp_prog);
@@ -234,6 +238,15 @@ int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_att
 		}
 		m[linked].new_id = chain__prog_id(prog_fds[linked]);
 	}
+	/*
+	 * Counting is on top of the change, as with libxdp's dispatchers: an
+	 * observer that cannot be made here is tried again after the change,
+	 * which says why counting is off if it fails again (txn.c).
+	 */
+	err_quiet(true);
+	if (observer__prepare(t, m, n, disp_fd, &obs))
+		pr_debug("%s: no observer before the switch, one after it\n", t->c.ifname);
+	err_quiet(false);
 
 	lock = libxdp_lock();
 	if (lock < 0) {
@@ -259,35 +272,61 @@ int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_att
 		goto out;
 	}
 
-	/* the one step packets see: the old dispatcher, replaced whole */
-	old_fd = bpf_prog_get_fd_by_id(t->c.main_id);
-	if (old_fd < 0) {
-		err = err_set(
-			-EAGAIN,
-			"the dispatcher of %s went away while xdpchain built its new chain; retry",
-			t->c.ifname);
-		goto out;
+	/*
+	 * The one step packets see: the old dispatcher, replaced whole (it
+	 * fails if another tool changed it meanwhile), or, on an interface
+	 * with no XDP program, the first one (it fails if one came meanwhile).
+	 */
+	flags = mode == XDP_MODE_SKB	? XDP_FLAGS_SKB_MODE :
+		mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
+					  0;
+	if (t->c.main_id) {
+		old_fd = bpf_prog_get_fd_by_id(t->c.main_id);
+		if (old_fd < 0) {
+			err = err_set(
+				-EAGAIN,
+				"the dispatcher of %s went away while xdpchain built its new chain; retry",
+				t->c.ifname);
+			goto out;
+		}
+		flags |= XDP_FLAGS_REPLACE;
+		aopts.old_prog_fd = old_fd;
+	} else {
+		flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
 	}
-	flags = XDP_FLAGS_REPLACE | (mode == XDP_MODE_SKB    ? XDP_FLAGS_SKB_MODE :
-				     mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
-							       0);
-	aopts.old_prog_fd = old_fd;
+	err_quiet(true);
+	if (obs && observer__arm(obs)) {
+		pr_debug("%s: no observer before the switch, one after it\n", t->c.ifname);
+		observer__end(obs, false);
+		obs = NULL;
+	}
+	err_quiet(false);
 	if (bpf_xdp_attach(t->c.ifindex, disp_fd, flags, &aopts)) {
 		err = -errno;
-		err = err_set(
-			err,
-			err == -EEXIST || err == -EBUSY ?
-				"replacing the dispatcher on %s failed: its XDP programs changed meanwhile (another tool, e.g. xdp-loader?); nothing was changed, retry (%s)" :
-				"replacing the dispatcher on %s failed: %s",
-			t->c.ifname, strerror(-err));
+		if (err == -EEXIST || err == -EBUSY)
+			err = err_set(
+				err,
+				"%s the dispatcher on %s failed: its XDP programs changed meanwhile (another tool, e.g. xdp-loader?); nothing was changed, retry (%s)",
+				t->c.main_id ? "replacing" : "attaching", t->c.ifname,
+				strerror(-err));
+		else if (!t->c.main_id)
+			err = err_set(
+				err,
+				"attaching the dispatcher to %s failed: %s; check 'xdpchain features' (native mode needs the driver's support) and run with -vv",
+				t->c.ifname, strerror(-err));
+		else
+			err = err_set(err, "replacing the dispatcher on %s failed: %s", t->c.ifname,
+				      strerror(-err));
 		goto out;
 	}
 	t->changed = true;
+	t->observed = obs != NULL;
 	pinned = false; /* the new pins stay: libxdp's record of the running chain */
-	if (!pin_dir(t->c.ifindex, t->c.main_id, old_dir, sizeof(old_dir)))
+	if (t->c.main_id && !pin_dir(t->c.ifindex, t->c.main_id, old_dir, sizeof(old_dir)))
 		unpin_dir(old_dir, t->c.n);
 	err = 0;
 out:
+	observer__end(obs, !err);
 	if (pinned)
 		unpin_dir(dir, n);
 	if (lock >= 0)

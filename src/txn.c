@@ -114,12 +114,111 @@ static int explain_change_error(struct chain_txn *t, int err, const char *what)
 		       msg);
 }
 
+/*
+ * A chain on xdpchain's dispatcher object changes through txn__swap(), which
+ * attaches the new dispatcher's observer before the dispatcher runs (libxdp
+ * would run it first); so does a new chain (with our final stage in @progs)
+ * on an interface with no XDP program. XDPCHAIN_DISPATCHER=system leaves
+ * both to libxdp, which then builds the chain on its own object, as asked.
+ */
+static bool by_swap(const struct chain_txn *t, struct xdp_program **progs, size_t n)
+{
+	struct dispatcher_info d;
+	bool own, first = false;
+
+	for (size_t i = 0; t->c.kind == CHAIN_NONE && i < n; i++)
+		first |= !strcmp(xdp_program__name(progs[i]), FINAL_NAME);
+	if (!first && (t->c.kind != CHAIN_DISPATCHER || !t->c.own_dispatcher || !t->mp))
+		return false;
+	err_quiet(true);
+	own = !dispatcher__probe(&d) && d.choice == DISPATCHER_OWN;
+	err_quiet(false);
+	return own;
+}
+
+/* A running member, kept in the dispatcher txn__swap() builds. */
+static void kept_member(const struct chain_txn *t, const struct chain_prog *p,
+			struct swap_member *m)
+{
+	struct xdp_program *xp;
+
+	for (xp = xdp_multiprog__next_prog(NULL, t->mp); xp;
+	     xp = xdp_multiprog__next_prog(xp, t->mp))
+		if (xdp_program__id(xp) == p->id)
+			break;
+	*m = (struct swap_member){ .id = p->id,
+				   .name = p->name,
+				   .prio = p->prio,
+				   .actions = p->actions,
+				   .frags = xp && xdp_program__xdp_frags_support(xp),
+				   .is_final = p->is_final };
+}
+
+static __u32 prog_actions(struct xdp_program *prog)
+{
+	__u32 mask = 0;
+
+	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
+		if (xdp_program__chain_call_enabled(prog, a))
+			mask |= 1U << a;
+	return mask;
+}
+
+/* The running members, but those at @skip (indexes into t->c.progs), and @progs. */
+static int swap_members(struct chain_txn *t, const size_t *skip, size_t n_skip,
+			struct xdp_program **progs, size_t n, enum xdp_attach_mode mode)
+{
+	struct swap_member m[CHAIN_MAX_PROGS];
+	size_t k = 0;
+	int err;
+
+	for (size_t i = 0; i < t->c.n; i++) {
+		bool leaves = false;
+
+		for (size_t j = 0; j < n_skip; j++)
+			leaves |= skip[j] == i;
+		if (leaves)
+			continue;
+		if (k == CHAIN_MAX_PROGS)
+			return err_set(-E2BIG, "no room in the dispatcher of %s", t->c.ifname);
+		kept_member(t, &t->c.progs[i], &m[k++]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct bpf_object *obj = xdp_program__bpf_obj(progs[i]);
+		const char *name = xdp_program__name(progs[i]);
+
+		if (k == CHAIN_MAX_PROGS)
+			return err_set(-E2BIG, "no room in the dispatcher of %s", t->c.ifname);
+		m[k] = (struct swap_member){
+			.obj = obj,
+			.prog = obj ? bpf_object__find_program_by_name(obj, name) : NULL,
+			.name = name,
+			.prio = xdp_program__run_prio(progs[i]),
+			.actions = prog_actions(progs[i]),
+			.frags = xdp_program__xdp_frags_support(progs[i]),
+			/* the name is xdpchain's own (chain__check_add() refuses it to others) */
+			.is_final = !strcmp(name, FINAL_NAME),
+		};
+		if (!m[k++].prog)
+			return err_set(-ENOENT, "internal error: no BPF program behind '%s'", name);
+	}
+	err = txn__swap(t, m, k, mode);
+	for (size_t i = 0; !err && i < n; i++)
+		for (size_t j = 0; j < k; j++)
+			if (!m[j].id && !strcmp(m[j].name, xdp_program__name(progs[i])))
+				t->new_ids[i] = m[j].new_id;
+	return err;
+}
+
 int txn__attach(struct chain_txn *t, struct xdp_program **progs, size_t n,
 		enum xdp_attach_mode mode)
 {
 	struct xdp_multiprog *mp;
 	bool lean = true;
 	int err;
+
+	if (by_swap(t, progs, n))
+		return swap_members(t, NULL, 0, progs, n, mode);
 
 	/* the lean dispatcher when no member goes on after several actions */
 	for (size_t i = 0; i < t->c.n; i++)
@@ -154,6 +253,8 @@ int txn__attach(struct chain_txn *t, struct xdp_program **progs, size_t n,
 	}
 	if (!libxdp_get_error(mp))
 		xdp_multiprog__close(mp);
+	for (size_t i = 0; i < n; i++)
+		t->new_ids[i] = xdp_program__id(progs[i]);
 	return 0;
 }
 
@@ -165,6 +266,11 @@ int txn__detach(struct chain_txn *t, const size_t *idx, size_t n)
 	size_t k = 0;
 	int err;
 
+	for (size_t i = 0; i < n; i++)
+		if (idx[i] >= t->c.n)
+			return err_set(-EINVAL, "internal error: no member %zu to remove", idx[i]);
+	if (by_swap(t, NULL, 0))
+		return swap_members(t, idx, n, NULL, 0, t->c.mode);
 	/* the lean dispatcher when no member that stays goes on after several actions */
 	for (size_t i = 0; i < t->c.n; i++) {
 		bool leaves = false;
@@ -224,7 +330,7 @@ static bool hook_pin_is_ours(const struct chain *c)
 
 static void commit(struct chain_txn *t)
 {
-	if (t->changed && !t->drop_state) {
+	if (t->changed && !t->drop_state && !t->observed) {
 		/* the chain changed as asked (no error to keep): counting is on top */
 		err_clear();
 		if (observer__attach(t))

@@ -5,9 +5,10 @@
  *	txn__begin()   take xdpchain's lock, read the chain (the plan's input)
  *	txn__pin() ... make what the new chain needs; each pin is logged
  *	txn__attach() / txn__detach() / txn__detach_all() / txn__swap()
- *	               the one step the kernel sees: libxdp (or, for a new
- *	               set of members, swap.c) replaces the dispatcher (or
- *	               detaches it) in a single operation
+ *	               the one step the kernel sees: swap.c (on chains of
+ *	               xdpchain's dispatcher object; its observer joins
+ *	               first) or libxdp replaces the dispatcher (or detaches
+ *	               it) in a single operation
  *	txn__end(err)  on failure, remove what was made, in reverse; on
  *	               success, remove what the old chain no longer needs
  *	               (txn__drop_state()); unlock
@@ -33,6 +34,8 @@ struct chain_txn {
 	int state_fd; /* the interface's state map, once txn__state() ran */
 	bool drop_state; /* on success: the chain is gone, its state goes too */
 	bool changed; /* the kernel step ran: the observer follows on success */
+	bool observed; /* ... unless it came with the new dispatcher (txn__swap()) */
+	__u32 new_ids[CHAIN_MAX_PROGS]; /* txn__attach(): the programs' ids, in order */
 };
 
 int txn__begin(struct chain_txn *t, const char *ifname);
@@ -45,6 +48,12 @@ int txn__pin(struct chain_txn *t, int fd, const char *path, const char *what);
 int txn__state(struct chain_txn *t, const char *hook_pin, __u32 hook_id);
 /* Where the interface's state lives: the directory read, or the one made. */
 const char *txn__state_dir(const struct chain_txn *t);
+/*
+ * Adds @progs (their ids in t->new_ids after). A chain on xdpchain's
+ * dispatcher object gets its new dispatcher from txn__swap(), observed from
+ * its first packet; others, and the first programs of an interface, from
+ * libxdp.
+ */
 int txn__attach(struct chain_txn *t, struct xdp_program **progs, size_t n,
 		enum xdp_attach_mode mode);
 /* A member of the dispatcher txn__swap() builds. */
@@ -56,16 +65,19 @@ struct swap_member {
 	__u32 prio;
 	__u32 actions; /* proceed-on, (1 << XDP_x) */
 	bool frags;
+	bool is_final; /* xdpchain's final stage */
 	__u32 new_id; /* set: the program id in the new dispatcher */
 };
 
 /*
  * Replaces the running dispatcher with one running exactly @m (sorted here
  * into libxdp's order) in one step, however many members leave or come
- * (swap.c). Nothing changes if it fails.
+ * (swap.c). On a chain with xdpchain's final stage and state, a new
+ * observer is attached to the new dispatcher before it runs. Nothing
+ * changes if it fails.
  */
 int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_attach_mode mode);
-/* Detaches the members at @idx (indexes into t->c.progs). */
+/* Detaches the members at @idx (indexes into t->c.progs); as txn__attach(). */
 int txn__detach(struct chain_txn *t, const size_t *idx, size_t n);
 /* Detaches the whole dispatcher (or single program) that was read. */
 int txn__detach_all(struct chain_txn *t);

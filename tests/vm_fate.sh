@@ -331,3 +331,107 @@ test_fate_capture_stages_follow_changes() {
 	bpftool prog show | grep -q "xdpchain_entry_cap\|xdpchain_step_cap" && fail "stage programs left: $(bpftool prog show)"
 	true
 }
+
+# xdp_drops IFACE: packets the kernel saw XDP drop on IFACE (veth, native
+# mode: every receive queue's count), whatever xdpchain counted.
+xdp_drops() {
+	ethtool -S "$1" | awk '/xdp_drops:/ { s += $2 } END { print s + 0 }'
+}
+
+# start_drops: UDP to port 9 (the drop sample's) from the peer without
+# pause, until stop_drops.
+start_drops() {
+	touch /tmp/drops.run
+	ip netns exec $PEERNS bash -c "while [ -e /tmp/drops.run ]; do echo x >/dev/udp/$ADDR0/9; done" &
+	DROPS_PID=$!
+	defer "rm -f /tmp/drops.run; kill $DROPS_PID"
+}
+
+stop_drops() {
+	rm /tmp/drops.run
+	wait $DROPS_PID
+}
+
+# settled_drops: KERNEL_DROPS (xdp_drops of $IF0) and COUNTED_DROPS
+# (xdpchain_drop's drops) once the last packets are through the chain: when
+# both stand still.
+settled_drops() {
+	local last=""
+	for _ in $(seq 50); do
+		KERNEL_DROPS=$(xdp_drops $IF0)
+		COUNTED_DROPS=$(stat xdpchain_drop drop)
+		[ "$KERNEL_DROPS $COUNTED_DROPS" = "$last" ] && return 0
+		last="$KERNEL_DROPS $COUNTED_DROPS"
+		sleep 0.1
+	done
+}
+
+# A chain counts from its first packet: the first add on a bare interface,
+# with packets already coming, leaves none of its drops uncounted.
+test_fate_counted_from_first_packet() {
+	vm_only
+	setup_veth
+	local before=0
+	before=$(xdp_drops $IF0)
+	start_drops
+	sleep 0.5
+	xdpchain add $IF0 "$SAMPLES/drop.o" >/dev/null
+	[ "$(status_json $IF0 | jq -r .mode)" = native ] ||
+		skip "the chain runs in $(status_json $IF0 | jq -r .mode) mode: no xdp_drops count"
+	sleep 0.5
+	stop_drops
+	settled_drops
+	[ $((KERNEL_DROPS - before)) -gt 0 ] || fail "the kernel saw no drops: $(ethtool -S $IF0)"
+	[ "$COUNTED_DROPS" -eq $((KERNEL_DROPS - before)) ] ||
+		fail "xdpchain_drop counted $COUNTED_DROPS drops, the kernel saw $((KERNEL_DROPS - before))"
+}
+
+# No packet a member ends goes uncounted or uncaptured while the chain
+# changes: each new dispatcher runs with its observer from its first
+# packet. A sender drops packets through the chain without pause while
+# members come and go (add, remove, apply, a capture's tap); afterwards the
+# drop member's count and the capture hold exactly what the kernel saw
+# dropped. Which packets fall between two dispatchers does not matter:
+# every one must be there.
+test_fate_counted_during_changes() {
+	vm_only
+	setup_veth
+	xdpchain add $IF0 "$SAMPLES/drop.o" >/dev/null
+	xdpchain add $IF0 "$SAMPLES/count.o" >/dev/null
+	[ "$(status_json $IF0 | jq -r .mode)" = native ] ||
+		skip "the chain runs in $(status_json $IF0 | jq -r .mode) mode: no xdp_drops count"
+	xdpchain save $IF0 >"$TEST_TMP/two.conf"
+	local before
+	before=$(xdp_drops $IF0)
+	start_capture /tmp/fg.pcap 'udp dst port 9'
+	local drops_pid=$CAP_PID
+	start_drops
+	local i
+	for i in 1 2 3; do
+		xdpchain add $IF0 "$TESTOBJ/pass.o" >/dev/null
+		if [ $i = 2 ]; then
+			xdpchain apply "$TEST_TMP/two.conf" >/dev/null # xdp_test_pass leaves
+			start_capture /tmp/ft.pcap --after xdpchain_count udp
+			stop_capture /tmp/ft.pcap
+			continue
+		fi
+		xdpchain remove $IF0 xdp_test_pass >/dev/null
+		xdpchain remove $IF0 xdpchain_count >/dev/null
+		xdpchain add $IF0 "$SAMPLES/count.o" >/dev/null
+	done
+	CAP_PID=$drops_pid
+	stop_drops
+	[ "$(chain_names $IF0)" = "xdpchain_count xdpchain_drop xdpchain_final" ] ||
+		fail "the chain after the changes: $(chain_names $IF0)"
+	settled_drops
+	local kernel=$KERNEL_DROPS counted=$COUNTED_DROPS
+	stop_capture /tmp/fg.pcap
+	kernel=$((kernel - before))
+	[ "$kernel" -gt 0 ] || fail "the kernel saw no drops: $(ethtool -S $IF0)"
+	[ "$counted" -eq "$kernel" ] ||
+		fail "xdpchain_drop counted $counted drops, the kernel saw $kernel during 12 changes"
+	local captured
+	captured=$(pcap_count /tmp/fg.pcap 'udp dst port 9')
+	[ "$captured" -eq "$kernel" ] ||
+		fail "the capture holds $captured drops, the kernel saw $kernel: $(cat /tmp/fg.pcap.log)"
+}
