@@ -574,8 +574,12 @@ static int rings_make(struct capture *c, size_t size)
 		r->size = size;
 		r->fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "xdpchain_capring", 0, 0, size, NULL);
 		if (r->fd < 0)
-			return err_set(-errno, "cannot create a %zu KiB ring buffer: %s",
-				       size >> 10, strerror(errno));
+			return err_set(-errno,
+				       "cannot create a %zu KiB ring buffer for CPU %d: %s%s",
+				       size >> 10, i, strerror(errno),
+				       errno == ENOMEM || errno == EPERM ?
+					       "; --buffer PAGES asks for smaller ones" :
+					       "");
 		r->cons_page = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
 		if (r->cons_page == MAP_FAILED) {
 			r->cons_page = NULL;

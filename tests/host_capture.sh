@@ -279,6 +279,43 @@ test_capture_two_cpus_merged() {
 	echo "$written written, $lost lost, in time order"
 }
 
+# Rings the memory cgroup cannot hold: one line naming --buffer, exit 1,
+# nothing left in the hook, no output file; a smaller --buffer then works.
+test_capture_rings_over_memory_limit() {
+	setup_standalone_hook
+	local cg=$TEST_TMP/cg err rc=0
+	mkdir "$cg"
+	mount -t cgroup -o memory cgroup "$cg" 2>/dev/null || skip "no cgroup v1 memory controller"
+	defer "umount $cg"
+	mkdir "$cg/xc"
+	defer "rmdir $cg/xc"
+	# the default rings (64 MiB in all) do not fit; 2 x 4 MiB do
+	echo 48M >"$cg/xc/memory.limit_in_bytes"
+	err=$(
+		echo $BASHPID >"$cg/xc/cgroup.procs"
+		exec timeout 60 "$XDPCHAIN" capture --hook "$STANDALONE_PIN" -w /tmp/mem.pcap 2>&1
+	) || rc=$?
+	[ $rc -eq 1 ] || fail "exit $rc: $err"
+	[ "$(printf '%s\n' "$err" | grep -c .)" -eq 1 ] || fail "more than one line: $err"
+	[[ $err == *"ring buffer"*"--buffer PAGES"* ]] || fail "said: $err"
+	[ "$(hook_slots "$STANDALONE_PIN")" = "0 0 0 0 0" ] || fail "slots left: $(hook_slots "$STANDALONE_PIN")"
+	[ ! -e /tmp/mem.pcap ] || fail "the output was created"
+	(
+		echo $BASHPID >"$cg/xc/cgroup.procs"
+		exec "$XDPCHAIN" capture --hook "$STANDALONE_PIN" -w /tmp/mem.pcap --buffer 1024 \
+			2>/tmp/mem.log
+	) &
+	CAP_PID=$!
+	defer "kill $CAP_PID 2>/dev/null"
+	for _ in $(seq 300); do
+		[ "$(hook_slots "$STANDALONE_PIN")" != "0 0 0 0 0" ] && break
+		kill -0 $CAP_PID 2>/dev/null || fail "--buffer 1024 failed: $(cat /tmp/mem.log)"
+		sleep 0.1
+	done
+	[ "$(hook_slots "$STANDALONE_PIN")" != "0 0 0 0 0" ] || fail "--buffer 1024 never started"
+	stop_capture /tmp/mem
+}
+
 test_capture_flood_accounted() {
 	setup_standalone_hook
 	local pin=$STANDALONE_PIN n=100000 buf written lost infile
