@@ -114,9 +114,7 @@ static void fill_prog(struct chain_prog *p, struct xdp_program *prog)
 	snprintf(p->name, sizeof(p->name), "%s", xdp_program__name(prog));
 	p->id = xdp_program__id(prog);
 	p->prio = xdp_program__run_prio(prog);
-	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
-		if (xdp_program__chain_call_enabled(prog, a))
-			p->actions |= 1U << a;
+	p->actions = chain__prog_actions(prog);
 	for (int i = 0; tag && i < BPF_TAG_SIZE; i++)
 		snprintf(p->tag + 2 * i, 3, "%02x", tag[i]);
 	p->n_maps = prog_map_ids(p->id, p->map_ids, PROG_MAX_MAPS);
@@ -386,6 +384,16 @@ __u32 chain__attached_id(int ifindex)
 	if (bpf_xdp_query(ifindex, 0, &q))
 		return 0;
 	return q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+}
+
+__u32 chain__prog_actions(const struct xdp_program *prog)
+{
+	__u32 actions = 0;
+
+	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
+		if (xdp_program__chain_call_enabled(prog, a))
+			actions |= 1U << a;
+	return actions;
 }
 
 __u32 chain__prog_id(int fd)

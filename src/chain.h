@@ -120,6 +120,8 @@ struct chain {
 __u32 chain__attached_id(int ifindex);
 /* The id of the program behind @fd; 0 if it cannot be read. */
 __u32 chain__prog_id(int fd);
+/* A libxdp program's proceed-on (chain-call) actions, (1 << XDP_x). */
+__u32 chain__prog_actions(const struct xdp_program *prog);
 
 /* ---- chain_rules.c: pure ---------------------------------------------- */
 

@@ -686,9 +686,7 @@ static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct ad
 		snprintf(added->name, sizeof(added->name), "%s", xdp_program__name(p->progs[0]));
 		added->id = t->new_ids[0];
 		added->prio = xdp_program__run_prio(p->progs[0]);
-		for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
-			if (xdp_program__chain_call_enabled(p->progs[0], a))
-				added->actions |= 1U << a;
+		added->actions = chain__prog_actions(p->progs[0]);
 		added->uses_hook = uses_hook;
 	}
 	return 0;
@@ -969,16 +967,6 @@ struct apply_ctx {
 	size_t n_removed;
 };
 
-static __u32 prog_actions(const struct xdp_program *prog)
-{
-	__u32 actions = 0;
-
-	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
-		if (xdp_program__chain_call_enabled(prog, a))
-			actions |= 1U << a;
-	return actions;
-}
-
 static struct xdp_program *mp_prog(struct xdp_multiprog *mp, __u32 id)
 {
 	struct xdp_program *p;
@@ -1074,7 +1062,7 @@ static int apply_plan(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 	for (size_t i = 0; i < x->n; i++) {
 		struct apply_prog *a = &x->ap[i];
 		const struct chain_prog *m = a->match >= 0 ? &t->c.progs[a->match] : NULL;
-		__u32 prio = xdp_program__run_prio(a->prog), acts = prog_actions(a->prog);
+		__u32 prio = xdp_program__run_prio(a->prog), acts = chain__prog_actions(a->prog);
 		struct member_rec mr;
 		bool has, same_origin;
 
@@ -1261,7 +1249,7 @@ static int apply_swap(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 								 xdp_program__name(a->prog)),
 			.name = xdp_program__name(a->prog),
 			.prio = xdp_program__run_prio(a->prog),
-			.actions = prog_actions(a->prog),
+			.actions = chain__prog_actions(a->prog),
 			.frags = xdp_program__xdp_frags_support(a->prog),
 		};
 	}
@@ -1278,7 +1266,7 @@ static int apply_swap(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 			.prog = bpf_object__find_program_by_name(x->p.final.obj, FINAL_NAME),
 			.name = FINAL_NAME,
 			.prio = PRIO_FINAL,
-			.actions = prog_actions(final_prog),
+			.actions = chain__prog_actions(final_prog),
 			.frags = xdp_program__xdp_frags_support(final_prog),
 			.is_final = true,
 		};

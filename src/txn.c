@@ -154,16 +154,6 @@ static void kept_member(const struct chain_txn *t, const struct chain_prog *p,
 				   .is_final = p->is_final };
 }
 
-static __u32 prog_actions(struct xdp_program *prog)
-{
-	__u32 mask = 0;
-
-	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
-		if (xdp_program__chain_call_enabled(prog, a))
-			mask |= 1U << a;
-	return mask;
-}
-
 /* The running members, but those at @skip (indexes into t->c.progs), and @progs. */
 static int swap_members(struct chain_txn *t, const size_t *skip, size_t n_skip,
 			struct xdp_program **progs, size_t n, enum xdp_attach_mode mode)
@@ -194,7 +184,7 @@ static int swap_members(struct chain_txn *t, const size_t *skip, size_t n_skip,
 			.prog = obj ? bpf_object__find_program_by_name(obj, name) : NULL,
 			.name = name,
 			.prio = xdp_program__run_prio(progs[i]),
-			.actions = prog_actions(progs[i]),
+			.actions = chain__prog_actions(progs[i]),
 			.frags = xdp_program__xdp_frags_support(progs[i]),
 			/* the name is xdpchain's own (chain__check_add() refuses it to others) */
 			.is_final = !strcmp(name, FINAL_NAME),
@@ -223,14 +213,8 @@ int txn__attach(struct chain_txn *t, struct xdp_program **progs, size_t n,
 	/* the lean dispatcher when no member goes on after several actions */
 	for (size_t i = 0; i < t->c.n; i++)
 		lean &= !xdp_actions_several(t->c.progs[i].actions);
-	for (size_t i = 0; i < n; i++) {
-		__u32 mask = 0;
-
-		for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
-			if (xdp_program__chain_call_enabled(progs[i], a))
-				mask |= 1U << a;
-		lean &= !xdp_actions_several(mask);
-	}
+	for (size_t i = 0; i < n; i++)
+		lean &= !xdp_actions_several(chain__prog_actions(progs[i]));
 	/* Where libxdp's own dispatcher cannot take our final stage (6.12+). */
 	err = dispatcher__setup_for(NULL, lean);
 	if (err)
