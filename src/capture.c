@@ -516,6 +516,20 @@ unsigned int capture__default_pages(void)
 	return pages;
 }
 
+unsigned int capture__max_pages(int *ncpu)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned long pages;
+
+	*ncpu = libbpf_num_possible_cpus();
+	if (*ncpu <= 0)
+		return 0;
+	pages = CAPTURE_BUFFER_MAX_TOTAL / *ncpu / (page > 0 ? page : 4096);
+	while (pages & (pages - 1))
+		pages &= pages - 1;
+	return pages < CAPTURE_BUFFER_MIN_PAGES ? CAPTURE_BUFFER_MIN_PAGES : pages;
+}
+
 /* Unmaps and closes the rings. */
 static void rings_free(struct capture *c)
 {

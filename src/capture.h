@@ -92,6 +92,8 @@ typedef void (*capture_packet_fn)(void *ctx, const struct capture_meta *m, const
 #define CAPTURE_BUFFER_PER_CPU (32UL << 20)
 #define CAPTURE_BUFFER_TOTAL (64UL << 20)
 #define CAPTURE_BUFFER_MIN_PAGES 64
+/* --buffer's bound: all CPUs' rings together (4x the default) */
+#define CAPTURE_BUFFER_MAX_TOTAL (256UL << 20)
 #define CAPTURE_WAKEUP_FRACTION 256
 
 /* One CPU's ring, mapped (the kernel's BPF ring buffer layout, linux/bpf.h). */
@@ -195,6 +197,11 @@ const struct capture_meta *capture__parse_record(const void *rec, __u32 len, con
 int capture__attach_stages(struct capture *c, int disp_fd, const __u32 *slot_prog, size_t n);
 /* Pages per CPU when capture_opts.buffer_pages is 0. */
 unsigned int capture__default_pages(void);
+/*
+ * The most pages per CPU (a power of two) whose rings, one per possible
+ * CPU, stay within CAPTURE_BUFFER_MAX_TOTAL; 0 when the CPUs cannot be counted.
+ */
+unsigned int capture__max_pages(int *ncpu);
 /*
  * Waits up to @timeout_ms for a ring to fill to its watermark, reads all
  * of them and hands on_packet the packets merged by time (the newest may

@@ -316,6 +316,27 @@ test_capture_rings_over_memory_limit() {
 	stop_capture /tmp/mem
 }
 
+# --buffer is pages per CPU: all CPUs' rings together are capped (256 MiB),
+# refused up front as a usage error naming --buffer and the most allowed;
+# the hook and the output untouched. Bad --snaplen/--buffer values name
+# their option.
+test_capture_buffer_total_capped() {
+	setup_standalone_hook
+	local ncpu=0 r
+	for r in $(tr ',' ' ' </sys/devices/system/cpu/possible); do
+		ncpu=$((ncpu + ${r#*-} - ${r%-*} + 1))
+	done
+	[ "$ncpu" -ge 2 ] || skip "one possible CPU: --buffer 65536 (256 MiB) is within the cap"
+	expect_fail 2 "^xdpchain capture: --buffer 65536 asks for 256 MiB per CPU, $((256 * ncpu)) MiB for the $ncpu CPUs; .*256 MiB in all: use --buffer [0-9]+ or less" \
+		capture --hook "$STANDALONE_PIN" -w /tmp/cap.pcap --buffer 65536
+	expect_fail 2 "invalid value '3' for --buffer: expected a power of two" \
+		capture --hook "$STANDALONE_PIN" -w /tmp/cap.pcap --buffer 3
+	expect_fail 2 "invalid value '0' for --snaplen: expected a positive" \
+		capture --hook "$STANDALONE_PIN" -w /tmp/cap.pcap --snaplen 0
+	[ "$(hook_slots "$STANDALONE_PIN")" = "0 0 0 0 0" ] || fail "slots taken: $(hook_slots "$STANDALONE_PIN")"
+	[ ! -e /tmp/cap.pcap ] || fail "the output was created"
+}
+
 test_capture_flood_accounted() {
 	setup_standalone_hook
 	local pin=$STANDALONE_PIN n=100000 buf written lost infile

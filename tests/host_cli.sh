@@ -14,6 +14,9 @@ test_help_exit_codes() {
 	xdpchain --version | grep -q '^xdpchain ' || fail "--version"
 	expect_fail 2 "unknown command 'frobnicate'" frobnicate
 	expect_fail 2 "ambiguous command" f eth0
+	# an ambiguous prefix names the commands it could be
+	expect_fail 2 "^xdpchain: ambiguous command 'c': capture, cleanup, completion \(see" c
+	expect_fail 2 "ambiguous command 'f': flush, features" f eth0
 	expect_fail 2 "missing argument FILE" add lo
 	expect_fail 2 "unknown option" status --bogus
 	expect_fail 2 "unexpected argument 'extra'" flush lo extra
@@ -153,4 +156,28 @@ test_new_commands_bad_input() {
 	# cleanup with nothing to clean says so and changes nothing
 	xdpchain cleanup 2>&1 | grep -q "nothing to clean up" || fail "cleanup on a clean machine"
 	assert_unchanged $IF0 "$before"
+}
+
+# --version names the libraries: libxdp (built against) and libbpf (running).
+test_version_names_libraries() {
+	local v
+	v=$(xdpchain --version)
+	[[ $v =~ ^xdpchain\ [0-9.]+\ \(libxdp\ [0-9.]+,\ libbpf\ [0-9]+\.[0-9]+\)$ ]] ||
+		fail "--version said: $v"
+}
+
+# Usage errors under -j (or -p), before or after the error, are one JSON
+# document on stdout with exit 2, as other errors are.
+test_usage_errors_json() {
+	local out rc args
+	for args in "-j frobnicate" "-j c" "-j --bogus" "--bogus -j" "-j" "-j status --bogus" \
+		"status --bogus -j" "-p add lo x.o --priority -1" "-j add lo" \
+		"-j capture lo -w /tmp/u.pcap --snaplen 0" "-j top lo --interval 0"; do
+		rc=0
+		# shellcheck disable=SC2086 # words on purpose
+		out=$(xdpchain $args 2>/dev/null) || rc=$?
+		[ $rc -eq 2 ] || fail "xdpchain $args exited $rc"
+		echo "$out" | jq -se 'length == 1 and (.[0].error | test("see .xdpchain"))' \
+			>/dev/null || fail "xdpchain $args: not one JSON error: $out"
+	done
 }
