@@ -223,5 +223,11 @@ int capture__clear_stale(int hook_fd);
 
 /* Whether a live capture serves the hook with map id @hook_id. */
 bool capture__hook_busy(__u32 hook_id);
+/*
+ * Removes the lock files of hook maps that are gone (a capture killed with
+ * SIGKILL leaves its file) and that nobody holds, calling @on_removed for
+ * each. Returns how many, or -errno with err_set().
+ */
+int capture__remove_stale_locks(void (*on_removed)(const char *path, void *ctx), void *ctx);
 
 #endif

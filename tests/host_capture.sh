@@ -316,6 +316,43 @@ test_capture_rings_over_memory_limit() {
 	stop_capture /tmp/mem
 }
 
+# A capture's hook-ID.lock in /run/xdpchain is held while it runs and
+# removed when it ends (none pile up, one per hook ever captured); the one
+# a SIGKILLed capture leaves goes with the next capture of the hook, or
+# with cleanup once the hook is gone.
+test_capture_hook_locks_go_away() {
+	setup_standalone_hook
+	local id lock pin=$STANDALONE_PIN
+	id=$(bpftool -j map show pinned "$pin" | jq -r .id)
+	lock=/run/xdpchain/hook-$id.lock
+	start_capture /tmp/l.pcap --hook "$pin" 'udp port 9'
+	is_flocked "$lock" || fail "$lock not held during the capture"
+	stop_capture /tmp/l
+	[ -z "$(ls /run/xdpchain/ | grep '^hook-')" ] || fail "left: $(ls /run/xdpchain)"
+	start_capture /tmp/l.pcap --hook "$pin" 'udp port 9'
+	kill -KILL $CAP_PID
+	wait $CAP_PID 2>/dev/null || true
+	[ -e "$lock" ] || fail "no lock file after SIGKILL (the test needs one)"
+	start_capture /tmp/l.pcap --hook "$pin" 'udp port 9'
+	stop_capture /tmp/l
+	[ ! -e "$lock" ] || fail "the next capture left $lock"
+	# killed again, then the hook goes: cleanup removes the file
+	start_capture /tmp/l.pcap --hook "$pin" 'udp port 9'
+	kill -KILL $CAP_PID
+	wait $CAP_PID 2>/dev/null || true
+	[ -e "$lock" ] || fail "no lock file after SIGKILL (the test needs one)"
+	ip link set dev $IF0 xdpgeneric off
+	rm -rf "$BPFFS/xc_drop" "$BPFFS/xc_maps"
+	for _ in $(seq 300); do # the kernel frees the map after an RCU grace period
+		bpftool map show id "$id" >/dev/null 2>&1 || break
+		sleep 0.1
+	done
+	! bpftool map show id "$id" >/dev/null 2>&1 || fail "hook map $id still there"
+	xdpchain -j cleanup | jq -e --arg l "$lock" '.removed | index($l) != null' >/dev/null ||
+		fail "cleanup did not list $lock"
+	[ ! -e "$lock" ] || fail "cleanup left $lock"
+}
+
 # --buffer is pages per CPU: all CPUs' rings together are capped (256 MiB),
 # refused up front as a usage error naming --buffer and the most allowed;
 # the hook and the output untouched. Bad --snaplen/--buffer values name

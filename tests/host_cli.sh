@@ -181,3 +181,19 @@ test_usage_errors_json() {
 			>/dev/null || fail "xdpchain $args: not one JSON error: $out"
 	done
 }
+
+# cleanup -j prints one JSON document, also when it fails: what it did and
+# the error, never a second document.
+test_cleanup_json_one_document() {
+	local out rc=0
+	out=$(xdpchain -j cleanup) || fail "cleanup -j exited $?: $out"
+	echo "$out" | jq -se 'length == 1 and .[0].removed == [] and .[0].repaired == []' \
+		>/dev/null || fail "cleanup -j on a clean machine: $out"
+	mkdir -p -m 0700 /run/xdpchain
+	chown 65534:65534 /run/xdpchain
+	out=$(xdpchain -j cleanup) || rc=$?
+	[ $rc -eq 1 ] || fail "cleanup -j with a foreign lock directory exited $rc: $out"
+	echo "$out" | jq -se 'length == 1 and .[0].removed == [] and
+		(.[0].error | test("/run/xdpchain is owned by uid 65534"))' >/dev/null ||
+		fail "cleanup -j failing is not one document: $out"
+}
