@@ -197,3 +197,22 @@ test_cleanup_json_one_document() {
 		(.[0].error | test("/run/xdpchain is owned by uid 65534"))' >/dev/null ||
 		fail "cleanup -j failing is not one document: $out"
 }
+
+# features as a user who cannot load programs says it cannot see freplace
+# and frags, rather than "no"; what it can see it still shows.
+test_features_as_nobody() {
+	command -v setpriv >/dev/null || skip "setpriv not installed"
+	local j t
+	j=$(as_nobody "$XDPCHAIN" -j features) || fail "features -j as nobody exited $?"
+	echo "$j" | jq -e '.freplace == null and .frags == null and .multiprog == null and
+		(.probe_error | test("cannot load BPF programs as uid 65534.*sudo xdpchain features")) and
+		(.btf | type == "boolean") and (.libxdp | length > 0)' >/dev/null ||
+		fail "features -j as nobody: $j"
+	t=$(as_nobody "$XDPCHAIN" features) || fail "features as nobody exited $?"
+	echo "$t" | grep -q '^freplace (EXT progs): unknown: cannot load BPF programs' ||
+		fail "features as nobody: $t"
+	echo "$t" | grep -q '^XDP frags: *unknown$' || fail "features as nobody: $t"
+	# root sees them
+	xdpchain -j features | jq -e '(.freplace | type == "boolean") and (.frags | type == "boolean")' \
+		>/dev/null || fail "features -j as root: $(xdpchain -j features)"
+}
