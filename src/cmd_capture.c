@@ -409,6 +409,17 @@ static int capture_fail(const struct capture_cfg *cfg)
 	return EXIT_FAIL;
 }
 
+/* Whether argv writes the packets to stdout (-w -): errors must stay off it. */
+static bool writes_stdout(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-w-") || !strcmp(argv[i], "--write=-") ||
+		    ((!strcmp(argv[i], "-w") || !strcmp(argv[i], "--write")) && i + 1 < argc &&
+		     !strcmp(argv[i + 1], "-")))
+			return true;
+	return false;
+}
+
 /* Option combinations and values: a usage error names the option; -1 to go on. */
 static int check_options(const struct capture_cfg *cfg)
 {
@@ -468,6 +479,8 @@ int do_capture(int argc, char **argv)
 	struct chain chain = {};
 	time_t last = 0;
 
+	/* a usage error found before -w - is parsed stays off the packet stream too */
+	g_opts.errors_to_stderr = writes_stdout(argc, argv);
 	ret = cmd_parse(&capture_desc, argc, argv, &cfg);
 	if (ret >= 0)
 		return ret;

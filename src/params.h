@@ -55,6 +55,7 @@ struct global_opts {
 	int verbose;
 	bool json;
 	bool pretty;
+	bool errors_to_stderr; /* stdout is data (capture -w -): JSON errors go to stderr */
 };
 
 extern struct global_opts g_opts;

@@ -153,7 +153,7 @@ static void usage(FILE *out)
 		     "  -j, --json      JSON output\n"
 		     "  -p, --pretty    indented JSON output\n"
 		     "  -h, --help      this help; 'xdpchain COMMAND --help' for a command\n"
-		     "  -V, --version   version\n");
+		     "  -V, --version   versions: xdpchain, libxdp (built), libbpf (run)\n");
 }
 
 static const struct cmd_entry *find_command(const char *name, int *matches)

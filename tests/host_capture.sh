@@ -222,6 +222,11 @@ test_capture_json_errors_off_the_packet_stream() {
 	json_error_on_stderr "cannot open the hook pinned at" -j capture --hook "$BPFFS/nothing" -w -
 	[ "$rc" -eq 1 ] || fail "exit $rc"
 	json_error_on_stderr "bad filter expression" capture -p --hook "$STANDALONE_PIN" -w - 'udp port'
+	# usage errors too, wherever -j and -w - stand
+	json_error_on_stderr "invalid value '0' for --snaplen" -j capture --hook "$STANDALONE_PIN" -w - --snaplen 0
+	[ "$rc" -eq 2 ] || fail "exit $rc"
+	json_error_on_stderr "unknown option '--bogus'" capture --bogus --hook "$STANDALONE_PIN" -w - -j
+	[ "$rc" -eq 2 ] || fail "exit $rc"
 	start_capture /tmp/a.pcap --hook "$STANDALONE_PIN"
 	json_error_on_stderr "another xdpchain capture" -j capture --hook "$STANDALONE_PIN" -w -
 	stop_capture /tmp/a.pcap
