@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* What every command does the same way: parse its options, report failure. */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "commands.h"
@@ -25,4 +26,14 @@ int cmd_fail(const char *cmd)
 
 	print_error(cmd, *msg ? msg : strerror(errno));
 	return EXIT_FAIL;
+}
+
+int cmd_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	params_usage_verror(cmd, fmt, ap);
+	va_end(ap);
+	return EXIT_USAGE;
 }

@@ -34,5 +34,7 @@ extern const struct cmd_desc add_desc, remove_desc, status_desc, flush_desc, fea
 int cmd_parse(const struct cmd_desc *desc, int argc, char **argv, void *cfg);
 /* Prints err_last() for @cmd and returns EXIT_FAIL. */
 int cmd_fail(const char *cmd);
+/* Prints a usage error of @cmd (JSON under -j) and returns EXIT_USAGE. */
+int cmd_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

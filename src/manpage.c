@@ -121,14 +121,14 @@ static const char head[] =
 	".PP\n"
 	"Changes to a chain need root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN).\n"
 	"Concurrent runs take turns. Any unique prefix of a command works\n"
-	"(\\fBxdpchain st eth0\\fR).\n"
+	"(\\fBxdpchain st eth0\\fR); a prefix of several is refused, naming them.\n"
 	".SH OPTIONS\n"
 	"These come before the command, and every command takes them too.\n";
 
 static const char version_opt[] =
 	".TP\n"
 	"\\fB\\-V\\fR, \\fB\\-\\-version\\fR\n"
-	"print the version of xdpchain and of the libxdp it was built with\n";
+	"print the version of xdpchain, of the libxdp it was built with and of the libbpf it runs with\n";
 
 static const char tail[] =
 	".SH \"EXIT STATUS\"\n"

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+
 #include "commands.h"
 #include "params.h"
 #include "log.h"
@@ -151,7 +153,7 @@ static void usage(FILE *out)
 		     "  -j, --json      JSON output\n"
 		     "  -p, --pretty    indented JSON output\n"
 		     "  -h, --help      this help; 'xdpchain COMMAND --help' for a command\n"
-		     "  -V, --version   version\n");
+		     "  -V, --version   versions: xdpchain, libxdp (built), libbpf (run)\n");
 }
 
 static const struct cmd_entry *find_command(const char *name, int *matches)
@@ -173,6 +175,25 @@ static const struct cmd_entry *find_command(const char *name, int *matches)
 	return *matches == 1 ? found : NULL;
 }
 
+/* An unknown command, or a prefix of several: one line, naming the candidates. */
+static int command_error(int argc, char **argv, int matches)
+{
+	char names[256] = "";
+	size_t len = strlen(argv[0]), used = 0;
+
+	g_opts.json |= params_argv_wants_json(argc, argv);
+	if (matches <= 1) {
+		params_usage_error(NULL, "unknown command '%s'", argv[0]);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < N_COMMANDS && used < sizeof(names); i++)
+		if (!strncmp(commands[i].desc->name, argv[0], len))
+			used += snprintf(names + used, sizeof(names) - used, "%s%s",
+					 used ? ", " : "", commands[i].desc->name);
+	params_usage_error(NULL, "ambiguous command '%s': %s", argv[0], names);
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cmd_entry *cmd;
@@ -187,8 +208,10 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
-			printf("xdpchain %s (libxdp %s)\n", XDPCHAIN_VERSION,
-			       XDPCHAIN_LIBXDP_BUILD);
+			/* libxdp has no run-time version call: the one built against */
+			printf("xdpchain %s (libxdp %s, libbpf %u.%u)\n", XDPCHAIN_VERSION,
+			       XDPCHAIN_LIBXDP_BUILD, libbpf_major_version(),
+			       libbpf_minor_version());
 			return EXIT_OK;
 		} else if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
 			g_opts.json = true;
@@ -199,12 +222,16 @@ int main(int argc, char **argv)
 		} else if (a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1)) {
 			g_opts.verbose += strlen(a + 1);
 		} else {
-			fprintf(stderr, "xdpchain: unknown option '%s' (see 'xdpchain --help')\n",
-				a);
+			g_opts.json |= params_argv_wants_json(argc, argv);
+			params_usage_error(NULL, "unknown option '%s'", a);
 			return EXIT_USAGE;
 		}
 	}
 	if (i >= argc) {
+		if (g_opts.json) {
+			params_usage_error(NULL, "no command given");
+			return EXIT_USAGE;
+		}
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -218,11 +245,8 @@ int main(int argc, char **argv)
 			cmd = &hidden_commands[k];
 	if (!cmd)
 		cmd = find_command(argv[i], &matches);
-	if (!cmd) {
-		fprintf(stderr, "xdpchain: %s command '%s' (see 'xdpchain --help')\n",
-			matches > 1 ? "ambiguous" : "unknown", argv[i]);
-		return EXIT_USAGE;
-	}
+	if (!cmd)
+		return command_error(argc - i, argv + i, matches);
 	if (cmd->needs_root && geteuid() != 0) {
 		/* --help needs no privileges */
 		for (int k = i + 1; k < argc; k++)
