@@ -104,12 +104,19 @@ hold_chain_lock() {
 	[ -e $lock ] || install -m 0600 /dev/null $lock
 	bash -c 'exec 9<"$1" && flock -w 10 9 && exec sleep 600' _ $lock </dev/null >/dev/null 2>&1 &
 	pid=$!
+	CHAIN_LOCK_PID=$pid
 	defer "kill $pid"
 	for _ in $(seq 200); do
 		is_flocked $lock && return 0
 		sleep 0.05
 	done
 	fail "could not take $lock"
+}
+
+# Lets go of hold_chain_lock's lock before the test ends.
+release_chain_lock() {
+	kill "$CHAIN_LOCK_PID" 2>/dev/null
+	wait "$CHAIN_LOCK_PID" 2>/dev/null || true
 }
 
 # A veth pair: $IF0 here (XDP goes there), $IF1 in netns $PEERNS.
