@@ -996,8 +996,26 @@ static bool is_user(const struct chain_prog *p)
 	return !p->is_final && !p->is_tap;
 }
 
-/* A chain file's sha256 of an object against the object as read now. */
-static int check_sha(const struct chain_spec *s, const struct apply_prog *a)
+/*
+ * The error just set (the run's first: apply stops at it) prefixed with
+ * the chain file's @where, for checks shared with add that cannot know it.
+ */
+static int err_at(const char *where, int err)
+{
+	char msg[1024];
+
+	if (!err)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s", err_last());
+	err_clear();
+	return err_set(err, "%s: %s", where, msg);
+}
+
+/*
+ * A chain file's sha256 of an object against the object as read now; the
+ * warning only in the plan (@dry_run) pass, which every apply runs first.
+ */
+static int check_sha(const struct chain_spec *s, const struct apply_prog *a, bool dry_run)
 {
 	char hex[SHA256_HEX];
 
@@ -1009,8 +1027,9 @@ static int check_sha(const struct chain_spec *s, const struct apply_prog *a)
 			-EINVAL,
 			"%s: %s changed since the chain file was written (sha256 %.12s..., the file says %.12s...); --strict refuses it: put back the object the file names, or write its new sha256 into the file",
 			a->w->where, a->w->object, hex, a->w->sha256);
-	pr_warn("%s: %s changed since the chain file was written (sha256 %.12s..., the file says %.12s...); the object as it is now is used\n",
-		a->w->where, a->w->object, hex, a->w->sha256);
+	if (dry_run)
+		pr_warn("%s: %s changed since the chain file was written (sha256 %.12s..., the file says %.12s...); the object as it is now is used\n",
+			a->w->where, a->w->object, hex, a->w->sha256);
 	return 0;
 }
 
@@ -1018,7 +1037,7 @@ static int check_sha(const struct chain_spec *s, const struct apply_prog *a)
  * Reads and opens every object the file names, before any lock: a FIFO, a
  * device or a bad object fails here, naming the chain file's line.
  */
-static int apply_load(const struct chain_spec *s, struct apply_ctx *x)
+static int apply_load(const struct chain_spec *s, struct apply_ctx *x, bool dry_run)
 {
 	int err;
 
@@ -1039,7 +1058,7 @@ static int apply_load(const struct chain_spec *s, struct apply_ctx *x)
 						.where = w->where };
 		err = user_obj_load(&a->o, &a->of, &a->obj, &a->prog, &a->rec);
 		if (!err)
-			err = check_sha(s, a);
+			err = check_sha(s, a, dry_run);
 		if (err)
 			return err;
 		name = xdp_program__name(a->prog);
@@ -1150,8 +1169,8 @@ static int apply_plan(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 
 		if (a->step == STEP_KEEP)
 			continue;
-		err = chain__check_add(after, xdp_program__name(a->prog),
-				       xdp_program__run_prio(a->prog));
+		err = err_at(a->w->where, chain__check_add(after, xdp_program__name(a->prog),
+							   xdp_program__run_prio(a->prog)));
 		if (!err) {
 			struct chain_prog *np = &after->progs[after->n++];
 
@@ -1341,7 +1360,7 @@ static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct appl
 	}
 	r->old_main = t->c.main_id;
 	if (t->c.kind == CHAIN_SINGLE)
-		return chain__check_add(&t->c, "", 0); /* names the program and the fix */
+		return err_at(s->where, chain__check_add(&t->c, "", 0)); /* names the program */
 	if (t->c.kind == CHAIN_DISPATCHER && s->mode != XDP_MODE_UNSPEC && s->mode != t->c.mode)
 		return err_set(
 			-EINVAL,
@@ -1357,14 +1376,14 @@ static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct appl
 	if (!dry_run)
 		record_moved(t, x);
 	if (!changes || dry_run) /* a dry run checks the hook-pin apply would take */
-		return changes && x->n ? hook_check(&t->c, s->hook_pin) : 0;
+		return changes && x->n ? err_at(s->where, hook_check(&t->c, s->hook_pin)) : 0;
 	err = features__require_freplace();
 	if (err)
 		return err;
 
 	/* everything that can fail before the kernel sees a change */
 	if (x->n) {
-		err = plan_hook(t, &hook_opts, &x->p);
+		err = err_at(s->where, plan_hook(t, &hook_opts, &x->p));
 		for (size_t i = 0; !err && i < x->n; i++) {
 			bool uses_hook;
 
@@ -1453,7 +1472,7 @@ int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *
 		return err_set(-ENOMEM, "out of memory");
 	x->p.hook_fd = x->p.member_hook_fd = x->p.stats_fd = -1;
 	/* the objects first: a FIFO or a bad file is refused before any lock */
-	err = apply_load(s, x);
+	err = apply_load(s, x, dry_run);
 	if (!err)
 		err = bpffs__check_dirs(s->ifname, s->hook_pin);
 	if (!err && !dry_run) {

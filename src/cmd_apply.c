@@ -68,13 +68,36 @@ static const char *step_name(enum apply_step s)
 	return names[s];
 }
 
+/* libxdp's run order (priority, then name); what leaves comes last. */
+static int run_order(const void *a, const void *b)
+{
+	const struct apply_item *x = *(const struct apply_item *const *)a;
+	const struct apply_item *y = *(const struct apply_item *const *)b;
+
+	if ((x->step == STEP_REMOVE) != (y->step == STEP_REMOVE))
+		return x->step == STEP_REMOVE ? 1 : -1;
+	if (x->prio != y->prio)
+		return x->prio < y->prio ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* @r's items in run order, into @out (r->n of them). */
+static void sorted(const struct apply_result *r, const struct apply_item **out)
+{
+	for (size_t i = 0; i < r->n; i++)
+		out[i] = &r->items[i];
+	qsort(out, r->n, sizeof(*out), run_order);
+}
+
 static void print_text(const struct chain_spec *s, const struct apply_result *r, bool dry_run)
 {
+	const struct apply_item *items[sizeof(r->items) / sizeof(r->items[0])];
 	char acts[64];
 	bool changes = false;
 
+	sorted(r, items);
 	for (size_t i = 0; i < r->n; i++) {
-		const struct apply_item *it = &r->items[i];
+		const struct apply_item *it = items[i];
 
 		changes |= it->step != STEP_KEEP;
 		format_actions(it->actions, acts, sizeof(acts));
@@ -100,8 +123,10 @@ static void print_text(const struct chain_spec *s, const struct apply_result *r,
 static void print_json(struct json *j, const struct chain_spec *s, const struct apply_result *r,
 		       bool dry_run)
 {
+	const struct apply_item *items[sizeof(r->items) / sizeof(r->items[0])];
 	char acts[64];
 
+	sorted(r, items);
 	json_object_start(j);
 	json_kv_string(j, "ifname", s->ifname);
 	json_kv_bool(j, "changed", r->changed);
@@ -110,7 +135,7 @@ static void print_json(struct json *j, const struct chain_spec *s, const struct 
 	json_key(j, "steps");
 	json_array_start(j);
 	for (size_t i = 0; i < r->n; i++) {
-		const struct apply_item *it = &r->items[i];
+		const struct apply_item *it = items[i];
 
 		json_object_start(j);
 		json_kv_string(j, "step", step_name(it->step));

@@ -236,7 +236,8 @@ test_service_apply_stdin_strict() {
 
 # apply --dry-run's exit status: 0 when nothing would change, 3 when
 # applying would change a chain, 4 when it would but this kernel cannot
-# build chains (it says so), 1 when applying would fail.
+# build chains (it says so), 1 when applying would fail (a hook-pin it
+# could not take, at the file's line). The plan is in run order.
 test_service_apply_dry_run_status() {
 	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
 	setup_veth
@@ -260,9 +261,15 @@ test_service_apply_dry_run_status() {
 	fi
 	[ $rc -eq $want ] || fail "would change: exit $rc, wanted $want: $(cat "$TEST_TMP/out" "$TEST_TMP/err")"
 	grep -q "^$IF0: add    xdpchain_count" "$TEST_TMP/out" || fail "plan: $(cat "$TEST_TMP/out")"
+	# the plan in run order (priority, then name), not the file's order
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n        priority: 30\n      - object: %s\n        priority: 5\n' \
+		$IF0 "$SAMPLES/count.o" "$SAMPLES/rewrite.o" | conf order.conf)
+	xdpchain apply --dry-run "$f" 2>/dev/null | grep -o "xdpchain_[a-z]* from" | tr '\n' ' ' >"$TEST_TMP/order"
+	[ "$(cat "$TEST_TMP/order")" = "xdpchain_rewrite from xdpchain_count from " ] ||
+		fail "plan not in run order: $(xdpchain apply --dry-run "$f" 2>&1)"
 	# a hook-pin apply could not take: the dry run fails as apply would
 	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    hook-pin: /tmp/hook\n    programs:\n      - object: %s\n' \
 		$IF0 "$SAMPLES/count.o" | conf pin.conf)
-	expect_fail 1 "--hook-pin /tmp/hook is not on bpffs" apply --dry-run "$f"
+	expect_fail 1 "^xdpchain apply: $f:3: --hook-pin /tmp/hook is not on bpffs" apply --dry-run "$f"
 	assert_unchanged $IF0 "$before"
 }
