@@ -187,10 +187,14 @@ static int open_user_obj(const struct chain_add_opts *o, const struct objfile *f
 			 struct bpf_object **objp, struct bpf_program **progp)
 {
 	const char *base = strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path;
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = base);
+	char name[64];
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = name);
 	struct bpf_program *prog = NULL, *p;
 	struct bpf_object *obj;
 	int err;
+
+	/* named as bpf_object__open_file() names it (internal maps: "count.rodata") */
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(base, "."), base);
 
 	err = check_bpf_elf(o, f);
 	if (err)

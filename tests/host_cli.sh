@@ -172,6 +172,9 @@ test_add_bad_objects() {
 		add $IF0 "$TEST_TMP/fifo.o"
 	EXPECT_TIMEOUT=10 expect_fail 1 "^xdpchain add: /dev/zero is a character device, not a regular file" add $IF0 /dev/zero
 	EXPECT_TIMEOUT=10 expect_fail 1 "^xdpchain add: $TEST_TMP is a directory, not a regular file" add $IF0 "$TEST_TMP"
+	truncate -s 65M "$TEST_TMP/big.o"
+	expect_fail 1 "^xdpchain add: $TEST_TMP/big.o is 68157440 bytes, more than the 64 MiB xdpchain reads from an object" \
+		add $IF0 "$TEST_TMP/big.o"
 	echo "not ELF" >"$TEST_TMP/text.o"
 	expect_fail 1 "^xdpchain add: $TEST_TMP/text.o is not a BPF object \\(not an ELF file\\)" add $IF0 "$TEST_TMP/text.o"
 	expect_fail 1 "^xdpchain add: $SAMPLES/count.o has no program named 'nosuch'; it has xdpchain_count \\(xdp\\)$" \

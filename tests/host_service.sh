@@ -168,6 +168,12 @@ test_service_apply_unsafe_inputs() {
 	python3 -c 'import sys; sys.stdout.write("[" * 200000 + "]" * 200000 + "\n")' >"$TEST_TMP/deep.conf"
 	EXPECT_TIMEOUT=10 expect_fail 1 "^xdpchain apply: $TEST_TMP/deep.conf:1: nested deeper than 16 levels" \
 		apply "$TEST_TMP/deep.conf"
+	{
+		printf 'version: 1\ninterfaces: {}\n'
+		head -c 1100000 /dev/zero | tr '\0' '#'
+	} >"$TEST_TMP/big.conf"
+	expect_fail 1 "^xdpchain apply: $TEST_TMP/big.conf is larger than 1024 KiB, which no chain file needs" \
+		apply "$TEST_TMP/big.conf"
 	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: "c\xffount.o"\n' $IF0 | conf utf8.conf)
 	expect_fail 1 "^xdpchain apply: $f:5: not valid YAML: invalid leading UTF-8 octet \\(byte 0xff\\)" apply "$f"
 	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n        program: nosuch\n' \
