@@ -8,6 +8,10 @@
 #define EXIT_OK 0
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
+/* apply --dry-run: applying would change a chain (0: it would change nothing) */
+#define EXIT_WOULD_CHANGE 3
+/* apply --dry-run: it would change a chain, but this kernel cannot build chains */
+#define EXIT_CANNOT_CHAIN 4
 
 struct command {
 	const struct cmd_desc *desc;

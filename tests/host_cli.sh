@@ -218,3 +218,32 @@ test_features_as_nobody() {
 	xdpchain -j features | jq -e '(.freplace | type == "boolean") and (.frags | type == "boolean")' \
 		>/dev/null || fail "features -j as root: $(xdpchain -j features)"
 }
+
+# Objects add refuses, each with its own line, before the kernel's freplace
+# probe (this host refuses freplace: that must not hide what is wrong with
+# the file): a FIFO or a device at once, without taking the chain lock (held
+# here meanwhile) or blocking, a file that is not a BPF object, an unknown
+# --prog (the line lists the object's programs), a program named like one
+# of xdpchain's own stages.
+test_add_bad_objects() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	setup_veth
+	local before
+	before=$(snapshot $IF0)
+	mkfifo "$TEST_TMP/fifo.o"
+	hold_chain_lock
+	EXPECT_TIMEOUT=10 expect_fail 1 "^xdpchain add: $TEST_TMP/fifo.o is a FIFO, not a regular file; name the BPF object file" \
+		add $IF0 "$TEST_TMP/fifo.o"
+	EXPECT_TIMEOUT=10 expect_fail 1 "^xdpchain add: /dev/zero is a character device, not a regular file" add $IF0 /dev/zero
+	EXPECT_TIMEOUT=10 expect_fail 1 "^xdpchain add: $TEST_TMP is a directory, not a regular file" add $IF0 "$TEST_TMP"
+	truncate -s 65M "$TEST_TMP/big.o"
+	expect_fail 1 "^xdpchain add: $TEST_TMP/big.o is 68157440 bytes, more than the 64 MiB xdpchain reads from an object" \
+		add $IF0 "$TEST_TMP/big.o"
+	echo "not ELF" >"$TEST_TMP/text.o"
+	expect_fail 1 "^xdpchain add: $TEST_TMP/text.o is not a BPF object \\(not an ELF file\\)" add $IF0 "$TEST_TMP/text.o"
+	expect_fail 1 "^xdpchain add: $SAMPLES/count.o has no program named 'nosuch'; it has xdpchain_count \\(xdp\\)$" \
+		add $IF0 "$SAMPLES/count.o" --prog nosuch
+	expect_fail 1 "program 'xdpchain_final' in $TESTOBJ/final_named.o has the name of xdpchain's final stage; rename the program" \
+		add $IF0 "$TESTOBJ/final_named.o"
+	assert_unchanged $IF0 "$before"
+}
