@@ -23,6 +23,7 @@
 #include "dispatcher.h"
 #include "lock.h"
 #include "log.h"
+#include "netns.h"
 #include "txn.h"
 
 #define LIBXDP_DIR_FMT "dispatch-%d-%u"
@@ -69,11 +70,47 @@ static void for_each_libxdp_dir(void (*fn)(const char *path, int ifindex, __u32 
 	closedir(d);
 }
 
+struct attach_q {
+	int ifindex;
+	__u32 id;
+};
+
+/* In the namespace we are in: @ctx's program attached at its ifindex, any mode. */
+static int attached_at(void *ctx)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	const struct attach_q *a = ctx;
+
+	if (bpf_xdp_query(a->ifindex, 0, &q))
+		return 0;
+	return q.prog_id == a->id || q.drv_prog_id == a->id || q.skb_prog_id == a->id ||
+	       q.hw_prog_id == a->id;
+}
+
+/*
+ * libxdp's dispatch-IFINDEX-ID names no network namespace, and every
+ * namespace of this mount namespace shares the bpffs: the directory is a
+ * leftover only when dispatcher ID is gone, or attached at IFINDEX in no
+ * namespace we can find. Its own pinned links hold the dispatcher loaded,
+ * so being loaded proves nothing.
+ */
+static bool libxdp_dir_in_use(int ifindex, __u32 id)
+{
+	struct attach_q a = { ifindex, id };
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	if (fd < 0)
+		return errno != ENOENT; /* gone: nobody runs it; other errors: keep */
+	close(fd);
+	return attached_at(&a) || netns__each_other(attached_at, &a);
+}
+
 static void scan_libxdp_dir(const char *path, int ifindex, __u32 id, void *ctx)
 {
 	struct chain *c = ctx;
 
-	if (ifindex == c->ifindex && (c->kind != CHAIN_DISPATCHER || id != c->main_id))
+	if (ifindex == c->ifindex && (c->kind != CHAIN_DISPATCHER || id != c->main_id) &&
+	    !libxdp_dir_in_use(ifindex, id))
 		add(c, LEFTOVER_LIBXDP_DIR, path, id);
 }
 
@@ -185,7 +222,7 @@ static int remove_libxdp_dir(const struct leftover *l)
 		close(lock);
 		return err;
 	}
-	err = chain__attached_id(ifindex) == id ? -EBUSY : remove_pin_dir(l->path);
+	err = libxdp_dir_in_use(ifindex, id) ? -EBUSY : remove_pin_dir(l->path);
 	close(lock);
 	return err;
 }
@@ -261,8 +298,7 @@ static void clean_libxdp_dir(const char *path, int ifindex, __u32 id, void *ctx)
 {
 	struct leftover l = { .kind = LEFTOVER_LIBXDP_DIR, .id = id };
 
-	if (chain__attached_id(ifindex) == id)
-		return;
+	(void)ifindex; /* remove_libxdp_dir() reads it from the name, under libxdp's lock */
 	snprintf(l.path, sizeof(l.path), "%s", path);
 	if (!remove_libxdp_dir(&l))
 		removed(ctx, &l);

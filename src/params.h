@@ -54,6 +54,7 @@ struct global_opts {
 	int verbose;
 	bool json;
 	bool pretty;
+	const char *netns; /* -n/--netns: joined by cmd_parse() */
 };
 
 extern struct global_opts g_opts;

@@ -120,7 +120,7 @@ static int do_completion(int argc, char **argv)
 	       "\t\tcase ${COMP_WORDS[i]} in -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac\n"
 	       "\tdone\n"
 	       "\tcase $cmd in\n"
-	       "\t\"\") opts=\"-v -j -p -h -V --verbose --json --pretty --help --version");
+	       "\t\"\") opts=\"-v -j -p -h -V -n --verbose --json --pretty --help --version --netns");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		printf(" %s", commands[i].desc->name);
 	printf("\" ;;\n");
@@ -142,7 +142,7 @@ static int do_completion(int argc, char **argv)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: xdpchain [-v|-vv] [-j|-p] COMMAND [options] [args]\n\n"
+	fprintf(out, "Usage: xdpchain [-v|-vv] [-j|-p] [-n NETNS] COMMAND [options] [args]\n\n"
 		     "Commands (any unique prefix works):\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].desc->name, commands[i].desc->summary);
@@ -150,6 +150,9 @@ static void usage(FILE *out)
 		     "  -v, --verbose   more messages; -vv adds libbpf/libxdp output\n"
 		     "  -j, --json      JSON output\n"
 		     "  -p, --pretty    indented JSON output\n"
+		     "  -n, --netns NETNS\n"
+		     "                  run in network namespace NETNS (/run/netns/NETNS, as\n"
+		     "                  'ip -n'), on this mount namespace's bpffs\n"
 		     "  -h, --help      this help; 'xdpchain COMMAND --help' for a command\n"
 		     "  -V, --version   version\n");
 }
@@ -194,6 +197,16 @@ int main(int argc, char **argv)
 			g_opts.json = true;
 		} else if (!strcmp(a, "-p") || !strcmp(a, "--pretty")) {
 			g_opts.json = g_opts.pretty = true;
+		} else if (!strcmp(a, "-n") || !strcmp(a, "--netns")) {
+			if (++i >= argc) {
+				fprintf(stderr,
+					"xdpchain: option '%s' needs a network namespace name (see 'xdpchain --help')\n",
+					a);
+				return EXIT_USAGE;
+			}
+			g_opts.netns = argv[i];
+		} else if (!strncmp(a, "--netns=", 8)) {
+			g_opts.netns = a + 8;
 		} else if (!strcmp(a, "--verbose")) {
 			g_opts.verbose++;
 		} else if (a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1)) {
