@@ -41,7 +41,7 @@ bool bpffs__is_mounted(void)
  * there goes with the command, and the chain keeps running with nothing
  * left to manage it by.
  */
-static int check_mountable(void)
+int bpffs__check_mountable(void)
 {
 	const char *root = bpffs_root();
 
@@ -61,7 +61,7 @@ int bpffs__ensure(bool *mounted_now)
 	*mounted_now = false;
 	if (bpffs__is_mounted())
 		return 0;
-	err = check_mountable();
+	err = bpffs__check_mountable();
 	if (err)
 		return err;
 	if (mkdir(root, 0700) && errno != EEXIST)
@@ -188,7 +188,7 @@ static int check_pin_dir(const char *pin)
 
 int bpffs__check_dirs(const char *ifname, const char *hook_pin)
 {
-	int err = check_mountable();
+	int err = bpffs__check_mountable();
 
 	if (!err)
 		err = check_state_dirs(ifname);

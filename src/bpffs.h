@@ -56,6 +56,8 @@ const char *bpffs_root(void);
  * vanish with the command.
  */
 int bpffs__ensure(bool *mounted_now);
+/* 0, or the refusal bpffs__ensure() would make (bpffs missing, not PID 1's mount namespace). */
+int bpffs__check_mountable(void);
 bool bpffs__is_mounted(void);
 
 int bpffs__iface_dir(const char *ifname, char *buf, size_t size);

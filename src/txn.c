@@ -34,6 +34,10 @@ int txn__begin(struct chain_txn *t, const char *ifname)
 	t->lock = lock__chain(LOCK_TIMEOUT_MS);
 	if (t->lock < 0)
 		return t->lock;
+	/* ip netns exec: libxdp would mount a bpffs that goes with the command */
+	err = bpffs__check_mountable();
+	if (err)
+		return err;
 	err = chain__read(ifname, &t->c);
 	if (err)
 		return err;

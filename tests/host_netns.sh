@@ -54,6 +54,12 @@ test_netns_exec_refused() {
 	[ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] || fail "more than one line: $out"
 	echo "$out" | grep -q "xdpchain -n NETNS" || fail "no pointer to -n: $out"
 	assert_unchanged lo "$before"
+	# changes of a chain too: libxdp would mount that bpffs itself
+	rc=0
+	out=$(ip netns exec $NSA "$XDPCHAIN" flush xa0 2>&1) || rc=$?
+	[ $rc -eq 1 ] && echo "$out" | grep -q "xdpchain -n NETNS" ||
+		fail "ip netns exec $NSA xdpchain flush exited $rc: $out"
+	assert_unchanged lo "$before"
 	# from our mount namespace, with -n, the same add reaches the freplace check
 	if ! xdpchain -j features | jq -e .freplace >/dev/null; then
 		expect_fail 1 "refuses freplace" -n $NSA add xa0 "$SAMPLES/rewrite.o"
