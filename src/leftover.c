@@ -318,10 +318,17 @@ static void clean_states(struct clean_ctx *cc)
 		struct leftover l = { .kind = LEFTOVER_STATE };
 		struct chain_state st;
 		struct chain c;
+		int err;
 
-		if (e->d_name[0] == '.' || state__read(e->d_name, &st))
+		if (e->d_name[0] == '.')
 			continue;
-		if (st.ifindex && !if_indextoname(st.ifindex, name)) {
+		err = state__read(e->d_name, &st);
+		/* another namespace's, and that is gone: with its interfaces */
+		if (err == -EXDEV && netns__exists(st.netns))
+			continue;
+		if (err && err != -EXDEV)
+			continue;
+		if (err || (st.ifindex && !if_indextoname(st.ifindex, name))) {
 			if (snprintf(l.path, sizeof(l.path), "%s/%s", base, e->d_name) <
 				    (int)sizeof(l.path) &&
 			    !remove_state(&l))

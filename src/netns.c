@@ -185,3 +185,13 @@ int netns__each_other(int (*fn)(void *ctx), void *ctx)
 	free(w.seen);
 	return w.ret;
 }
+
+static int is_id(void *ctx)
+{
+	return netns__self() == *(const __u64 *)ctx;
+}
+
+bool netns__exists(__u64 id)
+{
+	return id == netns__self() || netns__each_other(is_id, &id);
+}

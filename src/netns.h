@@ -40,4 +40,7 @@ bool netns__mount_is_init(void);
  */
 int netns__each_other(int (*fn)(void *ctx), void *ctx);
 
+/* A network namespace of netns__self() @id is found (ours included). */
+bool netns__exists(__u64 id);
+
 #endif

@@ -56,21 +56,19 @@ ns_xdp_id() {
 	ip -n "$1" -j link show dev "$2" | jq -r '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // 0'
 }
 
-# ns_count NETNS IFACE: every packet the count sample of that chain saw.
-ns_count() {
-	local id
-	id=$("$XDPCHAIN" -n "$1" -j status "$2" | jq -r '.programs[] | select(.name=="xdpchain_count") | .id')
-	[ -n "$id" ] || { echo 0; return; }
-	count_slot "$id" 0
-}
-
-# ns_count_reaches NETNS IFACE N: within 5 s, then exactly.
+# ns_count_reaches NETNS IFACE N: within 5 s, then exactly (one status: the
+# count sample's program id, then its map through bpftool).
 ns_count_reaches() {
+	local id
+	NS_COUNT=0
+	id=$("$XDPCHAIN" -n "$1" -j status "$2" | jq -r '.programs[] | select(.name=="xdpchain_count") | .id')
+	[ -n "$id" ] || return 1
 	for _ in $(seq 100); do
-		[ "$(ns_count "$1" "$2")" -ge "$3" ] && break
+		NS_COUNT=$(count_slot "$id" 0)
+		[ "$NS_COUNT" -ge "$3" ] && break
 		sleep 0.05
 	done
-	[ "$(ns_count "$1" "$2")" -eq "$3" ]
+	[ "$NS_COUNT" -eq "$3" ]
 }
 
 send_to_a() {
@@ -90,7 +88,7 @@ assert_a_intact() {
 		([.programs[].name] == ["xdpchain_count", "xdpchain_final"])' >/dev/null ||
 		fail "$what: -n $NSA status xa0: $(echo "$j" | jq -c '{managed, problem, leftovers, programs: [.programs[].name]}')"
 	send_to_a 2
-	ns_count_reaches $NSA xa0 "$want" || fail "$what: A's chain counted $(ns_count $NSA xa0) of $want"
+	ns_count_reaches $NSA xa0 "$want" || fail "$what: A's chain counted $NS_COUNT of $want"
 }
 
 # A chain in A; cleanup and flush in B (a chain on the same ifindex) and
@@ -105,7 +103,7 @@ test_netns_cleanup_keeps_other_namespaces() {
 	[ "$DA" != 0 ] || fail "no dispatcher on xa0"
 	[ -d "$BPFFS/xdp/dispatch-$IFX-$DA" ] || fail "A's chain not pinned on the machine's bpffs"
 	send_to_a 3
-	ns_count_reaches $NSA xa0 3 || fail "A's chain counted $(ns_count $NSA xa0) of 3"
+	ns_count_reaches $NSA xa0 3 || fail "A's chain counted $NS_COUNT of 3"
 	out=$(xdpchain -n $NSB -j cleanup) || fail "-n $NSB cleanup exited $?: $out"
 	echo "$out" | jq -e '.removed == []' >/dev/null || fail "-n $NSB cleanup removed: $out"
 	assert_a_intact "cleanup in $NSB" 5
@@ -167,4 +165,27 @@ test_netns_exec_add_refused() {
 	# the way it points to works
 	out=$(xdpchain -n $NSA add xa0 "$SAMPLES/count.o" 2>&1) || fail "-n $NSA add: $out"
 	xdpchain -n $NSA -j status xa0 | jq -e '.managed' >/dev/null || fail "-n $NSA status: not managed"
+}
+
+# A namespace deleted with its chain (its veth goes with it): cleanup from
+# another namespace removes the chain's state and libxdp's pins, which no
+# namespace can reach any more. The namespace dies a little after 'ip netns
+# del' (the kernel's cleanup_net work): cleanup runs until it did, 20 s at
+# most.
+test_netns_deleted_namespace_cleaned() {
+	netns_setup
+	local out hook
+	out=$(xdpchain -n $NSA add xa0 "$SAMPLES/count.o" 2>&1) || fail "-n $NSA add xa0: $out"
+	DA=$(ns_xdp_id $NSA xa0)
+	hook=$(xdpchain -n $NSA -j status xa0 | jq -r .hook.pin)
+	[ -e "$hook" ] && [ -d "$BPFFS/xdp/dispatch-$IFX-$DA" ] || fail "A's chain not pinned (test is void)"
+	ip netns del $NSA
+	for _ in $(seq 40); do
+		out=$(xdpchain -j cleanup) || fail "cleanup exited $?: $out"
+		[ -e "$BPFFS/xdpchain/xa0" ] || [ -d "$BPFFS/xdp/dispatch-$IFX-$DA" ] || break
+		sleep 0.5
+	done
+	[ ! -e "$BPFFS/xdpchain/xa0" ] || fail "cleanup left the deleted namespace's state"
+	[ ! -d "$BPFFS/xdp/dispatch-$IFX-$DA" ] || fail "cleanup left its libxdp pins dispatch-$IFX-$DA"
+	[ ! -e "$hook" ] || fail "cleanup left its hook pin $hook"
 }
