@@ -265,6 +265,26 @@ int state__set_hook(int fd, const char *hook_pin, __u32 hook_id)
 	return bpf_map_update_elem(fd, &key, &st, 0) ? -errno : 0;
 }
 
+void state__claim(const char *dir)
+{
+	char path[PATH_MAX];
+	struct chain_state st;
+	__u32 key = 0;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/state", dir) >= (int)sizeof(path))
+		return;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (!state__read_fd(fd, &st) && !st.netns) {
+		st.netns = netns__self();
+		st.version = STATE_VERSION;
+		bpf_map_update_elem(fd, &key, &st, 0);
+	}
+	close(fd);
+}
+
 int state__move(const char *from, const char *to)
 {
 	char old_dir[PATH_MAX], new_dir[PATH_MAX], path[PATH_MAX], pin[STATE_HOOK_PIN_MAX];

@@ -95,6 +95,11 @@ int state__write(const char *ifname, int ifindex, const char *hook_pin, __u32 ho
  * the hook pin when it lives there, and records the new pin path.
  */
 int state__move(const char *from, const char *to);
+/*
+ * Records our namespace in the state under @dir if it has none (written
+ * before version 3); for state the chain running here is known to use.
+ */
+void state__claim(const char *dir);
 /* Records a new hook (pin and map id) in the state map @fd. */
 int state__set_hook(int fd, const char *hook_pin, __u32 hook_id);
 /*

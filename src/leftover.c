@@ -304,6 +304,43 @@ static void clean_libxdp_dir(const char *path, int ifindex, __u32 id, void *ctx)
 		removed(ctx, &l);
 }
 
+/*
+ * A loaded program uses the state map pinned in @dir: a chain runs on it,
+ * somewhere. For state older than version 3, which names no namespace.
+ */
+static bool state_in_use(const char *dir)
+{
+	struct bpf_map_info minfo = {};
+	__u32 len = sizeof(minfo), id = 0;
+	char path[PATH_MAX];
+	bool used = false;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/state", dir) >= (int)sizeof(path))
+		return true;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	if (bpf_obj_get_info_by_fd(fd, &minfo, &len))
+		used = true; /* cannot tell: keep it */
+	close(fd);
+	while (!used && !bpf_prog_get_next_id(id, &id)) {
+		__u32 maps[64], n;
+		struct bpf_prog_info info = { .nr_map_ids = 64,
+					      .map_ids = (__u64)(unsigned long)maps };
+
+		len = sizeof(info);
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		n = bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.nr_map_ids;
+		close(fd);
+		for (__u32 i = 0; i < n && i < 64; i++)
+			used |= maps[i] == minfo.id;
+	}
+	return used;
+}
+
 /* Each state directory: gone interface, or a live one's leftovers. */
 static void clean_states(struct clean_ctx *cc)
 {
@@ -331,7 +368,7 @@ static void clean_states(struct clean_ctx *cc)
 		if (err || (st.ifindex && !if_indextoname(st.ifindex, name))) {
 			if (snprintf(l.path, sizeof(l.path), "%s/%s", base, e->d_name) <
 				    (int)sizeof(l.path) &&
-			    !remove_state(&l))
+			    (st.netns || !state_in_use(l.path)) && !remove_state(&l))
 				removed(cc, &l);
 			continue;
 		}

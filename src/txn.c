@@ -41,6 +41,9 @@ int txn__begin(struct chain_txn *t, const char *ifname)
 	err = chain__read(ifname, &t->c);
 	if (err)
 		return err;
+	/* its final stage uses the state: an older one is this namespace's */
+	if (t->c.managed && chain__final(&t->c))
+		state__claim(t->c.state_dir);
 	if (t->c.kind == CHAIN_NONE)
 		return 0;
 	if (chain__foreign_dispatcher(&t->c, why, sizeof(why)))
