@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpffs.h"
 #include "commands.h"
 #include "params.h"
 #include "log.h"
@@ -176,10 +177,33 @@ static const struct cmd_entry *find_command(const char *name, int *matches)
 	return *matches == 1 ? found : NULL;
 }
 
+/*
+ * What a chain command needs before it parses its options: root, and the
+ * machine's bpffs where it has none to mount (ip netns exec: libxdp would
+ * mount one that vanishes with the command). --help needs neither.
+ * -1 to go on, else the exit code.
+ */
+static int preflight(const struct cmd_entry *cmd, int argc, char **argv)
+{
+	if (!cmd->needs_root)
+		return -1;
+	for (int k = 1; k < argc; k++)
+		if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help"))
+			return -1;
+	if (geteuid() != 0) {
+		err_set(-EPERM,
+			"needs root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN); run it with sudo");
+		return cmd_fail(cmd->desc->name);
+	}
+	if (cmd->run != do_add && cmd->run != do_apply && bpffs__check_mountable())
+		return cmd_fail(cmd->desc->name); /* add and apply: after their bad input */
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cmd_entry *cmd;
-	int i, matches;
+	int i, matches, ret;
 
 	log_hook_libraries();
 	/* Global options before the command; commands accept them too. */
@@ -236,14 +260,6 @@ int main(int argc, char **argv)
 			matches > 1 ? "ambiguous" : "unknown", argv[i]);
 		return EXIT_USAGE;
 	}
-	if (cmd->needs_root && geteuid() != 0) {
-		/* --help needs no privileges */
-		for (int k = i + 1; k < argc; k++)
-			if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help"))
-				return cmd->run(argc - i, argv + i);
-		err_set(-EPERM,
-			"needs root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN); run it with sudo");
-		return cmd_fail(cmd->desc->name);
-	}
-	return cmd->run(argc - i, argv + i);
+	ret = preflight(cmd, argc - i, argv + i);
+	return ret >= 0 ? ret : cmd->run(argc - i, argv + i);
 }

@@ -43,7 +43,7 @@ test_netns_option() {
 # is mounted there, nothing pinned on ours.
 test_netns_exec_refused() {
 	setup_netns_a
-	local before out rc=0
+	local before out cmd rc=0
 	before=$(snapshot lo)
 	out=$(ip netns exec $NSA bash -c '
 		"$1" add xa0 "$2" 2>&1 >/dev/null
@@ -54,11 +54,17 @@ test_netns_exec_refused() {
 	[ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] || fail "more than one line: $out"
 	echo "$out" | grep -q "xdpchain -n NETNS" || fail "no pointer to -n: $out"
 	assert_unchanged lo "$before"
-	# changes of a chain too: libxdp would mount that bpffs itself
-	rc=0
-	out=$(ip netns exec $NSA "$XDPCHAIN" flush xa0 2>&1) || rc=$?
-	[ $rc -eq 1 ] && echo "$out" | grep -q "xdpchain -n NETNS" ||
-		fail "ip netns exec $NSA xdpchain flush exited $rc: $out"
+	# the other chain commands too: libxdp would mount that bpffs itself,
+	# and status would show a chain without its state as a single program
+	for cmd in "flush xa0" "status xa0" "cleanup"; do
+		rc=0
+		# shellcheck disable=SC2086 # the command's words
+		out=$(ip netns exec $NSA "$XDPCHAIN" $cmd 2>&1) || rc=$?
+		[ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] &&
+			echo "$out" | grep -q "xdpchain -n NETNS" ||
+			fail "ip netns exec $NSA xdpchain $cmd exited $rc: $out"
+	done
+	ip netns exec $NSA "$XDPCHAIN" status --help >/dev/null || fail "status --help refused"
 	assert_unchanged lo "$before"
 	# from our mount namespace, with -n, the same add reaches the freplace check
 	if ! xdpchain -j features | jq -e .freplace >/dev/null; then
