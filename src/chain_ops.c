@@ -370,6 +370,8 @@ static int clear_name(struct chain_txn *t)
 	err_quiet(false);
 	if (err == -ENOENT)
 		return 0; /* the leftover went */
+	if (err == -EXDEV)
+		return state__read(t->c.ifname, &st); /* its line: another namespace's */
 	if (err)
 		return err_set(err, "cannot read the state under %s/xdpchain/%s: %s", bpffs_root(),
 			       t->c.ifname, strerror(-err));

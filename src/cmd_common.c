@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "netns.h"
 #include "output.h"
 
 int cmd_parse(const struct cmd_desc *desc, int argc, char **argv, void *cfg)
@@ -17,6 +18,9 @@ int cmd_parse(const struct cmd_desc *desc, int argc, char **argv, void *cfg)
 	if (ret == PARAMS_USAGE)
 		return EXIT_USAGE;
 	log_set_level(g_opts.verbose >= 2 ? LOG_LIB : g_opts.verbose ? LOG_DEBUG : LOG_INFO);
+	/* before anything reads an interface: ifindexes are per namespace */
+	if (g_opts.netns && netns__enter(g_opts.netns))
+		return cmd_fail(desc->name);
 	return -1;
 }
 

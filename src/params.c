@@ -100,6 +100,10 @@ static const struct param global_params[] = {
 	{ "json", 'j', PT_FLAG, 0, PARAM_NO_SET, NULL, "JSON output", 0 },
 	{ "pretty", 'p', PT_FLAG, 0, PARAM_NO_SET, NULL, "indented JSON output (implies -j)", 0 },
 	{ "help", 'h', PT_FLAG, 0, PARAM_NO_SET, NULL, "show this help", 0 },
+	/* -n only before the command: apply's -n is --dry-run */
+	{ "netns", 0, PT_STR, 0, PARAM_NO_SET, "NETNS",
+	  "run in network namespace NETNS (/run/netns/NETNS, as 'ip -n'; -n NETNS before the command), on this mount namespace's bpffs",
+	  0 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
 };
 
@@ -322,6 +326,8 @@ int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg)
 				g_opts.json = true;
 			else if (!strcmp(g, "pretty"))
 				g_opts.json = g_opts.pretty = true;
+			else if (!strcmp(g, "netns"))
+				g_opts.netns = optarg;
 			else {
 				params_usage(stdout, "xdpchain", cmd);
 				ret = PARAMS_HELP;

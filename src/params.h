@@ -56,6 +56,7 @@ struct global_opts {
 	bool json;
 	bool pretty;
 	bool errors_to_stderr; /* stdout is data (capture -w -): JSON errors go to stderr */
+	const char *netns; /* -n/--netns: joined by cmd_parse() */
 };
 
 extern struct global_opts g_opts;

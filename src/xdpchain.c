@@ -13,6 +13,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "bpffs.h"
 #include "commands.h"
 #include "params.h"
 #include "log.h"
@@ -122,7 +123,7 @@ static int do_completion(int argc, char **argv)
 	       "\t\tcase ${COMP_WORDS[i]} in -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac\n"
 	       "\tdone\n"
 	       "\tcase $cmd in\n"
-	       "\t\"\") opts=\"-v -j -p -h -V --verbose --json --pretty --help --version");
+	       "\t\"\") opts=\"-v -j -p -h -V -n --verbose --json --pretty --help --version --netns");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		printf(" %s", commands[i].desc->name);
 	printf("\" ;;\n");
@@ -144,7 +145,7 @@ static int do_completion(int argc, char **argv)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: xdpchain [-v|-vv] [-j|-p] COMMAND [options] [args]\n\n"
+	fprintf(out, "Usage: xdpchain [-v|-vv] [-j|-p] [-n NETNS] COMMAND [options] [args]\n\n"
 		     "Commands (any unique prefix works):\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].desc->name, commands[i].desc->summary);
@@ -152,6 +153,9 @@ static void usage(FILE *out)
 		     "  -v, --verbose   more messages; -vv adds libbpf/libxdp output\n"
 		     "  -j, --json      JSON output\n"
 		     "  -p, --pretty    indented JSON output\n"
+		     "  -n, --netns NETNS\n"
+		     "                  run in network namespace NETNS (/run/netns/NETNS, as\n"
+		     "                  'ip -n'), on this mount namespace's bpffs\n"
 		     "  -h, --help      this help; 'xdpchain COMMAND --help' for a command\n"
 		     "  -V, --version   versions: xdpchain, libxdp (built), libbpf (run)\n");
 }
@@ -194,10 +198,33 @@ static int command_error(int argc, char **argv, int matches)
 	return EXIT_USAGE;
 }
 
+/*
+ * What a chain command needs before it parses its options: root, and the
+ * machine's bpffs where it has none to mount (ip netns exec: libxdp would
+ * mount one that vanishes with the command). --help needs neither.
+ * -1 to go on, else the exit code.
+ */
+static int preflight(const struct cmd_entry *cmd, int argc, char **argv)
+{
+	if (!cmd->needs_root)
+		return -1;
+	for (int k = 1; k < argc; k++)
+		if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help"))
+			return -1;
+	if (geteuid() != 0) {
+		err_set(-EPERM,
+			"needs root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN); run it with sudo");
+		return cmd_fail(cmd->desc->name);
+	}
+	if (cmd->run != do_add && cmd->run != do_apply && bpffs__check_mountable())
+		return cmd_fail(cmd->desc->name); /* add and apply: after their bad input */
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cmd_entry *cmd;
-	int i, matches;
+	int i, matches, ret;
 
 	log_hook_libraries();
 	/* Global options before the command; commands accept them too. */
@@ -217,6 +244,16 @@ int main(int argc, char **argv)
 			g_opts.json = true;
 		} else if (!strcmp(a, "-p") || !strcmp(a, "--pretty")) {
 			g_opts.json = g_opts.pretty = true;
+		} else if (!strcmp(a, "-n") || !strcmp(a, "--netns")) {
+			if (++i >= argc) {
+				fprintf(stderr,
+					"xdpchain: option '%s' needs a network namespace name (see 'xdpchain --help')\n",
+					a);
+				return EXIT_USAGE;
+			}
+			g_opts.netns = argv[i];
+		} else if (!strncmp(a, "--netns=", 8)) {
+			g_opts.netns = a + 8;
 		} else if (!strcmp(a, "--verbose")) {
 			g_opts.verbose++;
 		} else if (a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1)) {
@@ -247,14 +284,6 @@ int main(int argc, char **argv)
 		cmd = find_command(argv[i], &matches);
 	if (!cmd)
 		return command_error(argc - i, argv + i, matches);
-	if (cmd->needs_root && geteuid() != 0) {
-		/* --help needs no privileges */
-		for (int k = i + 1; k < argc; k++)
-			if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help"))
-				return cmd->run(argc - i, argv + i);
-		err_set(-EPERM,
-			"needs root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN); run it with sudo");
-		return cmd_fail(cmd->desc->name);
-	}
-	return cmd->run(argc - i, argv + i);
+	ret = preflight(cmd, argc - i, argv + i);
+	return ret >= 0 ? ret : cmd->run(argc - i, argv + i);
 }
