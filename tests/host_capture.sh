@@ -92,6 +92,60 @@ test_capture_output_kinds() {
 	grep -q "2 packets written" /tmp/null.log || fail "summary: $(cat /tmp/null.log)"
 }
 
+# Captured packets are private: the file is created 0600 (as dumpcap), the
+# umask whatever it is. In a directory others can write to (the 1777 /tmp),
+# what another user planted at the -w path (a symbolic link to a root-only
+# file, a regular file, a FIFO with or without its reader) is refused
+# before a byte is written, without waiting for a FIFO's reader. A
+# nobody-owned file in a directory only root writes to is written (root
+# chose it).
+test_capture_output_private() {
+	setup_standalone_hook
+	local pin=$STANDALONE_PIN reader
+	umask 000
+	start_capture /tmp/new.pcap --hook "$pin" -c 1 'udp port 9'
+	send_udp 9 1
+	wait_capture /tmp/new.pcap
+	[ "$(stat -c '%a %U' /tmp/new.pcap)" = "600 root" ] ||
+		fail "the capture file is $(stat -c '%a %U' /tmp/new.pcap), not 600 root"
+	umask 022
+	# a link nobody planted, to a root-only file
+	echo secret >/tmp/rootonly
+	chmod 600 /tmp/rootonly
+	as_nobody ln -s /tmp/rootonly /tmp/l.pcap
+	expect_fail 1 "-w /tmp/l.pcap is a symbolic link; refusing to follow it" \
+		capture --hook "$pin" -w /tmp/l.pcap
+	[ "$(cat /tmp/rootonly)" = secret ] || fail "the link's target changed"
+	# a file nobody owns
+	as_nobody sh -c 'echo mine >/tmp/n.pcap'
+	expect_fail 1 "^xdpchain capture: -w /tmp/n.pcap belongs to uid 65534 in a directory others can write to: .*remove it first or choose another path$" \
+		capture --hook "$pin" -w /tmp/n.pcap
+	[ "$(cat /tmp/n.pcap)" = mine ] || fail "nobody's file was written: $(od -c /tmp/n.pcap | head -2)"
+	# a FIFO nobody owns, no reader: refused, not waited on
+	as_nobody mkfifo /tmp/f.pcap
+	expect_fail 1 "-w /tmp/f.pcap belongs to uid 65534" capture --hook "$pin" -w /tmp/f.pcap
+	# and with nobody reading it: the reader gets nothing
+	as_nobody mkfifo /tmp/r.pcap
+	# setpriv itself in the background: $! is the reader (cat), to kill
+	setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'exec cat /tmp/r.pcap >/tmp/got' \
+		</dev/null >/dev/null 2>&1 &
+	reader=$!
+	defer "kill $reader"
+	expect_fail 1 "-w /tmp/r.pcap belongs to uid 65534" capture --hook "$pin" -w /tmp/r.pcap
+	kill $reader
+	wait $reader 2>/dev/null || true
+	[ ! -s /tmp/got ] || fail "nobody's FIFO got $(stat -c %s /tmp/got) bytes"
+	[ "$(hook_slots "$pin")" = "0 0 0 0 0" ] || fail "slots left: $(hook_slots "$pin")"
+	# nobody's file where only root writes: root chose it
+	mkdir -m 755 /tmp/rootdir
+	touch /tmp/rootdir/n.pcap
+	chown 65534:65534 /tmp/rootdir/n.pcap
+	start_capture /tmp/rootdir/n.pcap --hook "$pin" -c 1 'udp port 9'
+	send_udp 9 1
+	wait_capture /tmp/rootdir/n.pcap
+	[ "$(pcap_count /tmp/rootdir/n.pcap)" -eq 1 ] || fail "the file in root's directory lacks the packet"
+}
+
 # wait_slots_or_exit PID: until a capture's programs are in the standalone
 # hook (packets before that prove nothing) or process PID ended.
 wait_slots_or_exit() {
