@@ -301,6 +301,40 @@ test_capture_pcapng_verdict() {
 		fail "comment lost: $(tshark -r /tmp/v.pcapng -T fields -e frame.comment 2>&1)"
 }
 
+# A standalone hook has no chain: its packets name the program holding the
+# hook map (the one that handed them over), never "after the chain".
+test_capture_standalone_hook_names_owner() {
+	setup_standalone_hook
+	local id c
+	id=$(bpftool -j prog show pinned "$BPFFS/xc_drop" | jq .id)
+	start_capture /tmp/o.pcapng --hook "$STANDALONE_PIN" --pcapng -c 2 'udp port 9'
+	send_udp 9 2
+	wait_capture /tmp/o.pcapng
+	c=$(tshark -r /tmp/o.pcapng -T fields -e frame.comment 2>/dev/null | sort -u)
+	[ "$c" = "xdp action: drop; stage: xdpchain_drop (id $id)" ] || fail "comments: $c"
+}
+
+# --hook takes a hook map's pin: IFACE beside it is a usage error, and a
+# program's pin, a directory or a file off bpffs is named for what it is.
+# Nothing is written to -w.
+test_capture_hook_what_it_is() {
+	setup_standalone_hook
+	local id
+	id=$(bpftool -j prog show pinned "$BPFFS/xc_drop" | jq .id)
+	expect_fail 2 "^xdpchain capture: --hook PIN captures from that hook, not from an interface's chain: drop '$IF0', or --hook" \
+		capture $IF0 --hook "$STANDALONE_PIN" -w /tmp/x.pcap
+	expect_fail 2 "drop '$IF0'" capture --hook "$STANDALONE_PIN" -w /tmp/x.pcap $IF0 'udp port 9'
+	expect_fail 1 "^xdpchain capture: --hook $BPFFS/xc_drop is the BPF program xdpchain_drop \\(id $id\\), not a hook map; give the pin of the xdpcap hook map it uses" \
+		capture --hook "$BPFFS/xc_drop" -w /tmp/x.pcap
+	expect_fail 1 "^xdpchain capture: --hook $BPFFS/xc_maps is a directory, not a hook map; give the pin of the hook map in it \\(e.g. $BPFFS/xc_maps/xdpcap_hook\\)$" \
+		capture --hook "$BPFFS/xc_maps" -w /tmp/x.pcap
+	echo text >/tmp/hookfile
+	expect_fail 1 "^xdpchain capture: --hook /tmp/hookfile is a file off bpffs, not a pinned hook map" \
+		capture --hook /tmp/hookfile -w /tmp/x.pcap
+	[ ! -e /tmp/x.pcap ] || fail "-w was written"
+	[ "$(hook_slots "$STANDALONE_PIN")" = "0 0 0 0 0" ] || fail "slots: $(hook_slots "$STANDALONE_PIN")"
+}
+
 # A flood of 100,000 packets (BPF_PROG_TEST_RUN with a repeat count)
 # through the standalone drop sample's hook: every packet is in the file or
 # counted lost, exactly (a count, not a timing). With the default buffer,
