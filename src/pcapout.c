@@ -213,18 +213,25 @@ int pcapout__flush(struct pcap_out *o)
 }
 
 /*
- * Whether root writing into @st, found in the directory @dir, would write
- * where another user reads: a file or FIFO someone else owns in a directory
- * others can write to (sticky or not), as fs.protected_regular and
- * fs.protected_fifos judge it, for every kind of file.
+ * Whether root writing into @st, found in the directory @dir, could write
+ * where another user reads: in a directory others can write to (sticky or
+ * not), a file or FIFO someone else owns, as fs.protected_regular and
+ * fs.protected_fifos judge it, or a regular file with more than one name
+ * (a hard link someone made to a file of root's).
  */
 static bool foreign_entry(const struct stat *st, const struct stat *dir)
 {
-	return st->st_uid != geteuid() && (dir->st_mode & (S_ISVTX | S_IWGRP | S_IWOTH));
+	return (dir->st_mode & (S_ISVTX | S_IWGRP | S_IWOTH)) &&
+	       (st->st_uid != geteuid() || (S_ISREG(st->st_mode) && st->st_nlink > 1));
 }
 
 static int refuse_foreign(const char *path, const struct stat *st)
 {
+	if (st->st_uid == geteuid())
+		return err_set(
+			-EPERM,
+			"-w %s has %lu hard links in a directory others can write to: emptying it would empty another file; remove it first or choose another path",
+			path, (unsigned long)st->st_nlink);
 	return err_set(
 		-EPERM,
 		"-w %s belongs to uid %u in a directory others can write to: root would write the packets where that user reads them; remove it first or choose another path",

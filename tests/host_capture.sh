@@ -96,9 +96,9 @@ test_capture_output_kinds() {
 # umask whatever it is. In a directory others can write to (the 1777 /tmp),
 # what another user planted at the -w path (a symbolic link to a root-only
 # file, a regular file, a FIFO with or without its reader) is refused
-# before a byte is written, without waiting for a FIFO's reader. A
-# nobody-owned file in a directory only root writes to is written (root
-# chose it).
+# before a byte is written, without waiting for a FIFO's reader, and so is
+# a hard link to a file of root's. A nobody-owned file in a directory only
+# root writes to is written (root chose it).
 test_capture_output_private() {
 	setup_standalone_hook
 	local pin=$STANDALONE_PIN reader
@@ -136,6 +136,12 @@ test_capture_output_private() {
 	wait $reader 2>/dev/null || true
 	[ ! -s /tmp/got ] || fail "nobody's FIFO got $(stat -c %s /tmp/got) bytes"
 	[ "$(hook_slots "$pin")" = "0 0 0 0 0" ] || fail "slots left: $(hook_slots "$pin")"
+	# a second name of a file of root's (a hard link) is not emptied
+	echo keep >/tmp/rootfile
+	ln /tmp/rootfile /tmp/h.pcap
+	expect_fail 1 "^xdpchain capture: -w /tmp/h.pcap has 2 hard links in a directory others can write to" \
+		capture --hook "$pin" -w /tmp/h.pcap
+	[ "$(cat /tmp/rootfile)" = keep ] || fail "the hard link's file was emptied"
 	# nobody's file where only root writes: root chose it
 	mkdir -m 755 /tmp/rootdir
 	touch /tmp/rootdir/n.pcap
