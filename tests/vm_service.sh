@@ -290,35 +290,44 @@ test_service_metrics() {
 	echo "$out" | grep -q '^node_textfile_scrape_error 0$' || fail "node_exporter: textfile scrape error"
 }
 
-# Two members of one name (an object added twice) and two taps (two
-# captures --after): every series of the metrics is unique (the program id
-# is a label), promtool accepts them, and node_exporter serves them without
-# a scrape error (it refuses a whole file with a duplicate series).
+# Two members of one name (xdpchain refuses a second, xdp-loader adds it)
+# and two taps (two captures --after): every series of the metrics is
+# unique (the program id is a label), promtool accepts them, and
+# node_exporter serves them without a scrape error (it refuses a whole file
+# with a duplicate series).
 test_service_metrics_series_unique() {
 	vm_only
 	setup_veth
-	local m=$TEST_TMP/m.prom d=$TEST_TMP/textfile ids first out=""
+	local m=$TEST_TMP/m.prom d=$TEST_TMP/textfile counts=2 first out=""
 	xdpchain add $IF0 "$SAMPLES/count.o"
-	xdpchain add $IF0 "$SAMPLES/count.o"
+	if ! xdp-loader load $IF0 "$SAMPLES/count.o" >"$TEST_TMP/xl" 2>&1; then
+		# the stock dispatcher of 6.12's xdp-loader cannot hold the final stage
+		stock_takes_pkt_changes && fail "xdp-loader load: $(cat "$TEST_TMP/xl")"
+		counts=1
+	fi
+	# an xdpchain change brings back the observer, which counts every member
 	xdpchain add $IF0 "$SAMPLES/rewrite.o"
-	ids=$(status_json $IF0 | jq -r '[.programs[] | select(.name == "xdpchain_count") | .id] | join(" ")')
-	[ "$(echo $ids | wc -w)" = 2 ] || fail "not two xdpchain_count: $(chain_names $IF0)"
-	start_capture /tmp/t1.pcap --after "${ids% *}"
+	[ "$(chain_names $IF0 | tr ' ' '\n' | grep -c '^xdpchain_count$')" = $counts ] ||
+		fail "not $counts xdpchain_count: $(chain_names $IF0)"
+	start_capture /tmp/t1.pcap --after xdpchain_rewrite
 	first=$CAP_PID
-	start_capture /tmp/t2.pcap --after "${ids#* }"
-	for _ in $(seq 100); do
+	start_capture /tmp/t2.pcap --after "$(status_json $IF0 | jq -r '[.programs[] | select(.name == "xdpchain_count")][-1].id')"
+	# start_capture saw the first tap: until the second is in too
+	for _ in $(seq 600); do
 		[ "$(chain_names $IF0 | tr ' ' '\n' | grep -c '^xdpchain_tap$')" = 2 ] && break
+		kill -0 "$CAP_PID" 2>/dev/null || fail "the second capture ended: $(cat /tmp/t2.pcap.log)"
 		sleep 0.1
 	done
 	[ "$(chain_names $IF0 | tr ' ' '\n' | grep -c '^xdpchain_tap$')" = 2 ] ||
-		fail "not two taps: $(chain_names $IF0)"
+		fail "not two taps: $(chain_names $IF0); the second capture said: $(cat /tmp/t2.pcap.log)"
 	send_udp 40000 3
 	mkdir "$d"
 	xdpchain metrics -o "$d/xdpchain.prom" || fail "metrics -o failed"
 	cp "$d/xdpchain.prom" "$m"
 	[ "$(grep -c '^xdpchain_packets_total{.*program="xdpchain_tap".*action="pass"}' "$m")" = 2 ] ||
 		fail "not two taps' series: $(grep xdpchain_tap "$m")"
-	[ "$(grep -c '^xdpchain_packets_total{.*program="xdpchain_count".*action="pass"}' "$m")" = 2 ] ||
+	grep -qx "xdpchain_counters_enabled{interface=\"$IF0\"} 1" "$m" || fail "counters: $(cat "$m")"
+	[ "$(grep -c '^xdpchain_packets_total{.*program="xdpchain_count".*action="pass"}' "$m")" = $counts ] ||
 		fail "not two counts' series: $(grep xdpchain_count "$m")"
 	grep -v '^#' "$m" | sed 's/ [0-9]*$//' | sort | uniq -d >"$TEST_TMP/dups"
 	[ ! -s "$TEST_TMP/dups" ] || fail "duplicate series: $(cat "$TEST_TMP/dups")"
