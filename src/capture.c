@@ -380,6 +380,17 @@ int capture__clear_stale(int hook_fd)
 	return n;
 }
 
+/* The hook's lock is ours: a killed capture's programs out, our pid in. */
+static void take_over_hook(struct capture *c)
+{
+	int n = clear_ours(c->hook_fd, c->lock_fd);
+
+	record_self(c->lock_fd, c->hook_id);
+	if (n > 0)
+		pr_info("removed %d capture program%s a killed capture left in the hook\n", n,
+			n == 1 ? "" : "s");
+}
+
 bool capture__left_prog(__u32 hook_id, __u32 prog_id)
 {
 	char path[PATH_MAX];
@@ -852,7 +863,7 @@ static bool seen_known(const struct capture *c)
 int capture__start(struct capture *c, const struct capture_opts *o)
 {
 	__u32 ids[HOOK_SLOTS];
-	int holder, err, n;
+	int holder, err;
 	unsigned int pages;
 	size_t size;
 
@@ -877,12 +888,7 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 			holder, c->hook_id);
 	if (c->lock_fd < 0)
 		return c->lock_fd; /* err_last() says why */
-	n = clear_ours(c->hook_fd, c->lock_fd);
-	record_self(c->lock_fd, c->hook_id);
-	if (n > 0) {
-		pr_info("removed %d capture program%s a killed capture left in the hook\n", n,
-			n == 1 ? "" : "s");
-	}
+	take_over_hook(c);
 	if (hook__slots(c->hook_fd, ids)) {
 		err = err_set(-errno, "cannot read the hook's slots: %s", strerror(errno));
 		goto err;

@@ -277,7 +277,7 @@ test_owners_named_capture_kept() {
 	wait $CAP_PID 2>/dev/null || true
 	slots=$(hook_slots "$pin")
 	[ "${slots%% *}" = "$mine" ] && [ "$(echo "$slots" | cut -d' ' -f3)" != 0 ] ||
-		fail "setup: slots $slots"
+		fail "slots $slots: the user's $mine belongs in aborted, the killed capture's in pass"
 	start_capture /tmp/a.pcap --hook "$pin" --actions drop
 	stop_capture /tmp/a.pcap
 	[ "$(hook_slots "$pin")" = "$mine 0 0 0 0" ] ||
