@@ -691,7 +691,8 @@ test_rel_foreign_capture_named_program() {
 # <bpffs>/xdp holds libxdp's pins and lock: one nobody made and holds
 # libxdp's lock on makes add refuse in one line with the fix, at once
 # (libxdp itself would wait for that lock without end), and root pins
-# nothing in it.
+# nothing in it. One a chain's pins are in, become nobody's: status,
+# remove and cleanup refuse it too, rather than wait.
 test_rel_libxdp_dir_of_others() {
 	rel_setup
 	command -v setpriv >/dev/null || skip "setpriv not installed"
@@ -708,6 +709,24 @@ test_rel_libxdp_dir_of_others() {
 		fail "add said: $out"
 	assert_unchanged $IF0 "$before"
 	[ -z "$(find "$dir" -mindepth 1 -uid 0)" ] || fail "root pinned in nobody's $dir: $(find "$dir")"
+
+	# a chain's pins in a $dir that became nobody's: status reads them
+	# through libxdp (under its lock) no more than changes do
+	rm -rf "$dir" # nobody's flock holds the removed directory only
+	xdpchain add $IF0 "$SAMPLES/rewrite.o" >/dev/null
+	[ "$(stat -c '%u %a' "$dir")" = "0 700" ] || fail "$dir: $(stat -c '%u %a' "$dir")"
+	chown 65534:65534 "$dir"
+	defer "chown 0:0 $dir"
+	nobody_flock "$dir" || fail "nobody cannot flock $dir (test is void)"
+	local cmd
+	for cmd in "status $IF0" "remove $IF0 xdpchain_rewrite" "cleanup"; do
+		rc=0
+		# shellcheck disable=SC2086 # the command's words
+		out=$(timeout 60 "$XDPCHAIN" $cmd 2>&1) || rc=$?
+		[ $rc -ne 124 ] || fail "$cmd waited for nobody's lock on $dir"
+		[ $rc -eq 1 ] && echo "$out" | grep -q "$dir is owned by uid 65534, not root" ||
+			fail "$cmd exited $rc: $out"
+	done
 }
 
 # F: a program another tool loaded under the final stage's name is a user
