@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -186,15 +187,119 @@ static int check_pin_dir(const char *pin)
 	return err == -ENOENT ? 0 : err;
 }
 
+bool state__dirs_ours(const char *ifname)
+{
+	int err;
+
+	err_quiet(true);
+	err = check_state_dirs(ifname);
+	err_quiet(false);
+	return !err;
+}
+
+static int libxdp_dir(char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/xdp", bpffs_root());
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* @st is root's <bpffs>/xdp: others must not even open it (flock needs no more). */
+static int libxdp_dir_private(const char *path, int fd, const struct stat *st)
+{
+	if (!(st->st_mode & 077))
+		return 0;
+	if (fd >= 0 ? fchmod(fd, 0700) : chmod(path, 0700))
+		return err_set(
+			-errno,
+			"%s is open to other users (mode %04o) and cannot be made 0700: %s; run 'chmod 0700 %s' as root",
+			path, (unsigned int)(st->st_mode & 07777), strerror(errno), path);
+	return 0;
+}
+
+int bpffs__check_libxdp_dir(bool make)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int err;
+
+	/* without a bpffs libxdp pins nothing and locks in /run */
+	if (!bpffs__is_mounted())
+		return 0;
+	if (libxdp_dir(path, sizeof(path)))
+		return err_set(-ENAMETOOLONG, "bpffs path %s is too long", bpffs_root());
+	if (make && mkdir(path, 0700) && errno != EEXIST)
+		return err_set(-errno, "cannot create libxdp's directory %s: %s", path,
+			       strerror(errno));
+	if (lstat(path, &st))
+		return errno == ENOENT ?
+			       0 :
+			       err_set(-errno, "cannot stat %s: %s", path, strerror(errno));
+	err = root_dir__check(path, &st, false);
+	return err || !make ? err : libxdp_dir_private(path, -1, &st);
+}
+
+int bpffs__libxdp_lock(int wait_ms)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, err, pid;
+
+	err = bpffs__check_libxdp_dir(true);
+	if (err)
+		return err;
+	libxdp_dir(path, sizeof(path));
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(-errno, "cannot open libxdp's directory %s: %s", path,
+			       strerror(errno));
+	/* the one checked above, still: nobody swapped it meanwhile */
+	if (fstat(fd, &st))
+		err = err_set(-errno, "cannot stat %s: %s", path, strerror(errno));
+	else
+		err = root_dir__check(path, &st, false);
+	if (!err)
+		err = libxdp_dir_private(path, fd, &st);
+	if (!err)
+		err = lock__wait(fd, wait_ms);
+	if (err == -EBUSY) {
+		pid = lock__holder(fd);
+		err = pid ? err_set(err,
+				    "libxdp's lock on %s is held by pid %d (for %d s so far); wait for it to finish (or stop it) and retry",
+				    path, pid, wait_ms / 1000) :
+			    err_set(err,
+				    "libxdp's lock on %s is held by another process (for %d s so far); wait for it to finish and retry",
+				    path, wait_ms / 1000);
+	}
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 int bpffs__check_dirs(const char *ifname, const char *hook_pin)
 {
 	int err = bpffs__check_mountable();
 
 	if (!err)
+		err = bpffs__check_libxdp_dir(false);
+	if (!err)
 		err = check_state_dirs(ifname);
 	if (!err && hook_pin)
 		err = check_pin_dir(hook_pin);
 	return err;
+}
+
+bool bpffs__pin_removable(const char *pin)
+{
+	struct stat st;
+	int err;
+
+	err_quiet(true);
+	err = check_pin_dir(pin);
+	err_quiet(false);
+	return !err && !lstat(pin, &st) && S_ISREG(st.st_mode) && st.st_uid == 0;
 }
 
 /* Creates @path mode 0700, whatever the umask, unless it exists: root's either way. */

@@ -65,13 +65,44 @@ int bpffs__default_hook_pin(const char *ifname, char *buf, size_t size);
 
 /*
  * Checks, changing nothing, the directories a chain's state and hook would
- * be pinned in: <bpffs>/xdpchain, <bpffs>/xdpchain/IFACE and the directory
- * of @hook_pin (may be NULL), where they exist. 0, or -errno and one line
+ * be pinned in: <bpffs>/xdp (as bpffs__check_libxdp_dir()), <bpffs>/xdpchain,
+ * <bpffs>/xdpchain/IFACE and the directory of @hook_pin (may be NULL),
+ * where they exist. 0, or -errno and one line
  * naming the directory, its owner and the fix when one is not a directory
  * owned by root that group and others cannot write, or when there is no
  * bpffs and bpffs__ensure() would refuse to mount one.
  */
 int bpffs__check_dirs(const char *ifname, const char *hook_pin);
+
+/*
+ * libxdp's directory, <bpffs>/xdp: its dispatchers' pins
+ * (dispatch-IFINDEX-ID/) and, by a flock on the directory, its lock, which
+ * libxdp waits for without end. Whoever owns it can swap what root pins
+ * there; whoever can open it can hold that lock. So it must be as libxdp
+ * makes it: a directory owned by root, mode 0700. Checked before every
+ * libxdp call that reads or writes those pins: 0, or -errno and one line
+ * naming it, its owner and the fix. With @make (before a change), it is
+ * created 0700, as libxdp does, when missing, so nobody can make it first,
+ * and a root-owned one others may read or enter (but not write) is made
+ * 0700; without, nothing is changed.
+ */
+int bpffs__check_libxdp_dir(bool make);
+/*
+ * libxdp's lock, taken by xdpchain itself (swap.c, cleanup): the directory
+ * checked as above, then flocked, waiting up to @wait_ms. The fd (closing
+ * it drops the lock), or -errno and one line; -EBUSY names the holder's pid.
+ */
+int bpffs__libxdp_lock(int wait_ms);
+#define LIBXDP_LOCK_WAIT_MS 10000
+/* True if @ifindex's state dirs exist and are root's (quietly). */
+bool state__dirs_ours(const char *ifname);
+
+/*
+ * Whether root may unlink the pin at @pin: a pin of root's (no link), in a
+ * directory as bpffs__check_dirs() wants it. The caller has checked that
+ * the object pinned there is the one xdpchain pinned (its id).
+ */
+bool bpffs__pin_removable(const char *pin);
 
 /*
  * 0 and fills @st if IFACE has state, -ENOENT if not, other -errno on error

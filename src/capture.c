@@ -271,24 +271,14 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 	return b->oom ? -ENOMEM : 0;
 }
 
-static bool prog_is_ours(__u32 id)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	int fd = bpf_prog_get_fd_by_id(id);
-	bool ours;
-
-	if (fd < 0)
-		return false;
-	ours = !bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, CAPTURE_PROG_NAME);
-	close(fd);
-	return ours;
-}
-
-/* flock on LOCK_DIR/hook-ID.lock: held for a capture's lifetime and
- * released by the kernel however it ends. Returns fd, or -EBUSY with the
- * holder's pid in *holder. */
-/* LOCK_DIR/hook-ID.lock: one per hook map. */
+/*
+ * LOCK_DIR/hook-ID.lock, one per hook map: flocked for a capture's
+ * lifetime and released by the kernel however it ends. It holds the
+ * capture's pid, then a line "prog ID" for each program the capture put
+ * into the hook's slots, written before the program goes in: a killed
+ * capture's programs are those (recognised by what root recorded, never
+ * by their name, which any program may carry).
+ */
 static void hook_lock_name(__u32 hook_id, char *buf, size_t size)
 {
 	snprintf(buf, size, "hook-%u.lock", hook_id);
@@ -323,14 +313,11 @@ again:
 			buf[n] = '\0';
 			*holder = atoi(buf);
 		}
+		if (!*holder)
+			*holder = lock__holder(fd);
 		close(fd);
 		return err;
 	}
-	if (!capture)
-		return fd;
-	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
-	if (ftruncate(fd, 0) || pwrite(fd, buf, n, 0) != n)
-		pr_debug("cannot record our pid in %s/%s\n", LOCK_DIR, name);
 	return fd;
 }
 
@@ -347,7 +334,47 @@ static void unlock_hook(int fd, __u32 hook_id)
 	close(fd);
 }
 
-static int clear_ours(int hook_fd)
+/* The capture now holding @fd: its pid, and no programs yet. */
+static void record_self(int fd, __u32 hook_id)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d\n", getpid());
+
+	if (ftruncate(fd, 0) || pwrite(fd, buf, n, 0) != n)
+		pr_debug("cannot record our pid in %s/hook-%u.lock\n", LOCK_DIR, hook_id);
+}
+
+/* Program @id is about to go into a slot: recorded first, so no kill forgets it. */
+static int record_prog(int fd, __u32 id)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "prog %u\n", id);
+	off_t end = lseek(fd, 0, SEEK_END);
+
+	if (end < 0 || pwrite(fd, buf, n, end) != n)
+		return err_set(-EIO, "cannot record the capture program in %s: %s", LOCK_DIR,
+			       strerror(errno));
+	return 0;
+}
+
+/* Whether the hook lock open as @fd records program @id. */
+static bool recorded(int fd, __u32 id)
+{
+	char buf[4096], *line, *save = NULL;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	unsigned int rec;
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "prog %u", &rec) == 1 && rec == id)
+			return true;
+	return false;
+}
+
+/* Clears the slots holding programs the last capture of @lock_fd's hook recorded. */
+static int clear_ours(int hook_fd, int lock_fd)
 {
 	__u32 ids[HOOK_SLOTS];
 	int n = 0;
@@ -355,7 +382,7 @@ static int clear_ours(int hook_fd)
 	if (hook__slots(hook_fd, ids))
 		return -errno;
 	for (__u32 k = 0; k < HOOK_SLOTS; k++) {
-		if (!ids[k] || !prog_is_ours(ids[k]))
+		if (!ids[k] || !recorded(lock_fd, ids[k]))
 			continue;
 		if (!bpf_map_delete_elem(hook_fd, &k))
 			n++;
@@ -371,9 +398,38 @@ int capture__clear_stale(int hook_fd)
 	lock = lock_hook(id, &holder, false);
 	if (lock < 0)
 		return lock == -EBUSY ? 0 : lock; /* a live capture owns them */
-	n = clear_ours(hook_fd);
+	n = clear_ours(hook_fd, lock);
 	unlock_hook(lock, id);
 	return n;
+}
+
+/* The hook's lock is ours: a killed capture's programs out, our pid in. */
+static void take_over_hook(struct capture *c)
+{
+	int n = clear_ours(c->hook_fd, c->lock_fd);
+
+	record_self(c->lock_fd, c->hook_id);
+	if (n > 0)
+		pr_info("removed %d capture program%s a killed capture left in the hook\n", n,
+			n == 1 ? "" : "s");
+}
+
+bool capture__left_prog(__u32 hook_id, __u32 prog_id)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	bool left;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/hook-%u.lock", LOCK_DIR, hook_id);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return false; /* no capture ever served it */
+	/* root's lock, in root's 0700 LOCK_DIR, and no live capture holds it */
+	left = !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_uid == 0 &&
+	       !flock(fd, LOCK_SH | LOCK_NB) && recorded(fd, prog_id);
+	close(fd);
+	return left;
 }
 
 const struct capture_meta *capture__parse_record(const void *rec, __u32 len, const void **pkt)
@@ -711,6 +767,11 @@ static int insert_prog(struct capture *c, const struct capture_opts *o, int map_
 			load_err = fd;
 			continue;
 		}
+		err = record_prog(c->lock_fd, chain__prog_id(fd));
+		if (err) {
+			close(fd);
+			goto out;
+		}
 		if (!bpf_map_update_elem(map_fd, &key, &fd, BPF_ANY)) {
 			pr_debug(
 				"capture program for %s joined the hook with expected_attach_type %s, frags %s\n",
@@ -839,7 +900,7 @@ static bool seen_known(const struct capture *c)
 int capture__start(struct capture *c, const struct capture_opts *o)
 {
 	__u32 ids[HOOK_SLOTS];
-	int holder, err, n;
+	int holder, err;
 	unsigned int pages;
 	size_t size;
 
@@ -864,11 +925,7 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 			holder, c->hook_id);
 	if (c->lock_fd < 0)
 		return c->lock_fd; /* err_last() says why */
-	n = clear_ours(c->hook_fd);
-	if (n > 0) {
-		pr_info("removed %d capture program%s a killed capture left in the hook\n", n,
-			n == 1 ? "" : "s");
-	}
+	take_over_hook(c);
 	if (hook__slots(c->hook_fd, ids)) {
 		err = err_set(-errno, "cannot read the hook's slots: %s", strerror(errno));
 		goto err;

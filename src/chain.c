@@ -151,6 +151,12 @@ static int read_mp(struct chain *c)
 	char msg[128];
 	int err, version;
 
+	/* libxdp reads its pins under its lock: both must be root's alone */
+	if (chain__attached_id(c->ifindex)) {
+		err = bpffs__check_libxdp_dir(false);
+		if (err)
+			return err;
+	}
 	mp = xdp_multiprog__get_from_ifindex(c->ifindex);
 	err = libxdp_get_error(mp);
 	if (err == -ENOENT || (!err && !mp)) {
@@ -212,6 +218,9 @@ static int state_at(const char *name, int ifindex, struct chain_state *st, __u32
 
 	if (state__pin_path(name, path, sizeof(path)))
 		return -ENAMETOOLONG;
+	/* state in a directory someone else owns is not ours to believe */
+	if (!state__dirs_ours(name))
+		return -EPERM;
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;

@@ -280,6 +280,9 @@ int do_status(int argc, char **argv)
 		return EXIT_OK;
 	}
 
+	/* the reads below are quiet: not "no interface" when libxdp's pins are not root's */
+	if (bpffs__check_libxdp_dir(false))
+		return cmd_fail("status");
 	ifs = if_nameindex();
 	if (!ifs)
 		return cmd_fail("status");

@@ -327,7 +327,7 @@ static int make_private_dir(void)
 {
 	char dir[sizeof(st.dir)];
 	struct stat s;
-	int fd, err;
+	int fd, err, pid;
 
 	fd = lock__dir_open();
 	if (fd < 0)
@@ -345,8 +345,11 @@ static int make_private_dir(void)
 			continue; /* cleared as stale before we could lock it */
 		err = lock__wait(fd, 2000);
 		if (err) {
+			pid = err == -EBUSY ? lock__holder(fd) : 0;
 			close(fd);
 			rmdir(dir);
+			if (pid)
+				return err_set(err, "%s stays locked by pid %d; retry", dir, pid);
 			return err == -EBUSY ?
 				       err_set(err, "%s stays locked by another run; retry", dir) :
 				       err;

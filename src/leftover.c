@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -55,8 +56,14 @@ static void for_each_libxdp_dir(void (*fn)(const char *path, int ifindex, __u32 
 	struct dirent *e;
 	DIR *d;
 
-	if (libxdp_dir(base, sizeof(base)) || !(d = opendir(base)))
+	/* another user's (or one others may open) holds no pins of root's */
+	err_quiet(true);
+	if (bpffs__check_libxdp_dir(false) || libxdp_dir(base, sizeof(base)) ||
+	    !(d = opendir(base))) {
+		err_quiet(false);
 		return;
+	}
+	err_quiet(false);
 	while ((e = readdir(d))) {
 		int ifindex;
 		__u32 id;
@@ -169,8 +176,7 @@ static void scan(struct chain *c, char *dir)
 	    snprintf(dir, PATH_MAX, "%s/" OBSERVER_PIN, c->state_dir) < PATH_MAX)
 		add(c, LEFTOVER_OBSERVER, dir, c->observer_target);
 	for (int a = 0; a < HOOK_SLOTS; a++)
-		if (c->hook_slots[a] && !strcmp(c->hook_slot_names[a], CAPTURE_PROG_NAME) &&
-		    !capture__hook_busy(c->hook_id))
+		if (c->hook_slots[a] && capture__left_prog(c->hook_id, c->hook_slots[a]))
 			add(c, LEFTOVER_CAPTURE, c->hook_pin, c->hook_slots[a]);
 	if (c->name_taken && !bpffs__iface_dir(c->ifname, dir, PATH_MAX)) {
 		struct chain_state st;
@@ -182,13 +188,19 @@ static void scan(struct chain *c, char *dir)
 	}
 }
 
-/* Unlinks every pin in @path, then the directory. */
+/* Unlinks every pin in @path (root's directory, no link), then the directory. */
 static int remove_pin_dir(const char *path)
 {
 	char p[PATH_MAX];
 	struct dirent *e;
-	DIR *d = opendir(path);
+	struct stat st;
+	DIR *d;
 
+	if (lstat(path, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0)
+		return -EPERM; /* not libxdp's, as root made it: never followed or emptied */
+	d = opendir(path);
 	if (!d)
 		return -errno;
 	while ((e = readdir(d))) {
@@ -201,28 +213,28 @@ static int remove_pin_dir(const char *path)
 	return rmdir(path) ? -errno : 0;
 }
 
+/* libxdp's directory of a dispatcher that is not attached; libxdp's lock held. */
+static int remove_libxdp_dir_locked(const struct leftover *l)
+{
+	int ifindex;
+	__u32 id;
+
+	if (sscanf(strrchr(l->path, '/') + 1, LIBXDP_DIR_FMT, &ifindex, &id) != 2)
+		return -EINVAL;
+	return libxdp_dir_in_use(ifindex, id) ? -EBUSY : remove_pin_dir(l->path);
+}
+
 /*
- * libxdp's directory of a dispatcher that is not attached, under libxdp's
- * own lock (which it holds while it pins and attaches a new dispatcher).
+ * Under libxdp's own lock (which it holds while it pins and attaches a new
+ * dispatcher), waited for at most LIBXDP_LOCK_WAIT_MS.
  */
 static int remove_libxdp_dir(const struct leftover *l)
 {
-	char base[PATH_MAX];
-	int lock, ifindex, err;
-	__u32 id;
+	int lock = bpffs__libxdp_lock(LIBXDP_LOCK_WAIT_MS), err;
 
-	if (sscanf(strrchr(l->path, '/') + 1, LIBXDP_DIR_FMT, &ifindex, &id) != 2 ||
-	    libxdp_dir(base, sizeof(base)))
-		return -EINVAL;
-	lock = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (lock < 0)
-		return -errno;
-	if (flock(lock, LOCK_EX)) {
-		err = -errno;
-		close(lock);
-		return err;
-	}
-	err = libxdp_dir_in_use(ifindex, id) ? -EBUSY : remove_pin_dir(l->path);
+		return lock;
+	err = remove_libxdp_dir_locked(l);
 	close(lock);
 	return err;
 }
@@ -236,6 +248,8 @@ static int remove_state(const struct leftover *l)
 
 	if (snprintf(path, sizeof(path), "%s/state", l->path) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
+	if (!state__dirs_ours(strrchr(l->path, '/') + 1))
+		return -EPERM; /* another user's: neither believed nor touched */
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return -errno;
@@ -245,7 +259,7 @@ static int remove_state(const struct leftover *l)
 		return err; /* not ours: never touched */
 	fd = bpf_obj_get(st.hook_pin);
 	if (fd >= 0) {
-		if (st.hook_id && hook__id(fd) == st.hook_id)
+		if (st.hook_id && hook__id(fd) == st.hook_id && bpffs__pin_removable(st.hook_pin))
 			unlink(st.hook_pin);
 		close(fd);
 	}
@@ -300,7 +314,7 @@ static void clean_libxdp_dir(const char *path, int ifindex, __u32 id, void *ctx)
 
 	(void)ifindex; /* remove_libxdp_dir() reads it from the name, under libxdp's lock */
 	snprintf(l.path, sizeof(l.path), "%s", path);
-	if (!remove_libxdp_dir(&l))
+	if (!remove_libxdp_dir_locked(&l))
 		removed(ctx, &l);
 }
 
@@ -395,16 +409,30 @@ static void removed_tmp(const char *path, void *ctx)
 int leftover__clean_all(void (*on_removed)(const struct leftover *l, void *ctx), void *ctx)
 {
 	struct clean_ctx cc = { on_removed, ctx, 0 };
-	int lock, err;
+	char base[PATH_MAX];
+	int lock, xdp_lock, err;
+	struct stat st;
+	bool xdp_dir;
 
 	lock = lock__chain(10000);
 	if (lock < 0)
 		return lock;
+	/*
+	 * libxdp's lock once for all its directories; when it is held too
+	 * long, or the directory is not root's, the rest is still cleaned
+	 * and that is the error.
+	 */
+	xdp_dir = !libxdp_dir(base, sizeof(base)) && !lstat(base, &st);
+	xdp_lock = xdp_dir ? bpffs__libxdp_lock(LIBXDP_LOCK_WAIT_MS) : -ENOENT;
 	err_quiet(true);
-	for_each_libxdp_dir(clean_libxdp_dir, &cc);
+	if (xdp_lock >= 0)
+		for_each_libxdp_dir(clean_libxdp_dir, &cc);
+	lock__release(xdp_lock);
 	clean_states(&cc);
 	err_quiet(false);
 	err = dispatcher__clear_stale_dirs(removed_tmp, &cc);
 	lock__release(lock);
+	if (xdp_dir && xdp_lock < 0 && err >= 0)
+		err = xdp_lock;
 	return err < 0 ? err : cc.n;
 }

@@ -4,7 +4,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/file.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -138,6 +140,42 @@ int lock__wait(int fd, int wait_ms)
 	return 0;
 }
 
+/*
+ * One line of /proc/locks: "ID: KIND ADVISORY|MANDATORY READ|WRITE PID
+ * MAJ:MIN:INODE START END", "ID: -> ..." for a waiter (fs/locks.c).
+ */
+static int holder_of(const char *line, unsigned int maj, unsigned int min, unsigned long ino)
+{
+	unsigned int ma, mi;
+	unsigned long in;
+	char arrow[4];
+	int pid;
+
+	if (sscanf(line, "%*d: %3s", arrow) == 1 && !strcmp(arrow, "->"))
+		return 0;
+	if (sscanf(line, "%*d: %*s %*s %*s %d %x:%x:%lu", &pid, &ma, &mi, &in) != 4)
+		return 0;
+	return ma == maj && mi == min && in == ino && pid > 0 ? pid : 0;
+}
+
+int lock__holder(int fd)
+{
+	char line[256];
+	struct stat st;
+	int pid = 0;
+	FILE *f;
+
+	if (fstat(fd, &st))
+		return 0;
+	f = fopen("/proc/locks", "re");
+	if (!f)
+		return 0;
+	while (!pid && fgets(line, sizeof(line), f))
+		pid = holder_of(line, major(st.st_dev), minor(st.st_dev), st.st_ino);
+	fclose(f);
+	return pid;
+}
+
 int lock__take(const char *name, int wait_ms)
 {
 	int fd = lock__open(name), err;
@@ -160,14 +198,26 @@ void lock__release(int fd)
 
 int lock__chain(int wait_ms)
 {
-	int fd = lock__take(CHAIN_LOCK, wait_ms);
+	int fd = lock__open(CHAIN_LOCK), err, pid;
 
-	if (fd == -EBUSY)
+	if (fd < 0)
+		return fd;
+	err = lock__wait(fd, wait_ms);
+	if (!err)
+		return fd;
+	pid = err == -EBUSY ? lock__holder(fd) : 0;
+	close(fd);
+	if (err == -EBUSY && pid)
+		return err_set(
+			-EBUSY,
+			"another xdpchain is changing a chain: pid %d held %s for %d s; wait for it to finish (or stop it) and retry",
+			pid, LOCK_DIR "/" CHAIN_LOCK, wait_ms / 1000);
+	if (err == -EBUSY)
 		return err_set(
 			-EBUSY,
 			"another xdpchain is changing a chain (it held %s for %d s); wait for it to finish and retry",
 			LOCK_DIR "/" CHAIN_LOCK, wait_ms / 1000);
-	return fd;
+	return err;
 }
 
 bool lock__held(const char *name)

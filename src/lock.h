@@ -43,6 +43,13 @@ int lock__open(const char *name);
  */
 int lock__wait(int fd, int wait_ms);
 
+/*
+ * The pid holding a flock (or an fcntl lock) on the file open as @fd,
+ * found in /proc/locks by the file's device and inode; 0 when unknown (an
+ * OFD lock, a pid of another pid namespace, or nobody).
+ */
+int lock__holder(int fd);
+
 /* lock__open() and lock__wait(): the fd (closing it drops the lock) or -errno. */
 int lock__take(const char *name, int wait_ms);
 void lock__release(int fd);
@@ -66,7 +73,11 @@ bool lock__is_current(int fd, const char *name);
  * Returns 0 or -errno (err_last() not set: leaving a lock file is harmless).
  */
 int lock__remove(int fd, const char *name);
-/* The lock that serialises changes to chains: lock__take("chain.lock"). */
+/*
+ * The lock that serialises changes to chains: lock__take("chain.lock"),
+ * and when another run holds it for @wait_ms, -EBUSY and one line naming
+ * its pid.
+ */
 int lock__chain(int wait_ms);
 
 /*

@@ -89,26 +89,6 @@ static void unpin_dir(const char *dir, size_t n)
 	rmdir(dir);
 }
 
-/* libxdp's lock: a flock on <bpffs>/xdp, which it creates on first use. */
-static int libxdp_lock(void)
-{
-	char dir[PATH_MAX];
-	int fd;
-
-	if (snprintf(dir, sizeof(dir), "%s/xdp", bpffs_root()) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return -errno;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX)) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
 /*
  * Loads xdpchain's dispatcher object with the config for @m: the lean
  * variant when no member goes on after several actions (dispatcher.h).
@@ -248,10 +228,10 @@ int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_att
 		pr_debug("%s: no observer before the switch, one after it\n", t->c.ifname);
 	err_quiet(false);
 
-	lock = libxdp_lock();
+	/* libxdp's lock, as libxdp takes it, but never waited for without end */
+	lock = bpffs__libxdp_lock(LIBXDP_LOCK_WAIT_MS);
 	if (lock < 0) {
-		err = err_set(lock, "cannot take libxdp's lock on %s/xdp: %s", bpffs_root(),
-			      strerror(-lock));
+		err = lock;
 		goto out;
 	}
 	err = pin_dir(t->c.ifindex, disp_id, dir, sizeof(dir));

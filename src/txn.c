@@ -34,8 +34,13 @@ int txn__begin(struct chain_txn *t, const char *ifname)
 	t->lock = lock__chain(LOCK_TIMEOUT_MS);
 	if (t->lock < 0)
 		return t->lock;
-	/* ip netns exec: libxdp would mount a bpffs that goes with the command */
+	/*
+	 * ip netns exec: libxdp would mount a bpffs that goes with the command;
+	 * libxdp pins in <bpffs>/xdp as root: refused if not root's alone
+	 */
 	err = bpffs__check_mountable();
+	if (!err)
+		err = bpffs__check_libxdp_dir(false);
 	if (err)
 		return err;
 	err = chain__read(ifname, &t->c);
@@ -222,6 +227,10 @@ int txn__attach(struct chain_txn *t, struct xdp_program **progs, size_t n,
 		lean &= !xdp_actions_several(t->c.progs[i].actions);
 	for (size_t i = 0; i < n; i++)
 		lean &= !xdp_actions_several(chain__prog_actions(progs[i]));
+	/* libxdp's directory made root's 0700 before libxdp would make it */
+	err = bpffs__check_libxdp_dir(true);
+	if (err)
+		return err;
 	/* Where libxdp's own dispatcher cannot take our final stage (6.12+). */
 	err = dispatcher__setup_for(NULL, lean);
 	if (err)
@@ -340,7 +349,7 @@ static void commit(struct chain_txn *t)
 	}
 	if (!t->drop_state || !t->c.managed)
 		return;
-	if (hook_pin_is_ours(&t->c))
+	if (hook_pin_is_ours(&t->c) && bpffs__pin_removable(t->c.hook_pin))
 		unlink(t->c.hook_pin);
 	else if (t->c.hook_pin_id)
 		pr_debug("left %s alone: the map there is not the hook xdpchain made\n",

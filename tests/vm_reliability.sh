@@ -648,6 +648,87 @@ test_rel_foreign_tap_named_program() {
 	[ ! -e "$BPFFS/xdpchain/$IF0" ] || fail "xdpchain state left"
 }
 
+# F: a capture program of the user's that carries the name of xdpchain's
+# capture programs (hook_probe's, renamed), in a slot of the chain's hook:
+# status does not call it a leftover; cleanup, the next capture and a chain
+# change leave it there. A killed capture's own program still goes.
+test_rel_foreign_capture_named_program() {
+	rel_setup
+	xdpchain add $IF0 "$SAMPLES/rewrite.o" >/dev/null
+	local pin mine ready=$TEST_TMP/probe.ready probe slots
+	pin=$(status_json $IF0 | jq -r .hook.pin)
+	"$HOOK_PROBE" -o "$TESTOBJ/cap_named.o" -a drop -c 0 -t 600 --ready "$ready" \
+		"$pin" "$TEST_TMP/mine.pcap" 2>"$TEST_TMP/mine.log" &
+	probe=$!
+	defer "kill $probe"
+	for _ in $(seq 200); do
+		[ -e "$ready" ] && break
+		kill -0 $probe 2>/dev/null || fail "hook_probe died: $(cat "$TEST_TMP/mine.log")"
+		sleep 0.05
+	done
+	mine=$(hook_slots "$pin" | cut -d' ' -f2)
+	[ "$mine" != 0 ] && [ "$(bpftool -j prog show id "$mine" | jq -r .name)" = xdpchain_cap ] ||
+		fail "the user's xdpchain_cap is not in the drop slot: $(hook_slots "$pin")"
+	# a killed capture leaves its program in the pass slot
+	start_capture "$TEST_TMP/k.pcap" --actions pass
+	kill -9 $CAP_PID
+	wait $CAP_PID 2>/dev/null || true
+	rel_status $IF0 "with the user's xdpchain_cap and a killed capture's program"
+	echo "$ST_JSON" | jq -e --argjson id "$mine" \
+		'[.leftovers[] | select(.what | test("capture program"))] | length == 1 and all(.id != $id)' \
+		>/dev/null || fail "leftovers: $(echo "$ST_JSON" | jq -c .leftovers)"
+	xdpchain cleanup >/dev/null
+	slots=$(hook_slots "$pin")
+	[ "$slots" = "0 $mine 0 0 0" ] || fail "after cleanup: slots $slots (the user's $mine in drop)"
+	start_capture "$TEST_TMP/a.pcap" --actions pass
+	stop_capture "$TEST_TMP/a.pcap"
+	xdpchain add $IF0 "$SAMPLES/count.o" >/dev/null
+	slots=$(hook_slots "$pin")
+	[ "$slots" = "0 $mine 0 0 0" ] || fail "after a capture and a change: slots $slots (the user's $mine in drop)"
+	kill -0 $probe 2>/dev/null || fail "hook_probe ended: $(cat "$TEST_TMP/mine.log")"
+}
+
+# <bpffs>/xdp holds libxdp's pins and lock: one nobody made and holds
+# libxdp's lock on makes add refuse in one line with the fix, at once
+# (libxdp itself would wait for that lock without end), and root pins
+# nothing in it. One a chain's pins are in, become nobody's: status,
+# remove and cleanup refuse it too, rather than wait.
+test_rel_libxdp_dir_of_others() {
+	rel_setup
+	command -v setpriv >/dev/null || skip "setpriv not installed"
+	mount -t bpf -o mode=1777 bpf "$BPFFS"
+	local dir=$BPFFS/xdp rc=0 out before
+	as_nobody mkdir -m 0755 "$dir"
+	nobody_flock "$dir" || fail "nobody cannot flock its own $dir (test is void)"
+	before=$(snapshot $IF0)
+	out=$(timeout 60 "$XDPCHAIN" add $IF0 "$SAMPLES/rewrite.o" 2>&1) || rc=$?
+	[ $rc -ne 124 ] || fail "add waited for nobody's lock on $dir"
+	[ $rc -eq 1 ] || fail "add exited $rc: $out"
+	[ "$(echo "$out" | grep -c .)" -eq 1 ] &&
+		echo "$out" | grep -Eq "^xdpchain add: $dir is owned by uid 65534, not root: remove it \('rm -r $dir'\) and retry$" ||
+		fail "add said: $out"
+	assert_unchanged $IF0 "$before"
+	[ -z "$(find "$dir" -mindepth 1 -uid 0)" ] || fail "root pinned in nobody's $dir: $(find "$dir")"
+
+	# a chain's pins in a $dir that became nobody's: status reads them
+	# through libxdp (under its lock) no more than changes do
+	rm -rf "$dir" # nobody's flock holds the removed directory only
+	xdpchain add $IF0 "$SAMPLES/rewrite.o" >/dev/null
+	[ "$(stat -c '%u %a' "$dir")" = "0 700" ] || fail "$dir: $(stat -c '%u %a' "$dir")"
+	chown 65534:65534 "$dir"
+	defer "chown 0:0 $dir"
+	nobody_flock "$dir" || fail "nobody cannot flock $dir (test is void)"
+	local cmd
+	for cmd in "status $IF0" "remove $IF0 xdpchain_rewrite" "cleanup"; do
+		rc=0
+		# shellcheck disable=SC2086 # the command's words
+		out=$(timeout 60 "$XDPCHAIN" $cmd 2>&1) || rc=$?
+		[ $rc -ne 124 ] || fail "$cmd waited for nobody's lock on $dir"
+		[ $rc -eq 1 ] && echo "$out" | grep -q "$dir is owned by uid 65534, not root" ||
+			fail "$cmd exited $rc: $out"
+	done
+}
+
 # F: a program another tool loaded under the final stage's name is a user
 # program: xdpchain still puts its own final stage last.
 test_rel_foreign_final_named_program() {

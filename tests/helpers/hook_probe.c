@@ -262,9 +262,12 @@ static int probe_load(struct probe *p, const char *path, __u32 action, bool frag
 		fprintf(stderr, "hook_probe: %s: %s\n", path, strerror(-err));
 		return err;
 	}
+	/* -o may name an object whose one program has another name */
 	prog = bpf_object__find_program_by_name(p->obj, "hook_probe");
+	if (!prog)
+		prog = bpf_object__next_program(p->obj, NULL);
 	if (!prog) {
-		fprintf(stderr, "hook_probe: %s: no program hook_probe\n", path);
+		fprintf(stderr, "hook_probe: %s: no program\n", path);
 		err = -ENOENT;
 		goto fail;
 	}
