@@ -5,6 +5,8 @@
 #                 when this kernel refuses freplace)
 # make test       install what is missing, build, run every test (host + VM)
 # make vm-test    the VM suite alone (KERNEL=6.1)
+# make systemd-test Debian 12 booted with systemd as PID 1 in the VM, xdpchain
+#                 installed by make install: units, udev rule, hardening
 # make distro-test one release of the distribution matrix (DIST=sid): its
 #                 chroot, build, host tests and VM suite on its own kernel
 # make deps       install the Debian packages the project needs
@@ -94,7 +96,7 @@ UNIT_FILES ?= $(wildcard deploy/systemd/*.service deploy/systemd/*.timer)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 
-.PHONY: all test-build deps demo test vm-test distro-test host-test unit bench install uninstall \
+.PHONY: all test-build deps demo test vm-test systemd-test distro-test host-test unit bench install uninstall \
 	clean check-format
 .DELETE_ON_ERROR:
 # keep the BPF objects behind the skeletons: tests load some of them directly
@@ -182,6 +184,9 @@ host-test: test-build
 
 vm-test: test-build
 	@bash tests/vm/suite.sh $(KERNEL)
+
+systemd-test: test-build
+	@bash tests/vm/systemd-suite.sh $(KERNEL)
 
 distro-test: deps
 	@bash tests/distro.sh $(DIST)

@@ -60,6 +60,29 @@ test_service_units_verify() {
 		"$ROOT/deploy/udev/71-xdpchain.rules" || fail "udev rule: $(cat "$ROOT/deploy/udev/71-xdpchain.rules")"
 }
 
+# The units that run xdpchain as root are hardened: systemd rates each of
+# them "OK" or better (xdpchain.service was 9.5, "UNSAFE"), and none may
+# write outside bpffs and /run/xdpchain. The template does not remain active,
+# so an interface that comes back starts it (and gets its chain) again.
+test_service_units_hardened() {
+	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
+	systemd-analyze security --help 2>/dev/null | grep -q -- --offline || skip "systemd-analyze security has no --offline"
+	local u d=$TEST_TMP/units rating
+	mkdir -p "$d"
+	for u in xdpchain.service xdpchain@.service xdpchain-metrics.service; do
+		sed "s|/usr/local/sbin/xdpchain|$ROOT/.output/bin/xdpchain|g" "$ROOT/deploy/systemd/$u" >"$d/$u"
+	done
+	cp "$d/xdpchain@.service" "$d/xdpchain@eth0.service"
+	for u in xdpchain.service xdpchain@eth0.service; do
+		rating=$(cd "$d" && systemd-analyze security --offline=true "./$u" 2>&1 | grep 'Overall exposure level') ||
+			fail "$u: no rating"
+		echo "$rating" | grep -Eq ': [0-9.]+ (PERFECT|SAFE|OK)' || fail "$u is not hardened: $rating"
+		grep -qx 'ProtectSystem=strict' "$d/$u" || fail "$u: file system not read-only"
+		grep -qx 'ReadWritePaths=/sys/fs/bpf -/run/xdpchain' "$d/$u" || fail "$u: writes elsewhere"
+	done
+	grep -qx 'RemainAfterExit=no' "$d/xdpchain@.service" || fail "the template stays active: a returning interface gets no chain"
+}
+
 # Every bad chain file: one line naming file, line and problem, exit 1,
 # nothing changed. Found before the kernel is asked anything, so on any kernel.
 test_service_apply_bad_input() {

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# tests/run.sh [--host|--vm] [TEST...]
+# tests/run.sh [--host|--vm|--systemd] [TEST...]
 #
-# Runs the test functions (test_*) of tests/host_*.sh (--host, default) or
-# tests/vm_*.sh (--vm, inside the VM), each in its own subshell that cleans
+# Runs the test functions (test_*) of tests/host_*.sh (--host, default),
+# tests/vm_*.sh (--vm, inside the VM) or tests/systemd_*.sh (--systemd, in
+# the VM booted with systemd, tests/vm/systemd-suite.sh), each in its own subshell that cleans
 # up after itself, and prints PASS/FAIL/SKIP per test and a closing line
 # "N passed, N failed[, N skipped]". TEST names select tests (with or without
 # the test_ prefix); a file name (vm_chain) selects all of its tests.
@@ -16,6 +17,7 @@ where=host
 case "${1:-}" in
 --host) shift ;;
 --vm) where=vm; shift ;;
+--systemd) where=systemd; shift ;;
 esac
 
 files=("$ROOT"/tests/${where}_*.sh)

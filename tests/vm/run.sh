@@ -32,6 +32,8 @@
 #   VM_QEMU_ARGS       more qemu arguments (words), e.g. "-icount shift=0" for
 #                      a guest clock that counts instructions (make bench)
 #   VM_DEBUG=1         kernel console live on stderr (loglevel 7), timing notes
+#   VM_IMAGE           the image builder (default tests/vm/image.sh; same
+#                      arguments): tests/vm/systemd-image.sh boots systemd
 #   XDPCHAIN_VM_CACHE  cache dir (default /var/cache/xdpchain-vm)
 set -euo pipefail
 
@@ -120,7 +122,7 @@ if [[ -n $dist ]]; then
 	CHROOT_BINDS=$binds bash "$here/chroot.sh" "$dist" -- env "${image_env[@]}" \
 		bash "$bdir/tests/vm/image.sh" "$kdir" "$nonce" "$initrd" -- "$cmd"
 else
-	env "${image_env[@]}" bash "$here/image.sh" "$kdir" "$nonce" "$initrd" -- "$cmd"
+	env "${image_env[@]}" bash "${VM_IMAGE:-$here/image.sh}" "$kdir" "$nonce" "$initrd" -- "$cmd"
 fi
 
 # ---- boot ----------------------------------------------------------------------------
