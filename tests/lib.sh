@@ -82,8 +82,11 @@ is_flocked() {
 nobody_flock() {
 	local path=$1 pid
 	# one process from setpriv to sleep: killing it drops the lock. It
-	# waits out is_flocked's own brief lock.
-	as_nobody bash -c 'exec 9<"$1" && flock -w 10 9 && exec sleep 600' _ "$path" \
+	# waits out is_flocked's own brief lock. setpriv itself, not as_nobody:
+	# $! of a shell function run in the background is a subshell, and
+	# killing that left the sleep holding the lock for its 600 s.
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		bash -c 'exec 9<"$1" && flock -w 10 9 && exec sleep 600' _ "$path" \
 		</dev/null >/dev/null 2>&1 &
 	pid=$!
 	defer "kill $pid"
