@@ -22,6 +22,8 @@
 #include "chain.h"
 #include "dispatcher.h"
 #include "feature.h"
+#include "journal.h"
+#include "lock.h"
 #include "log.h"
 #include "members.h"
 #include "observer.h"
@@ -965,6 +967,8 @@ struct apply_ctx {
 	struct xdp_multiprog *old_mp; /* the dispatcher read, kept open across a removal */
 	struct chain_prog removed[CHAIN_MAX_PROGS]; /* as they ran before */
 	size_t n_removed;
+	__u32 keep_ids[CHAIN_MAX_PROGS]; /* the members after the change ... */
+	size_t n_keep; /* ... whose records stay once it commits */
 };
 
 static struct xdp_program *mp_prog(struct xdp_multiprog *mp, __u32 id)
@@ -1251,6 +1255,7 @@ static int apply_swap(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 			.prio = xdp_program__run_prio(a->prog),
 			.actions = chain__prog_actions(a->prog),
 			.frags = xdp_program__xdp_frags_support(a->prog),
+			.rec = &a->rec,
 		};
 	}
 	if (!chain__final(&t->c)) {
@@ -1289,8 +1294,7 @@ static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct appl
 {
 	struct xdp_program *progs[CHAIN_MAX_PROGS];
 	struct chain_add_opts hook_opts = { .hook_pin = s->hook_pin };
-	__u32 keep_ids[CHAIN_MAX_PROGS];
-	size_t nprogs = 0, n_keep = 0;
+	size_t nprogs = 0;
 	bool changes = false;
 	int err;
 
@@ -1315,6 +1319,10 @@ static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct appl
 		return err;
 	for (size_t i = 0; i < r->n; i++)
 		changes |= r->items[i].step != STEP_KEEP;
+	/* one dispatcher replacement (txn__swap()) that can be undone until the apply commits */
+	r->undoable = changes && x->n &&
+		      ((t->c.kind == CHAIN_DISPATCHER && t->c.own_dispatcher) ||
+		       (t->c.kind == CHAIN_NONE && txn__own_object()));
 	if (!changes || dry_run)
 		return 0;
 	err = features__require_freplace();
@@ -1379,23 +1387,33 @@ done:
 	for (size_t i = 0; i < x->n; i++) {
 		struct apply_prog *a = &x->ap[i];
 
-		keep_ids[n_keep++] = r->items[i].new_id ? r->items[i].new_id : r->items[i].old_id;
+		x->keep_ids[x->n_keep++] = r->items[i].new_id ? r->items[i].new_id :
+								r->items[i].old_id;
 		if (a->step != STEP_KEEP)
 			record_member(t, r->items[i].new_id, &a->rec);
 	}
-	members__prune(txn__state_dir(t), keep_ids, n_keep);
+	/* the records of members that left go when the apply commits (apply_end()) */
 	r->changed = true;
 	return 0;
 }
 
-int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *r)
-{
-	struct apply_ctx *x;
+#define LOCK_TIMEOUT_MS 10000
+
+/* One interface of an apply: its transaction stays open until apply_end(). */
+struct apply_one {
 	struct chain_txn t;
-	bool mounted;
+	struct apply_ctx *x;
+	bool open;
+};
+
+static int apply_begin(const struct chain_spec *s, bool dry_run, bool keep_old,
+		       struct apply_result *r, struct apply_one *o)
+{
+	bool mounted, undoable = r->undoable;
 	int err;
 
 	memset(r, 0, sizeof(*r));
+	r->undoable = undoable;
 	if (s->n > CHAIN_MAX_PROGS - 1)
 		return err_set(
 			-E2BIG,
@@ -1414,14 +1432,28 @@ int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *
 		if (mounted)
 			pr_info("mounted bpffs at %s\n", bpffs_root());
 	}
-	x = calloc(1, sizeof(*x));
-	if (!x)
+	o->x = calloc(1, sizeof(*o->x));
+	if (!o->x)
 		return err_set(-ENOMEM, "out of memory");
-	x->p.hook_fd = x->p.member_hook_fd = x->p.stats_fd = -1;
-	err = txn__begin(&t, s->ifname);
+	o->x->p.hook_fd = o->x->p.member_hook_fd = o->x->p.stats_fd = -1;
+	o->open = true;
+	err = txn__begin(&o->t, s->ifname);
+	o->t.keep_old = keep_old;
 	if (!err)
-		err = apply_in(&t, s, x, dry_run, r);
-	err = txn__end(&t, err);
+		err = apply_in(&o->t, s, o->x, dry_run, r);
+	return err;
+}
+
+/* Commits (!@err) or undoes what apply_begin() did; frees it. */
+static int apply_end(struct apply_one *o, int err)
+{
+	struct apply_ctx *x = o->x;
+
+	if (!o->open)
+		return err;
+	if (!err && x->n_keep)
+		members__prune(txn__state_dir(&o->t), x->keep_ids, x->n_keep);
+	err = txn__end(&o->t, err);
 	for (size_t i = 0; i < x->n; i++) {
 		xdp_program__close(x->ap[i].prog);
 		bpf_object__close(x->ap[i].obj);
@@ -1435,5 +1467,98 @@ int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *
 	if (x->p.stats_fd >= 0)
 		close(x->p.stats_fd);
 	free(x);
+	o->x = NULL;
+	o->open = false;
 	return err;
+}
+
+/* Every interface planned, every object checked, before the first change. */
+static int apply_plan_all(const struct chain_spec *const *s, size_t n, struct apply_result *r)
+{
+	struct apply_one o = {};
+	int err = 0;
+
+	for (size_t i = 0; !err && i < n; i++) {
+		r[i].undoable = false;
+		err = apply_end(&o, apply_begin(s[i], true, false, &r[i], &o));
+	}
+	return err;
+}
+
+/*
+ * After a failure: the @done interfaces changed before it (@order) get
+ * their previous chain back, in reverse order.
+ */
+static void apply_undo_all(struct apply_one *o, const size_t *order, size_t done,
+			   struct apply_result *r)
+{
+	for (size_t k = done; k-- > 0;) {
+		size_t i = order[k];
+		int err = 0;
+
+		if (o[i].t.kept.armed) {
+			err_quiet(true);
+			err = txn__unswap(&o[i].t);
+			err_quiet(false);
+			r[i].rolled_back = !err;
+		}
+		/* changed by libxdp (no way back to the same programs), or the way back failed */
+		r[i].not_rolled_back = r[i].changed && !r[i].rolled_back;
+		apply_end(&o[i], r[i].rolled_back ? -ECANCELED : 0);
+	}
+}
+
+int chain__apply_all(const struct chain_spec *const *s, size_t n, bool dry_run,
+		     struct apply_result *r)
+{
+	struct apply_one *o = NULL;
+	size_t *order = NULL, k = 0, expect = 0;
+	int err;
+
+	/* one lock across the whole apply: no other change falls between two interfaces */
+	err = lock__chain_hold(LOCK_TIMEOUT_MS);
+	if (!err)
+		err = apply_plan_all(s, n, r);
+	if (err || dry_run)
+		goto out;
+	o = calloc(n, sizeof(*o));
+	order = calloc(n, sizeof(*order));
+	if (!o || !order) {
+		err = err_set(-ENOMEM, "out of memory");
+		goto out;
+	}
+	/* the changes that can be undone first: the others cannot be after them */
+	for (size_t i = 0; i < n; i++)
+		if (r[i].undoable)
+			order[k++] = i;
+	expect = k;
+	for (size_t i = 0; i < n; i++)
+		if (!r[i].undoable)
+			order[k++] = i;
+	journal__begin(expect);
+	for (k = 0; !err && k < n; k++) {
+		size_t i = order[k];
+
+		err = apply_begin(s[i], false, r[i].undoable, &r[i], &o[i]);
+		if (err) {
+			r[i].failed = true;
+			apply_end(&o[i], err);
+		}
+	}
+	if (err)
+		apply_undo_all(o, order, k - 1, r);
+	/* the commit point: every interface switched (or every one put back) */
+	journal__end();
+	for (size_t i = 0; !err && i < n; i++)
+		apply_end(&o[i], 0);
+out:
+	lock__chain_drop();
+	free(o);
+	free(order);
+	return err;
+}
+
+int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *r)
+{
+	return chain__apply_all(&s, 1, dry_run, r);
 }
