@@ -367,6 +367,8 @@ static void swap_keep(struct swap_run *s)
 	s->pinned = false; /* the new pins stay: libxdp's record of the running chain */
 	s->recorded = false;
 	if (t->keep_old) {
+		/* a second switch in one change (stale taps dropped first): the first stays */
+		txn__swap_commit(t);
 		k->armed = true;
 		k->old_id = t->c.main_id;
 		k->new_id = s->disp_id;
