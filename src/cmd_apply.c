@@ -170,24 +170,31 @@ static size_t names_of(const struct chain_spec *const *s, const struct apply_res
 static void explain_rollback(const struct chain_spec *const *s, const struct apply_result *r,
 			     size_t n)
 {
-	char back[256], kept[256], msg[1024];
-	size_t n_back, n_kept;
+	static const char unchanged[] = "; nothing was changed";
+	char back[256], kept[256], why[512], msg[1024];
+	size_t n_back, n_kept, len;
 
 	n_back = names_of(s, r, n, offsetof(struct apply_result, rolled_back), back, sizeof(back));
 	n_kept = names_of(s, r, n, offsetof(struct apply_result, not_rolled_back), kept,
 			  sizeof(kept));
 	if (!n_back && !n_kept)
 		return;
-	snprintf(
-		msg, sizeof(msg), "%s%s%s%s%s%s%s", err_last(), n_back ? "; rolled back " : "",
-		back,
-		n_back ? (n_back == 1 ? ": it runs its previous chain" :
-					": they run their previous chains") :
-			 "",
-		n_kept ? "; could not roll back " : "", kept,
-		n_kept ?
-			" (changed through libxdp's own dispatcher object): apply their previous file" :
-			"");
+	/* the failed interface's own "nothing was changed" now says it of all */
+	snprintf(why, sizeof(why), "%s", err_last());
+	len = strlen(why);
+	if (len >= strlen(unchanged) && !strcmp(why + len - strlen(unchanged), unchanged))
+		why[len - strlen(unchanged)] = '\0';
+	if (!n_kept)
+		snprintf(msg, sizeof(msg), "%s; nothing was changed: %s %s rolled back to %s", why,
+			 back, n_back == 1 ? "was" : "were",
+			 n_back == 1 ? "its previous chain" : "their previous chains");
+	else
+		snprintf(
+			msg, sizeof(msg),
+			"%s%s%s%s; could not roll back %s (changed through libxdp's own dispatcher object): apply their previous file",
+			why, n_back ? "; " : "", back,
+			n_back ? (n_back == 1 ? " was rolled back" : " were rolled back") : "",
+			kept);
 	err_clear();
 	err_set(-ECANCELED, "%s", msg);
 }

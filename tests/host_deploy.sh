@@ -190,12 +190,12 @@ test_deploy_entrypoint_retries_apply() {
 	wait $EP_PID || rc=$?
 	[ $rc -eq 0 ] || fail "exit $rc on SIGTERM"
 	# a failure for good: one line, one try, exit 1
-	ep_fake 9 "loading 'xdp_test_reject' into the new chain on xb failed: Permission denied; rolled back xa: it runs its previous chain"
+	ep_fake 9 "loading 'xdp_test_reject' into the new chain on xb failed: Permission denied; nothing was changed: xa was rolled back to its previous chain"
 	rc=0
 	ep_run
 	wait $EP_PID || rc=$?
 	[ $rc -eq 1 ] || fail "exit $rc, wanted 1: $(cat "$TEST_TMP/ep.err")"
 	[ "$(grep -c . "$TEST_TMP/applies")" = 1 ] || fail "a failure for good was tried again"
 	[ "$(grep -c . "$TEST_TMP/ep.err")" -eq 1 ] || fail "more than one line: $(cat "$TEST_TMP/ep.err")"
-	grep -q "rolled back xa" "$TEST_TMP/ep.err" || fail "said: $(cat "$TEST_TMP/ep.err")"
+	grep -q "xa was rolled back" "$TEST_TMP/ep.err" || fail "said: $(cat "$TEST_TMP/ep.err")"
 }

@@ -862,7 +862,7 @@ test_rel_apply_second_refused_rolls_back() {
 		printf '  xr0:\n    mode: skb\n    programs:\n'
 		printf '      - object: %s\n      - object: %s\n' "$SAMPLES/count.o" "$TESTOBJ/reject.o"
 	} >"$TEST_TMP/bad.conf"
-	expect_fail 1 "loading 'xdp_test_reject' into the new chain on xr0 failed.*; rolled back $IF0: it runs its previous chain" \
+	expect_fail 1 "loading 'xdp_test_reject' into the new chain on xr0 failed: .*; nothing was changed: $IF0 was rolled back to its previous chain$" \
 		apply "$TEST_TMP/bad.conf"
 	[ "$(rel_ids $IF0 xr0)" = "$ids" ] || fail "ids after the rollback: $(rel_ids $IF0 xr0), were $ids"
 	[ "$(rel_shapes $IF0 xr0)" = "$shapes" ] || fail "chains after the rollback: $(rel_shapes $IF0 xr0)"
@@ -940,19 +940,23 @@ test_rel_apply_kill9_all_or_nothing() {
 }
 
 # E: two applies of different files over three interfaces at once never
-# mix: every interface ends with the chain of one and the same file.
+# mix: every interface ends with the chain of one and the same file. And no
+# other run gets between two interfaces of an apply: a waiter blocked on
+# the chain lock (flock(1) wakes the moment the lock is free) reads the
+# three chains each time it gets the lock during applies; it must always
+# find all of one file.
 test_rel_concurrent_applies_never_mix() {
 	rel_setup
 	rel_extra_iface xm0
 	rel_extra_iface xm1
-	local ifs="$IF0 xm0 xm1" a b r p1 p2 rc1 rc2
+	local ifs="$IF0 xm0 xm1" a b r p1 p2 rc1 rc2 n=0 snap
 	rel_apply_file "$TEST_TMP/a.conf" "$SAMPLES/rewrite.o $SAMPLES/count.o" $ifs
 	rel_apply_file "$TEST_TMP/b.conf" "$SAMPLES/count.o:5 $SAMPLES/drop.o" $ifs
 	xdpchain apply "$TEST_TMP/b.conf" >/dev/null || fail "apply b"
 	b=$(rel_shapes $ifs)
 	xdpchain apply "$TEST_TMP/a.conf" >/dev/null || fail "apply a"
 	a=$(rel_shapes $ifs)
-	for r in $(seq 0 7); do
+	for r in $(seq 0 3); do
 		"$XDPCHAIN" apply "$TEST_TMP/b.conf" >"$TEST_TMP/r1.log" 2>&1 &
 		p1=$!
 		"$XDPCHAIN" apply "$TEST_TMP/a.conf" >"$TEST_TMP/r2.log" 2>&1 &
@@ -963,7 +967,22 @@ test_rel_concurrent_applies_never_mix() {
 		[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] ||
 			fail "round $r: applies exited $rc1 and $rc2: $(cat "$TEST_TMP/r1.log" "$TEST_TMP/r2.log")"
 		rel_all_one "$a" "$b" "round $r" $ifs
-		# and back to a for the next round
 		xdpchain apply "$TEST_TMP/a.conf" >/dev/null || fail "round $r: apply a"
 	done
+	# the waiter: between applies of b and a, one after the other
+	(
+		for f in b a b a; do
+			"$XDPCHAIN" apply "$TEST_TMP/$f.conf" >/dev/null 2>&1 || exit 1
+		done
+	) &
+	p1=$!
+	while kill -0 $p1 2>/dev/null; do
+		snap=$(flock /run/xdpchain/chain.lock bash -c "$(declare -f rel_shapes status_json xdpchain); XDPCHAIN=$XDPCHAIN rel_shapes $ifs")
+		n=$((n + 1))
+		[ "$snap" = "$a" ] || [ "$snap" = "$b" ] ||
+			fail "read $n under the chain lock during applies: a mix: $(echo "$snap" | tr '\n' ' ')"
+		sleep 0.1
+	done
+	wait $p1 || fail "the applies failed"
+	[ $n -ge 2 ] || fail "the waiter got the lock only $n times"
 }
