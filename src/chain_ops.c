@@ -1289,12 +1289,75 @@ static int apply_swap(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 	return 0;
 }
 
+/*
+ * The change in libxdp's steps (libxdp's own dispatcher object, a whole
+ * chain removed): the members that go or change out, then the new ones in;
+ * on failure the ones taken out are put back.
+ */
+static int apply_by_libxdp(struct chain_txn *t, const struct chain_spec *s, struct apply_ctx *x,
+			   struct apply_result *r)
+{
+	struct xdp_program *progs[CHAIN_MAX_PROGS];
+	size_t nprogs = 0;
+	int err;
+
+	err = apply_remove(t, x, r);
+	if (err || !x->n)
+		return err;
+	for (size_t i = 0; i < x->n; i++)
+		if (x->ap[i].step != STEP_KEEP)
+			progs[nprogs++] = x->ap[i].prog;
+	if (nprogs)
+		err = add_final(t, &x->p, progs, &nprogs);
+	if (!err && nprogs) {
+		r->n_swaps++;
+		err = txn__attach(t, progs, nprogs,
+				  t->c.kind == CHAIN_DISPATCHER ? t->c.mode : s->mode);
+		if (err) {
+			char names[CHAIN_MAX_PROGS * (PROG_NAME_MAX + 2)] = "";
+
+			for (size_t i = 0; i < nprogs; i++)
+				if (progs[i] != x->p.final.prog)
+					snprintf(names + strlen(names),
+						 sizeof(names) - strlen(names), "%s%s",
+						 names[0] ? ", " : "", xdp_program__name(progs[i]));
+			explain_attach_error(err, names,
+					     &(struct chain_add_opts){ .file = s->where });
+		}
+	}
+	if (err) {
+		if (x->n_removed)
+			apply_rollback(t, x);
+		return err;
+	}
+	for (size_t i = 0, j = 0; i < x->n; i++)
+		if (x->ap[i].step != STEP_KEEP)
+			r->items[i].new_id = t->new_ids[j++];
+	return 0;
+}
+
+/*
+ * After the switch: the new hook and members recorded; the records of
+ * members that left go when the apply commits (apply_end()).
+ */
+static void apply_record(struct chain_txn *t, struct apply_ctx *x, struct apply_result *r)
+{
+	record_new_hook(t, &x->p);
+	for (size_t i = 0; i < x->n; i++) {
+		struct apply_prog *a = &x->ap[i];
+
+		x->keep_ids[x->n_keep++] = r->items[i].new_id ? r->items[i].new_id :
+								r->items[i].old_id;
+		if (a->step != STEP_KEEP)
+			record_member(t, r->items[i].new_id, &a->rec);
+	}
+	r->changed = true;
+}
+
 static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct apply_ctx *x,
 		    bool dry_run, struct apply_result *r)
 {
-	struct xdp_program *progs[CHAIN_MAX_PROGS];
 	struct chain_add_opts hook_opts = { .hook_pin = s->hook_pin };
-	size_t nprogs = 0;
 	bool changes = false;
 	int err;
 
@@ -1349,51 +1412,11 @@ static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct appl
 			goto done;
 		return err;
 	}
-	err = apply_remove(t, x, r);
-	if (err || !x->n)
+	err = apply_by_libxdp(t, s, x, r);
+	if (err)
 		return err;
-
-	for (size_t i = 0; i < x->n; i++)
-		if (x->ap[i].step != STEP_KEEP)
-			progs[nprogs++] = x->ap[i].prog;
-	if (!err && nprogs)
-		err = add_final(t, &x->p, progs, &nprogs);
-	if (!err && nprogs) {
-		r->n_swaps++;
-		err = txn__attach(t, progs, nprogs,
-				  t->c.kind == CHAIN_DISPATCHER ? t->c.mode : s->mode);
-		if (err) {
-			char names[CHAIN_MAX_PROGS * (PROG_NAME_MAX + 2)] = "";
-
-			for (size_t i = 0; i < nprogs; i++)
-				if (progs[i] != x->p.final.prog)
-					snprintf(names + strlen(names),
-						 sizeof(names) - strlen(names), "%s%s",
-						 names[0] ? ", " : "", xdp_program__name(progs[i]));
-			explain_attach_error(err, names,
-					     &(struct chain_add_opts){ .file = s->where });
-		}
-	}
-	if (err) {
-		if (x->n_removed)
-			apply_rollback(t, x);
-		return err;
-	}
-	for (size_t i = 0, j = 0; i < x->n; i++)
-		if (x->ap[i].step != STEP_KEEP)
-			r->items[i].new_id = t->new_ids[j++];
 done:
-	record_new_hook(t, &x->p);
-	for (size_t i = 0; i < x->n; i++) {
-		struct apply_prog *a = &x->ap[i];
-
-		x->keep_ids[x->n_keep++] = r->items[i].new_id ? r->items[i].new_id :
-								r->items[i].old_id;
-		if (a->step != STEP_KEEP)
-			record_member(t, r->items[i].new_id, &a->rec);
-	}
-	/* the records of members that left go when the apply commits (apply_end()) */
-	r->changed = true;
+	apply_record(t, x, r);
 	return 0;
 }
 
