@@ -18,6 +18,7 @@
 #include "lock.h"
 #include "log.h"
 #include "members.h"
+#include "netns.h"
 
 const char *bpffs_root(void)
 {
@@ -34,13 +35,35 @@ bool bpffs__is_mounted(void)
 	return !statfs(bpffs_root(), &st) && st.f_type == BPF_FS_MAGIC;
 }
 
+/*
+ * ip netns exec (and unshare -m) runs us in a mount namespace of its own,
+ * where /sys is mounted again without the machine's bpffs: one mounted
+ * there goes with the command, and the chain keeps running with nothing
+ * left to manage it by.
+ */
+int bpffs__check_mountable(void)
+{
+	const char *root = bpffs_root();
+
+	if (bpffs__is_mounted() || netns__mount_is_init())
+		return 0;
+	return err_set(
+		-EXDEV,
+		"no bpffs at %s in this mount namespace (ip netns exec?), and one mounted here would vanish with this command; run 'xdpchain -n NETNS ...' from the host's mount namespace",
+		root);
+}
+
 int bpffs__ensure(bool *mounted_now)
 {
 	const char *root = bpffs_root();
+	int err;
 
 	*mounted_now = false;
 	if (bpffs__is_mounted())
 		return 0;
+	err = bpffs__check_mountable();
+	if (err)
+		return err;
 	if (mkdir(root, 0700) && errno != EEXIST)
 		return err_set(
 			-errno,
@@ -93,8 +116,15 @@ int state__read_fd(int fd, struct chain_state *st)
 	memcpy(st, buf, sizeof(*st)); /* version 1: ifindex reads as 0 */
 	if (st->magic != STATE_MAGIC)
 		return -EINVAL;
+	if (st->version < 3)
+		st->netns = 0; /* the tail of a 256-byte hook_pin */
 	st->hook_pin[STATE_HOOK_PIN_MAX - 1] = '\0';
 	return 0;
+}
+
+bool state__is_ours(const struct chain_state *st)
+{
+	return !st->netns || st->netns == netns__self();
 }
 
 static int xdpchain_dir(char *buf, size_t size)
@@ -158,8 +188,10 @@ static int check_pin_dir(const char *pin)
 
 int bpffs__check_dirs(const char *ifname, const char *hook_pin)
 {
-	int err = check_state_dirs(ifname);
+	int err = bpffs__check_mountable();
 
+	if (!err)
+		err = check_state_dirs(ifname);
 	if (!err && hook_pin)
 		err = check_pin_dir(hook_pin);
 	return err;
@@ -203,6 +235,11 @@ int state__read(const char *ifname, struct chain_state *st)
 	if (err == -EINVAL)
 		err = err_set(-EINVAL, "%s is not xdpchain state; remove it with 'rm %s'", path,
 			      path);
+	else if (!err && !state__is_ours(st))
+		err = err_set(
+			-EXDEV,
+			"%s is the chain state of an interface '%s' in another network namespace; xdpchain keeps one per name on a bpffs: give this interface another name",
+			path, ifname);
 	return err;
 }
 
@@ -222,8 +259,30 @@ int state__set_hook(int fd, const char *hook_pin, __u32 hook_id)
 	memset(st.hook_pin, 0, sizeof(st.hook_pin));
 	strcpy(st.hook_pin, hook_pin);
 	st.hook_id = hook_id;
-	st.version = 2;
+	if (!st.netns)
+		st.netns = netns__self(); /* an older state: ours, as state__read() found */
+	st.version = STATE_VERSION;
 	return bpf_map_update_elem(fd, &key, &st, 0) ? -errno : 0;
+}
+
+void state__claim(const char *dir)
+{
+	char path[PATH_MAX];
+	struct chain_state st;
+	__u32 key = 0;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/state", dir) >= (int)sizeof(path))
+		return;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (!state__read_fd(fd, &st) && !st.netns) {
+		st.netns = netns__self();
+		st.version = STATE_VERSION;
+		bpf_map_update_elem(fd, &key, &st, 0);
+	}
+	close(fd);
 }
 
 int state__move(const char *from, const char *to)
@@ -262,9 +321,11 @@ int state__move(const char *from, const char *to)
 
 int state__write(const char *ifname, int ifindex, const char *hook_pin, __u32 hook_id)
 {
-	struct chain_state st = {
-		.magic = STATE_MAGIC, .version = 2, .ifindex = ifindex, .hook_id = hook_id
-	};
+	struct chain_state st = { .magic = STATE_MAGIC,
+				  .version = STATE_VERSION,
+				  .netns = netns__self(),
+				  .ifindex = ifindex,
+				  .hook_id = hook_id };
 	char top[PATH_MAX], dir[PATH_MAX], path[PATH_MAX];
 	__u32 key = 0;
 	int fd, err;

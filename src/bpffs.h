@@ -21,26 +21,43 @@
 #define ROWS_PIN "rows"
 #define OBSERVER_PIN "observer_link"
 #define STATE_MAGIC 0x78646331 /* "xdc1" */
-#define STATE_HOOK_PIN_MAX 256
+#define STATE_HOOK_PIN_MAX 248 /* 256 before version 3 */
+#define STATE_VERSION 3
 
 #define STATE_MAP_NAME "xdpchain_state"
 
 /*
  * The value of the one-entry array pinned as IFACE/state. The final stage
  * and taps reference the map too (never reading it): that, not their name,
- * is how xdpchain knows its own programs. Version 1 had no ifindex.
+ * is how xdpchain knows its own programs. Version 1 had no ifindex,
+ * version 2 no netns: the last 8 bytes of its 256-byte hook_pin (zeros for
+ * any pin path that fit the limit it checked) read as netns 0.
  */
 struct chain_state {
 	__u32 magic;
 	__u32 version;
 	char hook_pin[STATE_HOOK_PIN_MAX];
+	/*
+	 * netns__self() of the namespace the interface is in, as the ifindex
+	 * means nothing without it; 0 (versions 1-2): the namespace that reads it
+	 */
+	__u64 netns;
 	__s32 ifindex; /* 0 in version 1 */
 	__u32 hook_id; /* the map id of the hook xdpchain made; 0 in version 1 */
 };
 
+/* The state was written in the network namespace we run in (or is older). */
+bool state__is_ours(const struct chain_state *st);
+
 const char *bpffs_root(void);
-/* Mounts bpffs at bpffs_root() if nothing is mounted there. */
+/*
+ * Mounts bpffs at bpffs_root() if nothing is mounted there; refuses (one
+ * line naming -n) outside PID 1's mount namespace, where that bpffs would
+ * vanish with the command.
+ */
 int bpffs__ensure(bool *mounted_now);
+/* 0, or the refusal bpffs__ensure() would make (bpffs missing, not PID 1's mount namespace). */
+int bpffs__check_mountable(void);
 bool bpffs__is_mounted(void);
 
 int bpffs__iface_dir(const char *ifname, char *buf, size_t size);
@@ -51,13 +68,16 @@ int bpffs__default_hook_pin(const char *ifname, char *buf, size_t size);
  * be pinned in: <bpffs>/xdpchain, <bpffs>/xdpchain/IFACE and the directory
  * of @hook_pin (may be NULL), where they exist. 0, or -errno and one line
  * naming the directory, its owner and the fix when one is not a directory
- * owned by root that group and others cannot write.
+ * owned by root that group and others cannot write, or when there is no
+ * bpffs and bpffs__ensure() would refuse to mount one.
  */
 int bpffs__check_dirs(const char *ifname, const char *hook_pin);
 
 /*
  * 0 and fills @st if IFACE has state, -ENOENT if not, other -errno on error
- * (directories that are not root's, as bpffs__check_dirs(), included).
+ * (directories that are not root's, as bpffs__check_dirs(), included;
+ * -EXDEV, one line, when it is another network namespace's: another
+ * interface of the same name, whose state is not ours to read or change).
  */
 int state__read(const char *ifname, struct chain_state *st);
 /* Reads a state map by fd: 0, or -EINVAL if it is not xdpchain state. */
@@ -75,6 +95,11 @@ int state__write(const char *ifname, int ifindex, const char *hook_pin, __u32 ho
  * the hook pin when it lives there, and records the new pin path.
  */
 int state__move(const char *from, const char *to);
+/*
+ * Records our namespace in the state under @dir if it has none (written
+ * before version 3); for state the chain running here is known to use.
+ */
+void state__claim(const char *dir);
 /* Records a new hook (pin and map id) in the state map @fd. */
 int state__set_hook(int fd, const char *hook_pin, __u32 hook_id);
 /*

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,10 +297,11 @@ static void hook_lock_name(__u32 hook_id, char *buf, size_t size)
 static int lock_hook(__u32 hook_id, int *holder, bool capture)
 {
 	char name[32], buf[32];
-	int fd, n, err;
+	int fd, n, err, tries = 0;
 
 	*holder = 0;
 	hook_lock_name(hook_id, name, sizeof(name));
+again:
 	fd = lock__open(name);
 	if (fd < 0)
 		return fd;
@@ -307,6 +310,13 @@ static int lock_hook(__u32 hook_id, int *holder, bool capture)
 	 * capture waits that out; a running capture holds it for good.
 	 */
 	err = lock__wait(fd, capture ? 2000 : 0);
+	if (!err && !lock__is_current(fd, name)) {
+		/* its holder was done and removed it (unlock_hook()): a new file */
+		close(fd);
+		if (++tries < 100)
+			goto again;
+		return err_set(-EAGAIN, "%s/%s keeps being replaced; retry", LOCK_DIR, name);
+	}
 	if (err) {
 		n = pread(fd, buf, sizeof(buf) - 1, 0);
 		if (n > 0) {
@@ -322,6 +332,19 @@ static int lock_hook(__u32 hook_id, int *holder, bool capture)
 	if (ftruncate(fd, 0) || pwrite(fd, buf, n, 0) != n)
 		pr_debug("cannot record our pid in %s/%s\n", LOCK_DIR, name);
 	return fd;
+}
+
+/* Drops a hook's lock, and its file: no lock files pile up, one per hook ever seen. */
+static void unlock_hook(int fd, __u32 hook_id)
+{
+	char name[32];
+
+	if (fd < 0)
+		return;
+	hook_lock_name(hook_id, name, sizeof(name));
+	if (lock__remove(fd, name))
+		pr_debug("cannot remove %s/%s\n", LOCK_DIR, name);
+	close(fd);
 }
 
 static int clear_ours(int hook_fd)
@@ -349,7 +372,7 @@ int capture__clear_stale(int hook_fd)
 	if (lock < 0)
 		return lock == -EBUSY ? 0 : lock; /* a live capture owns them */
 	n = clear_ours(hook_fd);
-	close(lock);
+	unlock_hook(lock, id);
 	return n;
 }
 
@@ -514,6 +537,20 @@ unsigned int capture__default_pages(void)
 	while (pages & (pages - 1))
 		pages &= pages - 1;
 	return pages;
+}
+
+unsigned int capture__max_pages(int *ncpu)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned long pages;
+
+	*ncpu = libbpf_num_possible_cpus();
+	if (*ncpu <= 0)
+		return 0;
+	pages = CAPTURE_BUFFER_MAX_TOTAL / *ncpu / (page > 0 ? page : 4096);
+	while (pages & (pages - 1))
+		pages &= pages - 1;
+	return pages < CAPTURE_BUFFER_MIN_PAGES ? CAPTURE_BUFFER_MIN_PAGES : pages;
 }
 
 /* Unmaps and closes the rings. */
@@ -1007,9 +1044,60 @@ void capture__stop(struct capture *c)
 		close(c->counters_fd);
 	if (c->scratch_fd >= 0)
 		close(c->scratch_fd);
-	if (c->lock_fd >= 0)
-		close(c->lock_fd);
+	unlock_hook(c->lock_fd, c->hook_id);
 	c->counters_fd = c->scratch_fd = c->lock_fd = -1;
+}
+
+/* A hook lock whose map is gone and that nobody holds: removed under its lock. */
+static bool remove_stale_lock(const char *name, __u32 id)
+{
+	bool removed = false;
+	int map_fd, fd;
+
+	map_fd = bpf_map_get_fd_by_id(id);
+	if (map_fd >= 0 || errno != ENOENT) {
+		if (map_fd >= 0)
+			close(map_fd);
+		return false;
+	}
+	err_quiet(true);
+	fd = lock__take(name, 0);
+	err_quiet(false);
+	if (fd < 0)
+		return false; /* held (a capture of a map just freed), or not ours */
+	removed = lock__is_current(fd, name) && !lock__remove(fd, name);
+	close(fd);
+	return removed;
+}
+
+int capture__remove_stale_locks(void (*on_removed)(const char *path, void *ctx), void *ctx)
+{
+	char name[32], path[PATH_MAX];
+	struct dirent *e;
+	int dir, n = 0;
+	DIR *d;
+	__u32 id;
+
+	dir = lock__dir_open();
+	if (dir < 0)
+		return dir;
+	d = fdopendir(dir);
+	if (!d) {
+		close(dir);
+		return err_set(-errno, "cannot read %s: %s", LOCK_DIR, strerror(errno));
+	}
+	while ((e = readdir(d))) {
+		if (sscanf(e->d_name, "hook-%u.lock", &id) != 1)
+			continue;
+		hook_lock_name(id, name, sizeof(name));
+		if (strcmp(name, e->d_name) || !remove_stale_lock(name, id))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", LOCK_DIR, name);
+		on_removed(path, ctx);
+		n++;
+	}
+	closedir(d);
+	return n;
 }
 
 bool capture__hook_busy(__u32 hook_id)

@@ -92,6 +92,8 @@ typedef void (*capture_packet_fn)(void *ctx, const struct capture_meta *m, const
 #define CAPTURE_BUFFER_PER_CPU (32UL << 20)
 #define CAPTURE_BUFFER_TOTAL (64UL << 20)
 #define CAPTURE_BUFFER_MIN_PAGES 64
+/* --buffer's bound: all CPUs' rings together (4x the default) */
+#define CAPTURE_BUFFER_MAX_TOTAL (256UL << 20)
 #define CAPTURE_WAKEUP_FRACTION 256
 
 /* One CPU's ring, mapped (the kernel's BPF ring buffer layout, linux/bpf.h). */
@@ -196,6 +198,11 @@ int capture__attach_stages(struct capture *c, int disp_fd, const __u32 *slot_pro
 /* Pages per CPU when capture_opts.buffer_pages is 0. */
 unsigned int capture__default_pages(void);
 /*
+ * The most pages per CPU (a power of two) whose rings, one per possible
+ * CPU, stay within CAPTURE_BUFFER_MAX_TOTAL; 0 when the CPUs cannot be counted.
+ */
+unsigned int capture__max_pages(int *ncpu);
+/*
  * Waits up to @timeout_ms for a ring to fill to its watermark, reads all
  * of them and hands on_packet the packets merged by time (the newest may
  * wait for the next call, which then waits only until they may go).
@@ -216,5 +223,11 @@ int capture__clear_stale(int hook_fd);
 
 /* Whether a live capture serves the hook with map id @hook_id. */
 bool capture__hook_busy(__u32 hook_id);
+/*
+ * Removes the lock files of hook maps that are gone (a capture killed with
+ * SIGKILL leaves its file) and that nobody holds, calling @on_removed for
+ * each. Returns how many, or -errno with err_set().
+ */
+int capture__remove_stale_locks(void (*on_removed)(const char *path, void *ctx), void *ctx);
 
 #endif

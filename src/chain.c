@@ -219,6 +219,8 @@ static int state_at(const char *name, int ifindex, struct chain_state *st, __u32
 	if (!err)
 		*id = hook__id(fd);
 	close(fd);
+	if (!err && !state__is_ours(st))
+		return -EXDEV; /* another network namespace's: not ours to read */
 	if (!err && st->ifindex && st->ifindex != ifindex)
 		return -EEXIST; /* another interface's */
 	return err;
@@ -242,7 +244,7 @@ static void read_state(struct chain *c)
 		take_state(c, &st, dir, id);
 		return;
 	}
-	c->name_taken = err == -EEXIST;
+	c->name_taken = err == -EEXIST || err == -EXDEV;
 	if (snprintf(base, sizeof(base), "%s/xdpchain", bpffs_root()) >= (int)sizeof(base))
 		return;
 	d = opendir(base);

@@ -188,6 +188,7 @@ struct chain_add_opts {
 	bool actions_set;
 	enum xdp_attach_mode mode;
 	const char *hook_pin; /* NULL: <bpffs>/xdpchain/IFACE/xdpcap_hook */
+	const char *where; /* "FILE:LINE" of a chain file, for messages; NULL for add */
 };
 
 int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_prog *added);
@@ -249,6 +250,7 @@ struct chain_spec {
 	const struct chain_want *want;
 	size_t n;
 	const char *where;
+	bool strict; /* an object whose sha256 is not the file's fails (else a warning) */
 };
 
 enum apply_step { STEP_KEEP, STEP_ADD, STEP_RELOAD, STEP_CHANGE, STEP_REMOVE };

@@ -26,6 +26,7 @@
 #include "lock.h"
 #include "log.h"
 #include "members.h"
+#include "objfile.h"
 #include "observer.h"
 #include "params.h"
 #include "txn.h"
@@ -90,58 +91,62 @@ static void own_prog__free(struct own_prog *o)
 	o->obj = NULL;
 }
 
-/* ELF with e_machine EM_BPF: gives a clear error before libbpf's own. */
-static int check_bpf_elf(const char *file)
-{
-	unsigned char hdr[20];
-	ssize_t n;
-	int fd;
+/* "FILE:LINE: " of a chain file's entry, or nothing for add. */
+#define WHERE_FMT "%s%s"
+#define WHERE_ARGS(o) (o)->where ? (o)->where : "", (o)->where ? ": " : ""
 
-	fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(-errno, "cannot open %s: %s", file, strerror(errno));
-	n = read(fd, hdr, sizeof(hdr));
-	close(fd);
-	if (n < (ssize_t)sizeof(hdr) || memcmp(hdr, "\177ELF", 4))
+/* ELF with e_machine EM_BPF: gives a clear error before libbpf's own. */
+static int check_bpf_elf(const struct chain_add_opts *o, const struct objfile *f)
+{
+	const unsigned char *hdr = f->data;
+
+	if (f->size < 20 || memcmp(hdr, "\177ELF", 4))
 		return err_set(
 			-ENOEXEC,
+			WHERE_FMT
 			"%s is not a BPF object (not an ELF file); build it with 'clang -O2 -g -target bpf -c prog.bpf.c'",
-			file);
+			WHERE_ARGS(o), o->file);
 	if ((hdr[18] | hdr[19] << 8) != 247 /* EM_BPF, little endian */)
 		return err_set(
 			-ENOEXEC,
+			WHERE_FMT
 			"%s is an ELF file for another machine, not a BPF object; build it with 'clang -target bpf'",
-			file);
+			WHERE_ARGS(o), o->file);
 	return 0;
 }
 
-/* Opens @file and picks the XDP program to chain. */
-static int open_user_obj(const struct chain_add_opts *o, struct bpf_object **objp,
-			 struct bpf_program **progp)
+/* "a (xdp), b (tc)": the programs of @obj, for messages. */
+static const char *list_progs(struct bpf_object *obj, char *buf, size_t size)
+{
+	struct bpf_program *p;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	bpf_object__for_each_program(p, obj) {
+		int n = snprintf(buf + len, size - len, "%s%s (%s)", len ? ", " : "",
+				 bpf_program__name(p),
+				 libbpf_bpf_prog_type_str(bpf_program__type(p)));
+
+		if (n < 0 || (size_t)n >= size - len)
+			break;
+		len += n;
+	}
+	return len ? buf : "no programs at all";
+}
+
+/* The program of @obj to chain: --prog's, else the first XDP one. */
+static int pick_prog(const struct chain_add_opts *o, struct bpf_object *obj,
+		     struct bpf_program **progp)
 {
 	struct bpf_program *prog = NULL, *p;
-	struct bpf_object *obj;
-	int err;
-
-	err = check_bpf_elf(o->file);
-	if (err)
-		return err;
-	obj = bpf_object__open_file(o->file, NULL);
-	err = libbpf_get_error(obj);
-	if (err)
-		return err_set(err,
-			       "cannot open BPF object %s: %s; run with -vv for libbpf's reason",
-			       o->file, strerror(-err));
+	char names[512];
 
 	if (o->prog_name) {
 		prog = bpf_object__find_program_by_name(obj, o->prog_name);
-		if (!prog) {
-			err = err_set(
-				-ENOENT,
-				"%s has no program named '%s'; list its programs with 'bpftool prog show' after loading or 'llvm-objdump -t %s'",
-				o->file, o->prog_name, o->file);
-			goto err;
-		}
+		if (!prog)
+			return err_set(-ENOENT, WHERE_FMT "%s has no program named '%s'; it has %s",
+				       WHERE_ARGS(o), o->file, o->prog_name,
+				       list_progs(obj, names, sizeof(names)));
 	} else {
 		bpf_object__for_each_program(p, obj) {
 			if (bpf_program__type(p) == BPF_PROG_TYPE_XDP) {
@@ -149,24 +154,64 @@ static int open_user_obj(const struct chain_add_opts *o, struct bpf_object **obj
 				break;
 			}
 		}
-		if (!prog) {
-			p = bpf_object__next_program(obj, NULL);
-			err = err_set(
+		if (!prog)
+			return err_set(
 				-EINVAL,
-				"%s has no XDP program%s%s%s%s; xdpchain chains SEC(\"xdp\") programs",
-				o->file, p ? " (it has " : "",
-				p ? libbpf_bpf_prog_type_str(bpf_program__type(p)) : "",
-				p ? " program " : "", p ? bpf_program__name(p) : "");
-			goto err;
-		}
+				WHERE_FMT
+				"%s has no XDP program (it has %s); xdpchain chains SEC(\"xdp\") programs",
+				WHERE_ARGS(o), o->file, list_progs(obj, names, sizeof(names)));
 	}
-	if (bpf_program__type(prog) != BPF_PROG_TYPE_XDP) {
-		err = err_set(
+	if (bpf_program__type(prog) != BPF_PROG_TYPE_XDP)
+		return err_set(
 			-EINVAL,
+			WHERE_FMT
 			"program '%s' in %s is a %s program, not XDP; xdpchain chains SEC(\"xdp\") programs",
-			bpf_program__name(prog), o->file,
+			WHERE_ARGS(o), bpf_program__name(prog), o->file,
 			libbpf_bpf_prog_type_str(bpf_program__type(prog)));
-		goto err;
+	if (!strcmp(bpf_program__name(prog), FINAL_NAME) ||
+	    !strcmp(bpf_program__name(prog), TAP_NAME))
+		return err_set(
+			-EINVAL,
+			WHERE_FMT
+			"program '%s' in %s has the name of xdpchain's %s; rename the program",
+			WHERE_ARGS(o), bpf_program__name(prog), o->file,
+			strcmp(bpf_program__name(prog), FINAL_NAME) ? "capture tap" :
+								      "final stage");
+	*progp = prog;
+	return 0;
+}
+
+/*
+ * Opens the object read into @f (the bytes hashed are the bytes loaded) and
+ * picks the XDP program to chain. @f must outlive the object.
+ */
+static int open_user_obj(const struct chain_add_opts *o, const struct objfile *f,
+			 struct bpf_object **objp, struct bpf_program **progp)
+{
+	const char *base = strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path;
+	char name[64];
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = name);
+	struct bpf_program *prog = NULL, *p;
+	struct bpf_object *obj;
+	int err;
+
+	/* named as bpf_object__open_file() names it (internal maps: "count.rodata") */
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(base, "."), base);
+
+	err = check_bpf_elf(o, f);
+	if (err)
+		return err;
+	obj = bpf_object__open_mem(f->data, f->size, &oo);
+	err = libbpf_get_error(obj);
+	if (err)
+		return err_set(err,
+			       WHERE_FMT
+			       "cannot open BPF object %s: %s; run with -vv for libbpf's reason",
+			       WHERE_ARGS(o), o->file, strerror(-err));
+	err = pick_prog(o, obj, &prog);
+	if (err) {
+		bpf_object__close(obj);
+		return err;
 	}
 	/* Other programs in the object stay unloaded. */
 	bpf_object__for_each_program(p, obj)
@@ -174,9 +219,6 @@ static int open_user_obj(const struct chain_add_opts *o, struct bpf_object **obj
 	*objp = obj;
 	*progp = prog;
 	return 0;
-err:
-	bpf_object__close(obj);
-	return err;
 }
 
 static void explain_attach_error(int err, const char *name, const struct chain_add_opts *o)
@@ -330,6 +372,8 @@ static int clear_name(struct chain_txn *t)
 	err_quiet(false);
 	if (err == -ENOENT)
 		return 0; /* the leftover went */
+	if (err == -EXDEV)
+		return state__read(t->c.ifname, &st); /* its line: another namespace's */
 	if (err)
 		return err_set(err, "cannot read the state under %s/xdpchain/%s: %s", bpffs_root(),
 			       t->c.ifname, strerror(-err));
@@ -364,6 +408,8 @@ static int follow_rename(struct chain_txn *t)
 }
 
 struct add_plan {
+	struct objfile of; /* the object's bytes, read once */
+	struct member_rec rec;
 	struct bpf_object *obj;
 	struct xdp_program *progs[2];
 	struct own_prog final;
@@ -373,6 +419,33 @@ struct add_plan {
 	bool new_hook_for_state; /* the state named a hook that is gone */
 	char hook_pin[PATH_MAX];
 };
+
+/*
+ * Whether the chain @c can take the hook pin @hook_pin (NULL: the default):
+ * a new pin must be free, an existing chain's must be the one it uses.
+ * Changes nothing (apply --dry-run checks with it).
+ */
+static int hook_check(const struct chain *c, const char *hook_pin)
+{
+	if (!c->managed)
+		return hook_pin ? check_new_pin(hook_pin) : 0;
+	if (hook_pin && strcmp(hook_pin, c->hook_pin))
+		return err_set(
+			-EEXIST,
+			"the chain on %s already uses the hook pinned at %s; drop --hook-pin or run 'xdpchain flush %s' first",
+			c->ifname, c->hook_pin, c->ifname);
+	if (c->hook_pin_id && c->hook_id && c->hook_pin_id != c->hook_id)
+		return err_set(
+			-EEXIST,
+			"the map pinned at %s (id %u) is not the hook the chain on %s calls (id %u); remove that pin or run 'xdpchain flush %s'",
+			c->hook_pin, c->hook_pin_id, c->ifname, c->hook_id, c->ifname);
+	if (c->hook_pin_id && c->state_hook_id && c->hook_pin_id != c->state_hook_id)
+		return err_set(
+			-EEXIST,
+			"the map pinned at %s (id %u) is not the hook xdpchain made for %s (id %u); remove that pin or run 'xdpchain flush %s'",
+			c->hook_pin, c->hook_pin_id, c->ifname, c->state_hook_id, c->ifname);
+	return 0;
+}
 
 /* The chain's hook: kept from an earlier add, found again, or made now. */
 static int plan_hook(struct chain_txn *t, const struct chain_add_opts *o, struct add_plan *p)
@@ -386,11 +459,9 @@ static int plan_hook(struct chain_txn *t, const struct chain_add_opts *o, struct
 			return err_set(-ENAMETOOLONG, "bpffs path for %s is too long", c->ifname);
 		snprintf(p->hook_pin, sizeof(p->hook_pin), "%s",
 			 o->hook_pin ? o->hook_pin : defpin);
-		if (o->hook_pin) {
-			err = check_new_pin(p->hook_pin);
-			if (err)
-				return err;
-		}
+		err = hook_check(c, o->hook_pin);
+		if (err)
+			return err;
 		p->hook_fd = hook__create();
 		if (p->hook_fd < 0)
 			return p->hook_fd;
@@ -400,22 +471,10 @@ static int plan_hook(struct chain_txn *t, const struct chain_add_opts *o, struct
 		return txn__pin(t, p->hook_fd, p->hook_pin, "the hook");
 	}
 
-	if (o->hook_pin && strcmp(o->hook_pin, c->hook_pin))
-		return err_set(
-			-EEXIST,
-			"the chain on %s already uses the hook pinned at %s; drop --hook-pin or run 'xdpchain flush %s' first",
-			c->ifname, c->hook_pin, c->ifname);
+	err = hook_check(c, o->hook_pin);
+	if (err)
+		return err;
 	snprintf(p->hook_pin, sizeof(p->hook_pin), "%s", c->hook_pin);
-	if (c->hook_pin_id && c->hook_id && c->hook_pin_id != c->hook_id)
-		return err_set(
-			-EEXIST,
-			"the map pinned at %s (id %u) is not the hook the chain on %s calls (id %u); remove that pin or run 'xdpchain flush %s'",
-			c->hook_pin, c->hook_pin_id, c->ifname, c->hook_id, c->ifname);
-	if (c->hook_pin_id && c->state_hook_id && c->hook_pin_id != c->state_hook_id)
-		return err_set(
-			-EEXIST,
-			"the map pinned at %s (id %u) is not the hook xdpchain made for %s (id %u); remove that pin or run 'xdpchain flush %s'",
-			c->hook_pin, c->hook_pin_id, c->ifname, c->state_hook_id, c->ifname);
 	if (c->hook_id) {
 		/* the final stage's map, or the pinned hook */
 		p->hook_fd = bpf_map_get_fd_by_id(c->hook_id);
@@ -465,8 +524,9 @@ static int make_user_prog(struct bpf_object *obj, struct bpf_program *bprog,
 	if (err) {
 		*out = NULL;
 		return err_set(err,
+			       WHERE_FMT
 			       "cannot read %s as an XDP program: %s; run with -vv for details",
-			       o->file, strerror(-err));
+			       WHERE_ARGS(o), o->file, strerror(-err));
 	}
 	if (o->prio_set)
 		xdp_program__set_run_prio(prog, o->prio);
@@ -563,74 +623,39 @@ static void record_member(struct chain_txn *t, __u32 prog_id, const struct membe
 }
 
 /*
- * @file as an absolute path, "." and ".." taken out by the names alone:
- * symbolic links are kept as named, so an object reached through one (a
- * Kubernetes ConfigMap volume links every file into a directory that each
- * update replaces) keeps its path across updates, and apply compares it
- * by its content hash. Returns 0 or -errno.
+ * Reads @o->file (objfile.h: never blocks, a regular file of bounded size,
+ * read once), opens those bytes and picks the program: everything that
+ * can be wrong with the object, found before any lock or kernel probe.
+ * @rec gets the object's resolved path and the hash of the bytes loaded.
  */
-static int absolute_path(const char *file, char *out, size_t size)
+static int user_obj_load(const struct chain_add_opts *o, struct objfile *f,
+			 struct bpf_object **objp, struct xdp_program **progp,
+			 struct member_rec *rec)
 {
-	char buf[PATH_MAX], *save = NULL, *name;
-	size_t len = 0;
-
-	if (file[0] == '/') {
-		if (snprintf(buf, sizeof(buf), "%s", file) >= (int)sizeof(buf))
-			return -ENAMETOOLONG;
-	} else {
-		if (!getcwd(buf, sizeof(buf)))
-			return -errno;
-		if (strlen(buf) + 1 + strlen(file) >= sizeof(buf))
-			return -ENAMETOOLONG;
-		strcat(buf, "/");
-		strcat(buf, file);
-	}
-	out[0] = '\0';
-	for (name = strtok_r(buf, "/", &save); name; name = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(name, "."))
-			continue;
-		if (!strcmp(name, "..")) {
-			while (len && out[len - 1] != '/')
-				len--;
-			if (len)
-				len--; /* the slash before the name taken out */
-			out[len] = '\0';
-			continue;
-		}
-		if (len + 1 + strlen(name) >= size)
-			return -ENAMETOOLONG;
-		out[len++] = '/';
-		strcpy(out + len, name);
-		len += strlen(name);
-	}
-	if (!len)
-		snprintf(out, size, "/");
-	return 0;
-}
-
-/* The object's absolute path and content hash, before it is loaded. */
-static int member_origin(const char *file, struct member_rec *rec)
-{
-	char abs[PATH_MAX];
+	struct bpf_program *bprog;
 	int err;
 
 	memset(rec, 0, sizeof(*rec));
-	err = absolute_path(file, abs, sizeof(abs));
+	err = objfile__read(f, o->file, o->where);
 	if (err)
-		return err_set(err, "cannot make %s an absolute path: %s", file, strerror(-err));
-	if (strlen(abs) >= sizeof(rec->object))
+		return err;
+	if (strlen(f->path) >= sizeof(rec->object))
 		return err_set(-ENAMETOOLONG,
-			       "the path of %s is longer than %d bytes; move the object", abs,
-			       MEMBER_OBJECT_MAX - 1);
-	strcpy(rec->object, abs);
-	return file_sha256(abs, rec->sha256);
+			       WHERE_FMT "the path of %s is longer than %d bytes; move the object",
+			       WHERE_ARGS(o), f->path, MEMBER_OBJECT_MAX - 1);
+	strcpy(rec->object, f->path);
+	memcpy(rec->sha256, f->sha256, SHA256_LEN);
+	err = open_user_obj(o, f, objp, &bprog);
+	if (!err)
+		err = make_user_prog(*objp, bprog, o, progp);
+	if (!err)
+		snprintf(rec->prog, sizeof(rec->prog), "%s", xdp_program__name(*progp));
+	return err;
 }
 
 static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct add_plan *p,
 		  struct chain_prog *added)
 {
-	struct bpf_program *bprog = NULL;
-	struct member_rec rec;
 	size_t nprogs = 1;
 	bool uses_hook;
 	int err;
@@ -644,14 +669,6 @@ static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct ad
 			"the chain on %s runs in %s mode; drop --mode or flush the chain first",
 			t->c.ifname, t->c.mode == XDP_MODE_SKB ? "skb" : "native");
 
-	err = member_origin(o->file, &rec);
-	if (!err)
-		err = open_user_obj(o, &p->obj, &bprog);
-	if (!err)
-		err = make_user_prog(p->obj, bprog, o, &p->progs[0]);
-	if (err)
-		return err;
-	snprintf(rec.prog, sizeof(rec.prog), "%s", xdp_program__name(p->progs[0]));
 	err = chain__check_add(&t->c, xdp_program__name(p->progs[0]),
 			       xdp_program__run_prio(p->progs[0]));
 	if (err)
@@ -682,7 +699,7 @@ static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct ad
 		ids[n++] = t->new_ids[0];
 		members__prune(txn__state_dir(t), ids, n);
 	}
-	record_member(t, t->new_ids[0], &rec);
+	record_member(t, t->new_ids[0], &p->rec);
 	if (added) {
 		memset(added, 0, sizeof(*added));
 		snprintf(added->name, sizeof(added->name), "%s", xdp_program__name(p->progs[0]));
@@ -704,19 +721,18 @@ int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_
 	err = chain__ifindex(ifname);
 	if (err < 0)
 		return err;
-	if (access(o->file, R_OK))
-		return err_set(-errno, "cannot read %s: %s", o->file, strerror(errno));
+	/* the object first: a FIFO or a bad file is refused before any lock or probe */
+	err = user_obj_load(o, &p.of, &p.obj, &p.progs[0], &p.rec);
 	/* before the freplace check: cheap, and the clearer error */
-	err = bpffs__check_dirs(ifname, o->hook_pin);
-	if (err)
-		return err;
+	if (!err)
+		err = bpffs__check_dirs(ifname, o->hook_pin);
 	/* Before anything changes, bpffs included. */
-	err = features__require_freplace();
+	if (!err)
+		err = features__require_freplace();
+	if (!err)
+		err = bpffs__ensure(&mounted);
 	if (err)
-		return err;
-	err = bpffs__ensure(&mounted);
-	if (err)
-		return err;
+		goto out;
 	if (mounted)
 		pr_info("mounted bpffs at %s\n", bpffs_root());
 
@@ -724,9 +740,11 @@ int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_
 	if (!err)
 		err = add_in(&t, o, &p, added);
 	err = txn__end(&t, err);
+out:
 	xdp_program__close(p.progs[0]);
 	own_prog__free(&p.final);
 	bpf_object__close(p.obj);
+	objfile__free(&p.of);
 	if (p.hook_fd >= 0)
 		close(p.hook_fd);
 	if (p.member_hook_fd >= 0)
@@ -952,12 +970,14 @@ int chain__repair(const char *ifname, size_t *n_taps, bool *observer)
 struct apply_prog {
 	struct chain_add_opts o;
 	const struct chain_want *w;
+	struct objfile of; /* the object's bytes, read once */
 	struct bpf_object *obj;
 	struct xdp_program *prog; /* opened from the file */
 	struct member_rec rec;
 	int member_hook_fd;
 	int match; /* index into t->c.progs, or -1 */
 	enum apply_step step;
+	bool moved; /* kept: the same bytes, now at another path */
 };
 
 struct apply_ctx {
@@ -986,16 +1006,54 @@ static bool is_user(const struct chain_prog *p)
 	return !p->is_final && !p->is_tap;
 }
 
-/* Opens what the file names and decides, per program, what happens to it. */
-static int apply_open(struct chain_txn *t, const struct chain_spec *s, struct apply_ctx *x)
+/*
+ * The error just set (the run's first: apply stops at it) prefixed with
+ * the chain file's @where, for checks shared with add that cannot know it.
+ */
+static int err_at(const char *where, int err)
+{
+	char msg[1024];
+
+	if (!err)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s", err_last());
+	err_clear();
+	return err_set(err, "%s: %s", where, msg);
+}
+
+/*
+ * A chain file's sha256 of an object against the object as read now; the
+ * warning only in the plan (@dry_run) pass, which every apply runs first.
+ */
+static int check_sha(const struct chain_spec *s, const struct apply_prog *a, bool dry_run)
 {
 	char hex[SHA256_HEX];
+
+	sha256_hex(a->rec.sha256, hex);
+	if (!a->w->sha256 || !strcmp(a->w->sha256, hex))
+		return 0;
+	if (s->strict)
+		return err_set(
+			-EINVAL,
+			"%s: %s changed since the chain file was written (sha256 %.12s..., the file says %.12s...); --strict refuses it: put back the object the file names, or write its new sha256 into the file",
+			a->w->where, a->w->object, hex, a->w->sha256);
+	if (dry_run)
+		pr_warn("%s: %s changed since the chain file was written (sha256 %.12s..., the file says %.12s...); the object as it is now is used\n",
+			a->w->where, a->w->object, hex, a->w->sha256);
+	return 0;
+}
+
+/*
+ * Reads and opens every object the file names, before any lock: a FIFO, a
+ * device or a bad object fails here, naming the chain file's line.
+ */
+static int apply_load(const struct chain_spec *s, struct apply_ctx *x, bool dry_run)
+{
 	int err;
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct chain_want *w = &s->want[i];
 		struct apply_prog *a = &x->ap[x->n++];
-		struct bpf_program *bprog;
 		const char *name;
 
 		a->w = w;
@@ -1006,34 +1064,32 @@ static int apply_open(struct chain_txn *t, const struct chain_spec *s, struct ap
 						.prio = w->prio,
 						.prio_set = w->prio_set,
 						.actions = w->actions,
-						.actions_set = w->actions_set };
-		if (access(w->object, R_OK))
-			return err_set(-errno, "%s: cannot read %s: %s; fix the path", w->where,
-				       w->object, strerror(errno));
-		err = member_origin(w->object, &a->rec);
+						.actions_set = w->actions_set,
+						.where = w->where };
+		err = user_obj_load(&a->o, &a->of, &a->obj, &a->prog, &a->rec);
 		if (!err)
-			err = open_user_obj(&a->o, &a->obj, &bprog);
-		if (!err)
-			err = make_user_prog(a->obj, bprog, &a->o, &a->prog);
+			err = check_sha(s, a, dry_run);
 		if (err)
 			return err;
 		name = xdp_program__name(a->prog);
-		snprintf(a->rec.prog, sizeof(a->rec.prog), "%s", name);
-		sha256_hex(a->rec.sha256, hex);
-		if (w->sha256 && strcmp(w->sha256, hex))
-			pr_warn("%s: %s changed since the chain file was written (sha256 %.12s..., the file says %.12s...); the object as it is now is used\n",
-				w->where, w->object, hex, w->sha256);
 		for (size_t k = 0; k + 1 < x->n; k++)
 			if (!strcmp(xdp_program__name(x->ap[k].prog), name))
 				return err_set(
 					-EEXIST,
 					"%s: program '%s' is named twice for %s (also at %s); a chain holds each name once",
 					w->where, name, s->ifname, x->ap[k].w->where);
-		for (size_t k = 0; k < t->c.n; k++)
-			if (is_user(&t->c.progs[k]) && !strcmp(t->c.progs[k].name, name))
-				a->match = k;
 	}
 	return 0;
+}
+
+/* The running member each program of the file replaces or keeps (by name). */
+static void apply_match(struct chain_txn *t, struct apply_ctx *x)
+{
+	for (size_t i = 0; i < x->n; i++)
+		for (size_t k = 0; k < t->c.n; k++)
+			if (is_user(&t->c.progs[k]) &&
+			    !strcmp(t->c.progs[k].name, xdp_program__name(x->ap[i].prog)))
+				x->ap[i].match = k;
 }
 
 static void item_add(struct apply_result *r, enum apply_step step, const char *name, __u32 id,
@@ -1079,8 +1135,9 @@ static int apply_plan(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 		}
 		wanted[a->match] = true;
 		has = !members__lookup(t->c.state_dir, m->id, &mr);
-		same_origin = has && !strcmp(mr.object, a->rec.object) &&
-			      !memcmp(mr.sha256, a->rec.sha256, SHA256_LEN);
+		/* the same bytes wherever they are now (a ConfigMap update moves them) */
+		same_origin = has && !memcmp(mr.sha256, a->rec.sha256, SHA256_LEN);
+		a->moved = same_origin && strcmp(mr.object, a->rec.object);
 		if (!same_origin) {
 			a->step = STEP_RELOAD;
 			snprintf(why, sizeof(why), "%s",
@@ -1122,8 +1179,8 @@ static int apply_plan(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 
 		if (a->step == STEP_KEEP)
 			continue;
-		err = chain__check_add(after, xdp_program__name(a->prog),
-				       xdp_program__run_prio(a->prog));
+		err = err_at(a->w->where, chain__check_add(after, xdp_program__name(a->prog),
+							   xdp_program__run_prio(a->prog)));
 		if (!err) {
 			struct chain_prog *np = &after->progs[after->n++];
 
@@ -1354,6 +1411,14 @@ static void apply_record(struct chain_txn *t, struct apply_ctx *x, struct apply_
 	r->changed = true;
 }
 
+/* Members kept whose object is now elsewhere (the same bytes): their records follow. */
+static void record_moved(struct chain_txn *t, struct apply_ctx *x)
+{
+	for (size_t i = 0; i < x->n; i++)
+		if (x->ap[i].step == STEP_KEEP && x->ap[i].moved)
+			record_member(t, t->c.progs[x->ap[i].match].id, &x->ap[i].rec);
+}
+
 static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct apply_ctx *x,
 		    bool dry_run, struct apply_result *r)
 {
@@ -1368,16 +1433,15 @@ static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct appl
 	}
 	r->old_main = t->c.main_id;
 	if (t->c.kind == CHAIN_SINGLE)
-		return chain__check_add(&t->c, "", 0); /* names the program and the fix */
+		return err_at(s->where, chain__check_add(&t->c, "", 0)); /* names the program */
 	if (t->c.kind == CHAIN_DISPATCHER && s->mode != XDP_MODE_UNSPEC && s->mode != t->c.mode)
 		return err_set(
 			-EINVAL,
 			"%s: the chain on %s runs in %s mode, the file says %s; 'xdpchain flush %s', then apply again",
 			s->where, s->ifname, t->c.mode == XDP_MODE_SKB ? "skb" : "native",
 			s->mode == XDP_MODE_SKB ? "skb" : "native", s->ifname);
-	err = apply_open(t, s, x);
-	if (!err)
-		err = apply_plan(t, x, r);
+	apply_match(t, x);
+	err = apply_plan(t, x, r);
 	if (err)
 		return err;
 	for (size_t i = 0; i < r->n; i++)
@@ -1386,15 +1450,17 @@ static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct appl
 	r->undoable = changes && x->n &&
 		      ((t->c.kind == CHAIN_DISPATCHER && t->c.own_dispatcher) ||
 		       (t->c.kind == CHAIN_NONE && txn__own_object()));
-	if (!changes || dry_run)
-		return 0;
+	if (!dry_run)
+		record_moved(t, x);
+	if (!changes || dry_run) /* a dry run checks the hook-pin apply would take */
+		return changes && x->n ? err_at(s->where, hook_check(&t->c, s->hook_pin)) : 0;
 	err = features__require_freplace();
 	if (err)
 		return err;
 
 	/* everything that can fail before the kernel sees a change */
 	if (x->n) {
-		err = plan_hook(t, &hook_opts, &x->p);
+		err = err_at(s->where, plan_hook(t, &hook_opts, &x->p));
 		for (size_t i = 0; !err && i < x->n; i++) {
 			bool uses_hook;
 
@@ -1422,64 +1488,95 @@ done:
 
 #define LOCK_TIMEOUT_MS 10000
 
-/* One interface of an apply: its transaction stays open until apply_end(). */
+/*
+ * One interface of an apply: its objects, read once before any lock, and
+ * its transaction, open from apply_begin() until apply_end().
+ */
 struct apply_one {
 	struct chain_txn t;
 	struct apply_ctx *x;
 	bool open;
 };
 
-static int apply_begin(const struct chain_spec *s, bool dry_run, bool keep_old,
-		       struct apply_result *r, struct apply_one *o)
+/* Reads @s's objects and checks its interface and pins, before any lock. */
+static int apply_prep(const struct chain_spec *s, bool dry_run, struct apply_one *o)
 {
-	bool mounted, undoable = r->undoable;
+	bool mounted;
 	int err;
 
-	memset(r, 0, sizeof(*r));
-	r->undoable = undoable;
 	if (s->n > CHAIN_MAX_PROGS - 1)
 		return err_set(
 			-E2BIG,
 			"%s: %zu programs for %s; libxdp runs at most %d, one of them xdpchain's final stage",
 			s->where, s->n, s->ifname, CHAIN_MAX_PROGS);
+	err_quiet(true);
 	err = chain__ifindex(s->ifname);
+	err_quiet(false);
 	if (err < 0)
-		return err;
-	err = bpffs__check_dirs(s->ifname, s->hook_pin);
-	if (err)
-		return err;
-	if (!dry_run) {
-		err = bpffs__ensure(&mounted);
-		if (err)
-			return err;
-		if (mounted)
-			pr_info("mounted bpffs at %s\n", bpffs_root());
-	}
+		return err_set(err, "%s: no interface named '%s'; list interfaces with 'ip link'",
+			       s->where, s->ifname);
 	o->x = calloc(1, sizeof(*o->x));
 	if (!o->x)
 		return err_set(-ENOMEM, "out of memory");
 	o->x->p.hook_fd = o->x->p.member_hook_fd = o->x->p.stats_fd = -1;
+	/* the objects first: a FIFO or a bad file is refused before any lock */
+	err = apply_load(s, o->x, true);
+	if (!err)
+		err = bpffs__check_dirs(s->ifname, s->hook_pin);
+	if (!err && !dry_run) {
+		err = bpffs__ensure(&mounted);
+		if (!err && mounted)
+			pr_info("mounted bpffs at %s\n", bpffs_root());
+	}
+	return err;
+}
+
+/* Plans (@dry_run) or makes the change of @s with the objects apply_prep() read. */
+static int apply_begin(const struct chain_spec *s, bool dry_run, bool keep_old,
+		       struct apply_result *r, struct apply_one *o)
+{
+	bool undoable = r->undoable;
+	struct apply_ctx *x = o->x;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->undoable = undoable;
+	/* the plan pass matched these against the chain as it was then */
+	for (size_t i = 0; i < x->n; i++) {
+		x->ap[i].match = -1;
+		x->ap[i].moved = false;
+	}
+	x->n_keep = 0;
 	o->open = true;
 	err = txn__begin(&o->t, s->ifname);
 	o->t.keep_old = keep_old;
 	if (!err)
-		err = apply_in(&o->t, s, o->x, dry_run, r);
+		err = apply_in(&o->t, s, x, dry_run, r);
 	return err;
 }
 
-/* Commits (!@err) or undoes what apply_begin() did; frees it. */
+/* Commits (!@err) or undoes what apply_begin() did. */
 static int apply_end(struct apply_one *o, int err)
+{
+	if (!o->open)
+		return err;
+	if (!err && o->x->n_keep)
+		members__prune(txn__state_dir(&o->t), o->x->keep_ids, o->x->n_keep);
+	o->open = false;
+	return txn__end(&o->t, err);
+}
+
+/* Frees what apply_prep() read and apply_begin() made. */
+static void apply_free(struct apply_one *o)
 {
 	struct apply_ctx *x = o->x;
 
-	if (!o->open)
-		return err;
-	if (!err && x->n_keep)
-		members__prune(txn__state_dir(&o->t), x->keep_ids, x->n_keep);
-	err = txn__end(&o->t, err);
+	if (!x)
+		return;
 	for (size_t i = 0; i < x->n; i++) {
 		xdp_program__close(x->ap[i].prog);
 		bpf_object__close(x->ap[i].obj);
+		objfile__free(&x->ap[i].of);
 		if (x->ap[i].member_hook_fd >= 0)
 			close(x->ap[i].member_hook_fd);
 	}
@@ -1491,19 +1588,25 @@ static int apply_end(struct apply_one *o, int err)
 		close(x->p.stats_fd);
 	free(x);
 	o->x = NULL;
-	o->open = false;
-	return err;
 }
 
-/* Every interface planned, every object checked, before the first change. */
-static int apply_plan_all(const struct chain_spec *const *s, size_t n, struct apply_result *r)
+/*
+ * Every interface's objects read and checked (before any lock), then,
+ * under the lock, every interface planned before the first change.
+ */
+static int apply_plan_all(const struct chain_spec *const *s, size_t n, bool dry_run,
+			  struct apply_one *o, struct apply_result *r)
 {
-	struct apply_one o = {};
 	int err = 0;
 
+	for (size_t i = 0; !err && i < n; i++)
+		err = apply_prep(s[i], dry_run, &o[i]);
+	/* one lock across the whole apply: no other change falls between two interfaces */
+	if (!err)
+		err = lock__chain_hold(LOCK_TIMEOUT_MS);
 	for (size_t i = 0; !err && i < n; i++) {
 		r[i].undoable = false;
-		err = apply_end(&o, apply_begin(s[i], true, false, &r[i], &o));
+		err = apply_end(&o[i], apply_begin(s[i], true, false, &r[i], &o[i]));
 	}
 	return err;
 }
@@ -1531,25 +1634,13 @@ static void apply_undo_all(struct apply_one *o, const size_t *order, size_t done
 	}
 }
 
-int chain__apply_all(const struct chain_spec *const *s, size_t n, bool dry_run,
-		     struct apply_result *r)
+/* The changes, one interface after the other, under the lock; all or none stay. */
+static int apply_run_all(const struct chain_spec *const *s, size_t n, struct apply_one *o,
+			 size_t *order, struct apply_result *r)
 {
-	struct apply_one *o = NULL;
-	size_t *order = NULL, k = 0, expect = 0;
-	int err;
+	size_t k = 0, expect;
+	int err = 0;
 
-	/* one lock across the whole apply: no other change falls between two interfaces */
-	err = lock__chain_hold(LOCK_TIMEOUT_MS);
-	if (!err)
-		err = apply_plan_all(s, n, r);
-	if (err || dry_run)
-		goto out;
-	o = calloc(n, sizeof(*o));
-	order = calloc(n, sizeof(*order));
-	if (!o || !order) {
-		err = err_set(-ENOMEM, "out of memory");
-		goto out;
-	}
 	/* the changes that can be undone first: the others cannot be after them */
 	for (size_t i = 0; i < n; i++)
 		if (r[i].undoable)
@@ -1574,8 +1665,29 @@ int chain__apply_all(const struct chain_spec *const *s, size_t n, bool dry_run,
 	journal__end();
 	for (size_t i = 0; !err && i < n; i++)
 		apply_end(&o[i], 0);
-out:
+	return err;
+}
+
+int chain__apply_all(const struct chain_spec *const *s, size_t n, bool dry_run,
+		     struct apply_result *r)
+{
+	struct apply_one *o = calloc(n ? n : 1, sizeof(*o));
+	size_t *order = calloc(n ? n : 1, sizeof(*order));
+	int err;
+
+	if (!o || !order) {
+		free(o);
+		free(order);
+		return err_set(-ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		memset(&r[i], 0, sizeof(r[i]));
+	err = apply_plan_all(s, n, dry_run, o, r);
+	if (!err && !dry_run)
+		err = apply_run_all(s, n, o, order, r);
 	lock__chain_drop();
+	for (size_t i = 0; i < n; i++)
+		apply_free(&o[i]);
 	free(o);
 	free(order);
 	return err;

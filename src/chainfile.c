@@ -2,9 +2,12 @@
 /* Chain files (chainfile.h), parsed with libyaml's document API. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -15,7 +18,8 @@
 
 struct ctx {
 	struct chainfile *cf;
-	const char *file;
+	const char *file; /* for messages */
+	const char *dir; /* relative objects are relative to its directory ("": the cwd) */
 	yaml_document_t *doc;
 };
 
@@ -150,10 +154,10 @@ static int parse_program(struct ctx *x, yaml_node_t *n, struct chainfile_iface *
 	} else {
 		/* relative to the chain file, so a directory of them can move */
 		char path[PATH_MAX];
-		const char *slash = strrchr(x->file, '/');
+		const char *slash = strrchr(x->dir, '/');
 
-		if (snprintf(path, sizeof(path), "%.*s%s", slash ? (int)(slash - x->file + 1) : 0,
-			     x->file, object) >= (int)sizeof(path))
+		if (snprintf(path, sizeof(path), "%.*s%s", slash ? (int)(slash - x->dir + 1) : 0,
+			     x->dir, object) >= (int)sizeof(path))
 			return bad(x, n, "object path too long");
 		w->object = keep(x, path);
 	}
@@ -289,41 +293,158 @@ static int parse_doc(struct ctx *x)
 	return err;
 }
 
-static int load_file(struct chainfile *cf, const char *file)
+/*
+ * Reads @fd (at most CHAINFILE_MAX bytes) into @buf. A chain file is
+ * opened without blocking and must be a regular file; stdin may be a pipe.
+ */
+static int read_input(int fd, const char *name, bool is_stdin, char **buf, size_t *len)
 {
-	struct ctx x = { .cf = cf, .file = file };
+	size_t cap = 4096, n = 0;
+	struct stat st;
+	ssize_t got;
+
+	if (!is_stdin && (fstat(fd, &st) || !S_ISREG(st.st_mode)))
+		return err_set(
+			-EINVAL,
+			"%s is not a regular file; name a chain file, a directory of *.conf files, or - for stdin",
+			name);
+	*buf = NULL;
+	do {
+		char *grown;
+
+		if (n == cap || !*buf) {
+			cap = *buf ? 2 * cap : cap;
+			grown = realloc(*buf, cap + 1);
+			if (!grown)
+				return err_set(-ENOMEM, "out of memory reading %s", name);
+			*buf = grown;
+		}
+		got = read(fd, *buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return err_set(-errno, "cannot read %s: %s", name, strerror(errno));
+		n += got;
+		if (n > CHAINFILE_MAX)
+			return err_set(
+				-EFBIG,
+				"%s is larger than %d KiB, which no chain file needs; is it a chain file?",
+				name, CHAINFILE_MAX >> 10);
+	} while (got > 0);
+	(*buf)[n] = '\0';
+	*len = n;
+	return 0;
+}
+
+/* Lines from 1; libyaml gives reader (encoding) errors as a byte offset only. */
+static size_t error_line(const yaml_parser_t *p, const char *buf, size_t len)
+{
+	size_t line = 1;
+
+	if (p->error != YAML_READER_ERROR)
+		return p->problem_mark.line + 1;
+	for (size_t i = 0; i < p->problem_offset && i < len; i++)
+		line += buf[i] == '\n';
+	return line;
+}
+
+static int yaml_error(const yaml_parser_t *p, const char *name, const char *buf, size_t len)
+{
+	char byte[32] = "";
+
+	if (p->error == YAML_READER_ERROR && p->problem_value >= 0)
+		snprintf(byte, sizeof(byte), " (byte 0x%02x)", p->problem_value & 0xff);
+	return err_set(-EINVAL,
+		       "%s:%zu: not valid YAML: %s%s%s%s; see 'xdpchain save' for the format", name,
+		       error_line(p, buf, len), p->problem ? p->problem : "?", byte,
+		       p->context ? " " : "", p->context ? p->context : "");
+}
+
+/*
+ * A pass over the events: nesting deeper than a chain file's is refused
+ * as soon as it is seen. libyaml's scanner costs quadratic time in the
+ * depth of flow collections ([[[[...), so its document loader would spend
+ * minutes on a few hundred KiB of brackets before any check could run.
+ */
+static int check_depth(const char *name, const char *buf, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, err = 0;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&parser))
+		return err_set(-ENOMEM, "cannot set up the YAML parser");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	while (!err && !done) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			err = yaml_error(&parser, name, buf, len);
+			break;
+		}
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT)
+			depth++;
+		else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		if (depth > CHAINFILE_MAX_DEPTH)
+			err = err_set(
+				-EINVAL,
+				"%s:%zu: nested deeper than %d levels, where a chain file needs 5; see 'xdpchain save' for the format",
+				name, ev.start_mark.line + 1, CHAINFILE_MAX_DEPTH);
+		done = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return err;
+}
+
+static int parse_buf(struct chainfile *cf, const char *name, const char *dir, const char *buf,
+		     size_t len)
+{
+	struct ctx x = { .cf = cf, .file = name, .dir = dir };
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	FILE *f;
 	int err;
 
-	f = fopen(file, "re");
-	if (!f)
-		return err_set(-errno, "cannot open %s: %s", file, strerror(errno));
-	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
+	err = check_depth(name, buf, len);
+	if (err)
+		return err;
+	if (!yaml_parser_initialize(&parser))
 		return err_set(-ENOMEM, "cannot set up the YAML parser");
-	}
-	yaml_parser_set_input_file(&parser, f);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		err = err_set(-EINVAL,
-			      "%s:%zu: not valid YAML: %s%s%s; see 'xdpchain save' for the format",
-			      file, parser.problem_mark.line + 1,
-			      parser.problem ? parser.problem : "?", parser.context ? " " : "",
-			      parser.context ? parser.context : "");
+		err = yaml_error(&parser, name, buf, len);
 		yaml_parser_delete(&parser);
-		fclose(f);
 		return err;
 	}
 	x.doc = &doc;
 	err = parse_doc(&x);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
-	fclose(f);
 	if (err == -ENOMEM)
-		err_set(err, "out of memory reading %s", file);
+		err_set(err, "out of memory reading %s", name);
 	if (!err)
 		cf->n_files++;
+	return err;
+}
+
+/* @file, or stdin for "-" (its relative objects are relative to the cwd). */
+static int load_file(struct chainfile *cf, const char *file)
+{
+	bool is_stdin = !strcmp(file, "-");
+	const char *name = is_stdin ? "<stdin>" : file;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, err;
+
+	fd = is_stdin ? STDIN_FILENO : open(file, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(-errno, "cannot open %s: %s", file, strerror(errno));
+	err = read_input(fd, name, is_stdin, &buf, &len);
+	if (!is_stdin)
+		close(fd);
+	if (!err)
+		err = parse_buf(cf, name, is_stdin ? "" : file, buf, len);
+	free(buf);
 	return err;
 }
 
@@ -353,6 +474,8 @@ int chainfile__load(struct chainfile *cf, const char *path)
 		if (!cf->ifs)
 			return err_set(-ENOMEM, "out of memory");
 	}
+	if (!strcmp(path, "-"))
+		return load_file(cf, path);
 	if (stat(path, &st))
 		return err_set(
 			-errno,
@@ -400,4 +523,33 @@ void chainfile__quote(FILE *out, const char *s)
 			fputc(*s, out);
 	}
 	fputc('"', out);
+}
+
+/*
+ * Whether @s reads back as the same string when written plain: a letter,
+ * then letters, digits and "_.-" (interface names such as eth0, br-lan,
+ * enp1s0.100), and none of the words YAML 1.1 tools take for booleans or null.
+ */
+static bool plain_safe(const char *s)
+{
+	static const char *const words[] = { "y",   "n",    "yes",   "no",  "on",
+					     "off", "true", "false", "null" };
+
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		return false;
+	if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+	    strlen(s))
+		return false;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcasecmp(s, words[i]))
+			return false;
+	return true;
+}
+
+void chainfile__name(FILE *out, const char *s)
+{
+	if (plain_safe(s))
+		fputs(s, out);
+	else
+		chainfile__quote(out, s);
 }

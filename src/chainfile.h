@@ -27,6 +27,10 @@
 
 #define CHAINFILE_MAX_IFACES 64
 #define CHAINFILE_SUFFIX ".conf"
+/* Far above any real chain file (64 interfaces of 9 programs: ~200 KiB). */
+#define CHAINFILE_MAX (1 << 20)
+/* A chain file nests 5 deep (proceed-on lists); a bound keeps libyaml fast. */
+#define CHAINFILE_MAX_DEPTH 16
 
 struct chainfile_iface {
 	struct chain_spec spec; /* points into the members below */
@@ -45,8 +49,8 @@ struct chainfile {
 };
 
 /*
- * Reads @path, a chain file or a directory of them (every *.conf in it, in
- * name order), into @cf (zeroed the first time; more paths add to it).
+ * Reads @path, a chain file, a directory of them (every *.conf in it, in
+ * name order) or "-" (stdin), into @cf (zeroed the first time; more paths add to it).
  * 0, or -errno and one line naming the file, the line and the fix.
  */
 int chainfile__load(struct chainfile *cf, const char *path);
@@ -54,5 +58,7 @@ void chainfile__free(struct chainfile *cf);
 
 /* Writes a YAML double-quoted scalar. */
 void chainfile__quote(FILE *out, const char *s);
+/* Writes @s plain when YAML reads it back unchanged, else double-quoted. */
+void chainfile__name(FILE *out, const char *s);
 
 #endif

@@ -9,6 +9,7 @@
 #include "chain.h"
 #include "chainfile.h"
 #include "commands.h"
+#include "feature.h"
 #include "log.h"
 #include "output.h"
 
@@ -17,17 +18,21 @@ struct apply_cfg {
 	bool dry_run;
 	const char *iface;
 	bool skip_missing;
+	bool strict;
 };
 
 static const struct param apply_params[] = {
 	{ "dry-run", 'n', PT_FLAG, offsetof(struct apply_cfg, dry_run), PARAM_NO_SET, NULL,
-	  "print the plan (what is kept, added, reloaded, changed, removed) and change nothing",
+	  "print the plan in run order (what is kept, added, reloaded, changed, removed) after every check apply makes, and change nothing; exit 0: nothing would change, 3: applying would change a chain, 4: it would, but this kernel cannot build chains (no freplace), 1: applying would fail",
 	  0 },
 	{ "interface", 'i', PT_STR, offsetof(struct apply_cfg, iface), PARAM_NO_SET, "IFACE",
 	  "only IFACE's chain (every file is still read); nothing to do when the files do not name it",
 	  0 },
 	{ "skip-missing", 0, PT_FLAG, offsetof(struct apply_cfg, skip_missing), PARAM_NO_SET, NULL,
 	  "leave interfaces that do not exist (yet) for later, with a line each, instead of failing: for boot, where 'apply --interface IFACE' applies a late one when it appears",
+	  0 },
+	{ "strict", 0, PT_FLAG, offsetof(struct apply_cfg, strict), PARAM_NO_SET, NULL,
+	  "fail when an object's content is not the sha256 the file records (default: a warning, and the object as it is now is used)",
 	  0 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
 };
@@ -36,7 +41,7 @@ static const struct positional apply_args[] = {
 	{ .name = "FILE...",
 	  .off = offsetof(struct apply_cfg, files),
 	  .optional = false,
-	  .help = "chain files, or directories of *.conf files (e.g. /etc/xdpchain)",
+	  .help = "chain files, or directories of *.conf files (e.g. /etc/xdpchain); - reads one from stdin",
 	  .rest = true },
 	{},
 };
@@ -63,13 +68,36 @@ static const char *step_name(enum apply_step s)
 	return names[s];
 }
 
+/* libxdp's run order (priority, then name); what leaves comes last. */
+static int run_order(const void *a, const void *b)
+{
+	const struct apply_item *x = *(const struct apply_item *const *)a;
+	const struct apply_item *y = *(const struct apply_item *const *)b;
+
+	if ((x->step == STEP_REMOVE) != (y->step == STEP_REMOVE))
+		return x->step == STEP_REMOVE ? 1 : -1;
+	if (x->prio != y->prio)
+		return x->prio < y->prio ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* @r's items in run order, into @out (r->n of them). */
+static void sorted(const struct apply_result *r, const struct apply_item **out)
+{
+	for (size_t i = 0; i < r->n; i++)
+		out[i] = &r->items[i];
+	qsort(out, r->n, sizeof(*out), run_order);
+}
+
 static void print_text(const struct chain_spec *s, const struct apply_result *r, bool dry_run)
 {
+	const struct apply_item *items[sizeof(r->items) / sizeof(r->items[0])];
 	char acts[64];
 	bool changes = false;
 
+	sorted(r, items);
 	for (size_t i = 0; i < r->n; i++) {
-		const struct apply_item *it = &r->items[i];
+		const struct apply_item *it = items[i];
 
 		changes |= it->step != STEP_KEEP;
 		format_actions(it->actions, acts, sizeof(acts));
@@ -95,8 +123,10 @@ static void print_text(const struct chain_spec *s, const struct apply_result *r,
 static void print_json(struct json *j, const struct chain_spec *s, const struct apply_result *r,
 		       bool dry_run)
 {
+	const struct apply_item *items[sizeof(r->items) / sizeof(r->items[0])];
 	char acts[64];
 
+	sorted(r, items);
 	json_object_start(j);
 	json_kv_string(j, "ifname", s->ifname);
 	json_kv_bool(j, "changed", r->changed);
@@ -105,7 +135,7 @@ static void print_json(struct json *j, const struct chain_spec *s, const struct 
 	json_key(j, "steps");
 	json_array_start(j);
 	for (size_t i = 0; i < r->n; i++) {
-		const struct apply_item *it = &r->items[i];
+		const struct apply_item *it = items[i];
 
 		json_object_start(j);
 		json_kv_string(j, "step", step_name(it->step));
@@ -141,9 +171,17 @@ enum skip {
 /* Whether to leave @s out. */
 static enum skip choose(const struct apply_cfg *cfg, const struct chain_spec *s)
 {
+	bool missing;
+
 	if (cfg->iface && strcmp(s->ifname, cfg->iface))
 		return SKIP_OTHER;
-	if (!cfg->skip_missing || chain__ifindex(s->ifname) != -ENODEV)
+	if (!cfg->skip_missing)
+		return SKIP_NONE;
+	/* a probe: its "no interface" must not stand in for a later real error */
+	err_quiet(true);
+	missing = chain__ifindex(s->ifname) == -ENODEV;
+	err_quiet(false);
+	if (!missing)
 		return SKIP_NONE;
 	pr_warn("xdpchain apply: %s: no such interface (yet): left for later; 'xdpchain apply --interface %s FILE...' applies it once it exists\n",
 		s->ifname, s->ifname);
@@ -227,13 +265,71 @@ static int apply_all(const struct chainfile *cf, const enum skip *skip, bool dry
 	return err;
 }
 
+static void print_all(const struct apply_cfg *cfg, const struct chainfile *cf,
+		      const struct apply_result *r, const enum skip *skip, const char *cannot)
+{
+	struct json j;
+
+	if (!g_opts.json) {
+		for (size_t i = 0; i < cf->n; i++)
+			if (!skip[i])
+				print_text(&cf->ifs[i].spec, &r[i], cfg->dry_run);
+		if (cannot)
+			fprintf(stderr, "xdpchain apply: %s\n", cannot);
+		if (!cf->n)
+			pr_info("%zu chain file%s, no interfaces in them: nothing to do\n",
+				cf->n_files, cf->n_files == 1 ? "" : "s");
+		else if (cfg->iface && !named(cf, cfg->iface))
+			pr_info("the chain files do not name %s: nothing to do\n", cfg->iface);
+		return;
+	}
+	json_init(&j, stdout, g_opts.pretty);
+	json_object_start(&j);
+	json_kv_uint(&j, "files", cf->n_files);
+	json_key(&j, "interfaces");
+	json_array_start(&j);
+	for (size_t i = 0; i < cf->n; i++)
+		if (!skip[i])
+			print_json(&j, &cf->ifs[i].spec, &r[i], cfg->dry_run);
+	json_array_end(&j);
+	json_key(&j, "missing");
+	json_array_start(&j);
+	for (size_t i = 0; i < cf->n; i++)
+		if (skip[i] == SKIP_MISSING)
+			json_string(&j, cf->ifs[i].spec.ifname);
+	json_array_end(&j);
+	if (cannot)
+		json_kv_string(&j, "error", cannot);
+	json_object_end(&j);
+	json_finish(&j);
+}
+
+/* A dry run's exit status: whether applying would change anything, and can. */
+static int dry_run_status(const struct chainfile *cf, const struct apply_result *r,
+			  const enum skip *skip, const char **cannot)
+{
+	bool changes = false;
+
+	for (size_t i = 0; i < cf->n; i++)
+		for (size_t k = 0; !skip[i] && k < r[i].n; k++)
+			changes |= r[i].items[k].step != STEP_KEEP;
+	if (!changes)
+		return EXIT_OK;
+	/* what apply would hit before changing anything */
+	if (features__require_freplace()) {
+		*cannot = err_last();
+		return EXIT_CANNOT_CHAIN;
+	}
+	return EXIT_WOULD_CHANGE;
+}
+
 int do_apply(int argc, char **argv)
 {
 	struct apply_cfg cfg = {};
 	struct chainfile cf = {};
 	struct apply_result *r = NULL;
 	enum skip *skip = NULL;
-	struct json j;
+	const char *cannot = NULL;
 	int ret, err = 0;
 
 	ret = cmd_parse(&apply_desc, argc, argv, &cfg);
@@ -247,46 +343,21 @@ int do_apply(int argc, char **argv)
 		if (!r || !skip)
 			err = err_set(-ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; !err && i < cf.n; i++)
+	for (size_t i = 0; !err && i < cf.n; i++) {
 		skip[i] = choose(&cfg, &cf.ifs[i].spec);
+		cf.ifs[i].spec.strict = cfg.strict;
+	}
+	/* every interface planned, every object checked, before the first change */
 	if (!err)
 		err = apply_all(&cf, skip, cfg.dry_run, r);
-	if (err) {
-		free(r);
-		free(skip);
-		chainfile__free(&cf);
-		return cmd_fail("apply");
-	}
-	if (g_opts.json) {
-		json_init(&j, stdout, g_opts.pretty);
-		json_object_start(&j);
-		json_kv_uint(&j, "files", cf.n_files);
-		json_key(&j, "interfaces");
-		json_array_start(&j);
-		for (size_t i = 0; i < cf.n; i++)
-			if (!skip[i])
-				print_json(&j, &cf.ifs[i].spec, &r[i], cfg.dry_run);
-		json_array_end(&j);
-		json_key(&j, "missing");
-		json_array_start(&j);
-		for (size_t i = 0; i < cf.n; i++)
-			if (skip[i] == SKIP_MISSING)
-				json_string(&j, cf.ifs[i].spec.ifname);
-		json_array_end(&j);
-		json_object_end(&j);
-		json_finish(&j);
-	} else {
-		for (size_t i = 0; i < cf.n; i++)
-			if (!skip[i])
-				print_text(&cf.ifs[i].spec, &r[i], cfg.dry_run);
-		if (!cf.n)
-			pr_info("%zu chain file%s, no interfaces in them: nothing to do\n",
-				cf.n_files, cf.n_files == 1 ? "" : "s");
-		else if (cfg.iface && !named(&cf, cfg.iface))
-			pr_info("the chain files do not name %s: nothing to do\n", cfg.iface);
-	}
+	if (!err && cfg.dry_run)
+		ret = dry_run_status(&cf, r, skip, &cannot);
+	else
+		ret = err ? cmd_fail("apply") : EXIT_OK;
+	if (!err)
+		print_all(&cfg, &cf, r, skip, cannot);
 	free(r);
 	free(skip);
 	chainfile__free(&cf);
-	return EXIT_OK;
+	return ret;
 }

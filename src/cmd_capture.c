@@ -65,7 +65,7 @@ static const struct param capture_params[] = {
 	  "capture each packet at entry, after each program that let it go on and at its fate: one pcapng, an interface per stage, the same packet id at each",
 	  0 },
 	{ "buffer", 0, PT_U32, offsetof(struct capture_cfg, buffer), PARAM_NO_SET, "PAGES",
-	  "ring buffer pages per CPU, a power of two (default: 64 MiB in all, at most 32 MiB per CPU)",
+	  "ring buffer pages per CPU, a power of two, 256 MiB at most for all CPUs together (default: 64 MiB in all, at most 32 MiB per CPU)",
 	  65536 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
 };
@@ -409,6 +409,57 @@ static int capture_fail(const struct capture_cfg *cfg)
 	return EXIT_FAIL;
 }
 
+/* Whether argv writes the packets to stdout (-w -): errors must stay off it. */
+static bool writes_stdout(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-w-") || !strcmp(argv[i], "--write=-") ||
+		    ((!strcmp(argv[i], "-w") || !strcmp(argv[i], "--write")) && i + 1 < argc &&
+		     !strcmp(argv[i + 1], "-")))
+			return true;
+	return false;
+}
+
+/* Option combinations and values: a usage error names the option; -1 to go on. */
+static int check_options(const struct capture_cfg *cfg)
+{
+	unsigned int max_pages;
+	int ncpu;
+
+	if (!cfg->hook && !cfg->ifname)
+		return cmd_usage("capture", "missing argument IFACE (or --hook PIN)");
+	if (!cfg->out)
+		return cmd_usage("capture", "missing -w FILE ('-w -' writes to stdout)");
+	if (!cfg->snaplen)
+		return cmd_usage(
+			"capture",
+			"invalid value '0' for --snaplen: expected a positive number of bytes");
+	/* --buffer 0 or none: capture__default_pages() */
+	if (cfg->buffer & (cfg->buffer - 1))
+		return cmd_usage(
+			"capture",
+			"invalid value '%u' for --buffer: expected a power of two (pages per CPU)",
+			cfg->buffer);
+	max_pages = capture__max_pages(&ncpu);
+	if (max_pages && cfg->buffer > max_pages)
+		return cmd_usage(
+			"capture",
+			"--buffer %u asks for %lu MiB per CPU, %lu MiB for the %d CPUs; the rings may take %lu MiB in all: use --buffer %u or less",
+			cfg->buffer, ((unsigned long)cfg->buffer * sysconf(_SC_PAGESIZE)) >> 20,
+			((unsigned long)cfg->buffer * sysconf(_SC_PAGESIZE) * ncpu) >> 20, ncpu,
+			CAPTURE_BUFFER_MAX_TOTAL >> 20, max_pages);
+	if (cfg->after && (cfg->hook || (cfg->actions_set && cfg->actions != 1U << XDP_PASS)))
+		return cmd_usage(
+			"capture",
+			"--after taps IFACE's chain, where packets go on: no --hook, and --actions pass only");
+	if ((cfg->entry || cfg->all_stages) &&
+	    (cfg->hook || cfg->after || cfg->actions_set || (cfg->entry && cfg->all_stages)))
+		return cmd_usage(
+			"capture",
+			"--entry and --all-stages capture inside IFACE's chain: one of them, without --hook, --after or --actions");
+	return -1;
+}
+
 int do_capture(int argc, char **argv)
 {
 	struct capture_cfg cfg = { .out = NULL, .snaplen = DEFAULT_SNAPLEN };
@@ -428,6 +479,8 @@ int do_capture(int argc, char **argv)
 	struct chain chain = {};
 	time_t last = 0;
 
+	/* a usage error found before -w - is parsed stays off the packet stream too */
+	g_opts.errors_to_stderr = writes_stdout(argc, argv);
 	ret = cmd_parse(&capture_desc, argc, argv, &cfg);
 	if (ret >= 0)
 		return ret;
@@ -436,33 +489,9 @@ int do_capture(int argc, char **argv)
 		cfg.filter.argc++;
 		cfg.ifname = NULL;
 	}
-	if (!cfg.hook && !cfg.ifname) {
-		fprintf(stderr,
-			"xdpchain capture: missing argument IFACE (or --hook PIN) (see 'xdpchain capture --help')\n");
-		return EXIT_USAGE;
-	}
-	if (!cfg.out) {
-		fprintf(stderr,
-			"xdpchain capture: missing -w FILE ('-w -' writes to stdout) (see 'xdpchain capture --help')\n");
-		return EXIT_USAGE;
-	}
-	/* --buffer 0 or none: capture__default_pages() */
-	if (!cfg.snaplen || (cfg.buffer & (cfg.buffer - 1))) {
-		fprintf(stderr,
-			"xdpchain capture: --snaplen must be positive and --buffer a power of two\n");
-		return EXIT_USAGE;
-	}
-	if (cfg.after && (cfg.hook || (cfg.actions_set && cfg.actions != 1U << XDP_PASS))) {
-		fprintf(stderr,
-			"xdpchain capture: --after taps IFACE's chain, where packets go on: no --hook, and --actions pass only\n");
-		return EXIT_USAGE;
-	}
-	if ((cfg.entry || cfg.all_stages) &&
-	    (cfg.hook || cfg.after || cfg.actions_set || (cfg.entry && cfg.all_stages))) {
-		fprintf(stderr,
-			"xdpchain capture: --entry and --all-stages capture inside IFACE's chain: one of them, without --hook, --after or --actions\n");
-		return EXIT_USAGE;
-	}
+	ret = check_options(&cfg);
+	if (ret >= 0)
+		return ret;
 	if (cfg.all_stages)
 		cfg.pcapng = true; /* an interface per stage, packet ids: pcapng only */
 	if (!strcmp(cfg.out, "-") && isatty(STDOUT_FILENO)) {

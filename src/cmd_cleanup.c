@@ -2,7 +2,9 @@
 #include <net/if.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "capture.h"
 #include "chain.h"
 #include "commands.h"
 #include "log.h"
@@ -26,7 +28,8 @@ const struct cmd_desc cleanup_desc = {
 		"Remove what interrupted runs left on every interface, those that are gone included; chains stay.",
 	.details =
 		"Taps of killed captures, hook pins no tap uses, libxdp's pins of dispatchers that are not\n"
-		"attached, xdpchain state of deleted interfaces, dispatcher object directories of killed runs.",
+		"attached, xdpchain state of deleted interfaces, dispatcher object directories of killed runs,\n"
+		"lock files of hooks that are gone.",
 	.params = cleanup_params,
 	.args = cleanup_args,
 };
@@ -47,18 +50,22 @@ static void on_removed(const struct leftover *l, void *ctx)
 		pr_info("removed %s (%s)\n", l->path, leftover__what(l->kind));
 }
 
-int do_cleanup(int argc, char **argv)
+static void on_lock_removed(const char *path, void *ctx)
 {
-	struct cleanup_cfg cfg = {};
-	struct if_nameindex *ifs, *it;
-	struct report r = {};
-	struct json j;
-	int ret, n;
+	struct report *r = ctx;
 
-	ret = cmd_parse(&cleanup_desc, argc, argv, &cfg);
-	if (ret >= 0)
-		return ret;
-	/* taps are chain changes: each its own transaction, before the rest */
+	r->n++;
+	if (r->j)
+		json_string(r->j, path);
+	else
+		pr_info("removed %s (the lock file of a hook that is gone)\n", path);
+}
+
+/* Taps of killed captures and missing observers, each interface its own change. */
+static void repair_all(struct report *r)
+{
+	struct if_nameindex *ifs, *it;
+
 	ifs = if_nameindex();
 	for (it = ifs; it && it->if_index; it++) {
 		size_t taps;
@@ -67,35 +74,64 @@ int do_cleanup(int argc, char **argv)
 		err_quiet(true); /* an interface without a chain is no error here */
 		chain__repair(it->if_name, &taps, &observer);
 		err_quiet(false);
-		if (taps && !g_opts.json)
+		if ((taps || observer) && r->j) {
+			json_object_start(r->j);
+			json_kv_string(r->j, "interface", it->if_name);
+			json_kv_uint(r->j, "taps_removed", taps);
+			json_kv_bool(r->j, "observer_restored", observer);
+			json_object_end(r->j);
+			continue;
+		}
+		if (taps)
 			pr_info("removed %zu tap%s of killed captures from %s\n", taps,
 				taps == 1 ? "" : "s", it->if_name);
-		if (observer && !g_opts.json)
+		if (observer)
 			pr_info("%s: per-member counters and stage attribution are on again\n",
 				it->if_name);
 	}
 	if (ifs)
 		if_freenameindex(ifs);
+}
+
+/* Under -j: one document, what was done and the error that stopped it. */
+int do_cleanup(int argc, char **argv)
+{
+	struct cleanup_cfg cfg = {};
+	struct report r = {};
+	struct json j;
+	int ret, n;
+
+	ret = cmd_parse(&cleanup_desc, argc, argv, &cfg);
+	if (ret >= 0)
+		return ret;
 	if (g_opts.json) {
 		json_init(&j, stdout, g_opts.pretty);
 		r.j = &j;
 		json_object_start(&j);
+		json_key(&j, "repaired");
+		json_array_start(&j);
+	}
+	/* taps are chain changes: each its own transaction, before the rest */
+	repair_all(&r);
+	if (r.j) {
+		json_array_end(&j);
 		json_key(&j, "removed");
 		json_array_start(&j);
 	}
 	n = leftover__clean_all(on_removed, &r);
+	if (n >= 0)
+		n = capture__remove_stale_locks(on_lock_removed, &r);
 	if (r.j) {
 		json_array_end(&j);
+		if (n < 0)
+			json_kv_string(&j, "error", *err_last() ? err_last() : strerror(-n));
 		json_object_end(&j);
-		if (n < 0) {
-			json_finish(&j); /* what was removed before the failure */
-			return cmd_fail("cleanup");
-		}
 		json_finish(&j);
-	} else if (n < 0) {
-		return cmd_fail("cleanup");
-	} else if (!r.n) {
-		pr_info("nothing to clean up\n");
+		return n < 0 ? EXIT_FAIL : EXIT_OK;
 	}
+	if (n < 0)
+		return cmd_fail("cleanup");
+	if (!r.n)
+		pr_info("nothing to clean up\n");
 	return EXIT_OK;
 }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* What every command does the same way: parse its options, report failure. */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "commands.h"
 #include "log.h"
+#include "netns.h"
 #include "output.h"
 
 int cmd_parse(const struct cmd_desc *desc, int argc, char **argv, void *cfg)
@@ -16,6 +18,9 @@ int cmd_parse(const struct cmd_desc *desc, int argc, char **argv, void *cfg)
 	if (ret == PARAMS_USAGE)
 		return EXIT_USAGE;
 	log_set_level(g_opts.verbose >= 2 ? LOG_LIB : g_opts.verbose ? LOG_DEBUG : LOG_INFO);
+	/* before anything reads an interface: ifindexes are per namespace */
+	if (g_opts.netns && netns__enter(g_opts.netns))
+		return cmd_fail(desc->name);
 	return -1;
 }
 
@@ -25,4 +30,14 @@ int cmd_fail(const char *cmd)
 
 	print_error(cmd, *msg ? msg : strerror(errno));
 	return EXIT_FAIL;
+}
+
+int cmd_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	params_usage_verror(cmd, fmt, ap);
+	va_end(ap);
+	return EXIT_USAGE;
 }

@@ -75,7 +75,9 @@ static void print_chain(const struct chain *c, const struct member_rec *recs)
 	char defpin[PATH_MAX], hex[SHA256_HEX], acts[64];
 	bool any = false;
 
-	printf("  %s:\n", c->ifname);
+	printf("  ");
+	chainfile__name(stdout, c->ifname); /* "#x" would start a comment */
+	printf(":\n");
 	if (c->kind == CHAIN_DISPATCHER)
 		printf("    mode: %s\n", c->mode == XDP_MODE_SKB ? "skb" : "native");
 	if (c->managed && !bpffs__default_hook_pin(c->ifname, defpin, sizeof(defpin)) &&

@@ -168,8 +168,7 @@ int do_top(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	if (!cfg.interval_ms) {
-		fprintf(stderr, "xdpchain top: --interval must be positive\n");
-		return EXIT_USAGE;
+		return cmd_usage("top", "--interval must be positive");
 	}
 	if (take(cfg.ifname, then))
 		return cmd_fail("top");

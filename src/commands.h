@@ -8,6 +8,10 @@
 #define EXIT_OK 0
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
+/* apply --dry-run: applying would change a chain (0: it would change nothing) */
+#define EXIT_WOULD_CHANGE 3
+/* apply --dry-run: it would change a chain, but this kernel cannot build chains */
+#define EXIT_CANNOT_CHAIN 4
 
 struct command {
 	const struct cmd_desc *desc;
@@ -34,5 +38,7 @@ extern const struct cmd_desc add_desc, remove_desc, status_desc, flush_desc, fea
 int cmd_parse(const struct cmd_desc *desc, int argc, char **argv, void *cfg);
 /* Prints err_last() for @cmd and returns EXIT_FAIL. */
 int cmd_fail(const char *cmd);
+/* Prints a usage error of @cmd (JSON under -j) and returns EXIT_USAGE. */
+int cmd_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

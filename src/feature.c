@@ -41,6 +41,16 @@ out:
 	return err;
 }
 
+/* 0 if a plain XDP program loads here, else -errno: can the other probes see? */
+static int probe_load(void)
+{
+	struct probe_target_bpf *skel = probe_target_bpf__open_and_load();
+	int err = skel ? 0 : -errno;
+
+	probe_target_bpf__destroy(skel);
+	return err ? err : 0;
+}
+
 static bool probe_frags(void)
 {
 	struct probe_target_bpf *skel = probe_target_bpf__open();
@@ -62,8 +72,11 @@ void features__probe(struct features *f)
 	memset(f, 0, sizeof(*f));
 	if (!uname(&u))
 		snprintf(f->kernel, sizeof(f->kernel), "%s", u.release);
-	f->freplace_err = features__probe_freplace();
-	f->frags = probe_frags();
+	f->load_err = probe_load();
+	if (!f->load_err) {
+		f->freplace_err = features__probe_freplace();
+		f->frags = probe_frags();
+	}
 	f->btf = !access("/sys/kernel/btf/vmlinux", R_OK);
 	f->bpffs = bpffs__is_mounted();
 	snprintf(f->libbpf, sizeof(f->libbpf), "%s", libbpf_version_string());

@@ -7,6 +7,11 @@
 
 struct features {
 	char kernel[128];
+	/*
+	 * 0 when a plain XDP program loads; else -errno, and freplace_err and
+	 * frags say nothing (without privileges every load fails alike)
+	 */
+	int load_err;
 	int freplace_err; /* 0: BPF_PROG_TYPE_EXT loads; else -errno */
 	bool frags;
 	bool btf;

@@ -656,7 +656,12 @@ static int plan_fast(struct xlate *x, bool *fast)
 				x->ind_base[xdef[i]] = in->k + sz;
 			any = true;
 		}
-		if (msh)
+		/*
+		 * An "ldx 4*([k]&0xf)" past any packet always fails: no packet
+		 * gets X from it, but the verifier walks on with X = 0 and no
+		 * pointer checked (emit_always_fail()), so it is no X's source.
+		 */
+		if (msh && in->k <= MAX_PKT_OFF - sz)
 			out = (long)i;
 		else if (BPF_CLASS(in->code) == BPF_LDX || in->code == (BPF_MISC | BPF_TAX))
 			out = XDEF_OTHER;

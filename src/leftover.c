@@ -23,6 +23,7 @@
 #include "dispatcher.h"
 #include "lock.h"
 #include "log.h"
+#include "netns.h"
 #include "txn.h"
 
 #define LIBXDP_DIR_FMT "dispatch-%d-%u"
@@ -69,11 +70,47 @@ static void for_each_libxdp_dir(void (*fn)(const char *path, int ifindex, __u32 
 	closedir(d);
 }
 
+struct attach_q {
+	int ifindex;
+	__u32 id;
+};
+
+/* In the namespace we are in: @ctx's program attached at its ifindex, any mode. */
+static int attached_at(void *ctx)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	const struct attach_q *a = ctx;
+
+	if (bpf_xdp_query(a->ifindex, 0, &q))
+		return 0;
+	return q.prog_id == a->id || q.drv_prog_id == a->id || q.skb_prog_id == a->id ||
+	       q.hw_prog_id == a->id;
+}
+
+/*
+ * libxdp's dispatch-IFINDEX-ID names no network namespace, and every
+ * namespace of this mount namespace shares the bpffs: the directory is a
+ * leftover only when dispatcher ID is gone, or attached at IFINDEX in no
+ * namespace we can find. Its own pinned links hold the dispatcher loaded,
+ * so being loaded proves nothing.
+ */
+static bool libxdp_dir_in_use(int ifindex, __u32 id)
+{
+	struct attach_q a = { ifindex, id };
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	if (fd < 0)
+		return errno != ENOENT; /* gone: nobody runs it; other errors: keep */
+	close(fd);
+	return attached_at(&a) || netns__each_other(attached_at, &a);
+}
+
 static void scan_libxdp_dir(const char *path, int ifindex, __u32 id, void *ctx)
 {
 	struct chain *c = ctx;
 
-	if (ifindex == c->ifindex && (c->kind != CHAIN_DISPATCHER || id != c->main_id))
+	if (ifindex == c->ifindex && (c->kind != CHAIN_DISPATCHER || id != c->main_id) &&
+	    !libxdp_dir_in_use(ifindex, id))
 		add(c, LEFTOVER_LIBXDP_DIR, path, id);
 }
 
@@ -185,7 +222,7 @@ static int remove_libxdp_dir(const struct leftover *l)
 		close(lock);
 		return err;
 	}
-	err = chain__attached_id(ifindex) == id ? -EBUSY : remove_pin_dir(l->path);
+	err = libxdp_dir_in_use(ifindex, id) ? -EBUSY : remove_pin_dir(l->path);
 	close(lock);
 	return err;
 }
@@ -261,11 +298,47 @@ static void clean_libxdp_dir(const char *path, int ifindex, __u32 id, void *ctx)
 {
 	struct leftover l = { .kind = LEFTOVER_LIBXDP_DIR, .id = id };
 
-	if (chain__attached_id(ifindex) == id)
-		return;
+	(void)ifindex; /* remove_libxdp_dir() reads it from the name, under libxdp's lock */
 	snprintf(l.path, sizeof(l.path), "%s", path);
 	if (!remove_libxdp_dir(&l))
 		removed(ctx, &l);
+}
+
+/*
+ * A loaded program uses the state map pinned in @dir: a chain runs on it,
+ * somewhere. For state older than version 3, which names no namespace.
+ */
+static bool state_in_use(const char *dir)
+{
+	struct bpf_map_info minfo = {};
+	__u32 len = sizeof(minfo), id = 0;
+	char path[PATH_MAX];
+	bool used = false;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/state", dir) >= (int)sizeof(path))
+		return true;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	if (bpf_obj_get_info_by_fd(fd, &minfo, &len))
+		used = true; /* cannot tell: keep it */
+	close(fd);
+	while (!used && !bpf_prog_get_next_id(id, &id)) {
+		__u32 maps[64], n;
+		struct bpf_prog_info info = { .nr_map_ids = 64,
+					      .map_ids = (__u64)(unsigned long)maps };
+
+		len = sizeof(info);
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		n = bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.nr_map_ids;
+		close(fd);
+		for (__u32 i = 0; i < n && i < 64; i++)
+			used |= maps[i] == minfo.id;
+	}
+	return used;
 }
 
 /* Each state directory: gone interface, or a live one's leftovers. */
@@ -282,13 +355,20 @@ static void clean_states(struct clean_ctx *cc)
 		struct leftover l = { .kind = LEFTOVER_STATE };
 		struct chain_state st;
 		struct chain c;
+		int err;
 
-		if (e->d_name[0] == '.' || state__read(e->d_name, &st))
+		if (e->d_name[0] == '.')
 			continue;
-		if (st.ifindex && !if_indextoname(st.ifindex, name)) {
+		err = state__read(e->d_name, &st);
+		/* another namespace's, and that is gone: with its interfaces */
+		if (err == -EXDEV && netns__exists(st.netns))
+			continue;
+		if (err && err != -EXDEV)
+			continue;
+		if (err || (st.ifindex && !if_indextoname(st.ifindex, name))) {
 			if (snprintf(l.path, sizeof(l.path), "%s/%s", base, e->d_name) <
 				    (int)sizeof(l.path) &&
-			    !remove_state(&l))
+			    (st.netns || !state_in_use(l.path)) && !remove_state(&l))
 				removed(cc, &l);
 			continue;
 		}

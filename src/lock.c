@@ -219,3 +219,29 @@ bool lock__held(const char *name)
 	close(fd); /* drops a shared lock we got */
 	return held;
 }
+
+bool lock__is_current(int fd, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "%s/%s", LOCK_DIR, name);
+	return !fstat(fd, &a) && !lstat(path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int lock__remove(int fd, const char *name)
+{
+	struct stat a, b;
+	int dir, err = 0;
+
+	dir = lock__dir_open(); /* root's, 0700: nobody else can swap the entry */
+	if (dir < 0)
+		return dir;
+	if (fstat(fd, &a) || fstatat(dir, name, &b, AT_SYMLINK_NOFOLLOW))
+		err = errno == ENOENT ? 0 : -errno;
+	else if (S_ISREG(b.st_mode) && b.st_uid == 0 && a.st_dev == b.st_dev &&
+		 a.st_ino == b.st_ino && unlinkat(dir, name, 0))
+		err = -errno;
+	close(dir);
+	return err;
+}

@@ -9,7 +9,9 @@
  *                         (journal.h): the next change completes or
  *                         rolls back an apply that was killed
  *   hook-ID.lock          held for its lifetime by the capture serving hook
- *                         map ID; its pid inside
+ *                         map ID; its pid inside; removed by the holder
+ *                         that is done with it (lock__remove), and by
+ *                         cleanup once map ID is gone
  *   dispatcher.XXXXXX/    a run's copy of xdpchain's dispatcher object,
  *                         flocked while the run lives (dispatcher.c)
  * A flock needs only read access to the file, so a lock anybody can open
@@ -55,6 +57,19 @@ void lock__release(int fd);
  */
 bool lock__held(const char *name);
 
+/*
+ * Whether @fd (a lock__open() of @name) is still the file LOCK_DIR/@name:
+ * a lock taken on a file its last holder removed meanwhile (lock__remove())
+ * guards nothing; open it again.
+ */
+bool lock__is_current(int fd, const char *name);
+/*
+ * Removes LOCK_DIR/@name while its lock is held on @fd: only when it is
+ * root's regular file and @fd's own. Takers check lock__is_current() after
+ * their flock, so the removal cannot let two of them hold @name at once.
+ * Returns 0 or -errno (err_last() not set: leaving a lock file is harmless).
+ */
+int lock__remove(int fd, const char *name);
 /*
  * The lock that serialises changes to chains: lock__take("chain.lock").
  * While this process holds it through lock__chain_hold(), a copy of that

@@ -121,14 +121,14 @@ static const char head[] =
 	".PP\n"
 	"Changes to a chain need root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN).\n"
 	"Concurrent runs take turns. Any unique prefix of a command works\n"
-	"(\\fBxdpchain st eth0\\fR).\n"
+	"(\\fBxdpchain st eth0\\fR); a prefix of several is refused, naming them.\n"
 	".SH OPTIONS\n"
 	"These come before the command, and every command takes them too.\n";
 
 static const char version_opt[] =
 	".TP\n"
 	"\\fB\\-V\\fR, \\fB\\-\\-version\\fR\n"
-	"print the version of xdpchain and of the libxdp it was built with\n";
+	"print the version of xdpchain, of the libxdp it was built with and of the libbpf it runs with\n";
 
 static const char tail[] =
 	".SH \"EXIT STATUS\"\n"
@@ -142,6 +142,13 @@ static const char tail[] =
 	".TP\n"
 	".B %d\n"
 	"usage error: an unknown command or option, a missing or invalid argument\n"
+	".TP\n"
+	".B %d\n"
+	"\\fBapply \\-\\-dry\\-run\\fR: applying would change a chain (0: it would change nothing)\n"
+	".TP\n"
+	".B %d\n"
+	"\\fBapply \\-\\-dry\\-run\\fR: applying would change a chain, but this kernel cannot build\n"
+	"chains (it refuses freplace); a line on stderr says so\n"
 	".SH FILES\n"
 	".TP\n"
 	".I /sys/fs/bpf/xdpchain\n"
@@ -177,6 +184,6 @@ int manpage_write(FILE *out, const struct cmd_desc *const *cmds, size_t n, const
 	fputs(".SH COMMANDS\n", out);
 	for (size_t i = 0; i < n; i++)
 		command(out, cmds[i]);
-	fprintf(out, tail, EXIT_OK, EXIT_FAIL, EXIT_USAGE);
+	fprintf(out, tail, EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_WOULD_CHANGE, EXIT_CANNOT_CHAIN);
 	return fflush(out) || ferror(out) ? -EIO : 0;
 }

@@ -1,42 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
-#include <nettle/sha2.h>
 
 #include "log.h"
 #include "members.h"
 
 #define MEMBERS_MAX 32 /* ids of members that left linger until a prune */
-
-_Static_assert(SHA256_LEN == SHA256_DIGEST_SIZE, "nettle's digest size");
-
-int file_sha256(const char *path, __u8 out[SHA256_LEN])
-{
-	struct sha256_ctx ctx;
-	unsigned char buf[65536];
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(-errno, "cannot open %s: %s", path, strerror(errno));
-	sha256_init(&ctx);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		sha256_update(&ctx, n, buf);
-	if (n < 0) {
-		n = -errno;
-		close(fd);
-		return err_set(n, "cannot read %s: %s", path, strerror(-n));
-	}
-	close(fd);
-	sha256_digest(&ctx, SHA256_LEN, out);
-	return 0;
-}
 
 void sha256_hex(const __u8 sha[SHA256_LEN], char out[SHA256_HEX])
 {

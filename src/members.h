@@ -29,8 +29,6 @@ struct member_rec {
 	__u8 sha256[SHA256_LEN];
 };
 
-/* SHA-256 of @path's content; 0 or -errno with the reason in err_last(). */
-int file_sha256(const char *path, __u8 out[SHA256_LEN]);
 void sha256_hex(const __u8 sha[SHA256_LEN], char out[SHA256_HEX]);
 
 /* Records (or replaces) program @id's origin in @state_dir's members map. */

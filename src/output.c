@@ -155,7 +155,7 @@ void print_error(const char *cmd, const char *msg)
 	if (g_opts.json) {
 		struct json j;
 
-		json_init(&j, stdout, g_opts.pretty);
+		json_init(&j, g_opts.errors_to_stderr ? stderr : stdout, g_opts.pretty);
 		json_object_start(&j);
 		json_kv_string(&j, "error", msg);
 		json_object_end(&j);

@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <stdint.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <linux/bpf.h>
 #include <xdp/libxdp.h>
 
+#include "output.h"
 #include "params.h"
 #include "xdp_action.h"
 
@@ -98,6 +100,10 @@ static const struct param global_params[] = {
 	{ "json", 'j', PT_FLAG, 0, PARAM_NO_SET, NULL, "JSON output", 0 },
 	{ "pretty", 'p', PT_FLAG, 0, PARAM_NO_SET, NULL, "indented JSON output (implies -j)", 0 },
 	{ "help", 'h', PT_FLAG, 0, PARAM_NO_SET, NULL, "show this help", 0 },
+	/* -n only before the command: apply's -n is --dry-run */
+	{ "netns", 0, PT_STR, 0, PARAM_NO_SET, "NETNS",
+	  "run in network namespace NETNS (/run/netns/NETNS, as 'ip -n'; -n NETNS before the command), on this mount namespace's bpffs",
+	  0 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
 };
 
@@ -168,11 +174,41 @@ void params_usage(FILE *out, const char *prog, const struct cmd_desc *cmd)
 		fprintf(out, "\n%s\n", cmd->details);
 }
 
-static int usage_error(const struct cmd_desc *cmd, const char *fmt, const char *a, const char *b)
+/* Set while params_parse() runs when its argv asks for JSON (-j may follow the error). */
+static bool json_hint;
+
+bool params_argv_wants_json(int argc, char **argv)
 {
-	fprintf(stderr, "xdpchain %s: ", cmd->name);
-	fprintf(stderr, fmt, a, b);
-	fprintf(stderr, " (see 'xdpchain %s --help')\n", cmd->name);
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json") ||
+		    !strcmp(argv[i], "-p") || !strcmp(argv[i], "--pretty"))
+			return true;
+	return false;
+}
+
+int params_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	params_usage_verror(cmd, fmt, ap);
+	va_end(ap);
+	return PARAMS_USAGE;
+}
+
+int params_usage_verror(const char *cmd, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+
+	if (n >= 0 && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - n, " (see 'xdpchain %s%s--help')", cmd ? cmd : "",
+			 cmd ? " " : "");
+	g_opts.json |= json_hint; /* the command ends here */
+	if (g_opts.json)
+		print_error(cmd ? cmd : "", msg);
+	else
+		fprintf(stderr, "xdpchain%s%s: %s\n", cmd ? " " : "", cmd ? cmd : "", msg);
 	return PARAMS_USAGE;
 }
 
@@ -187,12 +223,10 @@ static int store(const struct cmd_desc *cmd, const struct param *p, const char *
 		break;
 	case PT_U32:
 		if (parse_u32(arg, p->max, &v)) {
-			char range[48];
-
-			snprintf(range, sizeof(range), "an integer from 0 to %lu", p->max);
-			fprintf(stderr, "xdpchain %s: invalid value '%s' for --%s: expected %s\n",
-				cmd->name, arg, p->name, range);
-			return PARAMS_USAGE;
+			return params_usage_error(
+				cmd->name,
+				"invalid value '%s' for --%s: expected an integer from 0 to %lu",
+				arg, p->name, p->max);
 		}
 		*(__u32 *)(base + p->off) = v;
 		break;
@@ -201,8 +235,8 @@ static int store(const struct cmd_desc *cmd, const struct param *p, const char *
 		break;
 	case PT_ACTIONS:
 		if (parse_actions(arg, &v))
-			return usage_error(
-				cmd,
+			return params_usage_error(
+				cmd->name,
 				"invalid action list '%s' for --%s: use aborted, drop, pass, tx, redirect separated by commas",
 				arg, p->name);
 		*(__u32 *)(base + p->off) = v;
@@ -213,8 +247,9 @@ static int store(const struct cmd_desc *cmd, const struct param *p, const char *
 		else if (!strcmp(arg, "native") || !strcmp(arg, "drv"))
 			*(enum xdp_attach_mode *)(base + p->off) = XDP_MODE_NATIVE;
 		else
-			return usage_error(cmd, "invalid mode '%s' for --%s: use skb or native",
-					   arg, p->name);
+			return params_usage_error(cmd->name,
+						  "invalid mode '%s' for --%s: use skb or native",
+						  arg, p->name);
 		break;
 	}
 	if (p->set_off != PARAM_NO_SET)
@@ -238,6 +273,7 @@ int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg)
 		fprintf(stderr, "xdpchain: out of memory\n");
 		return PARAMS_USAGE;
 	}
+	json_hint = params_argv_wants_json(argc, argv);
 	/* GNU permutation: options may follow the arguments, as users expect. */
 	shortopts[sp++] = ':';
 	for (i = 0; i < n; i++) {
@@ -260,13 +296,15 @@ int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg)
 		char optname[3] = { '-', (char)optopt, 0 };
 
 		if (c == '?') {
-			ret = usage_error(cmd, "unknown option '%s'%s",
-					  optopt && optopt < 256 ? optname : argv[optind - 1], "");
+			ret = params_usage_error(cmd->name, "unknown option '%s'",
+						 optopt && optopt < 256 ? optname :
+									  argv[optind - 1]);
 			goto out;
 		}
 		if (c == ':') {
-			ret = usage_error(cmd, "option '%s' needs a value%s",
-					  optopt && optopt < 256 ? optname : argv[optind - 1], "");
+			ret = params_usage_error(cmd->name, "option '%s' needs a value",
+						 optopt && optopt < 256 ? optname :
+									  argv[optind - 1]);
 			goto out;
 		}
 		if (c >= 256) {
@@ -288,6 +326,8 @@ int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg)
 				g_opts.json = true;
 			else if (!strcmp(g, "pretty"))
 				g_opts.json = g_opts.pretty = true;
+			else if (!strcmp(g, "netns"))
+				g_opts.netns = optarg;
 			else {
 				params_usage(stdout, "xdpchain", cmd);
 				ret = PARAMS_HELP;
@@ -309,20 +349,21 @@ int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg)
 			r->argv = argv + optind;
 			optind = argc;
 			if (!r->argc && !a->optional)
-				ret = usage_error(cmd, "missing argument %s%s", a->name, "");
+				ret = params_usage_error(cmd->name, "missing argument %s", a->name);
 			break;
 		}
 		if (optind >= argc) {
 			if (a->optional)
 				break;
-			ret = usage_error(cmd, "missing argument %s%s", a->name, "");
+			ret = params_usage_error(cmd->name, "missing argument %s", a->name);
 			goto out;
 		}
 		*(const char **)((char *)cfg + a->off) = argv[optind++];
 	}
 	if (optind < argc)
-		ret = usage_error(cmd, "unexpected argument '%s'%s", argv[optind], "");
+		ret = params_usage_error(cmd->name, "unexpected argument '%s'", argv[optind]);
 out:
+	json_hint = false;
 	free(longopts);
 	free(shortopts);
 	return ret;

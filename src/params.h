@@ -8,6 +8,7 @@
 #ifndef __XDPCHAIN_PARAMS_H
 #define __XDPCHAIN_PARAMS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -54,6 +55,8 @@ struct global_opts {
 	int verbose;
 	bool json;
 	bool pretty;
+	bool errors_to_stderr; /* stdout is data (capture -w -): JSON errors go to stderr */
+	const char *netns; /* -n/--netns: joined by cmd_parse() */
 };
 
 extern struct global_opts g_opts;
@@ -73,6 +76,15 @@ enum params_result {
 };
 
 int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg);
+/*
+ * Prints a usage error of @cmd (NULL: of xdpchain itself) with where to
+ * look, as JSON on stdout under -j; returns PARAMS_USAGE.
+ */
+int params_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int params_usage_verror(const char *cmd, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/* Whether @argv holds -j/-p (before any "--"): usage errors found before it are JSON too. */
+bool params_argv_wants_json(int argc, char **argv);
 void params_usage(FILE *out, const char *prog, const struct cmd_desc *cmd);
 /* The options every command takes (-v, -j, -p, -h); ends with a NULL name. */
 const struct param *params_globals(void);

@@ -36,11 +36,18 @@ int txn__begin(struct chain_txn *t, const char *ifname)
 	t->lock = lock__chain(LOCK_TIMEOUT_MS);
 	if (t->lock < 0)
 		return t->lock;
+	/* ip netns exec: libxdp would mount a bpffs that goes with the command */
+	err = bpffs__check_mountable();
+	if (err)
+		return err;
 	/* an apply killed between its interfaces: all of it or none (journal.h) */
 	journal__recover();
 	err = chain__read(ifname, &t->c);
 	if (err)
 		return err;
+	/* its final stage uses the state: an older one is this namespace's */
+	if (t->c.managed && chain__final(&t->c))
+		state__claim(t->c.state_dir);
 	if (t->c.kind == CHAIN_NONE)
 		return 0;
 	if (chain__foreign_dispatcher(&t->c, why, sizeof(why)))

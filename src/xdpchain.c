@@ -11,6 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+
+#include "bpffs.h"
 #include "commands.h"
 #include "params.h"
 #include "log.h"
@@ -120,7 +123,7 @@ static int do_completion(int argc, char **argv)
 	       "\t\tcase ${COMP_WORDS[i]} in -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac\n"
 	       "\tdone\n"
 	       "\tcase $cmd in\n"
-	       "\t\"\") opts=\"-v -j -p -h -V --verbose --json --pretty --help --version");
+	       "\t\"\") opts=\"-v -j -p -h -V -n --verbose --json --pretty --help --version --netns");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		printf(" %s", commands[i].desc->name);
 	printf("\" ;;\n");
@@ -142,7 +145,7 @@ static int do_completion(int argc, char **argv)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: xdpchain [-v|-vv] [-j|-p] COMMAND [options] [args]\n\n"
+	fprintf(out, "Usage: xdpchain [-v|-vv] [-j|-p] [-n NETNS] COMMAND [options] [args]\n\n"
 		     "Commands (any unique prefix works):\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].desc->name, commands[i].desc->summary);
@@ -150,8 +153,11 @@ static void usage(FILE *out)
 		     "  -v, --verbose   more messages; -vv adds libbpf/libxdp output\n"
 		     "  -j, --json      JSON output\n"
 		     "  -p, --pretty    indented JSON output\n"
+		     "  -n, --netns NETNS\n"
+		     "                  run in network namespace NETNS (/run/netns/NETNS, as\n"
+		     "                  'ip -n'), on this mount namespace's bpffs\n"
 		     "  -h, --help      this help; 'xdpchain COMMAND --help' for a command\n"
-		     "  -V, --version   version\n");
+		     "  -V, --version   versions: xdpchain, libxdp (built), libbpf (run)\n");
 }
 
 static const struct cmd_entry *find_command(const char *name, int *matches)
@@ -173,10 +179,52 @@ static const struct cmd_entry *find_command(const char *name, int *matches)
 	return *matches == 1 ? found : NULL;
 }
 
+/* An unknown command, or a prefix of several: one line, naming the candidates. */
+static int command_error(int argc, char **argv, int matches)
+{
+	char names[256] = "";
+	size_t len = strlen(argv[0]), used = 0;
+
+	g_opts.json |= params_argv_wants_json(argc, argv);
+	if (matches <= 1) {
+		params_usage_error(NULL, "unknown command '%s'", argv[0]);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < N_COMMANDS && used < sizeof(names); i++)
+		if (!strncmp(commands[i].desc->name, argv[0], len))
+			used += snprintf(names + used, sizeof(names) - used, "%s%s",
+					 used ? ", " : "", commands[i].desc->name);
+	params_usage_error(NULL, "ambiguous command '%s': %s", argv[0], names);
+	return EXIT_USAGE;
+}
+
+/*
+ * What a chain command needs before it parses its options: root, and the
+ * machine's bpffs where it has none to mount (ip netns exec: libxdp would
+ * mount one that vanishes with the command). --help needs neither.
+ * -1 to go on, else the exit code.
+ */
+static int preflight(const struct cmd_entry *cmd, int argc, char **argv)
+{
+	if (!cmd->needs_root)
+		return -1;
+	for (int k = 1; k < argc; k++)
+		if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help"))
+			return -1;
+	if (geteuid() != 0) {
+		err_set(-EPERM,
+			"needs root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN); run it with sudo");
+		return cmd_fail(cmd->desc->name);
+	}
+	if (cmd->run != do_add && cmd->run != do_apply && bpffs__check_mountable())
+		return cmd_fail(cmd->desc->name); /* add and apply: after their bad input */
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cmd_entry *cmd;
-	int i, matches;
+	int i, matches, ret;
 
 	log_hook_libraries();
 	/* Global options before the command; commands accept them too. */
@@ -187,24 +235,40 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
-			printf("xdpchain %s (libxdp %s)\n", XDPCHAIN_VERSION,
-			       XDPCHAIN_LIBXDP_BUILD);
+			/* libxdp has no run-time version call: the one built against */
+			printf("xdpchain %s (libxdp %s, libbpf %u.%u)\n", XDPCHAIN_VERSION,
+			       XDPCHAIN_LIBXDP_BUILD, libbpf_major_version(),
+			       libbpf_minor_version());
 			return EXIT_OK;
 		} else if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
 			g_opts.json = true;
 		} else if (!strcmp(a, "-p") || !strcmp(a, "--pretty")) {
 			g_opts.json = g_opts.pretty = true;
+		} else if (!strcmp(a, "-n") || !strcmp(a, "--netns")) {
+			if (++i >= argc) {
+				fprintf(stderr,
+					"xdpchain: option '%s' needs a network namespace name (see 'xdpchain --help')\n",
+					a);
+				return EXIT_USAGE;
+			}
+			g_opts.netns = argv[i];
+		} else if (!strncmp(a, "--netns=", 8)) {
+			g_opts.netns = a + 8;
 		} else if (!strcmp(a, "--verbose")) {
 			g_opts.verbose++;
 		} else if (a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1)) {
 			g_opts.verbose += strlen(a + 1);
 		} else {
-			fprintf(stderr, "xdpchain: unknown option '%s' (see 'xdpchain --help')\n",
-				a);
+			g_opts.json |= params_argv_wants_json(argc, argv);
+			params_usage_error(NULL, "unknown option '%s'", a);
 			return EXIT_USAGE;
 		}
 	}
 	if (i >= argc) {
+		if (g_opts.json) {
+			params_usage_error(NULL, "no command given");
+			return EXIT_USAGE;
+		}
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -218,19 +282,8 @@ int main(int argc, char **argv)
 			cmd = &hidden_commands[k];
 	if (!cmd)
 		cmd = find_command(argv[i], &matches);
-	if (!cmd) {
-		fprintf(stderr, "xdpchain: %s command '%s' (see 'xdpchain --help')\n",
-			matches > 1 ? "ambiguous" : "unknown", argv[i]);
-		return EXIT_USAGE;
-	}
-	if (cmd->needs_root && geteuid() != 0) {
-		/* --help needs no privileges */
-		for (int k = i + 1; k < argc; k++)
-			if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help"))
-				return cmd->run(argc - i, argv + i);
-		err_set(-EPERM,
-			"needs root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN); run it with sudo");
-		return cmd_fail(cmd->desc->name);
-	}
-	return cmd->run(argc - i, argv + i);
+	if (!cmd)
+		return command_error(argc - i, argv + i, matches);
+	ret = preflight(cmd, argc - i, argv + i);
+	return ret >= 0 ? ret : cmd->run(argc - i, argv + i);
 }

@@ -222,6 +222,11 @@ test_capture_json_errors_off_the_packet_stream() {
 	json_error_on_stderr "cannot open the hook pinned at" -j capture --hook "$BPFFS/nothing" -w -
 	[ "$rc" -eq 1 ] || fail "exit $rc"
 	json_error_on_stderr "bad filter expression" capture -p --hook "$STANDALONE_PIN" -w - 'udp port'
+	# usage errors too, wherever -j and -w - stand
+	json_error_on_stderr "invalid value '0' for --snaplen" -j capture --hook "$STANDALONE_PIN" -w - --snaplen 0
+	[ "$rc" -eq 2 ] || fail "exit $rc"
+	json_error_on_stderr "unknown option '--bogus'" capture --bogus --hook "$STANDALONE_PIN" -w - -j
+	[ "$rc" -eq 2 ] || fail "exit $rc"
 	start_capture /tmp/a.pcap --hook "$STANDALONE_PIN"
 	json_error_on_stderr "another xdpchain capture" -j capture --hook "$STANDALONE_PIN" -w -
 	stop_capture /tmp/a.pcap
@@ -314,6 +319,64 @@ test_capture_rings_over_memory_limit() {
 	done
 	[ "$(hook_slots "$STANDALONE_PIN")" != "0 0 0 0 0" ] || fail "--buffer 1024 never started"
 	stop_capture /tmp/mem
+}
+
+# A capture's hook-ID.lock in /run/xdpchain is held while it runs and
+# removed when it ends (none pile up, one per hook ever captured); the one
+# a SIGKILLed capture leaves goes with the next capture of the hook, or
+# with cleanup once the hook is gone.
+test_capture_hook_locks_go_away() {
+	setup_standalone_hook
+	local id lock pin=$STANDALONE_PIN
+	id=$(bpftool -j map show pinned "$pin" | jq -r .id)
+	lock=/run/xdpchain/hook-$id.lock
+	start_capture /tmp/l.pcap --hook "$pin" 'udp port 9'
+	is_flocked "$lock" || fail "$lock not held during the capture"
+	stop_capture /tmp/l
+	[ -z "$(ls /run/xdpchain/ | grep '^hook-')" ] || fail "left: $(ls /run/xdpchain)"
+	start_capture /tmp/l.pcap --hook "$pin" 'udp port 9'
+	kill -KILL $CAP_PID
+	wait $CAP_PID 2>/dev/null || true
+	[ -e "$lock" ] || fail "no lock file after SIGKILL (the test needs one)"
+	start_capture /tmp/l.pcap --hook "$pin" 'udp port 9'
+	stop_capture /tmp/l
+	[ ! -e "$lock" ] || fail "the next capture left $lock"
+	# killed again, then the hook goes: cleanup removes the file
+	start_capture /tmp/l.pcap --hook "$pin" 'udp port 9'
+	kill -KILL $CAP_PID
+	wait $CAP_PID 2>/dev/null || true
+	[ -e "$lock" ] || fail "no lock file after SIGKILL (the test needs one)"
+	ip link set dev $IF0 xdpgeneric off
+	rm -rf "$BPFFS/xc_drop" "$BPFFS/xc_maps"
+	for _ in $(seq 300); do # the kernel frees the map after an RCU grace period
+		bpftool map show id "$id" >/dev/null 2>&1 || break
+		sleep 0.1
+	done
+	! bpftool map show id "$id" >/dev/null 2>&1 || fail "hook map $id still there"
+	xdpchain -j cleanup | jq -e --arg l "$lock" '.removed | index($l) != null' >/dev/null ||
+		fail "cleanup did not list $lock"
+	[ ! -e "$lock" ] || fail "cleanup left $lock"
+}
+
+# --buffer is pages per CPU: all CPUs' rings together are capped (256 MiB),
+# refused up front as a usage error naming --buffer and the most allowed;
+# the hook and the output untouched. Bad --snaplen/--buffer values name
+# their option.
+test_capture_buffer_total_capped() {
+	setup_standalone_hook
+	local ncpu=0 r
+	for r in $(tr ',' ' ' </sys/devices/system/cpu/possible); do
+		ncpu=$((ncpu + ${r#*-} - ${r%-*} + 1))
+	done
+	[ "$ncpu" -ge 2 ] || skip "one possible CPU: --buffer 65536 (256 MiB) is within the cap"
+	expect_fail 2 "^xdpchain capture: --buffer 65536 asks for 256 MiB per CPU, $((256 * ncpu)) MiB for the $ncpu CPUs; .*256 MiB in all: use --buffer [0-9]+ or less" \
+		capture --hook "$STANDALONE_PIN" -w /tmp/cap.pcap --buffer 65536
+	expect_fail 2 "invalid value '3' for --buffer: expected a power of two" \
+		capture --hook "$STANDALONE_PIN" -w /tmp/cap.pcap --buffer 3
+	expect_fail 2 "invalid value '0' for --snaplen: expected a positive" \
+		capture --hook "$STANDALONE_PIN" -w /tmp/cap.pcap --snaplen 0
+	[ "$(hook_slots "$STANDALONE_PIN")" = "0 0 0 0 0" ] || fail "slots taken: $(hook_slots "$STANDALONE_PIN")"
+	[ ! -e /tmp/cap.pcap ] || fail "the output was created"
 }
 
 test_capture_flood_accounted() {

@@ -14,6 +14,9 @@ test_help_exit_codes() {
 	xdpchain --version | grep -q '^xdpchain ' || fail "--version"
 	expect_fail 2 "unknown command 'frobnicate'" frobnicate
 	expect_fail 2 "ambiguous command" f eth0
+	# an ambiguous prefix names the commands it could be
+	expect_fail 2 "^xdpchain: ambiguous command 'c': capture, cleanup, completion \(see" c
+	expect_fail 2 "ambiguous command 'f': flush, features" f eth0
 	expect_fail 2 "missing argument FILE" add lo
 	expect_fail 2 "unknown option" status --bogus
 	expect_fail 2 "unexpected argument 'extra'" flush lo extra
@@ -152,5 +155,95 @@ test_new_commands_bad_input() {
 	[ ! -e /tmp/s.pcap ] && [ ! -e /tmp/s.pcapng ] || fail "a refused capture created its output"
 	# cleanup with nothing to clean says so and changes nothing
 	xdpchain cleanup 2>&1 | grep -q "nothing to clean up" || fail "cleanup on a clean machine"
+	assert_unchanged $IF0 "$before"
+}
+
+# --version names the libraries: libxdp (built against) and libbpf (running).
+test_version_names_libraries() {
+	local v
+	v=$(xdpchain --version)
+	[[ $v =~ ^xdpchain\ [0-9.]+\ \(libxdp\ [0-9.]+,\ libbpf\ [0-9]+\.[0-9]+\)$ ]] ||
+		fail "--version said: $v"
+}
+
+# Usage errors under -j (or -p), before or after the error, are one JSON
+# document on stdout with exit 2, as other errors are.
+test_usage_errors_json() {
+	local out rc args
+	for args in "-j frobnicate" "-j c" "-j --bogus" "--bogus -j" "-j" "-j status --bogus" \
+		"status --bogus -j" "-p add lo x.o --priority -1" "-j add lo" \
+		"-j capture lo -w /tmp/u.pcap --snaplen 0" "-j top lo --interval 0"; do
+		rc=0
+		# shellcheck disable=SC2086 # words on purpose
+		out=$(xdpchain $args 2>/dev/null) || rc=$?
+		[ $rc -eq 2 ] || fail "xdpchain $args exited $rc"
+		echo "$out" | jq -se 'length == 1 and (.[0].error | test("see .xdpchain"))' \
+			>/dev/null || fail "xdpchain $args: not one JSON error: $out"
+	done
+}
+
+# cleanup -j prints one JSON document, also when it fails: what it did and
+# the error, never a second document.
+test_cleanup_json_one_document() {
+	local out rc=0
+	out=$(xdpchain -j cleanup) || fail "cleanup -j exited $?: $out"
+	echo "$out" | jq -se 'length == 1 and .[0].removed == []' >/dev/null ||
+		fail "cleanup -j on a clean machine: $out"
+	mkdir -p -m 0700 /run/xdpchain
+	chown 65534:65534 /run/xdpchain
+	out=$(xdpchain -j cleanup) || rc=$?
+	[ $rc -eq 1 ] || fail "cleanup -j with a foreign lock directory exited $rc: $out"
+	echo "$out" | jq -se 'length == 1 and .[0].removed == [] and
+		(.[0].error | test("/run/xdpchain is owned by uid 65534"))' >/dev/null ||
+		fail "cleanup -j failing is not one document: $out"
+	rm -r /run/xdpchain
+	xdpchain -j cleanup | jq -e '.repaired == []' >/dev/null || fail "cleanup -j: no repaired list"
+}
+
+# features as a user who cannot load programs says it cannot see freplace
+# and frags, rather than "no"; what it can see it still shows.
+test_features_as_nobody() {
+	command -v setpriv >/dev/null || skip "setpriv not installed"
+	local j t
+	j=$(as_nobody "$XDPCHAIN" -j features) || fail "features -j as nobody exited $?"
+	echo "$j" | jq -e '.freplace == null and .frags == null and .multiprog == null and
+		(.probe_error | test("cannot load BPF programs as uid 65534.*sudo xdpchain features")) and
+		(.btf | type == "boolean") and (.libxdp | length > 0)' >/dev/null ||
+		fail "features -j as nobody: $j"
+	t=$(as_nobody "$XDPCHAIN" features) || fail "features as nobody exited $?"
+	echo "$t" | grep -q '^freplace (EXT progs): unknown: cannot load BPF programs' ||
+		fail "features as nobody: $t"
+	echo "$t" | grep -q '^XDP frags: *unknown$' || fail "features as nobody: $t"
+	# root sees them
+	xdpchain -j features | jq -e '(.freplace | type == "boolean") and (.frags | type == "boolean")' \
+		>/dev/null || fail "features -j as root: $(xdpchain -j features)"
+}
+
+# Objects add refuses, each with its own line, before the kernel's freplace
+# probe (this host refuses freplace: that must not hide what is wrong with
+# the file): a FIFO or a device at once, without taking the chain lock (held
+# here meanwhile) or blocking, a file that is not a BPF object, an unknown
+# --prog (the line lists the object's programs), a program named like one
+# of xdpchain's own stages.
+test_add_bad_objects() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	setup_veth
+	local before
+	before=$(snapshot $IF0)
+	mkfifo "$TEST_TMP/fifo.o"
+	hold_chain_lock
+	EXPECT_TIMEOUT=10 expect_fail 1 "^xdpchain add: $TEST_TMP/fifo.o is a FIFO, not a regular file; name the BPF object file" \
+		add $IF0 "$TEST_TMP/fifo.o"
+	EXPECT_TIMEOUT=10 expect_fail 1 "^xdpchain add: /dev/zero is a character device, not a regular file" add $IF0 /dev/zero
+	EXPECT_TIMEOUT=10 expect_fail 1 "^xdpchain add: $TEST_TMP is a directory, not a regular file" add $IF0 "$TEST_TMP"
+	truncate -s 65M "$TEST_TMP/big.o"
+	expect_fail 1 "^xdpchain add: $TEST_TMP/big.o is 68157440 bytes, more than the 64 MiB xdpchain reads from an object" \
+		add $IF0 "$TEST_TMP/big.o"
+	echo "not ELF" >"$TEST_TMP/text.o"
+	expect_fail 1 "^xdpchain add: $TEST_TMP/text.o is not a BPF object \\(not an ELF file\\)" add $IF0 "$TEST_TMP/text.o"
+	expect_fail 1 "^xdpchain add: $SAMPLES/count.o has no program named 'nosuch'; it has xdpchain_count \\(xdp\\)$" \
+		add $IF0 "$SAMPLES/count.o" --prog nosuch
+	expect_fail 1 "program 'xdpchain_final' in $TESTOBJ/final_named.o has the name of xdpchain's final stage; rename the program" \
+		add $IF0 "$TESTOBJ/final_named.o"
 	assert_unchanged $IF0 "$before"
 }

@@ -122,11 +122,14 @@ test_service_apply_bad_input() {
 test_service_apply_dry_run() {
 	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
 	setup_veth
-	local before f out
+	local before f out rc
 	before=$(snapshot $IF0)
 	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n        priority: 7\n      - object: %s\n' \
 		$IF0 "$SAMPLES/count.o" "$SAMPLES/rewrite.o" | conf plan.conf)
-	out=$(xdpchain apply --dry-run "$f") || fail "dry run failed"
+	# exit 3: would change; 4: would, but this kernel cannot build chains
+	rc=0
+	out=$(xdpchain apply --dry-run "$f") || rc=$?
+	[ $rc -eq 3 ] || [ $rc -eq 4 ] || fail "dry run exited $rc"
 	echo "$out" | grep -q "^$IF0: add    xdpchain_count from $SAMPLES/count.o, priority 7, proceed on pass$" ||
 		fail "plan: $out"
 	echo "$out" | grep -q "^$IF0: add    xdpchain_rewrite from $SAMPLES/rewrite.o, priority 10" ||
@@ -139,5 +142,141 @@ test_service_apply_dry_run() {
 	xdpchain save >"$TEST_TMP/empty.conf" || fail "save with no chains"
 	grep -q '^interfaces: {}$' "$TEST_TMP/empty.conf" || fail "empty save: $(cat "$TEST_TMP/empty.conf")"
 	xdpchain apply "$TEST_TMP/empty.conf" 2>&1 | grep -q "nothing to do" || fail "empty apply"
+	assert_unchanged $IF0 "$before"
+}
+
+# Inputs apply refuses, each naming the chain file's line where it can:
+# objects that are a FIFO or a device (at once: the chain lock is held
+# meanwhile), a chain file that is a FIFO, nests 200,000 brackets deep
+# (refused at depth 17, not parsed for minutes) or has a bad UTF-8 byte on
+# line 5, an unknown program (the line lists the object's programs), an
+# unknown interface. --skip-missing does not hide a real error behind its
+# probe of a missing interface. Nothing changes.
+test_service_apply_unsafe_inputs() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	setup_veth
+	local before f out rc
+	before=$(snapshot $IF0)
+	mkfifo "$TEST_TMP/fifo.o" "$TEST_TMP/fifo.conf"
+	hold_chain_lock
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: fifo.o\n' $IF0 | conf fifo-obj.conf)
+	EXPECT_TIMEOUT=10 expect_fail 1 "^xdpchain apply: $f:5: $TEST_TMP/fifo.o is a FIFO, not a regular file" apply "$f"
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: /dev/zero\n' $IF0 | conf zero.conf)
+	EXPECT_TIMEOUT=10 expect_fail 1 "^xdpchain apply: $f:5: /dev/zero is a character device, not a regular file" apply "$f"
+	EXPECT_TIMEOUT=10 expect_fail 1 "^xdpchain apply: $TEST_TMP/fifo.conf is not a regular file" apply "$TEST_TMP/fifo.conf"
+	# 400 KB of brackets: refused at the depth a chain file never needs
+	python3 -c 'import sys; sys.stdout.write("[" * 200000 + "]" * 200000 + "\n")' >"$TEST_TMP/deep.conf"
+	EXPECT_TIMEOUT=10 expect_fail 1 "^xdpchain apply: $TEST_TMP/deep.conf:1: nested deeper than 16 levels" \
+		apply "$TEST_TMP/deep.conf"
+	{
+		printf 'version: 1\ninterfaces: {}\n'
+		head -c 1100000 /dev/zero | tr '\0' '#'
+	} >"$TEST_TMP/big.conf"
+	expect_fail 1 "^xdpchain apply: $TEST_TMP/big.conf is larger than 1024 KiB, which no chain file needs" \
+		apply "$TEST_TMP/big.conf"
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: "c\xffount.o"\n' $IF0 | conf utf8.conf)
+	expect_fail 1 "^xdpchain apply: $f:5: not valid YAML: invalid leading UTF-8 octet \\(byte 0xff\\)" apply "$f"
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n        program: nosuch\n' \
+		$IF0 "$SAMPLES/count.o" | conf noprog.conf)
+	expect_fail 1 "^xdpchain apply: $f:5: $SAMPLES/count.o has no program named 'nosuch'; it has xdpchain_count \\(xdp\\)$" \
+		apply "$f"
+	f=$(printf 'version: 1\ninterfaces:\n  xcnone0:\n    programs: []\n' | conf noiface.conf)
+	expect_fail 1 "^xdpchain apply: $f:3: no interface named 'xcnone0'" apply "$f"
+	# a missing interface left for later, then a real error: the real one is said
+	echo "not ELF" >"$TEST_TMP/text.o"
+	f=$(printf 'version: 1\ninterfaces:\n  xcnone0:\n    programs: []\n  %s:\n    programs:\n      - object: text.o\n' \
+		$IF0 | conf late-and-bad.conf)
+	rc=0
+	out=$(timeout 10 "$XDPCHAIN" apply --skip-missing "$f" 2>&1 >/dev/null) || rc=$?
+	[ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" = 2 ] &&
+		echo "$out" | tail -1 | grep -q "^xdpchain apply: $f:7: $TEST_TMP/text.o is not a BPF object" ||
+		fail "--skip-missing then a bad object: $rc: $out"
+	assert_unchanged $IF0 "$before"
+}
+
+# An object path through a link records the file that is loaded: the plan
+# names the real path, not the path taken apart by its names ("x/link/.."
+# is not "x" when link points elsewhere).
+test_service_apply_object_realpath() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	setup_veth
+	local d=$TEST_TMP/objs out rc=0
+	mkdir -p "$d/x" "$d/elsewhere/sub"
+	cp "$SAMPLES/count.o" "$d/elsewhere/prog.o"
+	cp "$SAMPLES/rewrite.o" "$d/x/prog.o"
+	ln -s ../elsewhere/sub "$d/x/link"
+	printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: x/link/../prog.o\n' $IF0 >"$d/chains.conf"
+	out=$(xdpchain apply --dry-run "$d/chains.conf" 2>/dev/null) || rc=$?
+	[ $rc -ne 1 ] || fail "dry run failed: $(xdpchain apply -n "$d/chains.conf" 2>&1)"
+	echo "$out" | grep -q "^$IF0: add    xdpchain_count from $d/elsewhere/prog.o, priority" ||
+		fail "plan: $out"
+}
+
+# apply - reads the chain file from stdin (relative objects: from the
+# working directory); --strict fails on an object whose content is not the
+# sha256 the file records, where apply without it warns and goes on.
+test_service_apply_stdin_strict() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	setup_veth
+	local before out rc=0 f sha
+	before=$(snapshot $IF0)
+	out=$(cd "$SAMPLES" && printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: count.o\n' $IF0 |
+		"$XDPCHAIN" apply --dry-run - 2>/dev/null) || rc=$?
+	[ $rc -ne 1 ] || fail "apply -n - failed"
+	echo "$out" | grep -q "^$IF0: add    xdpchain_count from $SAMPLES/count.o, priority 20" || fail "stdin plan: $out"
+	rc=0
+	out=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs: 7\n' $IF0 | "$XDPCHAIN" apply - 2>&1) || rc=$?
+	[ $rc -eq 1 ] && [ "$out" = "xdpchain apply: <stdin>:4: 'programs' is a list: '- object: FILE' per program" ] ||
+		fail "bad stdin: $rc: $out"
+	sha=$(printf '0%.0s' $(seq 64))
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n        sha256: %s\n' \
+		$IF0 "$SAMPLES/count.o" "$sha" | conf sha.conf)
+	expect_fail 1 "^xdpchain apply: $f:5: $SAMPLES/count.o changed since the chain file was written \\(sha256 [0-9a-f]{12}\\.\\.\\., the file says 000000000000\\.\\.\\.\\); --strict refuses it" \
+		apply --strict --dry-run "$f"
+	rc=0
+	out=$("$XDPCHAIN" apply --dry-run "$f" 2>&1 >/dev/null) || rc=$?
+	[ $rc -ne 1 ] || fail "without --strict: $out"
+	echo "$out" | grep -q "^$f:5: $SAMPLES/count.o changed since the chain file was written .*the object as it is now is used$" ||
+		fail "without --strict: $out"
+	assert_unchanged $IF0 "$before"
+}
+
+# apply --dry-run's exit status: 0 when nothing would change, 3 when
+# applying would change a chain, 4 when it would but this kernel cannot
+# build chains (it says so), 1 when applying would fail (a hook-pin it
+# could not take, at the file's line). The plan is in run order.
+test_service_apply_dry_run_status() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	setup_veth
+	local before f rc=0 err want
+	before=$(snapshot $IF0)
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs: []\n' $IF0 | conf none.conf)
+	xdpchain apply --dry-run "$f" >"$TEST_TMP/out" 2>&1 || rc=$?
+	[ $rc -eq 0 ] || fail "unchanged: exit $rc: $(cat "$TEST_TMP/out")"
+	grep -qx "$IF0: unchanged" "$TEST_TMP/out" || fail "unchanged: $(cat "$TEST_TMP/out")"
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n' $IF0 "$SAMPLES/count.o" | conf add.conf)
+	rc=0
+	xdpchain apply --dry-run "$f" >"$TEST_TMP/out" 2>"$TEST_TMP/err" || rc=$?
+	if xdpchain -j features | jq -e .freplace >/dev/null; then
+		want=3
+	else
+		want=4
+		[ "$(wc -l <"$TEST_TMP/err")" = 1 ] && grep -q "^xdpchain apply: this kernel refuses freplace" "$TEST_TMP/err" ||
+			fail "no freplace: $(cat "$TEST_TMP/err")"
+		xdpchain -j apply -n "$f" 2>/dev/null | jq -e '(.error | test("refuses freplace")) and .interfaces[0].steps[0].step == "add"' >/dev/null ||
+			fail "-j: $(xdpchain -j apply -n "$f" 2>&1)"
+	fi
+	[ $rc -eq $want ] || fail "would change: exit $rc, wanted $want: $(cat "$TEST_TMP/out" "$TEST_TMP/err")"
+	grep -q "^$IF0: add    xdpchain_count" "$TEST_TMP/out" || fail "plan: $(cat "$TEST_TMP/out")"
+	# the plan in run order (priority, then name), not the file's order
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n        priority: 30\n      - object: %s\n        priority: 5\n' \
+		$IF0 "$SAMPLES/count.o" "$SAMPLES/rewrite.o" | conf order.conf)
+	xdpchain apply --dry-run "$f" 2>/dev/null | grep -o "xdpchain_[a-z]* from" | tr '\n' ' ' >"$TEST_TMP/order"
+	[ "$(cat "$TEST_TMP/order")" = "xdpchain_rewrite from xdpchain_count from " ] ||
+		fail "plan not in run order: $(xdpchain apply --dry-run "$f" 2>&1)"
+	# a hook-pin apply could not take: the dry run fails as apply would
+	f=$(printf 'version: 1\ninterfaces:\n  %s:\n    hook-pin: /tmp/hook\n    programs:\n      - object: %s\n' \
+		$IF0 "$SAMPLES/count.o" | conf pin.conf)
+	expect_fail 1 "^xdpchain apply: $f:3: --hook-pin /tmp/hook is not on bpffs" apply --dry-run "$f"
 	assert_unchanged $IF0 "$before"
 }

@@ -50,11 +50,12 @@ vm_only() {
 
 # Runs xdpchain and expects failure with exit code $1 and a one-line error
 # matching $2 (a grep -E pattern). Output goes to $LAST_ERR.
-# A command that wrongly succeeds (a capture that runs) is stopped after 120 s.
+# A command that wrongly succeeds (a capture that runs) is stopped after 120 s
+# (EXPECT_TIMEOUT=N expect_fail ...: after N s, a guard against a hang only).
 expect_fail() {
 	local want_rc=$1 pattern=$2 rc=0
 	shift 2
-	LAST_ERR=$(timeout 120 "$XDPCHAIN" "$@" 2>&1 >/dev/null) || rc=$?
+	LAST_ERR=$(timeout "${EXPECT_TIMEOUT:-120}" "$XDPCHAIN" "$@" 2>&1 >/dev/null) || rc=$?
 	[ "$rc" -eq "$want_rc" ] ||
 		fail "xdpchain $* exited $rc, wanted $want_rc; said: $LAST_ERR"
 	[ "$(printf '%s\n' "$LAST_ERR" | grep -c .)" -eq 1 ] ||
@@ -92,6 +93,30 @@ nobody_flock() {
 		sleep 0.05
 	done
 	fail "nobody's flock on $path neither taken nor refused"
+}
+
+# hold_chain_lock: holds xdpchain's chain lock (as a running change would)
+# until the test ends: a command that must refuse its input before any lock
+# says so at once instead of waiting for the lock and failing on it.
+hold_chain_lock() {
+	local lock=/run/xdpchain/chain.lock pid
+	mkdir -p -m 0700 /run/xdpchain
+	[ -e $lock ] || install -m 0600 /dev/null $lock
+	bash -c 'exec 9<"$1" && flock -w 10 9 && exec sleep 600' _ $lock </dev/null >/dev/null 2>&1 &
+	pid=$!
+	CHAIN_LOCK_PID=$pid
+	defer "kill $pid"
+	for _ in $(seq 200); do
+		is_flocked $lock && return 0
+		sleep 0.05
+	done
+	fail "could not take $lock"
+}
+
+# Lets go of hold_chain_lock's lock before the test ends.
+release_chain_lock() {
+	kill "$CHAIN_LOCK_PID" 2>/dev/null
+	wait "$CHAIN_LOCK_PID" 2>/dev/null || true
 }
 
 # A veth pair: $IF0 here (XDP goes there), $IF1 in netns $PEERNS.

@@ -76,7 +76,7 @@ test_service_apply_changes() {
 	xdpchain apply "$TEST_TMP/a.conf" >/dev/null || fail "first apply"
 	[ "$(chain_names $IF0)" = "xdpchain_rewrite xdpchain_count xdpchain_final" ] ||
 		fail "first apply: $(chain_names $IF0)"
-	local rewrite_id count_id before out
+	local rewrite_id count_id before out rc
 	rewrite_id=$(status_json $IF0 | jq '.programs[0].id')
 	count_id=$(status_json $IF0 | jq '.programs[1].id')
 	cat >"$TEST_TMP/b.conf" <<-EOF2
@@ -89,7 +89,9 @@ test_service_apply_changes() {
 		      - object: drop.o
 	EOF2
 	before=$(snapshot $IF0)
-	out=$(xdpchain apply --dry-run "$TEST_TMP/b.conf") || fail "dry run"
+	rc=0
+	out=$(xdpchain apply --dry-run "$TEST_TMP/b.conf") || rc=$?
+	[ $rc -eq 3 ] || fail "dry run of a change exited $rc (3: would change): $out"
 	echo "$out" | grep -q "^$IF0: change xdpchain_count (id $count_id): priority 20 -> 5" || fail "plan: $out"
 	echo "$out" | grep -q "^$IF0: add    xdpchain_drop from $TEST_TMP/drop.o" || fail "plan: $out"
 	echo "$out" | grep -q "^$IF0: remove xdpchain_rewrite (id $rewrite_id)$" || fail "plan: $out"
@@ -374,12 +376,82 @@ test_service_apply_through_symlinks() {
 		$IF0 >"$d/chains.conf"
 	xdpchain apply "$d/chains.conf" >/dev/null || fail "first apply"
 	ids=$(chain_ids $IF0)
-	xdpchain save $IF0 | grep -q "object: \"$d/rewrite.o\"" ||
-		fail "save resolved the link: $(xdpchain save $IF0)"
+	# recorded: the file loaded, links resolved
+	xdpchain save $IF0 | grep -q "object: \"$d/v1/rewrite.o\"" ||
+		fail "save did not name the file loaded: $(xdpchain save $IF0)"
 	# the update: ..data now points at a copy with the same content
 	ln -sfn v2 "$d/..data.tmp" && mv -T "$d/..data.tmp" "$d/..data"
 	rm -rf "$d/v1"
 	out=$(xdpchain apply "$d/chains.conf") || fail "apply after the swap: $out"
 	echo "$out" | grep -q "^$IF0: unchanged$" || fail "apply after the swap: $out"
 	[ "$(chain_ids $IF0)" = "$ids" ] || fail "ids changed: $ids -> $(chain_ids $IF0)"
+	# the same bytes at their new place: the record follows them
+	xdpchain save $IF0 | grep -q "object: \"$d/v2/rewrite.o\"" ||
+		fail "the record stayed in the removed directory: $(xdpchain save $IF0)"
+}
+
+# With a real chain (freplace works here): an object that is a FIFO or a
+# device is refused at once, by add and by apply, while another run holds
+# the chain lock (on main a FIFO blocked forever, holding that lock); an
+# object named through a link is recorded as the file loaded; a dry run
+# exits 0 when nothing would change and 3 when something would; --strict
+# refuses an object whose bytes are not the file's sha256. The chain stays.
+test_service_apply_bad_input_vm() {
+	vm_only
+	setup_veth
+	local d=$TEST_TMP/objs ids f rc out
+	xdpchain add $IF0 "$SAMPLES/rewrite.o" >/dev/null || fail "add"
+	ids=$(chain_ids $IF0)
+	mkfifo "$TEST_TMP/fifo.o"
+	f=$TEST_TMP/fifo.conf
+	printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: fifo.o\n' $IF0 >"$f"
+	hold_chain_lock
+	EXPECT_TIMEOUT=10 expect_fail 1 "^xdpchain add: $TEST_TMP/fifo.o is a FIFO, not a regular file" add $IF0 "$TEST_TMP/fifo.o"
+	EXPECT_TIMEOUT=10 expect_fail 1 "^xdpchain add: /dev/zero is a character device" add $IF0 /dev/zero
+	EXPECT_TIMEOUT=10 expect_fail 1 "^xdpchain apply: $f:5: $TEST_TMP/fifo.o is a FIFO" apply "$f"
+	release_chain_lock
+	[ "$(chain_ids $IF0)" = "$ids" ] || fail "chain changed: $ids -> $(chain_ids $IF0)"
+	# a dry run of the chain as it is: 0; of a change: 3
+	xdpchain save $IF0 >"$TEST_TMP/now.conf" || fail "save"
+	rc=0
+	xdpchain apply -n "$TEST_TMP/now.conf" >/dev/null || rc=$?
+	[ $rc -eq 0 ] || fail "dry run of the running chain exited $rc"
+	# through a link that points elsewhere: the file loaded is recorded
+	mkdir -p "$d/x" "$d/elsewhere/sub"
+	cp "$SAMPLES/count.o" "$d/elsewhere/prog.o"
+	cp "$SAMPLES/drop.o" "$d/x/prog.o"
+	ln -s ../elsewhere/sub "$d/x/link"
+	rc=0
+	out=$(cd "$d" && printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n      - object: x/link/../prog.o\n' \
+		$IF0 "$SAMPLES/rewrite.o" | "$XDPCHAIN" apply -n - 2>&1) || rc=$?
+	[ $rc -eq 3 ] || fail "dry run of a change exited $rc: $out"
+	(cd "$d" && xdpchain add $IF0 x/link/../prog.o >/dev/null) || fail "add through the link"
+	xdpchain save $IF0 | grep -q "object: \"$d/elsewhere/prog.o\"" ||
+		fail "recorded another file than the one loaded: $(xdpchain save $IF0)"
+	ids=$(chain_ids $IF0)
+	# --strict: the file's sha256 is not the object's
+	sed 's/sha256: .*/sha256: 0000000000000000000000000000000000000000000000000000000000000000/' \
+		"$TEST_TMP/now.conf" >"$TEST_TMP/stale.conf"
+	expect_fail 1 "^xdpchain apply: $TEST_TMP/stale.conf:[0-9]+: [^ ]*/rewrite.o changed since the chain file was written .*--strict refuses it" \
+		apply --strict "$TEST_TMP/stale.conf"
+	[ "$(chain_ids $IF0)" = "$ids" ] || fail "--strict changed the chain: $ids -> $(chain_ids $IF0)"
+}
+
+# An interface whose name YAML would read otherwise ('#x' starts a comment):
+# save quotes it, and what it writes applies back (from stdin) unchanged.
+test_service_save_quoted_names() {
+	vm_only
+	ip link add '#x' type veth peer name xcq1 || skip "the kernel refuses the name #x"
+	defer "ip link del '#x'"
+	ip link set '#x' up
+	ip link set xcq1 up
+	local ids out rc=0
+	xdpchain add '#x' "$SAMPLES/count.o" >/dev/null || fail "add to #x"
+	xdpchain save '#x' >"$TEST_TMP/q.conf" || fail "save"
+	grep -qx '  "#x":' "$TEST_TMP/q.conf" || fail "save: $(cat "$TEST_TMP/q.conf")"
+	ids=$(chain_ids '#x')
+	out=$("$XDPCHAIN" apply - <"$TEST_TMP/q.conf" 2>&1) || rc=$?
+	[ $rc -eq 0 ] && echo "$out" | grep -qx "#x: unchanged" || fail "apply - of the saved file: $rc: $out"
+	[ "$(chain_ids '#x')" = "$ids" ] || fail "ids changed: $ids -> $(chain_ids '#x')"
+	xdpchain flush '#x' >/dev/null
 }

@@ -1276,3 +1276,307 @@ TEST(filter_fragment_shape)
 		filter__free(&f);
 	}
 }
+
+/*
+ * "ldx 4*([k]&0xf)" at an offset no packet reaches always fails: it is not
+ * where X comes from for the loads after it (the fast version would read
+ * through a pointer that load never set, and the verifier refuses that).
+ */
+TEST(filter_raw_failing_msh_defines_no_x)
+{
+	struct sock_filter alone[] = {
+		STMT(BPF_LDX | BPF_B | BPF_MSH, 0x12345),
+		STMT(BPF_LD | BPF_B | BPF_IND, 14),
+		STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_filter two_loads[] = {
+		STMT(BPF_LD | BPF_B | BPF_ABS, 12), STMT(BPF_LDX | BPF_B | BPF_MSH, 0x10000),
+		STMT(BPF_LD | BPF_B | BPF_IND, 14), STMT(BPF_LD | BPF_H | BPF_IND, 40),
+		STMT(BPF_RET | BPF_A, 0),
+	};
+	/* joined with a real "ldx 4*([14]&0xf)" on the other path */
+	struct sock_filter joined[] = {
+		STMT(BPF_LD | BPF_B | BPF_ABS, 14),
+		JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x45, 0, 2),
+		STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
+		JUMP(BPF_JMP | BPF_JA, 1, 0, 0),
+		STMT(BPF_LDX | BPF_B | BPF_MSH, 0x10000),
+		STMT(BPF_LD | BPF_B | BPF_IND, 16),
+		STMT(BPF_RET | BPF_A, 0),
+	};
+	static uint8_t ipv4[60] = { [14] = 0x45, [36] = 0x99 };
+	static uint8_t other[60] = { [14] = 0x60, [36] = 0x99 };
+	unsigned int classic;
+
+	NEED_ROOT();
+	CHECK_EQ_INT(run_raw_on(alone, ARRAY_SIZE(alone), ipv4, sizeof(ipv4), &classic), 0);
+	CHECK_EQ_INT(classic, 0);
+	CHECK_EQ_INT(run_raw_on(two_loads, ARRAY_SIZE(two_loads), ipv4, sizeof(ipv4), &classic), 0);
+	CHECK_EQ_INT(classic, 0);
+	CHECK_EQ_INT(run_raw_on(joined, ARRAY_SIZE(joined), ipv4, sizeof(ipv4), &classic), 0x99);
+	CHECK_EQ_INT(classic, 0x99);
+	CHECK_EQ_INT(run_raw_on(joined, ARRAY_SIZE(joined), other, sizeof(other), &classic), 0);
+	CHECK_EQ_INT(classic, 0);
+}
+
+/* ---- Random programs against libpcap --------------------------------- */
+
+/* libpcap's checker; its struct bpf_insn has struct sock_filter's layout. */
+int bpf_validate(const struct sock_filter *f, int len);
+
+#define FUZZ_SEED 0x5eed2026u
+#define FUZZ_PROGS 500
+#define FUZZ_MAX_LEN 24
+
+static uint32_t fuzz_next(uint32_t *s)
+{
+	/* xorshift32: the same programs on every run and every machine */
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/* Offsets: mostly inside the test packets, some past them, some past 64 KiB. */
+static uint32_t fuzz_off(uint32_t *s)
+{
+	static const uint32_t far[] = { 0xfffe, 0xffff, 0x10000, 0x12345, 0x7fffffff };
+	uint32_t r = fuzz_next(s) % 16;
+
+	if (r < 12)
+		return fuzz_next(s) % 64;
+	if (r < 15)
+		return fuzz_next(s) % 1600;
+	return far[fuzz_next(s) % ARRAY_SIZE(far)];
+}
+
+static uint32_t fuzz_const(uint32_t *s)
+{
+	static const uint32_t common[] = { 0, 1, 2, 4, 6, 17, 0x45, 0x800, 0x86dd, 0xffffffff };
+
+	switch (fuzz_next(s) % 4) {
+	case 0:
+		return common[fuzz_next(s) % ARRAY_SIZE(common)];
+	case 1:
+		return fuzz_next(s) % 256;
+	case 2:
+		return fuzz_next(s) % 70;
+	default:
+		return fuzz_next(s);
+	}
+}
+
+static const __u16 fuzz_codes[] = {
+	BPF_LD | BPF_W | BPF_ABS,
+	BPF_LD | BPF_H | BPF_ABS,
+	BPF_LD | BPF_B | BPF_ABS,
+	BPF_LD | BPF_W | BPF_IND,
+	BPF_LD | BPF_H | BPF_IND,
+	BPF_LD | BPF_B | BPF_IND,
+	BPF_LDX | BPF_B | BPF_MSH,
+	BPF_LDX | BPF_B | BPF_MSH,
+	BPF_LD | BPF_MEM,
+	BPF_LDX | BPF_MEM,
+	BPF_ST,
+	BPF_STX,
+	BPF_LD | BPF_IMM,
+	BPF_LDX | BPF_IMM,
+	BPF_LD | BPF_W | BPF_LEN,
+	BPF_LDX | BPF_W | BPF_LEN,
+	BPF_ALU | BPF_ADD | BPF_K,
+	BPF_ALU | BPF_SUB | BPF_K,
+	BPF_ALU | BPF_MUL | BPF_K,
+	BPF_ALU | BPF_DIV | BPF_K,
+	BPF_ALU | BPF_MOD | BPF_K,
+	BPF_ALU | BPF_AND | BPF_K,
+	BPF_ALU | BPF_OR | BPF_K,
+	BPF_ALU | BPF_XOR | BPF_K,
+	BPF_ALU | BPF_LSH | BPF_K,
+	BPF_ALU | BPF_RSH | BPF_K,
+	BPF_ALU | BPF_ADD | BPF_X,
+	BPF_ALU | BPF_SUB | BPF_X,
+	BPF_ALU | BPF_MUL | BPF_X,
+	BPF_ALU | BPF_DIV | BPF_X,
+	BPF_ALU | BPF_MOD | BPF_X,
+	BPF_ALU | BPF_AND | BPF_X,
+	BPF_ALU | BPF_OR | BPF_X,
+	BPF_ALU | BPF_XOR | BPF_X,
+	BPF_ALU | BPF_LSH | BPF_X,
+	BPF_ALU | BPF_RSH | BPF_X,
+	BPF_ALU | BPF_NEG,
+	BPF_MISC | BPF_TAX,
+	BPF_MISC | BPF_TXA,
+	BPF_JMP | BPF_JA,
+	BPF_JMP | BPF_JEQ | BPF_K,
+	BPF_JMP | BPF_JGT | BPF_K,
+	BPF_JMP | BPF_JGE | BPF_K,
+	BPF_JMP | BPF_JSET | BPF_K,
+	BPF_JMP | BPF_JEQ | BPF_X,
+	BPF_JMP | BPF_JGT | BPF_X,
+	BPF_JMP | BPF_JGE | BPF_X,
+	BPF_JMP | BPF_JSET | BPF_X,
+	BPF_RET | BPF_K,
+	BPF_RET | BPF_A,
+};
+
+/*
+ * Instruction @i of @n, given the scratch words every path to it has
+ * written (@mem; all ones where no path reaches it): libpcap's interpreter
+ * leaves unwritten words undefined, so the program reads only written ones.
+ */
+static struct sock_filter fuzz_insn(uint32_t *s, size_t i, size_t n, uint32_t mem)
+{
+	size_t left = n - i - 1;
+	struct sock_filter in = {};
+
+	for (;;) {
+		in.code = fuzz_codes[fuzz_next(s) % ARRAY_SIZE(fuzz_codes)];
+		if ((in.code == (BPF_LD | BPF_MEM) || in.code == (BPF_LDX | BPF_MEM)) && !mem)
+			continue;
+		if (BPF_CLASS(in.code) == BPF_JMP && !left)
+			continue;
+		break;
+	}
+	switch (BPF_CLASS(in.code)) {
+	case BPF_LD:
+	case BPF_LDX:
+		if (BPF_MODE(in.code) == BPF_MEM) {
+			do
+				in.k = fuzz_next(s) % BPF_MEMWORDS;
+			while (!(mem & (1u << in.k)));
+		} else if (BPF_MODE(in.code) == BPF_IMM) {
+			in.k = fuzz_const(s);
+		} else {
+			in.k = fuzz_off(s);
+		}
+		break;
+	case BPF_ST:
+	case BPF_STX:
+		in.k = fuzz_next(s) % BPF_MEMWORDS;
+		break;
+	case BPF_ALU:
+		in.k = fuzz_const(s);
+		if (BPF_OP(in.code) == BPF_LSH || BPF_OP(in.code) == BPF_RSH)
+			in.k %= 32;
+		if ((BPF_OP(in.code) == BPF_DIV || BPF_OP(in.code) == BPF_MOD) && !in.k)
+			in.k = 3;
+		break;
+	case BPF_JMP:
+		in.k = BPF_OP(in.code) == BPF_JA ? fuzz_next(s) % left : fuzz_const(s);
+		in.jt = fuzz_next(s) % (left < 6 ? left : 6);
+		in.jf = fuzz_next(s) % (left < 6 ? left : 6);
+		if (BPF_OP(in.code) == BPF_JA)
+			in.jt = in.jf = 0;
+		break;
+	case BPF_RET:
+		in.k = fuzz_next(s) % 3 ? fuzz_next(s) % 2000 : 0;
+		break;
+	}
+	return in;
+}
+
+/* A random program that libpcap's bpf_validate() accepts, ending in a return. */
+static size_t fuzz_program(uint32_t *s, struct sock_filter *prog)
+{
+	size_t n = 2 + fuzz_next(s) % (FUZZ_MAX_LEN - 1);
+	uint32_t mem[FUZZ_MAX_LEN + 1], out;
+	size_t succ[2], n_succ;
+
+	for (size_t i = 0; i < n; i++)
+		mem[i] = UINT32_MAX;
+	mem[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		prog[i] = i + 1 < n ? fuzz_insn(s, i, n, mem[i]) :
+				      STMT(BPF_RET | (fuzz_next(s) % 2 ? BPF_A : BPF_K), 0x1234);
+		out = mem[i];
+		if (BPF_CLASS(prog[i].code) == BPF_ST || BPF_CLASS(prog[i].code) == BPF_STX)
+			out |= 1u << prog[i].k;
+		n_succ = 0;
+		if (BPF_CLASS(prog[i].code) == BPF_JMP && BPF_OP(prog[i].code) == BPF_JA) {
+			succ[n_succ++] = i + 1 + prog[i].k;
+		} else if (BPF_CLASS(prog[i].code) == BPF_JMP) {
+			succ[n_succ++] = i + 1 + prog[i].jt;
+			succ[n_succ++] = i + 1 + prog[i].jf;
+		} else if (BPF_CLASS(prog[i].code) != BPF_RET) {
+			succ[n_succ++] = i + 1;
+		}
+		/* jumps go forward only: every path to i + 1 is known by then */
+		for (size_t k = 0; k < n_succ; k++)
+			mem[succ[k]] &= out;
+	}
+	return n;
+}
+
+/* One random program on every test packet: 0, or -1 with @why filled. */
+static int fuzz_check(const struct sock_filter *prog, size_t n, const uint8_t (*bytes)[PKT_MAX],
+		      const size_t *lens, char *why, size_t why_sz)
+{
+	struct filter f;
+	int fd, ret = -1;
+
+	if (filter__translate(prog, n, &f)) {
+		snprintf(why, why_sz, "translation refused: %s", err_last());
+		return -1;
+	}
+	fd = harness_load(&f, 0);
+	if (fd < 0) {
+		snprintf(why, why_sz, "the verifier refused the translation (%d)", fd);
+		goto out;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(pkts); i++) {
+		unsigned int want = filter__run_classic(&f, bytes[i], lens[i], lens[i]);
+		long long got = harness_run(fd, bytes[i], lens[i]);
+
+		if (got != want) {
+			snprintf(why, why_sz, "on %s: kernel %lld, libpcap %u", pkts[i].name, got,
+				 want);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	filter__free(&f);
+	return ret;
+}
+
+static void fuzz_dump(const struct sock_filter *prog, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "  %2zu: { 0x%02x, %u, %u, 0x%x }\n", i, prog[i].code, prog[i].jt,
+			prog[i].jf, prog[i].k);
+}
+
+/*
+ * Random classic programs (fixed seed, so every run tries the same ones)
+ * that libpcap accepts: the translation, run by the kernel, must answer as
+ * libpcap's interpreter on every test packet.
+ */
+TEST(filter_random_programs_agree_with_libpcap)
+{
+	static uint8_t bytes[ARRAY_SIZE(pkts)][PKT_MAX];
+	struct sock_filter prog[FUZZ_MAX_LEN];
+	size_t lens[ARRAY_SIZE(pkts)], n, tried = 0;
+	uint32_t seed = FUZZ_SEED;
+	char why[512];
+
+	NEED_ROOT();
+	for (size_t i = 0; i < ARRAY_SIZE(pkts); i++)
+		lens[i] = pkt_build(&pkts[i], bytes[i]);
+	for (int p = 0; p < FUZZ_PROGS; p++) {
+		do {
+			n = fuzz_program(&seed, prog);
+			CHECK(++tried < 100 * FUZZ_PROGS);
+		} while (!bpf_validate(prog, (int)n));
+		err_clear();
+		if (fuzz_check(prog, n, bytes, lens, why, sizeof(why))) {
+			fuzz_dump(prog, n);
+			unit_fail(__FILE__, __LINE__, "random program %d: %s", p, why);
+			return;
+		}
+	}
+	if (getenv("UNIT_VERBOSE"))
+		printf("filter: %d random programs (%zu generated) x %zu packets\n", FUZZ_PROGS,
+		       tried, ARRAY_SIZE(pkts));
+}
