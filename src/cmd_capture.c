@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <limits.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
+#include <linux/magic.h>
 
 #include "bpffs.h"
 #include "capture.h"
@@ -391,6 +396,125 @@ static void print_status(const struct capture *c, const struct sink *s, bool fin
 		final ? "\n" : "  ");
 }
 
+/* What kind of BPF object @fd is, from its anonymous inode: "bpf-map", ... */
+static const char *bpf_obj_kind(int fd, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, buf, size - 1);
+	if (n < 0)
+		return "";
+	buf[n] = '\0';
+	return strncmp(buf, "anon_inode:", 11) ? buf : buf + 11;
+}
+
+/* A pinned program: "NAME (id N)", for saying what --hook was given. */
+static void prog_of_fd(int fd, char *buf, size_t size)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		snprintf(buf, size, "a BPF program");
+	else
+		snprintf(buf, size, "the BPF program %s (id %u)", info.name, info.id);
+}
+
+/*
+ * --hook PIN names what it holds when that is no map: a directory, a file
+ * off bpffs, a pinned program or link. A map's shape is hook__open()'s to
+ * check, and so is a path that does not open.
+ */
+static int check_hook_pin(const char *pin)
+{
+	char kind[64], what[PROG_NAME_MAX + 48];
+	struct statfs sfs;
+	struct stat st;
+	int fd;
+
+	if (stat(pin, &st) || statfs(pin, &sfs))
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return err_set(
+			-EISDIR,
+			"--hook %s is a directory, not a hook map; give the pin of the hook map in it (e.g. %s/xdpcap_hook)",
+			pin, pin);
+	if (sfs.f_type != BPF_FS_MAGIC)
+		return err_set(
+			-EINVAL,
+			"--hook %s is a file off bpffs, not a pinned hook map; give where the hook map is pinned on bpffs (/sys/fs/bpf/...)",
+			pin);
+	fd = bpf_obj_get(pin);
+	if (fd < 0)
+		return 0;
+	if (!strcmp(bpf_obj_kind(fd, kind, sizeof(kind)), "bpf-prog")) {
+		prog_of_fd(fd, what, sizeof(what));
+		close(fd);
+		return err_set(
+			-EINVAL,
+			"--hook %s is %s, not a hook map; give the pin of the xdpcap hook map it uses ('bpftool prog show pinned %s' lists its maps)",
+			pin, what, pin);
+	}
+	close(fd);
+	if (!strcmp(kind, "bpf_link"))
+		return err_set(
+			-EINVAL,
+			"--hook %s is a BPF link, not a hook map; give the pin of the xdpcap hook map",
+			pin);
+	return 0;
+}
+
+/* Whether program @id holds map @map_id. */
+static bool prog_holds_map(__u32 id, __u32 map_id, char name[BPF_OBJ_NAME_LEN])
+{
+	__u32 ids[64], len;
+	struct bpf_prog_info info;
+	bool holds = false;
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	if (fd < 0)
+		return false;
+	memset(&info, 0, sizeof(info));
+	len = sizeof(info);
+	info.nr_map_ids = 64;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		for (__u32 i = 0; i < info.nr_map_ids && i < 64; i++)
+			holds |= ids[i] == map_id;
+		memcpy(name, info.name, BPF_OBJ_NAME_LEN);
+	}
+	close(fd);
+	return holds;
+}
+
+/*
+ * The stage of a standalone hook's packets: the program holding the hook
+ * map (its owner, that hands it the packets), "NAME (id N)" as a chain's
+ * members are named; there is no chain to be after.
+ */
+static void hook_owner_label(int hook_fd, char *buf, size_t size)
+{
+	char name[BPF_OBJ_NAME_LEN];
+	__u32 id = 0, map_id = hook__id(hook_fd), first = 0, more = 0;
+
+	snprintf(buf, size, "a program holding hook map id %u", map_id);
+	while (!bpf_prog_get_next_id(id, &id)) {
+		if (!prog_holds_map(id, map_id, name))
+			continue;
+		if (!first++)
+			snprintf(buf, size, "%.*s (id %u)", BPF_OBJ_NAME_LEN, name, id);
+		else
+			more++;
+	}
+	if (more) {
+		size_t n = strlen(buf);
+
+		snprintf(buf + n, size - n, " or %u more program%s", more, more == 1 ? "" : "s");
+	}
+}
+
 /*
  * With -w - stdout carries the packets: there a JSON error goes to stderr,
  * never into the packet stream.
@@ -469,7 +593,7 @@ int do_capture(int argc, char **argv)
 	struct filter filt = {};
 	struct sigaction sa = {};
 	struct chain_tap tap = {};
-	char pin[PATH_MAX], stage[PROG_NAME_MAX + 8], *expr = NULL;
+	char pin[PATH_MAX], stage[PROG_NAME_MAX + 8], owner[PROG_NAME_MAX + 64], *expr = NULL;
 	char ifname_entry[IF_NAMESIZE + 16];
 	const char *why_end = NULL;
 	bool tty = isatty(STDERR_FILENO), started = false;
@@ -484,6 +608,12 @@ int do_capture(int argc, char **argv)
 	ret = cmd_parse(&capture_desc, argc, argv, &cfg);
 	if (ret >= 0)
 		return ret;
+	if (cfg.hook && cfg.ifname && if_nametoindex(cfg.ifname)) {
+		fprintf(stderr,
+			"xdpchain capture: --hook PIN captures from that hook, not from an interface's chain: drop '%s', or --hook to capture its chain (see 'xdpchain capture --help')\n",
+			cfg.ifname);
+		return EXIT_USAGE;
+	}
 	if (cfg.hook && cfg.ifname) { /* with --hook every argument is filter */
 		cfg.filter.argv--;
 		cfg.filter.argc++;
@@ -519,7 +649,13 @@ int do_capture(int argc, char **argv)
 		pin[0] = '\0';
 	} else if (cfg.hook) {
 		snprintf(pin, sizeof(pin), "%s", cfg.hook);
-		hook_fd = hook__open(pin);
+		hook_fd = check_hook_pin(pin);
+		if (!hook_fd)
+			hook_fd = hook__open(pin);
+		if (hook_fd >= 0) {
+			hook_owner_label(hook_fd, owner, sizeof(owner));
+			sink.stage = owner;
+		}
 	} else {
 		hook_fd = open_chain_hook(cfg.ifname, pin, sizeof(pin), &stats_fd, &chain);
 		stages.ifname = cfg.ifname;

@@ -19,13 +19,22 @@
 #include "log.h"
 #include "observer.h"
 #include "output.h"
+#include "replace.h"
 #include "../dispatcher/stats.h"
 
 struct metrics_cfg {
 	const char *ifname;
+	const char *out;
+	const char *append;
 };
 
 static const struct param metrics_params[] = {
+	{ "output", 'o', PT_STR, offsetof(struct metrics_cfg, out), PARAM_NO_SET, "FILE",
+	  "write FILE whole or not at all: a new file in FILE's directory renamed over it, never through a link (node_exporter's textfile collector)",
+	  0 },
+	{ "append", 0, PT_STR, offsetof(struct metrics_cfg, append), PARAM_NO_SET, "FILE",
+	  "add the metrics in FILE ('-': standard input) after xdpchain's own, e.g. a script's gauges",
+	  0 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
 };
 
@@ -44,7 +53,7 @@ const struct cmd_desc metrics_desc = {
 	.details =
 		"Per member, the packets it returned per action (as 'status -s'); per chain, whether it is\n"
 		"counted, has a problem or leftovers, and what captures saw and lost. For node_exporter's\n"
-		"textfile collector: deploy/systemd/xdpchain-metrics.timer writes them every 15 s.",
+		"textfile collector: deploy/systemd/xdpchain-metrics.timer writes them every 15 s with -o.",
 	.params = metrics_params,
 	.args = metrics_args,
 };
@@ -58,28 +67,28 @@ struct mchain {
 };
 
 /* A label value, escaped as the exposition format wants. */
-static void label(const char *s)
+static void label(FILE *out, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
-			printf("\\%c", *s);
+			fprintf(out, "\\%c", *s);
 		else if (*s == '\n')
-			printf("\\n");
+			fputs("\\n", out);
 		else
-			putchar(*s);
+			fputc(*s, out);
 	}
 }
 
-static void family(const char *name, const char *type, const char *help)
+static void family(FILE *out, const char *name, const char *type, const char *help)
 {
-	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void iface_gauge(const char *name, const struct chain *c, unsigned long long v)
+static void iface_gauge(FILE *out, const char *name, const struct chain *c, unsigned long long v)
 {
-	printf("%s{interface=\"", name);
-	label(c->ifname);
-	printf("\"} %llu\n", v);
+	fprintf(out, "%s{interface=\"", name);
+	label(out, c->ifname);
+	fprintf(out, "\"} %llu\n", v);
 }
 
 static void read_cap(struct mchain *m)
@@ -134,13 +143,14 @@ static int read_one(const char *ifname, bool all, struct mchain **list, size_t *
 	return 0;
 }
 
-static void print_metrics(const struct mchain *list, size_t n)
+/*
+ * Per member and action; the program id is a label too, so two members of
+ * one name (a program added twice, two taps) stay two series: node_exporter
+ * refuses a whole file with a duplicate.
+ */
+static void print_packets(FILE *out, const struct mchain *list, size_t n)
 {
-	static const char *const results[CAP_NR_COUNTERS] = {
-		[CAP_MATCHED] = "matched", [CAP_OUTPUT_ERR] = "lost"
-	};
-
-	family("xdpchain_packets_total", "counter",
+	family(out, "xdpchain_packets_total", "counter",
 	       "Packets each chain member returned, per XDP action, since it joined the chain (xdpchain_final: packets the whole chain passed).");
 	for (size_t i = 0; i < n; i++) {
 		const struct mchain *m = &list[i];
@@ -149,74 +159,141 @@ static void print_metrics(const struct mchain *list, size_t n)
 			if (!m->st[k].valid)
 				continue;
 			for (int a = 0; a < XDP_ACTION_COUNT; a++) {
-				printf("xdpchain_packets_total{interface=\"");
-				label(m->c.ifname);
-				printf("\",program=\"");
-				label(m->c.progs[k].name);
-				printf("\",action=\"%s\"} %llu\n", action_name(a),
-				       (unsigned long long)m->st[k].pkts[a]);
+				fprintf(out, "xdpchain_packets_total{interface=\"");
+				label(out, m->c.ifname);
+				fprintf(out, "\",program=\"");
+				label(out, m->c.progs[k].name);
+				fprintf(out, "\",program_id=\"%u\",action=\"%s\"} %llu\n",
+					m->c.progs[k].id, action_name(a),
+					(unsigned long long)m->st[k].pkts[a]);
 			}
 		}
 	}
-	family("xdpchain_chain_programs", "gauge",
+}
+
+static void print_metrics(FILE *out, const struct mchain *list, size_t n)
+{
+	static const char *const results[CAP_NR_COUNTERS] = {
+		[CAP_MATCHED] = "matched", [CAP_OUTPUT_ERR] = "lost"
+	};
+
+	print_packets(out, list, n);
+	family(out, "xdpchain_chain_programs", "gauge",
 	       "Programs in the chain, xdpchain's own (final stage, taps) not counted.");
 	for (size_t i = 0; i < n; i++)
-		iface_gauge("xdpchain_chain_programs", &list[i].c, chain__user_count(&list[i].c));
-	family("xdpchain_counters_enabled", "gauge",
+		iface_gauge(out, "xdpchain_chain_programs", &list[i].c,
+			    chain__user_count(&list[i].c));
+	family(out, "xdpchain_counters_enabled", "gauge",
 	       "1 when xdpchain's observer counts the chain's packets per member ('xdpchain status -s' says why not).");
 	for (size_t i = 0; i < n; i++)
-		iface_gauge("xdpchain_counters_enabled", &list[i].c, list[i].have_stats);
-	family("xdpchain_chain_problem", "gauge",
+		iface_gauge(out, "xdpchain_counters_enabled", &list[i].c, list[i].have_stats);
+	family(out, "xdpchain_chain_problem", "gauge",
 	       "1 while 'xdpchain status' warns about the chain (final stage missing, hook replaced, ...).");
 	for (size_t i = 0; i < n; i++)
-		iface_gauge("xdpchain_chain_problem", &list[i].c,
+		iface_gauge(out, "xdpchain_chain_problem", &list[i].c,
 			    chain__problem(&list[i].c) != NULL);
-	family("xdpchain_leftovers", "gauge",
+	family(out, "xdpchain_leftovers", "gauge",
 	       "What interrupted runs left for the interface; 'xdpchain cleanup' removes it.");
 	for (size_t i = 0; i < n; i++)
-		iface_gauge("xdpchain_leftovers", &list[i].c, list[i].c.n_leftovers);
-	family("xdpchain_capture_packets_total", "counter",
+		iface_gauge(out, "xdpchain_leftovers", &list[i].c, list[i].c.n_leftovers);
+	family(out, "xdpchain_capture_packets_total", "counter",
 	       "Packets capture programs on the chain's hook matched, and lost (the capture's buffer was full).");
 	for (size_t i = 0; i < n; i++) {
 		/* what captures saw is what the chain handed the hook: packets_total */
 		for (int k = CAP_MATCHED; list[i].have_cap && k < CAP_NR_COUNTERS; k++) {
-			printf("xdpchain_capture_packets_total{interface=\"");
-			label(list[i].c.ifname);
-			printf("\",result=\"%s\"} %llu\n", results[k],
-			       (unsigned long long)list[i].cap[k]);
+			fprintf(out, "xdpchain_capture_packets_total{interface=\"");
+			label(out, list[i].c.ifname);
+			fprintf(out, "\",result=\"%s\"} %llu\n", results[k],
+				(unsigned long long)list[i].cap[k]);
 		}
 	}
+}
+
+/* --append: the metrics in @path ("-": stdin) after ours, ending in a newline. */
+static int append_file(FILE *out, const char *path)
+{
+	FILE *in = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	char buf[4096];
+	size_t got;
+	int last = '\n';
+
+	if (!in)
+		return err_set(-errno, "--append %s: %s; give a readable file or '-'", path,
+			       strerror(errno));
+	while ((got = fread(buf, 1, sizeof(buf), in)) > 0) {
+		fwrite(buf, 1, got, out);
+		last = buf[got - 1];
+	}
+	if (ferror(in)) {
+		int err = err_set(-EIO, "--append %s: reading it failed", path);
+
+		if (in != stdin)
+			fclose(in);
+		return err;
+	}
+	if (in != stdin)
+		fclose(in);
+	if (last != '\n')
+		fputc('\n', out);
+	return 0;
+}
+
+/* The chains of IFACE, or of every interface, into @list. */
+static int read_all(const char *ifname, struct mchain **list, size_t *n)
+{
+	struct if_nameindex *ifs;
+	int err = 0;
+
+	if (ifname)
+		return read_one(ifname, false, list, n);
+	ifs = if_nameindex();
+	for (struct if_nameindex *it = ifs; !err && it && it->if_index; it++)
+		err = read_one(it->if_name, true, list, n);
+	if (ifs)
+		if_freenameindex(ifs);
+	return err;
+}
+
+/* To stdout, or with -o into a file replaced whole or not at all. */
+static int write_metrics(const struct metrics_cfg *cfg, const struct mchain *list, size_t n)
+{
+	struct replace r;
+	FILE *out = stdout;
+	int err;
+
+	if (cfg->out) {
+		err = replace__open(&r, cfg->out);
+		if (err)
+			return err;
+		out = r.f;
+	}
+	print_metrics(out, list, n);
+	err = cfg->append ? append_file(out, cfg->append) : 0;
+	if (cfg->out) {
+		if (err)
+			replace__abort(&r);
+		else
+			err = replace__commit(&r);
+		return err;
+	}
+	if (!err && (fflush(stdout) || ferror(stdout)))
+		err = err_set(-EIO, "writing the metrics failed: %s", strerror(errno));
+	return err;
 }
 
 int do_metrics(int argc, char **argv)
 {
 	struct metrics_cfg cfg = {};
-	struct if_nameindex *ifs;
 	struct mchain *list = NULL;
 	size_t n = 0;
-	int ret, err = 0;
+	int ret, err;
 
 	ret = cmd_parse(&metrics_desc, argc, argv, &cfg);
 	if (ret >= 0)
 		return ret;
-	if (cfg.ifname) {
-		err = read_one(cfg.ifname, false, &list, &n);
-	} else {
-		ifs = if_nameindex();
-		for (struct if_nameindex *it = ifs; !err && it && it->if_index; it++)
-			err = read_one(it->if_name, true, &list, &n);
-		if (ifs)
-			if_freenameindex(ifs);
-	}
-	if (err) {
-		free(list);
-		return cmd_fail("metrics");
-	}
-	print_metrics(list, n);
+	err = read_all(cfg.ifname, &list, &n);
+	if (!err)
+		err = write_metrics(&cfg, list, n);
 	free(list);
-	if (fflush(stdout) || ferror(stdout)) {
-		err_set(-EIO, "writing the metrics failed: %s", strerror(errno));
-		return cmd_fail("metrics");
-	}
-	return EXIT_OK;
+	return err ? cmd_fail("metrics") : EXIT_OK;
 }

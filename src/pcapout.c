@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
@@ -212,47 +213,162 @@ int pcapout__flush(struct pcap_out *o)
 }
 
 /*
- * Creates or empties @path for writing, as root might: a symbolic link is
- * never followed (it could lead into another user's file), and only a
- * regular file, a pipe or a character device (/dev/null, /dev/full, a
- * terminal) is written to.
+ * Whether root writing into @st, found in the directory @dir, could write
+ * where another user reads: in a directory others can write to (sticky or
+ * not), a file or FIFO someone else owns, as fs.protected_regular and
+ * fs.protected_fifos judge it, or a regular file with more than one name
+ * (a hard link someone made to a file of root's).
+ */
+static bool foreign_entry(const struct stat *st, const struct stat *dir)
+{
+	return (dir->st_mode & (S_ISVTX | S_IWGRP | S_IWOTH)) &&
+	       (st->st_uid != geteuid() || (S_ISREG(st->st_mode) && st->st_nlink > 1));
+}
+
+static int refuse_foreign(const char *path, const struct stat *st)
+{
+	if (st->st_uid == geteuid())
+		return err_set(
+			-EPERM,
+			"-w %s has %lu hard links in a directory others can write to: emptying it would empty another file; remove it first or choose another path",
+			path, (unsigned long)st->st_nlink);
+	return err_set(
+		-EPERM,
+		"-w %s belongs to uid %u in a directory others can write to: root would write the packets where that user reads them; remove it first or choose another path",
+		path, (unsigned)st->st_uid);
+}
+
+/* The directory of @path (a copy in @buf), opened for lookups only; @base gets the last component. */
+static int open_parent(const char *path, char *buf, size_t size, const char **base)
+{
+	char *slash;
+	int fd;
+
+	if (snprintf(buf, size, "%s", path) >= (int)size)
+		return err_set(-ENAMETOOLONG, "-w %s: the path is too long", path);
+	slash = strrchr(buf, '/');
+	if (!slash) {
+		*base = path;
+		fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	} else {
+		*base = path + (slash - buf) + 1;
+		slash[slash == buf] = '\0'; /* "/x": the root stays "/" */
+		fd = open(buf, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return err_set(-errno, "cannot write %s: %s; choose a writable -w path", path,
+			       strerror(errno));
+	return fd;
+}
+
+/*
+ * Opens @base in @dirfd for writing, not following a symbolic link and not
+ * blocking on a FIFO without a reader (an attacker's FIFO must not hang the
+ * capture before it is refused); a FIFO of our own then waits for its
+ * reader as a plain open would. Nothing is truncated yet.
+ */
+static int open_entry(int dirfd, const char *base, const struct stat *before)
+{
+	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+	int fd = openat(dirfd, base, flags | O_NONBLOCK, 0600);
+
+	if (fd < 0 && errno == ENXIO && before && S_ISFIFO(before->st_mode))
+		fd = openat(dirfd, base, flags, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* Empties a regular file only now that it is known to be ours, and wraps @fd. */
+static int finish_output(int fd, const char *path, const struct stat *st, FILE **f, bool *regular)
+{
+	if (S_ISREG(st->st_mode) && ftruncate(fd, 0))
+		return err_set(-errno, "cannot empty %s: %s; choose a writable -w path", path,
+			       strerror(errno));
+	*regular = S_ISREG(st->st_mode);
+	*f = fdopen(fd, "wb");
+	if (!*f)
+		return err_set(-errno, "cannot write %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/*
+ * Creates (mode 0600, as dumpcap) or empties @path for writing, as root
+ * might: a symbolic link is never followed (it could lead into another
+ * user's file), a file or FIFO another user owns in a directory others can
+ * write to is refused before a byte is written, and only a regular file,
+ * a pipe or a character device (/dev/null, /dev/full, a terminal) is
+ * written to. What is checked is what was opened (fstat), not the name.
  */
 static int open_output(const char *path, FILE **f, bool *regular)
 {
-	struct stat st;
-	int fd, err;
+	struct stat st, dir;
+	char buf[PATH_MAX];
+	const char *base = NULL;
+	bool exists;
+	int dirfd, fd = -1, err;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+	dirfd = open_parent(path, buf, sizeof(buf), &base);
+	if (dirfd < 0)
+		return dirfd;
+	if (!*base)
+		base = "."; /* "dir/": a directory, refused below */
+	if (fstat(dirfd, &dir)) {
+		err = err_set(-errno, "cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	exists = !fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW);
+	if (exists && S_ISLNK(st.st_mode)) {
+		err = -ELOOP;
+		goto link;
+	}
+	if (exists && foreign_entry(&st, &dir)) {
+		err = refuse_foreign(path, &st);
+		goto out;
+	}
+	fd = open_entry(dirfd, base, exists ? &st : NULL);
+	if (fd == -ELOOP) {
+		err = fd;
+		goto link;
+	}
 	if (fd < 0) {
-		err = -errno;
-		if (err == -ELOOP && !lstat(path, &st) && S_ISLNK(st.st_mode))
-			return err_set(
-				err,
-				"-w %s is a symbolic link; refusing to follow it (it may lead into another user's file): give the path it points to",
-				path);
-		return err_set(err, "cannot write %s: %s; choose a writable -w path", path,
-			       strerror(-err));
+		err = err_set(fd, "cannot write %s: %s; choose a writable -w path", path,
+			      strerror(-fd));
+		goto out;
 	}
 	if (fstat(fd, &st)) {
 		err = err_set(-errno, "cannot write %s: %s", path, strerror(errno));
-		goto err;
+		goto out;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
 		err = err_set(
 			-EINVAL,
 			"-w %s is neither a regular file nor a pipe nor a character device; choose a file path",
 			path);
-		goto err;
+		goto out;
 	}
-	*regular = S_ISREG(st.st_mode);
-	*f = fdopen(fd, "wb");
-	if (!*f) {
-		err = err_set(-errno, "cannot write %s: %s", path, strerror(errno));
-		goto err;
+	/* what was opened may have replaced what fstatat() saw */
+	if (foreign_entry(&st, &dir)) {
+		err = refuse_foreign(path, &st);
+		goto out;
 	}
-	return 0;
-err:
-	close(fd);
+	err = finish_output(fd, path, &st, f, regular);
+	if (!err)
+		fd = -1; /* the FILE has it */
+	goto out;
+link:
+	err = err_set(
+		err,
+		"-w %s is a symbolic link; refusing to follow it (it may lead into another user's file): give the path it points to",
+		path);
+out:
+	if (fd >= 0)
+		close(fd);
+	close(dirfd);
 	return err;
 }
 

@@ -12,10 +12,11 @@
 struct pcap_out;
 
 /*
- * Creates or empties @path ("-" is stdout) and writes the file header
- * through to it. A symbolic link is refused (never followed), and so is
- * anything but a regular file, a pipe or a character device. Returns 0 or
- * -errno with err_set().
+ * Creates (mode 0600) or empties @path ("-" is stdout) and writes the file
+ * header through to it. A symbolic link is refused (never followed), and so
+ * are a file or FIFO another user owns in a directory others can write to,
+ * and anything but a regular file, a pipe or a character device, all before
+ * anything is written. Returns 0 or -errno with err_set().
  */
 int pcapout__open(struct pcap_out **out, const char *path, bool pcapng, __u32 snaplen,
 		  const char *ifname);

@@ -92,6 +92,66 @@ test_capture_output_kinds() {
 	grep -q "2 packets written" /tmp/null.log || fail "summary: $(cat /tmp/null.log)"
 }
 
+# Captured packets are private: the file is created 0600 (as dumpcap), the
+# umask whatever it is. In a directory others can write to (the 1777 /tmp),
+# what another user planted at the -w path (a symbolic link to a root-only
+# file, a regular file, a FIFO with or without its reader) is refused
+# before a byte is written, without waiting for a FIFO's reader, and so is
+# a hard link to a file of root's. A nobody-owned file in a directory only
+# root writes to is written (root chose it).
+test_capture_output_private() {
+	setup_standalone_hook
+	local pin=$STANDALONE_PIN reader
+	umask 000
+	start_capture /tmp/new.pcap --hook "$pin" -c 1 'udp port 9'
+	send_udp 9 1
+	wait_capture /tmp/new.pcap
+	[ "$(stat -c '%a %U' /tmp/new.pcap)" = "600 root" ] ||
+		fail "the capture file is $(stat -c '%a %U' /tmp/new.pcap), not 600 root"
+	umask 022
+	# a link nobody planted, to a root-only file
+	echo secret >/tmp/rootonly
+	chmod 600 /tmp/rootonly
+	as_nobody ln -s /tmp/rootonly /tmp/l.pcap
+	expect_fail 1 "-w /tmp/l.pcap is a symbolic link; refusing to follow it" \
+		capture --hook "$pin" -w /tmp/l.pcap
+	[ "$(cat /tmp/rootonly)" = secret ] || fail "the link's target changed"
+	# a file nobody owns
+	as_nobody sh -c 'echo mine >/tmp/n.pcap'
+	expect_fail 1 "^xdpchain capture: -w /tmp/n.pcap belongs to uid 65534 in a directory others can write to: .*remove it first or choose another path$" \
+		capture --hook "$pin" -w /tmp/n.pcap
+	[ "$(cat /tmp/n.pcap)" = mine ] || fail "nobody's file was written: $(od -c /tmp/n.pcap | head -2)"
+	# a FIFO nobody owns, no reader: refused, not waited on
+	as_nobody mkfifo /tmp/f.pcap
+	expect_fail 1 "-w /tmp/f.pcap belongs to uid 65534" capture --hook "$pin" -w /tmp/f.pcap
+	# and with nobody reading it: the reader gets nothing
+	as_nobody mkfifo /tmp/r.pcap
+	# setpriv itself in the background: $! is the reader (cat), to kill
+	setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'exec cat /tmp/r.pcap >/tmp/got' \
+		</dev/null >/dev/null 2>&1 &
+	reader=$!
+	defer "kill $reader"
+	expect_fail 1 "-w /tmp/r.pcap belongs to uid 65534" capture --hook "$pin" -w /tmp/r.pcap
+	kill $reader
+	wait $reader 2>/dev/null || true
+	[ ! -s /tmp/got ] || fail "nobody's FIFO got $(stat -c %s /tmp/got) bytes"
+	[ "$(hook_slots "$pin")" = "0 0 0 0 0" ] || fail "slots left: $(hook_slots "$pin")"
+	# a second name of a file of root's (a hard link) is not emptied
+	echo keep >/tmp/rootfile
+	ln /tmp/rootfile /tmp/h.pcap
+	expect_fail 1 "^xdpchain capture: -w /tmp/h.pcap has 2 hard links in a directory others can write to" \
+		capture --hook "$pin" -w /tmp/h.pcap
+	[ "$(cat /tmp/rootfile)" = keep ] || fail "the hard link's file was emptied"
+	# nobody's file where only root writes: root chose it
+	mkdir -m 755 /tmp/rootdir
+	touch /tmp/rootdir/n.pcap
+	chown 65534:65534 /tmp/rootdir/n.pcap
+	start_capture /tmp/rootdir/n.pcap --hook "$pin" -c 1 'udp port 9'
+	send_udp 9 1
+	wait_capture /tmp/rootdir/n.pcap
+	[ "$(pcap_count /tmp/rootdir/n.pcap)" -eq 1 ] || fail "the file in root's directory lacks the packet"
+}
+
 # wait_slots_or_exit PID: until a capture's programs are in the standalone
 # hook (packets before that prove nothing) or process PID ended.
 wait_slots_or_exit() {
@@ -250,6 +310,40 @@ test_capture_pcapng_verdict() {
 		fail "the display filter finds no drops"
 	tshark -r /tmp/v.pcapng -T fields -e frame.comment 2>/dev/null | grep -q "xdp action: drop" ||
 		fail "comment lost: $(tshark -r /tmp/v.pcapng -T fields -e frame.comment 2>&1)"
+}
+
+# A standalone hook has no chain: its packets name the program holding the
+# hook map (the one that handed them over), never "after the chain".
+test_capture_standalone_hook_names_owner() {
+	setup_standalone_hook
+	local id c
+	id=$(bpftool -j prog show pinned "$BPFFS/xc_drop" | jq .id)
+	start_capture /tmp/o.pcapng --hook "$STANDALONE_PIN" --pcapng -c 2 'udp port 9'
+	send_udp 9 2
+	wait_capture /tmp/o.pcapng
+	c=$(tshark -r /tmp/o.pcapng -T fields -e frame.comment 2>/dev/null | sort -u)
+	[ "$c" = "xdp action: drop; stage: xdpchain_drop (id $id)" ] || fail "comments: $c"
+}
+
+# --hook takes a hook map's pin: IFACE beside it is a usage error, and a
+# program's pin, a directory or a file off bpffs is named for what it is.
+# Nothing is written to -w.
+test_capture_hook_what_it_is() {
+	setup_standalone_hook
+	local id
+	id=$(bpftool -j prog show pinned "$BPFFS/xc_drop" | jq .id)
+	expect_fail 2 "^xdpchain capture: --hook PIN captures from that hook, not from an interface's chain: drop '$IF0', or --hook" \
+		capture $IF0 --hook "$STANDALONE_PIN" -w /tmp/x.pcap
+	expect_fail 2 "drop '$IF0'" capture --hook "$STANDALONE_PIN" -w /tmp/x.pcap $IF0 'udp port 9'
+	expect_fail 1 "^xdpchain capture: --hook $BPFFS/xc_drop is the BPF program xdpchain_drop \\(id $id\\), not a hook map; give the pin of the xdpcap hook map it uses" \
+		capture --hook "$BPFFS/xc_drop" -w /tmp/x.pcap
+	expect_fail 1 "^xdpchain capture: --hook $BPFFS/xc_maps is a directory, not a hook map; give the pin of the hook map in it \\(e.g. $BPFFS/xc_maps/xdpcap_hook\\)$" \
+		capture --hook "$BPFFS/xc_maps" -w /tmp/x.pcap
+	echo text >/tmp/hookfile
+	expect_fail 1 "^xdpchain capture: --hook /tmp/hookfile is a file off bpffs, not a pinned hook map" \
+		capture --hook /tmp/hookfile -w /tmp/x.pcap
+	[ ! -e /tmp/x.pcap ] || fail "-w was written"
+	[ "$(hook_slots "$STANDALONE_PIN")" = "0 0 0 0 0" ] || fail "slots: $(hook_slots "$STANDALONE_PIN")"
 }
 
 # A flood of 100,000 packets (BPF_PROG_TEST_RUN with a repeat count)

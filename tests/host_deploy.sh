@@ -202,3 +202,40 @@ test_deploy_entrypoint_retries_apply() {
 	[ "$(grep -c . "$TEST_TMP/ep.err")" -eq 1 ] || fail "more than one line: $(cat "$TEST_TMP/ep.err")"
 	grep -q "xa was rolled back" "$TEST_TMP/ep.err" || fail "said: $(cat "$TEST_TMP/ep.err")"
 }
+
+# The entry script writes its metrics with 'metrics -o': in a textfile
+# directory another user controls (a sidecar's; here nobody's), links that
+# user planted at the temporary names are never written through; the file
+# holds xdpchain's metrics and the apply gauges. Runs on the host: an empty
+# configuration applies without freplace.
+test_deploy_entrypoint_metrics_safe() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	local d=/tmp/textfile f=/tmp/textfile/xdpchain.prom pid i
+	mkdir "$TEST_TMP/cm"
+	echo secret >/tmp/rootonly
+	chmod 600 /tmp/rootonly
+	mkdir -m 755 $d
+	chown 65534:65534 $d
+	as_nobody ln -s /tmp/rootonly $d/.xdpchain.prom.tmp
+	as_nobody ln -s /tmp/rootonly $d/xdpchain.prom.tmp
+	XDPCHAIN=$XDPCHAIN XDPCHAIN_CONFIG_DIR=$TEST_TMP/cm XDPCHAIN_TEXTFILE_DIR=$d \
+		XDPCHAIN_STAGE_DIR=$TEST_TMP/stage XDPCHAIN_INTERVAL=1 XDPCHAIN_BPFFS=$BPFFS \
+		bash "$ROOT/deploy/container/entrypoint.sh" >"$TEST_TMP/ep.out" 2>"$TEST_TMP/ep.err" &
+	pid=$!
+	defer "kill $pid"
+	for ((i = 0; i < 300; i++)); do
+		[ -f $f ] && break
+		kill -0 $pid 2>/dev/null || fail "the entry script ended: $(cat "$TEST_TMP/ep.err")"
+		sleep 0.1
+	done
+	kill -TERM $pid
+	wait $pid || fail "the entry script exited $?: $(cat "$TEST_TMP/ep.err")"
+	[ "$(cat /tmp/rootonly)" = secret ] || fail "a planted link was written through"
+	[ -f $f ] && [ ! -L $f ] || fail "no metrics file: $(ls -lA $d); said: $(cat "$TEST_TMP/ep.err")"
+	grep -qx 'xdpchain_apply_success 1' $f || fail "no apply gauge: $(cat $f)"
+	grep -q '^# TYPE xdpchain_leftovers gauge$' $f || fail "no xdpchain metrics: $(cat $f)"
+	grep -q 'metrics not written' "$TEST_TMP/ep.err" && fail "said: $(cat "$TEST_TMP/ep.err")"
+	[ "$(ls -A $d | tr '\n' ' ')" = ".xdpchain.prom.tmp xdpchain.prom xdpchain.prom.tmp " ] ||
+		fail "the directory holds: $(ls -A $d)"
+	[ "$(readlink $d/.xdpchain.prom.tmp)" = /tmp/rootonly ] || fail "nobody's link was replaced"
+}

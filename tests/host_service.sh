@@ -280,3 +280,61 @@ test_service_apply_dry_run_status() {
 	expect_fail 1 "^xdpchain apply: $f:3: --hook-pin /tmp/hook is not on bpffs" apply --dry-run "$f"
 	assert_unchanged $IF0 "$before"
 }
+
+# metrics -o in a directory another user controls (node_exporter's
+# textfile directory belongs to prometheus; here nobody): what that user
+# plants is never written through. A link at the file is refused with the
+# link and its target untouched; links at the temporary names the unit and
+# the entry script used (xdpchain.prom.tmp, .xdpchain.prom.tmp) neither
+# block nor get written through, nor are removed; the file is replaced
+# whole (a new inode, mode 0644, root's), a failure leaves the old one and
+# no temporary file; a world-writable directory without the sticky bit is
+# refused. The metrics unit's own command (no shell) does the same.
+test_service_metrics_output_safe() {
+	local d=/tmp/textfile f=/tmp/textfile/xdpchain.prom cmd ino
+	echo secret >/tmp/rootonly
+	chmod 600 /tmp/rootonly
+	mkdir -m 755 $d
+	chown 65534:65534 $d
+	as_nobody ln -s /tmp/rootonly $f
+	expect_fail 1 "^xdpchain metrics: -o $f is a symbolic link; refusing to replace it .*: remove it or give the path it points to$" \
+		metrics -o $f
+	[ "$(readlink $f)" = /tmp/rootonly ] || fail "the link was replaced"
+	as_nobody rm $f
+	as_nobody ln -s /tmp/rootonly $d/xdpchain.prom.tmp
+	as_nobody ln -s /tmp/rootonly $d/.xdpchain.prom.tmp
+	"$XDPCHAIN" metrics -o $f || fail "metrics -o failed"
+	[ "$(cat /tmp/rootonly)" = secret ] || fail "a planted link was written through"
+	[ "$(ls -A $d | tr '\n' ' ')" = ".xdpchain.prom.tmp xdpchain.prom xdpchain.prom.tmp " ] ||
+		fail "the directory holds: $(ls -A $d)"
+	[ "$(stat -c '%F %a %U' $f)" = "regular file 644 root" ] || fail "the file: $(stat -c '%F %a %U' $f)"
+	grep -q '^# TYPE xdpchain_leftovers gauge$' $f || fail "the file: $(cat $f)"
+	if command -v promtool >/dev/null; then
+		promtool check metrics <$f >"$TEST_TMP/promtool" 2>&1 || fail "promtool: $(cat "$TEST_TMP/promtool")"
+	fi
+	# replaced whole: a new file each time; a failure keeps the last one
+	ino=$(stat -c %i $f)
+	printf 'x_gauge 1' | "$XDPCHAIN" metrics -o $f --append - || fail "--append - failed"
+	[ "$(stat -c %i $f)" != "$ino" ] || fail "the file was rewritten in place, not replaced"
+	[ "$(tail -1 $f)" = "x_gauge 1" ] || fail "--append: $(tail -2 $f)"
+	cp $f "$TEST_TMP/last"
+	expect_fail 1 "^xdpchain metrics: --append $TEST_TMP/none: No such file" \
+		metrics -o $f --append "$TEST_TMP/none"
+	cmp -s $f "$TEST_TMP/last" || fail "a failed run changed the file"
+	[ "$(ls -A $d | wc -l)" = 3 ] || fail "a failed run left: $(ls -A $d)"
+	# the unit's command, its directory moved here: no shell in it
+	cmd=$(sed -n 's/^ExecStart=//p' "$ROOT/deploy/systemd/xdpchain-metrics.service")
+	[ "$cmd" = "/usr/local/sbin/xdpchain metrics -o /var/lib/prometheus/node-exporter/xdpchain.prom" ] ||
+		fail "the metrics unit runs: $cmd"
+	rm $f
+	cmd=${cmd//\/var\/lib\/prometheus\/node-exporter/$d}
+	${cmd//\/usr\/local\/sbin\/xdpchain/$XDPCHAIN} || fail "the unit's command failed"
+	[ "$(cat /tmp/rootonly)" = secret ] || fail "the unit's command wrote through a planted link"
+	[ -f $f ] && [ ! -L $f ] || fail "the unit's command wrote no file"
+	# anyone could replace a file in a world-writable directory
+	mkdir /tmp/ww
+	chmod 777 /tmp/ww
+	expect_fail 1 "^xdpchain metrics: -o /tmp/ww/x.prom: its directory is writable by everyone without the sticky bit" \
+		metrics -o /tmp/ww/x.prom
+	[ -z "$(ls -A /tmp/ww)" ] || fail "the world-writable directory got: $(ls -A /tmp/ww)"
+}

@@ -94,7 +94,7 @@ test_deploy_entrypoint_lifecycle() {
 	wait_until 30 "the metrics file" test -s "$m"
 	send_udp 40000 3
 	wait_until 30 "counted packets in the metrics" \
-		grep -q "^xdpchain_packets_total{interface=\"$IF0\",program=\"xdpchain_final\",action=\"pass\"} 3$" "$m"
+		grep -qE "^xdpchain_packets_total\{interface=\"$IF0\",program=\"xdpchain_final\",program_id=\"[0-9]+\",action=\"pass\"\} 3$" "$m"
 	grep -qx 'xdpchain_apply_success 1' "$m" || fail "metrics: $(cat "$m")"
 	[ "$(ls -A "$TEST_TMP/textfile")" = xdpchain.prom ] || fail "textfile dir: $(ls -A "$TEST_TMP/textfile")"
 	if command -v promtool >/dev/null; then

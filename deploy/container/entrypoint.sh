@@ -33,8 +33,9 @@
 #     changed; a failure's line says which interface failed and which were
 #     rolled back (all or nothing). And writes 'xdpchain metrics',
 #     plus xdpchain_apply_* gauges of the last apply, to
-#     $XDPCHAIN_TEXTFILE_DIR/xdpchain.prom whole or not at all (a temporary
-#     file, then rename) for node_exporter's textfile collector;
+#     $XDPCHAIN_TEXTFILE_DIR/xdpchain.prom whole or not at all ('xdpchain
+#     metrics -o': a temporary file, then rename) for node_exporter's
+#     textfile collector;
 #  4. on SIGTERM or SIGINT exits 0 and leaves the chains as they are, as
 #     stopping xdpchain.service does: the chains belong to the node, not to
 #     the pod, and a rolling update must not take a node's XDP away.
@@ -108,14 +109,16 @@ apply_metrics() {
 	EOF
 }
 
+# 'metrics -o' writes the file whole or not at all (a new file of a random
+# name, never a link's target, renamed over it): the directory may be
+# shared with the node_exporter sidecar, which must not be able to lead a
+# write of root's elsewhere. The apply gauges come on its standard input.
 write_metrics() {
-	local tmp=$textfile/.xdpchain.prom.tmp err
+	local err
 	[ -n "$textfile" ] || return 0
-	# node_exporter reads *.prom only: the temporary name is never read
-	if err=$({ "$XDPCHAIN" metrics && apply_metrics; } 2>&1 >"$tmp") && mv -f "$tmp" "$textfile/xdpchain.prom"; then
+	if err=$(apply_metrics | "$XDPCHAIN" metrics -o "$textfile/xdpchain.prom" --append - 2>&1); then
 		return 0
 	fi
-	rm -f "$tmp"
 	log "metrics not written: ${err//$'\n'/; }"
 }
 
