@@ -270,8 +270,23 @@ struct apply_result {
 	bool changed;
 	size_t n_swaps; /* dispatcher replacements the change took */
 	__u32 old_main, new_main; /* dispatcher ids before and after */
+	bool undoable; /* planned as one replacement that can be put back */
+	bool failed; /* the interface whose change failed */
+	bool rolled_back; /* changed, then put back: another interface failed */
+	bool not_rolled_back; /* changed by libxdp's path: could not be put back */
 };
 
+/*
+ * apply over several interfaces, all or nothing: every interface planned
+ * and checked first (the whole of a dry run), then changed one after the
+ * other under one chain lock (lock__chain_hold()), each old dispatcher
+ * kept; when the kernel refuses one interface, those changed before it
+ * get their previous dispatcher back (same programs, r[i].rolled_back).
+ * A kill in between is finished by the next run (journal.h). 0 or -errno,
+ * the failed interface's reason in err_last().
+ */
+int chain__apply_all(const struct chain_spec *const *s, size_t n, bool dry_run,
+		     struct apply_result *r);
 int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *r);
 
 /* ---- leftover.c ------------------------------------------------------- */

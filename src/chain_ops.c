@@ -22,6 +22,8 @@
 #include "chain.h"
 #include "dispatcher.h"
 #include "feature.h"
+#include "journal.h"
+#include "lock.h"
 #include "log.h"
 #include "members.h"
 #include "objfile.h"
@@ -985,6 +987,8 @@ struct apply_ctx {
 	struct xdp_multiprog *old_mp; /* the dispatcher read, kept open across a removal */
 	struct chain_prog removed[CHAIN_MAX_PROGS]; /* as they ran before */
 	size_t n_removed;
+	__u32 keep_ids[CHAIN_MAX_PROGS]; /* the members after the change ... */
+	size_t n_keep; /* ... whose records stay once it commits */
 };
 
 static struct xdp_program *mp_prog(struct xdp_multiprog *mp, __u32 id)
@@ -1308,6 +1312,7 @@ static int apply_swap(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 			.prio = xdp_program__run_prio(a->prog),
 			.actions = chain__prog_actions(a->prog),
 			.frags = xdp_program__xdp_frags_support(a->prog),
+			.rec = &a->rec,
 		};
 	}
 	if (!chain__final(&t->c)) {
@@ -1341,6 +1346,71 @@ static int apply_swap(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 	return 0;
 }
 
+/*
+ * The change in libxdp's steps (libxdp's own dispatcher object, a whole
+ * chain removed): the members that go or change out, then the new ones in;
+ * on failure the ones taken out are put back.
+ */
+static int apply_by_libxdp(struct chain_txn *t, const struct chain_spec *s, struct apply_ctx *x,
+			   struct apply_result *r)
+{
+	struct xdp_program *progs[CHAIN_MAX_PROGS];
+	size_t nprogs = 0;
+	int err;
+
+	err = apply_remove(t, x, r);
+	if (err || !x->n)
+		return err;
+	for (size_t i = 0; i < x->n; i++)
+		if (x->ap[i].step != STEP_KEEP)
+			progs[nprogs++] = x->ap[i].prog;
+	if (nprogs)
+		err = add_final(t, &x->p, progs, &nprogs);
+	if (!err && nprogs) {
+		r->n_swaps++;
+		err = txn__attach(t, progs, nprogs,
+				  t->c.kind == CHAIN_DISPATCHER ? t->c.mode : s->mode);
+		if (err) {
+			char names[CHAIN_MAX_PROGS * (PROG_NAME_MAX + 2)] = "";
+
+			for (size_t i = 0; i < nprogs; i++)
+				if (progs[i] != x->p.final.prog)
+					snprintf(names + strlen(names),
+						 sizeof(names) - strlen(names), "%s%s",
+						 names[0] ? ", " : "", xdp_program__name(progs[i]));
+			explain_attach_error(err, names,
+					     &(struct chain_add_opts){ .file = s->where });
+		}
+	}
+	if (err) {
+		if (x->n_removed)
+			apply_rollback(t, x);
+		return err;
+	}
+	for (size_t i = 0, j = 0; i < x->n; i++)
+		if (x->ap[i].step != STEP_KEEP)
+			r->items[i].new_id = t->new_ids[j++];
+	return 0;
+}
+
+/*
+ * After the switch: the new hook and members recorded; the records of
+ * members that left go when the apply commits (apply_end()).
+ */
+static void apply_record(struct chain_txn *t, struct apply_ctx *x, struct apply_result *r)
+{
+	record_new_hook(t, &x->p);
+	for (size_t i = 0; i < x->n; i++) {
+		struct apply_prog *a = &x->ap[i];
+
+		x->keep_ids[x->n_keep++] = r->items[i].new_id ? r->items[i].new_id :
+								r->items[i].old_id;
+		if (a->step != STEP_KEEP)
+			record_member(t, r->items[i].new_id, &a->rec);
+	}
+	r->changed = true;
+}
+
 /* Members kept whose object is now elsewhere (the same bytes): their records follow. */
 static void record_moved(struct chain_txn *t, struct apply_ctx *x)
 {
@@ -1352,10 +1422,7 @@ static void record_moved(struct chain_txn *t, struct apply_ctx *x)
 static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct apply_ctx *x,
 		    bool dry_run, struct apply_result *r)
 {
-	struct xdp_program *progs[CHAIN_MAX_PROGS];
 	struct chain_add_opts hook_opts = { .hook_pin = s->hook_pin };
-	__u32 keep_ids[CHAIN_MAX_PROGS];
-	size_t nprogs = 0, n_keep = 0;
 	bool changes = false;
 	int err;
 
@@ -1379,6 +1446,10 @@ static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct appl
 		return err;
 	for (size_t i = 0; i < r->n; i++)
 		changes |= r->items[i].step != STEP_KEEP;
+	/* one dispatcher replacement (txn__swap()) that can be undone until the apply commits */
+	r->undoable = changes && x->n &&
+		      ((t->c.kind == CHAIN_DISPATCHER && t->c.own_dispatcher) ||
+		       (t->c.kind == CHAIN_NONE && txn__own_object()));
 	if (!dry_run)
 		record_moved(t, x);
 	if (!changes || dry_run) /* a dry run checks the hook-pin apply would take */
@@ -1407,61 +1478,32 @@ static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct appl
 			goto done;
 		return err;
 	}
-	err = apply_remove(t, x, r);
-	if (err || !x->n)
+	err = apply_by_libxdp(t, s, x, r);
+	if (err)
 		return err;
-
-	for (size_t i = 0; i < x->n; i++)
-		if (x->ap[i].step != STEP_KEEP)
-			progs[nprogs++] = x->ap[i].prog;
-	if (!err && nprogs)
-		err = add_final(t, &x->p, progs, &nprogs);
-	if (!err && nprogs) {
-		r->n_swaps++;
-		err = txn__attach(t, progs, nprogs,
-				  t->c.kind == CHAIN_DISPATCHER ? t->c.mode : s->mode);
-		if (err) {
-			char names[CHAIN_MAX_PROGS * (PROG_NAME_MAX + 2)] = "";
-
-			for (size_t i = 0; i < nprogs; i++)
-				if (progs[i] != x->p.final.prog)
-					snprintf(names + strlen(names),
-						 sizeof(names) - strlen(names), "%s%s",
-						 names[0] ? ", " : "", xdp_program__name(progs[i]));
-			explain_attach_error(err, names,
-					     &(struct chain_add_opts){ .file = s->where });
-		}
-	}
-	if (err) {
-		if (x->n_removed)
-			apply_rollback(t, x);
-		return err;
-	}
-	for (size_t i = 0, j = 0; i < x->n; i++)
-		if (x->ap[i].step != STEP_KEEP)
-			r->items[i].new_id = t->new_ids[j++];
 done:
-	record_new_hook(t, &x->p);
-	for (size_t i = 0; i < x->n; i++) {
-		struct apply_prog *a = &x->ap[i];
-
-		keep_ids[n_keep++] = r->items[i].new_id ? r->items[i].new_id : r->items[i].old_id;
-		if (a->step != STEP_KEEP)
-			record_member(t, r->items[i].new_id, &a->rec);
-	}
-	members__prune(txn__state_dir(t), keep_ids, n_keep);
-	r->changed = true;
+	apply_record(t, x, r);
 	return 0;
 }
 
-int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *r)
-{
-	struct apply_ctx *x;
+#define LOCK_TIMEOUT_MS 10000
+
+/*
+ * One interface of an apply: its objects, read once before any lock, and
+ * its transaction, open from apply_begin() until apply_end().
+ */
+struct apply_one {
 	struct chain_txn t;
+	struct apply_ctx *x;
+	bool open;
+};
+
+/* Reads @s's objects and checks its interface and pins, before any lock. */
+static int apply_prep(const struct chain_spec *s, bool dry_run, struct apply_one *o)
+{
 	bool mounted;
 	int err;
 
-	memset(r, 0, sizeof(*r));
 	if (s->n > CHAIN_MAX_PROGS - 1)
 		return err_set(
 			-E2BIG,
@@ -1473,12 +1515,12 @@ int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *
 	if (err < 0)
 		return err_set(err, "%s: no interface named '%s'; list interfaces with 'ip link'",
 			       s->where, s->ifname);
-	x = calloc(1, sizeof(*x));
-	if (!x)
+	o->x = calloc(1, sizeof(*o->x));
+	if (!o->x)
 		return err_set(-ENOMEM, "out of memory");
-	x->p.hook_fd = x->p.member_hook_fd = x->p.stats_fd = -1;
+	o->x->p.hook_fd = o->x->p.member_hook_fd = o->x->p.stats_fd = -1;
 	/* the objects first: a FIFO or a bad file is refused before any lock */
-	err = apply_load(s, x, dry_run);
+	err = apply_load(s, o->x, true);
 	if (!err)
 		err = bpffs__check_dirs(s->ifname, s->hook_pin);
 	if (!err && !dry_run) {
@@ -1486,12 +1528,51 @@ int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *
 		if (!err && mounted)
 			pr_info("mounted bpffs at %s\n", bpffs_root());
 	}
-	if (!err) {
-		err = txn__begin(&t, s->ifname);
-		if (!err)
-			err = apply_in(&t, s, x, dry_run, r);
-		err = txn__end(&t, err);
+	return err;
+}
+
+/* Plans (@dry_run) or makes the change of @s with the objects apply_prep() read. */
+static int apply_begin(const struct chain_spec *s, bool dry_run, bool keep_old,
+		       struct apply_result *r, struct apply_one *o)
+{
+	bool undoable = r->undoable;
+	struct apply_ctx *x = o->x;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->undoable = undoable;
+	/* the plan pass matched these against the chain as it was then */
+	for (size_t i = 0; i < x->n; i++) {
+		x->ap[i].match = -1;
+		x->ap[i].moved = false;
 	}
+	x->n_keep = 0;
+	o->open = true;
+	err = txn__begin(&o->t, s->ifname);
+	o->t.keep_old = keep_old;
+	if (!err)
+		err = apply_in(&o->t, s, x, dry_run, r);
+	return err;
+}
+
+/* Commits (!@err) or undoes what apply_begin() did. */
+static int apply_end(struct apply_one *o, int err)
+{
+	if (!o->open)
+		return err;
+	if (!err && o->x->n_keep)
+		members__prune(txn__state_dir(&o->t), o->x->keep_ids, o->x->n_keep);
+	o->open = false;
+	return txn__end(&o->t, err);
+}
+
+/* Frees what apply_prep() read and apply_begin() made. */
+static void apply_free(struct apply_one *o)
+{
+	struct apply_ctx *x = o->x;
+
+	if (!x)
+		return;
 	for (size_t i = 0; i < x->n; i++) {
 		xdp_program__close(x->ap[i].prog);
 		bpf_object__close(x->ap[i].obj);
@@ -1506,5 +1587,113 @@ int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *
 	if (x->p.stats_fd >= 0)
 		close(x->p.stats_fd);
 	free(x);
+	o->x = NULL;
+}
+
+/*
+ * Every interface's objects read and checked (before any lock), then,
+ * under the lock, every interface planned before the first change.
+ */
+static int apply_plan_all(const struct chain_spec *const *s, size_t n, bool dry_run,
+			  struct apply_one *o, struct apply_result *r)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < n; i++)
+		err = apply_prep(s[i], dry_run, &o[i]);
+	/* one lock across the whole apply: no other change falls between two interfaces */
+	if (!err)
+		err = lock__chain_hold(LOCK_TIMEOUT_MS);
+	for (size_t i = 0; !err && i < n; i++) {
+		r[i].undoable = false;
+		err = apply_end(&o[i], apply_begin(s[i], true, false, &r[i], &o[i]));
+	}
 	return err;
+}
+
+/*
+ * After a failure: the @done interfaces changed before it (@order) get
+ * their previous chain back, in reverse order.
+ */
+static void apply_undo_all(struct apply_one *o, const size_t *order, size_t done,
+			   struct apply_result *r)
+{
+	for (size_t k = done; k-- > 0;) {
+		size_t i = order[k];
+		int err = 0;
+
+		if (o[i].t.kept.armed) {
+			err_quiet(true);
+			err = txn__unswap(&o[i].t);
+			err_quiet(false);
+			r[i].rolled_back = !err;
+		}
+		/* changed by libxdp (no way back to the same programs), or the way back failed */
+		r[i].not_rolled_back = r[i].changed && !r[i].rolled_back;
+		apply_end(&o[i], r[i].rolled_back ? -ECANCELED : 0);
+	}
+}
+
+/* The changes, one interface after the other, under the lock; all or none stay. */
+static int apply_run_all(const struct chain_spec *const *s, size_t n, struct apply_one *o,
+			 size_t *order, struct apply_result *r)
+{
+	size_t k = 0, expect;
+	int err = 0;
+
+	/* the changes that can be undone first: the others cannot be after them */
+	for (size_t i = 0; i < n; i++)
+		if (r[i].undoable)
+			order[k++] = i;
+	expect = k;
+	for (size_t i = 0; i < n; i++)
+		if (!r[i].undoable)
+			order[k++] = i;
+	journal__begin(expect);
+	for (k = 0; !err && k < n; k++) {
+		size_t i = order[k];
+
+		err = apply_begin(s[i], false, r[i].undoable, &r[i], &o[i]);
+		if (err) {
+			r[i].failed = true;
+			apply_end(&o[i], err);
+		}
+	}
+	if (err)
+		apply_undo_all(o, order, k - 1, r);
+	/* the commit point: every interface switched (or every one put back) */
+	journal__end();
+	for (size_t i = 0; !err && i < n; i++)
+		apply_end(&o[i], 0);
+	return err;
+}
+
+int chain__apply_all(const struct chain_spec *const *s, size_t n, bool dry_run,
+		     struct apply_result *r)
+{
+	struct apply_one *o = calloc(n ? n : 1, sizeof(*o));
+	size_t *order = calloc(n ? n : 1, sizeof(*order));
+	int err;
+
+	if (!o || !order) {
+		free(o);
+		free(order);
+		return err_set(-ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		memset(&r[i], 0, sizeof(r[i]));
+	err = apply_plan_all(s, n, dry_run, o, r);
+	if (!err && !dry_run)
+		err = apply_run_all(s, n, o, order, r);
+	lock__chain_drop();
+	for (size_t i = 0; i < n; i++)
+		apply_free(&o[i]);
+	free(o);
+	free(order);
+	return err;
+}
+
+int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *r)
+{
+	return chain__apply_all(&s, 1, dry_run, r);
 }

@@ -188,6 +188,83 @@ static enum skip choose(const struct apply_cfg *cfg, const struct chain_spec *s)
 	return SKIP_MISSING;
 }
 
+/* Names the interfaces of @r (@n of them) whose @flag is set: "xa, xb". */
+static size_t names_of(const struct chain_spec *const *s, const struct apply_result *r, size_t n,
+		       size_t flag_off, char *buf, size_t size)
+{
+	size_t k = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (!*(const bool *)((const char *)&r[i] + flag_off))
+			continue;
+		snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", k++ ? ", " : "",
+			 s[i]->ifname);
+	}
+	return k;
+}
+
+/* The failure's line says what became of the interfaces changed before it. */
+static void explain_rollback(const struct chain_spec *const *s, const struct apply_result *r,
+			     size_t n)
+{
+	static const char unchanged[] = "; nothing was changed";
+	char back[256], kept[256], why[512], msg[1024];
+	size_t n_back, n_kept, len;
+
+	n_back = names_of(s, r, n, offsetof(struct apply_result, rolled_back), back, sizeof(back));
+	n_kept = names_of(s, r, n, offsetof(struct apply_result, not_rolled_back), kept,
+			  sizeof(kept));
+	if (!n_back && !n_kept)
+		return;
+	/* the failed interface's own "nothing was changed" now says it of all */
+	snprintf(why, sizeof(why), "%s", err_last());
+	len = strlen(why);
+	if (len >= strlen(unchanged) && !strcmp(why + len - strlen(unchanged), unchanged))
+		why[len - strlen(unchanged)] = '\0';
+	if (!n_kept)
+		snprintf(msg, sizeof(msg), "%s; nothing was changed: %s %s rolled back to %s", why,
+			 back, n_back == 1 ? "was" : "were",
+			 n_back == 1 ? "its previous chain" : "their previous chains");
+	else
+		snprintf(
+			msg, sizeof(msg),
+			"%s%s%s%s; could not roll back %s (changed through libxdp's own dispatcher object): apply their previous file",
+			why, n_back ? "; " : "", back,
+			n_back ? (n_back == 1 ? " was rolled back" : " were rolled back") : "",
+			kept);
+	err_clear();
+	err_set(-ECANCELED, "%s", msg);
+}
+
+/* The interfaces not skipped, all or nothing (chain__apply_all()), results into @r. */
+static int apply_all(const struct chainfile *cf, const enum skip *skip, bool dry_run,
+		     struct apply_result *r)
+{
+	const struct chain_spec **s = calloc(cf->n ? cf->n : 1, sizeof(*s));
+	struct apply_result *rr = calloc(cf->n ? cf->n : 1, sizeof(*rr));
+	size_t n = 0;
+	int err;
+
+	if (!s || !rr) {
+		free(s);
+		free(rr);
+		return err_set(-ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < cf->n; i++)
+		if (!skip[i])
+			s[n++] = &cf->ifs[i].spec;
+	err = n ? chain__apply_all(s, n, dry_run, rr) : 0;
+	if (err)
+		explain_rollback(s, rr, n);
+	for (size_t i = 0, k = 0; i < cf->n; i++)
+		if (!skip[i])
+			r[i] = rr[k++];
+	free(s);
+	free(rr);
+	return err;
+}
+
 static void print_all(const struct apply_cfg *cfg, const struct chainfile *cf,
 		      const struct apply_result *r, const enum skip *skip, const char *cannot)
 {
@@ -271,12 +348,8 @@ int do_apply(int argc, char **argv)
 		cf.ifs[i].spec.strict = cfg.strict;
 	}
 	/* every interface planned, every object checked, before the first change */
-	for (size_t i = 0; !err && i < cf.n; i++)
-		if (!skip[i])
-			err = chain__apply(&cf.ifs[i].spec, true, &r[i]);
-	for (size_t i = 0; !err && !cfg.dry_run && i < cf.n; i++)
-		if (!skip[i])
-			err = chain__apply(&cf.ifs[i].spec, false, &r[i]);
+	if (!err)
+		err = apply_all(&cf, skip, cfg.dry_run, r);
 	if (!err && cfg.dry_run)
 		ret = dry_run_status(&cf, r, skip, &cannot);
 	else

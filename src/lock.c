@@ -196,9 +196,20 @@ void lock__release(int fd)
 		close(fd); /* drops the flock */
 }
 
+/* lock__chain_hold()'s fd: a flock belongs to the open file, not the fd */
+static int held_chain = -1;
+
 int lock__chain(int wait_ms)
 {
-	int fd = lock__open(CHAIN_LOCK), err, pid;
+	int fd, err, pid;
+
+	if (held_chain >= 0) {
+		fd = fcntl(held_chain, F_DUPFD_CLOEXEC, 0);
+		return fd < 0 ? err_set(-errno, "cannot copy the chain lock's fd: %s",
+					strerror(errno)) :
+				fd;
+	}
+	fd = lock__open(CHAIN_LOCK);
 
 	if (fd < 0)
 		return fd;
@@ -218,6 +229,25 @@ int lock__chain(int wait_ms)
 			"another xdpchain is changing a chain (it held %s for %d s); wait for it to finish and retry",
 			LOCK_DIR "/" CHAIN_LOCK, wait_ms / 1000);
 	return err;
+}
+
+int lock__chain_hold(int wait_ms)
+{
+	int fd;
+
+	if (held_chain >= 0)
+		return 0;
+	fd = lock__chain(wait_ms);
+	if (fd < 0)
+		return fd;
+	held_chain = fd;
+	return 0;
+}
+
+void lock__chain_drop(void)
+{
+	lock__release(held_chain);
+	held_chain = -1;
 }
 
 bool lock__held(const char *name)

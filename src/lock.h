@@ -3,7 +3,11 @@
  * xdpchain's locks, and what it keeps outside bpffs, live in one directory
  * only root can open, LOCK_DIR (mode 0700):
  *   chain.lock            held while a run changes a chain (add, remove,
- *                         flush, a capture's tap)
+ *                         flush, a capture's tap), by apply across all
+ *                         its interfaces
+ *   apply.journal         an apply's switches not yet committed
+ *                         (journal.h): the next change completes or
+ *                         rolls back an apply that was killed
  *   hook-ID.lock          held for its lifetime by the capture serving hook
  *                         map ID; its pid inside; removed by the holder
  *                         that is done with it (lock__remove), and by
@@ -77,8 +81,17 @@ int lock__remove(int fd, const char *name);
  * The lock that serialises changes to chains: lock__take("chain.lock"),
  * and when another run holds it for @wait_ms, -EBUSY and one line naming
  * its pid.
+ * While this process holds it through lock__chain_hold(), a copy of that
+ * fd (the same lock: closing it drops nothing).
  */
 int lock__chain(int wait_ms);
+/*
+ * Takes the chain lock for the process until lock__chain_drop(): every
+ * change in between (apply's interfaces, one after the other) runs under
+ * one lock, so no other run's change falls between them. 0 or -errno.
+ */
+int lock__chain_hold(int wait_ms);
+void lock__chain_drop(void);
 
 /*
  * The rule for any directory root creates files in (here and on bpffs):

@@ -67,6 +67,16 @@ int members__lookup(const char *state_dir, __u32 id, struct member_rec *rec)
 	return err;
 }
 
+void members__forget(const char *state_dir, __u32 id)
+{
+	int fd = open_map(state_dir, false);
+
+	if (fd < 0)
+		return;
+	bpf_map_delete_elem(fd, &id);
+	close(fd);
+}
+
 void members__prune(const char *state_dir, const __u32 *ids, size_t n)
 {
 	__u32 key, next, gone[MEMBERS_MAX];

@@ -35,6 +35,8 @@ void sha256_hex(const __u8 sha[SHA256_LEN], char out[SHA256_HEX]);
 int members__record(const char *state_dir, __u32 id, const struct member_rec *rec);
 /* 0 and @rec filled, -ENOENT if @id has no record. */
 int members__lookup(const char *state_dir, __u32 id, struct member_rec *rec);
+/* Forgets program @id (one that never ran). */
+void members__forget(const char *state_dir, __u32 id);
 /* Forgets programs not among @ids (those that left the chain). */
 void members__prune(const char *state_dir, const __u32 *ids, size_t n);
 

@@ -33,7 +33,9 @@
 #include <xdp/prog_dispatcher.h>
 
 #include "bpffs.h"
+#include "journal.h"
 #include "log.h"
+#include "members.h"
 #include "observer.h"
 #include "txn.h"
 #include "xdp_action.h"
@@ -153,7 +155,7 @@ static int load_dispatcher(struct swap_member *m, size_t n, struct bpf_object **
 static int link_member(struct swap_member *m, size_t i, int disp_fd, int *prog_fd, int *link_fd)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts);
-	char slot[16];
+	char slot[32];
 	int btf_id, err;
 
 	snprintf(slot, sizeof(slot), "prog%zu", i);
@@ -182,143 +184,275 @@ static int link_member(struct swap_member *m, size_t i, int disp_fd, int *prog_f
 	return *link_fd < 0 ? -errno : 0;
 }
 
-int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_attach_mode mode)
-{
-	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
+/* What txn__swap() threads through its steps. */
+struct swap_run {
+	struct chain_txn *t;
+	struct swap_member *m;
+	size_t n, linked;
 	int prog_fds[CHAIN_MAX_PROGS], link_fds[CHAIN_MAX_PROGS];
-	char dir[PATH_MAX], old_dir[PATH_MAX], path[PATH_MAX];
-	struct bpf_object *disp_obj = NULL;
-	struct bpf_program *disp_prog = NULL;
-	struct observer_next *obs = NULL;
-	int disp_fd, old_fd = -1, lock = -1, err;
-	size_t linked = 0;
-	bool pinned = false;
-	__u32 flags, disp_id;
+	struct bpf_object *disp_obj;
+	int disp_fd, lock;
+	__u32 disp_id, flags;
+	char dir[PATH_MAX];
+	bool pinned, recorded;
+	struct observer_next *obs;
+};
 
-	if (n < 1 || n > CHAIN_MAX_PROGS)
-		return err_set(-EINVAL, "internal error: %zu members for one dispatcher", n);
-	qsort(m, n, sizeof(*m), by_run_order);
-	err = load_dispatcher(m, n, &disp_obj, &disp_prog);
+/* Records where each new member came from (members.h), before it runs. */
+static int record_new(struct swap_run *s, bool forget)
+{
+	const char *dir = txn__state_dir(s->t);
+	int err = 0;
+
+	for (size_t i = 0; dir[0] && i < s->n; i++) {
+		if (!s->m[i].rec || !s->m[i].new_id)
+			continue;
+		if (forget)
+			members__forget(dir, s->m[i].new_id);
+		else if (!err)
+			err = members__record(dir, s->m[i].new_id, s->m[i].rec);
+	}
+	s->recorded = !forget && !err;
+	return err;
+}
+
+/* The new dispatcher, every member linked into its slot: nothing runs it yet. */
+static int swap_build(struct swap_run *s)
+{
+	struct bpf_program *disp_prog = NULL;
+	int err;
+
+	err = load_dispatcher(s->m, s->n, &s->disp_obj, &disp_prog);
 	if (err)
 		return err_set(err, "cannot load xdpchain's dispatcher object: %s; run with -vv",
 			       strerror(-err));
-	disp_fd = bpf_program__fd(disp_prog);
-	disp_id = chain__prog_id(disp_fd);
-	for (; linked < n; linked++) {
-		prog_fds[linked] = link_fds[linked] = -1;
-		err = link_member(&m[linked], linked, disp_fd, &prog_fds[linked],
-				  &link_fds[linked]);
+	s->disp_fd = bpf_program__fd(disp_prog);
+	s->disp_id = chain__prog_id(s->disp_fd);
+	for (; s->linked < s->n; s->linked++) {
+		size_t i = s->linked;
+
+		s->prog_fds[i] = s->link_fds[i] = -1;
+		err = link_member(&s->m[i], i, s->disp_fd, &s->prog_fds[i], &s->link_fds[i]);
 		if (err) {
-			linked++;
-			err = err_set(
+			s->linked++;
+			return err_set(
 				err,
 				"loading '%s' into the new chain on %s failed: %s (the verifier or the kernel refused it); run with -vv for the verifier log; nothing was changed",
-				m[linked - 1].name, t->c.ifname, strerror(-err));
-			goto out;
+				s->m[i].name, s->t->c.ifname, strerror(-err));
 		}
-		m[linked].new_id = chain__prog_id(prog_fds[linked]);
+		s->m[i].new_id = chain__prog_id(s->prog_fds[i]);
 	}
+	return 0;
+}
+
+/* libxdp's record of the new dispatcher, under libxdp's lock (held after). */
+static int swap_pin(struct swap_run *s)
+{
+	char path[PATH_MAX];
+	int err;
+
+	/* libxdp's lock, as libxdp takes it, but never waited for without end */
+	s->lock = bpffs__libxdp_lock(LIBXDP_LOCK_WAIT_MS);
+	if (s->lock < 0)
+		return s->lock; /* err_last() names the holder */
+	err = pin_dir(s->t->c.ifindex, s->disp_id, s->dir, sizeof(s->dir));
+	if (!err && mkdir(s->dir, 0700))
+		err = -errno;
+	s->pinned = !err;
+	for (size_t i = 0; !err && i < 2 * s->n; i++) {
+		/* as libxdp: progN-link, then progN-prog */
+		if (snprintf(path, sizeof(path), "%s/prog%zu-%s", s->dir, i / 2,
+			     i % 2 ? "prog" : "link") >= (int)sizeof(path))
+			err = -ENAMETOOLONG;
+		else if (bpf_obj_pin(i % 2 ? s->prog_fds[i / 2] : s->link_fds[i / 2], path))
+			err = -errno;
+	}
+	if (err)
+		return err_set(err, "cannot pin the new dispatcher's members under %s: %s", s->dir,
+			       strerror(-err));
+	return 0;
+}
+
+static int explain_switch_error(const struct chain_txn *t, int err)
+{
+	if (err == -EEXIST || err == -EBUSY)
+		return err_set(
+			err,
+			"%s the dispatcher on %s failed: its XDP programs changed meanwhile (another tool, e.g. xdp-loader?); nothing was changed, retry (%s)",
+			t->c.main_id ? "replacing" : "attaching", t->c.ifname, strerror(-err));
+	if (!t->c.main_id)
+		return err_set(
+			err,
+			"attaching the dispatcher to %s failed: %s; check 'xdpchain features' (native mode needs the driver's support) and run with -vv",
+			t->c.ifname, strerror(-err));
+	return err_set(err, "replacing the dispatcher on %s failed: %s", t->c.ifname,
+		       strerror(-err));
+}
+
+/*
+ * The one step packets see: the old dispatcher, replaced whole (it fails if
+ * another tool changed it meanwhile), or, on an interface with no XDP
+ * program, the first one (it fails if one came meanwhile).
+ */
+static int swap_switch(struct swap_run *s, int *old_fd)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
+	struct chain_txn *t = s->t;
+	__u32 flags = s->flags;
+	int err;
+
+	if (t->c.main_id) {
+		*old_fd = bpf_prog_get_fd_by_id(t->c.main_id);
+		if (*old_fd < 0)
+			return err_set(
+				-EAGAIN,
+				"the dispatcher of %s went away while xdpchain built its new chain; retry",
+				t->c.ifname);
+		flags |= XDP_FLAGS_REPLACE;
+		aopts.old_prog_fd = *old_fd;
+	} else {
+		flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
+	}
+	/* an apply of several interfaces: the next run can undo it (journal.h) */
+	if (t->keep_old) {
+		err = journal__note(t, s->disp_id, s->flags);
+		if (err)
+			return err;
+	}
+	err_quiet(true);
+	if (s->obs && observer__arm(s->obs)) {
+		pr_debug("%s: no observer before the switch, one after it\n", t->c.ifname);
+		observer__end(s->obs, false);
+		s->obs = NULL;
+	}
+	err_quiet(false);
+	if (bpf_xdp_attach(t->c.ifindex, s->disp_fd, flags, &aopts))
+		return explain_switch_error(t, -errno);
+	return 0;
+}
+
+/*
+ * After the switch: the old dispatcher's pins go, or, in an apply of
+ * several interfaces (t->keep_old), stay with its observer until
+ * txn__swap_commit() or txn__unswap().
+ */
+static void swap_keep(struct swap_run *s)
+{
+	struct chain_txn *t = s->t;
+	struct swap_kept *k = &t->kept;
+	char old_dir[PATH_MAX];
+
+	t->changed = true;
+	t->observed = s->obs != NULL;
+	s->pinned = false; /* the new pins stay: libxdp's record of the running chain */
+	s->recorded = false;
+	if (t->keep_old) {
+		/* a second switch in one change (stale taps dropped first): the first stays */
+		txn__swap_commit(t);
+		k->armed = true;
+		k->old_id = t->c.main_id;
+		k->new_id = s->disp_id;
+		k->n_old = t->c.n;
+		k->n_new = s->n;
+		k->flags = s->flags;
+		k->obs = s->obs;
+		s->obs = NULL;
+		return;
+	}
+	observer__end(s->obs, true);
+	s->obs = NULL;
+	if (t->c.main_id && !pin_dir(t->c.ifindex, t->c.main_id, old_dir, sizeof(old_dir)))
+		unpin_dir(old_dir, t->c.n);
+}
+
+int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_attach_mode mode)
+{
+	struct swap_run s = { .t = t, .m = m, .n = n, .disp_fd = -1, .lock = -1 };
+	int old_fd = -1, err;
+
+	if (n < 1 || n > CHAIN_MAX_PROGS)
+		return err_set(-EINVAL, "internal error: %zu members for one dispatcher", n);
+	s.flags = mode == XDP_MODE_SKB	  ? XDP_FLAGS_SKB_MODE :
+		  mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
+					    0;
+	qsort(m, n, sizeof(*m), by_run_order);
+	err = swap_build(&s);
+	if (!err)
+		err = record_new(&s, false);
+	if (err)
+		goto out;
 	/*
 	 * Counting is on top of the change, as with libxdp's dispatchers: an
 	 * observer that cannot be made here is tried again after the change,
 	 * which says why counting is off if it fails again (txn.c).
 	 */
 	err_quiet(true);
-	if (observer__prepare(t, m, n, disp_fd, &obs))
+	if (observer__prepare(t, m, n, s.disp_fd, &s.obs))
 		pr_debug("%s: no observer before the switch, one after it\n", t->c.ifname);
 	err_quiet(false);
-
-	/* libxdp's lock, as libxdp takes it, but never waited for without end */
-	lock = bpffs__libxdp_lock(LIBXDP_LOCK_WAIT_MS);
-	if (lock < 0) {
-		err = lock;
-		goto out;
-	}
-	err = pin_dir(t->c.ifindex, disp_id, dir, sizeof(dir));
-	if (!err && mkdir(dir, 0700))
-		err = -errno;
-	pinned = !err;
-	for (size_t i = 0; !err && i < 2 * n; i++) {
-		/* as libxdp: progN-link, then progN-prog */
-		if (snprintf(path, sizeof(path), "%s/prog%zu-%s", dir, i / 2,
-			     i % 2 ? "prog" : "link") >= (int)sizeof(path))
-			err = -ENAMETOOLONG;
-		else if (bpf_obj_pin(i % 2 ? prog_fds[i / 2] : link_fds[i / 2], path))
-			err = -errno;
-	}
-	if (err) {
-		err = err_set(err, "cannot pin the new dispatcher's members under %s: %s", dir,
-			      strerror(-err));
-		goto out;
-	}
-
-	/*
-	 * The one step packets see: the old dispatcher, replaced whole (it
-	 * fails if another tool changed it meanwhile), or, on an interface
-	 * with no XDP program, the first one (it fails if one came meanwhile).
-	 */
-	flags = mode == XDP_MODE_SKB	? XDP_FLAGS_SKB_MODE :
-		mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
-					  0;
-	if (t->c.main_id) {
-		old_fd = bpf_prog_get_fd_by_id(t->c.main_id);
-		if (old_fd < 0) {
-			err = err_set(
-				-EAGAIN,
-				"the dispatcher of %s went away while xdpchain built its new chain; retry",
-				t->c.ifname);
-			goto out;
-		}
-		flags |= XDP_FLAGS_REPLACE;
-		aopts.old_prog_fd = old_fd;
-	} else {
-		flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
-	}
-	err_quiet(true);
-	if (obs && observer__arm(obs)) {
-		pr_debug("%s: no observer before the switch, one after it\n", t->c.ifname);
-		observer__end(obs, false);
-		obs = NULL;
-	}
-	err_quiet(false);
-	if (bpf_xdp_attach(t->c.ifindex, disp_fd, flags, &aopts)) {
-		err = -errno;
-		if (err == -EEXIST || err == -EBUSY)
-			err = err_set(
-				err,
-				"%s the dispatcher on %s failed: its XDP programs changed meanwhile (another tool, e.g. xdp-loader?); nothing was changed, retry (%s)",
-				t->c.main_id ? "replacing" : "attaching", t->c.ifname,
-				strerror(-err));
-		else if (!t->c.main_id)
-			err = err_set(
-				err,
-				"attaching the dispatcher to %s failed: %s; check 'xdpchain features' (native mode needs the driver's support) and run with -vv",
-				t->c.ifname, strerror(-err));
-		else
-			err = err_set(err, "replacing the dispatcher on %s failed: %s", t->c.ifname,
-				      strerror(-err));
-		goto out;
-	}
-	t->changed = true;
-	t->observed = obs != NULL;
-	pinned = false; /* the new pins stay: libxdp's record of the running chain */
-	if (t->c.main_id && !pin_dir(t->c.ifindex, t->c.main_id, old_dir, sizeof(old_dir)))
-		unpin_dir(old_dir, t->c.n);
-	err = 0;
+	err = swap_pin(&s);
+	if (!err)
+		err = swap_switch(&s, &old_fd);
+	if (!err)
+		swap_keep(&s);
 out:
-	observer__end(obs, !err);
-	if (pinned)
+	observer__end(s.obs, !err);
+	if (s.pinned)
+		unpin_dir(s.dir, n);
+	if (s.recorded)
+		record_new(&s, true);
+	if (s.lock >= 0)
+		close(s.lock);
+	if (old_fd >= 0)
+		close(old_fd);
+	for (size_t i = 0; i < s.linked; i++) {
+		if (s.link_fds[i] >= 0)
+			close(s.link_fds[i]);
+		if (s.prog_fds[i] >= 0)
+			close(s.prog_fds[i]);
+	}
+	bpf_object__close(s.disp_obj);
+	return err;
+}
+
+void swap__unpin(int ifindex, __u32 id, size_t n)
+{
+	char dir[PATH_MAX];
+	int lock = bpffs__libxdp_lock(LIBXDP_LOCK_WAIT_MS);
+
+	if (!pin_dir(ifindex, id, dir, sizeof(dir)))
 		unpin_dir(dir, n);
 	if (lock >= 0)
 		close(lock);
+}
+
+int swap__revert(int ifindex, __u32 old_id, __u32 new_id, __u32 flags, size_t n_new)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
+	int old_fd = -1, new_fd, lock, err = 0;
+
+	lock = bpffs__libxdp_lock(LIBXDP_LOCK_WAIT_MS);
+	new_fd = bpf_prog_get_fd_by_id(new_id);
+	if (old_id)
+		old_fd = bpf_prog_get_fd_by_id(old_id);
+	if (new_fd < 0 || (old_id && old_fd < 0))
+		err = -errno;
+	else if (chain__attached_id(ifindex) != new_id)
+		err = -ESTALE; /* not the dispatcher this run attached: not ours to undo */
+	aopts.old_prog_fd = new_fd;
+	if (!err && bpf_xdp_attach(ifindex, old_fd, flags | XDP_FLAGS_REPLACE, &aopts))
+		err = -errno;
+	if (!err) {
+		char dir[PATH_MAX];
+
+		if (!pin_dir(ifindex, new_id, dir, sizeof(dir)))
+			unpin_dir(dir, n_new);
+	}
 	if (old_fd >= 0)
 		close(old_fd);
-	for (size_t i = 0; i < linked; i++) {
-		if (link_fds[i] >= 0)
-			close(link_fds[i]);
-		if (prog_fds[i] >= 0)
-			close(prog_fds[i]);
-	}
-	bpf_object__close(disp_obj);
+	if (new_fd >= 0)
+		close(new_fd);
+	if (lock >= 0)
+		close(lock);
 	return err;
 }

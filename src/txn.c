@@ -9,7 +9,9 @@
 #include "bpffs.h"
 #include "chain.h"
 #include "dispatcher.h"
+#include "journal.h"
 #include "lock.h"
+#include "members.h"
 #include "log.h"
 #include "xdp_action.h"
 #include "observer.h"
@@ -43,6 +45,8 @@ int txn__begin(struct chain_txn *t, const char *ifname)
 		err = bpffs__check_libxdp_dir(false);
 	if (err)
 		return err;
+	/* an apply killed between its interfaces: all of it or none (journal.h) */
+	journal__recover();
 	err = chain__read(ifname, &t->c);
 	if (err)
 		return err;
@@ -135,13 +139,20 @@ static int explain_change_error(struct chain_txn *t, int err, const char *what)
  */
 static bool by_swap(const struct chain_txn *t, struct xdp_program **progs, size_t n)
 {
-	struct dispatcher_info d;
-	bool own, first = false;
+	bool first = false;
 
 	for (size_t i = 0; t->c.kind == CHAIN_NONE && i < n; i++)
 		first |= !strcmp(xdp_program__name(progs[i]), FINAL_NAME);
 	if (!first && (t->c.kind != CHAIN_DISPATCHER || !t->c.own_dispatcher || !t->mp))
 		return false;
+	return txn__own_object();
+}
+
+bool txn__own_object(void)
+{
+	struct dispatcher_info d;
+	bool own;
+
 	err_quiet(true);
 	own = !dispatcher__probe(&d) && d.choice == DISPATCHER_OWN;
 	err_quiet(false);
@@ -365,12 +376,57 @@ static void undo(struct chain_txn *t)
 		state__remove_dir(t->made_state_dir);
 }
 
+void txn__swap_commit(struct chain_txn *t)
+{
+	struct swap_kept *k = &t->kept;
+
+	if (!k->armed)
+		return;
+	observer__end(k->obs, true); /* the old observer goes with its link */
+	if (k->old_id)
+		swap__unpin(t->c.ifindex, k->old_id, k->n_old);
+	memset(k, 0, sizeof(*k));
+}
+
+int txn__unswap(struct chain_txn *t)
+{
+	struct swap_kept *k = &t->kept;
+	__u32 ids[CHAIN_MAX_PROGS];
+	int err;
+
+	if (!k->armed)
+		return 0;
+	err = swap__revert(t->c.ifindex, k->old_id, k->new_id, k->flags, k->n_new);
+	if (err) {
+		/* the new chain stays, whole */
+		txn__swap_commit(t);
+		return err;
+	}
+	observer__end(k->obs, false); /* the old observer's link back at its pin */
+	for (size_t i = 0; i < t->c.n; i++)
+		ids[i] = t->c.progs[i].id;
+	if (t->c.managed)
+		members__prune(t->c.state_dir, ids, t->c.n);
+	memset(k, 0, sizeof(*k));
+	t->changed = false;
+	return 0;
+}
+
 int txn__end(struct chain_txn *t, int err)
 {
-	if (err)
-		undo(t);
-	else
+	bool keep = !err;
+
+	if (err && t->kept.armed && txn__unswap(t)) {
+		/* the new chain runs on: it keeps what it needs */
+		pr_warn("%s: could not put the previous chain back; the new one runs\n",
+			t->c.ifname);
+		keep = true;
+	}
+	txn__swap_commit(t);
+	if (keep)
 		commit(t);
+	else
+		undo(t);
 	if (t->state_fd >= 0)
 		close(t->state_fd);
 	xdp_multiprog__close(t->mp);

@@ -21,8 +21,24 @@
 #define __XDPCHAIN_TXN_H
 
 #include "chain.h"
+#include "members.h"
 
 #define TXN_MAX_MADE 4
+
+struct observer_next;
+
+/*
+ * A switch txn__swap() made with t->keep_old: the old dispatcher stays
+ * pinned (its members linked, its observer attached) until the change is
+ * committed, so it can be put back (apply over several interfaces).
+ */
+struct swap_kept {
+	bool armed;
+	__u32 old_id, new_id; /* dispatchers (old 0: the interface had none) */
+	size_t n_old, n_new; /* their members */
+	__u32 flags; /* the attach mode's XDP_FLAGS_* */
+	struct observer_next *obs; /* the new dispatcher's, old link kept open */
+};
 
 struct chain_txn {
 	int lock;
@@ -36,6 +52,8 @@ struct chain_txn {
 	bool changed; /* the kernel step ran: the observer follows on success */
 	bool observed; /* ... unless it came with the new dispatcher (txn__swap()) */
 	__u32 new_ids[CHAIN_MAX_PROGS]; /* txn__attach(): the programs' ids, in order */
+	bool keep_old; /* txn__swap() keeps the old dispatcher: see struct swap_kept */
+	struct swap_kept kept;
 };
 
 int txn__begin(struct chain_txn *t, const char *ifname);
@@ -66,6 +84,7 @@ struct swap_member {
 	__u32 actions; /* proceed-on, (1 << XDP_x) */
 	bool frags;
 	bool is_final; /* xdpchain's final stage */
+	const struct member_rec *rec; /* a new member's origin, recorded before the switch */
 	__u32 new_id; /* set: the program id in the new dispatcher */
 };
 
@@ -77,6 +96,25 @@ struct swap_member {
  * changes if it fails.
  */
 int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_attach_mode mode);
+/*
+ * With t->keep_old, after txn__swap(): txn__swap_commit() lets the old
+ * dispatcher go (its pins, its observer); txn__unswap() puts it back in
+ * place of the new one (same dispatcher, same member programs, its
+ * observer), removes the new one's pins and records. txn__end() commits
+ * on success and puts back on failure what is still kept.
+ */
+void txn__swap_commit(struct chain_txn *t);
+int txn__unswap(struct chain_txn *t);
+/*
+ * swap.c, for txn__unswap() and the journal: puts dispatcher @old_id back
+ * on @ifindex (0: no program) in place of @new_id (-ESTALE when @new_id is
+ * not what runs there) and removes @new_id's pins (@n_new members).
+ */
+int swap__revert(int ifindex, __u32 old_id, __u32 new_id, __u32 flags, size_t n_new);
+/* Removes libxdp's pins of dispatcher @id on @ifindex (@n members). */
+void swap__unpin(int ifindex, __u32 id, size_t n);
+/* Whether new chains get xdpchain's dispatcher object (txn__swap()), not libxdp's. */
+bool txn__own_object(void);
 /* Detaches the members at @idx (indexes into t->c.progs); as txn__attach(). */
 int txn__detach(struct chain_txn *t, const size_t *idx, size_t n);
 /* Detaches the whole dispatcher (or single program) that was read. */

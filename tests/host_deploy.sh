@@ -138,6 +138,71 @@ test_deploy_containerfile() {
 	fi
 }
 
+# ep_fake FAILS MSG: a stand-in xdpchain for the entry script whose first
+# FAILS applies fail with MSG (one line, exit 1); later ones report xa and
+# xc changed, xb unchanged. Every apply is counted in $TEST_TMP/applies.
+ep_fake() {
+	local f=$TEST_TMP/fake-xdpchain
+	cat >"$f" <<-EOF2
+		#!/bin/bash
+		[ "\$1" = apply ] || exit 0
+		echo x >>"$TEST_TMP/applies"
+		if [ "\$(grep -c . "$TEST_TMP/applies")" -le $1 ]; then
+			echo "xdpchain apply: $2" >&2
+			exit 1
+		fi
+		printf 'xa: add    xdpchain_count\nxa: changed\nxb: unchanged\nxc: remove xdpchain_drop\nxc: changed\n'
+	EOF2
+	chmod +x "$f"
+	: >"$TEST_TMP/applies"
+	mkdir -p "$TEST_TMP/cfg"
+	echo "version: 1" >"$TEST_TMP/cfg/chains.conf"
+}
+
+# ep_run: the entry script on the fake, in the background (EP_PID), with
+# no metrics; stderr in $TEST_TMP/ep.err.
+ep_run() {
+	XDPCHAIN=$TEST_TMP/fake-xdpchain XDPCHAIN_CONFIG_DIR=$TEST_TMP/cfg \
+		XDPCHAIN_STAGE_DIR=$TEST_TMP/stage XDPCHAIN_TEXTFILE_DIR='' XDPCHAIN_BPFFS=$BPFFS \
+		XDPCHAIN_INTERVAL=3600 bash "$ROOT/deploy/container/entrypoint.sh" \
+		>"$TEST_TMP/ep.out" 2>"$TEST_TMP/ep.err" &
+	EP_PID=$!
+	defer "kill $EP_PID"
+}
+
+# The entry script tries an apply that failed for a passing reason (the
+# chain lock held by another xdpchain: 'retry') again, logs the
+# interfaces it changed; one that failed for good is not tried again and
+# the script exits 1 with its one line.
+test_deploy_entrypoint_retries_apply() {
+	local rc=0
+	ep_fake 1 "another xdpchain is changing a chain (it held /run/xdpchain/chain.lock for 10 s); wait for it to finish and retry"
+	ep_run
+	for _ in $(seq 200); do
+		grep -q "checking it every" "$TEST_TMP/ep.err" && break
+		kill -0 $EP_PID 2>/dev/null || fail "the script exited: $(cat "$TEST_TMP/ep.err")"
+		sleep 0.05
+	done
+	grep -q "checking it every" "$TEST_TMP/ep.err" || fail "not started: $(cat "$TEST_TMP/ep.err")"
+	[ "$(grep -c . "$TEST_TMP/applies")" = 2 ] || fail "$(grep -c . "$TEST_TMP/applies") applies, wanted 2"
+	grep -q "^xdpchain-entrypoint: apply of $TEST_TMP/cfg failed (exit 1), trying again in 1 s: .*retry$" \
+		"$TEST_TMP/ep.err" || fail "no retry line: $(cat "$TEST_TMP/ep.err")"
+	grep -qx "xdpchain-entrypoint: applied $TEST_TMP/cfg: changed xa xc" "$TEST_TMP/ep.err" ||
+		fail "changed interfaces not logged: $(cat "$TEST_TMP/ep.err")"
+	kill -TERM $EP_PID
+	wait $EP_PID || rc=$?
+	[ $rc -eq 0 ] || fail "exit $rc on SIGTERM"
+	# a failure for good: one line, one try, exit 1
+	ep_fake 9 "loading 'xdp_test_reject' into the new chain on xb failed: Permission denied; nothing was changed: xa was rolled back to its previous chain"
+	rc=0
+	ep_run
+	wait $EP_PID || rc=$?
+	[ $rc -eq 1 ] || fail "exit $rc, wanted 1: $(cat "$TEST_TMP/ep.err")"
+	[ "$(grep -c . "$TEST_TMP/applies")" = 1 ] || fail "a failure for good was tried again"
+	[ "$(grep -c . "$TEST_TMP/ep.err")" -eq 1 ] || fail "more than one line: $(cat "$TEST_TMP/ep.err")"
+	grep -q "xa was rolled back" "$TEST_TMP/ep.err" || fail "said: $(cat "$TEST_TMP/ep.err")"
+}
+
 # The entry script writes its metrics with 'metrics -o': in a textfile
 # directory another user controls (a sidecar's; here nobody's), links that
 # user planted at the temporary names are never written through; the file

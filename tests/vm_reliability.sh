@@ -872,3 +872,198 @@ test_rel_capture_sighup() {
 	ls "$BPFFS/xdpchain/$IF0"/tap_hook_* 2>/dev/null && fail "tap hook pin left after SIGHUP"
 	true
 }
+
+# ---- apply over several interfaces: all or nothing ----------------------
+
+# rel_extra_iface NAME: one more veth pair (NAME, NAMEp), both here and up,
+# flushed and scrubbed with the rest.
+rel_extra_iface() {
+	ip link add "$1" type veth peer name "${1}p"
+	defer "ip link del $1"
+	ip link set "$1" up
+	ip link set "${1}p" up
+	REL_IFACES+=("$1")
+	REL_IFINDEXES+=("$(ifindex_of "$1")")
+	defer "xdpchain flush $1"
+}
+
+# rel_apply_file FILE SPEC IFACE...: a chain file giving every IFACE the
+# chain SPEC (object[:priority] words, skb mode).
+rel_apply_file() {
+	local f=$1 spec=$2 i o
+	shift 2
+	{
+		echo "version: 1"
+		echo "interfaces:"
+		for i in "$@"; do
+			echo "  $i:"
+			echo "    mode: skb"
+			echo "    programs:"
+			for o in $spec; do
+				echo "      - object: ${o%%:*}"
+				[ "$o" = "${o#*:}" ] || echo "        priority: ${o#*:}"
+			done
+		done
+	} >"$f"
+}
+
+# The chain of every interface named, one line each: names and priorities.
+rel_shapes() {
+	local i
+	for i in "$@"; do
+		echo "$i $(status_json "$i" | jq -c '[.programs[] | [.name, .priority]]')"
+	done
+}
+
+# Dispatcher and program ids of every interface named.
+rel_ids() {
+	local i
+	for i in "$@"; do
+		echo "$i $(status_json "$i" | jq -c '{d: .dispatcher_id, p: [.programs[] | .id]}')"
+	done
+}
+
+# E: the kernel refuses the second interface of an apply (its new member
+# fails the verifier): the first, already switched, gets its previous
+# chain back (the same dispatcher, the same programs, counted), the one
+# line names the failure and the rollback, and nothing is left behind.
+test_rel_apply_second_refused_rolls_back() {
+	rel_setup
+	rel_extra_iface xr0
+	local ids shapes out
+	rel_apply_file "$TEST_TMP/old.conf" "$SAMPLES/rewrite.o $SAMPLES/count.o" $IF0 xr0
+	xdpchain apply "$TEST_TMP/old.conf" >/dev/null || fail "first apply"
+	ids=$(rel_ids $IF0 xr0)
+	shapes=$(rel_shapes $IF0 xr0)
+	{
+		printf 'version: 1\ninterfaces:\n'
+		printf '  %s:\n    mode: skb\n    programs:\n' $IF0
+		printf '      - object: %s\n        priority: 5\n      - object: %s\n' \
+			"$SAMPLES/count.o" "$SAMPLES/drop.o"
+		printf '  xr0:\n    mode: skb\n    programs:\n'
+		printf '      - object: %s\n      - object: %s\n' "$SAMPLES/count.o" "$TESTOBJ/reject.o"
+	} >"$TEST_TMP/bad.conf"
+	expect_fail 1 "loading 'xdp_test_reject' into the new chain on xr0 failed: .*; nothing was changed: $IF0 was rolled back to its previous chain$" \
+		apply "$TEST_TMP/bad.conf"
+	[ "$(rel_ids $IF0 xr0)" = "$ids" ] || fail "ids after the rollback: $(rel_ids $IF0 xr0), were $ids"
+	[ "$(rel_shapes $IF0 xr0)" = "$shapes" ] || fail "chains after the rollback: $(rel_shapes $IF0 xr0)"
+	for i in $IF0 xr0; do
+		status_json $i | jq -e '.problem == null and .counters and (.leftovers | length == 0)' >/dev/null ||
+			fail "$i after the rollback: $(status_json $i)"
+	done
+	[ ! -e /run/xdpchain/apply.journal ] || fail "journal left: $(cat /run/xdpchain/apply.journal)"
+	# the old chain runs and counts: the rewrite before the counter
+	send_udp 40000 3
+	count_reaches 1 3 || fail "count saw $(count_of 1) of 3 rewritten packets after the rollback"
+	xdpchain -j status -s $IF0 | jq -e '.programs[1].stats.pass >= 3' >/dev/null ||
+		fail "not counted after the rollback: $(xdpchain -j status -s $IF0)"
+	# save -> apply --dry-run: unchanged
+	xdpchain save >"$TEST_TMP/saved.conf" 2>"$TEST_TMP/err" || fail "save: $(cat "$TEST_TMP/err")"
+	out=$(xdpchain apply --dry-run "$TEST_TMP/saved.conf") || fail "dry run of the saved file"
+	[ "$(echo "$out" | grep -c ': unchanged$')" -eq 2 ] || fail "dry run of the saved file: $out"
+}
+
+# rel_all_one SHAPES_A SHAPES_B WHAT IFACE...: every interface runs file A's
+# chain, or every one file B's; sets REL_WHICH to a or b.
+rel_all_one() {
+	local a=$1 b=$2 what=$3 now
+	shift 3
+	now=$(rel_shapes "$@")
+	if [ "$now" = "$a" ]; then
+		REL_WHICH=a
+	elif [ "$now" = "$b" ]; then
+		REL_WHICH=b
+	else
+		fail "$what: a mix of old and new chains: $(echo "$now" | tr '\n' ' ')"
+	fi
+}
+
+# A: apply over three interfaces killed (SIGKILL) at points spread over its
+# whole run: after the next plain command (cleanup) every interface runs
+# the old chain or every one the new, that file's dry run says unchanged,
+# and so does a dry run of what save writes.
+test_rel_apply_kill9_all_or_nothing() {
+	rel_setup
+	rel_extra_iface xk0
+	rel_extra_iface xk1
+	local ifs="$IF0 xk0 xk1" a b t0 span i file delay out
+	rel_apply_file "$TEST_TMP/a.conf" "$SAMPLES/rewrite.o $SAMPLES/count.o" $ifs
+	rel_apply_file "$TEST_TMP/b.conf" "$SAMPLES/count.o:5 $SAMPLES/drop.o" $ifs
+	xdpchain apply "$TEST_TMP/b.conf" >/dev/null || fail "apply b"
+	b=$(rel_shapes $ifs)
+	# how long an apply of all three takes here and now
+	t0=$(now_cs)
+	xdpchain apply "$TEST_TMP/a.conf" >/dev/null || fail "apply a"
+	span=$(($(now_cs) - t0))
+	a=$(rel_shapes $ifs)
+	REL_WHICH=a
+	REL_WHAT="kill -9 in apply"
+	for i in $(seq 0 19); do
+		# the other file than the one running now
+		if [ $REL_WHICH = a ]; then file=b; else file=a; fi
+		delay=$(rel_delay "$span" $((i % 16)))
+		rel_interrupt KILL "$delay" apply "$TEST_TMP/$file.conf"
+		rel_must cleanup
+		rel_all_one "$a" "$b" "kill $i at ${delay}s (apply $file, exit $INT_RC)" $ifs
+		out=$(xdpchain apply --dry-run "$TEST_TMP/$REL_WHICH.conf") ||
+			fail "kill $i: dry run of $REL_WHICH.conf"
+		[ "$(echo "$out" | grep -c ': unchanged$')" -eq 3 ] || fail "kill $i: dry run of $REL_WHICH.conf: $out"
+		xdpchain save >"$TEST_TMP/saved.conf" 2>"$TEST_TMP/err" ||
+			fail "kill $i: save: $(cat "$TEST_TMP/err")"
+		out=$(xdpchain apply --dry-run "$TEST_TMP/saved.conf") || fail "kill $i: dry run of the saved file"
+		[ "$(echo "$out" | grep -c ': unchanged$')" -eq 3 ] || fail "kill $i: dry run of the saved file: $out"
+		[ ! -e /run/xdpchain/apply.journal ] || fail "kill $i: journal left after cleanup"
+	done
+	for i in $ifs; do
+		status_json $i | jq -e '.problem == null and .counters and (.leftovers | length == 0)' >/dev/null ||
+			fail "$i after the kills: $(status_json $i)"
+	done
+}
+
+# E: two applies of different files over three interfaces at once never
+# mix: every interface ends with the chain of one and the same file. And no
+# other run gets between two interfaces of an apply: a waiter blocked on
+# the chain lock (flock(1) wakes the moment the lock is free) reads the
+# three chains each time it gets the lock during applies; it must always
+# find all of one file.
+test_rel_concurrent_applies_never_mix() {
+	rel_setup
+	rel_extra_iface xm0
+	rel_extra_iface xm1
+	local ifs="$IF0 xm0 xm1" a b r p1 p2 rc1 rc2 n=0 snap
+	rel_apply_file "$TEST_TMP/a.conf" "$SAMPLES/rewrite.o $SAMPLES/count.o" $ifs
+	rel_apply_file "$TEST_TMP/b.conf" "$SAMPLES/count.o:5 $SAMPLES/drop.o" $ifs
+	xdpchain apply "$TEST_TMP/b.conf" >/dev/null || fail "apply b"
+	b=$(rel_shapes $ifs)
+	xdpchain apply "$TEST_TMP/a.conf" >/dev/null || fail "apply a"
+	a=$(rel_shapes $ifs)
+	for r in $(seq 0 3); do
+		"$XDPCHAIN" apply "$TEST_TMP/b.conf" >"$TEST_TMP/r1.log" 2>&1 &
+		p1=$!
+		"$XDPCHAIN" apply "$TEST_TMP/a.conf" >"$TEST_TMP/r2.log" 2>&1 &
+		p2=$!
+		rc1=0 rc2=0
+		wait $p1 || rc1=$?
+		wait $p2 || rc2=$?
+		[ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] ||
+			fail "round $r: applies exited $rc1 and $rc2: $(cat "$TEST_TMP/r1.log" "$TEST_TMP/r2.log")"
+		rel_all_one "$a" "$b" "round $r" $ifs
+		xdpchain apply "$TEST_TMP/a.conf" >/dev/null || fail "round $r: apply a"
+	done
+	# the waiter: between applies of b and a, one after the other
+	(
+		for f in b a b a; do
+			"$XDPCHAIN" apply "$TEST_TMP/$f.conf" >/dev/null 2>&1 || exit 1
+		done
+	) &
+	p1=$!
+	while kill -0 $p1 2>/dev/null; do
+		snap=$(flock /run/xdpchain/chain.lock bash -c "$(declare -f rel_shapes status_json xdpchain); XDPCHAIN=$XDPCHAIN rel_shapes $ifs")
+		n=$((n + 1))
+		[ "$snap" = "$a" ] || [ "$snap" = "$b" ] ||
+			fail "read $n under the chain lock during applies: a mix: $(echo "$snap" | tr '\n' ' ')"
+		sleep 0.1
+	done
+	wait $p1 || fail "the applies failed"
+	[ $n -ge 2 ] || fail "the waiter got the lock only $n times"
+}

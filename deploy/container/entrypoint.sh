@@ -25,7 +25,13 @@
 #     of the contents, not times or inotify events on the files). A failed
 #     apply is one line on stderr; the chain it would have changed keeps
 #     running (apply is atomic) and the script goes on, trying that content
-#     again only when it changes once more. And writes 'xdpchain metrics',
+#     again only when it changes once more. An apply that failed for a
+#     passing reason (its message ends in 'retry': another xdpchain held
+#     the chain lock, another tool changed an interface meanwhile) is tried
+#     again at once (after 1, then 2 s: three tries in all) and, if
+#     it still fails, at the next check. Each apply logs which interfaces it
+#     changed; a failure's line says which interface failed and which were
+#     rolled back (all or nothing). And writes 'xdpchain metrics',
 #     plus xdpchain_apply_* gauges of the last apply, to
 #     $XDPCHAIN_TEXTFILE_DIR/xdpchain.prom whole or not at all ('xdpchain
 #     metrics -o': a temporary file, then rename) for node_exporter's
@@ -116,15 +122,29 @@ write_metrics() {
 	log "metrics not written: ${err//$'\n'/; }"
 }
 
-# apply: runs 'xdpchain apply' on the directory; its report (what changed)
-# goes to stdout, a failure is one line on stderr.
+# apply: runs 'xdpchain apply' on the directory, again while it fails for a
+# passing reason ('retry' in its message); its report (what changed) goes to
+# stdout, then one line on stderr naming the interfaces changed; a failure
+# is one line on stderr. Sets apply_retry when the last try failed that way.
+apply_tries=3 apply_retry=0
 apply() {
-	local out rc=0
-	apply_time=$(date +%s)
-	out=$("$XDPCHAIN" apply "$stage" 2>&1) || rc=$?
+	local out rc tries=0 changed
+	while :; do
+		rc=0
+		apply_time=$(date +%s)
+		out=$("$XDPCHAIN" apply "$stage" 2>&1) || rc=$?
+		apply_retry=0
+		[ $rc -ne 0 ] && [[ $out == *retry* ]] && apply_retry=1
+		((apply_retry && ++tries < apply_tries)) || break
+		log "apply of $config failed (exit $rc), trying again in $tries s: ${out//$'\n'/; }"
+		sleep "$tries"
+	done
 	if [ $rc -eq 0 ]; then
 		apply_ok=1
 		printf '%s\n' "$out" | grep -v ': unchanged$' | sed "s/^/$prog: /"
+		changed=$(printf '%s\n' "$out" | sed -n 's/^\([^ :]*\): changed$/\1/p' | tr '\n' ' ')
+		changed=${changed% }
+		log "applied $config: ${changed:+changed }${changed:-no interface changed}"
 		return 0
 	fi
 	apply_ok=0
@@ -167,8 +187,12 @@ while ((!stop)); do
 	((stop)) && break
 	if ! copy_config; then
 		log "cannot copy $config to $stage.new: $copy_err; trying again in $interval s"
-	elif [ "$copied_hash" != "$hash" ]; then
-		log "$config changed, applying it"
+	elif [ "$copied_hash" != "$hash" ] || ((apply_retry)); then
+		if [ "$copied_hash" != "$hash" ]; then
+			log "$config changed, applying it"
+		else
+			log "trying the failed apply of $config again"
+		fi
 		if stage_new; then
 			hash=$copied_hash
 			apply
