@@ -19,7 +19,7 @@
 
 #include "bpffs.h"
 #include "capture.h"
-#include "../dispatcher/stats.h"
+#include "../../dispatcher/stats.h"
 #include "chain.h"
 #include "commands.h"
 #include "filter.h"

@@ -93,10 +93,4 @@ const char *params_metavar(const struct param *p);
 /* Every option of @cmd as shell words (" --name -n ..."), for completion. */
 void params_complete_words(FILE *out, const struct cmd_desc *cmd);
 
-/* "pass,drop" -> bit mask of (1 << XDP_x); 0 on success, -EINVAL if bad. */
-int parse_actions(const char *s, __u32 *mask);
-/* Writes "pass,drop" for a mask; returns buf. */
-char *format_actions(__u32 mask, char *buf, size_t size);
-int parse_u32(const char *s, unsigned long max, __u32 *out);
-
 #endif

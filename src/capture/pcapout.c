@@ -15,7 +15,6 @@
 #include <pcap/dlt.h>
 
 #include "log.h"
-#include "params.h"
 #include "pcapout.h"
 #include "xdp_action.h"
 

@@ -13,7 +13,7 @@
 #include "log.h"
 #include "observer.h"
 #include "txn.h"
-#include "../dispatcher/stats.h"
+#include "../../dispatcher/stats.h"
 #include "observer.skel.h"
 
 _Static_assert(STATS_ACTIONS == XDP_ACTION_COUNT, "a counter per XDP action");

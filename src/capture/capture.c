@@ -17,14 +17,13 @@
 #include <bpf/libbpf.h>
 
 #include "capture.h"
-#include "../dispatcher/stats.h"
+#include "../../dispatcher/stats.h"
 #include "chain.h"
 #include "filter.h"
 #include "insn.h"
 #include "lock.h"
 #include "log.h"
 #include "observer.h"
-#include "params.h"
 #include "stage.skel.h"
 
 /*

@@ -20,7 +20,7 @@
 #include "observer.h"
 #include "output.h"
 #include "replace.h"
-#include "../dispatcher/stats.h"
+#include "../../dispatcher/stats.h"
 
 struct metrics_cfg {
 	const char *ifname;

@@ -28,10 +28,9 @@
 #include "members.h"
 #include "objfile.h"
 #include "observer.h"
-#include "params.h"
 #include "txn.h"
 #include "xdp_action.h"
-#include "../dispatcher/stats.h"
+#include "../../dispatcher/stats.h"
 #include "final.skel.h"
 #include "tap.skel.h"
 
