@@ -10,7 +10,7 @@
 # make distro-test one release of the distribution matrix (DIST=sid): its
 #                 chroot, build, host tests and VM suite on its own kernel
 # make deps       install the Debian packages the project needs
-# make install    install the binary, man page, bash completion, systemd units, udev rule
+# make install    install the binary, man pages, bash completion, systemd units, udev rule
 #                 and bpf/xdpchain.h under $(DESTDIR)$(PREFIX) (default
 #                 /usr/local); make uninstall removes exactly those
 
@@ -102,6 +102,7 @@ SAN_BIN := $(OUTPUT)/bin/xdpchain-asan
 UNIT_BIN := $(OUTPUT)/bin/unit-tests
 BENCH_BIN := $(OUTPUT)/bin/xdpchain-bench
 MAN_PAGE := $(OUTPUT)/man/xdpchain.8
+MAN_PAGE5 := $(OUTPUT)/man/xdpchain.conf.5
 COMPLETION := $(OUTPUT)/completion/xdpchain
 # The systemd units (apply at boot, metrics for node_exporter); the path of
 # the binary in them (/usr/local/sbin, the default PREFIX's) becomes SBINDIR.
@@ -116,7 +117,7 @@ LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 # keep the BPF objects behind the skeletons: tests load some of them directly
 .SECONDARY:
 
-all: $(BIN) $(SAMPLE_OBJS) $(MAN_PAGE) $(COMPLETION)
+all: $(BIN) $(SAMPLE_OBJS) $(MAN_PAGE) $(MAN_PAGE5) $(COMPLETION)
 
 # 32-bit subregisters and jumps (kernel 5.1+): no zero-extension shifts on
 # the packet path of the dispatcher and the observer
@@ -168,11 +169,16 @@ $(OUTPUT)/bin/%: tests/helpers/%.c | $(OUTPUT)/bin
 	$(msg) CC $@
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itests/helpers $< -o $@ $(LDLIBS)
 
-# The man page and the completion come from the tables the binary parses
-# with: 'xdpchain man' (hidden) and 'xdpchain completion'. Neither needs root.
+# The man pages and the completion come from the tables the binary parses
+# with: 'xdpchain man' (hidden; 'man 5': xdpchain.conf(5)) and 'xdpchain
+# completion'. Neither needs root.
 $(MAN_PAGE): $(BIN) | $(OUTPUT)/man
 	$(msg) MAN $@
 	$(Q)SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(BIN) man > $@
+
+$(MAN_PAGE5): $(BIN) | $(OUTPUT)/man
+	$(msg) MAN $@
+	$(Q)SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(BIN) man 5 > $@
 
 $(COMPLETION): $(BIN) | $(OUTPUT)/completion
 	$(msg) GEN $@
@@ -220,15 +226,17 @@ bench: test-build $(BENCH_BIN)
 
 # What goes where; uninstall removes exactly this list (the unit whether or
 # not this tree has one) and the include directory, which is xdpchain's own.
-INSTALLED := $(SBINDIR)/xdpchain $(MANDIR)/man8/xdpchain.8 $(BASHCOMPDIR)/xdpchain \
+INSTALLED := $(SBINDIR)/xdpchain $(MANDIR)/man8/xdpchain.8 $(MANDIR)/man5/xdpchain.conf.5 \
+	     $(BASHCOMPDIR)/xdpchain \
 	     $(INCLUDEDIR)/xdpchain/xdpchain.h \
 	     $(addprefix $(UNITDIR)/,xdpchain.service xdpchain@.service xdpchain-metrics.service \
 			       xdpchain-metrics.timer) \
 	     $(UDEVDIR)/71-xdpchain.rules
 
-install: $(BIN) $(MAN_PAGE) $(COMPLETION)
+install: $(BIN) $(MAN_PAGE) $(MAN_PAGE5) $(COMPLETION)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/xdpchain
 	install -D -m 0644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man8/xdpchain.8
+	install -D -m 0644 $(MAN_PAGE5) $(DESTDIR)$(MANDIR)/man5/xdpchain.conf.5
 	install -D -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/xdpchain
 	install -D -m 0644 bpf/xdpchain.h $(DESTDIR)$(INCLUDEDIR)/xdpchain/xdpchain.h
 	install -D -m 0644 deploy/udev/71-xdpchain.rules $(DESTDIR)$(UDEVDIR)/71-xdpchain.rules

@@ -28,16 +28,80 @@ test_help_exit_codes() {
 	xdpchain feat >/dev/null || fail "prefix 'feat' not accepted"
 }
 
-# README documents every command and every option --help lists.
-test_readme_matches_help() {
-	local c opt
-	for c in add remove status flush capture cleanup top features completion save apply metrics; do
+# The commands --help lists, one per line.
+help_commands() {
+	xdpchain --help | sed -n '/^Commands/,/^$/p' | awk 'NF > 1 && /^  / {print $1}'
+}
+
+# README's command list names every command --help lists, and only those;
+# docs/commands.md documents each of them and every option --help lists.
+test_docs_match_help() {
+	local c opt n=0 listed
+	listed=$(sed -n 's/^- `xdpchain \([a-z]*\).*/\1/p' "$ROOT/README.md" | sort)
+	for c in $(help_commands); do
+		n=$((n + 1))
 		xdpchain "$c" --help | grep -q "^Usage: xdpchain $c" || fail "$c --help"
-		grep -q "xdpchain $c" "$ROOT/README.md" || fail "README lacks 'xdpchain $c'"
+		grep -qx "$c" <<<"$listed" || fail "README's command list lacks 'xdpchain $c'"
+		grep -q "^\*\*\`xdpchain $c" "$ROOT/docs/commands.md" ||
+			fail "docs/commands.md has no entry for 'xdpchain $c'"
 		for opt in $(xdpchain "$c" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
-			grep -q -- "$opt" "$ROOT/README.md" || fail "README lacks $opt of $c"
+			grep -q -- "$opt" "$ROOT/docs/commands.md" || fail "docs/commands.md lacks $opt of $c"
 		done
 	done
+	[ $n -ge 12 ] || fail "--help lists $n commands"
+	[ "$listed" = "$(help_commands | sort)" ] ||
+		fail "README lists commands --help does not: $(comm -23 <(echo "$listed") <(help_commands | sort))"
+	for opt in $(xdpchain --help | sed -n '/^Global options/,$p' | grep -oE -- ' -[a-zA-Z]\b' | sort -u); do
+		grep -q -- "\`$opt\`\|\`$opt " "$ROOT/README.md" || fail "README lacks global option $opt"
+	done
+}
+
+# The README is a front door: at most 300 lines, and its first two commands
+# are the demo and every test, as CI (.ci/run) and a newcomer run them.
+test_readme_front_door() {
+	local lines first
+	lines=$(wc -l <"$ROOT/README.md")
+	[ "$lines" -le 300 ] || fail "README.md has $lines lines (at most 300: the rest goes to docs/)"
+	first=$(awk '/^```/ {if (code) exit; code = 1; next} code' "$ROOT/README.md" | head -2 |
+		awk '{print $1, $2}')
+	[ "$first" = "$(printf 'make demo\nmake test')" ] ||
+		fail "README's first two commands: $(echo $first) (want make demo, make test)"
+	grep -qx 'make test' <(sed -n 's/^\([a-z]* [a-z]*\)$/\1/p' "$ROOT/.ci/run") ||
+		fail ".ci/run does not run make test"
+}
+
+# md_anchors FILE: the anchors GitHub makes of FILE's headings.
+md_anchors() {
+	awk '/^```/ {code = !code; next} !code && /^#+ / {sub(/^#+ +/, ""); print}' "$1" |
+		tr 'A-Z' 'a-z' | sed -e 's/[^a-z0-9 _-]//g' -e 's/ /-/g'
+}
+
+# Every relative link in README.md and docs/*.md reaches a file, and a
+# heading in it when it names one (#anchor).
+test_docs_links_resolve() {
+	local f link path anchor target n=0
+	for f in "$ROOT/README.md" "$ROOT"/docs/*.md; do
+		while read -r link; do
+			case $link in http://* | https://* | mailto:*) continue ;; esac
+			n=$((n + 1))
+			path=${link%%#*}
+			anchor=${link#"$path"}
+			anchor=${anchor#\#}
+			target=$f
+			[ -z "$path" ] || target=$(dirname "$f")/$path
+			[ -e "$target" ] || fail "${f#"$ROOT"/}: link to $link: no $path"
+			if [ -n "$anchor" ]; then
+				md_anchors "$target" | grep -qx -- "$anchor" ||
+					fail "${f#"$ROOT"/}: link to $link: no heading #$anchor in ${target#"$ROOT"/}"
+			fi
+		done < <(awk '/^```/ {code = !code; next} !code' "$f" | grep -oE '\]\([^) ]+\)' |
+			sed 's/^](\(.*\))$/\1/')
+	done
+	# the README links into each document, and each of docs/ is linked
+	for f in "$ROOT"/docs/*.md; do
+		grep -q "](docs/${f##*/}[)#]" "$ROOT/README.md" || fail "README does not link docs/${f##*/}"
+	done
+	[ $n -ge 20 ] || fail "only $n links found"
 }
 
 test_features() {

@@ -6,7 +6,7 @@
 # how they fit the image and the entry script, checked with python3-yaml.
 
 # The manifests: valid YAML by yamllint, and a DaemonSet that does what
-# README's "Fleets" says, consistent with the ConfigMap, the kustomization
+# docs/fleet.md's "Fleets" says, consistent with the ConfigMap, the kustomization
 # and the image.
 test_deploy_manifests() {
 	python3 -c 'import yaml' 2>/dev/null || skip "no python3-yaml (tests/deps.sh check group)"

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-# Host tests: xdpchain installed like a system tool. The man page and the
-# completion come from the option tables, install/uninstall put exactly
+# Host tests: xdpchain installed like a system tool. The man pages and the
+# completion come from the option tables (and xdpchain.conf(5) from the
+# chain-file keys and the metric table), install/uninstall put exactly
 # their files where a distribution expects them, clang builds it too.
 
 MAN_PAGE=$ROOT/.output/man/xdpchain.8
+MAN_PAGE5=$ROOT/.output/man/xdpchain.conf.5
 COMPLETION_FILE=$ROOT/.output/completion/xdpchain
 
 # The commands --help lists, one per line.
@@ -11,15 +13,33 @@ help_commands() {
 	xdpchain --help | sed -n '/^Commands/,/^$/p' | awk 'NF > 1 && /^  / {print $1}'
 }
 
-# groff renders the page without a warning (man's own check, as a packager's).
+# groff renders both pages without a warning (man's own check, as a packager's).
 test_man_page_renders() {
 	command -v man >/dev/null || skip "man-db not installed (tests/deps.sh, group check)"
-	[ -r "$MAN_PAGE" ] || fail "$MAN_PAGE missing: make builds it"
-	local err
-	err=$(man --warnings -l "$MAN_PAGE" 2>&1 >/dev/null) || fail "man failed: $err"
-	[ -z "$err" ] || fail "man --warnings: $err"
-	err=$(LC_ALL=C MANWIDTH=80 man --warnings=w -l "$MAN_PAGE" 2>&1 >/dev/null)
-	[ -z "$err" ] || fail "man --warnings=w (all of groff's): $err"
+	local err page
+	for page in "$MAN_PAGE" "$MAN_PAGE5"; do
+		[ -r "$page" ] || fail "$page missing: make builds it"
+		err=$(man --warnings -l "$page" 2>&1 >/dev/null) || fail "man ${page##*/} failed: $err"
+		[ -z "$err" ] || fail "man --warnings ${page##*/}: $err"
+		err=$(LC_ALL=C MANWIDTH=80 man --warnings=w -l "$page" 2>&1 >/dev/null)
+		[ -z "$err" ] || fail "man --warnings=w ${page##*/} (all of groff's): $err"
+	done
+}
+
+# groff itself, every warning on (-ww), on both pages as 'xdpchain man'
+# writes them: no output on stderr.
+test_man_pages_groff_clean() {
+	command -v groff >/dev/null || skip "groff not installed (groff-base, with man-db)"
+	local err s
+	for s in 8 5; do
+		err=$(xdpchain man $s | LC_ALL=C groff -man -Tutf8 -ww 2>&1 >/dev/null) ||
+			fail "groff on section $s failed: $err"
+		[ -z "$err" ] || fail "groff -man -Tutf8 -ww, section $s: $err"
+	done
+	# a warning is seen: the check can fail
+	err=$(printf '.TH X 8\n.SH NAME\n.BOGUS\n' | LC_ALL=C groff -man -Tutf8 -ww 2>&1 >/dev/null)
+	[ -n "$err" ] || fail "groff -ww said nothing about an unknown macro"
+	expect_fail 2 "no manual section '7'" man 7
 }
 
 # Every command and every option --help shows is in the page, with the
@@ -28,7 +48,8 @@ test_man_page_matches_help() {
 	command -v man >/dev/null || skip "man-db not installed (tests/deps.sh, group check)"
 	local page c opt s n=0
 	page=$(LC_ALL=C MANWIDTH=200 man -l "$MAN_PAGE" 2>/dev/null)
-	for s in NAME SYNOPSIS DESCRIPTION OPTIONS COMMANDS "EXIT STATUS" FILES "SEE ALSO"; do
+	for s in NAME SYNOPSIS DESCRIPTION OPTIONS COMMANDS "EXIT STATUS" ENVIRONMENT FILES EXAMPLES \
+		"SEE ALSO"; do
 		grep -q "^$s\$" <<<"$page" || fail "no $s section"
 	done
 	for c in $(help_commands); do
@@ -40,12 +61,47 @@ test_man_page_matches_help() {
 	done
 	[ $n -ge 9 ] || fail "--help lists $n commands"
 	for s in /sys/fs/bpf/xdpchain /run/xdpchain '/etc/xdpchain/\*.conf' 'xdp-loader(8)' \
-		'bpftool(8)' 'xdpdump(8)' 'tcpdump(8)'; do
+		'bpftool(8)' 'xdpdump(8)' 'tcpdump(8)' 'xdpchain.conf(5)' chain.lock apply.journal \
+		hook-ID.lock LIBXDP_BPFFS XDPCHAIN_DISPATCHER; do
 		grep -q -- "$s" <<<"$page" || fail "page lacks $s"
 	done
 	# the built page is what this binary writes (the date line aside)
 	diff <(SOURCE_DATE_EPOCH= xdpchain man | grep -v '^\.TH') <(grep -v '^\.TH' "$MAN_PAGE") >&2 ||
 		fail "$MAN_PAGE is not what 'xdpchain man' writes: make rebuilds it"
+}
+
+# xdpchain.conf(5) documents the keys the parser knows, at each level, and
+# the metric families 'xdpchain metrics' writes: no more, no fewer.
+test_man5_matches_parser_and_metrics() {
+	command -v man >/dev/null || skip "man-db not installed (tests/deps.sh, group check)"
+	local page level file known documented
+	[ -r "$MAN_PAGE5" ] || fail "$MAN_PAGE5 missing: make builds it"
+	diff <(SOURCE_DATE_EPOCH= xdpchain man 5 | grep -v '^\.TH') <(grep -v '^\.TH' "$MAN_PAGE5") >&2 ||
+		fail "$MAN_PAGE5 is not what 'xdpchain man 5' writes: make rebuilds it"
+	page=$(LC_ALL=C MANWIDTH=200 man -l "$MAN_PAGE5" 2>/dev/null)
+	for level in file interface program; do
+		file=$TEST_TMP/$level.conf
+		case $level in
+		file) printf 'bogus_key: 1\n' ;;
+		interface) printf 'version: 1\ninterfaces:\n  lo:\n    bogus_key: 1\n    programs: []\n' ;;
+		program) printf 'version: 1\ninterfaces:\n  lo:\n    programs:\n      - object: x.o\n        bogus_key: 1\n' ;;
+		esac >"$file"
+		known=$(xdpchain apply --dry-run "$file" 2>&1 | sed -n "s/.*unknown key 'bogus_key'.*known: //p")
+		[ -n "$known" ] || fail "apply names no known keys for a bad $level key"
+		# the keys under the page's subsection for this level, in order
+		documented=$(awk -v l="$level" '
+			/^   [A-Z]/ {on = (tolower($0) ~ ("^   (the|an|a) " l))}
+			/^[A-Z]/ {on = 0}
+			on && /^       [a-z][a-z0-9-]*: / {sub(/^ +/, ""); sub(/:.*/, ""); print}' <<<"$page" |
+			paste -sd, | sed 's/,/, /g')
+		[ "$documented" = "$known" ] ||
+			fail "xdpchain.conf(5) documents $level keys '$documented', apply knows '$known'"
+	done
+	known=$(xdpchain metrics | sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' | sort)
+	documented=$(sed -n '/^METRICS/,/^[A-Z]/p' <<<"$page" | sed -n 's/^       \(xdpchain_[a-z_]*\) (.*/\1/p' | sort)
+	[ "$(wc -l <<<"$known")" -ge 6 ] || fail "metrics writes only: $(echo $known)"
+	[ "$documented" = "$known" ] ||
+		fail "xdpchain.conf(5) documents metrics '$(echo $documented)', metrics writes '$(echo $known)'"
 }
 
 # 'man' is for the build: not offered to users, no prefix of it works, and a
@@ -95,6 +151,7 @@ test_install_uninstall() {
 	done
 	[ ${#units[@]} -eq 4 ] || fail "deploy/systemd: ${units[*]}"
 	want=$(printf '%s\n' usr/sbin/xdpchain usr/share/man/man8/xdpchain.8 \
+		usr/share/man/man5/xdpchain.conf.5 \
 		usr/share/bash-completion/completions/xdpchain usr/include/xdpchain/xdpchain.h \
 		usr/lib/udev/rules.d/71-xdpchain.rules "${units[@]}" | sort)
 
@@ -106,6 +163,8 @@ test_install_uninstall() {
 	"$dest/usr/sbin/xdpchain" --version | grep -q '^xdpchain ' || fail "installed binary --version"
 	cmp -s "$ROOT/bpf/xdpchain.h" "$dest/usr/include/xdpchain/xdpchain.h" || fail "header differs"
 	[ "$(stat -c %a "$dest/usr/share/man/man8/xdpchain.8")" = 644 ] || fail "man page mode"
+	[ "$(stat -c %a "$dest/usr/share/man/man5/xdpchain.conf.5")" = 644 ] || fail "man5 page mode"
+	cmp -s "$MAN_PAGE5" "$dest/usr/share/man/man5/xdpchain.conf.5" || fail "man5 page differs"
 	make -s -C "$ROOT" uninstall DESTDIR="$dest" PREFIX=/usr >"$TEST_TMP/log" 2>&1 ||
 		fail "make uninstall: $(tail -3 "$TEST_TMP/log")"
 	got=$(install_files "$dest")
@@ -139,5 +198,6 @@ test_clang_build() {
 		fail "make CC=clang: $(grep -m3 -E 'error|warning' "$TEST_TMP/log")"
 	"$out/bin/xdpchain" --version | grep -q '^xdpchain ' || fail "clang build: --version"
 	[ -s "$out/man/xdpchain.8" ] || fail "clang build: no man page"
+	[ -s "$out/man/xdpchain.conf.5" ] || fail "clang build: no man5 page"
 	"$out/bin/unit-tests" >"$TEST_TMP/log" 2>&1 || fail "clang unit tests: $(tail -3 "$TEST_TMP/log")"
 }

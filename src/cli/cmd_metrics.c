@@ -17,6 +17,7 @@
 #include "chain.h"
 #include "commands.h"
 #include "log.h"
+#include "metrics.h"
 #include "observer.h"
 #include "output.h"
 #include "replace.h"
@@ -79,14 +80,31 @@ static void label(FILE *out, const char *s)
 	}
 }
 
-static void family(FILE *out, const char *name, const char *type, const char *help)
+const struct metric_desc metric_descs[M_NR] = {
+	[M_PACKETS] = { "xdpchain_packets_total", "counter", "interface,program,program_id,action",
+			"Packets each chain member returned, per XDP action, since it joined the chain (xdpchain_final: packets the whole chain passed)." },
+	[M_CHAIN_PROGRAMS] = { "xdpchain_chain_programs", "gauge", "interface",
+			       "Programs in the chain, xdpchain's own (final stage, taps) not counted." },
+	[M_COUNTERS_ENABLED] = { "xdpchain_counters_enabled", "gauge", "interface",
+				 "1 when xdpchain's observer counts the chain's packets per member ('xdpchain status -s' says why not)." },
+	[M_CHAIN_PROBLEM] = { "xdpchain_chain_problem", "gauge", "interface",
+			      "1 while 'xdpchain status' warns about the chain (final stage missing, hook replaced, ...)." },
+	[M_LEFTOVERS] = { "xdpchain_leftovers", "gauge", "interface",
+			  "What interrupted runs left for the interface; 'xdpchain cleanup' removes it." },
+	[M_CAPTURE_PACKETS] = { "xdpchain_capture_packets_total", "counter", "interface,result",
+				"Packets capture programs on the chain's hook matched, and lost (the capture's buffer was full)." },
+};
+
+static void family(FILE *out, enum metric_id m)
 {
-	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	const struct metric_desc *d = &metric_descs[m];
+
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", d->name, d->help, d->name, d->type);
 }
 
-static void iface_gauge(FILE *out, const char *name, const struct chain *c, unsigned long long v)
+static void iface_gauge(FILE *out, enum metric_id m, const struct chain *c, unsigned long long v)
 {
-	fprintf(out, "%s{interface=\"", name);
+	fprintf(out, "%s{interface=\"", metric_descs[m].name);
 	label(out, c->ifname);
 	fprintf(out, "\"} %llu\n", v);
 }
@@ -150,8 +168,7 @@ static int read_one(const char *ifname, bool all, struct mchain **list, size_t *
  */
 static void print_packets(FILE *out, const struct mchain *list, size_t n)
 {
-	family(out, "xdpchain_packets_total", "counter",
-	       "Packets each chain member returned, per XDP action, since it joined the chain (xdpchain_final: packets the whole chain passed).");
+	family(out, M_PACKETS);
 	for (size_t i = 0; i < n; i++) {
 		const struct mchain *m = &list[i];
 
@@ -159,7 +176,7 @@ static void print_packets(FILE *out, const struct mchain *list, size_t n)
 			if (!m->st[k].valid)
 				continue;
 			for (int a = 0; a < XDP_ACTION_COUNT; a++) {
-				fprintf(out, "xdpchain_packets_total{interface=\"");
+				fprintf(out, "%s{interface=\"", metric_descs[M_PACKETS].name);
 				label(out, m->c.ifname);
 				fprintf(out, "\",program=\"");
 				label(out, m->c.progs[k].name);
@@ -178,30 +195,23 @@ static void print_metrics(FILE *out, const struct mchain *list, size_t n)
 	};
 
 	print_packets(out, list, n);
-	family(out, "xdpchain_chain_programs", "gauge",
-	       "Programs in the chain, xdpchain's own (final stage, taps) not counted.");
+	family(out, M_CHAIN_PROGRAMS);
 	for (size_t i = 0; i < n; i++)
-		iface_gauge(out, "xdpchain_chain_programs", &list[i].c,
-			    chain__user_count(&list[i].c));
-	family(out, "xdpchain_counters_enabled", "gauge",
-	       "1 when xdpchain's observer counts the chain's packets per member ('xdpchain status -s' says why not).");
+		iface_gauge(out, M_CHAIN_PROGRAMS, &list[i].c, chain__user_count(&list[i].c));
+	family(out, M_COUNTERS_ENABLED);
 	for (size_t i = 0; i < n; i++)
-		iface_gauge(out, "xdpchain_counters_enabled", &list[i].c, list[i].have_stats);
-	family(out, "xdpchain_chain_problem", "gauge",
-	       "1 while 'xdpchain status' warns about the chain (final stage missing, hook replaced, ...).");
+		iface_gauge(out, M_COUNTERS_ENABLED, &list[i].c, list[i].have_stats);
+	family(out, M_CHAIN_PROBLEM);
 	for (size_t i = 0; i < n; i++)
-		iface_gauge(out, "xdpchain_chain_problem", &list[i].c,
-			    chain__problem(&list[i].c) != NULL);
-	family(out, "xdpchain_leftovers", "gauge",
-	       "What interrupted runs left for the interface; 'xdpchain cleanup' removes it.");
+		iface_gauge(out, M_CHAIN_PROBLEM, &list[i].c, chain__problem(&list[i].c) != NULL);
+	family(out, M_LEFTOVERS);
 	for (size_t i = 0; i < n; i++)
-		iface_gauge(out, "xdpchain_leftovers", &list[i].c, list[i].c.n_leftovers);
-	family(out, "xdpchain_capture_packets_total", "counter",
-	       "Packets capture programs on the chain's hook matched, and lost (the capture's buffer was full).");
+		iface_gauge(out, M_LEFTOVERS, &list[i].c, list[i].c.n_leftovers);
+	family(out, M_CAPTURE_PACKETS);
 	for (size_t i = 0; i < n; i++) {
 		/* what captures saw is what the chain handed the hook: packets_total */
 		for (int k = CAP_MATCHED; list[i].have_cap && k < CAP_NR_COUNTERS; k++) {
-			fprintf(out, "xdpchain_capture_packets_total{interface=\"");
+			fprintf(out, "%s{interface=\"", metric_descs[M_CAPTURE_PACKETS].name);
 			label(out, list[i].c.ifname);
 			fprintf(out, "\",result=\"%s\"} %llu\n", results[k],
 				(unsigned long long)list[i].cap[k]);

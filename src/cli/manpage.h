@@ -19,6 +19,15 @@
 int manpage_write(FILE *out, const struct cmd_desc *const *cmds, size_t n, const char *date);
 
 /*
+ * xdpchain.conf(5): the chain-file format and the metric names, from their
+ * tables (chainfile_keys.h, metrics.h). 0, or -EIO when @out failed.
+ */
+int manpage_conf_write(FILE *out, const char *date);
+
+/* After .TH: no hyphenation, ragged right. */
+extern const char manpage_layout[];
+
+/*
  * @s as roff text: backslashes, dashes and control characters at the start of
  * a line escaped, `code` set in bold. For unit tests too.
  */

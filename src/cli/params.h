@@ -2,7 +2,7 @@
 /*
  * Declarative command-line options: each command describes its options and
  * positional arguments in one table; parsing, --help, the bash completion,
- * the man page (manpage.c) and the README check in the tests all read that
+ * the man page (manpage.c) and the docs checks in the tests all read that
  * table.
  */
 #ifndef __XDPCHAIN_PARAMS_H

@@ -5,6 +5,7 @@
  * to a shared xdpcap hook after the whole chain ran.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,10 +58,24 @@ static const struct cmd_entry commands[] = {
 
 static int do_man(int argc, char **argv);
 
+struct man_cfg {
+	const char *section;
+};
+
+static const struct positional man_args[] = {
+	{ .name = "SECTION",
+	  .off = offsetof(struct man_cfg, section),
+	  .optional = true,
+	  .help = "8: xdpchain(8), the default; 5: xdpchain.conf(5), chain files and metrics" },
+	{},
+};
+
 static const struct cmd_desc man_desc = {
 	.name = "man",
-	.summary = "Print the xdpchain(8) manual page (roff), made from the same tables as --help",
+	.summary =
+		"Print a manual page (roff), made from the same tables as --help and the parsers",
 	.params = completion_params,
+	.args = man_args,
 };
 
 /*
@@ -92,16 +107,24 @@ static void source_date(char *buf, size_t size)
 static int do_man(int argc, char **argv)
 {
 	const struct cmd_desc *descs[N_COMMANDS];
+	struct man_cfg cfg = {};
 	char date[32];
-	char dummy;
-	int ret = cmd_parse(&man_desc, argc, argv, &dummy);
+	int ret = cmd_parse(&man_desc, argc, argv, &cfg), err;
 
 	if (ret >= 0)
 		return ret;
+	if (cfg.section && strcmp(cfg.section, "8") && strcmp(cfg.section, "5"))
+		return cmd_usage(man_desc.name,
+				 "no manual section '%s': 8 (xdpchain) or 5 (xdpchain.conf)",
+				 cfg.section);
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		descs[i] = commands[i].desc;
 	source_date(date, sizeof(date));
-	if (manpage_write(stdout, descs, N_COMMANDS, date)) {
+	if (cfg.section && !strcmp(cfg.section, "5"))
+		err = manpage_conf_write(stdout, date);
+	else
+		err = manpage_write(stdout, descs, N_COMMANDS, date);
+	if (err) {
 		err_set(-EIO, "cannot write the manual page to stdout");
 		return cmd_fail(man_desc.name);
 	}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "chainfile.h"
+#include "chainfile_keys.h"
 #include "log.h"
 #include "unit.h"
 
@@ -84,5 +85,63 @@ TEST(chainfile_names_round_trip)
 		CHECK_EQ_INT(round_trip("#x", &cf, line, sizeof(line)), 0);
 		chainfile__free(&cf);
 		CHECK_STR(line, "  \"#x\":\n");
+	}
+}
+
+/* Reads @text as a chain file into @cf; 0 or the error chainfile__load() returned. */
+static int load_text(const char *text, struct chainfile *cf)
+{
+	char path[] = "/tmp/xdpchain-unit-XXXXXX";
+	int fd = mkstemp(path), err;
+	FILE *f;
+
+	if (fd < 0)
+		return -1;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	fputs(text, f);
+	fclose(f);
+	err = chainfile__load(cf, path);
+	unlink(path);
+	return err;
+}
+
+/*
+ * xdpchain.conf(5) documents the keys of chainfile_keys.h: the keys the
+ * parser says it knows, at each level, are exactly those, in that order.
+ */
+TEST(chainfile_keys_match_parser)
+{
+	static const char *const files[CF_NR_LEVELS] = {
+		[CF_FILE] = "bogus_key: 1\n",
+		[CF_IFACE] =
+			"version: 1\ninterfaces:\n  eth0:\n    bogus_key: 1\n    programs: []\n",
+		[CF_PROGRAM] = ("version: 1\ninterfaces:\n  eth0:\n    programs:\n"
+				"      - object: /x.o\n        bogus_key: 1\n"),
+	};
+
+	for (int l = 0; l < CF_NR_LEVELS; l++) {
+		struct chainfile cf = {};
+		char want[256] = "";
+		const char *known;
+		int err;
+
+		for (const struct chainfile_key *k = chainfile_keys; k->name; k++)
+			if (k->level == (enum chainfile_level)l)
+				snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s",
+					 want[0] ? ", " : "", k->name);
+		err_clear();
+		err = load_text(files[l], &cf);
+		chainfile__free(&cf);
+		CHECK(err < 0);
+		CHECK_CONTAINS(err_last(), "unknown key 'bogus_key'");
+		known = strstr(err_last(), "known: ");
+		CHECK(known != NULL);
+		if (known)
+			CHECK_STR(known + strlen("known: "), want);
 	}
 }

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chainfile_keys.h"
 #include "manpage.h"
+#include "metrics.h"
 #include "params.h"
 #include "unit.h"
 
@@ -77,9 +79,11 @@ TEST(manpage_write_sections)
 				   ".SH OPTIONS",
 				   ".SH COMMANDS",
 				   ".SH \"EXIT STATUS\"",
+				   ".SH ENVIRONMENT",
 				   ".SH FILES",
+				   ".SH EXAMPLES",
 				   ".SH \"SEE ALSO\"" };
-	static char buf[16384];
+	static char buf[32768];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	const char *prev;
 	int ret;
@@ -104,6 +108,69 @@ TEST(manpage_write_sections)
 	/* the global options, from params.c's table */
 	CHECK_CONTAINS(buf, "\\fB\\-v\\fR, \\fB\\-\\-verbose\\fR\n");
 	CHECK_CONTAINS(buf, ".BR xdp\\-loader (8),\n");
+	CHECK_CONTAINS(buf, ".BR xdpchain.conf (5),\n");
+	/* FILES from the headers that name them */
+	CHECK_CONTAINS(buf, ".I /run/xdpchain/\n");
+	CHECK_CONTAINS(buf, ".I apply.journal\n");
+	CHECK_CONTAINS(buf, ".I tap_hook_ID\n");
+	CHECK_CONTAINS(buf, ".I \"stats, rows, observer_link\"\n");
+	CHECK_CONTAINS(buf, ".B LIBXDP_BPFFS\n");
+	/* every exit status, apply --dry-run's included */
+	for (int code = 0; code <= 4; code++) {
+		char line[16];
+
+		snprintf(line, sizeof(line), ".B %d\n", code);
+		CHECK_CONTAINS(buf, line);
+	}
+}
+
+/* xdpchain.conf(5): every key of the list and every metric of the table. */
+TEST(manpage_conf_keys_and_metrics)
+{
+	const char *sections[] = { ".TH XDPCHAIN.CONF 5 \"2026\\-01\\-02\"",
+				   ".SH NAME",
+				   ".SH SYNOPSIS",
+				   ".SH DESCRIPTION",
+				   ".SS \"The file\"",
+				   ".SS \"An interface",
+				   ".SS \"A program",
+				   ".SH EXAMPLE",
+				   ".SH METRICS",
+				   ".SH FILES",
+				   ".SH \"SEE ALSO\"" };
+	static char buf[32768];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	const char *prev;
+	char want[128];
+	int ret, n = 0;
+
+	CHECK(f != NULL);
+	ret = manpage_conf_write(f, "2026-01-02");
+	fclose(f);
+	CHECK_EQ_INT(ret, 0);
+	prev = buf;
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		const char *at = strstr(prev, sections[i]);
+
+		CHECK_CONTAINS(prev, sections[i]);
+		prev = at ? at : prev;
+	}
+	for (const struct chainfile_key *k = chainfile_keys; k->name; k++, n++) {
+		char name[64];
+		FILE *g = fmemopen(name, sizeof(name), "w");
+
+		CHECK(g != NULL);
+		manpage_text(g, k->name);
+		fclose(g);
+		snprintf(want, sizeof(want), ".TP\n\\fB%s:\\fR", name);
+		CHECK_CONTAINS(buf, want);
+	}
+	CHECK_EQ_INT(n, 10);
+	for (int m = 0; m < M_NR; m++) {
+		snprintf(want, sizeof(want), ".TP\n\\fB%s\\fR (%s;", metric_descs[m].name,
+			 metric_descs[m].type);
+		CHECK_CONTAINS(buf, want);
+	}
 }
 
 /* A full stdout (make's disk) is an error, not a truncated page. */
