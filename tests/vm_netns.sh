@@ -189,3 +189,99 @@ test_netns_deleted_namespace_cleaned() {
 	[ ! -d "$BPFFS/xdp/dispatch-$IFX-$DA" ] || fail "cleanup left its libxdp pins dispatch-$IFX-$DA"
 	[ ! -e "$hook" ] || fail "cleanup left its hook pin $hook"
 }
+
+# ns_chains NETNS IFACE...: each interface's chain, names and priorities.
+ns_chains() {
+	local ns=$1 i
+	shift
+	for i in "$@"; do
+		echo "$i $(xdpchain -n "$ns" -j status "$i" | jq -c '[.programs[] | [.name, .priority]]')"
+	done
+}
+
+# ns_kill_apply NETNS FILE OTHER: runs apply FILE in NETNS, killed (SIGKILL)
+# the moment it writes its journal: before or after its first switch, with
+# switches still to make. An apply that ran to its end is tried again the
+# other way (OTHER); fails unless a journal is left.
+ns_kill_apply() {
+	local rc f=$2 g=$3
+	for _ in 1 2 3 4 5 6; do
+		rc=0
+		"$BIN/kill_on_file" /run/xdpchain apply.journal "$XDPCHAIN" -n "$1" apply "$f" \
+			>"$TEST_TMP/kill.out" 2>&1 || rc=$?
+		[ $rc -eq 0 ] && ls /run/xdpchain/apply.journal* >/dev/null 2>&1 && return
+		xdpchain -n "$1" cleanup >/dev/null 2>&1
+		set -- "$1" "$g" "$f"
+		f=$2 g=$3
+	done
+	fail "no apply in $1 killed with its journal written (kill_on_file exit $rc: $(tail -3 "$TEST_TMP/kill.out"); test is void)"
+}
+
+# An apply in A over three interfaces killed between its switches leaves A's
+# journal (ifindexes of A). A change and a cleanup in B, whose xb0 has
+# xa0's ifindex, neither finish nor drop it, nor remove the dispatchers it
+# names; the next run in A finishes A's apply (every interface on the old
+# chain or every one on the new). A journal whose namespace is gone goes
+# with the next run anywhere.
+test_netns_apply_journal_per_namespace() {
+	netns_setup
+	local i f jn before after ids out a b
+	mkdir -p /run/xdpchain
+	for i in 2 3; do
+		ip -n $NSA link add xa$i type veth peer name xp$i
+		ip -n $NSA link set xa$i up
+		ip -n $NSA link set xp$i up
+		defer "rm -rf $BPFFS/xdpchain/xa$i"
+		defer "$XDPCHAIN -n $NSA flush xa$i"
+	done
+	for f in a b; do
+		{
+			printf 'version: 1\ninterfaces:\n'
+			for i in xa0 xa2 xa3; do
+				printf '  %s:\n    mode: skb\n    programs:\n' $i
+				if [ $f = a ]; then
+					printf '      - object: %s\n' "$SAMPLES/count.o"
+				else
+					printf '      - object: %s\n        priority: 5\n' "$SAMPLES/count.o"
+					printf '      - object: %s\n' "$SAMPLES/rewrite.o"
+				fi
+			done
+		} >"$TEST_TMP/$f.conf"
+	done
+	out=$(xdpchain -n $NSA apply "$TEST_TMP/b.conf" 2>&1) || fail "apply b in A: $out"
+	b=$(ns_chains $NSA xa0 xa2 xa3)
+	out=$(xdpchain -n $NSA apply "$TEST_TMP/a.conf" 2>&1) || fail "apply a in A: $out"
+	a=$(ns_chains $NSA xa0 xa2 xa3)
+	ns_kill_apply $NSA "$TEST_TMP/b.conf" "$TEST_TMP/a.conf"
+	jn=$(ls /run/xdpchain/apply.journal*)
+	[ "$(echo "$jn" | wc -l)" -eq 1 ] || fail "journals: $jn"
+	# the dispatcher pins A's journal names, as they are now
+	ids=$(awk '$1 == "switch" { print $2 "-" $3; print $2 "-" $4 }' "$jn")
+	before=$(for i in $ids; do [ -d "$BPFFS/xdp/dispatch-$i" ] && echo "$i"; done)
+	[ -n "$before" ] || fail "no dispatcher of A's journal is pinned (test is void): $(cat "$jn")"
+	out=$(xdpchain -n $NSB add xb0 "$SAMPLES/count.o" 2>&1) || fail "add in B: $out"
+	out=$(xdpchain -n $NSB cleanup 2>&1) || fail "cleanup in B: $out"
+	[ -e "$jn" ] || fail "a run in B took A's journal: $out"
+	after=$(for i in $ids; do [ -d "$BPFFS/xdp/dispatch-$i" ] && echo "$i"; done)
+	[ "$after" = "$before" ] || fail "B's cleanup removed A's journal's dispatchers: $before -> $after"
+	out=$(xdpchain -n $NSA cleanup 2>&1) || fail "cleanup in A: $out"
+	echo "$out" | grep -q 'an interrupted apply' || fail "A's cleanup said nothing of the apply: $out"
+	[ ! -e "$jn" ] || fail "A's cleanup left its journal"
+	out=$(ns_chains $NSA xa0 xa2 xa3)
+	[ "$out" = "$a" ] || [ "$out" = "$b" ] || fail "A runs a mix: $out"
+	for i in xa0 xa2 xa3; do
+		xdpchain -n $NSA -j status -s $i |
+			jq -e '.problem == null and .counters and (.leftovers | length == 0)' >/dev/null ||
+			fail "$i after A's recovery: $(xdpchain -n $NSA -j status $i)"
+	done
+	# a journal of a namespace that is gone
+	ns_kill_apply $NSA "$TEST_TMP/a.conf" "$TEST_TMP/b.conf"
+	ip netns del $NSA
+	for _ in $(seq 20); do
+		xdpchain -n $NSB cleanup >/dev/null 2>&1
+		ls /run/xdpchain/apply.journal* >/dev/null 2>&1 || break
+		sleep 0.5
+	done
+	! ls /run/xdpchain/apply.journal* >/dev/null 2>&1 ||
+		fail "the journal of a deleted namespace stayed: $(ls /run/xdpchain)"
+}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* apply's journal (journal.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -15,15 +16,21 @@
 #include "lock.h"
 #include "log.h"
 #include "members.h"
+#include "netns.h"
 #include "observer.h"
 #include "txn.h"
 
-#define JOURNAL_TMP JOURNAL_NAME ".new"
 #define JOURNAL_MAX 65536
 
 static bool owned; /* this run's apply writes it */
 static char text[JOURNAL_MAX];
 static size_t len;
+
+/* This network namespace's journal: JOURNAL_NAME.NETNS (journal.h). */
+static void own_name(char *buf, size_t size)
+{
+	snprintf(buf, size, "%s.%llx", JOURNAL_NAME, (unsigned long long)netns__self());
+}
 
 static int append(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -54,13 +61,16 @@ static int append(const char *fmt, ...)
 /* The journal whole, renamed over the one before: never half written. */
 static int write_journal(void)
 {
+	char name[64], tmp[80];
 	int dir, fd, err = 0;
 	ssize_t w;
 
+	own_name(name, sizeof(name));
+	snprintf(tmp, sizeof(tmp), "%s.new", name);
 	dir = lock__dir_open();
 	if (dir < 0)
 		return dir;
-	fd = openat(dir, JOURNAL_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		err = -errno;
 	} else {
@@ -69,14 +79,14 @@ static int write_journal(void)
 			err = w < 0 ? -errno : -EIO;
 		close(fd);
 	}
-	if (!err && renameat(dir, JOURNAL_TMP, dir, JOURNAL_NAME))
+	if (!err && renameat(dir, tmp, dir, name))
 		err = -errno;
 	if (err)
-		unlinkat(dir, JOURNAL_TMP, 0);
+		unlinkat(dir, tmp, 0);
 	close(dir);
 	if (err)
 		return err_set(err, "cannot write apply's journal %s/%s: %s; nothing was changed",
-			       LOCK_DIR, JOURNAL_NAME, strerror(-err));
+			       LOCK_DIR, name, strerror(-err));
 	return 0;
 }
 
@@ -102,8 +112,12 @@ int journal__note(const struct chain_txn *t, __u32 new_id, __u32 flags)
 void journal__end(void)
 {
 	int dir = lock__dir_open();
+	char name[64];
 
+	own_name(name, sizeof(name));
 	if (dir >= 0) {
+		unlinkat(dir, name, 0);
+		/* one written before journals knew their namespace */
 		unlinkat(dir, JOURNAL_NAME, 0);
 		close(dir);
 	}
@@ -124,8 +138,11 @@ struct jswitch {
 
 #define JOURNAL_SWITCHES 256
 
-/* Reads the journal a killed run left into text[]; 0, or -ENOENT when none. */
-static int read_journal(void)
+/*
+ * Reads journal @name a killed run left into @buf (JOURNAL_MAX bytes, NUL
+ * ended): its length, or -ENOENT when there is none of root's.
+ */
+static ssize_t read_journal(const char *name, char *buf)
 {
 	struct stat st;
 	ssize_t r;
@@ -134,7 +151,7 @@ static int read_journal(void)
 	dir = open(LOCK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0)
 		return -ENOENT;
-	fd = openat(dir, JOURNAL_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	close(dir);
 	if (fd < 0)
 		return -ENOENT;
@@ -143,21 +160,21 @@ static int read_journal(void)
 		close(fd);
 		return -ENOENT;
 	}
-	r = read(fd, text, sizeof(text) - 1);
+	r = read(fd, buf, JOURNAL_MAX - 1);
 	close(fd);
-	len = r > 0 ? (size_t)r : 0;
-	text[len] = '\0';
-	return 0;
+	r = r > 0 ? r : 0;
+	buf[r] = '\0';
+	return r;
 }
 
-/* The switches in @sw, how many the apply meant to make in @expect. */
-static size_t parse(struct jswitch *sw, size_t max, size_t *expect)
+/* The switches of journal @buf in @sw, how many the apply meant to make in @expect. */
+static size_t parse(char *buf, struct jswitch *sw, size_t max, size_t *expect)
 {
 	char *save = NULL, *line;
 	size_t n = 0;
 
 	*expect = 0;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct jswitch *s = &sw[n];
 		int used = 0;
 
@@ -227,16 +244,94 @@ static void roll_back(const struct jswitch *s)
 	settle(s->ifname);
 }
 
+/* Calls @fn with the name of each journal in LOCK_DIR and the namespace it names. */
+static void each_journal(void (*fn)(int dir, const char *name, __u64 netns, void *ctx), void *ctx)
+{
+	unsigned long long ns;
+	struct dirent *e;
+	char end;
+	DIR *d;
+	int dir;
+
+	dir = open(LOCK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir < 0)
+		return;
+	d = fdopendir(dir);
+	if (!d) {
+		close(dir);
+		return;
+	}
+	while ((e = readdir(d)))
+		if (sscanf(e->d_name, JOURNAL_NAME ".%llx%c", &ns, &end) == 1)
+			fn(dirfd(d), e->d_name, ns, ctx);
+		else if (!strcmp(e->d_name, JOURNAL_NAME))
+			fn(dirfd(d), e->d_name, 0, ctx);
+	closedir(d);
+}
+
+/* A journal of a namespace that is gone: its interfaces went with it. */
+static void drop_dead(int dir, const char *name, __u64 netns, void *ctx)
+{
+	(void)ctx;
+	if (netns && !netns__exists(netns))
+		unlinkat(dir, name, 0);
+}
+
+struct keeps_q {
+	int ifindex;
+	__u32 id;
+	bool found;
+	char *buf;
+	struct jswitch *sw;
+};
+
+static void keeps_in(int dir, const char *name, __u64 netns, void *ctx)
+{
+	struct keeps_q *q = ctx;
+	size_t n, expect;
+
+	(void)dir;
+	(void)netns;
+	if (q->found || read_journal(name, q->buf) < 0)
+		return;
+	n = parse(q->buf, q->sw, JOURNAL_SWITCHES, &expect);
+	for (size_t i = 0; i < n; i++)
+		if (q->sw[i].ifindex == q->ifindex &&
+		    (q->sw[i].old_id == q->id || q->sw[i].new_id == q->id))
+			q->found = true;
+}
+
+bool journal__keeps(int ifindex, __u32 id)
+{
+	struct keeps_q q = { ifindex, id, false, NULL, NULL };
+
+	q.buf = malloc(JOURNAL_MAX);
+	q.sw = calloc(JOURNAL_SWITCHES, sizeof(*q.sw));
+	/* no memory to tell: keep it, a later cleanup decides */
+	if (!q.buf || !q.sw)
+		q.found = true;
+	else
+		each_journal(keeps_in, &q);
+	free(q.buf);
+	free(q.sw);
+	return q.found;
+}
+
 void journal__recover(void)
 {
 	static struct jswitch sw[JOURNAL_SWITCHES];
-	char names[256] = "";
+	char names[256] = "", name[64];
 	size_t n, expect;
 	bool all_new;
 
-	if (owned || read_journal())
+	if (owned)
 		return;
-	n = parse(sw, JOURNAL_SWITCHES, &expect);
+	each_journal(drop_dead, NULL);
+	own_name(name, sizeof(name));
+	/* ours, or one written before journals knew their namespace */
+	if (read_journal(name, text) < 0 && read_journal(JOURNAL_NAME, text) < 0)
+		return;
+	n = parse(text, sw, JOURNAL_SWITCHES, &expect);
 	/* done only when every switch the apply meant to make was made */
 	all_new = n == expect;
 	err_quiet(true);

@@ -12,13 +12,21 @@
  * new dispatcher: it stays (the old pins are leftovers); else every
  * interface gets its old dispatcher back (same programs).
  *
- *   LOCK_DIR/apply.journal   "expect N" (switches the apply makes), then one per switch:
+ *   LOCK_DIR/apply.journal.NETNS
+ *                            "expect N" (switches the apply makes), then one per switch:
  *                            "switch IFINDEX OLD_ID NEW_ID FLAGS IFNAME",
  *                            then "made PATH" per pin the change made
+ *
+ * ifindexes are per network namespace (netns.h): each namespace has its
+ * journal (NETNS: netns__self() in hex), finished only by a run in that
+ * namespace; while it waits, the dispatchers it names are kept from
+ * cleanup in any namespace (journal__keeps). A journal whose namespace is
+ * gone is dropped: its interfaces went with it, its pins are leftovers.
  */
 #ifndef __XDPCHAIN_JOURNAL_H
 #define __XDPCHAIN_JOURNAL_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 
 #define JOURNAL_NAME "apply.journal"
@@ -42,5 +50,10 @@ void journal__end(void);
  * back the apply a journal left (see above), with a line on stderr.
  */
 void journal__recover(void);
+/*
+ * A journal still waiting (of any namespace) names dispatcher @id at
+ * @ifindex, to put back or to keep: its pins are not leftovers.
+ */
+bool journal__keeps(int ifindex, __u32 id);
 
 #endif

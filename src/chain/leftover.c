@@ -24,6 +24,7 @@
 #include "dispatcher.h"
 #include "lock.h"
 #include "log.h"
+#include "journal.h"
 #include "netns.h"
 #include "txn.h"
 
@@ -109,6 +110,9 @@ static bool libxdp_dir_in_use(int ifindex, __u32 id)
 	if (fd < 0)
 		return errno != ENOENT; /* gone: nobody runs it; other errors: keep */
 	close(fd);
+	/* an interrupted apply (of any namespace) puts it back or lets it go */
+	if (journal__keeps(ifindex, id))
+		return true;
 	return attached_at(&a) || netns__each_other(attached_at, &a);
 }
 

@@ -5,7 +5,7 @@
  *   chain.lock            held while a run changes a chain (add, remove,
  *                         flush, a capture's tap), by apply across all
  *                         its interfaces
- *   apply.journal         an apply's switches not yet committed
+ *   apply.journal.NETNS   an apply's switches not yet committed, per network namespace
  *                         (journal.h): the next change completes or
  *                         rolls back an apply that was killed
  *   hook-ID.lock          held for its lifetime by the capture serving hook
