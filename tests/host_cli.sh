@@ -31,7 +31,7 @@ test_help_exit_codes() {
 # README documents every command and every option --help lists.
 test_readme_matches_help() {
 	local c opt
-	for c in add remove status flush capture cleanup top features completion save apply metrics; do
+	for c in add remove status flush capture cleanup top features completion save apply metrics replay; do
 		xdpchain "$c" --help | grep -q "^Usage: xdpchain $c" || fail "$c --help"
 		grep -q "xdpchain $c" "$ROOT/README.md" || fail "README lacks 'xdpchain $c'"
 		for opt in $(xdpchain "$c" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
