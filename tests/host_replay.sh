@@ -206,3 +206,60 @@ test_replay_bad_input() {
 	{ xdpchain -j replay --file $d/chain.conf -r $d/empty.pcap || true; } |
 		jq -e '.error | test("empty.pcap")' >/dev/null || fail "JSON error missing"
 }
+
+# --expect: a replay against an earlier one's file; a changed chain names
+# each packet whose fate or bytes changed, at most 20, then a count.
+test_replay_expect() {
+	setup_veth
+	local d=$TEST_TMP out rc
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	xdpchain replay --file $d/chain.conf -r $d/in.pcap -w $d/golden.pcapng >/dev/null
+	xdpchain replay --file $d/chain.conf -r $d/in.pcap --expect $d/golden.pcapng |
+		grep -q "^expect: every packet's fate and bytes as in $d/golden.pcapng" ||
+		fail "the same chain does not match its own golden file"
+	# without replay_mark, replay_deny sees no metadata: 7004 passes now
+	grep -v replay_mark.o $d/chain.conf >$d/nomark.conf
+	rc=0
+	out=$(xdpchain replay --file $d/nomark.conf -r $d/in.pcap --expect $d/golden.pcapng) || rc=$?
+	[ $rc -eq 1 ] || fail "a changed fate exited $rc"
+	[ "$(echo "$out" | grep -c '^packet ')" -eq 1 ] || fail "wanted one packet line: $out"
+	echo "$out" | grep -Eq '^packet 2 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.7004\): was drop by replay_deny, now pass after the chain$' ||
+		fail "the changed packet's line: $out"
+	# without vlan_strip, the VLAN frame passes 4 bytes longer
+	grep -v vlan_strip.o $d/chain.conf >$d/novlan.conf
+	rc=0
+	out=$(xdpchain replay --file $d/novlan.conf -r $d/in.pcap --expect $d/golden.pcapng) || rc=$?
+	[ $rc -eq 1 ] || fail "changed bytes exited $rc"
+	echo "$out" | grep -Eq '^packet [0-9]+ \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.53\): pass after the chain both times, but its bytes at the fate differ \(was 71 bytes, now 75\)$' ||
+		fail "the longer packet's line: $out"
+	# 24 packets, 21 differ against a chain that passes everything: 20 lines, then a count
+	mergecap -F pcap -a -w $d/in3.pcap $d/in.pcap $d/in.pcap $d/in.pcap
+	xdpchain replay --file $d/chain.conf -r $d/in3.pcap -w $d/golden3.pcapng >/dev/null
+	printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n' \
+		$IF0 "$TESTOBJ/pass.o" >$d/pass.conf
+	rc=0
+	out=$(xdpchain replay --file $d/pass.conf -r $d/in3.pcap --expect $d/golden3.pcapng) || rc=$?
+	[ $rc -eq 1 ] || fail "21 changes exited $rc"
+	[ "$(echo "$out" | grep -c '^packet ')" -eq 20 ] || fail "wanted 20 packet lines: $out"
+	echo "$out" | grep -qx '... and 1 more packets differ' || fail "no count after 20 lines: $out"
+	xdpchain -j replay --file $d/pass.conf -r $d/in3.pcap --expect $d/golden3.pcapng |
+		jq -e '.expect.differ == 21 and (.expect.lines | length) == 20' >/dev/null ||
+		fail "-j expect"
+	# fewer packets than the golden file has fates
+	rc=0
+	out=$(xdpchain replay --file $d/chain.conf -r $d/in.pcap --expect $d/golden3.pcapng) || rc=$?
+	[ $rc -eq 1 ] && echo "$out" | grep -q 'the expected file has 24 fates, the replay 8 packets' ||
+		fail "missing packets: $out"
+	# a golden file that is not one: one line, exit 1, before anything runs
+	head -c -5 $d/golden.pcapng >$d/cut.pcapng
+	expect_fail 1 "cut.pcapng: .*a cut or damaged file.*; give a file replay -w" \
+		replay --file $d/chain.conf -r $d/in.pcap --expect $d/cut.pcapng
+	head -c -4 $d/golden.pcapng >$d/cut4.pcapng
+	expect_fail 1 "cut4.pcapng: a block of a bad length \\(a cut or damaged file\\) at byte [0-9]+;" \
+		replay --file $d/chain.conf -r $d/in.pcap --expect $d/cut4.pcapng
+	expect_fail 1 "in.pcap: not a pcapng file" \
+		replay --file $d/chain.conf -r $d/in.pcap --expect $d/in.pcap
+	expect_fail 1 "cannot read $d/nothing.pcapng" \
+		replay --file $d/chain.conf -r $d/in.pcap --expect $d/nothing.pcapng
+}

@@ -15,6 +15,7 @@
 
 #include "chainfile.h"
 #include "commands.h"
+#include "golden.h"
 #include "log.h"
 #include "output.h"
 #include "pcapout.h"
@@ -27,6 +28,7 @@ struct replay_cfg {
 	const char *iface;
 	const char *in;
 	const char *out;
+	const char *expect;
 	bool force;
 };
 
@@ -41,6 +43,9 @@ static const struct param replay_params[] = {
 	  "the packets to replay: a pcap or pcapng file of Ethernet frames", 0 },
 	{ "write", 'w', PT_STR, offsetof(struct replay_cfg, out), PARAM_NO_SET, "OUT",
 	  "write every stage of every packet to OUT, pcapng as 'capture --all-stages' writes it ('-': stdout)",
+	  0 },
+	{ "expect", 'e', PT_STR, offsetof(struct replay_cfg, expect), PARAM_NO_SET, "GOLDEN.pcapng",
+	  "compare each packet's fate (verdict, deciding member) and its bytes there with GOLDEN, an earlier replay -w or capture --all-stages file; exit 1 when any differs",
 	  0 },
 	{ "force", 0, PT_FLAG, offsetof(struct replay_cfg, force), PARAM_NO_SET, NULL,
 	  "replay objects whose sha256 is not the recorded one, as they are now", 0 },
@@ -156,9 +161,41 @@ static int open_in(const char *path, pcap_t **pc)
 	return 0;
 }
 
+#define EXPECT_LINES 20 /* differing packets named, then a count */
+
 struct run_totals {
 	__u64 cut; /* packets a snaplen cut short: replayed as captured */
+	struct golden *golden; /* --expect's, or NULL */
+	__u64 differ;
+	char lines[EXPECT_LINES + 1][320];
+	size_t n_lines;
 };
+
+static void expect_packet(struct run_totals *t, const struct replay *r, const struct replay_pkt *p,
+			  __u64 id, const u_char *data, __u32 caplen, __u32 cut)
+{
+	char line[sizeof(t->lines[0])];
+
+	if (!t->golden ||
+	    !golden__differs(t->golden, id, r, p, data, caplen, cut, line, sizeof(line)))
+		return;
+	if (t->n_lines < EXPECT_LINES)
+		memcpy(t->lines[t->n_lines++], line, sizeof(line));
+	t->differ++;
+}
+
+/* After the last packet: fates the expected file has beyond it. */
+static void expect_end(struct run_totals *t, const struct replay *r)
+{
+	if (!t->golden || t->golden->n <= r->packets)
+		return;
+	snprintf(
+		t->lines[t->n_lines++], sizeof(t->lines[0]),
+		"the expected file has %zu fates, the replay %llu packets: %llu packets are missing",
+		t->golden->n, (unsigned long long)r->packets,
+		(unsigned long long)(t->golden->n - r->packets));
+	t->differ += t->golden->n - r->packets;
+}
 
 /* Every packet of @pc through @r, into @s. */
 static int run_all(pcap_t *pc, const char *in, struct replay *r, struct replay_sink *s,
@@ -186,6 +223,7 @@ static int run_all(pcap_t *pc, const char *in, struct replay *r, struct replay_s
 				err == -EMSGSIZE ? "-" : r->m[p->member].name, strerror(-err));
 			break;
 		}
+		expect_packet(t, r, p, id, data, h->caplen, cut);
 		err = sink_write(s, r, p, id, ts, data, h->caplen, cut);
 		if (err)
 			err_set(err, "cannot write the replay's output: %s", strerror(-err));
@@ -193,6 +231,8 @@ static int run_all(pcap_t *pc, const char *in, struct replay *r, struct replay_s
 	if (!err && ret == PCAP_ERROR)
 		err = err_set(-EINVAL, "%s: packet %llu: %s; the file is damaged", in,
 			      (unsigned long long)id + 1, pcap_geterr(pc));
+	if (!err)
+		expect_end(t, r);
 	free(p);
 	return err;
 }
@@ -235,6 +275,17 @@ static void print_json(const struct replay *r, const struct run_totals *t)
 	final_pkts(r, fin);
 	json_member(&j, FINAL_NAME, PRIO_FINAL, fin);
 	json_array_end(&j);
+	if (t->golden) {
+		json_key(&j, "expect");
+		json_object_start(&j);
+		json_kv_uint(&j, "differ", t->differ);
+		json_key(&j, "lines");
+		json_array_start(&j);
+		for (size_t i = 0; i < t->n_lines; i++)
+			json_string(&j, t->lines[i]);
+		json_array_end(&j);
+		json_object_end(&j);
+	}
 	json_object_end(&j);
 	json_finish(&j);
 }
@@ -267,6 +318,18 @@ static void print_text(FILE *f, const struct replay *r, const struct run_totals 
 			    r->m[i].pkts);
 	final_pkts(r, fin);
 	text_member(f, r->n, FINAL_NAME, PRIO_FINAL, "final stage", fin);
+	if (!t->golden)
+		return;
+	for (size_t i = 0; i < t->n_lines; i++)
+		fprintf(f, "%s\n", t->lines[i]);
+	if (t->differ > t->n_lines)
+		fprintf(f, "... and %llu more packets differ\n",
+			(unsigned long long)(t->differ - t->n_lines));
+	if (t->differ)
+		fprintf(f, "expect: %llu packets differ from %s\n", (unsigned long long)t->differ,
+			cfg->expect);
+	else
+		fprintf(f, "expect: every packet's fate and bytes as in %s\n", cfg->expect);
 }
 
 /* The chain file's interface @want names, or its only one. */
@@ -332,7 +395,8 @@ static int replay_file(const struct replay_cfg *cfg, pcap_t *pc, struct replay *
 int do_replay(int argc, char **argv)
 {
 	struct replay_cfg cfg = {};
-	struct run_totals t = {};
+	static struct run_totals t;
+	struct golden golden = {};
 	struct replay r = {};
 	pcap_t *pc;
 	int ret;
@@ -351,12 +415,18 @@ int do_replay(int argc, char **argv)
 			cfg.ifname, cfg.ifname, cfg.in);
 		return cmd_fail("replay");
 	}
-	if (open_in(cfg.in, &pc))
+	if (cfg.expect && golden__read(&golden, cfg.expect))
 		return cmd_fail("replay");
+	t.golden = cfg.expect ? &golden : NULL;
+	if (open_in(cfg.in, &pc)) {
+		golden__free(&golden);
+		return cmd_fail("replay");
+	}
 	ret = replay_file(&cfg, pc, &r, &t);
 	pcap_close(pc);
 	if (ret) {
 		replay__free(&r);
+		golden__free(&golden);
 		return cmd_fail("replay");
 	}
 	if (g_opts.json)
@@ -364,5 +434,6 @@ int do_replay(int argc, char **argv)
 	else
 		print_text(cfg.out && !strcmp(cfg.out, "-") ? stderr : stdout, &r, &t, &cfg);
 	replay__free(&r);
-	return EXIT_OK;
+	golden__free(&golden);
+	return t.differ ? EXIT_FAIL : EXIT_OK;
 }
