@@ -185,13 +185,12 @@ int golden__parse(struct golden *g, unsigned char *buf, size_t size, char *why, 
 	g->buf = buf;
 	g->size = size;
 	if (size < 28 || rd32(buf) != PCAPNG_SHB) {
-		snprintf(why, why_size,
-			 "not a pcapng file");
+		snprintf(why, why_size, "not a pcapng file");
 		return -EINVAL;
 	}
 	if (size % 4) {
-		snprintf(why, why_size, "%zu bytes, not whole pcapng blocks (a cut or damaged file)",
-			 size);
+		snprintf(why, why_size,
+			 "%zu bytes, not whole pcapng blocks (a cut or damaged file)", size);
 		return -EINVAL;
 	}
 	err = scan_ifs(&x, buf, size);
