@@ -182,7 +182,8 @@ test_replay_bad_input() {
 	expect_fail 2 "IFACE or --file, not both" replay $IF0 --file $d/chain.conf -r $d/in.pcap
 	expect_fail 1 "has no chain for nosuch0" \
 		replay --file $d/chain.conf --interface nosuch0 -r $d/in.pcap
-	expect_fail 1 "live chain is not there yet" replay $IF0 -r $d/in.pcap
+	expect_fail 1 "$IF0 has no xdpchain chain to replay; replay a chain file with --file" replay $IF0 -r $d/in.pcap
+	expect_fail 1 "no interface named .nosuch0." replay nosuch0 -r $d/in.pcap
 	# chain files that fail to load: a missing object, bad YAML, a program
 	# the verifier refuses, two interfaces and no --interface
 	sed "s|$SAMPLES/firewall.o|$d/gone.o|" $d/chain.conf >$d/gone.conf

@@ -13,6 +13,7 @@
 #include <pcap/dlt.h>
 #include <pcap/pcap.h>
 
+#include "bpffs.h"
 #include "chainfile.h"
 #include "commands.h"
 #include "golden.h"
@@ -56,7 +57,7 @@ static const struct positional replay_args[] = {
 	{ .name = "IFACE",
 	  .off = offsetof(struct replay_cfg, ifname),
 	  .optional = true,
-	  .help = "interface whose live chain to replay through (not with --file)" },
+	  .help = "interface whose live chain to replay through, its maps' entries copied (not with --file)" },
 	{},
 };
 
@@ -267,7 +268,9 @@ static void print_json(const struct replay *r, const struct run_totals *t)
 	json_kv_string(&j, "ifname", r->ifname);
 	json_kv_uint(&j, "packets", r->packets);
 	json_kv_uint(&j, "cut_by_snaplen", t->cut);
-	json_kv_string(&j, "maps", "empty");
+	json_kv_string(&j, "maps", r->live ? "live" : "empty");
+	if (r->live)
+		json_kv_uint(&j, "map_entries", r->entries_copied);
 	json_key(&j, "programs");
 	json_array_start(&j);
 	for (size_t i = 0; i < r->n; i++)
@@ -303,10 +306,14 @@ static void print_text(FILE *f, const struct replay *r, const struct run_totals 
 		       const struct replay_cfg *cfg)
 {
 	__u64 fin[XDP_ACTION_COUNT];
+	char maps[64] = "maps empty";
 
-	fprintf(f, "%s: replayed %llu packets from %s through %zu programs (maps empty)%s%s\n",
-		r->ifname, (unsigned long long)r->packets, cfg->in, r->n,
-		cfg->out ? ", stages in " : "", cfg->out ? cfg->out : "");
+	if (r->live)
+		snprintf(maps, sizeof(maps), "maps as live: %llu entries",
+			 (unsigned long long)r->entries_copied);
+	fprintf(f, "%s: replayed %llu packets from %s through %zu programs (%s)%s%s\n", r->ifname,
+		(unsigned long long)r->packets, cfg->in, r->n, maps, cfg->out ? ", stages in " : "",
+		cfg->out ? cfg->out : "");
 	if (t->cut)
 		fprintf(f,
 			"  %llu packets were cut by the capture's snaplen: replayed as captured\n",
@@ -365,20 +372,31 @@ static int check_cfg(const struct replay_cfg *cfg)
 	return -1;
 }
 
-static int replay_file(const struct replay_cfg *cfg, pcap_t *pc, struct replay *r,
-		       struct run_totals *t)
+/* The members: a chain file's interface, or the live chain on IFACE. */
+static int load_chain(const struct replay_cfg *cfg, struct replay *r)
 {
 	const struct chainfile_iface *ci = NULL;
-	struct replay_sink sink;
 	struct chainfile cf = {};
-	int err, cerr;
+	int err;
 
+	if (!cfg->file)
+		return bpffs__check_mountable() ?: replay__load_live(r, cfg->ifname, cfg->force);
 	err = chainfile__load(&cf, cfg->file);
 	if (!err)
 		err = pick_iface(&cf, cfg, &ci);
 	if (!err)
 		err = replay__load_spec(r, &ci->spec, cfg->force);
 	chainfile__free(&cf);
+	return err;
+}
+
+static int replay_all(const struct replay_cfg *cfg, pcap_t *pc, struct replay *r,
+		      struct run_totals *t)
+{
+	struct replay_sink sink;
+	int err, cerr;
+
+	err = load_chain(cfg, r);
 	if (err)
 		return err;
 	err = sink_open(&sink, cfg->out, r->ifname);
@@ -409,12 +427,6 @@ int do_replay(int argc, char **argv)
 		return ret;
 	if (cfg.out && !strcmp(cfg.out, "-"))
 		g_opts.errors_to_stderr = true;
-	if (!cfg.file) {
-		err_set(-EOPNOTSUPP,
-			"replay of %s's live chain is not there yet; replay its chain file: 'xdpchain save %s > F.conf; xdpchain replay --file F.conf -r %s'",
-			cfg.ifname, cfg.ifname, cfg.in);
-		return cmd_fail("replay");
-	}
 	if (cfg.expect && golden__read(&golden, cfg.expect))
 		return cmd_fail("replay");
 	t.golden = cfg.expect ? &golden : NULL;
@@ -422,7 +434,7 @@ int do_replay(int argc, char **argv)
 		golden__free(&golden);
 		return cmd_fail("replay");
 	}
-	ret = replay_file(&cfg, pc, &r, &t);
+	ret = replay_all(&cfg, pc, &r, &t);
 	pcap_close(pc);
 	if (ret) {
 		replay__free(&r);

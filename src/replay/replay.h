@@ -12,6 +12,7 @@
  *
  *   replay_rules.c  pure: order, the dispatcher's step (unit-tested)
  *   replay.c        loading the copies (objects, sha256, XDP_RUN_CONFIG)
+ *   replay_live.c   a live chain's members, their maps filled from the live ones
  *   replay_run.c    one packet through the copies
  *
  * No printing: failures return -errno with the reason in err_last().
@@ -41,6 +42,7 @@ struct replay_member {
 	bool changed; /* the object's sha256 is not the recorded one (--force) */
 	int prog_fd;
 	struct bpf_object *obj;
+	__u32 maps_filled; /* maps filled from the live member's (replay__load_live()) */
 	__u64 pkts[XDP_ACTION_COUNT]; /* what it returned, per action */
 };
 
@@ -53,6 +55,8 @@ struct replay {
 	__u64 packets;
 	__u64 passed_end; /* packets every member let go on */
 	size_t n_changed; /* members whose object changed (loaded under --force) */
+	bool live; /* maps filled from the live chain's */
+	__u64 entries_copied;
 };
 
 /* One packet's way: the bytes after each member that let it go on, and its fate. */
@@ -93,6 +97,16 @@ bool replay__sha_matches(const char *hex, const __u8 *sha);
  */
 int replay__load_spec(struct replay *r, const struct chain_spec *s, bool force);
 void replay__free(struct replay *r);
+
+/* ---- replay_live.c ------------------------------------------------------ */
+
+/*
+ * As replay__load_spec() for @ifname's live chain: the members' recorded
+ * objects (sha256 as recorded at add/apply), priorities and proceed-on as
+ * they run, and every hash, array, LRU, LPM trie and per-CPU map filled
+ * with the live member's same-named map's entries (only read). 0 or -errno.
+ */
+int replay__load_live(struct replay *r, const char *ifname, bool force);
 
 /* ---- replay_run.c ------------------------------------------------------- */
 
