@@ -65,11 +65,19 @@ test_replay_live_equals_capture() {
 	[ "$(xdpchain -j status -s $IF0 | jq -c '[.programs[].stats]')" = "$stats" ] ||
 		fail "live counters moved"
 	[ "$(bpftool map dump id "$DENY_MAP")" = "$maps" ] || fail "the live map changed"
-	# the chain file of the same chain starts with empty maps: 7006 passes
+	# the chain file of the same chain: its maps start from the live chain's ...
 	xdpchain save $IF0 >$d/chain.conf
+	j=$(xdpchain -j replay --file $d/chain.conf -r $d/in.pcap --expect $d/live.pcapng) ||
+		fail "--file with the live maps differs: $j"
+	echo "$j" | jq -e '.maps == "live" and (.programs[] | select(.name == "replay_deny") |
+		.maps_from_live >= 1)' >/dev/null || fail "--file summary: $j"
+	# ... but not for an interface that has no chain here: empty, 7006 passes
+	sed "s/^  $IF0:/  elsewhere0:/" $d/chain.conf >$d/other.conf
 	rc=0
-	out=$(xdpchain replay --file $d/chain.conf -r $d/in.pcap --expect $d/live.pcapng) || rc=$?
+	out=$(xdpchain replay --file $d/other.conf -r $d/in.pcap --expect $d/live.pcapng) || rc=$?
 	[ $rc -eq 1 ] || fail "--file with empty maps exited $rc: $out"
+	echo "$out" | grep -q '(maps empty)' || fail "the summary does not say the maps are empty: $out"
 	echo "$out" | grep -Eq '^packet 2 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.7006\): was drop by replay_deny, now pass after the chain$' ||
 		fail "--file's difference: $out"
+	[ "$(bpftool map dump id "$DENY_MAP")" = "$maps" ] || fail "the live map changed"
 }

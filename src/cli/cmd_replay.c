@@ -238,11 +238,14 @@ static int run_all(pcap_t *pc, const char *in, struct replay *r, struct replay_s
 	return err;
 }
 
-static void json_member(struct json *j, const char *name, __u32 prio, const __u64 *pkts)
+static void json_member(struct json *j, const char *name, __u32 prio, const __u64 *pkts,
+			int maps_filled)
 {
 	json_object_start(j);
 	json_kv_string(j, "name", name);
 	json_kv_uint(j, "priority", prio);
+	if (maps_filled >= 0)
+		json_kv_uint(j, "maps_from_live", maps_filled);
 	json_key(j, "stats");
 	json_object_start(j);
 	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
@@ -274,9 +277,9 @@ static void print_json(const struct replay *r, const struct run_totals *t)
 	json_key(&j, "programs");
 	json_array_start(&j);
 	for (size_t i = 0; i < r->n; i++)
-		json_member(&j, r->m[i].name, r->m[i].prio, r->m[i].pkts);
+		json_member(&j, r->m[i].name, r->m[i].prio, r->m[i].pkts, r->m[i].maps_filled);
 	final_pkts(r, fin);
-	json_member(&j, FINAL_NAME, PRIO_FINAL, fin);
+	json_member(&j, FINAL_NAME, PRIO_FINAL, fin, -1);
 	json_array_end(&j);
 	if (t->golden) {
 		json_key(&j, "expect");
@@ -319,10 +322,17 @@ static void print_text(FILE *f, const struct replay *r, const struct run_totals 
 			"  %llu packets were cut by the capture's snaplen: replayed as captured\n",
 			(unsigned long long)t->cut);
 	fprintf(f, "  %-3s %-10s %-24s %s\n", "#", "priority", "name", "notes");
-	for (size_t i = 0; i < r->n; i++)
-		text_member(f, i, r->m[i].name, r->m[i].prio,
-			    r->m[i].changed ? "object changed since recorded (--force)" : "",
-			    r->m[i].pkts);
+	for (size_t i = 0; i < r->n; i++) {
+		char note[96];
+
+		snprintf(note, sizeof(note), "%s%s%s",
+			 r->m[i].changed ? "object changed since recorded (--force)" : "",
+			 r->m[i].changed && r->live ? "; " : "",
+			 !r->live	     ? "" :
+			 r->m[i].maps_filled ? "maps as live" :
+					       "maps empty (no live map of its name and shape)");
+		text_member(f, i, r->m[i].name, r->m[i].prio, note, r->m[i].pkts);
+	}
 	final_pkts(r, fin);
 	text_member(f, r->n, FINAL_NAME, PRIO_FINAL, "final stage", fin);
 	if (!t->golden)
@@ -377,6 +387,7 @@ static int load_chain(const struct replay_cfg *cfg, struct replay *r)
 {
 	const struct chainfile_iface *ci = NULL;
 	struct chainfile cf = {};
+	bool bpffs_ok;
 	int err;
 
 	if (!cfg->file)
@@ -387,7 +398,13 @@ static int load_chain(const struct replay_cfg *cfg, struct replay *r)
 	if (!err)
 		err = replay__load_spec(r, &ci->spec, cfg->force);
 	chainfile__free(&cf);
-	return err;
+	/* the interface's live maps where it runs here: a bpffs to read them from */
+	if (err || !r->ifindex)
+		return err;
+	err_quiet(true);
+	bpffs_ok = !bpffs__check_mountable();
+	err_quiet(false);
+	return bpffs_ok ? replay__fill_from_live(r) : 0;
 }
 
 static int replay_all(const struct replay_cfg *cfg, pcap_t *pc, struct replay *r,

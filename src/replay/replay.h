@@ -107,6 +107,13 @@ void replay__free(struct replay *r);
  * with the live member's same-named map's entries (only read). 0 or -errno.
  */
 int replay__load_live(struct replay *r, const char *ifname, bool force);
+/*
+ * For a chain file's members: fills each member's maps from the same-named
+ * member of r->ifname's live chain, where it runs here and a map's name,
+ * type and sizes match (m->maps_filled); nothing when there is no such
+ * chain. 0 or -errno.
+ */
+int replay__fill_from_live(struct replay *r);
 
 /* ---- replay_run.c ------------------------------------------------------- */
 

@@ -141,6 +141,26 @@ static int live_wants(const struct chain *c, struct chain_want *w, struct member
 	return 0;
 }
 
+int replay__fill_from_live(struct replay *r)
+{
+	static struct chain c;
+	int err;
+
+	err_quiet(true);
+	err = r->ifindex ? chain__read(r->ifname, &c) : -ENODEV;
+	err_quiet(false);
+	if (err || c.kind != CHAIN_DISPATCHER || !c.managed)
+		return 0; /* no live chain of that name here: maps stay empty */
+	for (size_t i = 0; !err && i < r->n; i++) {
+		const struct chain_prog *p = chain__find(&c, r->m[i].name);
+
+		if (p && !p->is_final && !p->is_tap)
+			err = fill_member(r, &r->m[i], p);
+	}
+	r->live = !err;
+	return err;
+}
+
 int replay__load_live(struct replay *r, const char *ifname, bool force)
 {
 	static struct chain c;
