@@ -127,6 +127,18 @@ test_replay_file_fates_and_stages() {
 		fail "text summary: $(xdpchain replay --file $d/chain.conf -r $d/in.pcap)"
 }
 
+# -w -: the stages on stdout, the summary (-j too) on stderr.
+test_replay_to_stdout() {
+	setup_veth
+	local d=$TEST_TMP
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	xdpchain -j replay --file $d/chain.conf -r $d/in.pcap -w - 2>$d/sum.json >$d/out.pcapng ||
+		fail "replay -w - failed: $(cat $d/sum.json)"
+	jq -e '.packets == 8' $d/sum.json >/dev/null || fail "summary on stderr: $(cat $d/sum.json)"
+	[ "$(fates $d/out.pcapng | wc -l)" -eq 8 ] || fail "stdout holds $(fates $d/out.pcapng | wc -l) fates"
+}
+
 # A capture cut by its snaplen is replayed as captured; lengths keep what was cut.
 test_replay_snaplen_cut() {
 	setup_veth

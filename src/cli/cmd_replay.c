@@ -35,7 +35,7 @@ struct replay_cfg {
 
 static const struct param replay_params[] = {
 	{ "file", 'f', PT_STR, offsetof(struct replay_cfg, file), PARAM_NO_SET, "CHAIN.conf",
-	  "replay through the chain a chain file describes (as save writes and apply reads), its maps empty",
+	  "replay through the chain a chain file describes (as save writes and apply reads); maps from the same-named members of its interface's live chain where it runs here, else empty",
 	  0 },
 	{ "interface", 'i', PT_STR, offsetof(struct replay_cfg, iface), PARAM_NO_SET, "IFACE",
 	  "with --file: the interface whose chain to take when the file names several (it need not exist here)",
@@ -261,12 +261,12 @@ static void final_pkts(const struct replay *r, __u64 pkts[XDP_ACTION_COUNT])
 	pkts[XDP_PASS] = r->passed_end;
 }
 
-static void print_json(const struct replay *r, const struct run_totals *t)
+static void print_json(FILE *f, const struct replay *r, const struct run_totals *t)
 {
 	__u64 fin[XDP_ACTION_COUNT];
 	struct json j;
 
-	json_init(&j, stdout, g_opts.pretty);
+	json_init(&j, f, g_opts.pretty);
 	json_object_start(&j);
 	json_kv_string(&j, "ifname", r->ifname);
 	json_kv_uint(&j, "packets", r->packets);
@@ -433,6 +433,7 @@ int do_replay(int argc, char **argv)
 	static struct run_totals t;
 	struct golden golden = {};
 	struct replay r = {};
+	FILE *sum;
 	pcap_t *pc;
 	int ret;
 
@@ -458,10 +459,12 @@ int do_replay(int argc, char **argv)
 		golden__free(&golden);
 		return cmd_fail("replay");
 	}
+	/* -w -: stdout is the packets, the summary goes to stderr */
+	sum = cfg.out && !strcmp(cfg.out, "-") ? stderr : stdout;
 	if (g_opts.json)
-		print_json(&r, &t);
+		print_json(sum, &r, &t);
 	else
-		print_text(cfg.out && !strcmp(cfg.out, "-") ? stderr : stdout, &r, &t, &cfg);
+		print_text(sum, &r, &t, &cfg);
 	replay__free(&r);
 	golden__free(&golden);
 	return t.differ ? EXIT_FAIL : EXIT_OK;
