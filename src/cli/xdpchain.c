@@ -50,6 +50,7 @@ static const struct cmd_entry commands[] = {
 	{ &save_desc, do_save, true },
 	{ &apply_desc, do_apply, true },
 	{ &metrics_desc, do_metrics, true },
+	{ &replay_desc, do_replay, true },
 	{ &features_desc, do_features, false },
 	{ &completion_desc, do_completion, false },
 };
@@ -239,8 +240,10 @@ static int preflight(const struct cmd_entry *cmd, int argc, char **argv)
 			"needs root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN); run it with sudo");
 		return cmd_fail(cmd->desc->name);
 	}
-	if (cmd->run != do_add && cmd->run != do_apply && bpffs__check_mountable())
-		return cmd_fail(cmd->desc->name); /* add and apply: after their bad input */
+	/* add and apply: after their bad input; replay --file needs no bpffs */
+	if (cmd->run != do_add && cmd->run != do_apply && cmd->run != do_replay &&
+	    bpffs__check_mountable())
+		return cmd_fail(cmd->desc->name);
 	return -1;
 }
 

@@ -111,7 +111,7 @@ TEST(manpage_write_sections)
 	CHECK_CONTAINS(buf, ".BR xdpchain.conf (5),\n");
 	/* FILES from the headers that name them */
 	CHECK_CONTAINS(buf, ".I /run/xdpchain/\n");
-	CHECK_CONTAINS(buf, ".I apply.journal\n");
+	CHECK_CONTAINS(buf, ".I apply.journal.NETNS\n");
 	CHECK_CONTAINS(buf, ".I tap_hook_ID\n");
 	CHECK_CONTAINS(buf, ".I \"stats, rows, observer_link\"\n");
 	CHECK_CONTAINS(buf, ".B LIBXDP_BPFFS\n");

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* The fates of an expected file, and a replay against them (golden.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "golden.h"
+#include "log.h"
+#include "xdp_action.h"
+
+#define PCAPNG_SHB 0x0A0D0D0AU
+#define PCAPNG_IDB 0x00000001U
+#define PCAPNG_EPB 0x00000006U
+#define BYTE_ORDER_MAGIC 0x1A2B3C4DU
+#define OPT_COMMENT 1
+#define OPT_IF_NAME 2
+#define OPT_EPB_VERDICT 7
+#define VERDICT_TYPE_EBPF_XDP 2
+#define MAX_IFS 256
+
+struct parse {
+	struct golden *g;
+	bool if_exit[MAX_IFS]; /* interface k is a stages file's IFACE:exit */
+	size_t n_ifs;
+	bool stages; /* some interface is an IFACE:exit */
+	char *why;
+	size_t why_size;
+};
+
+static __u32 rd32(const unsigned char *p)
+{
+	__u32 v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static int bad(struct parse *x, size_t off, const char *what)
+{
+	snprintf(x->why, x->why_size, "%s at byte %zu", what, off);
+	return -EINVAL;
+}
+
+/* Calls @fn on each option of the @len bytes at @p; -EINVAL if they overrun. */
+static int each_opt(const unsigned char *p, size_t len,
+		    void (*fn)(void *ctx, __u16 code, const unsigned char *v, __u16 n), void *ctx)
+{
+	size_t off = 0;
+
+	while (off + 4 <= len) {
+		__u16 code, n;
+
+		memcpy(&code, p + off, 2);
+		memcpy(&n, p + off + 2, 2);
+		if (!code)
+			return 0;
+		if (off + 4 + n > len)
+			return -EINVAL;
+		fn(ctx, code, p + off + 4, n);
+		off += 4 + ((n + 3) & ~3U);
+	}
+	return 0;
+}
+
+static void idb_opt(void *ctx, __u16 code, const unsigned char *v, __u16 n)
+{
+	bool *exit = ctx;
+
+	*exit |= code == OPT_IF_NAME && n >= 5 && !memcmp(v + n - 5, ":exit", 5);
+}
+
+/* "xdp action: drop; stage: fw (id 7)" -> action and "fw"; "after the chain" -> "". */
+static void fate_comment(struct golden_fate *f, const unsigned char *v, __u16 n)
+{
+	char c[256], *s;
+
+	snprintf(c, sizeof(c), "%.*s", n, (const char *)v);
+	for (unsigned int a = 0; a < XDP_ACTION_COUNT && f->action == XDP_ACTION_COUNT; a++) {
+		char want[48];
+
+		snprintf(want, sizeof(want), "xdp action: %s;", action_name(a));
+		if (!strncmp(c, want, strlen(want)))
+			f->action = a;
+	}
+	s = strstr(c, "; stage: ");
+	if (!s)
+		return;
+	s += strlen("; stage: ");
+	if (strstr(s, " (id "))
+		*strstr(s, " (id ") = '\0';
+	snprintf(f->stage, sizeof(f->stage), "%s", strcmp(s, "after the chain") ? s : "");
+}
+
+static void epb_opt(void *ctx, __u16 code, const unsigned char *v, __u16 n)
+{
+	struct golden_fate *f = ctx;
+	__u64 act;
+
+	if (code == OPT_COMMENT) {
+		fate_comment(f, v, n);
+	} else if (code == OPT_EPB_VERDICT && n == 9 && v[0] == VERDICT_TYPE_EBPF_XDP) {
+		memcpy(&act, v + 1, 8);
+		f->action = act < XDP_ACTION_COUNT ? act : XDP_ABORTED;
+	}
+}
+
+static int add_fate(struct golden *g, const struct golden_fate *f)
+{
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 256;
+		void *p = realloc(g->fates, cap * sizeof(*g->fates));
+
+		if (!p)
+			return -ENOMEM;
+		g->fates = p;
+		g->cap = cap;
+	}
+	g->fates[g->n++] = *f;
+	return 0;
+}
+
+static int epb(struct parse *x, const unsigned char *b, __u32 len, size_t off)
+{
+	struct golden_fate f = { .action = XDP_ACTION_COUNT };
+	__u32 ifid, pad;
+
+	if (len < 32)
+		return bad(x, off, "a packet block too short");
+	ifid = rd32(b + 8);
+	f.caplen = rd32(b + 20);
+	f.len = rd32(b + 24);
+	pad = (f.caplen + 3) & ~3U;
+	if (f.caplen > len - 32 || pad > len - 32)
+		return bad(x, off, "a packet longer than its block");
+	if (ifid >= x->n_ifs)
+		return bad(x, off, "a packet on an interface the file never described");
+	if (x->stages && !x->if_exit[ifid])
+		return 0; /* a stage on the way, not a fate */
+	f.data = b + 28;
+	if (each_opt(b + 28 + pad, len - 32 - pad, epb_opt, &f))
+		return bad(x, off, "a packet's options overrun its block");
+	return add_fate(x->g, &f);
+}
+
+/* The interfaces first: whether the file is a stages file decides what a fate is. */
+static int scan_ifs(struct parse *x, const unsigned char *buf, size_t size)
+{
+	for (size_t off = 0; off < size;) {
+		__u32 type, len;
+
+		if (size - off < 12)
+			return bad(x, off, "a block cut short (a cut or damaged file)");
+		type = rd32(buf + off);
+		len = rd32(buf + off + 4);
+		if (len < 12 || len % 4 || len > size - off || rd32(buf + off + len - 4) != len)
+			return bad(x, off, "a block of a bad length (a cut or damaged file)");
+		if (type == PCAPNG_SHB && (len < 28 || rd32(buf + off + 8) != BYTE_ORDER_MAGIC))
+			return bad(x, off, "a section header not in this machine's byte order");
+		if (type == PCAPNG_IDB) {
+			bool exit = false;
+
+			if (len < 20 || x->n_ifs == MAX_IFS)
+				return bad(x, off, "an interface block too short, or too many");
+			if (each_opt(buf + off + 16, len - 20, idb_opt, &exit))
+				return bad(x, off, "an interface's options overrun its block");
+			x->if_exit[x->n_ifs++] = exit;
+			x->stages |= exit;
+		}
+		off += len;
+	}
+	return 0;
+}
+
+int golden__parse(struct golden *g, unsigned char *buf, size_t size, char *why, size_t why_size)
+{
+	struct parse x = { .g = g, .why = why, .why_size = why_size };
+	int err;
+
+	memset(g, 0, sizeof(*g));
+	g->buf = buf;
+	g->size = size;
+	if (size < 28 || rd32(buf) != PCAPNG_SHB) {
+		snprintf(why, why_size, "not a pcapng file");
+		return -EINVAL;
+	}
+	if (size % 4) {
+		snprintf(why, why_size,
+			 "%zu bytes, not whole pcapng blocks (a cut or damaged file)", size);
+		return -EINVAL;
+	}
+	err = scan_ifs(&x, buf, size);
+	for (size_t off = 0; !err && off < size; off += rd32(buf + off + 4))
+		if (rd32(buf + off) == PCAPNG_EPB)
+			err = epb(&x, buf + off, rd32(buf + off + 4), off);
+	if (err == -ENOMEM)
+		snprintf(why, why_size, "out of memory");
+	return err;
+}
+
+int golden__read(struct golden *g, const char *path)
+{
+	char why[160];
+	unsigned char *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+	int fd, err = 0;
+
+	memset(g, 0, sizeof(*g));
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(-errno, "cannot read %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (unsigned long long)st.st_size > GOLDEN_MAX) {
+		err = err_set(-EINVAL, "%s is not a regular file of at most %lu MiB", path,
+			      GOLDEN_MAX >> 20);
+		goto out;
+	}
+	buf = malloc(st.st_size ? st.st_size : 1);
+	if (!buf) {
+		err = err_set(-ENOMEM, "out of memory for %s", path);
+		goto out;
+	}
+	while (got < (size_t)st.st_size && (n = read(fd, buf + got, st.st_size - got)) > 0)
+		got += n;
+	err = golden__parse(g, buf, got, why, sizeof(why));
+	if (err)
+		err_set(err, "%s: %s; give a file replay -w or capture --all-stages wrote", path,
+			why);
+out:
+	close(fd);
+	if (err) {
+		free(g->fates);
+		free(buf);
+		memset(g, 0, sizeof(*g));
+	}
+	return err;
+}
+
+void golden__free(struct golden *g)
+{
+	free(g->fates);
+	free(g->buf);
+	memset(g, 0, sizeof(*g));
+}
+
+#define ETH_HLEN 14
+#define VLAN_HLEN 4
+
+static const char *proto_name(__u8 p)
+{
+	return p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : p == 58 ? "icmp6" : NULL;
+}
+
+/* "udp A.PORT > B.PORT" (ports for tcp and udp), or "proto N A > B". */
+static void describe_l4(char *buf, size_t size, __u8 proto, const char *src, const char *dst,
+			const unsigned char *l4, long l4_len)
+{
+	const char *name = proto_name(proto);
+
+	if ((proto == 6 || proto == 17) && l4_len >= 4)
+		snprintf(buf, size, "%s %s.%u > %s.%u", name, src, l4[0] << 8 | l4[1], dst,
+			 l4[2] << 8 | l4[3]);
+	else if (name)
+		snprintf(buf, size, "%s %s > %s", name, src, dst);
+	else
+		snprintf(buf, size, "proto %u %s > %s", proto, src, dst);
+}
+
+const char *golden__describe(const unsigned char *pkt, __u32 len, char *buf, size_t size)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	__u32 off = 12;
+	__u16 type;
+
+	snprintf(buf, size, "%u bytes", len);
+	if (len < ETH_HLEN)
+		return buf;
+	type = pkt[off] << 8 | pkt[off + 1];
+	/* up to two VLAN tags, as a QinQ frame has */
+	for (int i = 0; i < 2 && (type == 0x8100 || type == 0x88a8) && off + 6 <= len; i++) {
+		off += VLAN_HLEN;
+		type = pkt[off] << 8 | pkt[off + 1];
+	}
+	off += 2;
+	if (type == 0x0800 && off + 20 <= len && (pkt[off] & 0xf) >= 5) {
+		__u32 ihl = (pkt[off] & 0xf) * 4;
+
+		inet_ntop(AF_INET, pkt + off + 12, src, sizeof(src));
+		inet_ntop(AF_INET, pkt + off + 16, dst, sizeof(dst));
+		describe_l4(buf, size, pkt[off + 9], src, dst, pkt + off + ihl,
+			    (long)len - off - ihl);
+	} else if (type == 0x86dd && off + 40 <= len) {
+		inet_ntop(AF_INET6, pkt + off + 8, src, sizeof(src));
+		inet_ntop(AF_INET6, pkt + off + 24, dst, sizeof(dst));
+		describe_l4(buf, size, pkt[off + 6], src, dst, pkt + off + 40,
+			    (long)len - off - 40);
+	} else {
+		snprintf(buf, size, "ethertype 0x%04x, %u bytes", type, len);
+	}
+	return buf;
+}
+
+/* "drop by fw" or "pass after the chain" */
+static void fate_words(char *buf, size_t size, __u32 action, const char *stage)
+{
+	if (action >= XDP_ACTION_COUNT)
+		snprintf(buf, size, "no verdict");
+	else if (*stage)
+		snprintf(buf, size, "%s by %s", action_name(action), stage);
+	else
+		snprintf(buf, size, "%s after the chain", action_name(action));
+}
+
+bool golden__differs(const struct golden *g, size_t k, const struct replay *r,
+		     const struct replay_pkt *p, const unsigned char *entry, __u32 entry_len,
+		     __u32 cut, char *line, size_t size)
+{
+	const char *stage = p->member == REPLAY_END ? "" : r->m[p->member].name;
+	char desc[128], was[PROG_NAME_MAX + 32], now[PROG_NAME_MAX + 32];
+	const struct golden_fate *f;
+
+	golden__describe(entry, entry_len, desc, sizeof(desc));
+	fate_words(now, sizeof(now), p->action, stage);
+	if (k < 1 || k > g->n) {
+		snprintf(line, size, "packet %zu (%s): was not in the expected file, now %s", k,
+			 desc, now);
+		return true;
+	}
+	f = &g->fates[k - 1];
+	fate_words(was, sizeof(was), f->action, f->stage);
+	if (f->action != p->action || strcmp(f->stage, stage)) {
+		snprintf(line, size, "packet %zu (%s): was %s, now %s", k, desc, was, now);
+		return true;
+	}
+	if (f->caplen != p->len || f->len != p->len + cut || memcmp(f->data, p->data, p->len)) {
+		snprintf(
+			line, size,
+			"packet %zu (%s): %s both times, but its bytes at the fate differ (was %u bytes, now %u)",
+			k, desc, now, f->len, p->len + cut);
+		return true;
+	}
+	return false;
+}

@@ -1,0 +1,278 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# replay --file: recorded packets through a chain file's members with
+# BPF_PROG_TEST_RUN; needs no freplace, so it runs on this host.
+
+# A chain file of six members, in run order by priority: replay_mark (1,
+# puts metadata on UDP), vlan_strip (5, drops a VLAN tag: 4 bytes
+# shorter), rewrite (10, port 40000 -> 40001), replay_deny (20, drops by its
+# .data map and by the metadata, aborts 7005), firewall (25, drops 40002),
+# drop (30, drops port 9 through its own xdpcap hook). Listed out of order:
+# replay sorts as the dispatcher does. write_chain FILE [SHA256 of drop.o].
+write_chain() {
+	cat >"$1" <<CONF
+version: 1
+interfaces:
+  $IF0:
+    programs:
+      - object: $SAMPLES/drop.o
+${2:+        sha256: $2}
+      - object: $TESTOBJ/replay_deny.o
+      - object: $SAMPLES/vlan_strip.o
+      - object: $SAMPLES/firewall.o
+      - object: $TESTOBJ/replay_mark.o
+      - object: $SAMPLES/rewrite.o
+CONF
+}
+
+# Real frames: what the peer sends, recorded by tcpdump on $IF0 into $1.
+record_traffic() {
+	local out=$1 pid port
+	tcpdump -Z root -i $IF0 -U -nn -w "$out" udp 2>"$TEST_TMP/tcpdump.err" &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q "listening on" "$TEST_TMP/tcpdump.err" && break
+		sleep 0.1
+	done
+	for port in 7003 7004 7005 40002 9 9999; do
+		send_udp $port
+	done
+	ip netns exec $PEERNS "$BIN/pktgen" send $IF1 --only vlan100-udp4-dns,udp4-data >/dev/null 2>&1
+	for _ in $(seq 50); do
+		[ "$(pcap_count "$out")" -ge 8 ] && break
+		sleep 0.1
+	done
+	kill -INT $pid
+	wait $pid || true
+	[ "$(pcap_count "$out")" -eq 8 ] ||
+		fail "tcpdump recorded $(pcap_count "$out") packets, wanted 8: $(cat "$TEST_TMP/tcpdump.err")"
+}
+
+# The fates in an all-stages file: "PACKET_ID DSTPORT COMMENT" per packet.
+fates() {
+	tshark -r "$1" -Y "frame.interface_name == \"$IF0:exit\"" -T fields -E separator=/s \
+		-e frame.packet_id -e udp.dstport -e frame.comment 2>/dev/null
+}
+
+# fate_of FILE PORT: the fate comment of the packet to UDP port PORT.
+fate_of() {
+	fates "$1" | awk -v p="$2" '$2 == p { $1 = ""; $2 = ""; sub(/^  /, ""); print }'
+}
+
+expect_fate() {
+	local got
+	got=$(fate_of "$1" "$2")
+	[ "$got" = "$3" ] || fail "packet to port $2: fate '$got', wanted '$3'"
+}
+
+test_replay_file_fates_and_stages() {
+	setup_veth
+	local d=$TEST_TMP before j
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	before=$(snapshot $IF0)
+	j=$(xdpchain -j replay --file $d/chain.conf -r $d/in.pcap -w $d/out.pcapng) ||
+		fail "replay failed: $j"
+	assert_unchanged $IF0 "$before"
+	# the summary: status -s's stats per member, in run order, then the final stage
+	echo "$j" | jq -e '.packets == 8' >/dev/null || fail "summary: $j"
+	[ "$(echo "$j" | jq -r '[.programs[].name] | join(" ")')" = \
+		"replay_mark xdpchain_vlan_strip xdpchain_rewrite replay_deny xdpchain_firewall xdpchain_drop xdpchain_final" ] ||
+		fail "run order: $(echo "$j" | jq -c '[.programs[] | [.name, .priority]]')"
+	st() { echo "$j" | jq -c ".programs[] | select(.name == \"$1\") | .stats"; }
+	[ "$(st replay_deny)" = '{"aborted":1,"drop":2,"pass":5,"tx":0,"redirect":0}' ] ||
+		fail "replay_deny: $(st replay_deny)"
+	[ "$(st xdpchain_firewall)" = '{"aborted":0,"drop":1,"pass":4,"tx":0,"redirect":0}' ] ||
+		fail "firewall: $(st xdpchain_firewall)"
+	[ "$(st xdpchain_drop)" = '{"aborted":0,"drop":1,"pass":3,"tx":0,"redirect":0}' ] ||
+		fail "drop (exits through its hook, counted once): $(st xdpchain_drop)"
+	[ "$(st xdpchain_final)" = '{"aborted":0,"drop":0,"pass":3,"tx":0,"redirect":0}' ] ||
+		fail "final: $(st xdpchain_final)"
+	# each packet's fate and the member that decided it
+	expect_fate $d/out.pcapng 7003 "xdp action: drop; stage: replay_deny"
+	# dropped only when replay_mark's metadata reached replay_deny
+	expect_fate $d/out.pcapng 7004 "xdp action: drop; stage: replay_deny"
+	expect_fate $d/out.pcapng 7005 "xdp action: aborted; stage: replay_deny"
+	expect_fate $d/out.pcapng 40002 "xdp action: drop; stage: xdpchain_firewall"
+	expect_fate $d/out.pcapng 9 "xdp action: drop; stage: xdpchain_drop"
+	expect_fate $d/out.pcapng 9999 "xdp action: pass; stage: after the chain"
+	# changed in place: the fate of what entered to 40000 is at 40001, TTL 63
+	expect_fate $d/out.pcapng 40001 "xdp action: pass; stage: after the chain"
+	tcpdump -Z root -nn -v -r $d/out.pcapng 'udp dst port 40001' 2>/dev/null | grep -q 'ttl 63' ||
+		fail "rewrite's TTL change is not in the file"
+	# changed in size: the VLAN frame enters with 75 bytes, leaves with 71
+	local vlan
+	vlan=$(tshark -r $d/out.pcapng -Y 'udp.dstport == 53' -T fields -E separator=/s \
+		-e frame.interface_name -e frame.len 2>/dev/null | tr '\n' ';')
+	[ "$vlan" = "$IF0:entry 75;$IF0:after replay_mark 75;$IF0:after xdpchain_vlan_strip 71;$IF0:after xdpchain_rewrite 71;$IF0:after replay_deny 71;$IF0:after xdpchain_firewall 71;$IF0:after xdpchain_drop 71;$IF0:exit 71;" ] ||
+		fail "the VLAN frame's stages: $vlan"
+	# every packet: an entry and a fate with its id, in file order, stamped as recorded
+	[ "$(tshark -r $d/out.pcapng -Y "frame.interface_name == \"$IF0:entry\"" -T fields \
+		-e frame.packet_id 2>/dev/null | tr '\n' ' ')" = "1 2 3 4 5 6 7 8 " ] ||
+		fail "entries are not packets 1..8 in order"
+	[ "$(fates $d/out.pcapng | awk '{print $1}' | tr '\n' ' ')" = "1 2 3 4 5 6 7 8 " ] ||
+		fail "fates are not packets 1..8 in order"
+	diff <(tcpdump -Z root -nn -tt -r $d/in.pcap 2>/dev/null | awk '{print $1}') \
+		<(tshark -r $d/out.pcapng -Y "frame.interface_name == \"$IF0:entry\"" -T fields \
+			-e frame.time_epoch 2>/dev/null | awk '{printf "%.6f\n", $1}') >/dev/null ||
+		fail "entry timestamps are not the recorded ones"
+	# the same frames as pcapng give the same fates
+	editcap -F pcapng $d/in.pcap $d/in.pcapng
+	xdpchain replay --file $d/chain.conf -r $d/in.pcapng -w $d/out2.pcapng >/dev/null ||
+		fail "replay of pcapng input failed"
+	diff <(fates $d/out.pcapng) <(fates $d/out2.pcapng) >/dev/null ||
+		fail "pcap and pcapng input differ: $(fates $d/out2.pcapng | tr '\n' ';')"
+	# text summary: per member as status -s prints it
+	xdpchain replay --file $d/chain.conf -r $d/in.pcap | grep -A1 ' replay_deny ' |
+		grep -q 'packets: aborted 1 drop 2 pass 5 tx 0 redirect 0' ||
+		fail "text summary: $(xdpchain replay --file $d/chain.conf -r $d/in.pcap)"
+}
+
+# -w -: the stages on stdout, the summary (-j too) on stderr.
+test_replay_to_stdout() {
+	setup_veth
+	local d=$TEST_TMP
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	xdpchain -j replay --file $d/chain.conf -r $d/in.pcap -w - 2>$d/sum.json >$d/out.pcapng ||
+		fail "replay -w - failed: $(cat $d/sum.json)"
+	jq -e '.packets == 8' $d/sum.json >/dev/null || fail "summary on stderr: $(cat $d/sum.json)"
+	[ "$(fates $d/out.pcapng | wc -l)" -eq 8 ] || fail "stdout holds $(fates $d/out.pcapng | wc -l) fates"
+}
+
+# A capture cut by its snaplen is replayed as captured; lengths keep what was cut.
+test_replay_snaplen_cut() {
+	setup_veth
+	local d=$TEST_TMP j
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	editcap -s 60 $d/in.pcap $d/cut.pcap >/dev/null
+	j=$(xdpchain -j replay --file $d/chain.conf -r $d/cut.pcap -w $d/out.pcapng) || fail "$j"
+	echo "$j" | jq -e '.packets == 8 and .cut_by_snaplen == 8' >/dev/null || fail "summary: $j"
+	# the VLAN frame: 60 bytes kept at entry and 56 at the fate, 75 and 71 long
+	[ "$(tshark -r $d/out.pcapng -Y 'vlan' -T fields -e frame.cap_len -e frame.len 2>/dev/null |
+		head -1 | tr '\t' ' ')" = "60 75" ] || fail "entry of the cut VLAN frame"
+	tshark -r $d/out.pcapng -Y "frame.interface_name == \"$IF0:exit\" && frame.len == 71" \
+		-T fields -e frame.cap_len 2>/dev/null | grep -qx 56 ||
+		fail "the cut VLAN frame's fate is not 56 of 71 bytes"
+}
+
+# An object changed since the chain file recorded it is refused, unless --force.
+test_replay_changed_object() {
+	setup_veth
+	local d=$TEST_TMP sha
+	record_traffic $d/in.pcap
+	sha=$(sha256sum "$SAMPLES/drop.o" | cut -d' ' -f1)
+	write_chain $d/chain.conf "$sha"
+	xdpchain replay --file $d/chain.conf -r $d/in.pcap >/dev/null || fail "the recorded sha256 refused"
+	write_chain $d/chain.conf "$(echo "$sha" | tr 0-9a-f 1-9a-f0)"
+	echo keep >$d/out.pcapng
+	expect_fail 1 "drop.o changed since it was recorded .*--force" \
+		replay --file $d/chain.conf -r $d/in.pcap -w $d/out.pcapng
+	[ "$(cat $d/out.pcapng)" = keep ] || fail "a refused replay touched -w's file"
+	xdpchain replay --force --file $d/chain.conf -r $d/in.pcap | grep 'xdpchain_drop' |
+		grep -q 'object changed since recorded (--force)' || fail "--force does not say so"
+}
+
+test_replay_bad_input() {
+	mountpoint -q "$BPFFS" || mount -t bpf bpf "$BPFFS"
+	setup_veth
+	local d=$TEST_TMP before
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	before=$(snapshot $IF0)
+	: >$d/empty.pcap
+	expect_fail 1 "cannot read $d/empty.pcap: .*give a pcap or pcapng" \
+		replay --file $d/chain.conf -r $d/empty.pcap
+	head -c 3000 /dev/urandom >$d/junk.pcap
+	expect_fail 1 "cannot read $d/junk.pcap" replay --file $d/chain.conf -r $d/junk.pcap
+	head -c -7 $d/in.pcap >$d/trunc.pcap
+	expect_fail 1 "$d/trunc.pcap: packet 8: truncated.*damaged" \
+		replay --file $d/chain.conf -r $d/trunc.pcap
+	expect_fail 1 "cannot read $d/none.pcap" replay --file $d/chain.conf -r $d/none.pcap
+	expect_fail 2 "give the packets to replay with -r IN" replay --file $d/chain.conf
+	expect_fail 2 "name the chain" replay -r $d/in.pcap
+	expect_fail 2 "IFACE or --file, not both" replay $IF0 --file $d/chain.conf -r $d/in.pcap
+	expect_fail 1 "has no chain for nosuch0" \
+		replay --file $d/chain.conf --interface nosuch0 -r $d/in.pcap
+	expect_fail 1 "$IF0 has no xdpchain chain to replay; replay a chain file with --file" replay $IF0 -r $d/in.pcap
+	expect_fail 1 "no interface named .nosuch0." replay nosuch0 -r $d/in.pcap
+	# chain files that fail to load: a missing object, bad YAML, a program
+	# the verifier refuses, two interfaces and no --interface
+	sed "s|$SAMPLES/firewall.o|$d/gone.o|" $d/chain.conf >$d/gone.conf
+	expect_fail 1 "gone.conf:[0-9]+: cannot read $d/gone.o" replay --file $d/gone.conf -r $d/in.pcap
+	printf 'version: 1\ninterfaces: [\n' >$d/bad.conf
+	expect_fail 1 "bad.conf" replay --file $d/bad.conf -r $d/in.pcap
+	printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n' \
+		$IF0 "$TESTOBJ/replay_unsafe.o" >$d/verifier.conf
+	expect_fail 1 "verifier.conf:5: loading 'replay_unsafe' .* failed: .*verifier" \
+		replay --file $d/verifier.conf -r $d/in.pcap
+	printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n' \
+		$IF0 "$TESTOBJ/wrong_type.o" >$d/tc.conf
+	expect_fail 1 "tc.conf:5: .*wrong_type.o has no XDP program" replay --file $d/tc.conf -r $d/in.pcap
+	{ cat $d/chain.conf; printf '  other0:\n    programs: []\n'; } >$d/two.conf
+	expect_fail 1 "describes 2 interfaces; pick one with --interface" \
+		replay --file $d/two.conf -r $d/in.pcap
+	expect_fail 1 "the chain of other0 has no programs" \
+		replay --file $d/two.conf --interface other0 -r $d/in.pcap
+	assert_unchanged $IF0 "$before"
+	# JSON errors under -j
+	{ xdpchain -j replay --file $d/chain.conf -r $d/empty.pcap || true; } |
+		jq -e '.error | test("empty.pcap")' >/dev/null || fail "JSON error missing"
+}
+
+# --expect: a replay against an earlier one's file; a changed chain names
+# each packet whose fate or bytes changed, at most 20, then a count.
+test_replay_expect() {
+	setup_veth
+	local d=$TEST_TMP out rc
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	xdpchain replay --file $d/chain.conf -r $d/in.pcap -w $d/golden.pcapng >/dev/null
+	xdpchain replay --file $d/chain.conf -r $d/in.pcap --expect $d/golden.pcapng |
+		grep -q "^expect: every packet's fate and bytes as in $d/golden.pcapng" ||
+		fail "the same chain does not match its own golden file"
+	# without replay_mark, replay_deny sees no metadata: 7004 passes now
+	grep -v replay_mark.o $d/chain.conf >$d/nomark.conf
+	rc=0
+	out=$(xdpchain replay --file $d/nomark.conf -r $d/in.pcap --expect $d/golden.pcapng) || rc=$?
+	[ $rc -eq 1 ] || fail "a changed fate exited $rc"
+	[ "$(echo "$out" | grep -c '^packet ')" -eq 1 ] || fail "wanted one packet line: $out"
+	echo "$out" | grep -Eq '^packet 2 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.7004\): was drop by replay_deny, now pass after the chain$' ||
+		fail "the changed packet's line: $out"
+	# without vlan_strip, the VLAN frame passes 4 bytes longer
+	grep -v vlan_strip.o $d/chain.conf >$d/novlan.conf
+	rc=0
+	out=$(xdpchain replay --file $d/novlan.conf -r $d/in.pcap --expect $d/golden.pcapng) || rc=$?
+	[ $rc -eq 1 ] || fail "changed bytes exited $rc"
+	echo "$out" | grep -Eq '^packet [0-9]+ \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.53\): pass after the chain both times, but its bytes at the fate differ \(was 71 bytes, now 75\)$' ||
+		fail "the longer packet's line: $out"
+	# 24 packets, 21 differ against a chain that passes everything: 20 lines, then a count
+	mergecap -F pcap -a -w $d/in3.pcap $d/in.pcap $d/in.pcap $d/in.pcap
+	xdpchain replay --file $d/chain.conf -r $d/in3.pcap -w $d/golden3.pcapng >/dev/null
+	printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n' \
+		$IF0 "$TESTOBJ/pass.o" >$d/pass.conf
+	rc=0
+	out=$(xdpchain replay --file $d/pass.conf -r $d/in3.pcap --expect $d/golden3.pcapng) || rc=$?
+	[ $rc -eq 1 ] || fail "21 changes exited $rc"
+	[ "$(echo "$out" | grep -c '^packet ')" -eq 20 ] || fail "wanted 20 packet lines: $out"
+	echo "$out" | grep -qx '... and 1 more packets differ' || fail "no count after 20 lines: $out"
+	xdpchain -j replay --file $d/pass.conf -r $d/in3.pcap --expect $d/golden3.pcapng |
+		jq -e '.expect.differ == 21 and (.expect.lines | length) == 20' >/dev/null ||
+		fail "-j expect"
+	# fewer packets than the golden file has fates
+	rc=0
+	out=$(xdpchain replay --file $d/chain.conf -r $d/in.pcap --expect $d/golden3.pcapng) || rc=$?
+	[ $rc -eq 1 ] && echo "$out" | grep -q 'the expected file has 24 fates, the replay 8 packets' ||
+		fail "missing packets: $out"
+	# a golden file that is not one: one line, exit 1, before anything runs
+	head -c -5 $d/golden.pcapng >$d/cut.pcapng
+	expect_fail 1 "cut.pcapng: .*a cut or damaged file.*; give a file replay -w" \
+		replay --file $d/chain.conf -r $d/in.pcap --expect $d/cut.pcapng
+	head -c -4 $d/golden.pcapng >$d/cut4.pcapng
+	expect_fail 1 "cut4.pcapng: a block of a bad length \\(a cut or damaged file\\) at byte [0-9]+;" \
+		replay --file $d/chain.conf -r $d/in.pcap --expect $d/cut4.pcapng
+	expect_fail 1 "in.pcap: not a pcapng file" \
+		replay --file $d/chain.conf -r $d/in.pcap --expect $d/in.pcap
+	expect_fail 1 "cannot read $d/nothing.pcapng" \
+		replay --file $d/chain.conf -r $d/in.pcap --expect $d/nothing.pcapng
+}

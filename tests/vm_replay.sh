@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# replay IFACE: a live chain's members loaded anew with the live maps'
+# entries, against a live capture --all-stages of the same frames. Chains
+# need freplace: VM only.
+
+# A chain deciding from its maps: rewrite (40000 -> 40001), replay_deny
+# (drops 7003 by its .data and what its deny_ports map holds: 7006 here),
+# firewall (drops 40002), drop (drops port 9 through its hook).
+replay_chain() {
+	vm_only
+	setup_veth
+	local p id map
+	for p in "$SAMPLES/rewrite.o" "$TESTOBJ/replay_deny.o" "$SAMPLES/firewall.o" "$SAMPLES/drop.o"; do
+		xdpchain add $IF0 "$p" >/dev/null
+	done
+	id=$(status_json $IF0 | jq -r '.programs[] | select(.name == "replay_deny") | .id')
+	map=$(bpftool -j prog show id "$id" | jq -r '.map_ids[]' | while read -r m; do
+		bpftool -j map show id "$m" | jq -r 'select(.name == "deny_ports") | .id'
+	done)
+	[ -n "$map" ] || fail "replay_deny (id $id) has no deny_ports map"
+	bpftool map update id "$map" key 0x5e 0x1b value 1 # 7006, little-endian
+	DENY_MAP=$map
+}
+
+# Sends the test frames, recorded as they leave the peer into $1.
+replay_traffic() {
+	local pid port
+	ip netns exec $PEERNS tcpdump -Z root -i $IF1 -U -nn -w "$1" udp 2>"$TEST_TMP/td.err" &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q "listening on" "$TEST_TMP/td.err" && break
+		sleep 0.1
+	done
+	for port in 7003 7006 40000 40002 9 9999; do
+		send_udp $port
+		sleep 0.05
+	done
+	for _ in $(seq 50); do
+		[ "$(pcap_count "$1")" -ge 6 ] && break
+		sleep 0.1
+	done
+	kill -INT $pid
+	wait $pid || true
+	[ "$(pcap_count "$1")" -eq 6 ] || fail "recorded $(pcap_count "$1") frames, wanted 6"
+}
+
+test_replay_live_equals_capture() {
+	replay_chain
+	local d=$TEST_TMP stats maps j out rc
+	start_capture $d/live.pcapng --all-stages udp
+	replay_traffic $d/in.pcap
+	sleep 0.5
+	stop_capture $d/live.pcapng
+	stats=$(xdpchain -j status -s $IF0 | jq -c '[.programs[].stats]')
+	maps=$(bpftool map dump id "$DENY_MAP")
+	j=$(xdpchain -j replay $IF0 -r $d/in.pcap -w $d/replay.pcapng) || fail "replay: $j"
+	echo "$j" | jq -e '.packets == 6 and .maps == "live" and .map_entries >= 1' >/dev/null ||
+		fail "summary: $j"
+	echo "$j" | jq -e '.programs[] | select(.name == "replay_deny") | .stats.drop == 2' \
+		>/dev/null || fail "replay_deny did not drop 7003 and 7006 (its map): $j"
+	# the replay's fates and bytes are the live capture's, packet by packet
+	out=$(xdpchain replay $IF0 -r $d/in.pcap --expect $d/live.pcapng) ||
+		fail "replay differs from the live capture: $out"
+	# nothing live moved: counters and maps
+	[ "$(xdpchain -j status -s $IF0 | jq -c '[.programs[].stats]')" = "$stats" ] ||
+		fail "live counters moved"
+	[ "$(bpftool map dump id "$DENY_MAP")" = "$maps" ] || fail "the live map changed"
+	# the chain file of the same chain: its maps start from the live chain's ...
+	xdpchain save $IF0 >$d/chain.conf
+	j=$(xdpchain -j replay --file $d/chain.conf -r $d/in.pcap --expect $d/live.pcapng) ||
+		fail "--file with the live maps differs: $j"
+	echo "$j" | jq -e '.maps == "live" and (.programs[] | select(.name == "replay_deny") |
+		.maps_from_live >= 1)' >/dev/null || fail "--file summary: $j"
+	# ... but not for an interface that has no chain here: empty, 7006 passes
+	sed "s/^  $IF0:/  elsewhere0:/" $d/chain.conf >$d/other.conf
+	rc=0
+	out=$(xdpchain replay --file $d/other.conf -r $d/in.pcap --expect $d/live.pcapng) || rc=$?
+	[ $rc -eq 1 ] || fail "--file with empty maps exited $rc: $out"
+	echo "$out" | grep -q '(maps empty)' || fail "the summary does not say the maps are empty: $out"
+	echo "$out" | grep -Eq '^packet 2 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.7006\): was drop by replay_deny, now pass after the chain$' ||
+		fail "--file's difference: $out"
+	[ "$(bpftool map dump id "$DENY_MAP")" = "$maps" ] || fail "the live map changed"
+}
