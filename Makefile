@@ -7,7 +7,11 @@
 # make unit       build and run the unit tests
 # make demo       install what is missing, build, run the demo chain (in the VM
 #                 when this kernel refuses freplace)
-# make test       install what is missing, build, run every test (host + VM)
+# make check      install what is missing, build, the unit tests, host tests
+#                 and the VM suite on 6.1 side by side (tests/run-all.sh check)
+# make test       install what is missing, build, run every test: host, VM
+#                 suite on 6.1 and 6.12, Debian 13, systemd (CI's command),
+#                 the VMs two at a time (tests/run-all.sh)
 # make vm-test    the VM suite alone (KERNEL=6.1)
 # make systemd-test Debian 12 booted with systemd as PID 1 in the VM, xdpchain
 #                 installed by make install: units, udev rule, hardening
@@ -129,7 +133,7 @@ UNIT_FILES ?= $(wildcard deploy/systemd/*.service deploy/systemd/*.timer)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 
-.PHONY: all test-build deps demo test vm-test systemd-test distro-test host-test unit bench install uninstall \
+.PHONY: all test-build deps demo check test vm-test systemd-test distro-test host-test unit bench install uninstall \
 	clean check-format
 .DELETE_ON_ERROR:
 # keep the BPF objects behind the skeletons: tests load some of them directly
@@ -235,9 +239,13 @@ systemd-test: test-build
 distro-test: deps
 	@bash tests/distro.sh $(DIST)
 
+check: deps
+	@$(MAKE) --no-print-directory test-build
+	@bash tests/run-all.sh check
+
 test: deps
 	@$(MAKE) --no-print-directory test-build
-	@bash tests/run-all.sh
+	@bash tests/run-all.sh test
 
 # The chain part runs in the VM, its clock counting guest instructions
 # (qemu -icount): ratios hold whatever else the machine runs.
