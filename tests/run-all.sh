@@ -10,9 +10,10 @@
 # booted with systemd as PID 1 (tests/vm/systemd-suite.sh).
 # make check: the unit tests, the host tests and the VM suite on 6.1.
 #
-# The jobs run side by side, at most JOBS (default 3) at a time: the host
-# tests beside two VMs of one vCPU each; a VM suite is split in two VMs
-# (VM_GROUP_A and the other tests/vm_*.sh). Each job writes its own log;
+# The jobs run side by side, in their order, at most JOBS (3) at a time and
+# at most VMS (2) of them VMs (one vCPU each): the host tests beside two
+# VMs. A VM suite is split in two VMs (VM_GROUP_A and the other
+# tests/vm_*.sh). Each job writes its own log;
 # the logs are printed whole, one after another in a fixed order, each as
 # soon as it and those before it are done; the last line adds all up:
 # "N passed, N failed".
@@ -26,7 +27,7 @@
 #   VM_GROUP_A  the suites of the first VM
 #   HOST_TESTS  suites or tests for the host tests; "none" skips them (and
 #               the host tests in a release's chroot)
-#   JOBS        jobs at a time (3)
+#   JOBS, VMS   jobs at a time (3), of them VMs (2)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -40,6 +41,7 @@ test) KERNELS=${KERNELS-6.1 6.12 trixie systemd} ;;
 	;;
 esac
 JOBS=${JOBS:-3}
+VMS=${VMS:-2}
 VM_TESTS=${VM_TESTS:-}
 HOST_TESTS=${HOST_TESTS:-}
 # about half of the VM suite's time; the rest goes to the second VM
@@ -59,10 +61,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---- the jobs, in the order they start and print --------------------------------
-names=() cmds=()
+names=() cmds=() is_vm=()
 job() { # job NAME COMMAND...: COMMAND's words, run from the repo
 	names+=("$1")
 	shift
+	if [[ $* == *tests/vm/* ]]; then is_vm+=(1); else is_vm+=(0); fi
 	cmds+=("$(printf '%q ' "$@")")
 }
 
@@ -125,7 +128,7 @@ tally() { # tally LOG: add its closing "N passed, N failed" line; none is a fail
 njobs=${#names[@]}
 declare -A slot_of=() # pid -> job index
 start=() done_rc=()
-next=0 printed=0 running=0
+next=0 printed=0 running=0 running_vms=0
 t0=$(date +%s)
 launch() {
 	local i=$next
@@ -137,6 +140,11 @@ launch() {
 	slot_of[$!]=$i
 	next=$((next + 1))
 	running=$((running + 1))
+	running_vms=$((running_vms + is_vm[i]))
+}
+can_launch() { # the next job, in order, fits
+	[ $next -lt "$njobs" ] && [ $running -lt "$JOBS" ] &&
+		{ [ "${is_vm[next]}" = 0 ] || [ $running_vms -lt "$VMS" ]; }
 }
 print_ready() { # the logs of finished jobs, in order, none skipped
 	local i
@@ -150,16 +158,20 @@ print_ready() { # the logs of finished jobs, in order, none skipped
 	done
 }
 
-echo "run-all $tier: $njobs jobs, $JOBS at a time; logs in fixed order as they end"
+echo "run-all $tier: $njobs jobs, $JOBS at a time ($VMS VMs); logs in fixed order as they end"
 while [ $printed -lt "$njobs" ]; do
-	while [ $running -lt "$JOBS" ] && [ $next -lt "$njobs" ]; do launch; done
+	while can_launch; do launch; done
 	pid=
 	wait -n -p pid
 	jrc=$?
-	[ -n "$pid" ] || continue
+	if [ -z "$pid" ]; then # a signal, or no job left (cannot be)
+		[ $running -gt 0 ] || break
+		continue
+	fi
 	i=${slot_of[$pid]}
 	pids[i]=
 	running=$((running - 1))
+	running_vms=$((running_vms - is_vm[i]))
 	[ $jrc -eq 0 ] || rc=1
 	done_rc[i]="$jrc $(($(date +%s) - start[i]))"
 	print_ready
