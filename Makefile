@@ -216,11 +216,14 @@ $(OUTPUT)/bin $(OUTPUT)/man $(OUTPUT)/completion:
 test-build: all $(SAN_BIN) $(UNIT_BIN) $(TEST_BPF_OBJS) $(HELPER_BINS) \
 	$(patsubst dispatcher/%.bpf.c,$(OUTPUT)/dispatcher/%.o,$(DISPATCHER_SRCS))
 
+# the tiers build with every core unless make was given -j (a jobserver)
+TEST_BUILD_J = $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(shell nproc))
+
 deps:
 	@bash tests/deps.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory test-build
+	@$(MAKE) --no-print-directory $(TEST_BUILD_J) test-build
 	@bash tests/demo.sh
 
 # the unit tests (ASan/UBSan build), no root needed
@@ -240,11 +243,11 @@ distro-test: deps
 	@bash tests/distro.sh $(DIST)
 
 check: deps
-	@$(MAKE) --no-print-directory test-build
+	@$(MAKE) --no-print-directory $(TEST_BUILD_J) test-build
 	@bash tests/run-all.sh check
 
 test: deps
-	@$(MAKE) --no-print-directory test-build
+	@$(MAKE) --no-print-directory $(TEST_BUILD_J) test-build
 	@bash tests/run-all.sh test
 
 # The chain part runs in the VM, its clock counting guest instructions
