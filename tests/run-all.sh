@@ -30,6 +30,9 @@
 #   JOBS, VMS   jobs at a time (3), of them VMs (2)
 set -uo pipefail
 
+# One block, read whole before it runs: editing this file during a run (an
+# hour long) cannot change what the run does next.
+{
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tier=${1:-test}
 case "$tier" in
@@ -179,3 +182,5 @@ done
 echo "run-all $tier took $(($(date +%s) - t0)) s"
 echo "$total_pass passed, $total_fail failed"
 [ $rc -eq 0 ] && [ $total_fail -eq 0 ]
+exit
+}
