@@ -1,9 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# make            build .output/bin/xdpchain (BPF objects embedded as skeletons)
+# make            build .output/bin/xdpchain (BPF objects embedded as skeletons);
+#                 CFLAGS, CPPFLAGS, LDFLAGS and CC (make CC=clang) as a packager
+#                 sets them, added to the build's own flags; WERROR=1 makes
+#                 warnings errors (the test targets set it)
+# make unit       build and run the unit tests
 # make demo       install what is missing, build, run the demo chain (in the VM
 #                 when this kernel refuses freplace)
-# make test       install what is missing, build, run every test (host + VM)
+# make check      install what is missing, build, the unit tests, host tests
+#                 and the VM suite on 6.1 side by side (tests/run-all.sh check)
+# make test       install what is missing, build, run every test: host, VM
+#                 suite on 6.1 and 6.12, Debian 13, systemd (CI's command),
+#                 the VMs two at a time (tests/run-all.sh)
 # make vm-test    the VM suite alone (KERNEL=6.1)
 # make systemd-test Debian 12 booted with systemd as PID 1 in the VM, xdpchain
 #                 installed by make install: units, udev rule, hardening
@@ -32,7 +40,11 @@ UDEVDIR ?= $(PREFIX)/lib/udev/rules.d
 INCLUDEDIR ?= $(PREFIX)/include
 KERNEL ?= 6.1
 DIST ?= sid
-CC ?= gcc
+# make predefines CC=cc: 'CC ?= gcc' would never apply. CC=clang (command
+# line or environment) is taken as given.
+ifeq ($(origin CC),default)
+CC := gcc
+endif
 CLANG ?= clang
 BPFTOOL ?= bpftool
 
@@ -54,17 +66,27 @@ PC_LDLIBS = $(eval PC_LDLIBS := $(or $(shell $(PKG_CONFIG) --libs $(PC_LIBS) 2>/
 	pkg-config finds no $(PC_LIBS); install them: make deps)))$(PC_LDLIBS)
 PC_CFLAGS = $(eval PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PC_LIBS) 2>/dev/null))$(PC_CFLAGS)
 
+# CFLAGS, CPPFLAGS and LDFLAGS are the user's (a packager's, e.g.
+# dpkg-buildflags' hardening): added after what the build needs, never
+# replacing it, so 'make CFLAGS=-O1' keeps the include paths and library
+# flags. -Werror only with WERROR=1: the test targets and CI set it, a
+# packager's newer compiler does not fail the build on a new warning.
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
-	  -I$(OUTPUT)/skel \
+XDPCHAIN_CFLAGS = -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -std=gnu11 \
+	  -D_GNU_SOURCE -I$(OUTPUT)/skel \
 	  -DXDPCHAIN_VERSION='"0.1.0"' \
 	  -DXDPCHAIN_LIBXDP_BUILD='"$(LIBXDP_VERSION)"' $(PC_CFLAGS)
+ALL_CFLAGS = $(XDPCHAIN_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+# the tests' builds: warnings are errors (make WERROR=0 test-build does not)
+test-build unit bench: WERROR ?= 1
 LDLIBS = $(PC_LDLIBS)
 # header dependencies: each object gets a .d file listing what it included
 DEPFLAGS = -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
 
+# The BPF objects take none of the user's flags (hardening flags are not for
+# the bpf target).
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror $(ARCH_INC) -Ibpf $(DEPFLAGS)
 
 DISPATCHER_SRCS := $(wildcard dispatcher/*.bpf.c)
@@ -112,7 +134,7 @@ UNIT_FILES ?= $(wildcard deploy/systemd/*.service deploy/systemd/*.timer)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 
-.PHONY: all test-build deps demo test vm-test systemd-test distro-test host-test unit bench install uninstall \
+.PHONY: all test-build deps demo check test vm-test systemd-test distro-test host-test unit bench install uninstall \
 	clean check-format
 .DELETE_ON_ERROR:
 # keep the BPF objects behind the skeletons: tests load some of them directly
@@ -143,32 +165,32 @@ $(OUTPUT)/tests/%.o: tests/bpf/%.bpf.c | $(OUTPUT)/tests
 $(OUTPUT)/obj/%.o: src/%.c | $(SKELS)
 	$(msg) CC $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(call layer_inc,$<) $(DEPFLAGS) -c $< -o $@
+	$(Q)$(CC) $(XDPCHAIN_CFLAGS) $(call layer_inc,$<) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(OUTPUT)/san/%.o: src/%.c | $(SKELS)
 	$(msg) CC-SAN $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(call layer_inc,$<) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
+	$(Q)$(CC) $(XDPCHAIN_CFLAGS) $(call layer_inc,$<) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BIN): $(OBJS) | $(OUTPUT)/bin
 	$(msg) LINK $@
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(SAN_BIN): $(SAN_OBJS) | $(OUTPUT)/bin
 	$(msg) LINK-SAN $@
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(UNIT_BIN): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SAN_LIB_OBJS) | $(OUTPUT)/bin
 	$(msg) LINK-SAN $@
-	$(Q)$(CC) $(CFLAGS) $(ALL_INC) $(SAN_FLAGS) -Itests/unit $(filter %.c %.o,$^) -o $@ $(LDLIBS)
+	$(Q)$(CC) $(XDPCHAIN_CFLAGS) $(ALL_INC) -Itests/unit $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -o $@ $(LDLIBS)
 
 $(BENCH_BIN): tests/bench/bench.c $(LIB_OBJS) | $(OUTPUT)/bin
 	$(msg) LINK $@
-	$(Q)$(CC) $(CFLAGS) $(ALL_INC) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(XDPCHAIN_CFLAGS) $(ALL_INC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(OUTPUT)/bin/%: tests/helpers/%.c | $(OUTPUT)/bin
 	$(msg) CC $@
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itests/helpers $< -o $@ $(LDLIBS)
+	$(Q)$(CC) $(XDPCHAIN_CFLAGS) -Itests/helpers $(CPPFLAGS) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) $< -o $@ $(LDLIBS)
 
 # The man pages and the completion come from the tables the binary parses
 # with: 'xdpchain man' (hidden; 'man 5': xdpchain.conf(5)) and 'xdpchain
@@ -195,12 +217,19 @@ $(OUTPUT)/bin $(OUTPUT)/man $(OUTPUT)/completion:
 test-build: all $(SAN_BIN) $(UNIT_BIN) $(TEST_BPF_OBJS) $(HELPER_BINS) \
 	$(patsubst dispatcher/%.bpf.c,$(OUTPUT)/dispatcher/%.o,$(DISPATCHER_SRCS))
 
+# the tiers build with every core unless make was given -j (a jobserver)
+TEST_BUILD_J = $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(shell nproc))
+
 deps:
 	@bash tests/deps.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory test-build
+	@$(MAKE) --no-print-directory $(TEST_BUILD_J) test-build
 	@bash tests/demo.sh
+
+# the unit tests (ASan/UBSan build), no root needed
+unit: $(UNIT_BIN)
+	@$(UNIT_BIN)
 
 host-test: test-build
 	@bash tests/run.sh --host
@@ -214,9 +243,13 @@ systemd-test: test-build
 distro-test: deps
 	@bash tests/distro.sh $(DIST)
 
+check: deps
+	@$(MAKE) --no-print-directory $(TEST_BUILD_J) test-build
+	@bash tests/run-all.sh check
+
 test: deps
-	@$(MAKE) --no-print-directory test-build
-	@bash tests/run-all.sh
+	@$(MAKE) --no-print-directory $(TEST_BUILD_J) test-build
+	@bash tests/run-all.sh test
 
 # The chain part runs in the VM, its clock counting guest instructions
 # (qemu -icount): ratios hold whatever else the machine runs.

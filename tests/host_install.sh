@@ -201,3 +201,52 @@ test_clang_build() {
 	[ -s "$out/man/xdpchain.conf.5" ] || fail "clang build: no man5 page"
 	"$out/bin/unit-tests" >"$TEST_TMP/log" 2>&1 || fail "clang unit tests: $(tail -3 "$TEST_TMP/log")"
 }
+
+# dry_lines FILE REGEX: the lines of make's dry run in FILE matching REGEX;
+# fails when there are none.
+dry_lines() {
+	local got
+	got=$(grep -E -- "$2" "$1") || fail "no line of the dry run matches '$2'"
+	printf '%s\n' "$got"
+}
+
+# A packager's CFLAGS, CPPFLAGS and LDFLAGS (command line or environment)
+# reach every compile and link line next to the project's own flags, never
+# replacing them; -Werror only in the tests' build; CC=clang is the
+# compiler used. 'make -n' (dry run) with an empty OUTPUT: every command.
+test_build_flags() {
+	command -v make >/dev/null || skip "make not installed"
+	local o=$TEST_TMP/out dry=$TEST_TMP/dry line f
+	make -n V=1 -C "$ROOT" OUTPUT="$o" CFLAGS="-O1 -DPKG_CFLAG" CPPFLAGS=-DPKG_CPPFLAG \
+		LDFLAGS=-Wl,-z,pkgldflag all >"$dry" 2>&1 || fail "make -n: $(tail -3 "$dry")"
+	# compile lines: the layer's include path, the version, the pkg-config
+	# flags, warnings, then the user's flags (last: -O1 wins over -O2)
+	while read -r line; do
+		for f in -Wall -Wextra -std=gnu11 -I"$o"/skel -Isrc/ -DXDPCHAIN_VERSION= \
+			"$(pkg-config --cflags-only-I libxdp libpcap | awk '{print $1}')" \
+			-DPKG_CPPFLAG "-O1 -DPKG_CFLAG"; do
+			[[ $line == *"$f"* ]] || fail "'$f' missing in: $line"
+		done
+		[[ $line == *-Werror* ]] && fail "-Werror forced on a packager: $line"
+		[[ $line == *-O2* ]] && fail "the default CFLAGS despite CFLAGS=-O1: $line"
+	done < <(dry_lines "$dry" ' -c src/(base/log|cli/xdpchain)\.c ')
+	line=$(dry_lines "$dry" " -o $o/bin/xdpchain( |\$)")
+	for f in -Wl,-z,pkgldflag -lxdp -lbpf -lpcap "-O1 -DPKG_CFLAG"; do
+		[[ $line == *" $f"* ]] || fail "'$f' missing in the link line: $line"
+	done
+	# the environment, as dpkg-buildflags exports them; the tests' build
+	# adds -Werror; CC=clang compiles and links
+	CFLAGS=-DENV_CFLAG CPPFLAGS=-DENV_CPPFLAG LDFLAGS=-Wl,-z,envldflag \
+		make -n V=1 -C "$ROOT" OUTPUT="$o" CC=clang test-build >"$dry" 2>&1 ||
+		fail "make -n test-build: $(tail -3 "$dry")"
+	line=$(dry_lines "$dry" ' -c src/chain/[a-z_]+\.c ' | head -1)
+	[[ $line == "clang "*"-Werror"*"-DENV_CPPFLAG -DENV_CFLAG"* ]] ||
+		fail "test-build compile line: $line"
+	for f in xdpchain xdpchain-asan unit-tests; do
+		line=$(dry_lines "$dry" " -o $o/bin/$f( |\$)")
+		[[ $line == "clang "*-Wl,-z,envldflag* ]] || fail "link of $f: $line"
+	done
+	# without CC, gcc (make's own default 'cc' is not taken)
+	env -u CC make -n V=1 -C "$ROOT" OUTPUT="$o" all >"$dry" 2>&1
+	dry_lines "$dry" ' -c src/base/log\.c ' | grep -q '^gcc ' || fail "CC unset: not gcc"
+}

@@ -1,24 +1,126 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-# make test: the host tests, then the VM suite on each kernel of the matrix
-# (Debian 12's userland on 6.1 and 6.12), then each release of the
-# distribution matrix (tests/distro.sh: Debian 13's userland, built in its
-# chroot, on its own kernel), then Debian 12 booted with systemd as PID 1
-# (tests/vm/systemd-suite.sh: the units, udev rule and hardening for real),
-# and one closing line "N passed, N failed"
-# adding them all up. KERNELS chooses (default "6.1 6.12 trixie systemd"; sid runs
-# on request: make distro-test DIST=sid).
+#
+# tests/run-all.sh [check|test]
+#
+# make test (default): the host tests, the VM suite on each kernel of the
+# matrix (Debian 12's userland on 6.1 and 6.12), each release of the
+# distribution matrix (Debian 13's userland built in its chroot: the host
+# tests there, the VM suite on its own kernel, tests/distro.sh) and Debian 12
+# booted with systemd as PID 1 (tests/vm/systemd-suite.sh).
+# make check: the unit tests, the host tests and the VM suite on 6.1.
+#
+# The jobs run side by side, in their order, at most JOBS (3) at a time and
+# at most VMS (2) of them VMs (one vCPU each): the host tests beside two
+# VMs. A VM suite is split in two VMs (VM_GROUP_A and the other
+# tests/vm_*.sh). Each job writes its own log;
+# the logs are printed whole, one after another in a fixed order, each as
+# soon as it and those before it are done; the last line adds all up:
+# "N passed, N failed".
+#
+# Environment:
+#   KERNELS     what runs in VMs: 6.1, 6.12, trixie, sid, systemd (check:
+#               "6.1", test: "6.1 6.12 trixie systemd")
+#   VM_TESTS    suites or tests for the VM suites (e.g. "vm_chain vm_fate"),
+#               split in two VMs as the whole suite is (VM_GROUP_A's and the
+#               others), in one VM when all fall on one side
+#   VM_GROUP_A  the suites of the first VM
+#   HOST_TESTS  suites or tests for the host tests; "none" skips them (and
+#               the host tests in a release's chroot)
+#   JOBS, VMS   jobs at a time (3), of them VMs (2)
+#   XDPCHAIN_TALLY  a file that gets the last line too (.ci/run)
 set -uo pipefail
 
+# One block, read whole before it runs: editing this file during a run (an
+# hour long) cannot change what the run does next.
+{
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-KERNELS=${KERNELS:-6.1 6.12 trixie systemd}
-total_pass=0 total_fail=0 rc=0
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+tier=${1:-test}
+case "$tier" in
+check) KERNELS=${KERNELS-6.1} ;;
+test) KERNELS=${KERNELS-6.1 6.12 trixie systemd} ;;
+*)
+	echo "usage: tests/run-all.sh [check|test]" >&2
+	exit 2
+	;;
+esac
+JOBS=${JOBS:-3}
+VMS=${VMS:-2}
+VM_TESTS=${VM_TESTS:-}
+HOST_TESTS=${HOST_TESTS:-}
+# about half of the VM suite's time; the rest goes to the second VM
+VM_GROUP_A=${VM_GROUP_A:-vm_reliability vm_chain vm_dispatcher vm_netns}
 
-tally() {
+logdir=$(mktemp -d "${TMPDIR:-/tmp}/xdpchain-run-all.XXXXXX")
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		[ -n "$p" ] && kill -- -"$p" 2>/dev/null
+	done
+	rm -rf "$logdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- the jobs, in the order they start and print --------------------------------
+names=() cmds=() is_vm=()
+job() { # job NAME COMMAND...: COMMAND's words, run from the repo
+	names+=("$1")
+	shift
+	if [[ $* == *tests/vm/* ]]; then is_vm+=(1); else is_vm+=(0); fi
+	cmds+=("$(printf '%q ' "$@")")
+}
+
+vm_groups() { # vm_groups KIND KERNEL: the suite on KERNEL in one or two VMs
+	local kind=$1 k=$2 a=() b=() n sel
+	if [ -n "$VM_TESTS" ]; then
+		read -ra sel <<<"$VM_TESTS"
+	else
+		sel=("$ROOT"/tests/vm_*.sh)
+		sel=("${sel[@]##*/}")
+		sel=("${sel[@]%.sh}")
+	fi
+	for n in "${sel[@]}"; do
+		if [[ " $VM_GROUP_A " == *" $n "* ]]; then a+=("$n"); else b+=("$n"); fi
+	done
+	if [ ${#a[@]} -eq 0 ] || [ ${#b[@]} -eq 0 ]; then
+		job "$kind $k: ${sel[*]}" bash tests/vm/suite.sh "$k" "${sel[@]}"
+		return
+	fi
+	job "$kind $k (1/2: ${a[*]})" bash tests/vm/suite.sh "$k" "${a[@]}"
+	job "$kind $k (2/2: ${b[*]})" bash tests/vm/suite.sh "$k" "${b[@]}"
+}
+
+[ "$tier" = check ] && job "unit tests" "$ROOT/.output/bin/unit-tests"
+if [ "$HOST_TESTS" != none ]; then
+	# shellcheck disable=SC2086 # words, on purpose
+	job "host tests ($(uname -r))" bash tests/run.sh --host $HOST_TESTS
+fi
+for k in $KERNELS; do # the releases first: their chroot build starts early
+	case "$k" in
+	trixie | sid)
+		if [ "$HOST_TESTS" != none ]; then
+			# shellcheck disable=SC2086 # words, on purpose
+			job "Debian $k: host tests in its chroot" bash tests/distro.sh "$k" --host $HOST_TESTS
+		fi
+		;;
+	esac
+done
+for k in $KERNELS; do
+	case "$k" in
+	trixie | sid) vm_groups "VM suite, Debian" "$k" ;;
+	systemd) job "systemd boot (Debian 12, 6.1)" bash tests/vm/systemd-suite.sh 6.1 ;;
+	*) vm_groups "VM suite" "$k" ;;
+	esac
+done
+
+# ---- run them -----------------------------------------------------------------------
+total_pass=0 total_fail=0 rc=0
+tally() { # tally LOG: add its closing "N passed, N failed" line; none is a failure
 	local line
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
 	if [ -z "$line" ]; then
 		total_fail=$((total_fail + 1))
 		return
@@ -27,18 +129,61 @@ tally() {
 	total_fail=$((total_fail + $(echo "$line" | awk '{print $3}')))
 }
 
-echo "== host tests ($(uname -r))"
-bash "$ROOT/tests/run.sh" --host | tee "$log" || rc=1
-tally
-for k in $KERNELS; do
-	t0=$(date +%s)
-	case "$k" in
-	trixie | sid) bash "$ROOT/tests/distro.sh" "$k" | tee "$log" || rc=1 ;;
-	systemd) bash "$ROOT/tests/vm/systemd-suite.sh" 6.1 | tee "$log" || rc=1 ;;
-	*) bash "$ROOT/tests/vm/suite.sh" "$k" | tee "$log" || rc=1 ;;
-	esac
-	tally
-	echo "== $k took $(($(date +%s) - t0)) s"
+njobs=${#names[@]}
+declare -A slot_of=() # pid -> job index
+start=() done_rc=()
+next=0 printed=0 running=0 running_vms=0
+t0=$(date +%s)
+launch() {
+	local i=$next
+	start[i]=$(date +%s)
+	# a process group of its own: cleanup kills the job's VMs too
+	setsid bash -c "cd $(printf '%q' "$ROOT") && exec ${cmds[i]}" </dev/null \
+		>"$logdir/$i.log" 2>&1 &
+	pids[i]=$!
+	slot_of[$!]=$i
+	next=$((next + 1))
+	running=$((running + 1))
+	running_vms=$((running_vms + is_vm[i]))
+}
+can_launch() { # the next job, in order, fits
+	[ $next -lt "$njobs" ] && [ $running -lt "$JOBS" ] &&
+		{ [ "${is_vm[next]}" = 0 ] || [ $running_vms -lt "$VMS" ]; }
+}
+print_ready() { # the logs of finished jobs, in order, none skipped
+	local i
+	while [ $printed -lt "$njobs" ] && [ -n "${done_rc[printed]:-}" ]; do
+		i=$printed
+		echo "== ${names[i]}"
+		cat "$logdir/$i.log"
+		tally "$logdir/$i.log"
+		echo "== ${names[i]}: took ${done_rc[i]#* } s (started at +$((start[i] - t0)) s)"
+		printed=$((printed + 1))
+	done
+}
+
+echo "run-all $tier: $njobs jobs, $JOBS at a time ($VMS VMs); logs in fixed order as they end"
+while [ $printed -lt "$njobs" ]; do
+	while can_launch; do launch; done
+	pid=
+	wait -n -p pid
+	jrc=$?
+	if [ -z "$pid" ]; then # a signal, or no job left (cannot be)
+		[ $running -gt 0 ] || break
+		continue
+	fi
+	i=${slot_of[$pid]}
+	pids[i]=
+	running=$((running - 1))
+	running_vms=$((running_vms - is_vm[i]))
+	[ $jrc -eq 0 ] || rc=1
+	done_rc[i]="$jrc $(($(date +%s) - start[i]))"
+	print_ready
 done
-echo "all: $total_pass passed, $total_fail failed"
+echo "run-all $tier took $(($(date +%s) - t0)) s"
+echo "$total_pass passed, $total_fail failed"
+# .ci/run says it again when make's error line follows
+[ -z "${XDPCHAIN_TALLY:-}" ] || echo "$total_pass passed, $total_fail failed" >"$XDPCHAIN_TALLY"
 [ $rc -eq 0 ] && [ $total_fail -eq 0 ]
+exit
+}

@@ -61,7 +61,12 @@ in_root() {
 		exec chroot "$r" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 			HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive TERM=dumb "$@"
 	' in_root "$root" "$@" || rc=$?
-	for b in ${CHROOT_BINDS:-}; do # the mount points, if empty (per-run dirs)
+	# the mount points of per-run dirs (run.sh's mktemp), if empty. Never the
+	# shared ones (the kernel's cache dir): removing a mount point detaches
+	# it from every other namespace too, under a VM beside us building its
+	# image (tests/run-all.sh)
+	for b in ${CHROOT_BINDS:-}; do
+		[[ $b == "${TMPDIR:-/tmp}"/xdpchain-vm.* ]] || continue
 		rmdir "$root$b" 2>/dev/null || true
 	done
 	return "$rc"

@@ -262,9 +262,17 @@ manifest=$kdir/initramfs-base-$key.files
 if [[ -f $base && -f $manifest ]]; then
 	debug "base initramfs cached: $base"
 else
-	debug "building base initramfs $base"
-	build_base
-	debug "base initramfs built ($(du -h "$base" | cut -f1))"
+	# two VMs of one kernel side by side (tests/run-all.sh): one builds it
+	exec 7>"$kdir/.lock-base"
+	flock 7
+	if [[ -f $base && -f $manifest ]]; then
+		debug "base initramfs cached: $base (built beside us)"
+	else
+		debug "building base initramfs $base"
+		build_base
+		debug "base initramfs built ($(du -h "$base" | cut -f1))"
+	fi
+	exec 7>&-
 fi
 
 # ---- per-run part: payload, extra files, their libraries, init, command -----------

@@ -45,11 +45,13 @@ if [[ -z $dist && ($host_codename != bookworm || ${XDPCHAIN_VM_PRIVATE_APT:-0} =
 	mirror=${XDPCHAIN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 	keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 	mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial"
-	cat >"$aptdir/sources.list" <<-EOF
+	# written whole and renamed: the other series' kernel.sh may be reading it
+	cat >"$aptdir/sources.list.$$" <<-EOF
 		deb [signed-by=$keyring] $mirror bookworm main
 		deb [signed-by=$keyring] ${mirror%/debian}/debian-security bookworm-security main
 	EOF
-	: >"$aptdir/status"
+	mv "$aptdir/sources.list.$$" "$aptdir/sources.list"
+	[[ -e $aptdir/status ]] || : >"$aptdir/status"
 	apt_opts=(-o Dir::Etc::SourceList="$aptdir/sources.list" -o Dir::Etc::SourceParts=/nonexistent
 		-o Dir::State::Lists="$aptdir/lists" -o Dir::Cache="$aptdir/cache"
 		-o Dir::State::status="$aptdir/status")
@@ -81,19 +83,25 @@ command -v zstd >/dev/null || need_pkgs+=(zstd)
 command -v xz >/dev/null || need_pkgs+=(xz-utils)
 command -v depmod >/dev/null || [[ -x /usr/sbin/depmod || -x /sbin/depmod ]] || need_pkgs+=(kmod)
 command -v gzip >/dev/null || need_pkgs+=(gzip)
+mkdir -p "$cache"
+# apt and dpkg refuse a second caller at once (tests/run-all.sh fetches 6.1
+# and 6.12 side by side, each under its own lock below): one at a time
+apt_lock=$cache/.lock-apt
 if ((${#need_pkgs[@]})); then
 	echo "kernel.sh: installing host tools: ${need_pkgs[*]}" >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		"${need_pkgs[@]}" >&2 || {
-		apt-get update -q >&2
+	{
+		flock 7
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-			"${need_pkgs[@]}" >&2
-	}
+			"${need_pkgs[@]}" >&2 || {
+			apt-get update -q >&2
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+				"${need_pkgs[@]}" >&2
+		}
+	} 7>"$apt_lock"
 fi
 PATH=$PATH:/usr/sbin:/sbin
 export PATH
 
-mkdir -p "$cache"
 # Serialise concurrent callers on the same kernel.
 exec 8>"$cache/.lock-$series"
 flock 8
@@ -113,7 +121,10 @@ resolve() {
 pkg=$(resolve "$meta" || true)
 if [[ -z $pkg ]]; then
 	echo "kernel.sh: apt-cache knows no $meta; running apt-get update" >&2
-	apt_run apt-get update -q >&2
+	{
+		flock 7
+		apt_run apt-get update -q >&2
+	} 7>"$apt_lock"
 	pkg=$(resolve "$meta" || true)
 fi
 [[ -n $pkg ]] || die "cannot resolve the dependency of $meta"
