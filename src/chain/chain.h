@@ -6,7 +6,7 @@
  *   chain_rules.c  pure rules over struct chain (no libbpf: unit-tested)
  *   chain.c        reading a chain from the kernel and bpffs
  *   txn.c          a change to one chain as a transaction (see txn.h)
- *   chain_ops.c    add, remove, flush and taps, each one transaction
+ *   op_*.c         add, remove, flush, taps and apply, each one transaction
  *   leftover.c     what interrupted runs left behind, found and removed
  *
  * No printing here: failures return -errno with the reason in err_last().
@@ -177,7 +177,7 @@ int chain__read(const char *ifname, struct chain *c);
 /* The prog_array a program calls (its hook); fd or -ENOENT. */
 int chain__prog_hook_fd(__u32 prog_id);
 
-/* ---- chain_ops.c: changes --------------------------------------------- */
+/* ---- op_*.c: changes -------------------------------------------------- */
 
 struct chain_add_opts {
 	const char *file;
