@@ -165,13 +165,50 @@ static void item_add(struct apply_result *r, enum apply_step step, const char *n
 	snprintf(it->why, sizeof(it->why), "%s", why ? why : "");
 }
 
+/* The chain as it will be after @x's plan: names, reserved priorities, room. */
+static int apply_check_after(struct chain_txn *t, struct apply_ctx *x)
+{
+	struct chain *after;
+	int err = 0;
+
+	after = malloc(sizeof(*after));
+	if (!after)
+		return -ENOMEM;
+	*after = t->c;
+	after->n = 0;
+	for (size_t k = 0; k < t->c.n; k++) {
+		const struct chain_prog *m = &t->c.progs[k];
+		bool stays = !is_user(m);
+
+		for (size_t i = 0; i < x->n; i++)
+			stays |= x->ap[i].match == (int)k && x->ap[i].step == STEP_KEEP;
+		if (stays)
+			after->progs[after->n++] = *m;
+	}
+	for (size_t i = 0; !err && i < x->n; i++) {
+		struct apply_prog *a = &x->ap[i];
+
+		if (a->step == STEP_KEEP)
+			continue;
+		err = err_at(a->w->where, chain__check_add(after, xdp_program__name(a->prog),
+							   xdp_program__run_prio(a->prog)));
+		if (!err) {
+			struct chain_prog *np = &after->progs[after->n++];
+
+			memset(np, 0, sizeof(*np));
+			snprintf(np->name, sizeof(np->name), "%s", xdp_program__name(a->prog));
+			np->prio = xdp_program__run_prio(a->prog);
+		}
+	}
+	free(after);
+	return err;
+}
+
 /* Compares each program with the member of its name: the plan, in @r. */
 static int apply_plan(struct chain_txn *t, struct apply_ctx *x, struct apply_result *r)
 {
-	struct chain *after;
 	bool wanted[CHAIN_MAX_PROGS] = {};
 	char why[128], a1[64], a2[64];
-	int err = 0;
 
 	for (size_t i = 0; i < x->n; i++) {
 		struct apply_prog *a = &x->ap[i];
@@ -213,38 +250,7 @@ static int apply_plan(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 			item_add(r, STEP_REMOVE, t->c.progs[k].name, t->c.progs[k].id,
 				 t->c.progs[k].prio, t->c.progs[k].actions, NULL, "");
 
-	/* the chain as it will be: names, reserved priorities, room */
-	after = malloc(sizeof(*after));
-	if (!after)
-		return -ENOMEM;
-	*after = t->c;
-	after->n = 0;
-	for (size_t k = 0; k < t->c.n; k++) {
-		const struct chain_prog *m = &t->c.progs[k];
-		bool stays = !is_user(m);
-
-		for (size_t i = 0; i < x->n; i++)
-			stays |= x->ap[i].match == (int)k && x->ap[i].step == STEP_KEEP;
-		if (stays)
-			after->progs[after->n++] = *m;
-	}
-	for (size_t i = 0; !err && i < x->n; i++) {
-		struct apply_prog *a = &x->ap[i];
-
-		if (a->step == STEP_KEEP)
-			continue;
-		err = err_at(a->w->where, chain__check_add(after, xdp_program__name(a->prog),
-							   xdp_program__run_prio(a->prog)));
-		if (!err) {
-			struct chain_prog *np = &after->progs[after->n++];
-
-			memset(np, 0, sizeof(*np));
-			snprintf(np->name, sizeof(np->name), "%s", xdp_program__name(a->prog));
-			np->prio = xdp_program__run_prio(a->prog);
-		}
-	}
-	free(after);
-	return err;
+	return apply_check_after(t, x);
 }
 
 /* Puts the members a failed change took out back in, as they ran: same programs. */

@@ -85,6 +85,66 @@ static void json_stats(struct json *j, const struct prog_stats *s)
 	json_object_end(j);
 }
 
+static void json_hook(struct json *j, const struct chain *c)
+{
+	json_key(j, "hook");
+	if (!c->hook_id && !c->managed) {
+		json_null(j);
+		return;
+	}
+	json_object_start(j);
+	json_kv_uint(j, "id", c->hook_id);
+	json_kv_string(j, "pin", c->hook_pin);
+	json_key(j, "slots");
+	json_object_start(j);
+	for (unsigned int a = 0; a < HOOK_SLOTS; a++)
+		json_kv_uint(j, action_name(a), c->hook_slots[a]);
+	json_object_end(j);
+	json_key(j, "slot_names");
+	json_object_start(j);
+	for (unsigned int a = 0; a < HOOK_SLOTS; a++)
+		json_kv_string(j, action_name(a), c->hook_slot_names[a]);
+	json_object_end(j);
+	json_object_end(j);
+}
+
+static void json_prog(struct json *j, const struct chain_prog *p, size_t pos, bool want_stats,
+		      const struct prog_stats *st)
+{
+	json_object_start(j);
+	json_kv_uint(j, "position", pos);
+	json_kv_string(j, "name", p->name);
+	json_kv_uint(j, "id", p->id);
+	json_kv_uint(j, "priority", p->prio);
+	json_kv_string(j, "tag", p->tag);
+	json_key(j, "proceed_on");
+	json_array_start(j);
+	for (unsigned int a = 0; a < HOOK_SLOTS; a++)
+		if (p->actions & (1U << a))
+			json_string(j, action_name(a));
+	json_array_end(j);
+	json_kv_bool(j, "final", p->is_final);
+	json_kv_bool(j, "tap", p->is_tap);
+	json_kv_bool(j, "uses_hook", p->uses_hook);
+	if (want_stats)
+		json_stats(j, st);
+	json_object_end(j);
+}
+
+static void json_leftovers(struct json *j, const struct chain *c)
+{
+	json_key(j, "leftovers");
+	json_array_start(j);
+	for (size_t i = 0; i < c->n_leftovers; i++) {
+		json_object_start(j);
+		json_kv_string(j, "path", c->leftovers[i].path);
+		json_kv_string(j, "what", leftover__what(c->leftovers[i].kind));
+		json_kv_uint(j, "id", c->leftovers[i].id);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
 static void json_chain(struct json *j, const struct chain *c, bool want_stats)
 {
 	const char *problem = chain__problem(c), *off = chain__counters_off(c);
@@ -107,65 +167,18 @@ static void json_chain(struct json *j, const struct chain *c, bool want_stats)
 	}
 	json_kv_bool(j, "frags", c->frags);
 	json_kv_bool(j, "managed", c->managed);
-	json_key(j, "hook");
-	if (c->hook_id || c->managed) {
-		json_object_start(j);
-		json_kv_uint(j, "id", c->hook_id);
-		json_kv_string(j, "pin", c->hook_pin);
-		json_key(j, "slots");
-		json_object_start(j);
-		for (unsigned int a = 0; a < HOOK_SLOTS; a++)
-			json_kv_uint(j, action_name(a), c->hook_slots[a]);
-		json_object_end(j);
-		json_key(j, "slot_names");
-		json_object_start(j);
-		for (unsigned int a = 0; a < HOOK_SLOTS; a++)
-			json_kv_string(j, action_name(a), c->hook_slot_names[a]);
-		json_object_end(j);
-		json_object_end(j);
-	} else {
-		json_null(j);
-	}
+	json_hook(j, c);
 	json_key(j, "programs");
 	json_array_start(j);
-	for (size_t i = 0; i < c->n; i++) {
-		const struct chain_prog *p = &c->progs[i];
-
-		json_object_start(j);
-		json_kv_uint(j, "position", i);
-		json_kv_string(j, "name", p->name);
-		json_kv_uint(j, "id", p->id);
-		json_kv_uint(j, "priority", p->prio);
-		json_kv_string(j, "tag", p->tag);
-		json_key(j, "proceed_on");
-		json_array_start(j);
-		for (unsigned int a = 0; a < HOOK_SLOTS; a++)
-			if (p->actions & (1U << a))
-				json_string(j, action_name(a));
-		json_array_end(j);
-		json_kv_bool(j, "final", p->is_final);
-		json_kv_bool(j, "tap", p->is_tap);
-		json_kv_bool(j, "uses_hook", p->uses_hook);
-		if (want_stats)
-			json_stats(j, st ? &st[i] : NULL);
-		json_object_end(j);
-	}
+	for (size_t i = 0; i < c->n; i++)
+		json_prog(j, &c->progs[i], i, want_stats, st ? &st[i] : NULL);
 	json_array_end(j);
 	if (c->kind == CHAIN_DISPATCHER && c->managed) {
 		json_kv_bool(j, "counters", !off);
 		if (off)
 			json_kv_string(j, "counters_off", off);
 	}
-	json_key(j, "leftovers");
-	json_array_start(j);
-	for (size_t i = 0; i < c->n_leftovers; i++) {
-		json_object_start(j);
-		json_kv_string(j, "path", c->leftovers[i].path);
-		json_kv_string(j, "what", leftover__what(c->leftovers[i].kind));
-		json_kv_uint(j, "id", c->leftovers[i].id);
-		json_object_end(j);
-	}
-	json_array_end(j);
+	json_leftovers(j, c);
 	if (c->state_elsewhere)
 		json_kv_string(j, "state_dir", c->state_dir);
 	json_key(j, "problem");
