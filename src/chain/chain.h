@@ -174,6 +174,12 @@ size_t chain__remove_set(const struct chain *c, size_t i, size_t idx[CHAIN_MAX_P
 int chain__ifindex(const char *ifname);
 /* Reads @ifname's chain, xdpchain state and leftovers; changes nothing. */
 int chain__read(const char *ifname, struct chain *c);
+/*
+ * Calls @fn with the chain of each interface, read quietly (one that cannot
+ * be read is passed over), until @fn returns non-zero; returns that, 0, or
+ * -errno when the interfaces cannot be listed.
+ */
+int chain__for_each(int (*fn)(const struct chain *c, void *ctx), void *ctx);
 /* The prog_array a program calls (its hook); fd or -ENOENT. */
 int chain__prog_hook_fd(__u32 prog_id);
 

@@ -17,6 +17,7 @@
 #include "lock.h"
 #include "log.h"
 #include "members.h"
+#include "mprog.h"
 #include "observer.h"
 #include "ops_internal.h"
 #include "xdp_action.h"
@@ -44,16 +45,6 @@ struct apply_ctx {
 	__u32 keep_ids[CHAIN_MAX_PROGS]; /* the members after the change ... */
 	size_t n_keep; /* ... whose records stay once it commits */
 };
-
-static struct xdp_program *mp_prog(struct xdp_multiprog *mp, __u32 id)
-{
-	struct xdp_program *p;
-
-	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
-		if (xdp_program__id(p) == id)
-			return p;
-	return NULL;
-}
 
 static bool is_user(const struct chain_prog *p)
 {
@@ -261,7 +252,7 @@ static void apply_rollback(struct chain_txn *t, struct apply_ctx *x)
 	int err;
 
 	for (size_t i = 0; i < x->n_removed; i++) {
-		struct xdp_program *p = mp_prog(x->old_mp, x->removed[i].id);
+		struct xdp_program *p = mprog__find(x->old_mp, x->removed[i].id);
 
 		if (!p)
 			continue;
@@ -317,16 +308,7 @@ static int apply_remove(struct chain_txn *t, struct apply_ctx *x, struct apply_r
 	/* the programs stay loaded while the old dispatcher's view holds them */
 	x->old_mp = t->mp;
 	t->mp = NULL;
-	err = reread(t);
-	if (!err) {
-		t->mp = xdp_multiprog__get_from_ifindex(t->c.ifindex);
-		if (libxdp_get_error(t->mp) || !t->mp) {
-			t->mp = NULL;
-			err = err_set(-EAGAIN, "the XDP programs of %s changed during apply; retry",
-				      t->c.ifname);
-		}
-	}
-	return err;
+	return reread_mp(t, "apply");
 }
 
 /*
@@ -343,19 +325,12 @@ static int apply_swap(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 
 	for (size_t k = 0; k < t->c.n; k++) {
 		const struct chain_prog *p = &t->c.progs[k];
-		struct xdp_program *xp = mp_prog(t->mp, p->id);
 		bool stays = !is_user(p) && !p->tap_stale;
 
 		for (size_t i = 0; i < x->n; i++)
 			stays |= x->ap[i].match == (int)k && x->ap[i].step == STEP_KEEP;
-		if (!stays)
-			continue;
-		m[n++] = (struct swap_member){ .id = p->id,
-					       .name = p->name,
-					       .prio = p->prio,
-					       .actions = p->actions,
-					       .frags = xp && xdp_program__xdp_frags_support(xp),
-					       .is_final = p->is_final };
+		if (stays)
+			mprog__kept_member(t->mp, p, &m[n++]);
 	}
 	for (size_t i = 0; i < x->n; i++) {
 		struct apply_prog *a = &x->ap[i];

@@ -103,29 +103,30 @@ void explain_attach_error(int err, const char *name, const struct chain_add_opts
 			name, msg);
 }
 
+struct hook_owner {
+	__u32 map_id;
+	char ifname[IF_NAMESIZE];
+};
+
+static int is_hook_owner(const struct chain *c, void *ctx)
+{
+	struct hook_owner *o = ctx;
+
+	if (!c->managed || (c->hook_id != o->map_id && c->hook_pin_id != o->map_id))
+		return 0;
+	snprintf(o->ifname, sizeof(o->ifname), "%s", c->ifname);
+	return 1;
+}
+
 /* The interface (name) whose chain's hook is the map @map_id, if any. */
 static bool hook_of_chain(__u32 map_id, char *ifname, size_t size)
 {
-	struct if_nameindex *ifs = if_nameindex(), *it;
-	bool found = false;
+	struct hook_owner o = { .map_id = map_id };
 
-	for (it = ifs; it && it->if_index && !found; it++) {
-		struct chain c;
-		int err;
-
-		err_quiet(true);
-		err = chain__read(it->if_name, &c);
-		err_quiet(false);
-		if (err || !c.managed)
-			continue;
-		if (c.hook_id == map_id || c.hook_pin_id == map_id) {
-			snprintf(ifname, size, "%s", it->if_name);
-			found = true;
-		}
-	}
-	if (ifs)
-		if_freenameindex(ifs);
-	return found;
+	if (chain__for_each(is_hook_owner, &o) != 1)
+		return false;
+	snprintf(ifname, size, "%s", o.ifname);
+	return true;
 }
 
 /*
@@ -177,6 +178,26 @@ int reread(struct chain_txn *t)
 	return chain__read(ifname, &t->c);
 }
 
+/*
+ * The chain and libxdp's view of its dispatcher (into t->mp, which the
+ * caller closed or keeps) read again after a change of our own (@during).
+ */
+int reread_mp(struct chain_txn *t, const char *during)
+{
+	int err;
+
+	err = reread(t);
+	if (err || t->c.kind == CHAIN_NONE)
+		return err;
+	t->mp = xdp_multiprog__get_from_ifindex(t->c.ifindex);
+	if (libxdp_get_error(t->mp) || !t->mp) {
+		t->mp = NULL;
+		return err_set(-EAGAIN, "the XDP programs of %s changed during %s; retry",
+			       t->c.ifname, during);
+	}
+	return 0;
+}
+
 /* Detaches taps whose capture is gone: a separate, complete change. */
 int drop_stale_taps(struct chain_txn *t)
 {
@@ -196,15 +217,7 @@ int drop_stale_taps(struct chain_txn *t)
 	/* the chain changed: read it again, under the same lock */
 	xdp_multiprog__close(t->mp);
 	t->mp = NULL;
-	err = reread(t);
-	if (!err && t->c.kind != CHAIN_NONE) {
-		t->mp = xdp_multiprog__get_from_ifindex(t->c.ifindex);
-		if (libxdp_get_error(t->mp)) {
-			t->mp = NULL;
-			err = -EAGAIN;
-		}
-	}
-	return err;
+	return reread_mp(t, "the removal of stale taps");
 }
 
 /*

@@ -46,6 +46,7 @@ void explain_attach_error(int err, const char *name, const struct chain_add_opts
 int hook_check(const struct chain *c, const char *hook_pin);
 int plan_hook(struct chain_txn *t, const struct chain_add_opts *o, struct add_plan *p);
 int reread(struct chain_txn *t);
+int reread_mp(struct chain_txn *t, const char *during);
 int drop_stale_taps(struct chain_txn *t);
 int add_prepare(struct chain_txn *t);
 int give_hook(struct bpf_object *obj, const char *file, int hook_fd, int *member_hook_fd,

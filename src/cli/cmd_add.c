@@ -34,14 +34,11 @@ static const struct param add_params[] = {
 	{ "hook-pin", 0, PT_STR, offsetof(struct add_cfg, hook_pin), PARAM_NO_SET, "PATH",
 	  "pin the shared xdpcap hook here when the chain is created (default: /sys/fs/bpf/xdpchain/IFACE/xdpcap_hook)",
 	  0 },
-	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+	PARAMS_END,
 };
 
 static const struct positional add_args[] = {
-	{ .name = "IFACE",
-	  .off = offsetof(struct add_cfg, ifname),
-	  .optional = false,
-	  .help = "network interface" },
+	ARG_IFACE(struct add_cfg, false, IFACE_HELP),
 	{ .name = "FILE",
 	  .off = offsetof(struct add_cfg, file),
 	  .optional = false,

@@ -34,7 +34,7 @@ static const struct param apply_params[] = {
 	{ "strict", 0, PT_FLAG, offsetof(struct apply_cfg, strict), PARAM_NO_SET, NULL,
 	  "fail when an object's content is not the sha256 the file records (default: a warning, and the object as it is now is used)",
 	  0 },
-	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+	PARAMS_END,
 };
 
 static const struct positional apply_args[] = {

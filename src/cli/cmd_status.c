@@ -24,14 +24,11 @@ struct status_cfg {
 static const struct param status_params[] = {
 	{ "stats", 's', PT_FLAG, offsetof(struct status_cfg, stats), PARAM_NO_SET, NULL,
 	  "per program, the packets it returned per action since it joined", 0 },
-	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+	PARAMS_END,
 };
 
 static const struct positional status_args[] = {
-	{ .name = "IFACE",
-	  .off = offsetof(struct status_cfg, ifname),
-	  .optional = true,
-	  .help = "network interface (default: every interface with an XDP program or xdpchain state)" },
+	ARG_IFACE(struct status_cfg, true, IFACE_ANY_HELP),
 	{},
 };
 
@@ -269,55 +266,61 @@ static void print_chain(const struct chain *c, struct json *j, bool want_stats)
 		text_chain(c, want_stats);
 }
 
+struct status_all {
+	struct json *j;
+	bool want_stats;
+	int n;
+};
+
+/* With every interface: the ones with a program, state or leftovers. */
+static int print_any(const struct chain *c, void *ctx)
+{
+	struct status_all *a = ctx;
+
+	if (c->kind == CHAIN_NONE && !c->managed && !c->n_leftovers)
+		return 0;
+	print_chain(c, a->j, a->want_stats);
+	a->n++;
+	return 0;
+}
+
 int do_status(int argc, char **argv)
 {
 	struct status_cfg cfg = {};
-	struct if_nameindex *ifs, *it;
+	struct status_all all = {};
 	struct chain c;
-	struct json j, *jp = NULL;
-	int ret, n = 0;
+	struct json j;
+	int ret;
 
 	ret = cmd_parse(&status_desc, argc, argv, &cfg);
 	if (ret >= 0)
 		return ret;
 	if (g_opts.json) {
 		json_init(&j, stdout, g_opts.pretty);
-		jp = &j;
+		all.j = &j;
 	}
 	if (cfg.ifname) {
 		if (chain__read(cfg.ifname, &c))
 			return cmd_fail("status");
-		print_chain(&c, jp, cfg.stats);
-		if (jp)
-			json_finish(jp);
+		print_chain(&c, all.j, cfg.stats);
+		if (all.j)
+			json_finish(all.j);
 		return EXIT_OK;
 	}
 
 	/* the reads below are quiet: not "no interface" when libxdp's pins are not root's */
 	if (bpffs__check_libxdp_dir(false))
 		return cmd_fail("status");
-	ifs = if_nameindex();
-	if (!ifs)
+	all.want_stats = cfg.stats;
+	if (all.j)
+		json_array_start(all.j);
+	if (chain__for_each(print_any, &all))
 		return cmd_fail("status");
-	if (jp)
-		json_array_start(jp);
-	for (it = ifs; it->if_index; it++) {
-		int err;
-
-		err_quiet(true);
-		err = chain__read(it->if_name, &c);
-		err_quiet(false);
-		if (err || (c.kind == CHAIN_NONE && !c.managed && !c.n_leftovers))
-			continue;
-		print_chain(&c, jp, cfg.stats);
-		n++;
-	}
-	if (jp) {
-		json_array_end(jp);
-		json_finish(jp);
-	} else if (!n) {
+	if (all.j) {
+		json_array_end(all.j);
+		json_finish(all.j);
+	} else if (!all.n) {
 		printf("no interface has an XDP program\n");
 	}
-	if_freenameindex(ifs);
 	return EXIT_OK;
 }

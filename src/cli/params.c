@@ -26,7 +26,7 @@ static const struct param global_params[] = {
 	{ "netns", 0, PT_STR, 0, PARAM_NO_SET, "NETNS",
 	  "run in network namespace NETNS (/run/netns/NETNS, as 'ip -n'; -n NETNS before the command), on this mount namespace's bpffs",
 	  0 },
-	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+	PARAMS_END,
 };
 
 static size_t count_params(const struct param *p)
