@@ -17,7 +17,7 @@ static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct ad
 	bool uses_hook;
 	int err;
 
-	err = add_prepare(t);
+	err = add_prepare(t, p->notes);
 	if (err)
 		return err;
 	if (t->c.kind != CHAIN_NONE && o->mode != XDP_MODE_UNSPEC && o->mode != t->c.mode)
@@ -56,7 +56,7 @@ static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct ad
 		ids[n++] = t->new_ids[0];
 		members__prune(txn__state_dir(t), ids, n);
 	}
-	record_member(t, t->new_ids[0], &p->rec);
+	record_member(t, t->new_ids[0], &p->rec, p->notes);
 	if (added) {
 		memset(added, 0, sizeof(*added));
 		snprintf(added->name, sizeof(added->name), "%s", xdp_program__name(p->progs[0]));
@@ -68,9 +68,10 @@ static int add_in(struct chain_txn *t, const struct chain_add_opts *o, struct ad
 	return 0;
 }
 
-int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_prog *added)
+int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_prog *added,
+	       struct notes *notes)
 {
-	struct add_plan p = { .hook_fd = -1, .member_hook_fd = -1, .stats_fd = -1 };
+	struct add_plan p = { .hook_fd = -1, .member_hook_fd = -1, .stats_fd = -1, .notes = notes };
 	struct chain_txn t;
 	bool mounted;
 	int err;
@@ -91,7 +92,7 @@ int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_
 	if (err)
 		goto out;
 	if (mounted)
-		pr_info("mounted bpffs at %s\n", bpffs_root());
+		notes_add(notes, LOG_INFO, "mounted bpffs at %s", bpffs_root());
 
 	err = txn__begin(&t, ifname);
 	if (!err)

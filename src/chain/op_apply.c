@@ -70,7 +70,8 @@ static int err_at(const char *where, int err)
  * A chain file's sha256 of an object against the object as read now; the
  * warning only in the plan (@dry_run) pass, which every apply runs first.
  */
-static int check_sha(const struct chain_spec *s, const struct apply_prog *a, bool dry_run)
+static int check_sha(const struct chain_spec *s, const struct apply_prog *a, bool dry_run,
+		     struct notes *notes)
 {
 	char hex[SHA256_HEX];
 
@@ -83,7 +84,9 @@ static int check_sha(const struct chain_spec *s, const struct apply_prog *a, boo
 			"%s: %s changed since the chain file was written (sha256 %.12s..., the file says %.12s...); --strict refuses it: put back the object the file names, or write its new sha256 into the file",
 			a->w->where, a->w->object, hex, a->w->sha256);
 	if (dry_run)
-		pr_warn("%s: %s changed since the chain file was written (sha256 %.12s..., the file says %.12s...); the object as it is now is used\n",
+		notes_add(
+			notes, LOG_WARN,
+			"%s: %s changed since the chain file was written (sha256 %.12s..., the file says %.12s...); the object as it is now is used",
 			a->w->where, a->w->object, hex, a->w->sha256);
 	return 0;
 }
@@ -113,7 +116,7 @@ static int apply_load(const struct chain_spec *s, struct apply_ctx *x, bool dry_
 						.where = w->where };
 		err = user_obj_load(&a->o, &a->of, &a->obj, &a->prog, &a->rec);
 		if (!err)
-			err = check_sha(s, a, dry_run);
+			err = check_sha(s, a, dry_run, x->p.notes);
 		if (err)
 			return err;
 		name = xdp_program__name(a->prog);
@@ -270,7 +273,9 @@ static void apply_rollback(struct chain_txn *t, struct apply_ctx *x)
 		err = observer__attach(t);
 	err_quiet(false);
 	if (err)
-		pr_warn("%s: could not put back the programs the failed apply took out: %s; apply the file again once the cause is fixed\n",
+		notes_add(
+			x->p.notes, LOG_WARN,
+			"%s: could not put back the programs the failed apply took out: %s; apply the file again once the cause is fixed",
 			t->c.ifname, strerror(-err));
 	else
 		pr_debug("%s: the programs the failed apply took out run again, as before\n",
@@ -441,7 +446,7 @@ static void apply_record(struct chain_txn *t, struct apply_ctx *x, struct apply_
 		x->keep_ids[x->n_keep++] = r->items[i].new_id ? r->items[i].new_id :
 								r->items[i].old_id;
 		if (a->step != STEP_KEEP)
-			record_member(t, r->items[i].new_id, &a->rec);
+			record_member(t, r->items[i].new_id, &a->rec, x->p.notes);
 	}
 	r->changed = true;
 }
@@ -451,7 +456,7 @@ static void record_moved(struct chain_txn *t, struct apply_ctx *x)
 {
 	for (size_t i = 0; i < x->n; i++)
 		if (x->ap[i].step == STEP_KEEP && x->ap[i].moved)
-			record_member(t, t->c.progs[x->ap[i].match].id, &x->ap[i].rec);
+			record_member(t, t->c.progs[x->ap[i].match].id, &x->ap[i].rec, x->p.notes);
 }
 
 static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct apply_ctx *x,
@@ -462,7 +467,7 @@ static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct appl
 	int err;
 
 	if (!dry_run) {
-		err = add_prepare(t);
+		err = add_prepare(t, x->p.notes);
 		if (err)
 			return err;
 	}
@@ -534,7 +539,8 @@ struct apply_one {
 };
 
 /* Reads @s's objects and checks its interface and pins, before any lock. */
-static int apply_prep(const struct chain_spec *s, bool dry_run, struct apply_one *o)
+static int apply_prep(const struct chain_spec *s, bool dry_run, struct apply_one *o,
+		      struct notes *notes)
 {
 	bool mounted;
 	int err;
@@ -554,6 +560,7 @@ static int apply_prep(const struct chain_spec *s, bool dry_run, struct apply_one
 	if (!o->x)
 		return err_set(-ENOMEM, "out of memory");
 	o->x->p.hook_fd = o->x->p.member_hook_fd = o->x->p.stats_fd = -1;
+	o->x->p.notes = notes;
 	/* the objects first: a FIFO or a bad file is refused before any lock */
 	err = apply_load(s, o->x, true);
 	if (!err)
@@ -561,7 +568,7 @@ static int apply_prep(const struct chain_spec *s, bool dry_run, struct apply_one
 	if (!err && !dry_run) {
 		err = bpffs__ensure(&mounted);
 		if (!err && mounted)
-			pr_info("mounted bpffs at %s\n", bpffs_root());
+			notes_add(notes, LOG_INFO, "mounted bpffs at %s", bpffs_root());
 	}
 	return err;
 }
@@ -630,12 +637,12 @@ static void apply_free(struct apply_one *o)
  * under the lock, every interface planned before the first change.
  */
 static int apply_plan_all(const struct chain_spec *const *s, size_t n, bool dry_run,
-			  struct apply_one *o, struct apply_result *r)
+			  struct apply_one *o, struct apply_result *r, struct notes *notes)
 {
 	int err = 0;
 
 	for (size_t i = 0; !err && i < n; i++)
-		err = apply_prep(s[i], dry_run, &o[i]);
+		err = apply_prep(s[i], dry_run, &o[i], notes);
 	/* one lock across the whole apply: no other change falls between two interfaces */
 	if (!err)
 		err = lock__chain_hold(LOCK_TIMEOUT_MS);
@@ -704,7 +711,7 @@ static int apply_run_all(const struct chain_spec *const *s, size_t n, struct app
 }
 
 int chain__apply_all(const struct chain_spec *const *s, size_t n, bool dry_run,
-		     struct apply_result *r)
+		     struct apply_result *r, struct notes *notes)
 {
 	struct apply_one *o = calloc(n ? n : 1, sizeof(*o));
 	size_t *order = calloc(n ? n : 1, sizeof(*order));
@@ -717,7 +724,7 @@ int chain__apply_all(const struct chain_spec *const *s, size_t n, bool dry_run,
 	}
 	for (size_t i = 0; i < n; i++)
 		memset(&r[i], 0, sizeof(r[i]));
-	err = apply_plan_all(s, n, dry_run, o, r);
+	err = apply_plan_all(s, n, dry_run, o, r, notes);
 	if (!err && !dry_run)
 		err = apply_run_all(s, n, o, order, r);
 	lock__chain_drop();
@@ -728,7 +735,8 @@ int chain__apply_all(const struct chain_spec *const *s, size_t n, bool dry_run,
 	return err;
 }
 
-int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *r)
+int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *r,
+		 struct notes *notes)
 {
-	return chain__apply_all(&s, 1, dry_run, r);
+	return chain__apply_all(&s, 1, dry_run, r, notes);
 }

@@ -199,7 +199,7 @@ int reread_mp(struct chain_txn *t, const char *during)
 }
 
 /* Detaches taps whose capture is gone: a separate, complete change. */
-int drop_stale_taps(struct chain_txn *t)
+int drop_stale_taps(struct chain_txn *t, struct notes *notes)
 {
 	size_t idx[CHAIN_MAX_PROGS], n = 0;
 	int err;
@@ -212,8 +212,8 @@ int drop_stale_taps(struct chain_txn *t)
 	err = txn__detach(t, idx, n);
 	if (err)
 		return err;
-	pr_info("removed %zu tap%s a killed capture left in the chain on %s\n", n,
-		n == 1 ? "" : "s", t->c.ifname);
+	notes_add(notes, LOG_INFO, "removed %zu tap%s a killed capture left in the chain on %s", n,
+		  n == 1 ? "" : "s", t->c.ifname);
 	/* the chain changed: read it again, under the same lock */
 	xdp_multiprog__close(t->mp);
 	t->mp = NULL;
@@ -224,7 +224,7 @@ int drop_stale_taps(struct chain_txn *t)
  * The directory for this interface's state holds another interface's: gone
  * (a leftover, removed) or renamed (its state moves to its new name).
  */
-static int clear_name(struct chain_txn *t)
+static int clear_name(struct chain_txn *t, struct notes *notes)
 {
 	char other[IF_NAMESIZE];
 	struct chain_state st;
@@ -253,14 +253,15 @@ static int clear_name(struct chain_txn *t)
 	err = state__move(t->c.ifname, other);
 	if (err)
 		return err;
-	pr_info("moved the state of %s's chain (renamed from %s) to its new name\n", other,
-		t->c.ifname);
+	notes_add(notes, LOG_INFO,
+		  "moved the state of %s's chain (renamed from %s) to its new name", other,
+		  t->c.ifname);
 	t->c.name_taken = false;
 	return 0;
 }
 
 /* A renamed interface's state moves to its new name (when that is free). */
-static int follow_rename(struct chain_txn *t)
+static int follow_rename(struct chain_txn *t, struct notes *notes)
 {
 	char new_dir[PATH_MAX];
 	struct stat st;
@@ -271,7 +272,7 @@ static int follow_rename(struct chain_txn *t)
 	err = state__move(strrchr(t->c.state_dir, '/') + 1, t->c.ifname);
 	if (err)
 		return err;
-	pr_info("moved the state of %s's chain to its new name\n", t->c.ifname);
+	notes_add(notes, LOG_INFO, "moved the state of %s's chain to its new name", t->c.ifname);
 	return reread(t);
 }
 
@@ -340,7 +341,7 @@ int plan_hook(struct chain_txn *t, const struct chain_add_opts *o, struct add_pl
 			err = txn__pin(t, p->hook_fd, p->hook_pin, "the hook");
 			if (err)
 				return err;
-			pr_info("re-pinned the hook at %s\n", p->hook_pin);
+			notes_add(p->notes, LOG_INFO, "re-pinned the hook at %s", p->hook_pin);
 		}
 		return 0;
 	}
@@ -353,15 +354,15 @@ int plan_hook(struct chain_txn *t, const struct chain_add_opts *o, struct add_pl
 }
 
 /* What every change that adds programs first does to the chain read. */
-int add_prepare(struct chain_txn *t)
+int add_prepare(struct chain_txn *t, struct notes *notes)
 {
 	int err;
 
-	err = clear_name(t);
+	err = clear_name(t, notes);
 	if (!err && t->c.state_elsewhere)
-		err = follow_rename(t);
+		err = follow_rename(t, notes);
 	if (!err)
-		err = drop_stale_taps(t);
+		err = drop_stale_taps(t, notes);
 	return err;
 }
 
@@ -436,15 +437,18 @@ void record_new_hook(struct chain_txn *t, struct add_plan *p)
 		return;
 	state_fd = txn__state(t, p->hook_pin, hook__id(p->hook_fd));
 	if (state_fd >= 0 && state__set_hook(state_fd, p->hook_pin, hook__id(p->hook_fd)))
-		pr_warn("could not record the new hook in xdpchain's state\n");
+		notes_add(p->notes, LOG_WARN, "could not record the new hook in xdpchain's state");
 }
 
 /* Where program @prog_id came from, for save and apply (members.h). */
-void record_member(struct chain_txn *t, __u32 prog_id, const struct member_rec *rec)
+void record_member(struct chain_txn *t, __u32 prog_id, const struct member_rec *rec,
+		   struct notes *notes)
 {
 	err_quiet(true);
 	if (members__record(txn__state_dir(t), prog_id, rec))
-		pr_warn("%s: could not record where program %u came from (%s); 'xdpchain save' will not know it\n",
+		notes_add(
+			notes, LOG_WARN,
+			"%s: could not record where program %u came from (%s); 'xdpchain save' will not know it",
 			t->c.ifname, prog_id, err_last());
 	err_quiet(false);
 }

@@ -14,7 +14,8 @@
 #include "ops_internal.h"
 #include "tap.skel.h"
 
-static int add_tap_in(struct chain_txn *t, const char *after, int hook_fd, struct chain_tap *tap)
+static int add_tap_in(struct chain_txn *t, const char *after, int hook_fd, struct chain_tap *tap,
+		      struct notes *notes)
 {
 	const struct chain_prog *target;
 	struct own_prog own = {};
@@ -23,7 +24,7 @@ static int add_tap_in(struct chain_txn *t, const char *after, int hook_fd, struc
 	int state_fd, err;
 	long prio;
 
-	err = drop_stale_taps(t);
+	err = drop_stale_taps(t, notes);
 	if (err)
 		return err;
 	if (t->c.kind != CHAIN_DISPATCHER || !chain__final(&t->c))
@@ -71,7 +72,8 @@ static int add_tap_in(struct chain_txn *t, const char *after, int hook_fd, struc
 	return err;
 }
 
-int chain__add_tap(const char *ifname, const char *after, int hook_fd, struct chain_tap *tap)
+int chain__add_tap(const char *ifname, const char *after, int hook_fd, struct chain_tap *tap,
+		   struct notes *notes)
 {
 	struct chain_txn t;
 	int err;
@@ -82,7 +84,7 @@ int chain__add_tap(const char *ifname, const char *after, int hook_fd, struct ch
 		return err;
 	err = txn__begin(&t, ifname);
 	if (!err)
-		err = add_tap_in(&t, after, hook_fd, tap);
+		err = add_tap_in(&t, after, hook_fd, tap, notes);
 	err = txn__end(&t, err);
 	if (err)
 		tap->pin[0] = '\0';
@@ -114,7 +116,7 @@ void chain__remove_tap(const char *ifname, struct chain_tap *tap)
 	tap->pin[0] = '\0';
 }
 
-int chain__repair(const char *ifname, size_t *n_taps, bool *observer)
+int chain__repair(const char *ifname, size_t *n_taps, bool *observer, struct notes *notes)
 {
 	struct chain_txn t;
 	size_t before;
@@ -125,7 +127,7 @@ int chain__repair(const char *ifname, size_t *n_taps, bool *observer)
 	err = txn__begin(&t, ifname);
 	before = t.c.n;
 	if (!err)
-		err = drop_stale_taps(&t);
+		err = drop_stale_taps(&t, notes);
 	if (!err) {
 		*n_taps = before - t.c.n;
 		if (t.c.own_dispatcher && t.c.managed && !t.c.observed) {

@@ -11,6 +11,7 @@
 
 #include "chain.h"
 #include "members.h"
+#include "notes.h"
 #include "objfile.h"
 #include "txn.h"
 
@@ -25,6 +26,7 @@ int own_prog__make(struct own_prog *o, const void *elf, size_t size, const char 
 void own_prog__free(struct own_prog *o);
 
 struct add_plan {
+	struct notes *notes; /* what the command prints: see notes.h */
 	struct objfile of; /* the object's bytes, read once */
 	struct member_rec rec;
 	struct bpf_object *obj;
@@ -47,13 +49,14 @@ int hook_check(const struct chain *c, const char *hook_pin);
 int plan_hook(struct chain_txn *t, const struct chain_add_opts *o, struct add_plan *p);
 int reread(struct chain_txn *t);
 int reread_mp(struct chain_txn *t, const char *during);
-int drop_stale_taps(struct chain_txn *t);
-int add_prepare(struct chain_txn *t);
+int drop_stale_taps(struct chain_txn *t, struct notes *notes);
+int add_prepare(struct chain_txn *t, struct notes *notes);
 int give_hook(struct bpf_object *obj, const char *file, int hook_fd, int *member_hook_fd,
 	      bool *uses_hook);
 int add_final(struct chain_txn *t, struct add_plan *p, struct xdp_program **progs, size_t *nprogs);
 void record_new_hook(struct chain_txn *t, struct add_plan *p);
-void record_member(struct chain_txn *t, __u32 prog_id, const struct member_rec *rec);
+void record_member(struct chain_txn *t, __u32 prog_id, const struct member_rec *rec,
+		   struct notes *notes);
 
 /* op_remove.c */
 int remove_prog(struct chain_txn *t, const struct chain_prog *target);

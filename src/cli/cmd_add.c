@@ -5,6 +5,7 @@
 #include "chain.h"
 #include "commands.h"
 #include "log.h"
+#include "notes.h"
 #include "output.h"
 
 struct add_cfg {
@@ -85,8 +86,9 @@ int do_add(int argc, char **argv)
 {
 	struct add_cfg cfg = { .mode = XDP_MODE_UNSPEC };
 	struct chain_add_opts o;
+	struct notes notes = NOTES_INIT;
 	struct chain_prog added;
-	int ret;
+	int ret, err;
 
 	ret = cmd_parse(&add_desc, argc, argv, &cfg);
 	if (ret >= 0)
@@ -101,7 +103,9 @@ int do_add(int argc, char **argv)
 		.mode = cfg.mode,
 		.hook_pin = cfg.hook_pin,
 	};
-	if (chain__add(cfg.ifname, &o, &added))
+	err = chain__add(cfg.ifname, &o, &added, &notes);
+	notes_print(&notes);
+	if (err)
 		return cmd_fail("add");
 	print_added(&cfg, &added);
 	return EXIT_OK;

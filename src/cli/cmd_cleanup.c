@@ -8,6 +8,7 @@
 #include "chain.h"
 #include "commands.h"
 #include "log.h"
+#include "notes.h"
 #include "output.h"
 
 struct cleanup_cfg {
@@ -64,13 +65,15 @@ static void on_lock_removed(const char *path, void *ctx)
 /* Taps of a killed capture and a missing observer on @c's interface: its own change. */
 static int repair_one(const struct chain *c, void *ctx)
 {
+	struct notes notes = NOTES_INIT;
 	struct report *r = ctx;
 	size_t taps;
 	bool observer;
 
 	err_quiet(true); /* an interface without a chain is no error here */
-	chain__repair(c->ifname, &taps, &observer);
+	chain__repair(c->ifname, &taps, &observer, &notes);
 	err_quiet(false);
+	notes_print(&notes);
 	if ((taps || observer) && r->j) {
 		json_object_start(r->j);
 		json_kv_string(r->j, "interface", c->ifname);
