@@ -241,18 +241,6 @@ static int append_file(FILE *out, const char *path)
 	return 0;
 }
 
-/* The chains of IFACE, or of every interface, into @list. */
-static int read_all(const char *ifname, struct mlist *l)
-{
-	struct chain c;
-	int err;
-
-	if (!ifname)
-		return chain__for_each(add_any, l);
-	err = chain__read(ifname, &c);
-	return err ? err : add_one(&c, l);
-}
-
 /* To stdout, or with -o into a file replaced whole or not at all. */
 static int write_metrics(const struct metrics_cfg *cfg, const struct mchain *list, size_t n)
 {
@@ -289,7 +277,7 @@ int do_metrics(int argc, char **argv)
 	ret = cmd_parse(&metrics_desc, argc, argv, &cfg);
 	if (ret >= 0)
 		return ret;
-	err = read_all(cfg.ifname, &l);
+	err = cmd_chains(cfg.ifname, add_one, add_any, &l);
 	if (!err)
 		err = write_metrics(&cfg, l.list, l.n);
 	free(l.list);

@@ -149,17 +149,6 @@ static int add_managed(const struct chain *c, void *ctx)
 	return add_one(c, ctx);
 }
 
-static int read_all(const char *ifname, struct slist *l)
-{
-	struct chain c;
-	int err;
-
-	if (!ifname)
-		return chain__for_each(add_managed, l);
-	err = chain__read(ifname, &c);
-	return err ? err : add_one(&c, l);
-}
-
 int do_save(int argc, char **argv)
 {
 	struct save_cfg cfg = {};
@@ -169,7 +158,7 @@ int do_save(int argc, char **argv)
 	ret = cmd_parse(&save_desc, argc, argv, &cfg);
 	if (ret >= 0)
 		return ret;
-	if (read_all(cfg.ifname, &l)) {
+	if (cmd_chains(cfg.ifname, add_one, add_managed, &l)) {
 		free(l.list);
 		return cmd_fail("save");
 	}
