@@ -414,3 +414,24 @@ __u32 chain__prog_id(int fd)
 
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
+
+int chain__for_each(int (*fn)(const struct chain *c, void *ctx), void *ctx)
+{
+	struct if_nameindex *ifs = if_nameindex(), *it;
+	struct chain c;
+	int ret = 0;
+
+	if (!ifs)
+		return err_set(-errno, "cannot list the interfaces: %s", strerror(errno));
+	for (it = ifs; !ret && it->if_index; it++) {
+		int err;
+
+		err_quiet(true);
+		err = chain__read(it->if_name, &c);
+		err_quiet(false);
+		if (!err)
+			ret = fn(&c, ctx);
+	}
+	if_freenameindex(ifs);
+	return ret;
+}

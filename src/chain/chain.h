@@ -6,7 +6,7 @@
  *   chain_rules.c  pure rules over struct chain (no libbpf: unit-tested)
  *   chain.c        reading a chain from the kernel and bpffs
  *   txn.c          a change to one chain as a transaction (see txn.h)
- *   chain_ops.c    add, remove, flush and taps, each one transaction
+ *   op_*.c         add, remove, flush, taps and apply, each one transaction
  *   leftover.c     what interrupted runs left behind, found and removed
  *
  * No printing here: failures return -errno with the reason in err_last().
@@ -174,10 +174,22 @@ size_t chain__remove_set(const struct chain *c, size_t i, size_t idx[CHAIN_MAX_P
 int chain__ifindex(const char *ifname);
 /* Reads @ifname's chain, xdpchain state and leftovers; changes nothing. */
 int chain__read(const char *ifname, struct chain *c);
+/*
+ * Calls @fn with the chain of each interface, read quietly (one that cannot
+ * be read is passed over), until @fn returns non-zero; returns that, 0, or
+ * -errno when the interfaces cannot be listed.
+ */
+int chain__for_each(int (*fn)(const struct chain *c, void *ctx), void *ctx);
 /* The prog_array a program calls (its hook); fd or -ENOENT. */
 int chain__prog_hook_fd(__u32 prog_id);
 
-/* ---- chain_ops.c: changes --------------------------------------------- */
+/* ---- op_*.c: changes -------------------------------------------------- */
+/*
+ * What a change has to tell besides its result ("mounted bpffs", "removed
+ * 2 taps a killed capture left", a warning) is added to @notes (notes.h;
+ * NULL: dropped) for the command to print; nothing here prints.
+ */
+struct notes;
 
 struct chain_add_opts {
 	const char *file;
@@ -191,7 +203,8 @@ struct chain_add_opts {
 	const char *where; /* "FILE:LINE" of a chain file, for messages; NULL for add */
 };
 
-int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_prog *added);
+int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_prog *added,
+	       struct notes *notes);
 int chain__remove(const char *ifname, const char *sel, struct chain_prog *removed);
 /*
  * Removes every program, xdpchain's pins and the interface's leftovers;
@@ -213,14 +226,15 @@ struct chain_tap {
  * Pins @hook_fd (a hook__create() map, which a capture should already
  * serve, so packets find it ready) and places the tap calling it.
  */
-int chain__add_tap(const char *ifname, const char *after, int hook_fd, struct chain_tap *tap);
+int chain__add_tap(const char *ifname, const char *after, int hook_fd, struct chain_tap *tap,
+		   struct notes *notes);
 void chain__remove_tap(const char *ifname, struct chain_tap *tap);
 /*
  * Takes taps whose capture is gone out of IFACE's chain (@n_taps), and
  * attaches the observer where xdpchain's dispatcher runs without one
  * (@observer). 0 or -errno.
  */
-int chain__repair(const char *ifname, size_t *n_taps, bool *observer);
+int chain__repair(const char *ifname, size_t *n_taps, bool *observer, struct notes *notes);
 
 /*
  * apply: make one interface's chain what a chain file says (chainfile.h),
@@ -286,8 +300,9 @@ struct apply_result {
  * the failed interface's reason in err_last().
  */
 int chain__apply_all(const struct chain_spec *const *s, size_t n, bool dry_run,
-		     struct apply_result *r);
-int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *r);
+		     struct apply_result *r, struct notes *notes);
+int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *r,
+		 struct notes *notes);
 
 /* ---- leftover.c ------------------------------------------------------- */
 

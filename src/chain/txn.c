@@ -12,6 +12,7 @@
 #include "journal.h"
 #include "lock.h"
 #include "members.h"
+#include "mprog.h"
 #include "log.h"
 #include "xdp_action.h"
 #include "observer.h"
@@ -159,24 +160,6 @@ bool txn__own_object(void)
 	return own;
 }
 
-/* A running member, kept in the dispatcher txn__swap() builds. */
-static void kept_member(const struct chain_txn *t, const struct chain_prog *p,
-			struct swap_member *m)
-{
-	struct xdp_program *xp;
-
-	for (xp = xdp_multiprog__next_prog(NULL, t->mp); xp;
-	     xp = xdp_multiprog__next_prog(xp, t->mp))
-		if (xdp_program__id(xp) == p->id)
-			break;
-	*m = (struct swap_member){ .id = p->id,
-				   .name = p->name,
-				   .prio = p->prio,
-				   .actions = p->actions,
-				   .frags = xp && xdp_program__xdp_frags_support(xp),
-				   .is_final = p->is_final };
-}
-
 /* The running members, but those at @skip (indexes into t->c.progs), and @progs. */
 static int swap_members(struct chain_txn *t, const size_t *skip, size_t n_skip,
 			struct xdp_program **progs, size_t n, enum xdp_attach_mode mode)
@@ -194,7 +177,7 @@ static int swap_members(struct chain_txn *t, const size_t *skip, size_t n_skip,
 			continue;
 		if (k == CHAIN_MAX_PROGS)
 			return err_set(-E2BIG, "no room in the dispatcher of %s", t->c.ifname);
-		kept_member(t, &t->c.progs[i], &m[k++]);
+		mprog__kept_member(t->mp, &t->c.progs[i], &m[k++]);
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct bpf_object *obj = xdp_program__bpf_obj(progs[i]);
@@ -292,10 +275,7 @@ int txn__detach(struct chain_txn *t, const size_t *idx, size_t n)
 			lean &= !xdp_actions_several(t->c.progs[i].actions);
 	}
 	for (size_t i = 0; i < n; i++) {
-		for (p = xdp_multiprog__next_prog(NULL, t->mp); p;
-		     p = xdp_multiprog__next_prog(p, t->mp))
-			if (xdp_program__id(p) == t->c.progs[idx[i]].id)
-				break;
+		p = mprog__find(t->mp, t->c.progs[idx[i]].id);
 		if (!p)
 			return err_set(-EAGAIN,
 				       "program '%s' left %s while xdpchain looked at it; retry",

@@ -61,101 +61,159 @@ static int want_scalar(const struct ctx *x, const yaml_node_t *n, const char *ke
 	return bad(x, n, msg);
 }
 
-static int parse_program(struct ctx *x, yaml_node_t *n, struct chainfile_iface *ifc, size_t i)
+/*
+ * A mapping's keys, each handed to its handler in @keys; @where names the
+ * mapping in the message for an unknown key ("in a program").
+ */
+struct key_handler {
+	const char *key;
+	int (*parse)(struct ctx *x, yaml_node_t *val, const char *key, void *state);
+};
+
+static int parse_keys(struct ctx *x, yaml_node_t *n, const struct key_handler *keys, size_t n_keys,
+		      const char *where, void *state)
 {
-	struct chain_want *w = &ifc->want[i];
-	const char *object = NULL, *v;
-	char msg[400];
 	int err = 0;
 
-	if (n->type != YAML_MAPPING_NODE)
-		return bad(
-			x, n,
-			"a program is a mapping: '- object: FILE' with program, priority, proceed-on, sha256");
-	snprintf(ifc->want_where[i], sizeof(ifc->want_where[i]), "%s:%d", x->file, line_of(n));
-	w->where = ifc->want_where[i];
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     !err && p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(x->doc, p->key);
 		yaml_node_t *val = yaml_document_get_node(x->doc, p->value);
 		const char *key = scalar(k);
+		char msg[400], known[128] = "";
+		size_t h;
 
 		if (!key) {
 			err = bad(x, k, "keys are plain strings");
-		} else if (!strcmp(key, "object")) {
-			err = want_scalar(x, val, key, &object);
-		} else if (!strcmp(key, "program")) {
-			err = want_scalar(x, val, key, &v);
-			if (!err && strlen(v) >= PROG_NAME_MAX)
-				err = bad(x, val, "program name too long");
-			if (!err && !(w->prog = keep(x, v)))
-				err = -ENOMEM;
-		} else if (!strcmp(key, "priority")) {
-			err = want_scalar(x, val, key, &v);
-			if (!err && parse_u32(v, PRIO_USER_MAX, &w->prio)) {
-				snprintf(
-					msg, sizeof(msg),
-					"priority '%s' is not a number from 0 to %u (the upper half is xdpchain's final stage's)",
-					v, PRIO_USER_MAX);
-				err = bad(x, val, msg);
-			}
-			w->prio_set = true;
-		} else if (!strcmp(key, "proceed-on")) {
-			char list[128] = "";
-
-			if (val->type == YAML_SEQUENCE_NODE) {
-				for (yaml_node_item_t *it = val->data.sequence.items.start;
-				     !err && it < val->data.sequence.items.top; it++) {
-					const char *a = scalar(yaml_document_get_node(x->doc, *it));
-
-					if (!a || strlen(list) + strlen(a) + 2 > sizeof(list))
-						err = bad(x, val, "proceed-on lists action names");
-					else
-						snprintf(list + strlen(list),
-							 sizeof(list) - strlen(list), "%s%s",
-							 list[0] ? "," : "", a);
-				}
-			} else if ((v = scalar(val))) {
-				snprintf(list, sizeof(list), "%s", v);
-			} else {
-				err = bad(x, val, "proceed-on lists action names");
-			}
-			w->actions = 0;
-			if (!err && list[0] && parse_actions(list, &w->actions)) {
-				snprintf(
-					msg, sizeof(msg),
-					"proceed-on '%s': actions are aborted, drop, pass, tx, redirect",
-					list);
-				err = bad(x, val, msg);
-			}
-			w->actions_set = true;
-		} else if (!strcmp(key, "sha256")) {
-			err = want_scalar(x, val, key, &v);
-			if (!err && (strlen(v) != 2 * SHA256_LEN ||
-				     strspn(v, "0123456789abcdef") != 2 * SHA256_LEN))
-				err = bad(x, val,
-					  "sha256 is 64 lowercase hex digits (or leave it out)");
-			if (!err && !(w->sha256 = keep(x, v)))
-				err = -ENOMEM;
-		} else {
-			snprintf(
-				msg, sizeof(msg),
-				"unknown key '%s' in a program; known: object, program, priority, proceed-on, sha256",
-				key);
-			err = bad(x, k, msg);
+			continue;
 		}
+		for (h = 0; h < n_keys && strcmp(key, keys[h].key); h++)
+			snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
+				 h ? ", " : "", keys[h].key);
+		if (h < n_keys) {
+			err = keys[h].parse(x, val, key, state);
+			continue;
+		}
+		snprintf(msg, sizeof(msg), "unknown key '%s' %s; known: %s", key, where, known);
+		err = bad(x, k, msg);
 	}
-	if (err)
-		return err;
-	if (!object)
-		return bad(x, n, "a program needs 'object: FILE' (the BPF object file)");
+	return err;
+}
+
+/* ---- a program: '- object: FILE' with program, priority, proceed-on, sha256 */
+
+struct prog_state {
+	struct chain_want *w;
+	const char *object;
+};
+
+static int key_object(struct ctx *x, yaml_node_t *val, const char *key, void *state)
+{
+	return want_scalar(x, val, key, &((struct prog_state *)state)->object);
+}
+
+static int key_program(struct ctx *x, yaml_node_t *val, const char *key, void *state)
+{
+	struct chain_want *w = ((struct prog_state *)state)->w;
+	const char *v;
+	int err;
+
+	err = want_scalar(x, val, key, &v);
+	if (!err && strlen(v) >= PROG_NAME_MAX)
+		err = bad(x, val, "program name too long");
+	if (!err && !(w->prog = keep(x, v)))
+		err = -ENOMEM;
+	return err;
+}
+
+static int key_priority(struct ctx *x, yaml_node_t *val, const char *key, void *state)
+{
+	struct chain_want *w = ((struct prog_state *)state)->w;
+	const char *v;
+	char msg[400];
+	int err;
+
+	err = want_scalar(x, val, key, &v);
+	if (!err && parse_u32(v, PRIO_USER_MAX, &w->prio)) {
+		snprintf(
+			msg, sizeof(msg),
+			"priority '%s' is not a number from 0 to %u (the upper half is xdpchain's final stage's)",
+			v, PRIO_USER_MAX);
+		err = bad(x, val, msg);
+	}
+	w->prio_set = true;
+	return err;
+}
+
+/* proceed-on's actions, a list or one comma-separated string, as one string. */
+static int action_list(struct ctx *x, yaml_node_t *val, char *list, size_t size)
+{
+	const char *v;
+
+	if (val->type != YAML_SEQUENCE_NODE) {
+		if (!(v = scalar(val)))
+			return bad(x, val, "proceed-on lists action names");
+		snprintf(list, size, "%s", v);
+		return 0;
+	}
+	for (yaml_node_item_t *it = val->data.sequence.items.start;
+	     it < val->data.sequence.items.top; it++) {
+		const char *a = scalar(yaml_document_get_node(x->doc, *it));
+
+		if (!a || strlen(list) + strlen(a) + 2 > size)
+			return bad(x, val, "proceed-on lists action names");
+		snprintf(list + strlen(list), size - strlen(list), "%s%s", list[0] ? "," : "", a);
+	}
+	return 0;
+}
+
+static int key_proceed_on(struct ctx *x, yaml_node_t *val, const char *key, void *state)
+{
+	struct chain_want *w = ((struct prog_state *)state)->w;
+	char list[128] = "", msg[400];
+	int err;
+
+	(void)key;
+	err = action_list(x, val, list, sizeof(list));
+	w->actions = 0;
+	if (!err && list[0] && parse_actions(list, &w->actions)) {
+		snprintf(msg, sizeof(msg),
+			 "proceed-on '%s': actions are aborted, drop, pass, tx, redirect", list);
+		err = bad(x, val, msg);
+	}
+	w->actions_set = true;
+	return err;
+}
+
+static int key_sha256(struct ctx *x, yaml_node_t *val, const char *key, void *state)
+{
+	struct chain_want *w = ((struct prog_state *)state)->w;
+	const char *v;
+	int err;
+
+	err = want_scalar(x, val, key, &v);
+	if (!err &&
+	    (strlen(v) != 2 * SHA256_LEN || strspn(v, "0123456789abcdef") != 2 * SHA256_LEN))
+		err = bad(x, val, "sha256 is 64 lowercase hex digits (or leave it out)");
+	if (!err && !(w->sha256 = keep(x, v)))
+		err = -ENOMEM;
+	return err;
+}
+
+static const struct key_handler prog_keys[] = {
+	{ "object", key_object },	  { "program", key_program }, { "priority", key_priority },
+	{ "proceed-on", key_proceed_on }, { "sha256", key_sha256 },
+};
+
+/* @object: absolute, or relative to the chain file, so a directory of them can move. */
+static int object_path(struct ctx *x, yaml_node_t *n, struct chain_want *w, const char *object)
+{
+	char path[PATH_MAX];
+	const char *slash = strrchr(x->dir, '/');
+
 	if (object[0] == '/') {
 		w->object = keep(x, object);
 	} else {
-		/* relative to the chain file, so a directory of them can move */
-		char path[PATH_MAX];
-		const char *slash = strrchr(x->dir, '/');
-
 		if (snprintf(path, sizeof(path), "%.*s%s", slash ? (int)(slash - x->dir + 1) : 0,
 			     x->dir, object) >= (int)sizeof(path))
 			return bad(x, n, "object path too long");
@@ -164,14 +222,82 @@ static int parse_program(struct ctx *x, yaml_node_t *n, struct chainfile_iface *
 	return w->object ? 0 : -ENOMEM;
 }
 
-static int parse_iface(struct ctx *x, yaml_node_t *k, yaml_node_t *n)
+static int parse_program(struct ctx *x, yaml_node_t *n, struct chainfile_iface *ifc, size_t i)
+{
+	struct prog_state st = { .w = &ifc->want[i] };
+	int err;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(
+			x, n,
+			"a program is a mapping: '- object: FILE' with program, priority, proceed-on, sha256");
+	snprintf(ifc->want_where[i], sizeof(ifc->want_where[i]), "%s:%d", x->file, line_of(n));
+	st.w->where = ifc->want_where[i];
+	err = parse_keys(x, n, prog_keys, sizeof(prog_keys) / sizeof(prog_keys[0]), "in a program",
+			 &st);
+	if (err)
+		return err;
+	if (!st.object)
+		return bad(x, n, "a program needs 'object: FILE' (the BPF object file)");
+	return object_path(x, n, st.w, st.object);
+}
+
+/* ---- an interface: 'programs:' (and mode, hook-pin) ---------------------- */
+
+struct iface_state {
+	struct chainfile_iface *ifc;
+	yaml_node_t *progs;
+};
+
+static int key_mode(struct ctx *x, yaml_node_t *val, const char *key, void *state)
+{
+	struct chainfile_iface *ifc = ((struct iface_state *)state)->ifc;
+	const char *v;
+	int err;
+
+	err = want_scalar(x, val, key, &v);
+	if (!err && !strcmp(v, "skb"))
+		ifc->spec.mode = XDP_MODE_SKB;
+	else if (!err && !strcmp(v, "native"))
+		ifc->spec.mode = XDP_MODE_NATIVE;
+	else if (!err)
+		err = bad(x, val, "mode is skb or native (or leave it out)");
+	return err;
+}
+
+static int key_hook_pin(struct ctx *x, yaml_node_t *val, const char *key, void *state)
+{
+	struct chainfile_iface *ifc = ((struct iface_state *)state)->ifc;
+	const char *v;
+	int err;
+
+	err = want_scalar(x, val, key, &v);
+	if (!err && v[0] != '/')
+		err = bad(x, val, "hook-pin is an absolute path on bpffs");
+	if (!err && !(ifc->spec.hook_pin = keep(x, v)))
+		err = -ENOMEM;
+	return err;
+}
+
+static int key_programs(struct ctx *x, yaml_node_t *val, const char *key, void *state)
+{
+	(void)x;
+	(void)key;
+	((struct iface_state *)state)->progs = val;
+	return 0;
+}
+
+static const struct key_handler iface_keys[] = {
+	{ "mode", key_mode },
+	{ "hook-pin", key_hook_pin },
+	{ "programs", key_programs },
+};
+
+/* A new interface @name at @k: not described before, and room for it. */
+static int new_iface(struct ctx *x, yaml_node_t *k, const char *name)
 {
 	struct chainfile *cf = x->cf;
-	struct chainfile_iface *ifc;
-	const char *name = scalar(k), *v;
-	yaml_node_t *progs = NULL;
 	char msg[400];
-	int err = 0;
 
 	if (!name || !*name || strlen(name) >= IF_NAMESIZE)
 		return bad(x, k, "an interface name (at most 15 characters) is expected here");
@@ -184,50 +310,16 @@ static int parse_iface(struct ctx *x, yaml_node_t *k, yaml_node_t *n)
 		}
 	if (cf->n == CHAINFILE_MAX_IFACES)
 		return bad(x, k, "too many interfaces");
-	if (n->type != YAML_MAPPING_NODE)
-		return bad(x, n, "an interface is a mapping with 'programs:' (and mode, hook-pin)");
-	ifc = &cf->ifs[cf->n];
-	memset(ifc, 0, sizeof(*ifc));
-	snprintf(ifc->ifname, sizeof(ifc->ifname), "%s", name);
-	snprintf(ifc->where, sizeof(ifc->where), "%s:%d", x->file, line_of(k));
-	ifc->spec.ifname = ifc->ifname;
-	ifc->spec.where = ifc->where;
-	ifc->spec.want = ifc->want;
-	ifc->spec.mode = XDP_MODE_UNSPEC;
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-	     !err && p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *pk = yaml_document_get_node(x->doc, p->key);
-		yaml_node_t *val = yaml_document_get_node(x->doc, p->value);
-		const char *key = scalar(pk);
+	return 0;
+}
 
-		if (!key) {
-			err = bad(x, pk, "keys are plain strings");
-		} else if (!strcmp(key, "mode")) {
-			err = want_scalar(x, val, key, &v);
-			if (!err && !strcmp(v, "skb"))
-				ifc->spec.mode = XDP_MODE_SKB;
-			else if (!err && !strcmp(v, "native"))
-				ifc->spec.mode = XDP_MODE_NATIVE;
-			else if (!err)
-				err = bad(x, val, "mode is skb or native (or leave it out)");
-		} else if (!strcmp(key, "hook-pin")) {
-			err = want_scalar(x, val, key, &v);
-			if (!err && v[0] != '/')
-				err = bad(x, val, "hook-pin is an absolute path on bpffs");
-			if (!err && !(ifc->spec.hook_pin = keep(x, v)))
-				err = -ENOMEM;
-		} else if (!strcmp(key, "programs")) {
-			progs = val;
-		} else {
-			snprintf(
-				msg, sizeof(msg),
-				"unknown key '%s' for interface %s; known: mode, hook-pin, programs",
-				key, name);
-			err = bad(x, pk, msg);
-		}
-	}
-	if (err)
-		return err;
+/* The list under 'programs:', each into @ifc. */
+static int parse_programs(struct ctx *x, yaml_node_t *n, yaml_node_t *progs,
+			  struct chainfile_iface *ifc)
+{
+	char msg[400];
+	int err = 0;
+
 	if (!progs)
 		return bad(x, n, "an interface needs 'programs:' (a list; [] removes its chain)");
 	if (progs->type != YAML_SEQUENCE_NODE)
@@ -238,13 +330,41 @@ static int parse_iface(struct ctx *x, yaml_node_t *k, yaml_node_t *n)
 			snprintf(
 				msg, sizeof(msg),
 				"more than %d programs for %s: libxdp runs %d, one is xdpchain's final stage",
-				CHAIN_MAX_PROGS - 1, name, CHAIN_MAX_PROGS);
+				CHAIN_MAX_PROGS - 1, ifc->ifname, CHAIN_MAX_PROGS);
 			return bad(x, yaml_document_get_node(x->doc, *it), msg);
 		}
 		err = parse_program(x, yaml_document_get_node(x->doc, *it), ifc, ifc->spec.n);
 		if (!err)
 			ifc->spec.n++;
 	}
+	return err;
+}
+
+static int parse_iface(struct ctx *x, yaml_node_t *k, yaml_node_t *n)
+{
+	struct chainfile *cf = x->cf;
+	const char *name = scalar(k);
+	struct iface_state st = {};
+	char where[64];
+	int err;
+
+	err = new_iface(x, k, name);
+	if (err)
+		return err;
+	if (n->type != YAML_MAPPING_NODE)
+		return bad(x, n, "an interface is a mapping with 'programs:' (and mode, hook-pin)");
+	st.ifc = &cf->ifs[cf->n];
+	memset(st.ifc, 0, sizeof(*st.ifc));
+	snprintf(st.ifc->ifname, sizeof(st.ifc->ifname), "%s", name);
+	snprintf(st.ifc->where, sizeof(st.ifc->where), "%s:%d", x->file, line_of(k));
+	st.ifc->spec.ifname = st.ifc->ifname;
+	st.ifc->spec.where = st.ifc->where;
+	st.ifc->spec.want = st.ifc->want;
+	st.ifc->spec.mode = XDP_MODE_UNSPEC;
+	snprintf(where, sizeof(where), "for interface %s", name);
+	err = parse_keys(x, n, iface_keys, sizeof(iface_keys) / sizeof(iface_keys[0]), where, &st);
+	if (!err)
+		err = parse_programs(x, n, st.progs, st.ifc);
 	if (!err)
 		cf->n++;
 	return err;

@@ -5,6 +5,7 @@
 #include "chain.h"
 #include "commands.h"
 #include "log.h"
+#include "notes.h"
 #include "output.h"
 
 struct add_cfg {
@@ -34,14 +35,11 @@ static const struct param add_params[] = {
 	{ "hook-pin", 0, PT_STR, offsetof(struct add_cfg, hook_pin), PARAM_NO_SET, "PATH",
 	  "pin the shared xdpcap hook here when the chain is created (default: /sys/fs/bpf/xdpchain/IFACE/xdpcap_hook)",
 	  0 },
-	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+	PARAMS_END,
 };
 
 static const struct positional add_args[] = {
-	{ .name = "IFACE",
-	  .off = offsetof(struct add_cfg, ifname),
-	  .optional = false,
-	  .help = "network interface" },
+	ARG_IFACE(struct add_cfg, false, IFACE_HELP),
 	{ .name = "FILE",
 	  .off = offsetof(struct add_cfg, file),
 	  .optional = false,
@@ -88,8 +86,9 @@ int do_add(int argc, char **argv)
 {
 	struct add_cfg cfg = { .mode = XDP_MODE_UNSPEC };
 	struct chain_add_opts o;
+	struct notes notes = NOTES_INIT;
 	struct chain_prog added;
-	int ret;
+	int ret, err;
 
 	ret = cmd_parse(&add_desc, argc, argv, &cfg);
 	if (ret >= 0)
@@ -104,7 +103,9 @@ int do_add(int argc, char **argv)
 		.mode = cfg.mode,
 		.hook_pin = cfg.hook_pin,
 	};
-	if (chain__add(cfg.ifname, &o, &added))
+	err = chain__add(cfg.ifname, &o, &added, &notes);
+	notes_print(&notes);
+	if (err)
 		return cmd_fail("add");
 	print_added(&cfg, &added);
 	return EXIT_OK;

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "feature.h"
 #include "log.h"
+#include "notes.h"
 #include "output.h"
 
 struct apply_cfg {
@@ -34,7 +35,7 @@ static const struct param apply_params[] = {
 	{ "strict", 0, PT_FLAG, offsetof(struct apply_cfg, strict), PARAM_NO_SET, NULL,
 	  "fail when an object's content is not the sha256 the file records (default: a warning, and the object as it is now is used)",
 	  0 },
-	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+	PARAMS_END,
 };
 
 static const struct positional apply_args[] = {
@@ -243,6 +244,7 @@ static int apply_all(const struct chainfile *cf, const enum skip *skip, bool dry
 {
 	const struct chain_spec **s = calloc(cf->n ? cf->n : 1, sizeof(*s));
 	struct apply_result *rr = calloc(cf->n ? cf->n : 1, sizeof(*rr));
+	struct notes notes = NOTES_INIT;
 	size_t n = 0;
 	int err;
 
@@ -254,7 +256,8 @@ static int apply_all(const struct chainfile *cf, const enum skip *skip, bool dry
 	for (size_t i = 0; i < cf->n; i++)
 		if (!skip[i])
 			s[n++] = &cf->ifs[i].spec;
-	err = n ? chain__apply_all(s, n, dry_run, rr) : 0;
+	err = n ? chain__apply_all(s, n, dry_run, rr, &notes) : 0;
+	notes_print(&notes);
 	if (err)
 		explain_rollback(s, rr, n);
 	for (size_t i = 0, k = 0; i < cf->n; i++)

@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "filter.h"
 #include "log.h"
+#include "notes.h"
 #include "output.h"
 #include "pcapout.h"
 #include "xdp_action.h"
@@ -711,7 +712,10 @@ int do_capture(int argc, char **argv)
 		goto out;
 	started = true;
 	if (cfg.after) {
-		err = chain__add_tap(cfg.ifname, cfg.after, hook_fd, &tap);
+		struct notes notes = NOTES_INIT;
+
+		err = chain__add_tap(cfg.ifname, cfg.after, hook_fd, &tap, &notes);
+		notes_print(&notes);
 		if (err)
 			goto out;
 		snprintf(pin, sizeof(pin), "%s", tap.pin);

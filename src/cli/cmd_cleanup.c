@@ -8,6 +8,7 @@
 #include "chain.h"
 #include "commands.h"
 #include "log.h"
+#include "notes.h"
 #include "output.h"
 
 struct cleanup_cfg {
@@ -15,7 +16,7 @@ struct cleanup_cfg {
 };
 
 static const struct param cleanup_params[] = {
-	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+	PARAMS_END,
 };
 
 static const struct positional cleanup_args[] = {
@@ -61,36 +62,40 @@ static void on_lock_removed(const char *path, void *ctx)
 		pr_info("removed %s (the lock file of a hook that is gone)\n", path);
 }
 
+/* Taps of a killed capture and a missing observer on @c's interface: its own change. */
+static int repair_one(const struct chain *c, void *ctx)
+{
+	struct notes notes = NOTES_INIT;
+	struct report *r = ctx;
+	size_t taps;
+	bool observer;
+
+	err_quiet(true); /* an interface without a chain is no error here */
+	chain__repair(c->ifname, &taps, &observer, &notes);
+	err_quiet(false);
+	notes_print(&notes);
+	if ((taps || observer) && r->j) {
+		json_object_start(r->j);
+		json_kv_string(r->j, "interface", c->ifname);
+		json_kv_uint(r->j, "taps_removed", taps);
+		json_kv_bool(r->j, "observer_restored", observer);
+		json_object_end(r->j);
+		return 0;
+	}
+	if (taps)
+		pr_info("removed %zu tap%s of killed captures from %s\n", taps,
+			taps == 1 ? "" : "s", c->ifname);
+	if (observer)
+		pr_info("%s: per-member counters and stage attribution are on again\n", c->ifname);
+	return 0;
+}
+
 /* Taps of killed captures and missing observers, each interface its own change. */
 static void repair_all(struct report *r)
 {
-	struct if_nameindex *ifs, *it;
-
-	ifs = if_nameindex();
-	for (it = ifs; it && it->if_index; it++) {
-		size_t taps;
-		bool observer;
-
-		err_quiet(true); /* an interface without a chain is no error here */
-		chain__repair(it->if_name, &taps, &observer);
-		err_quiet(false);
-		if ((taps || observer) && r->j) {
-			json_object_start(r->j);
-			json_kv_string(r->j, "interface", it->if_name);
-			json_kv_uint(r->j, "taps_removed", taps);
-			json_kv_bool(r->j, "observer_restored", observer);
-			json_object_end(r->j);
-			continue;
-		}
-		if (taps)
-			pr_info("removed %zu tap%s of killed captures from %s\n", taps,
-				taps == 1 ? "" : "s", it->if_name);
-		if (observer)
-			pr_info("%s: per-member counters and stage attribution are on again\n",
-				it->if_name);
-	}
-	if (ifs)
-		if_freenameindex(ifs);
+	err_quiet(true);
+	chain__for_each(repair_one, r);
+	err_quiet(false);
 }
 
 /* Under -j: one document, what was done and the error that stopped it. */

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "chain.h"
 #include "commands.h"
 #include "log.h"
 #include "netns.h"
@@ -40,4 +41,16 @@ int cmd_usage(const char *cmd, const char *fmt, ...)
 	params_usage_verror(cmd, fmt, ap);
 	va_end(ap);
 	return EXIT_USAGE;
+}
+
+int cmd_chains(const char *ifname, int (*one)(const struct chain *c, void *ctx),
+	       int (*any)(const struct chain *c, void *ctx), void *ctx)
+{
+	struct chain c;
+	int err;
+
+	if (!ifname)
+		return chain__for_each(any, ctx);
+	err = chain__read(ifname, &c);
+	return err ? err : one(&c, ctx);
 }

@@ -12,7 +12,7 @@
 #include "output.h"
 
 static const struct param features_params[] = {
-	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+	PARAMS_END,
 };
 
 const struct cmd_desc features_desc = {

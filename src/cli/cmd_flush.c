@@ -12,14 +12,11 @@ struct flush_cfg {
 };
 
 static const struct param flush_params[] = {
-	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+	PARAMS_END,
 };
 
 static const struct positional flush_args[] = {
-	{ .name = "IFACE",
-	  .off = offsetof(struct flush_cfg, ifname),
-	  .optional = false,
-	  .help = "network interface" },
+	ARG_IFACE(struct flush_cfg, false, IFACE_HELP),
 	{},
 };
 

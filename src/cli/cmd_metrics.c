@@ -36,14 +36,11 @@ static const struct param metrics_params[] = {
 	{ "append", 0, PT_STR, offsetof(struct metrics_cfg, append), PARAM_NO_SET, "FILE",
 	  "add the metrics in FILE ('-': standard input) after xdpchain's own, e.g. a script's gauges",
 	  0 },
-	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+	PARAMS_END,
 };
 
 static const struct positional metrics_args[] = {
-	{ .name = "IFACE",
-	  .off = offsetof(struct metrics_cfg, ifname),
-	  .optional = true,
-	  .help = "network interface (default: every interface with an XDP program or xdpchain state)" },
+	ARG_IFACE(struct metrics_cfg, true, IFACE_ANY_HELP),
 	{},
 };
 
@@ -131,34 +128,40 @@ static void read_cap(struct mchain *m)
 	m->have_cap = true;
 }
 
-static int read_one(const char *ifname, bool all, struct mchain **list, size_t *n)
-{
-	struct mchain *m, *grown;
-	int err;
+struct mlist {
+	struct mchain *list;
+	size_t n;
+};
 
-	grown = realloc(*list, (*n + 1) * sizeof(**list));
+/* The chain @c, its counters and its captures' into the list @ctx. */
+static int add_one(const struct chain *c, void *ctx)
+{
+	struct mlist *l = ctx;
+	struct mchain *m, *grown;
+
+	grown = realloc(l->list, (l->n + 1) * sizeof(*l->list));
 	if (!grown)
 		return err_set(-ENOMEM, "out of memory");
-	*list = grown;
-	m = &grown[*n];
+	l->list = grown;
+	m = &grown[l->n];
 	memset(m, 0, sizeof(*m));
-	if (all)
-		err_quiet(true);
-	err = chain__read(ifname, &m->c);
-	if (all)
-		err_quiet(false);
-	if (all && (err || (m->c.kind == CHAIN_NONE && !m->c.managed && !m->c.n_leftovers)))
-		return 0;
-	if (err)
-		return err;
+	m->c = *c;
 	if (m->c.managed) {
 		err_quiet(true);
 		m->have_stats = !chain__counters_off(&m->c) && !observer__read(&m->c, m->st);
 		err_quiet(false);
 		read_cap(m);
 	}
-	(*n)++;
+	l->n++;
 	return 0;
+}
+
+/* With every interface: the ones with a program, state or leftovers. */
+static int add_any(const struct chain *c, void *ctx)
+{
+	if (c->kind == CHAIN_NONE && !c->managed && !c->n_leftovers)
+		return 0;
+	return add_one(c, ctx);
 }
 
 /*
@@ -248,22 +251,6 @@ static int append_file(FILE *out, const char *path)
 	return 0;
 }
 
-/* The chains of IFACE, or of every interface, into @list. */
-static int read_all(const char *ifname, struct mchain **list, size_t *n)
-{
-	struct if_nameindex *ifs;
-	int err = 0;
-
-	if (ifname)
-		return read_one(ifname, false, list, n);
-	ifs = if_nameindex();
-	for (struct if_nameindex *it = ifs; !err && it && it->if_index; it++)
-		err = read_one(it->if_name, true, list, n);
-	if (ifs)
-		if_freenameindex(ifs);
-	return err;
-}
-
 /* To stdout, or with -o into a file replaced whole or not at all. */
 static int write_metrics(const struct metrics_cfg *cfg, const struct mchain *list, size_t n)
 {
@@ -294,16 +281,15 @@ static int write_metrics(const struct metrics_cfg *cfg, const struct mchain *lis
 int do_metrics(int argc, char **argv)
 {
 	struct metrics_cfg cfg = {};
-	struct mchain *list = NULL;
-	size_t n = 0;
+	struct mlist l = {};
 	int ret, err;
 
 	ret = cmd_parse(&metrics_desc, argc, argv, &cfg);
 	if (ret >= 0)
 		return ret;
-	err = read_all(cfg.ifname, &list, &n);
+	err = cmd_chains(cfg.ifname, add_one, add_any, &l);
 	if (!err)
-		err = write_metrics(&cfg, list, n);
-	free(list);
+		err = write_metrics(&cfg, l.list, l.n);
+	free(l.list);
 	return err ? cmd_fail("metrics") : EXIT_OK;
 }

@@ -13,14 +13,11 @@ struct remove_cfg {
 };
 
 static const struct param remove_params[] = {
-	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+	PARAMS_END,
 };
 
 static const struct positional remove_args[] = {
-	{ .name = "IFACE",
-	  .off = offsetof(struct remove_cfg, ifname),
-	  .optional = false,
-	  .help = "network interface" },
+	ARG_IFACE(struct remove_cfg, false, IFACE_HELP),
 	{ .name = "PROG",
 	  .off = offsetof(struct remove_cfg, prog),
 	  .optional = false,

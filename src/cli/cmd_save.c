@@ -20,14 +20,12 @@ struct save_cfg {
 };
 
 static const struct param save_params[] = {
-	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+	PARAMS_END,
 };
 
 static const struct positional save_args[] = {
-	{ .name = "IFACE",
-	  .off = offsetof(struct save_cfg, ifname),
-	  .optional = true,
-	  .help = "network interface (default: every interface with an xdpchain chain)" },
+	ARG_IFACE(struct save_cfg, true,
+		  "network interface (default: every interface with an xdpchain chain)"),
 	{},
 };
 
@@ -118,64 +116,60 @@ struct saved {
 	struct member_rec recs[CHAIN_MAX_PROGS];
 };
 
-/* Reads and checks one chain; @all: skip interfaces without an xdpchain chain. */
-static int read_one(const char *ifname, bool all, struct saved **list, size_t *n)
+struct slist {
+	struct saved *list;
+	size_t n;
+};
+
+/* The chain @c into the list @ctx, when every member's origin is known. */
+static int add_one(const struct chain *c, void *ctx)
 {
+	struct slist *l = ctx;
 	struct saved *s, *grown;
 	int err;
 
-	grown = realloc(*list, (*n + 1) * sizeof(**list));
+	grown = realloc(l->list, (l->n + 1) * sizeof(*l->list));
 	if (!grown)
 		return err_set(-ENOMEM, "out of memory");
-	*list = grown;
-	s = &grown[*n];
+	l->list = grown;
+	s = &grown[l->n];
 	memset(s, 0, sizeof(*s));
-	if (all)
-		err_quiet(true);
-	err = chain__read(ifname, &s->c);
-	if (all)
-		err_quiet(false);
-	if (all && (err || !s->c.managed || s->c.kind != CHAIN_DISPATCHER))
-		return 0;
+	s->c = *c;
+	err = check_chain(&s->c, s->recs);
 	if (!err)
-		err = check_chain(&s->c, s->recs);
-	if (!err)
-		(*n)++;
+		l->n++;
 	return err;
+}
+
+/* With every interface: the chains xdpchain built. */
+static int add_managed(const struct chain *c, void *ctx)
+{
+	if (!c->managed || c->kind != CHAIN_DISPATCHER)
+		return 0;
+	return add_one(c, ctx);
 }
 
 int do_save(int argc, char **argv)
 {
 	struct save_cfg cfg = {};
-	struct if_nameindex *ifs = NULL;
-	struct saved *list = NULL;
-	size_t n = 0;
-	int ret, err = 0;
+	struct slist l = {};
+	int ret;
 
 	ret = cmd_parse(&save_desc, argc, argv, &cfg);
 	if (ret >= 0)
 		return ret;
-	if (cfg.ifname) {
-		err = read_one(cfg.ifname, false, &list, &n);
-	} else {
-		ifs = if_nameindex();
-		for (struct if_nameindex *it = ifs; !err && it && it->if_index; it++)
-			err = read_one(it->if_name, true, &list, &n);
-		if (ifs)
-			if_freenameindex(ifs);
-	}
-	if (err) {
-		free(list);
+	if (cmd_chains(cfg.ifname, add_one, add_managed, &l)) {
+		free(l.list);
 		return cmd_fail("save");
 	}
 	/* all read and checked before the first line: a failed save prints no file */
 	printf("# xdpchain chains, written by 'xdpchain save'; restore with 'xdpchain apply FILE'\n"
 	       "version: 1\n"
 	       "interfaces:%s\n",
-	       n ? "" : " {}");
-	for (size_t i = 0; i < n; i++)
-		print_chain(&list[i].c, list[i].recs);
-	free(list);
+	       l.n ? "" : " {}");
+	for (size_t i = 0; i < l.n; i++)
+		print_chain(&l.list[i].c, l.list[i].recs);
+	free(l.list);
 	if (fflush(stdout) || ferror(stdout)) {
 		err_set(-EIO, "writing the chain file failed: %s", strerror(errno));
 		return cmd_fail("save");

@@ -24,14 +24,11 @@ struct status_cfg {
 static const struct param status_params[] = {
 	{ "stats", 's', PT_FLAG, offsetof(struct status_cfg, stats), PARAM_NO_SET, NULL,
 	  "per program, the packets it returned per action since it joined", 0 },
-	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+	PARAMS_END,
 };
 
 static const struct positional status_args[] = {
-	{ .name = "IFACE",
-	  .off = offsetof(struct status_cfg, ifname),
-	  .optional = true,
-	  .help = "network interface (default: every interface with an XDP program or xdpchain state)" },
+	ARG_IFACE(struct status_cfg, true, IFACE_ANY_HELP),
 	{},
 };
 
@@ -85,6 +82,66 @@ static void json_stats(struct json *j, const struct prog_stats *s)
 	json_object_end(j);
 }
 
+static void json_hook(struct json *j, const struct chain *c)
+{
+	json_key(j, "hook");
+	if (!c->hook_id && !c->managed) {
+		json_null(j);
+		return;
+	}
+	json_object_start(j);
+	json_kv_uint(j, "id", c->hook_id);
+	json_kv_string(j, "pin", c->hook_pin);
+	json_key(j, "slots");
+	json_object_start(j);
+	for (unsigned int a = 0; a < HOOK_SLOTS; a++)
+		json_kv_uint(j, action_name(a), c->hook_slots[a]);
+	json_object_end(j);
+	json_key(j, "slot_names");
+	json_object_start(j);
+	for (unsigned int a = 0; a < HOOK_SLOTS; a++)
+		json_kv_string(j, action_name(a), c->hook_slot_names[a]);
+	json_object_end(j);
+	json_object_end(j);
+}
+
+static void json_prog(struct json *j, const struct chain_prog *p, size_t pos, bool want_stats,
+		      const struct prog_stats *st)
+{
+	json_object_start(j);
+	json_kv_uint(j, "position", pos);
+	json_kv_string(j, "name", p->name);
+	json_kv_uint(j, "id", p->id);
+	json_kv_uint(j, "priority", p->prio);
+	json_kv_string(j, "tag", p->tag);
+	json_key(j, "proceed_on");
+	json_array_start(j);
+	for (unsigned int a = 0; a < HOOK_SLOTS; a++)
+		if (p->actions & (1U << a))
+			json_string(j, action_name(a));
+	json_array_end(j);
+	json_kv_bool(j, "final", p->is_final);
+	json_kv_bool(j, "tap", p->is_tap);
+	json_kv_bool(j, "uses_hook", p->uses_hook);
+	if (want_stats)
+		json_stats(j, st);
+	json_object_end(j);
+}
+
+static void json_leftovers(struct json *j, const struct chain *c)
+{
+	json_key(j, "leftovers");
+	json_array_start(j);
+	for (size_t i = 0; i < c->n_leftovers; i++) {
+		json_object_start(j);
+		json_kv_string(j, "path", c->leftovers[i].path);
+		json_kv_string(j, "what", leftover__what(c->leftovers[i].kind));
+		json_kv_uint(j, "id", c->leftovers[i].id);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
 static void json_chain(struct json *j, const struct chain *c, bool want_stats)
 {
 	const char *problem = chain__problem(c), *off = chain__counters_off(c);
@@ -107,65 +164,18 @@ static void json_chain(struct json *j, const struct chain *c, bool want_stats)
 	}
 	json_kv_bool(j, "frags", c->frags);
 	json_kv_bool(j, "managed", c->managed);
-	json_key(j, "hook");
-	if (c->hook_id || c->managed) {
-		json_object_start(j);
-		json_kv_uint(j, "id", c->hook_id);
-		json_kv_string(j, "pin", c->hook_pin);
-		json_key(j, "slots");
-		json_object_start(j);
-		for (unsigned int a = 0; a < HOOK_SLOTS; a++)
-			json_kv_uint(j, action_name(a), c->hook_slots[a]);
-		json_object_end(j);
-		json_key(j, "slot_names");
-		json_object_start(j);
-		for (unsigned int a = 0; a < HOOK_SLOTS; a++)
-			json_kv_string(j, action_name(a), c->hook_slot_names[a]);
-		json_object_end(j);
-		json_object_end(j);
-	} else {
-		json_null(j);
-	}
+	json_hook(j, c);
 	json_key(j, "programs");
 	json_array_start(j);
-	for (size_t i = 0; i < c->n; i++) {
-		const struct chain_prog *p = &c->progs[i];
-
-		json_object_start(j);
-		json_kv_uint(j, "position", i);
-		json_kv_string(j, "name", p->name);
-		json_kv_uint(j, "id", p->id);
-		json_kv_uint(j, "priority", p->prio);
-		json_kv_string(j, "tag", p->tag);
-		json_key(j, "proceed_on");
-		json_array_start(j);
-		for (unsigned int a = 0; a < HOOK_SLOTS; a++)
-			if (p->actions & (1U << a))
-				json_string(j, action_name(a));
-		json_array_end(j);
-		json_kv_bool(j, "final", p->is_final);
-		json_kv_bool(j, "tap", p->is_tap);
-		json_kv_bool(j, "uses_hook", p->uses_hook);
-		if (want_stats)
-			json_stats(j, st ? &st[i] : NULL);
-		json_object_end(j);
-	}
+	for (size_t i = 0; i < c->n; i++)
+		json_prog(j, &c->progs[i], i, want_stats, st ? &st[i] : NULL);
 	json_array_end(j);
 	if (c->kind == CHAIN_DISPATCHER && c->managed) {
 		json_kv_bool(j, "counters", !off);
 		if (off)
 			json_kv_string(j, "counters_off", off);
 	}
-	json_key(j, "leftovers");
-	json_array_start(j);
-	for (size_t i = 0; i < c->n_leftovers; i++) {
-		json_object_start(j);
-		json_kv_string(j, "path", c->leftovers[i].path);
-		json_kv_string(j, "what", leftover__what(c->leftovers[i].kind));
-		json_kv_uint(j, "id", c->leftovers[i].id);
-		json_object_end(j);
-	}
-	json_array_end(j);
+	json_leftovers(j, c);
 	if (c->state_elsewhere)
 		json_kv_string(j, "state_dir", c->state_dir);
 	json_key(j, "problem");
@@ -256,55 +266,61 @@ static void print_chain(const struct chain *c, struct json *j, bool want_stats)
 		text_chain(c, want_stats);
 }
 
+struct status_all {
+	struct json *j;
+	bool want_stats;
+	int n;
+};
+
+/* With every interface: the ones with a program, state or leftovers. */
+static int print_any(const struct chain *c, void *ctx)
+{
+	struct status_all *a = ctx;
+
+	if (c->kind == CHAIN_NONE && !c->managed && !c->n_leftovers)
+		return 0;
+	print_chain(c, a->j, a->want_stats);
+	a->n++;
+	return 0;
+}
+
 int do_status(int argc, char **argv)
 {
 	struct status_cfg cfg = {};
-	struct if_nameindex *ifs, *it;
+	struct status_all all = {};
 	struct chain c;
-	struct json j, *jp = NULL;
-	int ret, n = 0;
+	struct json j;
+	int ret;
 
 	ret = cmd_parse(&status_desc, argc, argv, &cfg);
 	if (ret >= 0)
 		return ret;
 	if (g_opts.json) {
 		json_init(&j, stdout, g_opts.pretty);
-		jp = &j;
+		all.j = &j;
 	}
 	if (cfg.ifname) {
 		if (chain__read(cfg.ifname, &c))
 			return cmd_fail("status");
-		print_chain(&c, jp, cfg.stats);
-		if (jp)
-			json_finish(jp);
+		print_chain(&c, all.j, cfg.stats);
+		if (all.j)
+			json_finish(all.j);
 		return EXIT_OK;
 	}
 
 	/* the reads below are quiet: not "no interface" when libxdp's pins are not root's */
 	if (bpffs__check_libxdp_dir(false))
 		return cmd_fail("status");
-	ifs = if_nameindex();
-	if (!ifs)
+	all.want_stats = cfg.stats;
+	if (all.j)
+		json_array_start(all.j);
+	if (chain__for_each(print_any, &all))
 		return cmd_fail("status");
-	if (jp)
-		json_array_start(jp);
-	for (it = ifs; it->if_index; it++) {
-		int err;
-
-		err_quiet(true);
-		err = chain__read(it->if_name, &c);
-		err_quiet(false);
-		if (err || (c.kind == CHAIN_NONE && !c.managed && !c.n_leftovers))
-			continue;
-		print_chain(&c, jp, cfg.stats);
-		n++;
-	}
-	if (jp) {
-		json_array_end(jp);
-		json_finish(jp);
-	} else if (!n) {
+	if (all.j) {
+		json_array_end(all.j);
+		json_finish(all.j);
+	} else if (!all.n) {
 		printf("no interface has an XDP program\n");
 	}
-	if_freenameindex(ifs);
 	return EXIT_OK;
 }

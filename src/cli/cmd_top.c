@@ -23,14 +23,11 @@ struct top_cfg {
 static const struct param top_params[] = {
 	{ "interval", 'i', PT_U32, offsetof(struct top_cfg, interval_ms), PARAM_NO_SET, "MS",
 	  "time between samples in milliseconds (default 1000)", 3600000 },
-	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+	PARAMS_END,
 };
 
 static const struct positional top_args[] = {
-	{ .name = "IFACE",
-	  .off = offsetof(struct top_cfg, ifname),
-	  .optional = false,
-	  .help = "network interface" },
+	ARG_IFACE(struct top_cfg, false, IFACE_HELP),
 	{},
 };
 

@@ -42,4 +42,12 @@ int cmd_fail(const char *cmd);
 /* Prints a usage error of @cmd (JSON under -j) and returns EXIT_USAGE. */
 int cmd_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+struct chain;
+/*
+ * IFACE's chain to @one (a read error is the command's), or without IFACE
+ * every interface's to @any (chain__for_each()). 0 or -errno.
+ */
+int cmd_chains(const char *ifname, int (*one)(const struct chain *c, void *ctx),
+	       int (*any)(const struct chain *c, void *ctx), void *ctx);
+
 #endif

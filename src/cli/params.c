@@ -26,7 +26,7 @@ static const struct param global_params[] = {
 	{ "netns", 0, PT_STR, 0, PARAM_NO_SET, "NETNS",
 	  "run in network namespace NETNS (/run/netns/NETNS, as 'ip -n'; -n NETNS before the command), on this mount namespace's bpffs",
 	  0 },
-	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+	PARAMS_END,
 };
 
 static size_t count_params(const struct param *p)
@@ -179,27 +179,22 @@ static int store(const struct cmd_desc *cmd, const struct param *p, const char *
 	return PARAMS_OK;
 }
 
-int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg)
+/* The @i-th option of @cmd's table followed by the global one. */
+static const struct param *param_at(const struct cmd_desc *cmd, size_t n_cmd, size_t i)
 {
-	size_t n_cmd = count_params(cmd->params), n_glob = count_params(global_params);
-	size_t n = n_cmd + n_glob, i;
-	struct option *longopts = calloc(n + 1, sizeof(*longopts));
-	char *shortopts = calloc(2 * n + 3, 1);
-	const struct positional *a;
-	int ret = PARAMS_OK, c, idx;
+	return i < n_cmd ? &cmd->params[i] : &global_params[i - n_cmd];
+}
+
+/* getopt_long's tables for @cmd's options and the global ones (@n in all). */
+static void getopt_tables(const struct cmd_desc *cmd, size_t n_cmd, size_t n,
+			  struct option *longopts, char *shortopts)
+{
 	size_t sp = 0;
 
-	if (!longopts || !shortopts) {
-		free(longopts);
-		free(shortopts);
-		fprintf(stderr, "xdpchain: out of memory\n");
-		return PARAMS_USAGE;
-	}
-	json_hint = params_argv_wants_json(argc, argv);
 	/* GNU permutation: options may follow the arguments, as users expect. */
 	shortopts[sp++] = ':';
-	for (i = 0; i < n; i++) {
-		const struct param *p = i < n_cmd ? &cmd->params[i] : &global_params[i - n_cmd];
+	for (size_t i = 0; i < n; i++) {
+		const struct param *p = param_at(cmd, n_cmd, i);
 
 		longopts[i].name = p->name;
 		longopts[i].has_arg = p->type == PT_FLAG ? no_argument : required_argument;
@@ -210,60 +205,65 @@ int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg)
 				shortopts[sp++] = ':';
 		}
 	}
+}
+
+/* A global option (-v, -j, -p, -n, --help); PARAMS_HELP for --help. */
+static int store_global(const struct cmd_desc *cmd, const char *g)
+{
+	if (!strcmp(g, "verbose"))
+		g_opts.verbose++;
+	else if (!strcmp(g, "json"))
+		g_opts.json = true;
+	else if (!strcmp(g, "pretty"))
+		g_opts.json = g_opts.pretty = true;
+	else if (!strcmp(g, "netns"))
+		g_opts.netns = optarg;
+	else {
+		params_usage(stdout, "xdpchain", cmd);
+		return PARAMS_HELP;
+	}
+	return PARAMS_OK;
+}
+
+/* The options, with getopt_long over the tables getopt_tables() made. */
+static int parse_options(const struct cmd_desc *cmd, int argc, char **argv, void *cfg,
+			 const struct option *longopts, const char *shortopts)
+{
+	size_t n_cmd = count_params(cmd->params), n = n_cmd + count_params(global_params), i;
+	int ret = PARAMS_OK, c, idx;
 
 	optind = 0; /* 0, not 1: also resets getopt's state inside a "-abc" group */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
-		const struct param *p = NULL;
+	while (!ret && (c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
 		char optname[3] = { '-', (char)optopt, 0 };
 
-		if (c == '?') {
-			ret = params_usage_error(cmd->name, "unknown option '%s'",
-						 optopt && optopt < 256 ? optname :
-									  argv[optind - 1]);
-			goto out;
-		}
-		if (c == ':') {
-			ret = params_usage_error(cmd->name, "option '%s' needs a value",
-						 optopt && optopt < 256 ? optname :
-									  argv[optind - 1]);
-			goto out;
-		}
-		if (c >= 256) {
+		if (c == '?')
+			return params_usage_error(cmd->name, "unknown option '%s'",
+						  optopt && optopt < 256 ? optname :
+									   argv[optind - 1]);
+		if (c == ':')
+			return params_usage_error(cmd->name, "option '%s' needs a value",
+						  optopt && optopt < 256 ? optname :
+									   argv[optind - 1]);
+		if (c >= 256)
 			i = c - 256;
-		} else {
-			for (i = 0; i < n; i++) {
-				const struct param *q = i < n_cmd ? &cmd->params[i] :
-								    &global_params[i - n_cmd];
-				if (q->short_name == c)
-					break;
-			}
-		}
-		if (i >= n_cmd) {
-			const char *g = global_params[i - n_cmd].name;
-
-			if (!strcmp(g, "verbose"))
-				g_opts.verbose++;
-			else if (!strcmp(g, "json"))
-				g_opts.json = true;
-			else if (!strcmp(g, "pretty"))
-				g_opts.json = g_opts.pretty = true;
-			else if (!strcmp(g, "netns"))
-				g_opts.netns = optarg;
-			else {
-				params_usage(stdout, "xdpchain", cmd);
-				ret = PARAMS_HELP;
-				goto out;
-			}
-			continue;
-		}
-		p = &cmd->params[i];
-		ret = store(cmd, p, optarg, cfg);
-		if (ret)
-			goto out;
+		else
+			for (i = 0; i < n && param_at(cmd, n_cmd, i)->short_name != c; i++)
+				;
+		if (i >= n_cmd)
+			ret = store_global(cmd, global_params[i - n_cmd].name);
+		else
+			ret = store(cmd, &cmd->params[i], optarg, cfg);
 	}
+	return ret;
+}
 
-	for (a = cmd->args; a && a->name; a++) {
+/* The positional arguments from optind on, into @cfg. */
+static int parse_args(const struct cmd_desc *cmd, int argc, char **argv, void *cfg)
+{
+	int ret = PARAMS_OK;
+
+	for (const struct positional *a = cmd->args; a && a->name; a++) {
 		if (a->rest) {
 			struct rest_args *r = (struct rest_args *)((char *)cfg + a->off);
 
@@ -277,14 +277,33 @@ int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg)
 		if (optind >= argc) {
 			if (a->optional)
 				break;
-			ret = params_usage_error(cmd->name, "missing argument %s", a->name);
-			goto out;
+			return params_usage_error(cmd->name, "missing argument %s", a->name);
 		}
 		*(const char **)((char *)cfg + a->off) = argv[optind++];
 	}
 	if (optind < argc)
 		ret = params_usage_error(cmd->name, "unexpected argument '%s'", argv[optind]);
-out:
+	return ret;
+}
+
+int params_parse(const struct cmd_desc *cmd, int argc, char **argv, void *cfg)
+{
+	size_t n_cmd = count_params(cmd->params), n = n_cmd + count_params(global_params);
+	struct option *longopts = calloc(n + 1, sizeof(*longopts));
+	char *shortopts = calloc(2 * n + 3, 1);
+	int ret;
+
+	if (!longopts || !shortopts) {
+		free(longopts);
+		free(shortopts);
+		fprintf(stderr, "xdpchain: out of memory\n");
+		return PARAMS_USAGE;
+	}
+	json_hint = params_argv_wants_json(argc, argv);
+	getopt_tables(cmd, n_cmd, n, longopts, shortopts);
+	ret = parse_options(cmd, argc, argv, cfg, longopts, shortopts);
+	if (!ret)
+		ret = parse_args(cmd, argc, argv, cfg);
 	json_hint = false;
 	free(longopts);
 	free(shortopts);

@@ -45,6 +45,22 @@ struct positional {
 	bool rest; /* takes every remaining argument (the last entry only) */
 };
 
+/* The end of an option table. */
+#define PARAMS_END                              \
+	{                                       \
+		NULL, 0, 0, 0, 0, NULL, NULL, 0 \
+	}
+
+/* The IFACE argument most commands take first, into @cfg_type's ifname. */
+#define ARG_IFACE(cfg_type, opt, help_text)                                            \
+	{                                                                              \
+		.name = "IFACE", .off = offsetof(cfg_type, ifname), .optional = (opt), \
+		.help = (help_text)                                                    \
+	}
+#define IFACE_HELP "network interface"
+#define IFACE_ANY_HELP \
+	"network interface (default: every interface with an XDP program or xdpchain state)"
+
 struct rest_args {
 	int argc;
 	char **argv;

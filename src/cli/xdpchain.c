@@ -30,7 +30,7 @@ struct cmd_entry {
 static int do_completion(int argc, char **argv);
 
 static const struct param completion_params[] = {
-	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
+	PARAMS_END,
 };
 
 static const struct cmd_desc completion_desc = {
