@@ -384,7 +384,6 @@ int chain__read(const char *ifname, struct chain *c)
 		if (chain__attached_id(ifindex) == before || try == CHAIN_READ_TRIES - 1)
 			break;
 	}
-	leftover__scan(c);
 	return 0;
 }
 

@@ -172,7 +172,10 @@ size_t chain__remove_set(const struct chain *c, size_t i, size_t idx[CHAIN_MAX_P
 
 /* Resolves @ifname; -ENODEV with a message if there is no such interface. */
 int chain__ifindex(const char *ifname);
-/* Reads @ifname's chain, xdpchain state and leftovers; changes nothing. */
+/*
+ * Reads @ifname's chain and xdpchain state; changes nothing. Leftovers are
+ * not looked for (a bpffs scan): chain__read_leftovers() does both.
+ */
 int chain__read(const char *ifname, struct chain *c);
 /* The prog_array a program calls (its hook); fd or -ENOENT. */
 int chain__prog_hook_fd(__u32 prog_id);
@@ -293,6 +296,8 @@ int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *
 
 /* Adds what interrupted runs left for @c's interface to c->leftovers. */
 void leftover__scan(struct chain *c);
+/* chain__read() and leftover__scan(): for status, metrics, a change's begin, cleanup. */
+int chain__read_leftovers(const char *ifname, struct chain *c);
 /* Removes one leftover (not a stale tap: that is a chain change). */
 int leftover__remove(const struct leftover *l);
 /*

@@ -318,7 +318,7 @@ static int reread(struct chain_txn *t)
 	char ifname[IF_NAMESIZE];
 
 	snprintf(ifname, sizeof(ifname), "%s", t->c.ifname);
-	return chain__read(ifname, &t->c);
+	return chain__read_leftovers(ifname, &t->c);
 }
 
 /* Detaches taps whose capture is gone: a separate, complete change. */

@@ -159,6 +159,15 @@ void leftover__scan(struct chain *c)
 	err_quiet(false);
 }
 
+int chain__read_leftovers(const char *ifname, struct chain *c)
+{
+	int err = chain__read(ifname, c);
+
+	if (!err)
+		leftover__scan(c);
+	return err;
+}
+
 static void found_tmp(const char *path, void *ctx)
 {
 	add(ctx, LEFTOVER_TMP_DIR, path, 0);
@@ -386,7 +395,7 @@ static void clean_states(struct clean_ctx *cc)
 				removed(cc, &l);
 			continue;
 		}
-		if (chain__read(st.ifindex ? name : e->d_name, &c))
+		if (chain__read_leftovers(st.ifindex ? name : e->d_name, &c))
 			continue;
 		for (size_t i = 0; i < c.n_leftovers; i++)
 			if ((c.leftovers[i].kind == LEFTOVER_TAP_HOOK ||

@@ -47,7 +47,7 @@ int txn__begin(struct chain_txn *t, const char *ifname)
 		return err;
 	/* an apply killed between its interfaces: all of it or none (journal.h) */
 	journal__recover();
-	err = chain__read(ifname, &t->c);
+	err = chain__read_leftovers(ifname, &t->c);
 	if (err)
 		return err;
 	/* its final stage uses the state: an older one is this namespace's */

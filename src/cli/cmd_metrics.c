@@ -126,7 +126,7 @@ static int read_one(const char *ifname, bool all, struct mchain **list, size_t *
 	memset(m, 0, sizeof(*m));
 	if (all)
 		err_quiet(true);
-	err = chain__read(ifname, &m->c);
+	err = chain__read_leftovers(ifname, &m->c);
 	if (all)
 		err_quiet(false);
 	if (all && (err || (m->c.kind == CHAIN_NONE && !m->c.managed && !m->c.n_leftovers)))

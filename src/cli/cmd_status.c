@@ -272,7 +272,7 @@ int do_status(int argc, char **argv)
 		jp = &j;
 	}
 	if (cfg.ifname) {
-		if (chain__read(cfg.ifname, &c))
+		if (chain__read_leftovers(cfg.ifname, &c))
 			return cmd_fail("status");
 		print_chain(&c, jp, cfg.stats);
 		if (jp)
@@ -292,7 +292,7 @@ int do_status(int argc, char **argv)
 		int err;
 
 		err_quiet(true);
-		err = chain__read(it->if_name, &c);
+		err = chain__read_leftovers(it->if_name, &c);
 		err_quiet(false);
 		if (err || (c.kind == CHAIN_NONE && !c.managed && !c.n_leftovers))
 			continue;
