@@ -17,9 +17,10 @@
 #include <xdp/prog_dispatcher.h>
 
 #include "bpffs.h"
-#include "capture.h"
 #include "chain.h"
 #include "dispatcher.h"
+#include "hook.h"
+#include "lock.h"
 #include "log.h"
 #include "xdp_action.h"
 
@@ -323,7 +324,7 @@ static void read_own(struct chain *c)
 			p->tap_hook_id = hook__id(fd);
 			close(fd);
 		}
-		p->tap_stale = !p->tap_hook_id || !capture__hook_busy(p->tap_hook_id);
+		p->tap_stale = !p->tap_hook_id || !lock__hook_held(p->tap_hook_id);
 	}
 
 	if (c->managed) {

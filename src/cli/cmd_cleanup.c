@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "capture.h"
+#include "hook.h"
 #include "chain.h"
 #include "commands.h"
 #include "log.h"
@@ -120,7 +120,7 @@ int do_cleanup(int argc, char **argv)
 	}
 	n = leftover__clean_all(on_removed, &r);
 	if (n >= 0)
-		n = capture__remove_stale_locks(on_lock_removed, &r);
+		n = hook__remove_stale_locks(on_lock_removed, &r);
 	if (r.j) {
 		json_array_end(&j);
 		if (n < 0)
