@@ -17,13 +17,12 @@
 #include <bpf/libbpf.h>
 
 #include "capture.h"
-#include "../../dispatcher/stats.h"
-#include "chain.h"
 #include "filter.h"
 #include "insn.h"
 #include "lock.h"
 #include "log.h"
-#include "observer.h"
+#include "prog.h"
+#include "stats.h"
 #include "stage.skel.h"
 
 /*
@@ -616,7 +615,7 @@ static int insert_prog(struct capture *c, const struct capture_opts *o, int map_
 			load_err = fd;
 			continue;
 		}
-		err = hook__record_prog(c->lock_fd, chain__prog_id(fd));
+		err = hook__record_prog(c->lock_fd, prog__id(fd));
 		if (err) {
 			close(fd);
 			goto out;
@@ -628,7 +627,7 @@ static int insert_prog(struct capture *c, const struct capture_opts *o, int map_
 				combos[i].frags ? "on" : "off");
 			*prog_fd = fd;
 			if (prog_id)
-				*prog_id = chain__prog_id(fd);
+				*prog_id = prog__id(fd);
 			goto out;
 		}
 		upd_err = -errno;
@@ -729,7 +728,7 @@ int capture__attach_stages(struct capture *c, int disp_fd, const __u32 *slot_pro
 	c->stage_skel = skel;
 	c->stage_link[0] = link[0];
 	c->stage_link[1] = link[1];
-	c->stage_disp_id = chain__prog_id(disp_fd);
+	c->stage_disp_id = prog__id(disp_fd);
 	return 0;
 err:
 	bpf_link__destroy(link[0]);
@@ -893,7 +892,7 @@ static int read_counters(const struct capture *c, __u64 sum[CAP_NR_COUNTERS])
 	int ncpu;
 
 	memset(sum, 0, sizeof(__u64) * CAP_NR_COUNTERS);
-	ncpu = observer__read_percpu(c->counters_fd, &v);
+	ncpu = stats__read_percpu(c->counters_fd, &v);
 	if (ncpu < 0)
 		return ncpu;
 	for (int i = 0; i < ncpu; i++) {

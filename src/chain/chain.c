@@ -22,6 +22,7 @@
 #include "hook.h"
 #include "lock.h"
 #include "log.h"
+#include "prog.h"
 #include "xdp_action.h"
 
 int chain__ifindex(const char *ifname)
@@ -153,7 +154,7 @@ static int read_mp(struct chain *c)
 	int err, version;
 
 	/* libxdp reads its pins under its lock: both must be root's alone */
-	if (chain__attached_id(c->ifindex)) {
+	if (prog__attached_id(c->ifindex)) {
 		err = bpffs__check_libxdp_dir(false);
 		if (err)
 			return err;
@@ -376,25 +377,16 @@ int chain__read(const char *ifname, struct chain *c)
 		memset(c, 0, sizeof(*c));
 		snprintf(c->ifname, sizeof(c->ifname), "%s", ifname);
 		c->ifindex = ifindex;
-		before = chain__attached_id(ifindex);
+		before = prog__attached_id(ifindex);
 		err = read_mp(c);
 		if (err)
 			return err;
 		read_state(c);
 		read_own(c);
-		if (chain__attached_id(ifindex) == before || try == CHAIN_READ_TRIES - 1)
+		if (prog__attached_id(ifindex) == before || try == CHAIN_READ_TRIES - 1)
 			break;
 	}
 	return 0;
-}
-
-__u32 chain__attached_id(int ifindex)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-
-	if (bpf_xdp_query(ifindex, 0, &q))
-		return 0;
-	return q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
 }
 
 __u32 chain__prog_actions(const struct xdp_program *prog)
@@ -405,12 +397,4 @@ __u32 chain__prog_actions(const struct xdp_program *prog)
 		if (xdp_program__chain_call_enabled(prog, a))
 			actions |= 1U << a;
 	return actions;
-}
-
-__u32 chain__prog_id(int fd)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }

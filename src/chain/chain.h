@@ -116,10 +116,6 @@ struct chain {
 
 /* ---- chain.c: kernel queries shared by the commands ------------------- */
 
-/* The XDP program attached to @ifindex in any mode; 0 if none or gone. */
-__u32 chain__attached_id(int ifindex);
-/* The id of the program behind @fd; 0 if it cannot be read. */
-__u32 chain__prog_id(int fd);
 /* A libxdp program's proceed-on (chain-call) actions, (1 << XDP_x). */
 __u32 chain__prog_actions(const struct xdp_program *prog);
 

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "members.h"
 #include "observer.h"
+#include "prog.h"
 #include "txn.h"
 
 #define JOURNAL_TMP JOURNAL_NAME ".new"
@@ -205,7 +206,7 @@ static void settle(const char *ifname)
 /* Puts interface @s back as it was before the killed apply's switch. */
 static void roll_back(const struct jswitch *s)
 {
-	__u32 now = chain__attached_id(s->ifindex);
+	__u32 now = prog__attached_id(s->ifindex);
 
 	if (now == s->new_id) {
 		if (swap__revert(s->ifindex, s->old_id, s->new_id, s->flags, CHAIN_MAX_PROGS)) {
@@ -241,7 +242,7 @@ void journal__recover(void)
 	all_new = n == expect;
 	err_quiet(true);
 	for (size_t i = 0; i < n; i++) {
-		all_new &= chain__attached_id(sw[i].ifindex) == sw[i].new_id;
+		all_new &= prog__attached_id(sw[i].ifindex) == sw[i].new_id;
 		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
 			 i ? ", " : "", sw[i].ifname);
 	}

@@ -25,6 +25,7 @@
 #include "lock.h"
 #include "log.h"
 #include "netns.h"
+#include "prog.h"
 #include "txn.h"
 
 #define LIBXDP_DIR_FMT "dispatch-%d-%u"
@@ -191,7 +192,7 @@ static void scan(struct chain *c, char *dir)
 		struct chain_state st;
 
 		/* another interface's state under this name: a leftover once it is gone */
-		if (!state__read(c->ifname, &st) && !chain__attached_id(st.ifindex) &&
+		if (!state__read(c->ifname, &st) && !prog__attached_id(st.ifindex) &&
 		    !if_indextoname(st.ifindex, (char[IF_NAMESIZE]){ 0 }))
 			add(c, LEFTOVER_STATE, dir, st.ifindex);
 	}

@@ -12,8 +12,8 @@
 #include "chain.h"
 #include "log.h"
 #include "observer.h"
+#include "stats.h"
 #include "txn.h"
-#include "../../dispatcher/stats.h"
 #include "observer.skel.h"
 
 _Static_assert(STATS_ACTIONS == XDP_ACTION_COUNT, "a counter per XDP action");
@@ -94,26 +94,6 @@ int observer__stats_map(struct chain_txn *t)
 	return fd;
 }
 
-int observer__read_percpu(int stats_fd, struct xdpchain_stats **out)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct xdpchain_stats *v;
-	__u32 key = 0;
-
-	*out = NULL;
-	if (ncpu <= 0 || stats_fd < 0)
-		return -EINVAL;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(stats_fd, &key, v)) {
-		free(v);
-		return -errno;
-	}
-	*out = v;
-	return ncpu;
-}
-
 /* The per-CPU counters, summed. */
 static int read_sums(int stats_fd, struct sums *sum)
 {
@@ -121,7 +101,7 @@ static int read_sums(int stats_fd, struct sums *sum)
 	int ncpu;
 
 	memset(sum, 0, sizeof(*sum));
-	ncpu = observer__read_percpu(stats_fd, &v);
+	ncpu = stats__read_percpu(stats_fd, &v);
 	if (ncpu < 0)
 		return ncpu;
 	for (int cpu = 0; cpu < ncpu; cpu++)

@@ -74,14 +74,6 @@ void observer__disarm(struct observer_next *o);
 /* Frees @o (NULL: nothing); !@ok: observer__disarm() first. */
 void observer__end(struct observer_next *o, bool ok);
 
-struct xdpchain_stats;
-
-/*
- * The stats map's entry of every CPU (the capture's own map has the same
- * layout), in an array the caller frees; returns how many CPUs or -errno.
- */
-int observer__read_percpu(int stats_fd, struct xdpchain_stats **out);
-
 /* Per member (in c->progs order) counts since it joined; 0 or -errno. */
 int observer__read(const struct chain *c, struct prog_stats *out);
 

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "members.h"
 #include "observer.h"
+#include "prog.h"
 #include "txn.h"
 #include "xdp_action.h"
 #include "xdp_dispatcher.skel.h"
@@ -227,7 +228,7 @@ static int swap_build(struct swap_run *s)
 		return err_set(err, "cannot load xdpchain's dispatcher object: %s; run with -vv",
 			       strerror(-err));
 	s->disp_fd = bpf_program__fd(disp_prog);
-	s->disp_id = chain__prog_id(s->disp_fd);
+	s->disp_id = prog__id(s->disp_fd);
 	for (; s->linked < s->n; s->linked++) {
 		size_t i = s->linked;
 
@@ -240,7 +241,7 @@ static int swap_build(struct swap_run *s)
 				"loading '%s' into the new chain on %s failed: %s (the verifier or the kernel refused it); run with -vv for the verifier log; nothing was changed",
 				s->m[i].name, s->t->c.ifname, strerror(-err));
 		}
-		s->m[i].new_id = chain__prog_id(s->prog_fds[i]);
+		s->m[i].new_id = prog__id(s->prog_fds[i]);
 	}
 	return 0;
 }
@@ -437,7 +438,7 @@ int swap__revert(int ifindex, __u32 old_id, __u32 new_id, __u32 flags, size_t n_
 		old_fd = bpf_prog_get_fd_by_id(old_id);
 	if (new_fd < 0 || (old_id && old_fd < 0))
 		err = -errno;
-	else if (chain__attached_id(ifindex) != new_id)
+	else if (prog__attached_id(ifindex) != new_id)
 		err = -ESTALE; /* not the dispatcher this run attached: not ours to undo */
 	aopts.old_prog_fd = new_fd;
 	if (!err && bpf_xdp_attach(ifindex, old_fd, flags | XDP_FLAGS_REPLACE, &aopts))

@@ -20,7 +20,7 @@
 #include "observer.h"
 #include "output.h"
 #include "replace.h"
-#include "../../dispatcher/stats.h"
+#include "stats.h"
 
 struct metrics_cfg {
 	const char *ifname;
@@ -102,7 +102,7 @@ static void read_cap(struct mchain *m)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return;
-	ncpu = observer__read_percpu(fd, &v);
+	ncpu = stats__read_percpu(fd, &v);
 	close(fd);
 	if (ncpu < 0)
 		return;
