@@ -76,7 +76,7 @@ TEST_BPF_OBJS := $(patsubst tests/bpf/%.bpf.c,$(OUTPUT)/tests/%.o,$(TEST_BPF_SRC
 
 # src/ in layers, bottom up; a folder sees its own headers and those of the
 # layers below it (LAYER_INC), so an include upward does not compile.
-# tests/host_cli.sh's layers test also refuses a circle between modules.
+# tests/host_layers.sh (tests/layers.sh) refuses the same and include circles.
 LAYERS := base kern chain capture cli
 LAYER_INC_base := base
 LAYER_INC_kern := base kern
