@@ -588,7 +588,7 @@ static int add_final(struct chain_txn *t, struct add_plan *p, struct xdp_program
 	if (state_fd < 0)
 		return state_fd;
 	elf = final_bpf__elf_bytes(&size);
-	p->stats_fd = observer__stats_map(t);
+	p->stats_fd = txn__stats_map(t);
 	if (p->stats_fd < 0)
 		return p->stats_fd;
 	err = own_prog__make(&p->final, elf, size, FINAL_NAME, p->hook_fd, state_fd, p->stats_fd,
@@ -957,7 +957,7 @@ int chain__repair(const char *ifname, size_t *n_taps, bool *observer)
 	if (!err) {
 		*n_taps = before - t.c.n;
 		if (t.c.own_dispatcher && t.c.managed && !t.c.observed) {
-			err = observer__attach(&t);
+			err = txn__observe(&t);
 			*observer = !err;
 		}
 	}
@@ -1215,7 +1215,7 @@ static void apply_rollback(struct chain_txn *t, struct apply_ctx *x)
 	err_quiet(true);
 	err = txn__attach(t, progs, k, t->c.mode);
 	if (!err)
-		err = observer__attach(t);
+		err = txn__observe(t);
 	err_quiet(false);
 	if (err)
 		pr_warn("%s: could not put back the programs the failed apply took out: %s; apply the file again once the cause is fixed\n",

@@ -15,7 +15,6 @@
 #include "lock.h"
 #include "log.h"
 #include "members.h"
-#include "observer.h"
 #include "prog.h"
 #include "txn.h"
 
@@ -196,7 +195,7 @@ static void settle(const char *ifname)
 	if (t.c.managed)
 		members__prune(t.c.state_dir, ids, t.c.n);
 	if (t.c.kind == CHAIN_DISPATCHER && t.c.own_dispatcher && t.c.managed && !t.c.observed &&
-	    observer__attach(&t))
+	    txn__observe(&t))
 		pr_warn("%s: per-member counters are off: %s; 'xdpchain cleanup' tries again\n",
 			ifname, err_last());
 	if (t.state_fd >= 0)

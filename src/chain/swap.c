@@ -369,6 +369,7 @@ static void swap_keep(struct swap_run *s)
 int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_attach_mode mode)
 {
 	struct swap_run s = { .t = t, .m = m, .n = n, .disp_fd = -1, .lock = -1 };
+	struct observer_at at;
 	int old_fd = -1, err;
 
 	if (n < 1 || n > CHAIN_MAX_PROGS)
@@ -388,7 +389,8 @@ int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_att
 	 * which says why counting is off if it fails again (txn.c).
 	 */
 	err_quiet(true);
-	if (observer__prepare(t, m, n, s.disp_fd, &s.obs))
+	txn__observer_at(t, &at);
+	if (observer__prepare(&at, m, n, s.disp_fd, &s.obs))
 		pr_debug("%s: no observer before the switch, one after it\n", t->c.ifname);
 	err_quiet(false);
 	err = swap_pin(&s);

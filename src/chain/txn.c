@@ -116,6 +116,60 @@ const char *txn__state_dir(const struct chain_txn *t)
 	return t->made_state_dir[0] ? t->made_state_dir : t->c.state_dir;
 }
 
+int txn__stats_map(struct chain_txn *t)
+{
+	const char *dir = txn__state_dir(t);
+	char path[PATH_MAX];
+	int fd, rows, err;
+
+	fd = observer__open_stats(dir);
+	if (fd >= 0)
+		return fd;
+	err = observer__create_maps(&fd, &rows);
+	if (!err)
+		err = observer__pin_path(dir, false, path, sizeof(path));
+	if (!err)
+		err = txn__pin(t, fd, path, "the counters");
+	if (!err)
+		err = observer__pin_path(dir, true, path, sizeof(path));
+	if (!err)
+		err = txn__pin(t, rows, path, "the counter rows");
+	if (rows >= 0)
+		close(rows);
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int txn__observe(struct chain_txn *t)
+{
+	char ifname[IF_NAMESIZE];
+	struct chain c;
+	int state_fd, err;
+
+	snprintf(ifname, sizeof(ifname), "%s", t->c.ifname);
+	err = chain__read(ifname, &c);
+	if (err)
+		return err;
+	if (!observer__wanted(&c))
+		return 0;
+	state_fd = txn__state(t, NULL, 0);
+	if (state_fd < 0)
+		return state_fd;
+	return observer__attach(&c, state_fd);
+}
+
+void txn__observer_at(struct chain_txn *t, struct observer_at *at)
+{
+	at->ifname = t->c.ifname;
+	at->state_dir = txn__state_dir(t);
+	/* no state directory: nothing to observe, and no state made for it */
+	at->state_fd = at->state_dir[0] ? txn__state(t, NULL, 0) : -ENOENT;
+}
+
 static int explain_change_error(struct chain_txn *t, int err, const char *what)
 {
 	char msg[128];
@@ -344,7 +398,7 @@ static void commit(struct chain_txn *t)
 	if (t->changed && !t->drop_state && !t->observed) {
 		/* the chain changed as asked (no error to keep): counting is on top */
 		err_clear();
-		if (observer__attach(t))
+		if (txn__observe(t))
 			pr_warn("%s: per-member counters and stage attribution are off: %s; 'xdpchain cleanup' tries again\n",
 				t->c.ifname, err_last());
 		err_clear();
