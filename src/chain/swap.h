@@ -7,7 +7,9 @@
 #define __XDPCHAIN_SWAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
+#include <xdp/libxdp.h>
 
 struct bpf_object;
 struct bpf_program;
@@ -26,6 +28,51 @@ struct swap_member {
 	const struct member_rec *rec; /* a new member's origin, recorded before the switch */
 	__u32 new_id; /* set: the program id in the new dispatcher */
 };
+
+/* The interface whose dispatcher is replaced. */
+struct swap_target {
+	const char *ifname;
+	int ifindex;
+	__u32 old_id; /* the running dispatcher; 0: the interface has none */
+	size_t n_old; /* its members */
+	const char *state_dir; /* where new members are recorded (members.h); "": nowhere */
+	enum xdp_attach_mode mode;
+};
+
+/*
+ * What the caller does around the switch (txn.c: the observer's steps, the
+ * journal, keeping the old dispatcher), in this order; @ctx is theirs.
+ */
+struct swap_hooks {
+	/*
+	 * After the members are linked to the new dispatcher @disp_fd, before
+	 * anything runs it: 1 when something was prepared (then arm() and
+	 * end() follow), 0 when nothing, -errno on failure (the swap goes on).
+	 */
+	int (*prepare)(void *ctx, const struct swap_member *m, size_t n, int disp_fd);
+	/* Right before the switch, after pinning: -errno stops the swap (NULL: none). */
+	int (*before_switch)(void *ctx, __u32 new_id, __u32 flags);
+	/* Right before the switch: 0, or -errno with prepare()'s work undone (the swap goes on). */
+	int (*arm)(void *ctx);
+	/*
+	 * Right after the switch, libxdp's lock still held (NULL: none):
+	 * @prepared says whether what prepare() made now runs. True: the
+	 * caller keeps the old dispatcher's pins and what prepare() made
+	 * (end() is not called); false: they go.
+	 */
+	bool (*switched)(void *ctx, __u32 new_id, __u32 flags, bool prepared);
+	/* What prepare() made stays (@ok: after the switch) or goes (a failure). */
+	void (*end)(void *ctx, bool ok);
+	void *ctx;
+};
+
+/*
+ * Replaces @tg's running dispatcher with one running exactly @m (sorted
+ * here into libxdp's order) in one step, however many members leave or
+ * come. Nothing changes if it fails. 0 or -errno (err_last()).
+ */
+int swap__run(const struct swap_target *tg, struct swap_member *m, size_t n,
+	      const struct swap_hooks *h);
 
 /*
  * For txn__unswap() and the journal: puts dispatcher @old_id back
