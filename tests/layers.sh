@@ -12,7 +12,7 @@
 #           through others, includes itself); with --modules between
 #           modules, a module being a .c and its .h (capture.c -> chain.h
 #           and chain.c -> capture.h is such a circle): not enforced yet,
-#           see NOTES.md
+#           chain's journal <-> txn and cli's params <-> output remain
 # Prints one line per offence and exits 1 when there is one; a header
 # found in no folder of SRC (a skeleton, dispatcher/*.h) is not ours.
 set -uo pipefail
