@@ -17,13 +17,12 @@
 #include <bpf/libbpf.h>
 
 #include "capture.h"
-#include "../../dispatcher/stats.h"
-#include "chain.h"
 #include "filter.h"
 #include "insn.h"
 #include "lock.h"
 #include "log.h"
-#include "observer.h"
+#include "prog.h"
+#include "stats.h"
 #include "stage.skel.h"
 
 /*
@@ -270,165 +269,15 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 	return b->oom ? -ENOMEM : 0;
 }
 
-/*
- * LOCK_DIR/hook-ID.lock, one per hook map: flocked for a capture's
- * lifetime and released by the kernel however it ends. It holds the
- * capture's pid, then a line "prog ID" for each program the capture put
- * into the hook's slots, written before the program goes in: a killed
- * capture's programs are those (recognised by what root recorded, never
- * by their name, which any program may carry).
- */
-static void hook_lock_name(__u32 hook_id, char *buf, size_t size)
-{
-	snprintf(buf, size, "hook-%u.lock", hook_id);
-}
-
-static int lock_hook(__u32 hook_id, int *holder, bool capture)
-{
-	char name[32], buf[32];
-	int fd, n, err, tries = 0;
-
-	*holder = 0;
-	hook_lock_name(hook_id, name, sizeof(name));
-again:
-	fd = lock__open(name);
-	if (fd < 0)
-		return fd;
-	/*
-	 * A status clearing stale slots holds the lock for milliseconds: a
-	 * capture waits that out; a running capture holds it for good.
-	 */
-	err = lock__wait(fd, capture ? 2000 : 0);
-	if (!err && !lock__is_current(fd, name)) {
-		/* its holder was done and removed it (unlock_hook()): a new file */
-		close(fd);
-		if (++tries < 100)
-			goto again;
-		return err_set(-EAGAIN, "%s/%s keeps being replaced; retry", LOCK_DIR, name);
-	}
-	if (err) {
-		n = pread(fd, buf, sizeof(buf) - 1, 0);
-		if (n > 0) {
-			buf[n] = '\0';
-			*holder = atoi(buf);
-		}
-		if (!*holder)
-			*holder = lock__holder(fd);
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-/* Drops a hook's lock, and its file: no lock files pile up, one per hook ever seen. */
-static void unlock_hook(int fd, __u32 hook_id)
-{
-	char name[32];
-
-	if (fd < 0)
-		return;
-	hook_lock_name(hook_id, name, sizeof(name));
-	if (lock__remove(fd, name))
-		pr_debug("cannot remove %s/%s\n", LOCK_DIR, name);
-	close(fd);
-}
-
-/* The capture now holding @fd: its pid, and no programs yet. */
-static void record_self(int fd, __u32 hook_id)
-{
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%d\n", getpid());
-
-	if (ftruncate(fd, 0) || pwrite(fd, buf, n, 0) != n)
-		pr_debug("cannot record our pid in %s/hook-%u.lock\n", LOCK_DIR, hook_id);
-}
-
-/* Program @id is about to go into a slot: recorded first, so no kill forgets it. */
-static int record_prog(int fd, __u32 id)
-{
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "prog %u\n", id);
-	off_t end = lseek(fd, 0, SEEK_END);
-
-	if (end < 0 || pwrite(fd, buf, n, end) != n)
-		return err_set(-EIO, "cannot record the capture program in %s: %s", LOCK_DIR,
-			       strerror(errno));
-	return 0;
-}
-
-/* Whether the hook lock open as @fd records program @id. */
-static bool recorded(int fd, __u32 id)
-{
-	char buf[4096], *line, *save = NULL;
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-	unsigned int rec;
-
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (sscanf(line, "prog %u", &rec) == 1 && rec == id)
-			return true;
-	return false;
-}
-
-/* Clears the slots holding programs the last capture of @lock_fd's hook recorded. */
-static int clear_ours(int hook_fd, int lock_fd)
-{
-	__u32 ids[HOOK_SLOTS];
-	int n = 0;
-
-	if (hook__slots(hook_fd, ids))
-		return -errno;
-	for (__u32 k = 0; k < HOOK_SLOTS; k++) {
-		if (!ids[k] || !recorded(lock_fd, ids[k]))
-			continue;
-		if (!bpf_map_delete_elem(hook_fd, &k))
-			n++;
-	}
-	return n;
-}
-
-int capture__clear_stale(int hook_fd)
-{
-	int holder, lock, n;
-	__u32 id = hook__id(hook_fd);
-
-	lock = lock_hook(id, &holder, false);
-	if (lock < 0)
-		return lock == -EBUSY ? 0 : lock; /* a live capture owns them */
-	n = clear_ours(hook_fd, lock);
-	unlock_hook(lock, id);
-	return n;
-}
-
 /* The hook's lock is ours: a killed capture's programs out, our pid in. */
 static void take_over_hook(struct capture *c)
 {
-	int n = clear_ours(c->hook_fd, c->lock_fd);
+	int n = hook__clear_recorded(c->hook_fd, c->lock_fd);
 
-	record_self(c->lock_fd, c->hook_id);
+	lock__hook_record_self(c->lock_fd, c->hook_id);
 	if (n > 0)
 		pr_info("removed %d capture program%s a killed capture left in the hook\n", n,
 			n == 1 ? "" : "s");
-}
-
-bool capture__left_prog(__u32 hook_id, __u32 prog_id)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	bool left;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/hook-%u.lock", LOCK_DIR, hook_id);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return false; /* no capture ever served it */
-	/* root's lock, in root's 0700 LOCK_DIR, and no live capture holds it */
-	left = !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_uid == 0 &&
-	       !flock(fd, LOCK_SH | LOCK_NB) && recorded(fd, prog_id);
-	close(fd);
-	return left;
 }
 
 const struct capture_meta *capture__parse_record(const void *rec, __u32 len, const void **pkt)
@@ -766,7 +615,7 @@ static int insert_prog(struct capture *c, const struct capture_opts *o, int map_
 			load_err = fd;
 			continue;
 		}
-		err = record_prog(c->lock_fd, chain__prog_id(fd));
+		err = hook__record_prog(c->lock_fd, prog__id(fd));
 		if (err) {
 			close(fd);
 			goto out;
@@ -778,7 +627,7 @@ static int insert_prog(struct capture *c, const struct capture_opts *o, int map_
 				combos[i].frags ? "on" : "off");
 			*prog_fd = fd;
 			if (prog_id)
-				*prog_id = chain__prog_id(fd);
+				*prog_id = prog__id(fd);
 			goto out;
 		}
 		upd_err = -errno;
@@ -879,7 +728,7 @@ int capture__attach_stages(struct capture *c, int disp_fd, const __u32 *slot_pro
 	c->stage_skel = skel;
 	c->stage_link[0] = link[0];
 	c->stage_link[1] = link[1];
-	c->stage_disp_id = chain__prog_id(disp_fd);
+	c->stage_disp_id = prog__id(disp_fd);
 	return 0;
 err:
 	bpf_link__destroy(link[0]);
@@ -916,7 +765,7 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 	c->on_packet = o->on_packet;
 	c->ctx = o->ctx;
 
-	c->lock_fd = lock_hook(c->hook_id, &holder, true);
+	c->lock_fd = lock__hook(c->hook_id, &holder, true);
 	if (c->lock_fd == -EBUSY)
 		return err_set(
 			-EBUSY,
@@ -1043,7 +892,7 @@ static int read_counters(const struct capture *c, __u64 sum[CAP_NR_COUNTERS])
 	int ncpu;
 
 	memset(sum, 0, sizeof(__u64) * CAP_NR_COUNTERS);
-	ncpu = observer__read_percpu(c->counters_fd, &v);
+	ncpu = stats__read_percpu(c->counters_fd, &v);
 	if (ncpu < 0)
 		return ncpu;
 	for (int i = 0; i < ncpu; i++) {
@@ -1100,66 +949,6 @@ void capture__stop(struct capture *c)
 		close(c->counters_fd);
 	if (c->scratch_fd >= 0)
 		close(c->scratch_fd);
-	unlock_hook(c->lock_fd, c->hook_id);
+	lock__hook_release(c->lock_fd, c->hook_id);
 	c->counters_fd = c->scratch_fd = c->lock_fd = -1;
-}
-
-/* A hook lock whose map is gone and that nobody holds: removed under its lock. */
-static bool remove_stale_lock(const char *name, __u32 id)
-{
-	bool removed = false;
-	int map_fd, fd;
-
-	map_fd = bpf_map_get_fd_by_id(id);
-	if (map_fd >= 0 || errno != ENOENT) {
-		if (map_fd >= 0)
-			close(map_fd);
-		return false;
-	}
-	err_quiet(true);
-	fd = lock__take(name, 0);
-	err_quiet(false);
-	if (fd < 0)
-		return false; /* held (a capture of a map just freed), or not ours */
-	removed = lock__is_current(fd, name) && !lock__remove(fd, name);
-	close(fd);
-	return removed;
-}
-
-int capture__remove_stale_locks(void (*on_removed)(const char *path, void *ctx), void *ctx)
-{
-	char name[32], path[PATH_MAX];
-	struct dirent *e;
-	int dir, n = 0;
-	DIR *d;
-	__u32 id;
-
-	dir = lock__dir_open();
-	if (dir < 0)
-		return dir;
-	d = fdopendir(dir);
-	if (!d) {
-		close(dir);
-		return err_set(-errno, "cannot read %s: %s", LOCK_DIR, strerror(errno));
-	}
-	while ((e = readdir(d))) {
-		if (sscanf(e->d_name, "hook-%u.lock", &id) != 1)
-			continue;
-		hook_lock_name(id, name, sizeof(name));
-		if (strcmp(name, e->d_name) || !remove_stale_lock(name, id))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", LOCK_DIR, name);
-		on_removed(path, ctx);
-		n++;
-	}
-	closedir(d);
-	return n;
-}
-
-bool capture__hook_busy(__u32 hook_id)
-{
-	char name[32];
-
-	hook_lock_name(hook_id, name, sizeof(name));
-	return lock__held(name);
 }

@@ -214,27 +214,4 @@ void capture__stats(const struct capture *c, struct capture_stats *s);
 /* Takes our programs out of the hook (only slots still holding them). */
 void capture__stop(struct capture *c);
 
-/*
- * Removes capture programs of xdpchain from @hook_fd's slots when no
- * capture holds the hook's lock: what a killed capture left behind, known
- * by the program ids it recorded in that lock (never by name). Returns how
- * many were cleared, or -errno.
- */
-int capture__clear_stale(int hook_fd);
-
-/*
- * Whether program @prog_id in a slot of hook @hook_id is one a capture
- * that is gone put there (it recorded the id; no capture holds the lock).
- */
-bool capture__left_prog(__u32 hook_id, __u32 prog_id);
-
-/* Whether a live capture serves the hook with map id @hook_id. */
-bool capture__hook_busy(__u32 hook_id);
-/*
- * Removes the lock files of hook maps that are gone (a capture killed with
- * SIGKILL leaves its file) and that nobody holds, calling @on_removed for
- * each. Returns how many, or -errno with err_set().
- */
-int capture__remove_stale_locks(void (*on_removed)(const char *path, void *ctx), void *ctx);
-
 #endif

@@ -17,10 +17,12 @@
 #include <xdp/prog_dispatcher.h>
 
 #include "bpffs.h"
-#include "capture.h"
 #include "chain.h"
 #include "dispatcher.h"
+#include "hook.h"
+#include "lock.h"
 #include "log.h"
+#include "prog.h"
 #include "xdp_action.h"
 
 int chain__ifindex(const char *ifname)
@@ -152,7 +154,7 @@ static int read_mp(struct chain *c)
 	int err, version;
 
 	/* libxdp reads its pins under its lock: both must be root's alone */
-	if (chain__attached_id(c->ifindex)) {
+	if (prog__attached_id(c->ifindex)) {
 		err = bpffs__check_libxdp_dir(false);
 		if (err)
 			return err;
@@ -323,7 +325,7 @@ static void read_own(struct chain *c)
 			p->tap_hook_id = hook__id(fd);
 			close(fd);
 		}
-		p->tap_stale = !p->tap_hook_id || !capture__hook_busy(p->tap_hook_id);
+		p->tap_stale = !p->tap_hook_id || !lock__hook_held(p->tap_hook_id);
 	}
 
 	if (c->managed) {
@@ -375,26 +377,16 @@ int chain__read(const char *ifname, struct chain *c)
 		memset(c, 0, sizeof(*c));
 		snprintf(c->ifname, sizeof(c->ifname), "%s", ifname);
 		c->ifindex = ifindex;
-		before = chain__attached_id(ifindex);
+		before = prog__attached_id(ifindex);
 		err = read_mp(c);
 		if (err)
 			return err;
 		read_state(c);
 		read_own(c);
-		if (chain__attached_id(ifindex) == before || try == CHAIN_READ_TRIES - 1)
+		if (prog__attached_id(ifindex) == before || try == CHAIN_READ_TRIES - 1)
 			break;
 	}
-	leftover__scan(c);
 	return 0;
-}
-
-__u32 chain__attached_id(int ifindex)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-
-	if (bpf_xdp_query(ifindex, 0, &q))
-		return 0;
-	return q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
 }
 
 __u32 chain__prog_actions(const struct xdp_program *prog)
@@ -407,15 +399,8 @@ __u32 chain__prog_actions(const struct xdp_program *prog)
 	return actions;
 }
 
-__u32 chain__prog_id(int fd)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
-
-int chain__for_each(int (*fn)(const struct chain *c, void *ctx), void *ctx)
+int chain__for_each(int (*read)(const char *ifname, struct chain *c),
+		    int (*fn)(const struct chain *c, void *ctx), void *ctx)
 {
 	struct if_nameindex *ifs = if_nameindex(), *it;
 	struct chain c;
@@ -427,7 +412,7 @@ int chain__for_each(int (*fn)(const struct chain *c, void *ctx), void *ctx)
 		int err;
 
 		err_quiet(true);
-		err = chain__read(it->if_name, &c);
+		err = read(it->if_name, &c);
 		err_quiet(false);
 		if (!err)
 			ret = fn(&c, ctx);

@@ -116,10 +116,6 @@ struct chain {
 
 /* ---- chain.c: kernel queries shared by the commands ------------------- */
 
-/* The XDP program attached to @ifindex in any mode; 0 if none or gone. */
-__u32 chain__attached_id(int ifindex);
-/* The id of the program behind @fd; 0 if it cannot be read. */
-__u32 chain__prog_id(int fd);
 /* A libxdp program's proceed-on (chain-call) actions, (1 << XDP_x). */
 __u32 chain__prog_actions(const struct xdp_program *prog);
 
@@ -172,14 +168,19 @@ size_t chain__remove_set(const struct chain *c, size_t i, size_t idx[CHAIN_MAX_P
 
 /* Resolves @ifname; -ENODEV with a message if there is no such interface. */
 int chain__ifindex(const char *ifname);
-/* Reads @ifname's chain, xdpchain state and leftovers; changes nothing. */
+/*
+ * Reads @ifname's chain and xdpchain state; changes nothing. Leftovers are
+ * not looked for (a bpffs scan): chain__read_leftovers() does both.
+ */
 int chain__read(const char *ifname, struct chain *c);
 /*
- * Calls @fn with the chain of each interface, read quietly (one that cannot
- * be read is passed over), until @fn returns non-zero; returns that, 0, or
- * -errno when the interfaces cannot be listed.
+ * Calls @fn with the chain of each interface, read quietly by @read
+ * (chain__read, or chain__read_leftovers where leftovers are wanted; one
+ * that cannot be read is passed over), until @fn returns non-zero; returns
+ * that, 0, or -errno when the interfaces cannot be listed.
  */
-int chain__for_each(int (*fn)(const struct chain *c, void *ctx), void *ctx);
+int chain__for_each(int (*read)(const char *ifname, struct chain *c),
+		    int (*fn)(const struct chain *c, void *ctx), void *ctx);
 /* The prog_array a program calls (its hook); fd or -ENOENT. */
 int chain__prog_hook_fd(__u32 prog_id);
 
@@ -308,6 +309,8 @@ int chain__apply(const struct chain_spec *s, bool dry_run, struct apply_result *
 
 /* Adds what interrupted runs left for @c's interface to c->leftovers. */
 void leftover__scan(struct chain *c);
+/* chain__read() and leftover__scan(): for status, metrics, a change's begin, cleanup. */
+int chain__read_leftovers(const char *ifname, struct chain *c);
 /* Removes one leftover (not a stale tap: that is a chain change). */
 int leftover__remove(const struct leftover *l);
 /*

@@ -18,6 +18,7 @@
 #include "members.h"
 #include "netns.h"
 #include "observer.h"
+#include "prog.h"
 #include "txn.h"
 
 #define JOURNAL_MAX 65536
@@ -212,7 +213,7 @@ static void settle(const char *ifname)
 	if (t.c.managed)
 		members__prune(t.c.state_dir, ids, t.c.n);
 	if (t.c.kind == CHAIN_DISPATCHER && t.c.own_dispatcher && t.c.managed && !t.c.observed &&
-	    observer__attach(&t))
+	    txn__observe(&t))
 		pr_warn("%s: per-member counters are off: %s; 'xdpchain cleanup' tries again\n",
 			ifname, err_last());
 	if (t.state_fd >= 0)
@@ -222,7 +223,7 @@ static void settle(const char *ifname)
 /* Puts interface @s back as it was before the killed apply's switch. */
 static void roll_back(const struct jswitch *s)
 {
-	__u32 now = chain__attached_id(s->ifindex);
+	__u32 now = prog__attached_id(s->ifindex);
 
 	if (now == s->new_id) {
 		if (swap__revert(s->ifindex, s->old_id, s->new_id, s->flags, CHAIN_MAX_PROGS)) {
@@ -336,7 +337,7 @@ void journal__recover(void)
 	all_new = n == expect;
 	err_quiet(true);
 	for (size_t i = 0; i < n; i++) {
-		all_new &= chain__attached_id(sw[i].ifindex) == sw[i].new_id;
+		all_new &= prog__attached_id(sw[i].ifindex) == sw[i].new_id;
 		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
 			 i ? ", " : "", sw[i].ifname);
 	}

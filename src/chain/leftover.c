@@ -19,13 +19,14 @@
 #include <bpf/libbpf.h>
 
 #include "bpffs.h"
-#include "capture.h"
 #include "chain.h"
 #include "dispatcher.h"
+#include "hook.h"
 #include "lock.h"
 #include "log.h"
 #include "journal.h"
 #include "netns.h"
+#include "prog.h"
 #include "txn.h"
 
 #define LIBXDP_DIR_FMT "dispatch-%d-%u"
@@ -143,7 +144,7 @@ static void scan_tap_hooks(struct chain *c)
 		for (size_t i = 0; i < c->n; i++)
 			used |= c->progs[i].is_tap && !c->progs[i].tap_stale &&
 				c->progs[i].tap_hook_id == id;
-		if (used || capture__hook_busy(id))
+		if (used || lock__hook_held(id))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", c->state_dir, e->d_name) <
 		    (int)sizeof(path))
@@ -163,6 +164,15 @@ void leftover__scan(struct chain *c)
 	err_quiet(false);
 }
 
+int chain__read_leftovers(const char *ifname, struct chain *c)
+{
+	int err = chain__read(ifname, c);
+
+	if (!err)
+		leftover__scan(c);
+	return err;
+}
+
 static void found_tmp(const char *path, void *ctx)
 {
 	add(ctx, LEFTOVER_TMP_DIR, path, 0);
@@ -180,13 +190,13 @@ static void scan(struct chain *c, char *dir)
 	    snprintf(dir, PATH_MAX, "%s/" OBSERVER_PIN, c->state_dir) < PATH_MAX)
 		add(c, LEFTOVER_OBSERVER, dir, c->observer_target);
 	for (int a = 0; a < HOOK_SLOTS; a++)
-		if (c->hook_slots[a] && capture__left_prog(c->hook_id, c->hook_slots[a]))
+		if (c->hook_slots[a] && hook__left_prog(c->hook_id, c->hook_slots[a]))
 			add(c, LEFTOVER_CAPTURE, c->hook_pin, c->hook_slots[a]);
 	if (c->name_taken && !bpffs__iface_dir(c->ifname, dir, PATH_MAX)) {
 		struct chain_state st;
 
 		/* another interface's state under this name: a leftover once it is gone */
-		if (!state__read(c->ifname, &st) && !chain__attached_id(st.ifindex) &&
+		if (!state__read(c->ifname, &st) && !prog__attached_id(st.ifindex) &&
 		    !if_indextoname(st.ifindex, (char[IF_NAMESIZE]){ 0 }))
 			add(c, LEFTOVER_STATE, dir, st.ifindex);
 	}
@@ -277,7 +287,7 @@ int leftover__remove(const struct leftover *l)
 	case LEFTOVER_LIBXDP_DIR:
 		return remove_libxdp_dir(l);
 	case LEFTOVER_TAP_HOOK:
-		return capture__hook_busy(l->id) ? -EBUSY : unlink(l->path) ? -errno : 0;
+		return lock__hook_held(l->id) ? -EBUSY : unlink(l->path) ? -errno : 0;
 	case LEFTOVER_STATE:
 		return remove_state(l);
 	case LEFTOVER_TMP_DIR:
@@ -287,7 +297,7 @@ int leftover__remove(const struct leftover *l)
 
 		if (fd < 0)
 			return -errno;
-		n = capture__clear_stale(fd);
+		n = hook__clear_stale(fd);
 		close(fd);
 		return n < 0 ? n : 0;
 	}
@@ -390,7 +400,7 @@ static void clean_states(struct clean_ctx *cc)
 				removed(cc, &l);
 			continue;
 		}
-		if (chain__read(st.ifindex ? name : e->d_name, &c))
+		if (chain__read_leftovers(st.ifindex ? name : e->d_name, &c))
 			continue;
 		for (size_t i = 0; i < c.n_leftovers; i++)
 			if ((c.leftovers[i].kind == LEFTOVER_TAP_HOOK ||

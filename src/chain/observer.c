@@ -12,8 +12,8 @@
 #include "chain.h"
 #include "log.h"
 #include "observer.h"
-#include "txn.h"
-#include "../../dispatcher/stats.h"
+#include "stats.h"
+#include "swap.h"
 #include "observer.skel.h"
 
 _Static_assert(STATS_ACTIONS == XDP_ACTION_COUNT, "a counter per XDP action");
@@ -60,58 +60,34 @@ static int open_pin(const char *dir, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-int observer__stats_map(struct chain_txn *t)
+int observer__open_stats(const char *state_dir)
 {
-	const char *dir = txn__state_dir(t);
-	char path[PATH_MAX];
-	int fd, rows, err;
-
-	fd = open_pin(dir, STATS_PIN);
-	if (fd >= 0)
-		return fd;
-	fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, STATS_MAP_NAME, sizeof(__u32),
-			    sizeof(struct xdpchain_stats), 1, NULL);
-	rows = bpf_map_create(BPF_MAP_TYPE_ARRAY, ROWS_MAP_NAME, sizeof(__u32), sizeof(struct row),
-			      STATS_ROWS, NULL);
-	err = fd < 0 || rows < 0 ?
-		      err_set(-errno, "cannot create the counter maps: %s", strerror(errno)) :
-		      0;
-	if (!err)
-		err = pin_path(dir, STATS_PIN, path, sizeof(path));
-	if (!err)
-		err = txn__pin(t, fd, path, "the counters");
-	if (!err)
-		err = pin_path(dir, ROWS_PIN, path, sizeof(path));
-	if (!err)
-		err = txn__pin(t, rows, path, "the counter rows");
-	if (rows >= 0)
-		close(rows);
-	if (err) {
-		if (fd >= 0)
-			close(fd);
-		return err;
-	}
-	return fd;
+	return open_pin(state_dir, STATS_PIN);
 }
 
-int observer__read_percpu(int stats_fd, struct xdpchain_stats **out)
+int observer__create_maps(int *stats_fd, int *rows_fd)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct xdpchain_stats *v;
-	__u32 key = 0;
+	int err;
 
-	*out = NULL;
-	if (ncpu <= 0 || stats_fd < 0)
-		return -EINVAL;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(stats_fd, &key, v)) {
-		free(v);
-		return -errno;
-	}
-	*out = v;
-	return ncpu;
+	*stats_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, STATS_MAP_NAME, sizeof(__u32),
+				   sizeof(struct xdpchain_stats), 1, NULL);
+	*rows_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, ROWS_MAP_NAME, sizeof(__u32),
+				  sizeof(struct row), STATS_ROWS, NULL);
+	if (*stats_fd >= 0 && *rows_fd >= 0)
+		return 0;
+	err = err_set(-errno, "cannot create the counter maps: %s", strerror(errno));
+
+	if (*stats_fd >= 0)
+		close(*stats_fd);
+	if (*rows_fd >= 0)
+		close(*rows_fd);
+	*stats_fd = *rows_fd = -1;
+	return err;
+}
+
+int observer__pin_path(const char *state_dir, bool rows, char *path, size_t size)
+{
+	return pin_path(state_dir, rows ? ROWS_PIN : STATS_PIN, path, size);
 }
 
 /* The per-CPU counters, summed. */
@@ -121,7 +97,7 @@ static int read_sums(int stats_fd, struct sums *sum)
 	int ncpu;
 
 	memset(sum, 0, sizeof(*sum));
-	ncpu = observer__read_percpu(stats_fd, &v);
+	ncpu = stats__read_percpu(stats_fd, &v);
 	if (ncpu < 0)
 		return ncpu;
 	for (int cpu = 0; cpu < ncpu; cpu++)
@@ -365,30 +341,25 @@ out:
 	return err;
 }
 
-int observer__attach(struct chain_txn *t)
+bool observer__wanted(const struct chain *c)
 {
-	char ifname[IF_NAMESIZE];
-	struct chain c;
-	int stats_fd = -1, rows_fd = -1, state_fd, err;
+	/* libxdp's dispatcher has no xdpchain_exit: nothing to observe */
+	return c->kind == CHAIN_DISPATCHER && c->own_dispatcher && c->managed && chain__final(c);
+}
 
-	snprintf(ifname, sizeof(ifname), "%s", t->c.ifname);
-	err = chain__read(ifname, &c);
-	if (err)
-		return err;
-	if (c.kind != CHAIN_DISPATCHER || !c.own_dispatcher || !c.managed || !chain__final(&c))
-		return 0; /* nothing to observe: libxdp's dispatcher has no xdpchain_exit */
-	state_fd = txn__state(t, NULL, 0);
-	if (state_fd < 0)
-		return state_fd;
-	stats_fd = open_pin(c.state_dir, STATS_PIN);
-	rows_fd = open_pin(c.state_dir, ROWS_PIN);
+int observer__attach(const struct chain *c, int state_fd)
+{
+	int stats_fd, rows_fd, err;
+
+	stats_fd = open_pin(c->state_dir, STATS_PIN);
+	rows_fd = open_pin(c->state_dir, ROWS_PIN);
 	if (stats_fd < 0 || rows_fd < 0)
 		err = err_set(
 			-ENOENT,
 			"the chain on %s has no counter maps (made by an older xdpchain); 'xdpchain flush %s' and add its programs again",
-			c.ifname, c.ifname);
+			c->ifname, c->ifname);
 	else
-		err = attach_new(&c, state_fd, stats_fd, rows_fd);
+		err = attach_new(c, state_fd, stats_fd, rows_fd);
 	if (stats_fd >= 0)
 		close(stats_fd);
 	if (rows_fd >= 0)
@@ -408,10 +379,10 @@ struct observer_next {
 	bool rows_written, pinned;
 };
 
-int observer__prepare(struct chain_txn *t, const struct swap_member *m, size_t n, int disp_fd,
-		      struct observer_next **out)
+int observer__prepare(const struct observer_at *at, const struct swap_member *m, size_t n,
+		      int disp_fd, struct observer_next **out)
 {
-	const char *dir = txn__state_dir(t);
+	const char *dir = at->state_dir;
 	struct observer_next *o;
 	struct row rows[STATS_ROWS];
 	int hook_fd = -1, state_fd, final = -1, err;
@@ -429,14 +400,14 @@ int observer__prepare(struct chain_txn *t, const struct swap_member *m, size_t n
 		return err_set(-ENOMEM, "out of memory");
 	o->stats_fd = o->rows_fd = o->old_link_fd = -1;
 	snprintf(o->dir, sizeof(o->dir), "%s", dir);
-	snprintf(o->c.ifname, sizeof(o->c.ifname), "%s", t->c.ifname);
+	snprintf(o->c.ifname, sizeof(o->c.ifname), "%s", at->ifname);
 	o->c.n = n;
 	for (size_t i = 0; i < n; i++) {
 		o->c.progs[i].id = m[i].new_id;
 		o->c.progs[i].actions = m[i].actions;
 		o->c.progs[i].is_final = m[i].is_final;
 	}
-	state_fd = txn__state(t, NULL, 0);
+	state_fd = at->state_fd;
 	if (state_fd < 0) {
 		err = state_fd;
 		goto out;
@@ -447,13 +418,13 @@ int observer__prepare(struct chain_txn *t, const struct swap_member *m, size_t n
 		err = err_set(
 			-ENOENT,
 			"the chain on %s has no counter maps (made by an older xdpchain); 'xdpchain flush %s' and add its programs again",
-			t->c.ifname, t->c.ifname);
+			at->ifname, at->ifname);
 		goto out;
 	}
 	/* the hook the final stage calls: the observer hands packets to it too */
 	hook_fd = chain__prog_hook_fd(m[final].new_id);
 	if (hook_fd < 0) {
-		err = err_set(hook_fd, "cannot open the hook of %s's final stage: %s", t->c.ifname,
+		err = err_set(hook_fd, "cannot open the hook of %s's final stage: %s", at->ifname,
 			      strerror(-hook_fd));
 		goto out;
 	}

@@ -22,26 +22,37 @@
 #include "chain.h"
 #include "xdp_action.h"
 
-struct chain_txn;
-
 struct prog_stats {
 	bool valid; /* the program has a counter row */
 	__u64 pkts[XDP_ACTION_COUNT];
 };
 
 /*
- * The chain's stats map: the pinned one, or a new one (with its rows map)
- * pinned through the transaction. Returns an fd or -errno.
+ * Where an observer counts: the interface, its state directory and its
+ * state map (open; the transaction that makes them owns them).
  */
-int observer__stats_map(struct chain_txn *t);
+struct observer_at {
+	const char *ifname;
+	const char *state_dir;
+	int state_fd;
+};
 
+/* The stats map pinned in @state_dir: an fd, or -errno (-ENOENT: none yet). */
+int observer__open_stats(const char *state_dir);
+/* New, empty stats and rows maps for the caller to pin: 0 or -errno (err_set()). */
+int observer__create_maps(int *stats_fd, int *rows_fd);
+/* Where @state_dir keeps the stats map (@rows: the rows map); 0 or -ENAMETOOLONG. */
+int observer__pin_path(const char *state_dir, bool rows, char *path, size_t size);
+
+/* Whether chain @c runs xdpchain's dispatcher with its final stage and state. */
+bool observer__wanted(const struct chain *c);
 /*
  * After a change libxdp made, or for a chain found without one (cleanup):
- * reads the chain again and, if it runs xdpchain's dispatcher, gives every
- * member a counter row and attaches a new observer to the dispatcher in
- * place of the old one.
+ * for @c (read after the change, observer__wanted()) with its state map
+ * @state_fd, gives every member a counter row and attaches a new observer
+ * to the dispatcher in place of the old one.
  */
-int observer__attach(struct chain_txn *t);
+int observer__attach(const struct chain *c, int state_fd);
 
 /*
  * An observer for a dispatcher that does not run yet (swap.c builds it),
@@ -65,22 +76,14 @@ struct swap_member;
  * NULL when there is nothing to observe (no final stage, no state). 0 or
  * -errno (err_last()), nothing changed then.
  */
-int observer__prepare(struct chain_txn *t, const struct swap_member *m, size_t n, int disp_fd,
-		      struct observer_next **out);
+int observer__prepare(const struct observer_at *at, const struct swap_member *m, size_t n,
+		      int disp_fd, struct observer_next **out);
 /* 0 or -errno; on failure as before (observer__disarm()). */
 int observer__arm(struct observer_next *o);
 /* Puts back what observer__arm() changed. */
 void observer__disarm(struct observer_next *o);
 /* Frees @o (NULL: nothing); !@ok: observer__disarm() first. */
 void observer__end(struct observer_next *o, bool ok);
-
-struct xdpchain_stats;
-
-/*
- * The stats map's entry of every CPU (the capture's own map has the same
- * layout), in an array the caller frees; returns how many CPUs or -errno.
- */
-int observer__read_percpu(int stats_fd, struct xdpchain_stats **out);
 
 /* Per member (in c->progs order) counts since it joined; 0 or -errno. */
 int observer__read(const struct chain *c, struct prog_stats *out);

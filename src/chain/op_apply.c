@@ -270,7 +270,7 @@ static void apply_rollback(struct chain_txn *t, struct apply_ctx *x)
 	err_quiet(true);
 	err = txn__attach(t, progs, k, t->c.mode);
 	if (!err)
-		err = observer__attach(t);
+		err = txn__observe(t);
 	err_quiet(false);
 	if (err)
 		notes_add(

@@ -123,7 +123,7 @@ static bool hook_of_chain(__u32 map_id, char *ifname, size_t size)
 {
 	struct hook_owner o = { .map_id = map_id };
 
-	if (chain__for_each(is_hook_owner, &o) != 1)
+	if (chain__for_each(chain__read, is_hook_owner, &o) != 1)
 		return false;
 	snprintf(ifname, size, "%s", o.ifname);
 	return true;
@@ -175,7 +175,7 @@ int reread(struct chain_txn *t)
 	char ifname[IF_NAMESIZE];
 
 	snprintf(ifname, sizeof(ifname), "%s", t->c.ifname);
-	return chain__read(ifname, &t->c);
+	return chain__read_leftovers(ifname, &t->c);
 }
 
 /*
@@ -417,7 +417,7 @@ int add_final(struct chain_txn *t, struct add_plan *p, struct xdp_program **prog
 	if (state_fd < 0)
 		return state_fd;
 	elf = final_bpf__elf_bytes(&size);
-	p->stats_fd = observer__stats_map(t);
+	p->stats_fd = txn__stats_map(t);
 	if (p->stats_fd < 0)
 		return p->stats_fd;
 	err = own_prog__make(&p->final, elf, size, FINAL_NAME, p->hook_fd, state_fd, p->stats_fd,

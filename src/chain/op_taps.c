@@ -131,7 +131,7 @@ int chain__repair(const char *ifname, size_t *n_taps, bool *observer, struct not
 	if (!err) {
 		*n_taps = before - t.c.n;
 		if (t.c.own_dispatcher && t.c.managed && !t.c.observed) {
-			err = observer__attach(&t);
+			err = txn__observe(&t);
 			*observer = !err;
 		}
 	}

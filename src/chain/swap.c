@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * One dispatcher replacement for any new set of members (txn__swap()).
+ * One dispatcher replacement for any new set of members (swap__run(),
+ * for txn__swap()).
  *
  * libxdp builds a new dispatcher only from the running one plus some
  * programs (attach_multi) or minus some (detach_multi), and its builder is
@@ -33,11 +34,11 @@
 #include <xdp/prog_dispatcher.h>
 
 #include "bpffs.h"
-#include "journal.h"
+#include "chain.h"
 #include "log.h"
 #include "members.h"
-#include "observer.h"
-#include "txn.h"
+#include "prog.h"
+#include "swap.h"
 #include "xdp_action.h"
 #include "xdp_dispatcher.skel.h"
 #include "xdp_dispatcher_lean.skel.h"
@@ -186,7 +187,8 @@ static int link_member(struct swap_member *m, size_t i, int disp_fd, int *prog_f
 
 /* What txn__swap() threads through its steps. */
 struct swap_run {
-	struct chain_txn *t;
+	const struct swap_target *tg;
+	const struct swap_hooks *h;
 	struct swap_member *m;
 	size_t n, linked;
 	int prog_fds[CHAIN_MAX_PROGS], link_fds[CHAIN_MAX_PROGS];
@@ -195,13 +197,13 @@ struct swap_run {
 	__u32 disp_id, flags;
 	char dir[PATH_MAX];
 	bool pinned, recorded;
-	struct observer_next *obs;
+	bool prepared; /* the hooks' prepare() made something for this dispatcher */
 };
 
 /* Records where each new member came from (members.h), before it runs. */
 static int record_new(struct swap_run *s, bool forget)
 {
-	const char *dir = txn__state_dir(s->t);
+	const char *dir = s->tg->state_dir;
 	int err = 0;
 
 	for (size_t i = 0; dir[0] && i < s->n; i++) {
@@ -227,7 +229,7 @@ static int swap_build(struct swap_run *s)
 		return err_set(err, "cannot load xdpchain's dispatcher object: %s; run with -vv",
 			       strerror(-err));
 	s->disp_fd = bpf_program__fd(disp_prog);
-	s->disp_id = chain__prog_id(s->disp_fd);
+	s->disp_id = prog__id(s->disp_fd);
 	for (; s->linked < s->n; s->linked++) {
 		size_t i = s->linked;
 
@@ -238,9 +240,9 @@ static int swap_build(struct swap_run *s)
 			return err_set(
 				err,
 				"loading '%s' into the new chain on %s failed: %s (the verifier or the kernel refused it); run with -vv for the verifier log; nothing was changed",
-				s->m[i].name, s->t->c.ifname, strerror(-err));
+				s->m[i].name, s->tg->ifname, strerror(-err));
 		}
-		s->m[i].new_id = chain__prog_id(s->prog_fds[i]);
+		s->m[i].new_id = prog__id(s->prog_fds[i]);
 	}
 	return 0;
 }
@@ -255,7 +257,7 @@ static int swap_pin(struct swap_run *s)
 	s->lock = bpffs__libxdp_lock(LIBXDP_LOCK_WAIT_MS);
 	if (s->lock < 0)
 		return s->lock; /* err_last() names the holder */
-	err = pin_dir(s->t->c.ifindex, s->disp_id, s->dir, sizeof(s->dir));
+	err = pin_dir(s->tg->ifindex, s->disp_id, s->dir, sizeof(s->dir));
 	if (!err && mkdir(s->dir, 0700))
 		err = -errno;
 	s->pinned = !err;
@@ -273,19 +275,19 @@ static int swap_pin(struct swap_run *s)
 	return 0;
 }
 
-static int explain_switch_error(const struct chain_txn *t, int err)
+static int explain_switch_error(const struct swap_target *tg, int err)
 {
 	if (err == -EEXIST || err == -EBUSY)
 		return err_set(
 			err,
 			"%s the dispatcher on %s failed: its XDP programs changed meanwhile (another tool, e.g. xdp-loader?); nothing was changed, retry (%s)",
-			t->c.main_id ? "replacing" : "attaching", t->c.ifname, strerror(-err));
-	if (!t->c.main_id)
+			tg->old_id ? "replacing" : "attaching", tg->ifname, strerror(-err));
+	if (!tg->old_id)
 		return err_set(
 			err,
 			"attaching the dispatcher to %s failed: %s; check 'xdpchain features' (native mode needs the driver's support) and run with -vv",
-			t->c.ifname, strerror(-err));
-	return err_set(err, "replacing the dispatcher on %s failed: %s", t->c.ifname,
+			tg->ifname, strerror(-err));
+	return err_set(err, "replacing the dispatcher on %s failed: %s", tg->ifname,
 		       strerror(-err));
 }
 
@@ -297,121 +299,128 @@ static int explain_switch_error(const struct chain_txn *t, int err)
 static int swap_switch(struct swap_run *s, int *old_fd)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
-	struct chain_txn *t = s->t;
+	const struct swap_target *tg = s->tg;
+	const struct swap_hooks *h = s->h;
 	__u32 flags = s->flags;
 	int err;
 
-	if (t->c.main_id) {
-		*old_fd = bpf_prog_get_fd_by_id(t->c.main_id);
+	if (tg->old_id) {
+		*old_fd = bpf_prog_get_fd_by_id(tg->old_id);
 		if (*old_fd < 0)
 			return err_set(
 				-EAGAIN,
 				"the dispatcher of %s went away while xdpchain built its new chain; retry",
-				t->c.ifname);
+				tg->ifname);
 		flags |= XDP_FLAGS_REPLACE;
 		aopts.old_prog_fd = *old_fd;
 	} else {
 		flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
 	}
-	/* an apply of several interfaces: the next run can undo it (journal.h) */
-	if (t->keep_old) {
-		err = journal__note(t, s->disp_id, s->flags);
+	/* e.g. an apply of several interfaces: the next run can undo it (journal.h) */
+	if (h->before_switch) {
+		err = h->before_switch(h->ctx, s->disp_id, s->flags);
 		if (err)
 			return err;
 	}
 	err_quiet(true);
-	if (s->obs && observer__arm(s->obs)) {
-		pr_debug("%s: no observer before the switch, one after it\n", t->c.ifname);
-		observer__end(s->obs, false);
-		s->obs = NULL;
+	if (s->prepared && h->arm(h->ctx)) {
+		pr_debug("%s: no observer before the switch, one after it\n", tg->ifname);
+		s->prepared = false; /* arm() failed: prepare()'s work is gone */
 	}
 	err_quiet(false);
-	if (bpf_xdp_attach(t->c.ifindex, s->disp_fd, flags, &aopts))
-		return explain_switch_error(t, -errno);
+	if (bpf_xdp_attach(tg->ifindex, s->disp_fd, flags, &aopts))
+		return explain_switch_error(tg, -errno);
 	return 0;
 }
 
 /*
- * After the switch: the old dispatcher's pins go, or, in an apply of
- * several interfaces (t->keep_old), stay with its observer until
- * txn__swap_commit() or txn__unswap().
+ * After the switch: the new pins stay (libxdp's record of the running
+ * chain); the old dispatcher's pins go, unless the caller keeps them
+ * (switched() returns true: an apply of several interfaces).
  */
 static void swap_keep(struct swap_run *s)
 {
-	struct chain_txn *t = s->t;
-	struct swap_kept *k = &t->kept;
+	const struct swap_target *tg = s->tg;
+	const struct swap_hooks *h = s->h;
 	char old_dir[PATH_MAX];
+	bool prepared = s->prepared;
 
-	t->changed = true;
-	t->observed = s->obs != NULL;
-	s->pinned = false; /* the new pins stay: libxdp's record of the running chain */
+	s->pinned = false;
 	s->recorded = false;
-	if (t->keep_old) {
-		/* a second switch in one change (stale taps dropped first): the first stays */
-		txn__swap_commit(t);
-		k->armed = true;
-		k->old_id = t->c.main_id;
-		k->new_id = s->disp_id;
-		k->n_old = t->c.n;
-		k->n_new = s->n;
-		k->flags = s->flags;
-		k->obs = s->obs;
-		s->obs = NULL;
+	s->prepared = false; /* from here the hooks' */
+	if (h->switched && h->switched(h->ctx, s->disp_id, s->flags, prepared))
 		return;
-	}
-	observer__end(s->obs, true);
-	s->obs = NULL;
-	if (t->c.main_id && !pin_dir(t->c.ifindex, t->c.main_id, old_dir, sizeof(old_dir)))
-		unpin_dir(old_dir, t->c.n);
+	if (prepared)
+		h->end(h->ctx, true);
+	if (tg->old_id && !pin_dir(tg->ifindex, tg->old_id, old_dir, sizeof(old_dir)))
+		unpin_dir(old_dir, tg->n_old);
 }
 
-int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_attach_mode mode)
+/* Builds, pins and switches; on failure nothing is left behind. */
+static int swap_steps(struct swap_run *s, int *old_fd)
 {
-	struct swap_run s = { .t = t, .m = m, .n = n, .disp_fd = -1, .lock = -1 };
-	int old_fd = -1, err;
+	const struct swap_hooks *h = s->h;
+	int err;
 
-	if (n < 1 || n > CHAIN_MAX_PROGS)
-		return err_set(-EINVAL, "internal error: %zu members for one dispatcher", n);
-	s.flags = mode == XDP_MODE_SKB	  ? XDP_FLAGS_SKB_MODE :
-		  mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
-					    0;
-	qsort(m, n, sizeof(*m), by_run_order);
-	err = swap_build(&s);
+	err = swap_build(s);
 	if (!err)
-		err = record_new(&s, false);
+		err = record_new(s, false);
 	if (err)
-		goto out;
+		return err;
 	/*
 	 * Counting is on top of the change, as with libxdp's dispatchers: an
 	 * observer that cannot be made here is tried again after the change,
 	 * which says why counting is off if it fails again (txn.c).
 	 */
 	err_quiet(true);
-	if (observer__prepare(t, m, n, s.disp_fd, &s.obs))
-		pr_debug("%s: no observer before the switch, one after it\n", t->c.ifname);
+	err = h->prepare ? h->prepare(h->ctx, s->m, s->n, s->disp_fd) : 0;
+	if (err < 0)
+		pr_debug("%s: no observer before the switch, one after it\n", s->tg->ifname);
+	s->prepared = err > 0;
 	err_quiet(false);
-	err = swap_pin(&s);
+	err = swap_pin(s);
 	if (!err)
-		err = swap_switch(&s, &old_fd);
+		err = swap_switch(s, old_fd);
 	if (!err)
-		swap_keep(&s);
-out:
-	observer__end(s.obs, !err);
-	if (s.pinned)
-		unpin_dir(s.dir, n);
-	if (s.recorded)
-		record_new(&s, true);
-	if (s.lock >= 0)
-		close(s.lock);
+		swap_keep(s);
+	return err;
+}
+
+static void swap_cleanup(struct swap_run *s, int err)
+{
+	if (s->prepared)
+		s->h->end(s->h->ctx, !err);
+	if (s->pinned)
+		unpin_dir(s->dir, s->n);
+	if (s->recorded)
+		record_new(s, true);
+	if (s->lock >= 0)
+		close(s->lock);
+	for (size_t i = 0; i < s->linked; i++) {
+		if (s->link_fds[i] >= 0)
+			close(s->link_fds[i]);
+		if (s->prog_fds[i] >= 0)
+			close(s->prog_fds[i]);
+	}
+	bpf_object__close(s->disp_obj);
+}
+
+int swap__run(const struct swap_target *tg, struct swap_member *m, size_t n,
+	      const struct swap_hooks *h)
+{
+	struct swap_run s = { .tg = tg, .h = h, .m = m, .n = n, .disp_fd = -1, .lock = -1 };
+	int old_fd = -1, err;
+
+	if (n < 1 || n > CHAIN_MAX_PROGS)
+		return err_set(-EINVAL, "internal error: %zu members for one dispatcher", n);
+	s.flags = tg->mode == XDP_MODE_SKB    ? XDP_FLAGS_SKB_MODE :
+		  tg->mode == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
+						0;
+	qsort(m, n, sizeof(*m), by_run_order);
+	err = swap_steps(&s, &old_fd);
+	swap_cleanup(&s, err);
 	if (old_fd >= 0)
 		close(old_fd);
-	for (size_t i = 0; i < s.linked; i++) {
-		if (s.link_fds[i] >= 0)
-			close(s.link_fds[i]);
-		if (s.prog_fds[i] >= 0)
-			close(s.prog_fds[i]);
-	}
-	bpf_object__close(s.disp_obj);
 	return err;
 }
 
@@ -437,7 +446,7 @@ int swap__revert(int ifindex, __u32 old_id, __u32 new_id, __u32 flags, size_t n_
 		old_fd = bpf_prog_get_fd_by_id(old_id);
 	if (new_fd < 0 || (old_id && old_fd < 0))
 		err = -errno;
-	else if (chain__attached_id(ifindex) != new_id)
+	else if (prog__attached_id(ifindex) != new_id)
 		err = -ESTALE; /* not the dispatcher this run attached: not ours to undo */
 	aopts.old_prog_fd = new_fd;
 	if (!err && bpf_xdp_attach(ifindex, old_fd, flags | XDP_FLAGS_REPLACE, &aopts))

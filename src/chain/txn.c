@@ -48,7 +48,7 @@ int txn__begin(struct chain_txn *t, const char *ifname)
 		return err;
 	/* an apply killed between its interfaces: all of it or none (journal.h) */
 	journal__recover();
-	err = chain__read(ifname, &t->c);
+	err = chain__read_leftovers(ifname, &t->c);
 	if (err)
 		return err;
 	/* its final stage uses the state: an older one is this namespace's */
@@ -115,6 +115,157 @@ int txn__state(struct chain_txn *t, const char *hook_pin, __u32 hook_id)
 const char *txn__state_dir(const struct chain_txn *t)
 {
 	return t->made_state_dir[0] ? t->made_state_dir : t->c.state_dir;
+}
+
+int txn__stats_map(struct chain_txn *t)
+{
+	const char *dir = txn__state_dir(t);
+	char path[PATH_MAX];
+	int fd, rows, err;
+
+	fd = observer__open_stats(dir);
+	if (fd >= 0)
+		return fd;
+	err = observer__create_maps(&fd, &rows);
+	if (!err)
+		err = observer__pin_path(dir, false, path, sizeof(path));
+	if (!err)
+		err = txn__pin(t, fd, path, "the counters");
+	if (!err)
+		err = observer__pin_path(dir, true, path, sizeof(path));
+	if (!err)
+		err = txn__pin(t, rows, path, "the counter rows");
+	if (rows >= 0)
+		close(rows);
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int txn__observe(struct chain_txn *t)
+{
+	char ifname[IF_NAMESIZE];
+	struct chain c;
+	int state_fd, err;
+
+	snprintf(ifname, sizeof(ifname), "%s", t->c.ifname);
+	err = chain__read(ifname, &c);
+	if (err)
+		return err;
+	if (!observer__wanted(&c))
+		return 0;
+	state_fd = txn__state(t, NULL, 0);
+	if (state_fd < 0)
+		return state_fd;
+	return observer__attach(&c, state_fd);
+}
+
+void txn__observer_at(struct chain_txn *t, struct observer_at *at)
+{
+	at->ifname = t->c.ifname;
+	at->state_dir = txn__state_dir(t);
+	/* no state directory: nothing to observe, and no state made for it */
+	at->state_fd = at->state_dir[0] ? txn__state(t, NULL, 0) : -ENOENT;
+}
+
+/* txn__swap()'s side of the swap (swap.h): the observer's steps, the journal, the kept dispatcher. */
+struct txn_swap {
+	struct chain_txn *t;
+	struct observer_next *obs;
+	size_t n_new;
+};
+
+static int swap_prepare(void *ctx, const struct swap_member *m, size_t n, int disp_fd)
+{
+	struct txn_swap *ts = ctx;
+	struct observer_at at;
+	int err;
+
+	txn__observer_at(ts->t, &at);
+	err = observer__prepare(&at, m, n, disp_fd, &ts->obs);
+	return err ? err : ts->obs != NULL;
+}
+
+static int swap_before_switch(void *ctx, __u32 new_id, __u32 flags)
+{
+	struct txn_swap *ts = ctx;
+
+	/* an apply of several interfaces: the next run can undo it (journal.h) */
+	return ts->t->keep_old ? journal__note(ts->t, new_id, flags) : 0;
+}
+
+static int swap_arm(void *ctx)
+{
+	struct txn_swap *ts = ctx;
+	int err = observer__arm(ts->obs);
+
+	if (err) {
+		observer__end(ts->obs, false);
+		ts->obs = NULL;
+	}
+	return err;
+}
+
+static void swap_end(void *ctx, bool ok)
+{
+	struct txn_swap *ts = ctx;
+
+	observer__end(ts->obs, ok);
+	ts->obs = NULL;
+}
+
+/*
+ * After the switch; in an apply of several interfaces (t->keep_old) the old
+ * dispatcher's pins stay with its observer until txn__swap_commit() or
+ * txn__unswap().
+ */
+static bool swap_switched(void *ctx, __u32 new_id, __u32 flags, bool prepared)
+{
+	struct txn_swap *ts = ctx;
+	struct chain_txn *t = ts->t;
+	struct swap_kept *k = &t->kept;
+
+	t->changed = true;
+	t->observed = prepared;
+	if (!t->keep_old)
+		return false;
+	/* a second switch in one change (stale taps dropped first): the first stays */
+	txn__swap_commit(t);
+	k->armed = true;
+	k->old_id = t->c.main_id;
+	k->new_id = new_id;
+	k->n_old = t->c.n;
+	k->n_new = ts->n_new;
+	k->flags = flags;
+	k->obs = prepared ? ts->obs : NULL;
+	ts->obs = NULL;
+	return true;
+}
+
+int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_attach_mode mode)
+{
+	struct txn_swap ts = { .t = t, .n_new = n };
+	struct swap_target tg = {
+		.ifname = t->c.ifname,
+		.ifindex = t->c.ifindex,
+		.old_id = t->c.main_id,
+		.n_old = t->c.n,
+		.state_dir = txn__state_dir(t),
+		.mode = mode,
+	};
+	struct swap_hooks h = {
+		.prepare = swap_prepare,
+		.before_switch = swap_before_switch,
+		.arm = swap_arm,
+		.switched = swap_switched,
+		.end = swap_end,
+		.ctx = &ts,
+	};
+
+	return swap__run(&tg, m, n, &h);
 }
 
 static int explain_change_error(struct chain_txn *t, int err, const char *what)
@@ -324,7 +475,7 @@ static void commit(struct chain_txn *t)
 	if (t->changed && !t->drop_state && !t->observed) {
 		/* the chain changed as asked (no error to keep): counting is on top */
 		err_clear();
-		if (observer__attach(t))
+		if (txn__observe(t))
 			pr_warn("%s: per-member counters and stage attribution are off: %s; 'xdpchain cleanup' tries again\n",
 				t->c.ifname, err_last());
 		err_clear();

@@ -22,6 +22,7 @@
 
 #include "chain.h"
 #include "members.h"
+#include "swap.h"
 
 #define TXN_MAX_MADE 4
 
@@ -67,6 +68,20 @@ int txn__state(struct chain_txn *t, const char *hook_pin, __u32 hook_id);
 /* Where the interface's state lives: the directory read, or the one made. */
 const char *txn__state_dir(const struct chain_txn *t);
 /*
+ * The chain's stats map (observer.h): the pinned one, or a new one (with
+ * its rows map) pinned through the transaction. Returns an fd or -errno.
+ */
+int txn__stats_map(struct chain_txn *t);
+/*
+ * After a change libxdp made, or for a chain found without one (cleanup):
+ * reads the chain again and, if it runs xdpchain's dispatcher, attaches a
+ * new observer (observer__attach()) with the transaction's state map.
+ */
+int txn__observe(struct chain_txn *t);
+struct observer_at;
+/* The observer's view of the transaction: interface, state directory, state map. */
+void txn__observer_at(struct chain_txn *t, struct observer_at *at);
+/*
  * Adds @progs (their ids in t->new_ids after). A chain on xdpchain's
  * dispatcher object gets its new dispatcher from txn__swap(), observed from
  * its first packet; others, and the first programs of an interface, from
@@ -74,19 +89,6 @@ const char *txn__state_dir(const struct chain_txn *t);
  */
 int txn__attach(struct chain_txn *t, struct xdp_program **progs, size_t n,
 		enum xdp_attach_mode mode);
-/* A member of the dispatcher txn__swap() builds. */
-struct swap_member {
-	__u32 id; /* a running program, kept: its id; 0: @prog, loaded now */
-	struct bpf_object *obj; /* @prog's */
-	struct bpf_program *prog;
-	const char *name;
-	__u32 prio;
-	__u32 actions; /* proceed-on, (1 << XDP_x) */
-	bool frags;
-	bool is_final; /* xdpchain's final stage */
-	const struct member_rec *rec; /* a new member's origin, recorded before the switch */
-	__u32 new_id; /* set: the program id in the new dispatcher */
-};
 
 /*
  * Replaces the running dispatcher with one running exactly @m (sorted here
@@ -105,14 +107,6 @@ int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_att
  */
 void txn__swap_commit(struct chain_txn *t);
 int txn__unswap(struct chain_txn *t);
-/*
- * swap.c, for txn__unswap() and the journal: puts dispatcher @old_id back
- * on @ifindex (0: no program) in place of @new_id (-ESTALE when @new_id is
- * not what runs there) and removes @new_id's pins (@n_new members).
- */
-int swap__revert(int ifindex, __u32 old_id, __u32 new_id, __u32 flags, size_t n_new);
-/* Removes libxdp's pins of dispatcher @id on @ifindex (@n members). */
-void swap__unpin(int ifindex, __u32 id, size_t n);
 /* Whether new chains get xdpchain's dispatcher object (txn__swap()), not libxdp's. */
 bool txn__own_object(void);
 /* Detaches the members at @idx (indexes into t->c.progs); as txn__attach(). */

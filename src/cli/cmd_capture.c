@@ -27,6 +27,7 @@
 #include "notes.h"
 #include "output.h"
 #include "pcapout.h"
+#include "prog.h"
 #include "xdp_action.h"
 
 #define DEFAULT_SNAPLEN 262144
@@ -776,7 +777,7 @@ int do_capture(int argc, char **argv)
 				break;
 			}
 			if (sink.stage_mode != STAGES_NONE &&
-			    chain__attached_id(chain.ifindex) != cap.stage_disp_id) {
+			    prog__attached_id(chain.ifindex) != cap.stage_disp_id) {
 				/* packets between the two went uncaptured at their stages */
 				err = follow_dispatcher(&cap, cfg.ifname, stats_fd, &stages);
 				if (err) {

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "capture.h"
+#include "hook.h"
 #include "chain.h"
 #include "commands.h"
 #include "log.h"
@@ -94,7 +94,7 @@ static int repair_one(const struct chain *c, void *ctx)
 static void repair_all(struct report *r)
 {
 	err_quiet(true);
-	chain__for_each(repair_one, r);
+	chain__for_each(chain__read, repair_one, r);
 	err_quiet(false);
 }
 
@@ -125,7 +125,7 @@ int do_cleanup(int argc, char **argv)
 	}
 	n = leftover__clean_all(on_removed, &r);
 	if (n >= 0)
-		n = capture__remove_stale_locks(on_lock_removed, &r);
+		n = hook__remove_stale_locks(on_lock_removed, &r);
 	if (r.j) {
 		json_array_end(&j);
 		if (n < 0)

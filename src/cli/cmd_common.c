@@ -43,14 +43,15 @@ int cmd_usage(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int cmd_chains(const char *ifname, int (*one)(const struct chain *c, void *ctx),
+int cmd_chains(const char *ifname, int (*read)(const char *ifname, struct chain *c),
+	       int (*one)(const struct chain *c, void *ctx),
 	       int (*any)(const struct chain *c, void *ctx), void *ctx)
 {
 	struct chain c;
 	int err;
 
 	if (!ifname)
-		return chain__for_each(any, ctx);
-	err = chain__read(ifname, &c);
+		return chain__for_each(read, any, ctx);
+	err = read(ifname, &c);
 	return err ? err : one(&c, ctx);
 }

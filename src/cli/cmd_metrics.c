@@ -21,7 +21,7 @@
 #include "observer.h"
 #include "output.h"
 #include "replace.h"
-#include "../../dispatcher/stats.h"
+#include "stats.h"
 
 struct metrics_cfg {
 	const char *ifname;
@@ -117,7 +117,7 @@ static void read_cap(struct mchain *m)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return;
-	ncpu = observer__read_percpu(fd, &v);
+	ncpu = stats__read_percpu(fd, &v);
 	close(fd);
 	if (ncpu < 0)
 		return;
@@ -287,7 +287,7 @@ int do_metrics(int argc, char **argv)
 	ret = cmd_parse(&metrics_desc, argc, argv, &cfg);
 	if (ret >= 0)
 		return ret;
-	err = cmd_chains(cfg.ifname, add_one, add_any, &l);
+	err = cmd_chains(cfg.ifname, chain__read_leftovers, add_one, add_any, &l);
 	if (!err)
 		err = write_metrics(&cfg, l.list, l.n);
 	free(l.list);

@@ -158,7 +158,7 @@ int do_save(int argc, char **argv)
 	ret = cmd_parse(&save_desc, argc, argv, &cfg);
 	if (ret >= 0)
 		return ret;
-	if (cmd_chains(cfg.ifname, add_one, add_managed, &l)) {
+	if (cmd_chains(cfg.ifname, chain__read, add_one, add_managed, &l)) {
 		free(l.list);
 		return cmd_fail("save");
 	}

@@ -300,7 +300,7 @@ int do_status(int argc, char **argv)
 		all.j = &j;
 	}
 	if (cfg.ifname) {
-		if (chain__read(cfg.ifname, &c))
+		if (chain__read_leftovers(cfg.ifname, &c))
 			return cmd_fail("status");
 		print_chain(&c, all.j, cfg.stats);
 		if (all.j)
@@ -314,7 +314,7 @@ int do_status(int argc, char **argv)
 	all.want_stats = cfg.stats;
 	if (all.j)
 		json_array_start(all.j);
-	if (chain__for_each(print_any, &all))
+	if (chain__for_each(chain__read_leftovers, print_any, &all))
 		return cmd_fail("status");
 	if (all.j) {
 		json_array_end(all.j);

@@ -44,10 +44,11 @@ int cmd_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 
 struct chain;
 /*
- * IFACE's chain to @one (a read error is the command's), or without IFACE
- * every interface's to @any (chain__for_each()). 0 or -errno.
+ * IFACE's chain, read by @read, to @one (a read error is the command's), or
+ * without IFACE every interface's to @any (chain__for_each()). 0 or -errno.
  */
-int cmd_chains(const char *ifname, int (*one)(const struct chain *c, void *ctx),
+int cmd_chains(const char *ifname, int (*read)(const char *ifname, struct chain *c),
+	       int (*one)(const struct chain *c, void *ctx),
 	       int (*any)(const struct chain *c, void *ctx), void *ctx);
 
 #endif

@@ -295,3 +295,76 @@ int lock__remove(int fd, const char *name)
 	close(dir);
 	return err;
 }
+
+void lock__hook_name(__u32 hook_id, char *buf, size_t size)
+{
+	snprintf(buf, size, LOCK_HOOK_FMT, hook_id);
+}
+
+int lock__hook(__u32 hook_id, int *holder, bool capture)
+{
+	char name[32], buf[32];
+	int fd, n, err, tries = 0;
+
+	*holder = 0;
+	lock__hook_name(hook_id, name, sizeof(name));
+again:
+	fd = lock__open(name);
+	if (fd < 0)
+		return fd;
+	/*
+	 * A status clearing stale slots holds the lock for milliseconds: a
+	 * capture waits that out; a running capture holds it for good.
+	 */
+	err = lock__wait(fd, capture ? 2000 : 0);
+	if (!err && !lock__is_current(fd, name)) {
+		/* its holder was done and removed it (lock__hook_release()): a new file */
+		close(fd);
+		if (++tries < 100)
+			goto again;
+		return err_set(-EAGAIN, "%s/%s keeps being replaced; retry", LOCK_DIR, name);
+	}
+	if (err) {
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n > 0) {
+			buf[n] = '\0';
+			*holder = atoi(buf);
+		}
+		if (!*holder)
+			*holder = lock__holder(fd);
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Drops a hook's lock, and its file: no lock files pile up, one per hook ever seen. */
+void lock__hook_release(int fd, __u32 hook_id)
+{
+	char name[32];
+
+	if (fd < 0)
+		return;
+	lock__hook_name(hook_id, name, sizeof(name));
+	if (lock__remove(fd, name))
+		pr_debug("cannot remove %s/%s\n", LOCK_DIR, name);
+	close(fd);
+}
+
+/* The capture now holding @fd: its pid, and no programs yet. */
+void lock__hook_record_self(int fd, __u32 hook_id)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d\n", getpid());
+
+	if (ftruncate(fd, 0) || pwrite(fd, buf, n, 0) != n)
+		pr_debug("cannot record our pid in %s/" LOCK_HOOK_FMT "\n", LOCK_DIR, hook_id);
+}
+
+bool lock__hook_held(__u32 hook_id)
+{
+	char name[32];
+
+	lock__hook_name(hook_id, name, sizeof(name));
+	return lock__held(name);
+}

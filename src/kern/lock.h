@@ -22,6 +22,8 @@
 #define __XDPCHAIN_LOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
 #include <sys/stat.h>
 
 #define LOCK_DIR "/run/xdpchain"
@@ -102,5 +104,28 @@ void lock__chain_drop(void);
  * fix.
  */
 int root_dir__check(const char *path, const struct stat *st, bool sticky_ok);
+
+/*
+ * LOCK_DIR/hook-ID.lock, one per hook map: flocked for a capture's
+ * lifetime and released by the kernel however it ends. It holds the
+ * capture's pid, then a line "prog ID" for each program the capture put
+ * into the hook's slots, written before the program goes in: a killed
+ * capture's programs are those (hook.h: recognised by what root recorded,
+ * never by their name, which any program may carry).
+ */
+#define LOCK_HOOK_FMT "hook-%u.lock"
+void lock__hook_name(__u32 hook_id, char *buf, size_t size);
+/*
+ * Takes hook @hook_id's lock: a @capture waits up to 2 s for a short
+ * holder (a status clearing stale slots), others not at all. Returns the
+ * fd, or -EBUSY with the holder's pid in @holder (0: unknown), or -errno.
+ */
+int lock__hook(__u32 hook_id, int *holder, bool capture);
+/* Drops a hook's lock, and its file: no lock files pile up, one per hook ever seen. */
+void lock__hook_release(int fd, __u32 hook_id);
+/* The capture now holding @fd: its pid, and no programs yet. */
+void lock__hook_record_self(int fd, __u32 hook_id);
+/* Whether a live capture serves the hook with map id @hook_id. */
+bool lock__hook_held(__u32 hook_id);
 
 #endif
