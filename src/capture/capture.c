@@ -409,8 +409,9 @@ static void take_over_hook(struct capture *c)
 
 	record_self(c->lock_fd, c->hook_id);
 	if (n > 0)
-		pr_info("removed %d capture program%s a killed capture left in the hook\n", n,
-			n == 1 ? "" : "s");
+		notes_add(&c->notes, LOG_INFO,
+			  "removed %d capture program%s a killed capture left in the hook", n,
+			  n == 1 ? "" : "s");
 }
 
 bool capture__left_prog(__u32 hook_id, __u32 prog_id)

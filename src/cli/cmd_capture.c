@@ -707,6 +707,7 @@ int do_capture(int argc, char **argv)
 	signal(SIGXFSZ, SIG_IGN);
 
 	err = capture__start(&cap, &copts);
+	notes_print(&cap.notes);
 	if (err)
 		goto out;
 	started = true;
