@@ -5,6 +5,8 @@
 #                 when this kernel refuses freplace)
 # make test       install what is missing, build, run every test (host + VM)
 # make vm-test    the VM suite alone (KERNEL=6.1)
+# make bench      startup beside xdp-loader, the capture and chain benchmarks
+#                 (BENCH=startup: startup alone)
 # make systemd-test Debian 12 booted with systemd as PID 1 in the VM, xdpchain
 #                 installed by make install: units, udev rule, hardening
 # make distro-test one release of the distribution matrix (DIST=sid): its
@@ -49,17 +51,23 @@ LIBXDP_VERSION := $(shell $(PKG_CONFIG) --modversion libxdp 2>/dev/null)
 # Flags of the libraries from their .pc files. Expanded on first use, not
 # when the Makefile is read: 'make deps' must run where pkg-config and the
 # -dev packages are not installed yet.
-PC_LIBS := libxdp libbpf libelf zlib libpcap yaml-0.1 nettle
+# libpcap: its headers only; the binary loads it when a capture needs it
+# (src/capture/pcaplib.c), so commands that do not capture never load its
+# dependencies. The tests and the bench call it directly: PCAP_LDLIBS.
+PC_LIBS := libxdp libbpf libelf zlib yaml-0.1 nettle
 PC_LDLIBS = $(eval PC_LDLIBS := $(or $(shell $(PKG_CONFIG) --libs $(PC_LIBS) 2>/dev/null),$(error \
 	pkg-config finds no $(PC_LIBS); install them: make deps)))$(PC_LDLIBS)
-PC_CFLAGS = $(eval PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PC_LIBS) 2>/dev/null))$(PC_CFLAGS)
+PC_CFLAGS = $(eval PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PC_LIBS) libpcap 2>/dev/null))$(PC_CFLAGS)
+PCAP_LDLIBS = $(eval PCAP_LDLIBS := $(or $(shell $(PKG_CONFIG) --libs libpcap 2>/dev/null),$(error \
+	pkg-config finds no libpcap; install it: make deps)))$(PCAP_LDLIBS)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	  -I$(OUTPUT)/skel \
 	  -DXDPCHAIN_VERSION='"0.1.0"' \
 	  -DXDPCHAIN_LIBXDP_BUILD='"$(LIBXDP_VERSION)"' $(PC_CFLAGS)
-LDLIBS = $(PC_LDLIBS)
+# -ldl: dlopen() outside libc before glibc 2.34
+LDLIBS = $(PC_LDLIBS) -ldl
 # header dependencies: each object gets a .d file listing what it included
 DEPFLAGS = -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -158,15 +166,15 @@ $(SAN_BIN): $(SAN_OBJS) | $(OUTPUT)/bin
 
 $(UNIT_BIN): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SAN_LIB_OBJS) | $(OUTPUT)/bin
 	$(msg) LINK-SAN $@
-	$(Q)$(CC) $(CFLAGS) $(ALL_INC) $(SAN_FLAGS) -Itests/unit $(filter %.c %.o,$^) -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(ALL_INC) $(SAN_FLAGS) -Itests/unit $(filter %.c %.o,$^) -o $@ $(LDLIBS) $(PCAP_LDLIBS)
 
 $(BENCH_BIN): tests/bench/bench.c $(LIB_OBJS) | $(OUTPUT)/bin
 	$(msg) LINK $@
-	$(Q)$(CC) $(CFLAGS) $(ALL_INC) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(ALL_INC) $^ -o $@ $(LDLIBS) $(PCAP_LDLIBS)
 
 $(OUTPUT)/bin/%: tests/helpers/%.c | $(OUTPUT)/bin
 	$(msg) CC $@
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itests/helpers $< -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itests/helpers $< -o $@ $(LDLIBS) $(PCAP_LDLIBS)
 
 # The man page and the completion come from the tables the binary parses
 # with: 'xdpchain man' (hidden) and 'xdpchain completion'. Neither needs root.
@@ -212,11 +220,16 @@ test: deps
 	@bash tests/run-all.sh
 
 # The chain part runs in the VM, its clock counting guest instructions
-# (qemu -icount): ratios hold whatever else the machine runs.
+# (qemu -icount): ratios hold whatever else the machine runs. Startup
+# (tests/bench/startup.sh) runs on the host beside xdp-loader, in the same
+# run; BENCH=startup runs that part alone.
 bench: test-build $(BENCH_BIN)
+	@bash tests/bench/startup.sh
+ifneq ($(BENCH),startup)
 	@$(BENCH_BIN)
 	@VM_QEMU_ARGS="-icount shift=0,sleep=off" bash tests/vm/run.sh --kernel $(KERNEL) -- \
 		"bash tests/bench/vm_chain.sh && bash tests/bench/vm_capture.sh"
+endif
 
 # What goes where; uninstall removes exactly this list (the unit whether or
 # not this tree has one) and the include directory, which is xdpchain's own.

@@ -28,6 +28,7 @@
 #include "filter.h"
 #include "insn.h"
 #include "log.h"
+#include "pcaplib.h"
 
 /*
  * libpcap's <pcap/bpf.h> defines a struct bpf_insn that clashes with the
@@ -1172,16 +1173,19 @@ out:
 
 int filter__compile(const char *expr, unsigned int snaplen, struct filter *f)
 {
+	const struct pcaplib *pcap = pcaplib();
 	struct bpf_program prog = {};
 	pcap_t *p;
 	int err;
 
 	memset(f, 0, sizeof(*f));
+	if (!pcap)
+		return -ENOENT; /* err_last() says why */
 	if (!expr)
 		expr = "";
 	if (!snaplen)
 		snaplen = FILTER_SNAPLEN_MAX;
-	p = pcap_open_dead(DLT_EN10MB, snaplen);
+	p = pcap->open_dead(DLT_EN10MB, snaplen);
 	if (!p)
 		return err_set(-ENOMEM, "filter: libpcap could not open a dead handle");
 	/*
@@ -1189,14 +1193,14 @@ int filter__compile(const char *expr, unsigned int snaplen, struct filter *f)
 	 * packet rather than Linux metadata; "inbound" or "ifindex" still
 	 * compile to ancillary loads, which the translation refuses.
 	 */
-	if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN)) {
-		err = err_set(-EINVAL, "bad filter expression '%s': %s", expr, pcap_geterr(p));
+	if (pcap->compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN)) {
+		err = err_set(-EINVAL, "bad filter expression '%s': %s", expr, pcap->geterr(p));
 		goto out;
 	}
 	err = filter__translate(prog.bf_insns, prog.bf_len, f);
-	pcap_freecode(&prog);
+	pcap->freecode(&prog);
 out:
-	pcap_close(p);
+	pcap->close(p);
 	return err;
 }
 
@@ -1205,11 +1209,12 @@ unsigned int filter__run_classic(const struct filter *f, const void *pkt, unsign
 {
 	struct bpf_program prog = { .bf_len = f->cbpf_n, .bf_insns = f->cbpf };
 	struct pcap_pkthdr hdr = { .caplen = caplen, .len = wirelen };
+	const struct pcaplib *pcap = pcaplib();
 
 	/* libpcap's interpreter aborts on unknown opcodes: only checked programs. */
-	if (!f->cbpf)
+	if (!f->cbpf || !pcap)
 		return 0;
-	return (unsigned int)pcap_offline_filter(&prog, &hdr, pkt);
+	return (unsigned int)pcap->offline_filter(&prog, &hdr, pkt);
 }
 
 void filter__free(struct filter *f)
