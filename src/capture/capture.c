@@ -108,6 +108,164 @@ static void retarget(struct insn_buf *b, size_t from, size_t n, size_t old, size
 	}
 }
 
+/* What the steps of gen_prog() share: where they emit, and the labels they jump to. */
+struct gen {
+	struct insn_buf *b;
+	const struct capture *c;
+	__u32 snaplen;
+	int out; /* return at once: the filter refused, or no map entry */
+	int lost; /* output_err++, then out */
+};
+
+/*
+ * The packet's bounds (and, for a filter reading it, the frame's length)
+ * in the filter's registers; the filter; no match: to out. Returns where
+ * the filter's instructions begin.
+ */
+static size_t emit_filter(struct gen *g, const struct filter *f, bool uses_len, bool frags)
+{
+	struct insn_buf *b = g->b;
+	size_t frag;
+
+	/* a filter that reads no length keeps r1: the ctx is stored once matched */
+	if (uses_len)
+		EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, CTX_OFF));
+	if (uses_len && frags) /* the helper call first: it takes r1-r5 */
+		EMIT(b, CALL(BPF_FUNC_xdp_get_buff_len), MOV64_REG(FILTER_REG_LEN, BPF_REG_0),
+		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF));
+	emit_data(b);
+	if (uses_len && !frags)
+		emit_len(b, FILTER_REG_LEN, false);
+	frag = b->n;
+	if (f && f->n) {
+		for (size_t i = 0; i < f->n; i++)
+			insn_buf__emit(b, f->insns[i]);
+	} else {
+		EMIT(b, MOV64_IMM(BPF_REG_0, g->snaplen));
+	}
+	insn_buf__jmp(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0), g->out);
+	if (!uses_len)
+		EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, CTX_OFF));
+	return frag;
+}
+
+/* Matched: caplen = min(snap, snaplen, len), and this CPU's counters. */
+static void emit_caplen(struct gen *g, bool uses_len, bool frags)
+{
+	struct insn_buf *b = g->b;
+
+	/* r2 = the frame's length; r0 = the snap length */
+	if (uses_len) {
+		EMIT(b, MOV64_REG(BPF_REG_2, FILTER_REG_LEN));
+	} else if (frags) {
+		EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CAPLEN_OFF));
+		emit_len(b, BPF_REG_2, true);
+		EMIT(b, LDX_MEM(BPF_DW, BPF_REG_0, BPF_REG_10, CAPLEN_OFF));
+	} else {
+		emit_len(b, BPF_REG_2, false);
+	}
+	EMIT(b, JMP_IMM(BPF_JLE, BPF_REG_0, g->snaplen, 1), MOV64_IMM(BPF_REG_0, g->snaplen),
+	     JMP_REG(BPF_JLE, BPF_REG_0, BPF_REG_2, 1), MOV64_REG(BPF_REG_0, BPF_REG_2),
+	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CAPLEN_OFF),
+	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_2, LEN_OFF),
+	     /* this CPU's counters */
+	     ST_MEM(BPF_W, BPF_REG_10, KEY_OFF, 0), LD_MAP_FD(BPF_REG_1, g->c->counters_fd),
+	     MOV64_REG(BPF_REG_2, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF),
+	     CALL(BPF_FUNC_map_lookup_elem));
+	insn_buf__jmp(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0), g->out);
+	EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CNT_OFF));
+}
+
+/* This CPU's scratch record, and the record's metadata but the time. */
+static void emit_meta(struct gen *g, __u32 action)
+{
+	struct insn_buf *b = g->b;
+
+	EMIT(b, CALL(BPF_FUNC_get_smp_processor_id), STX_MEM(BPF_W, BPF_REG_10, BPF_REG_0, KEY_OFF),
+	     LD_MAP_FD(BPF_REG_1, g->c->scratch_fd), MOV64_REG(BPF_REG_2, BPF_REG_10),
+	     ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF), CALL(BPF_FUNC_map_lookup_elem));
+	insn_buf__jmp(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0), g->out);
+	EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, SCR_OFF),
+	     ST_MEM(BPF_W, BPF_REG_0, META(action), action),
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, LEN_OFF),
+	     STX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, META(len)),
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CAPLEN_OFF),
+	     STX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, META(caplen)),
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF),
+	     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_1, offsetof(struct xdp_md, ingress_ifindex)),
+	     STX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, META(ifindex)));
+	if (g->c->stats_fd >= 0)
+		/* the stage that decided and the packet's id, one 64-bit load each */
+		EMIT(b, LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_10, CNT_OFF),
+		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_2,
+			     offsetof(struct xdpchain_stats, fate_slot)),
+		     STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, META(stage_slot)),
+		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_2, offsetof(struct xdpchain_stats, pkt_id)),
+		     STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, META(pkt_id)));
+	else
+		EMIT(b, ST_MEM(BPF_W, BPF_REG_0, META(stage_slot), STAGE_UNKNOWN),
+		     ST_MEM(BPF_W, BPF_REG_0, META(stage_prog), 0),
+		     ST_MEM(BPF_DW, BPF_REG_0, META(pkt_id), 0));
+}
+
+/* This CPU's ring; the packet's bytes into the record, then its time. */
+static void emit_copy(struct gen *g)
+{
+	struct insn_buf *b = g->b;
+
+	EMIT(b, LD_MAP_FD(BPF_REG_1, g->c->rings_fd), MOV64_REG(BPF_REG_2, BPF_REG_10),
+	     ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF), CALL(BPF_FUNC_map_lookup_elem));
+	insn_buf__jmp(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0), g->lost);
+	EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, RING_OFF),
+	     /*
+	      * caplen in 1..snaplen in the very register (the verifier learns
+	      * no bound from the min() above)
+	      */
+	     LDX_MEM(BPF_DW, BPF_REG_4, BPF_REG_10, CAPLEN_OFF), ALU64_IMM(BPF_SUB, BPF_REG_4, 1));
+	/* caplen 0: no frame is that short */
+	insn_buf__jmp(b, JMP_IMM(BPF_JGT, BPF_REG_4, g->snaplen - 1, 0), g->lost);
+	EMIT(b, ALU64_IMM(BPF_ADD, BPF_REG_4, 1),
+	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_4, CAPLEN_OFF),
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF), MOV64_IMM(BPF_REG_2, 0),
+	     LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, SCR_OFF),
+	     ALU64_IMM(BPF_ADD, BPF_REG_3, sizeof(struct capture_meta)),
+	     CALL(BPF_FUNC_xdp_load_bytes));
+	insn_buf__jmp(b, JMP_IMM(BPF_JNE, BPF_REG_0, 0, 0), g->lost);
+	EMIT(b, CALL(BPF_FUNC_ktime_get_ns), LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, SCR_OFF),
+	     STX_MEM(BPF_DW, BPF_REG_1, BPF_REG_0, META(ts_ns)));
+}
+
+/*
+ * bpf_ringbuf_output() of the record, waking the reader only when this
+ * record takes the ring past the mark; matched++, or output_err++ (lost).
+ */
+static void emit_output(struct gen *g)
+{
+	struct insn_buf *b = g->b;
+	int quiet = insn_buf__label(b);
+
+	EMIT(b, LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, RING_OFF),
+	     MOV64_IMM(BPF_REG_2, BPF_RB_AVAIL_DATA), CALL(BPF_FUNC_ringbuf_query),
+	     MOV64_IMM(BPF_REG_4, BPF_RB_NO_WAKEUP));
+	insn_buf__jmp(b, JMP_IMM(BPF_JGE, BPF_REG_0, g->c->wakeup_bytes, 0), quiet);
+	EMIT(b, LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, CAPLEN_OFF),
+	     ALU64_REG(BPF_ADD, BPF_REG_0, BPF_REG_3),
+	     ALU64_IMM(BPF_ADD, BPF_REG_0, sizeof(struct capture_meta) + BPF_RINGBUF_HDR_SZ));
+	insn_buf__jmp(b, JMP_IMM(BPF_JLT, BPF_REG_0, g->c->wakeup_bytes, 0), quiet);
+	EMIT(b, MOV64_IMM(BPF_REG_4, BPF_RB_FORCE_WAKEUP));
+	insn_buf__bind(b, quiet);
+	EMIT(b, LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, RING_OFF),
+	     LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_10, SCR_OFF),
+	     LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, CAPLEN_OFF),
+	     ALU64_IMM(BPF_ADD, BPF_REG_3, sizeof(struct capture_meta)),
+	     CALL(BPF_FUNC_ringbuf_output));
+	insn_buf__jmp(b, JMP_IMM(BPF_JNE, BPF_REG_0, 0, 0), g->lost);
+	emit_count(b, CAP_MATCHED);
+	insn_buf__jmp(b, JMP_A(0), g->out);
+	insn_buf__bind(b, g->lost);
+	emit_count(b, CAP_OUTPUT_ERR);
+}
+
 /*
  * The capture program for one hook slot:
  *   the packet's bounds (and, for a filter reading it, the frame's length)
@@ -136,138 +294,21 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 		    __u32 action, __u32 ret, bool frags)
 {
 	bool uses_len = f && f->n && f->uses_len;
-	__u32 snaplen = c->max_caplen;
-	size_t frag, jmp_out, jmp_nocnt, jmp_noscr, jmp_noring, jmp_nocopy, jmp_copyerr;
-	size_t jmp_full, jmp_low, jmp_err, after_ok;
+	struct gen g = { .b = b, .c = c, .snaplen = c->max_caplen };
+	size_t frag;
 
-	/* a filter that reads no length keeps r1: the ctx is stored once matched */
-	if (uses_len)
-		EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, CTX_OFF));
-	if (uses_len && frags) /* the helper call first: it takes r1-r5 */
-		EMIT(b, CALL(BPF_FUNC_xdp_get_buff_len), MOV64_REG(FILTER_REG_LEN, BPF_REG_0),
-		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF));
-	emit_data(b);
-	if (uses_len && !frags)
-		emit_len(b, FILTER_REG_LEN, false);
-	frag = b->n;
-	if (f && f->n) {
-		for (size_t i = 0; i < f->n; i++)
-			insn_buf__emit(b, f->insns[i]);
-	} else {
-		EMIT(b, MOV64_IMM(BPF_REG_0, snaplen));
-	}
-	jmp_out = b->n;
-	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */));
-	if (!uses_len)
-		EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, CTX_OFF));
-	/* matched: r2 = the frame's length; r0 = the snap length */
-	if (uses_len) {
-		EMIT(b, MOV64_REG(BPF_REG_2, FILTER_REG_LEN));
-	} else if (frags) {
-		EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CAPLEN_OFF));
-		emit_len(b, BPF_REG_2, true);
-		EMIT(b, LDX_MEM(BPF_DW, BPF_REG_0, BPF_REG_10, CAPLEN_OFF));
-	} else {
-		emit_len(b, BPF_REG_2, false);
-	}
-	EMIT(b, /* caplen = min(snap, snaplen, len) */
-	     JMP_IMM(BPF_JLE, BPF_REG_0, snaplen, 1), MOV64_IMM(BPF_REG_0, snaplen),
-	     JMP_REG(BPF_JLE, BPF_REG_0, BPF_REG_2, 1), MOV64_REG(BPF_REG_0, BPF_REG_2),
-	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CAPLEN_OFF),
-	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_2, LEN_OFF),
-	     /* this CPU's counters */
-	     ST_MEM(BPF_W, BPF_REG_10, KEY_OFF, 0), LD_MAP_FD(BPF_REG_1, c->counters_fd),
-	     MOV64_REG(BPF_REG_2, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF),
-	     CALL(BPF_FUNC_map_lookup_elem));
-	jmp_nocnt = b->n;
-	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */),
-	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CNT_OFF),
-	     /* this CPU's scratch record and ring */
-	     CALL(BPF_FUNC_get_smp_processor_id), STX_MEM(BPF_W, BPF_REG_10, BPF_REG_0, KEY_OFF),
-	     LD_MAP_FD(BPF_REG_1, c->scratch_fd), MOV64_REG(BPF_REG_2, BPF_REG_10),
-	     ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF), CALL(BPF_FUNC_map_lookup_elem));
-	jmp_noscr = b->n;
-	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */),
-	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, SCR_OFF),
-	     /* the metadata, but the time */
-	     ST_MEM(BPF_W, BPF_REG_0, META(action), action),
-	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, LEN_OFF),
-	     STX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, META(len)),
-	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CAPLEN_OFF),
-	     STX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, META(caplen)),
-	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF),
-	     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_1, offsetof(struct xdp_md, ingress_ifindex)),
-	     STX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, META(ifindex)));
-	if (c->stats_fd >= 0)
-		/* the stage that decided and the packet's id, one 64-bit load each */
-		EMIT(b, LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_10, CNT_OFF),
-		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_2,
-			     offsetof(struct xdpchain_stats, fate_slot)),
-		     STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, META(stage_slot)),
-		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_2, offsetof(struct xdpchain_stats, pkt_id)),
-		     STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, META(pkt_id)));
-	else
-		EMIT(b, ST_MEM(BPF_W, BPF_REG_0, META(stage_slot), STAGE_UNKNOWN),
-		     ST_MEM(BPF_W, BPF_REG_0, META(stage_prog), 0),
-		     ST_MEM(BPF_DW, BPF_REG_0, META(pkt_id), 0));
-	EMIT(b, LD_MAP_FD(BPF_REG_1, c->rings_fd), MOV64_REG(BPF_REG_2, BPF_REG_10),
-	     ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF), CALL(BPF_FUNC_map_lookup_elem));
-	jmp_noring = b->n;
-	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */),
-	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, RING_OFF),
-	     /*
-	      * the packet's bytes: caplen in 1..snaplen in the very register
-	      * (the verifier learns no bound from the min() above)
-	      */
-	     LDX_MEM(BPF_DW, BPF_REG_4, BPF_REG_10, CAPLEN_OFF), ALU64_IMM(BPF_SUB, BPF_REG_4, 1));
-	jmp_nocopy = b->n;
-	EMIT(b, JMP_IMM(BPF_JGT, BPF_REG_4, snaplen - 1, 0 /* patched */),
-	     ALU64_IMM(BPF_ADD, BPF_REG_4, 1), STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_4, CAPLEN_OFF),
-	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF), MOV64_IMM(BPF_REG_2, 0),
-	     LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, SCR_OFF),
-	     ALU64_IMM(BPF_ADD, BPF_REG_3, sizeof(struct capture_meta)),
-	     CALL(BPF_FUNC_xdp_load_bytes));
-	jmp_copyerr = b->n;
-	EMIT(b, JMP_IMM(BPF_JNE, BPF_REG_0, 0, 0 /* patched */));
-	EMIT(b, CALL(BPF_FUNC_ktime_get_ns), LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, SCR_OFF),
-	     STX_MEM(BPF_DW, BPF_REG_1, BPF_REG_0, META(ts_ns)),
-	     /* wake the reader only when this record takes the ring past the mark */
-	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, RING_OFF),
-	     MOV64_IMM(BPF_REG_2, BPF_RB_AVAIL_DATA), CALL(BPF_FUNC_ringbuf_query),
-	     MOV64_IMM(BPF_REG_4, BPF_RB_NO_WAKEUP));
-	jmp_full = b->n;
-	EMIT(b, JMP_IMM(BPF_JGE, BPF_REG_0, c->wakeup_bytes, 0 /* patched */),
-	     LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, CAPLEN_OFF),
-	     ALU64_REG(BPF_ADD, BPF_REG_0, BPF_REG_3),
-	     ALU64_IMM(BPF_ADD, BPF_REG_0, sizeof(struct capture_meta) + BPF_RINGBUF_HDR_SZ));
-	jmp_low = b->n;
-	EMIT(b, JMP_IMM(BPF_JLT, BPF_REG_0, c->wakeup_bytes, 0 /* patched */),
-	     MOV64_IMM(BPF_REG_4, BPF_RB_FORCE_WAKEUP));
-	insn_buf__patch(b, jmp_full, b->n);
-	insn_buf__patch(b, jmp_low, b->n);
-	EMIT(b, LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, RING_OFF),
-	     LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_10, SCR_OFF),
-	     LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, CAPLEN_OFF),
-	     ALU64_IMM(BPF_ADD, BPF_REG_3, sizeof(struct capture_meta)),
-	     CALL(BPF_FUNC_ringbuf_output));
-	jmp_err = b->n;
-	EMIT(b, JMP_IMM(BPF_JNE, BPF_REG_0, 0, 0 /* patched */));
-	emit_count(b, CAP_MATCHED);
-	after_ok = b->n;
-	EMIT(b, JMP_A(0 /* patched */));
-	insn_buf__patch(b, jmp_err, b->n);
-	insn_buf__patch(b, jmp_copyerr, b->n);
-	insn_buf__patch(b, jmp_nocopy, b->n); /* caplen 0: no frame is that short */
-	insn_buf__patch(b, jmp_noring, b->n);
-	emit_count(b, CAP_OUTPUT_ERR);
-	insn_buf__patch(b, after_ok, b->n);
-	insn_buf__patch(b, jmp_out, b->n);
-	insn_buf__patch(b, jmp_nocnt, b->n);
-	insn_buf__patch(b, jmp_noscr, b->n);
+	g.out = insn_buf__label(b);
+	g.lost = insn_buf__label(b);
+	frag = emit_filter(&g, f, uses_len, frags);
+	emit_caplen(&g, uses_len, frags);
+	emit_meta(&g, action);
+	emit_copy(&g);
+	emit_output(&g);
+	insn_buf__bind(b, g.out);
 	if (f && f->n && f->nomatch >= 0)
 		retarget(b, frag, f->n, frag + f->nomatch, b->n);
 	EMIT(b, MOV64_IMM(BPF_REG_0, ret), EXIT_INSN());
-	return b->oom ? -ENOMEM : 0;
+	return insn_buf__resolve(b);
 }
 
 /*
