@@ -938,13 +938,9 @@ static bool seen_known(const struct capture *c)
 	return c->stats_fd >= 0 && c->stages == STAGES_NONE;
 }
 
-int capture__start(struct capture *c, const struct capture_opts *o)
+/* @c empty (nothing to close), with what it keeps of the options. */
+static void capture_init(struct capture *c, const struct capture_opts *o)
 {
-	__u32 ids[HOOK_SLOTS];
-	int holder, err;
-	unsigned int pages;
-	size_t size;
-
 	memset(c, 0, sizeof(*c));
 	c->lock_fd = c->counters_fd = c->rings_fd = c->scratch_fd = c->epoll_fd = -1;
 	c->stage_map_fd = c->stage_prog_fd = -1;
@@ -957,6 +953,13 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 	c->hook_id = hook__id(o->hook_fd);
 	c->on_packet = o->on_packet;
 	c->ctx = o->ctx;
+}
+
+/* The hook's lock, a killed capture's programs out, and the slots we serve free. */
+static int capture_take_hook(struct capture *c, const struct capture_opts *o)
+{
+	__u32 ids[HOOK_SLOTS];
+	int holder;
 
 	c->lock_fd = lock_hook(c->hook_id, &holder, true);
 	if (c->lock_fd == -EBUSY)
@@ -967,19 +970,23 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 	if (c->lock_fd < 0)
 		return c->lock_fd; /* err_last() says why */
 	take_over_hook(c);
-	if (hook__slots(c->hook_fd, ids)) {
-		err = err_set(-errno, "cannot read the hook's slots: %s", strerror(errno));
-		goto err;
-	}
+	if (hook__slots(c->hook_fd, ids))
+		return err_set(-errno, "cannot read the hook's slots: %s", strerror(errno));
 	for (__u32 a = 0; a < HOOK_SLOTS; a++) {
-		if ((o->actions & (1U << a)) && ids[a]) {
-			err = err_set(
+		if ((o->actions & (1U << a)) && ids[a])
+			return err_set(
 				-EBUSY,
 				"the hook's %s slot is taken by program id %u (another capture tool, e.g. xdpcap?); stop it or choose other --actions",
 				action_name(a), ids[a]);
-			goto err;
-		}
 	}
+	return 0;
+}
+
+/* The counters, the scratch records and the rings. */
+static int capture_maps(struct capture *c, const struct capture_opts *o)
+{
+	unsigned int pages;
+	size_t size;
 
 	/* the chain's counters, or the capture's own of the same layout */
 	c->counters_fd = c->stats_fd >= 0 ?
@@ -991,50 +998,55 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 	c->scratch_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpchain_capscr", 4,
 				       sizeof(struct capture_meta) + ((c->max_caplen + 7) & ~7U),
 				       libbpf_num_possible_cpus(), NULL);
-	if (c->counters_fd < 0 || c->scratch_fd < 0) {
-		err = err_set(-errno, "cannot create the capture maps: %s", strerror(errno));
-		goto err;
-	}
+	if (c->counters_fd < 0 || c->scratch_fd < 0)
+		return err_set(-errno, "cannot create the capture maps: %s", strerror(errno));
 	pages = o->buffer_pages ? o->buffer_pages : capture__default_pages();
 	size = (size_t)pages * sysconf(_SC_PAGESIZE);
 	c->wakeup_bytes = size / CAPTURE_WAKEUP_FRACTION;
-	err = rings_make(c, size);
+	return rings_make(c, size);
+}
+
+/*
+ * The stage programs first: the prog array takes its owner's properties
+ * from them, the capture program tries until it fits. Until it is in, the
+ * stubs find the slot empty.
+ */
+static int capture_stages(struct capture *c, const struct capture_opts *o)
+{
+	int err;
+
+	c->stage_map_fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "xdpchain_stage", 4, 4, 1, NULL);
+	if (c->stage_map_fd < 0)
+		return err_set(-errno, "cannot create the capture maps: %s", strerror(errno));
+	err = capture__attach_stages(c, o->disp_fd, o->slot_prog, o->n_slots);
 	if (err)
-		goto err;
-	for (__u32 a = 0; a < HOOK_SLOTS; a++) {
-		if (!(o->actions & (1U << a)))
-			continue;
-		err = insert_slot(c, o, a);
-		if (err)
-			goto err;
-	}
-	if (c->stages != STAGES_NONE) {
-		/*
-		 * The stage programs first: the prog array takes its owner's
-		 * properties from them, the capture program tries until it
-		 * fits. Until it is in, the stubs find the slot empty.
-		 */
-		c->stage_map_fd =
-			bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "xdpchain_stage", 4, 4, 1, NULL);
-		if (c->stage_map_fd < 0) {
-			err = err_set(-errno, "cannot create the capture maps: %s",
-				      strerror(errno));
-			goto err;
-		}
-		err = capture__attach_stages(c, o->disp_fd, o->slot_prog, o->n_slots);
-		if (err)
-			goto err;
-		err = insert_prog(c, o, c->stage_map_fd, 0, STAGE_ACTION, c->stages == STAGES_ALL,
-				  &c->stage_prog_fd, NULL);
-		if (err)
-			goto err;
+		return err;
+	return insert_prog(c, o, c->stage_map_fd, 0, STAGE_ACTION, c->stages == STAGES_ALL,
+			   &c->stage_prog_fd, NULL);
+}
+
+int capture__start(struct capture *c, const struct capture_opts *o)
+{
+	int err;
+
+	capture_init(c, o);
+	err = capture_take_hook(c, o);
+	if (c->lock_fd < 0)
+		return err; /* nothing taken yet */
+	if (!err)
+		err = capture_maps(c, o);
+	for (__u32 a = 0; !err && a < HOOK_SLOTS; a++)
+		if (o->actions & (1U << a))
+			err = insert_slot(c, o, a);
+	if (!err && c->stages != STAGES_NONE)
+		err = capture_stages(c, o);
+	if (err) {
+		capture__stop(c);
+		return err;
 	}
 	/* from here on what the chain hands the slots meets our programs */
 	read_counters(c, c->base);
 	return 0;
-err:
-	capture__stop(c);
-	return err;
 }
 
 int capture__poll(struct capture *c, int timeout_ms)
