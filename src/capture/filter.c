@@ -1071,6 +1071,78 @@ static int resolve(struct xlate *x)
 	return 0;
 }
 
+/* The translation's tables for an @n-instruction program: 0 or -ENOMEM. */
+static int xlate_alloc(struct xlate *x, size_t n)
+{
+	/* room for both versions (plan_fast()) and the checks they add */
+	x->max_jumps = 3 * MAX_OUT(n);
+	x->reach = calloc(n, sizeof(*x->reach));
+	x->written = calloc(n, sizeof(*x->written));
+	x->proven = calloc(n, sizeof(*x->proven));
+	x->xmax = calloc(n, sizeof(*x->xmax));
+	x->swap = calloc(n, sizeof(*x->swap));
+	x->start = calloc(n, sizeof(*x->start));
+	x->start_fast = calloc(n, sizeof(*x->start_fast));
+	x->ind_base = calloc(n, sizeof(*x->ind_base));
+	x->ind_end = calloc(n, sizeof(*x->ind_end));
+	x->jumps = calloc(x->max_jumps, sizeof(*x->jumps));
+	if (!x->reach || !x->written || !x->proven || !x->xmax || !x->swap || !x->start ||
+	    !x->start_fast || !x->ind_base || !x->ind_end || !x->jumps)
+		return -ENOMEM;
+	return 0;
+}
+
+static void xlate_free(struct xlate *x)
+{
+	free(x->reach);
+	free(x->written);
+	free(x->proven);
+	free(x->xmax);
+	free(x->swap);
+	free(x->start);
+	free(x->start_fast);
+	free(x->ind_base);
+	free(x->ind_end);
+	free(x->jumps);
+	insn_buf__free(&x->out);
+}
+
+/*
+ * The eBPF program: with @fast, first the version without per-load bounds
+ * checks (one check up front, falling back to the slow one), then the
+ * version that checks each load.
+ */
+static void xlate_emit(struct xlate *x, bool fast)
+{
+	size_t n = x->n;
+
+	emit_prologue(x);
+	if (fast) {
+		x->fast = true;
+		if (x->abs_max) {
+			emit(x, BPF_ALU64 | BPF_MOV | BPF_X, REG_TMP, FILTER_REG_DATA, 0, 0,
+			     TGT_NONE);
+			emit(x, BPF_ALU64 | BPF_ADD | BPF_K, REG_TMP, 0, 0, x->abs_max, TGT_NONE);
+			emit(x, BPF_JMP | BPF_JGT | BPF_X, REG_TMP, FILTER_REG_DATA_END, 0, 0,
+			     TGT_SLOW);
+		}
+		x->fast_ret0_gone = x->ret0 > 0 && !falls_into(x, x->ret0);
+		for (size_t i = 0; i < n; i++) {
+			x->start_fast[i] = x->out.n;
+			if (x->reach[i] && !(x->fast_ret0_gone && (long)i == x->ret0))
+				emit_insn(x, i);
+		}
+		x->fast = false;
+		x->slow_begin = x->out.n;
+		emit_prologue(x);
+	}
+	for (size_t i = 0; i < n; i++) {
+		x->start[i] = x->out.n;
+		if (x->reach[i])
+			emit_insn(x, i);
+	}
+}
+
 int filter__translate(const struct sock_filter *insns, size_t n, struct filter *f)
 {
 	struct xlate x = { .prog = insns, .n = n };
@@ -1081,22 +1153,8 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
 	err = check_program(insns, n);
 	if (err)
 		return err;
-
-	/* room for both versions (plan_fast()) and the checks they add */
-	x.max_jumps = 3 * MAX_OUT(n);
-	x.reach = calloc(n, sizeof(*x.reach));
-	x.written = calloc(n, sizeof(*x.written));
-	x.proven = calloc(n, sizeof(*x.proven));
-	x.xmax = calloc(n, sizeof(*x.xmax));
-	x.swap = calloc(n, sizeof(*x.swap));
-	x.start = calloc(n, sizeof(*x.start));
-	x.start_fast = calloc(n, sizeof(*x.start_fast));
-	x.ind_base = calloc(n, sizeof(*x.ind_base));
-	x.ind_end = calloc(n, sizeof(*x.ind_end));
-	x.jumps = calloc(x.max_jumps, sizeof(*x.jumps));
 	f->cbpf = calloc(n, sizeof(*f->cbpf));
-	if (!x.reach || !x.written || !x.proven || !x.xmax || !x.swap || !x.start ||
-	    !x.start_fast || !x.ind_base || !x.ind_end || !x.jumps || !f->cbpf) {
+	if (xlate_alloc(&x, n) || !f->cbpf) {
 		err = err_set(-ENOMEM, "filter: out of memory");
 		goto out;
 	}
@@ -1108,40 +1166,13 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
 	x.reg_x = x.uses_len ? BPF_REG_1 : FILTER_REG_LEN;
 	analyse(&x);
 	err = plan_swaps(&x);
+	if (!err)
+		err = plan_fast(&x, &fast);
 	if (err) {
 		err = err_set(err, "filter: out of memory");
 		goto out;
 	}
-	err = plan_fast(&x, &fast);
-	if (err) {
-		err = err_set(err, "filter: out of memory");
-		goto out;
-	}
-	emit_prologue(&x);
-	if (fast) {
-		x.fast = true;
-		if (x.abs_max) {
-			emit(&x, BPF_ALU64 | BPF_MOV | BPF_X, REG_TMP, FILTER_REG_DATA, 0, 0,
-			     TGT_NONE);
-			emit(&x, BPF_ALU64 | BPF_ADD | BPF_K, REG_TMP, 0, 0, x.abs_max, TGT_NONE);
-			emit(&x, BPF_JMP | BPF_JGT | BPF_X, REG_TMP, FILTER_REG_DATA_END, 0, 0,
-			     TGT_SLOW);
-		}
-		x.fast_ret0_gone = x.ret0 > 0 && !falls_into(&x, x.ret0);
-		for (size_t i = 0; i < n; i++) {
-			x.start_fast[i] = x.out.n;
-			if (x.reach[i] && !(x.fast_ret0_gone && (long)i == x.ret0))
-				emit_insn(&x, i);
-		}
-		x.fast = false;
-		x.slow_begin = x.out.n;
-		emit_prologue(&x);
-	}
-	for (size_t i = 0; i < n; i++) {
-		x.start[i] = x.out.n;
-		if (x.reach[i])
-			emit_insn(&x, i);
-	}
+	xlate_emit(&x, fast);
 	err = resolve(&x);
 	if (err)
 		goto out;
@@ -1157,17 +1188,7 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
 out:
 	if (err)
 		filter__free(f);
-	free(x.reach);
-	free(x.written);
-	free(x.proven);
-	free(x.xmax);
-	free(x.swap);
-	free(x.start);
-	free(x.start_fast);
-	free(x.ind_base);
-	free(x.ind_end);
-	free(x.jumps);
-	insn_buf__free(&x.out);
+	xlate_free(&x);
 	return err;
 }
 
