@@ -191,29 +191,10 @@ static int check_pkt_off(size_t i, const struct sock_filter *in)
 }
 
 /* Accepts exactly the opcodes of libpcap's interpreter and Linux's checker. */
-static int check_insn(const struct sock_filter *prog, size_t n, size_t i)
+/* Whether @code is an instruction every operand of which is valid. */
+static bool always_valid(__u16 code)
 {
-	const struct sock_filter *in = &prog[i];
-	size_t left = n - i - 1; /* instructions after this one */
-
-	switch (in->code) {
-	case BPF_LD | BPF_W | BPF_ABS:
-	case BPF_LD | BPF_H | BPF_ABS:
-	case BPF_LD | BPF_B | BPF_ABS:
-	case BPF_LD | BPF_W | BPF_IND:
-	case BPF_LD | BPF_H | BPF_IND:
-	case BPF_LD | BPF_B | BPF_IND:
-	case BPF_LDX | BPF_B | BPF_MSH:
-		return check_pkt_off(i, in);
-	case BPF_LD | BPF_MEM:
-	case BPF_LDX | BPF_MEM:
-	case BPF_ST:
-	case BPF_STX:
-		if (in->k >= BPF_MEMWORDS)
-			return insn_err(-EINVAL, i, in,
-					"scratch word M[%u] does not exist (M[0] to M[%d])", in->k,
-					BPF_MEMWORDS - 1);
-		return 0;
+	switch (code) {
 	case BPF_LD | BPF_IMM:
 	case BPF_LDX | BPF_IMM:
 	case BPF_LD | BPF_W | BPF_LEN:
@@ -239,6 +220,36 @@ static int check_insn(const struct sock_filter *prog, size_t n, size_t i)
 	case BPF_RET | BPF_A:
 	case BPF_MISC | BPF_TAX:
 	case BPF_MISC | BPF_TXA:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int check_insn(const struct sock_filter *prog, size_t n, size_t i)
+{
+	const struct sock_filter *in = &prog[i];
+	size_t left = n - i - 1; /* instructions after this one */
+
+	if (always_valid(in->code))
+		return 0;
+	switch (in->code) {
+	case BPF_LD | BPF_W | BPF_ABS:
+	case BPF_LD | BPF_H | BPF_ABS:
+	case BPF_LD | BPF_B | BPF_ABS:
+	case BPF_LD | BPF_W | BPF_IND:
+	case BPF_LD | BPF_H | BPF_IND:
+	case BPF_LD | BPF_B | BPF_IND:
+	case BPF_LDX | BPF_B | BPF_MSH:
+		return check_pkt_off(i, in);
+	case BPF_LD | BPF_MEM:
+	case BPF_LDX | BPF_MEM:
+	case BPF_ST:
+	case BPF_STX:
+		if (in->k >= BPF_MEMWORDS)
+			return insn_err(-EINVAL, i, in,
+					"scratch word M[%u] does not exist (M[0] to M[%d])", in->k,
+					BPF_MEMWORDS - 1);
 		return 0;
 	case BPF_ALU | BPF_DIV | BPF_K:
 	case BPF_ALU | BPF_MOD | BPF_K:
