@@ -502,47 +502,69 @@ enum { WEB_NONE = 0, WEB_BAD = 0xff }; /* else the byte size of its loads */
  * use; it is swapped only when all of its definitions are loads of one
  * size and all of its uses such jumps. Little-endian hosts only.
  */
-static int plan_swaps(struct xlate *x)
-{
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	size_t n = x->n, *parent, *a_in;
-	uint8_t *kind, *live_at;
-	uint32_t reads, writes;
+/* plan_swaps()'s webs: a union-find over definitions of A (n: A at the start). */
+struct webs {
+	size_t *parent; /* union-find, n + 1 */
+	size_t *a_in; /* the definition of A reaching each insn (SIZE_MAX: none yet) */
+	uint8_t *kind; /* each web's: WEB_NONE, WEB_BAD or a load size, n + 1 */
+	uint8_t *live_at; /* whether A is live entering each insn */
+};
 
-	parent = calloc(n + 1, sizeof(*parent));
-	a_in = calloc(n, sizeof(*a_in));
-	kind = calloc(n + 1, sizeof(*kind));
-	live_at = calloc(n, sizeof(*live_at));
-	if (!parent || !a_in || !kind || !live_at) {
-		free(parent);
-		free(a_in);
-		free(kind);
-		free(live_at);
+static void webs_free(struct webs *w)
+{
+	free(w->parent);
+	free(w->a_in);
+	free(w->kind);
+	free(w->live_at);
+}
+
+static int webs_alloc(struct webs *w, size_t n)
+{
+	w->parent = calloc(n + 1, sizeof(*w->parent));
+	w->a_in = calloc(n, sizeof(*w->a_in));
+	w->kind = calloc(n + 1, sizeof(*w->kind));
+	w->live_at = calloc(n, sizeof(*w->live_at));
+	if (!w->parent || !w->a_in || !w->kind || !w->live_at) {
+		webs_free(w);
 		return -ENOMEM;
 	}
 	for (size_t v = 0; v <= n; v++)
-		parent[v] = v;
-	kind[n] = WEB_BAD; /* A as the program starts: no load */
+		w->parent[v] = v;
+	w->kind[n] = WEB_BAD; /* A as the program starts: no load */
 	for (size_t i = 0; i < n; i++)
-		a_in[i] = SIZE_MAX;
-	a_in[0] = n;
-	/*
-	 * Where A is live (some path reads it before writing it): only there
-	 * do paths that meet join their webs. One pass backwards suffices,
-	 * jumps going forward only.
-	 */
-	for (size_t i = n; i-- > 0;) {
+		w->a_in[i] = SIZE_MAX;
+	w->a_in[0] = n;
+	return 0;
+}
+
+/*
+ * Where A is live (some path reads it before writing it): only there do
+ * paths that meet join their webs. One pass backwards suffices, jumps
+ * going forward only.
+ */
+static void webs_live(const struct xlate *x, struct webs *w)
+{
+	uint32_t reads, writes;
+
+	for (size_t i = x->n; i-- > 0;) {
 		const struct sock_filter *in = &x->prog[i];
 		size_t succ[2], n_succ = successors(in, i, succ);
 		bool live = false;
 
 		state_use(in, &reads, &writes);
 		for (size_t k = 0; k < n_succ; k++)
-			live |= live_at[succ[k]];
-		live_at[i] = (reads & ST_A) || (!(writes & ST_A) && live);
+			live |= w->live_at[succ[k]];
+		w->live_at[i] = (reads & ST_A) || (!(writes & ST_A) && live);
 	}
-	/* definitions and uses, their webs joined where paths meet */
-	for (size_t i = 0; i < n; i++) {
+}
+
+/* Definitions and uses, their webs joined where paths meet. */
+static void webs_join(const struct xlate *x, struct webs *w)
+{
+	uint32_t reads, writes;
+
+	for (size_t i = 0; i < x->n; i++) {
 		const struct sock_filter *in = &x->prog[i];
 		size_t out, succ[2], n_succ;
 		__u8 op = BPF_OP(in->code);
@@ -553,41 +575,47 @@ static int plan_swaps(struct xlate *x)
 		if (reads & ST_A) {
 			bool ok = BPF_CLASS(in->code) == BPF_JMP && BPF_SRC(in->code) == BPF_K &&
 				  (op == BPF_JEQ || op == BPF_JSET);
-			size_t w = web_find(parent, a_in[i]);
+			size_t web = web_find(w->parent, w->a_in[i]);
 
 			if (!ok)
-				kind[w] = WEB_BAD;
+				w->kind[web] = WEB_BAD;
 		}
 		if (writes & ST_A) {
 			bool load =
 				BPF_CLASS(in->code) == BPF_LD &&
 				(BPF_MODE(in->code) == BPF_ABS || BPF_MODE(in->code) == BPF_IND);
 
-			kind[i] = load ? size_bytes(in->code) : WEB_BAD;
+			w->kind[i] = load ? size_bytes(in->code) : WEB_BAD;
 			out = i;
 		} else {
-			out = a_in[i];
+			out = w->a_in[i];
 		}
 		n_succ = successors(in, i, succ);
 		for (size_t k = 0; k < n_succ; k++) {
 			size_t t = succ[k];
 
-			if (a_in[t] == SIZE_MAX)
-				a_in[t] = out; /* the first path to reach it */
-			else if (live_at[t])
-				web_union(parent, a_in[t], out);
+			if (w->a_in[t] == SIZE_MAX)
+				w->a_in[t] = out; /* the first path to reach it */
+			else if (w->live_at[t])
+				web_union(w->parent, w->a_in[t], out);
 		}
 	}
-	/* a web's kind: one load size, or bad */
-	for (size_t v = 0; v <= n; v++) {
-		size_t w = web_find(parent, v);
+}
 
-		if (v == w || kind[v] == WEB_NONE)
+/* A web's kind: one load size, or bad; then the swap of each insn in a good one. */
+static void webs_mark(struct xlate *x, struct webs *w)
+{
+	size_t n = x->n;
+
+	for (size_t v = 0; v <= n; v++) {
+		size_t web = web_find(w->parent, v);
+
+		if (v == web || w->kind[v] == WEB_NONE)
 			continue;
-		if (kind[w] == WEB_NONE)
-			kind[w] = kind[v];
-		else if (kind[w] != kind[v])
-			kind[w] = WEB_BAD;
+		if (w->kind[web] == WEB_NONE)
+			w->kind[web] = w->kind[v];
+		else if (w->kind[web] != w->kind[v])
+			w->kind[web] = WEB_BAD;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct sock_filter *in = &x->prog[i];
@@ -598,18 +626,28 @@ static int plan_swaps(struct xlate *x)
 			continue;
 		state_use(in, &r, &wr);
 		if (wr & ST_A)
-			k = kind[web_find(parent, i)];
+			k = w->kind[web_find(w->parent, i)];
 		else if (r & ST_A)
-			k = kind[web_find(parent, a_in[i])];
+			k = w->kind[web_find(w->parent, w->a_in[i])];
 		else
 			continue;
 		if (k == 2 || k == 4)
 			x->swap[i] = k;
 	}
-	free(parent);
-	free(a_in);
-	free(kind);
-	free(live_at);
+}
+#endif
+
+static int plan_swaps(struct xlate *x)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	struct webs w;
+
+	if (webs_alloc(&w, x->n))
+		return -ENOMEM;
+	webs_live(x, &w);
+	webs_join(x, &w);
+	webs_mark(x, &w);
+	webs_free(&w);
 #else
 	(void)x;
 #endif
