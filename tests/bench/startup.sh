@@ -62,6 +62,10 @@ pair() {
 	awk -v n="$name" -v wa="${bw[0]}" -v wb="${bw[1]}" -v w0="${bw[2]}" \
 		-v ca="${bc[0]}" -v cb="${bc[1]}" -v c0="${bc[2]}" 'BEGIN {
 		wa -= w0; wb -= w0; ca -= c0; cb -= c0
+		if (wa <= 0 || wb <= 0 || ca <= 0 || cb <= 0) {
+			printf "startup %-9s too noisy (a program cheaper than /bin/true): run it again\n", n
+			exit
+		}
 		printf "startup %-9s wall: xdpchain %5.2f ms, xdp-loader %5.2f ms: %.2fx" \
 			"   cpu: %5.2f ms, %5.2f ms: %.2fx\n",
 			n, wa / 1e3, wb / 1e3, (wb > 0 ? wa / wb : 0), ca / 1e3, cb / 1e3,
