@@ -13,6 +13,8 @@
 #                 suite on 6.1 and 6.12, Debian 13, systemd (CI's command),
 #                 the VMs two at a time (tests/run-all.sh)
 # make vm-test    the VM suite alone (KERNEL=6.1)
+# make bench      startup beside xdp-loader, the capture and chain benchmarks
+#                 (BENCH=startup: startup alone)
 # make systemd-test Debian 12 booted with systemd as PID 1 in the VM, xdpchain
 #                 installed by make install: units, udev rule, hardening
 # make distro-test one release of the distribution matrix (DIST=sid): its
@@ -61,10 +63,15 @@ LIBXDP_VERSION := $(shell $(PKG_CONFIG) --modversion libxdp 2>/dev/null)
 # Flags of the libraries from their .pc files. Expanded on first use, not
 # when the Makefile is read: 'make deps' must run where pkg-config and the
 # -dev packages are not installed yet.
-PC_LIBS := libxdp libbpf libelf zlib libpcap yaml-0.1 nettle
+# libpcap: its headers only; the binary loads it when a capture needs it
+# (src/capture/pcaplib.c), so commands that do not capture never load its
+# dependencies. The tests and the bench call it directly: PCAP_LDLIBS.
+PC_LIBS := libxdp libbpf libelf zlib yaml-0.1 nettle
 PC_LDLIBS = $(eval PC_LDLIBS := $(or $(shell $(PKG_CONFIG) --libs $(PC_LIBS) 2>/dev/null),$(error \
 	pkg-config finds no $(PC_LIBS); install them: make deps)))$(PC_LDLIBS)
-PC_CFLAGS = $(eval PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PC_LIBS) 2>/dev/null))$(PC_CFLAGS)
+PC_CFLAGS = $(eval PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PC_LIBS) libpcap 2>/dev/null))$(PC_CFLAGS)
+PCAP_LDLIBS = $(eval PCAP_LDLIBS := $(or $(shell $(PKG_CONFIG) --libs libpcap 2>/dev/null),$(error \
+	pkg-config finds no libpcap; install it: make deps)))$(PCAP_LDLIBS)
 
 # CFLAGS, CPPFLAGS and LDFLAGS are the user's (a packager's, e.g.
 # dpkg-buildflags' hardening): added after what the build needs, never
@@ -79,7 +86,8 @@ XDPCHAIN_CFLAGS = -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -std=gnu11 \
 ALL_CFLAGS = $(XDPCHAIN_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 # the tests' builds: warnings are errors (make WERROR=0 test-build does not)
 test-build unit bench: WERROR ?= 1
-LDLIBS = $(PC_LDLIBS)
+# -ldl: dlopen() outside libc before glibc 2.34
+LDLIBS = $(PC_LDLIBS) -ldl
 # header dependencies: each object gets a .d file listing what it included
 DEPFLAGS = -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -182,15 +190,15 @@ $(SAN_BIN): $(SAN_OBJS) | $(OUTPUT)/bin
 
 $(UNIT_BIN): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SAN_LIB_OBJS) | $(OUTPUT)/bin
 	$(msg) LINK-SAN $@
-	$(Q)$(CC) $(XDPCHAIN_CFLAGS) $(ALL_INC) -Itests/unit $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -o $@ $(LDLIBS)
+	$(Q)$(CC) $(XDPCHAIN_CFLAGS) $(ALL_INC) -Itests/unit $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -o $@ $(LDLIBS) $(PCAP_LDLIBS)
 
 $(BENCH_BIN): tests/bench/bench.c $(LIB_OBJS) | $(OUTPUT)/bin
 	$(msg) LINK $@
-	$(Q)$(CC) $(XDPCHAIN_CFLAGS) $(ALL_INC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(XDPCHAIN_CFLAGS) $(ALL_INC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(PCAP_LDLIBS)
 
 $(OUTPUT)/bin/%: tests/helpers/%.c | $(OUTPUT)/bin
 	$(msg) CC $@
-	$(Q)$(CC) $(XDPCHAIN_CFLAGS) -Itests/helpers $(CPPFLAGS) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) $< -o $@ $(LDLIBS)
+	$(Q)$(CC) $(XDPCHAIN_CFLAGS) -Itests/helpers $(CPPFLAGS) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) $< -o $@ $(LDLIBS) $(PCAP_LDLIBS)
 
 # The man pages and the completion come from the tables the binary parses
 # with: 'xdpchain man' (hidden; 'man 5': xdpchain.conf(5)) and 'xdpchain
@@ -252,11 +260,16 @@ test: deps
 	@bash tests/run-all.sh test
 
 # The chain part runs in the VM, its clock counting guest instructions
-# (qemu -icount): ratios hold whatever else the machine runs.
+# (qemu -icount): ratios hold whatever else the machine runs. Startup
+# (tests/bench/startup.sh) runs on the host beside xdp-loader, in the same
+# run; BENCH=startup runs that part alone.
 bench: test-build $(BENCH_BIN)
+	@bash tests/bench/startup.sh
+ifneq ($(BENCH),startup)
 	@$(BENCH_BIN)
 	@VM_QEMU_ARGS="-icount shift=0,sleep=off" bash tests/vm/run.sh --kernel $(KERNEL) -- \
 		"bash tests/bench/vm_chain.sh && bash tests/bench/vm_capture.sh"
+endif
 
 # What goes where; uninstall removes exactly this list (the unit whether or
 # not this tree has one) and the include directory, which is xdpchain's own.

@@ -14,6 +14,23 @@ test_capture_no_chain_on_host() {
 	expect_fail 1 "$IF0 has no xdpchain chain" capture $IF0 -w /tmp/nc.pcap
 }
 
+# libpcap is loaded only by a capture: without it (hidden in this test's own
+# mount namespace) other commands run, and a capture fails with one line
+# naming the package, leaving the -w file as it was.
+test_capture_without_libpcap() {
+	local lib
+	lib=$(ldconfig -p | awk '$1 == "libpcap.so.0.8" { print $NF; exit }')
+	[ -n "$lib" ] || skip "no libpcap.so.0.8 to hide"
+	setup_veth
+	mount --bind /dev/null "$(readlink -f "$lib")"
+	defer "umount $(readlink -f "$lib")"
+	"$XDPCHAIN" status >/dev/null || fail "status needs libpcap"
+	echo keep >/tmp/nolib.pcap
+	expect_fail 1 "^xdpchain capture: libpcap is not installed: apt install libpcap0\.8$" \
+		capture --hook "$BPFFS/nothing" -w /tmp/nolib.pcap udp
+	[ "$(cat /tmp/nolib.pcap)" = keep ] || fail "the -w file changed"
+}
+
 # Packets of $2 bytes of UDP payload to port 9, which the standalone drop
 # sample hands to its hook: send_big9 COUNT BYTES.
 send_big9() {

@@ -107,6 +107,164 @@ static void retarget(struct insn_buf *b, size_t from, size_t n, size_t old, size
 	}
 }
 
+/* What the steps of gen_prog() share: where they emit, and the labels they jump to. */
+struct gen {
+	struct insn_buf *b;
+	const struct capture *c;
+	__u32 snaplen;
+	int out; /* return at once: the filter refused, or no map entry */
+	int lost; /* output_err++, then out */
+};
+
+/*
+ * The packet's bounds (and, for a filter reading it, the frame's length)
+ * in the filter's registers; the filter; no match: to out. Returns where
+ * the filter's instructions begin.
+ */
+static size_t emit_filter(struct gen *g, const struct filter *f, bool uses_len, bool frags)
+{
+	struct insn_buf *b = g->b;
+	size_t frag;
+
+	/* a filter that reads no length keeps r1: the ctx is stored once matched */
+	if (uses_len)
+		EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, CTX_OFF));
+	if (uses_len && frags) /* the helper call first: it takes r1-r5 */
+		EMIT(b, CALL(BPF_FUNC_xdp_get_buff_len), MOV64_REG(FILTER_REG_LEN, BPF_REG_0),
+		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF));
+	emit_data(b);
+	if (uses_len && !frags)
+		emit_len(b, FILTER_REG_LEN, false);
+	frag = b->n;
+	if (f && f->n) {
+		for (size_t i = 0; i < f->n; i++)
+			insn_buf__emit(b, f->insns[i]);
+	} else {
+		EMIT(b, MOV64_IMM(BPF_REG_0, g->snaplen));
+	}
+	insn_buf__jmp(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0), g->out);
+	if (!uses_len)
+		EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, CTX_OFF));
+	return frag;
+}
+
+/* Matched: caplen = min(snap, snaplen, len), and this CPU's counters. */
+static void emit_caplen(struct gen *g, bool uses_len, bool frags)
+{
+	struct insn_buf *b = g->b;
+
+	/* r2 = the frame's length; r0 = the snap length */
+	if (uses_len) {
+		EMIT(b, MOV64_REG(BPF_REG_2, FILTER_REG_LEN));
+	} else if (frags) {
+		EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CAPLEN_OFF));
+		emit_len(b, BPF_REG_2, true);
+		EMIT(b, LDX_MEM(BPF_DW, BPF_REG_0, BPF_REG_10, CAPLEN_OFF));
+	} else {
+		emit_len(b, BPF_REG_2, false);
+	}
+	EMIT(b, JMP_IMM(BPF_JLE, BPF_REG_0, g->snaplen, 1), MOV64_IMM(BPF_REG_0, g->snaplen),
+	     JMP_REG(BPF_JLE, BPF_REG_0, BPF_REG_2, 1), MOV64_REG(BPF_REG_0, BPF_REG_2),
+	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CAPLEN_OFF),
+	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_2, LEN_OFF),
+	     /* this CPU's counters */
+	     ST_MEM(BPF_W, BPF_REG_10, KEY_OFF, 0), LD_MAP_FD(BPF_REG_1, g->c->counters_fd),
+	     MOV64_REG(BPF_REG_2, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF),
+	     CALL(BPF_FUNC_map_lookup_elem));
+	insn_buf__jmp(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0), g->out);
+	EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CNT_OFF));
+}
+
+/* This CPU's scratch record, and the record's metadata but the time. */
+static void emit_meta(struct gen *g, __u32 action)
+{
+	struct insn_buf *b = g->b;
+
+	EMIT(b, CALL(BPF_FUNC_get_smp_processor_id), STX_MEM(BPF_W, BPF_REG_10, BPF_REG_0, KEY_OFF),
+	     LD_MAP_FD(BPF_REG_1, g->c->scratch_fd), MOV64_REG(BPF_REG_2, BPF_REG_10),
+	     ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF), CALL(BPF_FUNC_map_lookup_elem));
+	insn_buf__jmp(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0), g->out);
+	EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, SCR_OFF),
+	     ST_MEM(BPF_W, BPF_REG_0, META(action), action),
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, LEN_OFF),
+	     STX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, META(len)),
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CAPLEN_OFF),
+	     STX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, META(caplen)),
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF),
+	     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_1, offsetof(struct xdp_md, ingress_ifindex)),
+	     STX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, META(ifindex)));
+	if (g->c->stats_fd >= 0)
+		/* the stage that decided and the packet's id, one 64-bit load each */
+		EMIT(b, LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_10, CNT_OFF),
+		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_2,
+			     offsetof(struct xdpchain_stats, fate_slot)),
+		     STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, META(stage_slot)),
+		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_2, offsetof(struct xdpchain_stats, pkt_id)),
+		     STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, META(pkt_id)));
+	else
+		EMIT(b, ST_MEM(BPF_W, BPF_REG_0, META(stage_slot), STAGE_UNKNOWN),
+		     ST_MEM(BPF_W, BPF_REG_0, META(stage_prog), 0),
+		     ST_MEM(BPF_DW, BPF_REG_0, META(pkt_id), 0));
+}
+
+/* This CPU's ring; the packet's bytes into the record, then its time. */
+static void emit_copy(struct gen *g)
+{
+	struct insn_buf *b = g->b;
+
+	EMIT(b, LD_MAP_FD(BPF_REG_1, g->c->rings_fd), MOV64_REG(BPF_REG_2, BPF_REG_10),
+	     ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF), CALL(BPF_FUNC_map_lookup_elem));
+	insn_buf__jmp(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0), g->lost);
+	EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, RING_OFF),
+	     /*
+	      * caplen in 1..snaplen in the very register (the verifier learns
+	      * no bound from the min() above)
+	      */
+	     LDX_MEM(BPF_DW, BPF_REG_4, BPF_REG_10, CAPLEN_OFF), ALU64_IMM(BPF_SUB, BPF_REG_4, 1));
+	/* caplen 0: no frame is that short */
+	insn_buf__jmp(b, JMP_IMM(BPF_JGT, BPF_REG_4, g->snaplen - 1, 0), g->lost);
+	EMIT(b, ALU64_IMM(BPF_ADD, BPF_REG_4, 1),
+	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_4, CAPLEN_OFF),
+	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF), MOV64_IMM(BPF_REG_2, 0),
+	     LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, SCR_OFF),
+	     ALU64_IMM(BPF_ADD, BPF_REG_3, sizeof(struct capture_meta)),
+	     CALL(BPF_FUNC_xdp_load_bytes));
+	insn_buf__jmp(b, JMP_IMM(BPF_JNE, BPF_REG_0, 0, 0), g->lost);
+	EMIT(b, CALL(BPF_FUNC_ktime_get_ns), LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, SCR_OFF),
+	     STX_MEM(BPF_DW, BPF_REG_1, BPF_REG_0, META(ts_ns)));
+}
+
+/*
+ * bpf_ringbuf_output() of the record, waking the reader only when this
+ * record takes the ring past the mark; matched++, or output_err++ (lost).
+ */
+static void emit_output(struct gen *g)
+{
+	struct insn_buf *b = g->b;
+	int quiet = insn_buf__label(b);
+
+	EMIT(b, LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, RING_OFF),
+	     MOV64_IMM(BPF_REG_2, BPF_RB_AVAIL_DATA), CALL(BPF_FUNC_ringbuf_query),
+	     MOV64_IMM(BPF_REG_4, BPF_RB_NO_WAKEUP));
+	insn_buf__jmp(b, JMP_IMM(BPF_JGE, BPF_REG_0, g->c->wakeup_bytes, 0), quiet);
+	EMIT(b, LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, CAPLEN_OFF),
+	     ALU64_REG(BPF_ADD, BPF_REG_0, BPF_REG_3),
+	     ALU64_IMM(BPF_ADD, BPF_REG_0, sizeof(struct capture_meta) + BPF_RINGBUF_HDR_SZ));
+	insn_buf__jmp(b, JMP_IMM(BPF_JLT, BPF_REG_0, g->c->wakeup_bytes, 0), quiet);
+	EMIT(b, MOV64_IMM(BPF_REG_4, BPF_RB_FORCE_WAKEUP));
+	insn_buf__bind(b, quiet);
+	EMIT(b, LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, RING_OFF),
+	     LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_10, SCR_OFF),
+	     LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, CAPLEN_OFF),
+	     ALU64_IMM(BPF_ADD, BPF_REG_3, sizeof(struct capture_meta)),
+	     CALL(BPF_FUNC_ringbuf_output));
+	insn_buf__jmp(b, JMP_IMM(BPF_JNE, BPF_REG_0, 0, 0), g->lost);
+	emit_count(b, CAP_MATCHED);
+	insn_buf__jmp(b, JMP_A(0), g->out);
+	insn_buf__bind(b, g->lost);
+	emit_count(b, CAP_OUTPUT_ERR);
+}
+
 /*
  * The capture program for one hook slot:
  *   the packet's bounds (and, for a filter reading it, the frame's length)
@@ -135,138 +293,21 @@ static int gen_prog(struct insn_buf *b, const struct capture *c, const struct fi
 		    __u32 action, __u32 ret, bool frags)
 {
 	bool uses_len = f && f->n && f->uses_len;
-	__u32 snaplen = c->max_caplen;
-	size_t frag, jmp_out, jmp_nocnt, jmp_noscr, jmp_noring, jmp_nocopy, jmp_copyerr;
-	size_t jmp_full, jmp_low, jmp_err, after_ok;
+	struct gen g = { .b = b, .c = c, .snaplen = c->max_caplen };
+	size_t frag;
 
-	/* a filter that reads no length keeps r1: the ctx is stored once matched */
-	if (uses_len)
-		EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, CTX_OFF));
-	if (uses_len && frags) /* the helper call first: it takes r1-r5 */
-		EMIT(b, CALL(BPF_FUNC_xdp_get_buff_len), MOV64_REG(FILTER_REG_LEN, BPF_REG_0),
-		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF));
-	emit_data(b);
-	if (uses_len && !frags)
-		emit_len(b, FILTER_REG_LEN, false);
-	frag = b->n;
-	if (f && f->n) {
-		for (size_t i = 0; i < f->n; i++)
-			insn_buf__emit(b, f->insns[i]);
-	} else {
-		EMIT(b, MOV64_IMM(BPF_REG_0, snaplen));
-	}
-	jmp_out = b->n;
-	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */));
-	if (!uses_len)
-		EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_1, CTX_OFF));
-	/* matched: r2 = the frame's length; r0 = the snap length */
-	if (uses_len) {
-		EMIT(b, MOV64_REG(BPF_REG_2, FILTER_REG_LEN));
-	} else if (frags) {
-		EMIT(b, STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CAPLEN_OFF));
-		emit_len(b, BPF_REG_2, true);
-		EMIT(b, LDX_MEM(BPF_DW, BPF_REG_0, BPF_REG_10, CAPLEN_OFF));
-	} else {
-		emit_len(b, BPF_REG_2, false);
-	}
-	EMIT(b, /* caplen = min(snap, snaplen, len) */
-	     JMP_IMM(BPF_JLE, BPF_REG_0, snaplen, 1), MOV64_IMM(BPF_REG_0, snaplen),
-	     JMP_REG(BPF_JLE, BPF_REG_0, BPF_REG_2, 1), MOV64_REG(BPF_REG_0, BPF_REG_2),
-	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CAPLEN_OFF),
-	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_2, LEN_OFF),
-	     /* this CPU's counters */
-	     ST_MEM(BPF_W, BPF_REG_10, KEY_OFF, 0), LD_MAP_FD(BPF_REG_1, c->counters_fd),
-	     MOV64_REG(BPF_REG_2, BPF_REG_10), ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF),
-	     CALL(BPF_FUNC_map_lookup_elem));
-	jmp_nocnt = b->n;
-	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */),
-	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, CNT_OFF),
-	     /* this CPU's scratch record and ring */
-	     CALL(BPF_FUNC_get_smp_processor_id), STX_MEM(BPF_W, BPF_REG_10, BPF_REG_0, KEY_OFF),
-	     LD_MAP_FD(BPF_REG_1, c->scratch_fd), MOV64_REG(BPF_REG_2, BPF_REG_10),
-	     ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF), CALL(BPF_FUNC_map_lookup_elem));
-	jmp_noscr = b->n;
-	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */),
-	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, SCR_OFF),
-	     /* the metadata, but the time */
-	     ST_MEM(BPF_W, BPF_REG_0, META(action), action),
-	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, LEN_OFF),
-	     STX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, META(len)),
-	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CAPLEN_OFF),
-	     STX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, META(caplen)),
-	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF),
-	     LDX_MEM(BPF_W, BPF_REG_1, BPF_REG_1, offsetof(struct xdp_md, ingress_ifindex)),
-	     STX_MEM(BPF_W, BPF_REG_0, BPF_REG_1, META(ifindex)));
-	if (c->stats_fd >= 0)
-		/* the stage that decided and the packet's id, one 64-bit load each */
-		EMIT(b, LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_10, CNT_OFF),
-		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_2,
-			     offsetof(struct xdpchain_stats, fate_slot)),
-		     STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, META(stage_slot)),
-		     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_2, offsetof(struct xdpchain_stats, pkt_id)),
-		     STX_MEM(BPF_DW, BPF_REG_0, BPF_REG_1, META(pkt_id)));
-	else
-		EMIT(b, ST_MEM(BPF_W, BPF_REG_0, META(stage_slot), STAGE_UNKNOWN),
-		     ST_MEM(BPF_W, BPF_REG_0, META(stage_prog), 0),
-		     ST_MEM(BPF_DW, BPF_REG_0, META(pkt_id), 0));
-	EMIT(b, LD_MAP_FD(BPF_REG_1, c->rings_fd), MOV64_REG(BPF_REG_2, BPF_REG_10),
-	     ALU64_IMM(BPF_ADD, BPF_REG_2, KEY_OFF), CALL(BPF_FUNC_map_lookup_elem));
-	jmp_noring = b->n;
-	EMIT(b, JMP_IMM(BPF_JEQ, BPF_REG_0, 0, 0 /* patched */),
-	     STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_0, RING_OFF),
-	     /*
-	      * the packet's bytes: caplen in 1..snaplen in the very register
-	      * (the verifier learns no bound from the min() above)
-	      */
-	     LDX_MEM(BPF_DW, BPF_REG_4, BPF_REG_10, CAPLEN_OFF), ALU64_IMM(BPF_SUB, BPF_REG_4, 1));
-	jmp_nocopy = b->n;
-	EMIT(b, JMP_IMM(BPF_JGT, BPF_REG_4, snaplen - 1, 0 /* patched */),
-	     ALU64_IMM(BPF_ADD, BPF_REG_4, 1), STX_MEM(BPF_DW, BPF_REG_10, BPF_REG_4, CAPLEN_OFF),
-	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, CTX_OFF), MOV64_IMM(BPF_REG_2, 0),
-	     LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, SCR_OFF),
-	     ALU64_IMM(BPF_ADD, BPF_REG_3, sizeof(struct capture_meta)),
-	     CALL(BPF_FUNC_xdp_load_bytes));
-	jmp_copyerr = b->n;
-	EMIT(b, JMP_IMM(BPF_JNE, BPF_REG_0, 0, 0 /* patched */));
-	EMIT(b, CALL(BPF_FUNC_ktime_get_ns), LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, SCR_OFF),
-	     STX_MEM(BPF_DW, BPF_REG_1, BPF_REG_0, META(ts_ns)),
-	     /* wake the reader only when this record takes the ring past the mark */
-	     LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, RING_OFF),
-	     MOV64_IMM(BPF_REG_2, BPF_RB_AVAIL_DATA), CALL(BPF_FUNC_ringbuf_query),
-	     MOV64_IMM(BPF_REG_4, BPF_RB_NO_WAKEUP));
-	jmp_full = b->n;
-	EMIT(b, JMP_IMM(BPF_JGE, BPF_REG_0, c->wakeup_bytes, 0 /* patched */),
-	     LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, CAPLEN_OFF),
-	     ALU64_REG(BPF_ADD, BPF_REG_0, BPF_REG_3),
-	     ALU64_IMM(BPF_ADD, BPF_REG_0, sizeof(struct capture_meta) + BPF_RINGBUF_HDR_SZ));
-	jmp_low = b->n;
-	EMIT(b, JMP_IMM(BPF_JLT, BPF_REG_0, c->wakeup_bytes, 0 /* patched */),
-	     MOV64_IMM(BPF_REG_4, BPF_RB_FORCE_WAKEUP));
-	insn_buf__patch(b, jmp_full, b->n);
-	insn_buf__patch(b, jmp_low, b->n);
-	EMIT(b, LDX_MEM(BPF_DW, BPF_REG_1, BPF_REG_10, RING_OFF),
-	     LDX_MEM(BPF_DW, BPF_REG_2, BPF_REG_10, SCR_OFF),
-	     LDX_MEM(BPF_DW, BPF_REG_3, BPF_REG_10, CAPLEN_OFF),
-	     ALU64_IMM(BPF_ADD, BPF_REG_3, sizeof(struct capture_meta)),
-	     CALL(BPF_FUNC_ringbuf_output));
-	jmp_err = b->n;
-	EMIT(b, JMP_IMM(BPF_JNE, BPF_REG_0, 0, 0 /* patched */));
-	emit_count(b, CAP_MATCHED);
-	after_ok = b->n;
-	EMIT(b, JMP_A(0 /* patched */));
-	insn_buf__patch(b, jmp_err, b->n);
-	insn_buf__patch(b, jmp_copyerr, b->n);
-	insn_buf__patch(b, jmp_nocopy, b->n); /* caplen 0: no frame is that short */
-	insn_buf__patch(b, jmp_noring, b->n);
-	emit_count(b, CAP_OUTPUT_ERR);
-	insn_buf__patch(b, after_ok, b->n);
-	insn_buf__patch(b, jmp_out, b->n);
-	insn_buf__patch(b, jmp_nocnt, b->n);
-	insn_buf__patch(b, jmp_noscr, b->n);
+	g.out = insn_buf__label(b);
+	g.lost = insn_buf__label(b);
+	frag = emit_filter(&g, f, uses_len, frags);
+	emit_caplen(&g, uses_len, frags);
+	emit_meta(&g, action);
+	emit_copy(&g);
+	emit_output(&g);
+	insn_buf__bind(b, g.out);
 	if (f && f->n && f->nomatch >= 0)
 		retarget(b, frag, f->n, frag + f->nomatch, b->n);
 	EMIT(b, MOV64_IMM(BPF_REG_0, ret), EXIT_INSN());
-	return b->oom ? -ENOMEM : 0;
+	return insn_buf__resolve(b);
 }
 
 /* The hook's lock is ours: a killed capture's programs out, our pid in. */
@@ -276,8 +317,9 @@ static void take_over_hook(struct capture *c)
 
 	lock__hook_record_self(c->lock_fd, c->hook_id);
 	if (n > 0)
-		pr_info("removed %d capture program%s a killed capture left in the hook\n", n,
-			n == 1 ? "" : "s");
+		notes_add(&c->notes, LOG_INFO,
+			  "removed %d capture program%s a killed capture left in the hook", n,
+			  n == 1 ? "" : "s");
 }
 
 const struct capture_meta *capture__parse_record(const void *rec, __u32 len, const void **pkt)
@@ -745,13 +787,9 @@ static bool seen_known(const struct capture *c)
 	return c->stats_fd >= 0 && c->stages == STAGES_NONE;
 }
 
-int capture__start(struct capture *c, const struct capture_opts *o)
+/* @c empty (nothing to close), with what it keeps of the options. */
+static void capture_init(struct capture *c, const struct capture_opts *o)
 {
-	__u32 ids[HOOK_SLOTS];
-	int holder, err;
-	unsigned int pages;
-	size_t size;
-
 	memset(c, 0, sizeof(*c));
 	c->lock_fd = c->counters_fd = c->rings_fd = c->scratch_fd = c->epoll_fd = -1;
 	c->stage_map_fd = c->stage_prog_fd = -1;
@@ -764,6 +802,13 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 	c->hook_id = hook__id(o->hook_fd);
 	c->on_packet = o->on_packet;
 	c->ctx = o->ctx;
+}
+
+/* The hook's lock, a killed capture's programs out, and the slots we serve free. */
+static int capture_take_hook(struct capture *c, const struct capture_opts *o)
+{
+	__u32 ids[HOOK_SLOTS];
+	int holder;
 
 	c->lock_fd = lock__hook(c->hook_id, &holder, true);
 	if (c->lock_fd == -EBUSY)
@@ -774,19 +819,23 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 	if (c->lock_fd < 0)
 		return c->lock_fd; /* err_last() says why */
 	take_over_hook(c);
-	if (hook__slots(c->hook_fd, ids)) {
-		err = err_set(-errno, "cannot read the hook's slots: %s", strerror(errno));
-		goto err;
-	}
+	if (hook__slots(c->hook_fd, ids))
+		return err_set(-errno, "cannot read the hook's slots: %s", strerror(errno));
 	for (__u32 a = 0; a < HOOK_SLOTS; a++) {
-		if ((o->actions & (1U << a)) && ids[a]) {
-			err = err_set(
+		if ((o->actions & (1U << a)) && ids[a])
+			return err_set(
 				-EBUSY,
 				"the hook's %s slot is taken by program id %u (another capture tool, e.g. xdpcap?); stop it or choose other --actions",
 				action_name(a), ids[a]);
-			goto err;
-		}
 	}
+	return 0;
+}
+
+/* The counters, the scratch records and the rings. */
+static int capture_maps(struct capture *c, const struct capture_opts *o)
+{
+	unsigned int pages;
+	size_t size;
 
 	/* the chain's counters, or the capture's own of the same layout */
 	c->counters_fd = c->stats_fd >= 0 ?
@@ -798,50 +847,55 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 	c->scratch_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpchain_capscr", 4,
 				       sizeof(struct capture_meta) + ((c->max_caplen + 7) & ~7U),
 				       libbpf_num_possible_cpus(), NULL);
-	if (c->counters_fd < 0 || c->scratch_fd < 0) {
-		err = err_set(-errno, "cannot create the capture maps: %s", strerror(errno));
-		goto err;
-	}
+	if (c->counters_fd < 0 || c->scratch_fd < 0)
+		return err_set(-errno, "cannot create the capture maps: %s", strerror(errno));
 	pages = o->buffer_pages ? o->buffer_pages : capture__default_pages();
 	size = (size_t)pages * sysconf(_SC_PAGESIZE);
 	c->wakeup_bytes = size / CAPTURE_WAKEUP_FRACTION;
-	err = rings_make(c, size);
+	return rings_make(c, size);
+}
+
+/*
+ * The stage programs first: the prog array takes its owner's properties
+ * from them, the capture program tries until it fits. Until it is in, the
+ * stubs find the slot empty.
+ */
+static int capture_stages(struct capture *c, const struct capture_opts *o)
+{
+	int err;
+
+	c->stage_map_fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "xdpchain_stage", 4, 4, 1, NULL);
+	if (c->stage_map_fd < 0)
+		return err_set(-errno, "cannot create the capture maps: %s", strerror(errno));
+	err = capture__attach_stages(c, o->disp_fd, o->slot_prog, o->n_slots);
 	if (err)
-		goto err;
-	for (__u32 a = 0; a < HOOK_SLOTS; a++) {
-		if (!(o->actions & (1U << a)))
-			continue;
-		err = insert_slot(c, o, a);
-		if (err)
-			goto err;
-	}
-	if (c->stages != STAGES_NONE) {
-		/*
-		 * The stage programs first: the prog array takes its owner's
-		 * properties from them, the capture program tries until it
-		 * fits. Until it is in, the stubs find the slot empty.
-		 */
-		c->stage_map_fd =
-			bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "xdpchain_stage", 4, 4, 1, NULL);
-		if (c->stage_map_fd < 0) {
-			err = err_set(-errno, "cannot create the capture maps: %s",
-				      strerror(errno));
-			goto err;
-		}
-		err = capture__attach_stages(c, o->disp_fd, o->slot_prog, o->n_slots);
-		if (err)
-			goto err;
-		err = insert_prog(c, o, c->stage_map_fd, 0, STAGE_ACTION, c->stages == STAGES_ALL,
-				  &c->stage_prog_fd, NULL);
-		if (err)
-			goto err;
+		return err;
+	return insert_prog(c, o, c->stage_map_fd, 0, STAGE_ACTION, c->stages == STAGES_ALL,
+			   &c->stage_prog_fd, NULL);
+}
+
+int capture__start(struct capture *c, const struct capture_opts *o)
+{
+	int err;
+
+	capture_init(c, o);
+	err = capture_take_hook(c, o);
+	if (c->lock_fd < 0)
+		return err; /* nothing taken yet */
+	if (!err)
+		err = capture_maps(c, o);
+	for (__u32 a = 0; !err && a < HOOK_SLOTS; a++)
+		if (o->actions & (1U << a))
+			err = insert_slot(c, o, a);
+	if (!err && c->stages != STAGES_NONE)
+		err = capture_stages(c, o);
+	if (err) {
+		capture__stop(c);
+		return err;
 	}
 	/* from here on what the chain hands the slots meets our programs */
 	read_counters(c, c->base);
 	return 0;
-err:
-	capture__stop(c);
-	return err;
 }
 
 int capture__poll(struct capture *c, int timeout_ms)

@@ -12,6 +12,7 @@
 #include <linux/types.h>
 
 #include "hook.h"
+#include "notes.h"
 
 struct filter;
 struct stage_bpf;
@@ -175,11 +176,14 @@ struct capture {
 	void *ctx;
 	__u64 malformed;
 	__u64 base[CAP_NR_COUNTERS]; /* the counters when the capture started */
+	/* what capture__start() has to say; the caller prints or frees them, whatever it returned */
+	struct notes notes;
 };
 
 /*
  * Locks the hook against other captures, clears slots a killed capture left,
  * loads and inserts the programs. On failure nothing is left in the hook.
+ * Either way @c->notes may hold notes for the caller to print (notes_print).
  */
 int capture__start(struct capture *c, const struct capture_opts *o);
 /*

@@ -28,6 +28,7 @@
 #include "filter.h"
 #include "insn.h"
 #include "log.h"
+#include "pcaplib.h"
 
 /*
  * libpcap's <pcap/bpf.h> defines a struct bpf_insn that clashes with the
@@ -190,29 +191,10 @@ static int check_pkt_off(size_t i, const struct sock_filter *in)
 }
 
 /* Accepts exactly the opcodes of libpcap's interpreter and Linux's checker. */
-static int check_insn(const struct sock_filter *prog, size_t n, size_t i)
+/* Whether @code is an instruction every operand of which is valid. */
+static bool always_valid(__u16 code)
 {
-	const struct sock_filter *in = &prog[i];
-	size_t left = n - i - 1; /* instructions after this one */
-
-	switch (in->code) {
-	case BPF_LD | BPF_W | BPF_ABS:
-	case BPF_LD | BPF_H | BPF_ABS:
-	case BPF_LD | BPF_B | BPF_ABS:
-	case BPF_LD | BPF_W | BPF_IND:
-	case BPF_LD | BPF_H | BPF_IND:
-	case BPF_LD | BPF_B | BPF_IND:
-	case BPF_LDX | BPF_B | BPF_MSH:
-		return check_pkt_off(i, in);
-	case BPF_LD | BPF_MEM:
-	case BPF_LDX | BPF_MEM:
-	case BPF_ST:
-	case BPF_STX:
-		if (in->k >= BPF_MEMWORDS)
-			return insn_err(-EINVAL, i, in,
-					"scratch word M[%u] does not exist (M[0] to M[%d])", in->k,
-					BPF_MEMWORDS - 1);
-		return 0;
+	switch (code) {
 	case BPF_LD | BPF_IMM:
 	case BPF_LDX | BPF_IMM:
 	case BPF_LD | BPF_W | BPF_LEN:
@@ -238,6 +220,36 @@ static int check_insn(const struct sock_filter *prog, size_t n, size_t i)
 	case BPF_RET | BPF_A:
 	case BPF_MISC | BPF_TAX:
 	case BPF_MISC | BPF_TXA:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int check_insn(const struct sock_filter *prog, size_t n, size_t i)
+{
+	const struct sock_filter *in = &prog[i];
+	size_t left = n - i - 1; /* instructions after this one */
+
+	if (always_valid(in->code))
+		return 0;
+	switch (in->code) {
+	case BPF_LD | BPF_W | BPF_ABS:
+	case BPF_LD | BPF_H | BPF_ABS:
+	case BPF_LD | BPF_B | BPF_ABS:
+	case BPF_LD | BPF_W | BPF_IND:
+	case BPF_LD | BPF_H | BPF_IND:
+	case BPF_LD | BPF_B | BPF_IND:
+	case BPF_LDX | BPF_B | BPF_MSH:
+		return check_pkt_off(i, in);
+	case BPF_LD | BPF_MEM:
+	case BPF_LDX | BPF_MEM:
+	case BPF_ST:
+	case BPF_STX:
+		if (in->k >= BPF_MEMWORDS)
+			return insn_err(-EINVAL, i, in,
+					"scratch word M[%u] does not exist (M[0] to M[%d])", in->k,
+					BPF_MEMWORDS - 1);
 		return 0;
 	case BPF_ALU | BPF_DIV | BPF_K:
 	case BPF_ALU | BPF_MOD | BPF_K:
@@ -490,47 +502,69 @@ enum { WEB_NONE = 0, WEB_BAD = 0xff }; /* else the byte size of its loads */
  * use; it is swapped only when all of its definitions are loads of one
  * size and all of its uses such jumps. Little-endian hosts only.
  */
-static int plan_swaps(struct xlate *x)
-{
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	size_t n = x->n, *parent, *a_in;
-	uint8_t *kind, *live_at;
-	uint32_t reads, writes;
+/* plan_swaps()'s webs: a union-find over definitions of A (n: A at the start). */
+struct webs {
+	size_t *parent; /* union-find, n + 1 */
+	size_t *a_in; /* the definition of A reaching each insn (SIZE_MAX: none yet) */
+	uint8_t *kind; /* each web's: WEB_NONE, WEB_BAD or a load size, n + 1 */
+	uint8_t *live_at; /* whether A is live entering each insn */
+};
 
-	parent = calloc(n + 1, sizeof(*parent));
-	a_in = calloc(n, sizeof(*a_in));
-	kind = calloc(n + 1, sizeof(*kind));
-	live_at = calloc(n, sizeof(*live_at));
-	if (!parent || !a_in || !kind || !live_at) {
-		free(parent);
-		free(a_in);
-		free(kind);
-		free(live_at);
+static void webs_free(struct webs *w)
+{
+	free(w->parent);
+	free(w->a_in);
+	free(w->kind);
+	free(w->live_at);
+}
+
+static int webs_alloc(struct webs *w, size_t n)
+{
+	w->parent = calloc(n + 1, sizeof(*w->parent));
+	w->a_in = calloc(n, sizeof(*w->a_in));
+	w->kind = calloc(n + 1, sizeof(*w->kind));
+	w->live_at = calloc(n, sizeof(*w->live_at));
+	if (!w->parent || !w->a_in || !w->kind || !w->live_at) {
+		webs_free(w);
 		return -ENOMEM;
 	}
 	for (size_t v = 0; v <= n; v++)
-		parent[v] = v;
-	kind[n] = WEB_BAD; /* A as the program starts: no load */
+		w->parent[v] = v;
+	w->kind[n] = WEB_BAD; /* A as the program starts: no load */
 	for (size_t i = 0; i < n; i++)
-		a_in[i] = SIZE_MAX;
-	a_in[0] = n;
-	/*
-	 * Where A is live (some path reads it before writing it): only there
-	 * do paths that meet join their webs. One pass backwards suffices,
-	 * jumps going forward only.
-	 */
-	for (size_t i = n; i-- > 0;) {
+		w->a_in[i] = SIZE_MAX;
+	w->a_in[0] = n;
+	return 0;
+}
+
+/*
+ * Where A is live (some path reads it before writing it): only there do
+ * paths that meet join their webs. One pass backwards suffices, jumps
+ * going forward only.
+ */
+static void webs_live(const struct xlate *x, struct webs *w)
+{
+	uint32_t reads, writes;
+
+	for (size_t i = x->n; i-- > 0;) {
 		const struct sock_filter *in = &x->prog[i];
 		size_t succ[2], n_succ = successors(in, i, succ);
 		bool live = false;
 
 		state_use(in, &reads, &writes);
 		for (size_t k = 0; k < n_succ; k++)
-			live |= live_at[succ[k]];
-		live_at[i] = (reads & ST_A) || (!(writes & ST_A) && live);
+			live |= w->live_at[succ[k]];
+		w->live_at[i] = (reads & ST_A) || (!(writes & ST_A) && live);
 	}
-	/* definitions and uses, their webs joined where paths meet */
-	for (size_t i = 0; i < n; i++) {
+}
+
+/* Definitions and uses, their webs joined where paths meet. */
+static void webs_join(const struct xlate *x, struct webs *w)
+{
+	uint32_t reads, writes;
+
+	for (size_t i = 0; i < x->n; i++) {
 		const struct sock_filter *in = &x->prog[i];
 		size_t out, succ[2], n_succ;
 		__u8 op = BPF_OP(in->code);
@@ -541,41 +575,47 @@ static int plan_swaps(struct xlate *x)
 		if (reads & ST_A) {
 			bool ok = BPF_CLASS(in->code) == BPF_JMP && BPF_SRC(in->code) == BPF_K &&
 				  (op == BPF_JEQ || op == BPF_JSET);
-			size_t w = web_find(parent, a_in[i]);
+			size_t web = web_find(w->parent, w->a_in[i]);
 
 			if (!ok)
-				kind[w] = WEB_BAD;
+				w->kind[web] = WEB_BAD;
 		}
 		if (writes & ST_A) {
 			bool load =
 				BPF_CLASS(in->code) == BPF_LD &&
 				(BPF_MODE(in->code) == BPF_ABS || BPF_MODE(in->code) == BPF_IND);
 
-			kind[i] = load ? size_bytes(in->code) : WEB_BAD;
+			w->kind[i] = load ? size_bytes(in->code) : WEB_BAD;
 			out = i;
 		} else {
-			out = a_in[i];
+			out = w->a_in[i];
 		}
 		n_succ = successors(in, i, succ);
 		for (size_t k = 0; k < n_succ; k++) {
 			size_t t = succ[k];
 
-			if (a_in[t] == SIZE_MAX)
-				a_in[t] = out; /* the first path to reach it */
-			else if (live_at[t])
-				web_union(parent, a_in[t], out);
+			if (w->a_in[t] == SIZE_MAX)
+				w->a_in[t] = out; /* the first path to reach it */
+			else if (w->live_at[t])
+				web_union(w->parent, w->a_in[t], out);
 		}
 	}
-	/* a web's kind: one load size, or bad */
-	for (size_t v = 0; v <= n; v++) {
-		size_t w = web_find(parent, v);
+}
 
-		if (v == w || kind[v] == WEB_NONE)
+/* A web's kind: one load size, or bad; then the swap of each insn in a good one. */
+static void webs_mark(struct xlate *x, struct webs *w)
+{
+	size_t n = x->n;
+
+	for (size_t v = 0; v <= n; v++) {
+		size_t web = web_find(w->parent, v);
+
+		if (v == web || w->kind[v] == WEB_NONE)
 			continue;
-		if (kind[w] == WEB_NONE)
-			kind[w] = kind[v];
-		else if (kind[w] != kind[v])
-			kind[w] = WEB_BAD;
+		if (w->kind[web] == WEB_NONE)
+			w->kind[web] = w->kind[v];
+		else if (w->kind[web] != w->kind[v])
+			w->kind[web] = WEB_BAD;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct sock_filter *in = &x->prog[i];
@@ -586,18 +626,28 @@ static int plan_swaps(struct xlate *x)
 			continue;
 		state_use(in, &r, &wr);
 		if (wr & ST_A)
-			k = kind[web_find(parent, i)];
+			k = w->kind[web_find(w->parent, i)];
 		else if (r & ST_A)
-			k = kind[web_find(parent, a_in[i])];
+			k = w->kind[web_find(w->parent, w->a_in[i])];
 		else
 			continue;
 		if (k == 2 || k == 4)
 			x->swap[i] = k;
 	}
-	free(parent);
-	free(a_in);
-	free(kind);
-	free(live_at);
+}
+#endif
+
+static int plan_swaps(struct xlate *x)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	struct webs w;
+
+	if (webs_alloc(&w, x->n))
+		return -ENOMEM;
+	webs_live(x, &w);
+	webs_join(x, &w);
+	webs_mark(x, &w);
+	webs_free(&w);
 #else
 	(void)x;
 #endif
@@ -1070,6 +1120,78 @@ static int resolve(struct xlate *x)
 	return 0;
 }
 
+/* The translation's tables for an @n-instruction program: 0 or -ENOMEM. */
+static int xlate_alloc(struct xlate *x, size_t n)
+{
+	/* room for both versions (plan_fast()) and the checks they add */
+	x->max_jumps = 3 * MAX_OUT(n);
+	x->reach = calloc(n, sizeof(*x->reach));
+	x->written = calloc(n, sizeof(*x->written));
+	x->proven = calloc(n, sizeof(*x->proven));
+	x->xmax = calloc(n, sizeof(*x->xmax));
+	x->swap = calloc(n, sizeof(*x->swap));
+	x->start = calloc(n, sizeof(*x->start));
+	x->start_fast = calloc(n, sizeof(*x->start_fast));
+	x->ind_base = calloc(n, sizeof(*x->ind_base));
+	x->ind_end = calloc(n, sizeof(*x->ind_end));
+	x->jumps = calloc(x->max_jumps, sizeof(*x->jumps));
+	if (!x->reach || !x->written || !x->proven || !x->xmax || !x->swap || !x->start ||
+	    !x->start_fast || !x->ind_base || !x->ind_end || !x->jumps)
+		return -ENOMEM;
+	return 0;
+}
+
+static void xlate_free(struct xlate *x)
+{
+	free(x->reach);
+	free(x->written);
+	free(x->proven);
+	free(x->xmax);
+	free(x->swap);
+	free(x->start);
+	free(x->start_fast);
+	free(x->ind_base);
+	free(x->ind_end);
+	free(x->jumps);
+	insn_buf__free(&x->out);
+}
+
+/*
+ * The eBPF program: with @fast, first the version without per-load bounds
+ * checks (one check up front, falling back to the slow one), then the
+ * version that checks each load.
+ */
+static void xlate_emit(struct xlate *x, bool fast)
+{
+	size_t n = x->n;
+
+	emit_prologue(x);
+	if (fast) {
+		x->fast = true;
+		if (x->abs_max) {
+			emit(x, BPF_ALU64 | BPF_MOV | BPF_X, REG_TMP, FILTER_REG_DATA, 0, 0,
+			     TGT_NONE);
+			emit(x, BPF_ALU64 | BPF_ADD | BPF_K, REG_TMP, 0, 0, x->abs_max, TGT_NONE);
+			emit(x, BPF_JMP | BPF_JGT | BPF_X, REG_TMP, FILTER_REG_DATA_END, 0, 0,
+			     TGT_SLOW);
+		}
+		x->fast_ret0_gone = x->ret0 > 0 && !falls_into(x, x->ret0);
+		for (size_t i = 0; i < n; i++) {
+			x->start_fast[i] = x->out.n;
+			if (x->reach[i] && !(x->fast_ret0_gone && (long)i == x->ret0))
+				emit_insn(x, i);
+		}
+		x->fast = false;
+		x->slow_begin = x->out.n;
+		emit_prologue(x);
+	}
+	for (size_t i = 0; i < n; i++) {
+		x->start[i] = x->out.n;
+		if (x->reach[i])
+			emit_insn(x, i);
+	}
+}
+
 int filter__translate(const struct sock_filter *insns, size_t n, struct filter *f)
 {
 	struct xlate x = { .prog = insns, .n = n };
@@ -1080,22 +1202,8 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
 	err = check_program(insns, n);
 	if (err)
 		return err;
-
-	/* room for both versions (plan_fast()) and the checks they add */
-	x.max_jumps = 3 * MAX_OUT(n);
-	x.reach = calloc(n, sizeof(*x.reach));
-	x.written = calloc(n, sizeof(*x.written));
-	x.proven = calloc(n, sizeof(*x.proven));
-	x.xmax = calloc(n, sizeof(*x.xmax));
-	x.swap = calloc(n, sizeof(*x.swap));
-	x.start = calloc(n, sizeof(*x.start));
-	x.start_fast = calloc(n, sizeof(*x.start_fast));
-	x.ind_base = calloc(n, sizeof(*x.ind_base));
-	x.ind_end = calloc(n, sizeof(*x.ind_end));
-	x.jumps = calloc(x.max_jumps, sizeof(*x.jumps));
 	f->cbpf = calloc(n, sizeof(*f->cbpf));
-	if (!x.reach || !x.written || !x.proven || !x.xmax || !x.swap || !x.start ||
-	    !x.start_fast || !x.ind_base || !x.ind_end || !x.jumps || !f->cbpf) {
+	if (xlate_alloc(&x, n) || !f->cbpf) {
 		err = err_set(-ENOMEM, "filter: out of memory");
 		goto out;
 	}
@@ -1107,40 +1215,13 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
 	x.reg_x = x.uses_len ? BPF_REG_1 : FILTER_REG_LEN;
 	analyse(&x);
 	err = plan_swaps(&x);
+	if (!err)
+		err = plan_fast(&x, &fast);
 	if (err) {
 		err = err_set(err, "filter: out of memory");
 		goto out;
 	}
-	err = plan_fast(&x, &fast);
-	if (err) {
-		err = err_set(err, "filter: out of memory");
-		goto out;
-	}
-	emit_prologue(&x);
-	if (fast) {
-		x.fast = true;
-		if (x.abs_max) {
-			emit(&x, BPF_ALU64 | BPF_MOV | BPF_X, REG_TMP, FILTER_REG_DATA, 0, 0,
-			     TGT_NONE);
-			emit(&x, BPF_ALU64 | BPF_ADD | BPF_K, REG_TMP, 0, 0, x.abs_max, TGT_NONE);
-			emit(&x, BPF_JMP | BPF_JGT | BPF_X, REG_TMP, FILTER_REG_DATA_END, 0, 0,
-			     TGT_SLOW);
-		}
-		x.fast_ret0_gone = x.ret0 > 0 && !falls_into(&x, x.ret0);
-		for (size_t i = 0; i < n; i++) {
-			x.start_fast[i] = x.out.n;
-			if (x.reach[i] && !(x.fast_ret0_gone && (long)i == x.ret0))
-				emit_insn(&x, i);
-		}
-		x.fast = false;
-		x.slow_begin = x.out.n;
-		emit_prologue(&x);
-	}
-	for (size_t i = 0; i < n; i++) {
-		x.start[i] = x.out.n;
-		if (x.reach[i])
-			emit_insn(&x, i);
-	}
+	xlate_emit(&x, fast);
 	err = resolve(&x);
 	if (err)
 		goto out;
@@ -1156,32 +1237,25 @@ int filter__translate(const struct sock_filter *insns, size_t n, struct filter *
 out:
 	if (err)
 		filter__free(f);
-	free(x.reach);
-	free(x.written);
-	free(x.proven);
-	free(x.xmax);
-	free(x.swap);
-	free(x.start);
-	free(x.start_fast);
-	free(x.ind_base);
-	free(x.ind_end);
-	free(x.jumps);
-	insn_buf__free(&x.out);
+	xlate_free(&x);
 	return err;
 }
 
 int filter__compile(const char *expr, unsigned int snaplen, struct filter *f)
 {
+	const struct pcaplib *pcap = pcaplib();
 	struct bpf_program prog = {};
 	pcap_t *p;
 	int err;
 
 	memset(f, 0, sizeof(*f));
+	if (!pcap)
+		return -ENOENT; /* err_last() says why */
 	if (!expr)
 		expr = "";
 	if (!snaplen)
 		snaplen = FILTER_SNAPLEN_MAX;
-	p = pcap_open_dead(DLT_EN10MB, snaplen);
+	p = pcap->open_dead(DLT_EN10MB, snaplen);
 	if (!p)
 		return err_set(-ENOMEM, "filter: libpcap could not open a dead handle");
 	/*
@@ -1189,14 +1263,14 @@ int filter__compile(const char *expr, unsigned int snaplen, struct filter *f)
 	 * packet rather than Linux metadata; "inbound" or "ifindex" still
 	 * compile to ancillary loads, which the translation refuses.
 	 */
-	if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN)) {
-		err = err_set(-EINVAL, "bad filter expression '%s': %s", expr, pcap_geterr(p));
+	if (pcap->compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN)) {
+		err = err_set(-EINVAL, "bad filter expression '%s': %s", expr, pcap->geterr(p));
 		goto out;
 	}
 	err = filter__translate(prog.bf_insns, prog.bf_len, f);
-	pcap_freecode(&prog);
+	pcap->freecode(&prog);
 out:
-	pcap_close(p);
+	pcap->close(p);
 	return err;
 }
 
@@ -1205,11 +1279,12 @@ unsigned int filter__run_classic(const struct filter *f, const void *pkt, unsign
 {
 	struct bpf_program prog = { .bf_len = f->cbpf_n, .bf_insns = f->cbpf };
 	struct pcap_pkthdr hdr = { .caplen = caplen, .len = wirelen };
+	const struct pcaplib *pcap = pcaplib();
 
 	/* libpcap's interpreter aborts on unknown opcodes: only checked programs. */
-	if (!f->cbpf)
+	if (!f->cbpf || !pcap)
 		return 0;
-	return (unsigned int)pcap_offline_filter(&prog, &hdr, pkt);
+	return (unsigned int)pcap->offline_filter(&prog, &hdr, pkt);
 }
 
 void filter__free(struct filter *f)

@@ -34,21 +34,48 @@
 #define LD_MAP_FD(DST, FD) \
 	INSN(BPF_LD | BPF_DW | BPF_IMM, DST, BPF_PSEUDO_MAP_FD, 0, FD), INSN(0, 0, 0, 0, 0)
 
+/* A jump waiting for its label's place (insn_buf__resolve()). */
+struct insn_fixup {
+	size_t at; /* the jump's index */
+	int label;
+};
+
 /*
  * A growing buffer of instructions. Emitting cannot fail on the spot: when
  * memory runs out, @oom is set and later instructions are dropped, so a
  * generator checks once, at its end, instead of after every instruction.
+ * Jumps may name a label instead of an offset: a generator emits its steps
+ * in order, binds each label where its code begins, and resolves them all
+ * at the end.
  */
 struct insn_buf {
 	struct bpf_insn *v;
 	size_t n, cap;
 	bool oom;
+	bool bad_label; /* a label bound twice, or one that does not exist */
+	long *label_at; /* each label's instruction index; -1 while unbound */
+	int nlabels;
+	size_t label_cap;
+	struct insn_fixup *fix;
+	size_t nfix, fix_cap;
 };
 
 void insn_buf__emit(struct insn_buf *b, struct bpf_insn insn);
 /* Points the jump at index @at to land on instruction index @target. */
 void insn_buf__patch(struct insn_buf *b, size_t at, size_t target);
-/* Frees the instructions; the buffer is empty and usable again. */
+/* A new label, bound nowhere yet (or -1 with @oom set). */
+int insn_buf__label(struct insn_buf *b);
+/* Binds @label to the next instruction emitted. */
+void insn_buf__bind(struct insn_buf *b, int label);
+/* Emits the jump @jmp (its offset ignored) to land where @label is bound. */
+void insn_buf__jmp(struct insn_buf *b, struct bpf_insn jmp, int label);
+/*
+ * Gives each jump to a label its offset, forward or backward. 0, -ENOMEM
+ * when emitting ran out of memory, -EINVAL for a label jumped to but never
+ * bound (or bound twice), -ERANGE for an offset a jump cannot hold.
+ */
+int insn_buf__resolve(struct insn_buf *b);
+/* Frees the instructions and labels; the buffer is empty and usable again. */
 void insn_buf__free(struct insn_buf *b);
 
 /* Emits one or more instructions: EMIT(b, MOV64_IMM(...), EXIT_INSN()). */

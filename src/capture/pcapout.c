@@ -15,6 +15,7 @@
 #include <pcap/dlt.h>
 
 #include "log.h"
+#include "pcaplib.h"
 #include "pcapout.h"
 #include "xdp_action.h"
 
@@ -374,9 +375,14 @@ out:
 int pcapout__open(struct pcap_out **out, const char *path, bool pcapng, __u32 snaplen,
 		  const char *ifname)
 {
-	struct pcap_out *o = calloc(1, sizeof(*o));
+	/* libpcap writes the pcap file header; missing, nothing is opened */
+	const struct pcaplib *pcap = pcapng ? NULL : pcaplib();
+	struct pcap_out *o;
 	int err = 0;
 
+	if (!pcapng && !pcap)
+		return -ENOENT; /* err_last() says why */
+	o = calloc(1, sizeof(*o));
 	if (!o)
 		return err_set(-ENOMEM, "out of memory");
 	o->pcapng = pcapng;
@@ -405,17 +411,17 @@ int pcapout__open(struct pcap_out **out, const char *path, bool pcapng, __u32 sn
 		if (err)
 			goto err_write;
 	} else {
-		o->dead = pcap_open_dead(DLT_EN10MB, snaplen);
+		o->dead = pcap->open_dead(DLT_EN10MB, snaplen);
 		if (!o->dead) {
 			err = err_set(-ENOMEM, "libpcap cannot open a dead handle");
 			goto err;
 		}
-		o->dumper = pcap_dump_fopen(o->dead, o->f);
+		o->dumper = pcap->dump_fopen(o->dead, o->f);
 		if (!o->dumper) {
 			/* for Ethernet only the header can fail: libpcap then closed f */
 			if (o->f != stdout)
 				o->f = NULL;
-			err = err_set(-EIO, "cannot write %s: %s", path, pcap_geterr(o->dead));
+			err = err_set(-EIO, "cannot write %s: %s", path, pcap->geterr(o->dead));
 			goto err;
 		}
 		o->offset = sizeof(struct pcap_file_header);
@@ -531,7 +537,7 @@ int pcapout__close(struct pcap_out *o, __u64 *in_file)
 	if (in_file)
 		*in_file = o->in_file;
 	if (o->dead)
-		pcap_close(o->dead);
+		pcaplib()->close(o->dead); /* loaded: it opened o->dead */
 	/* stdout must not keep the buffer freed here: it is flushed, so unbuffered from now */
 	if (o->f == stdout && o->iobuf)
 		setvbuf(stdout, NULL, _IONBF, 0);

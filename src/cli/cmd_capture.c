@@ -586,119 +586,164 @@ static int check_options(const struct capture_cfg *cfg)
 	return -1;
 }
 
-int do_capture(int argc, char **argv)
-{
-	struct capture_cfg cfg = { .out = NULL, .snaplen = DEFAULT_SNAPLEN };
-	struct capture_opts copts = {};
-	struct sink sink = {};
-	struct capture cap = { .hook_fd = -1 };
-	struct filter filt = {};
-	struct sigaction sa = {};
-	struct chain_tap tap = {};
-	char pin[PATH_MAX], stage[PROG_NAME_MAX + 8], owner[PROG_NAME_MAX + 64], *expr = NULL;
-	char ifname_entry[IF_NAMESIZE + 16];
-	const char *why_end = NULL;
-	bool tty = isatty(STDERR_FILENO), started = false;
-	int ret, err, hook_fd = -1, stats_fd = -1, disp_fd = -1;
+/* One capture, from its arguments to its summary: what do_capture's steps share. */
+struct session {
+	struct capture_cfg cfg;
+	struct sink sink;
+	struct capture cap;
+	struct filter filt;
+	struct chain_tap tap;
+	char pin[PATH_MAX], stage[PROG_NAME_MAX + 8], owner[PROG_NAME_MAX + 64], *expr;
+	const char *why_end; /* a capture that ends without an error: why */
+	bool tty, started;
+	int hook_fd, stats_fd, disp_fd;
 	__u32 slot_prog[CHAIN_MAX_PROGS];
-	struct stages stages = {};
-	struct chain chain = {};
-	time_t last = 0;
+	struct stages stages;
+	struct chain chain;
+};
+
+/* The arguments: an exit code for a usage error (or a refusal), -1 to go on. */
+static int session_args(struct session *s, int argc, char **argv)
+{
+	struct capture_cfg *cfg = &s->cfg;
+	int ret;
 
 	/* a usage error found before -w - is parsed stays off the packet stream too */
 	g_opts.errors_to_stderr = writes_stdout(argc, argv);
-	ret = cmd_parse(&capture_desc, argc, argv, &cfg);
+	ret = cmd_parse(&capture_desc, argc, argv, cfg);
 	if (ret >= 0)
 		return ret;
-	if (cfg.hook && cfg.ifname && if_nametoindex(cfg.ifname)) {
+	if (cfg->hook && cfg->ifname && if_nametoindex(cfg->ifname)) {
 		fprintf(stderr,
 			"xdpchain capture: --hook PIN captures from that hook, not from an interface's chain: drop '%s', or --hook to capture its chain (see 'xdpchain capture --help')\n",
-			cfg.ifname);
+			cfg->ifname);
 		return EXIT_USAGE;
 	}
-	if (cfg.hook && cfg.ifname) { /* with --hook every argument is filter */
-		cfg.filter.argv--;
-		cfg.filter.argc++;
-		cfg.ifname = NULL;
+	if (cfg->hook && cfg->ifname) { /* with --hook every argument is filter */
+		cfg->filter.argv--;
+		cfg->filter.argc++;
+		cfg->ifname = NULL;
 	}
-	ret = check_options(&cfg);
+	ret = check_options(cfg);
 	if (ret >= 0)
 		return ret;
-	if (cfg.all_stages)
-		cfg.pcapng = true; /* an interface per stage, packet ids: pcapng only */
-	if (!strcmp(cfg.out, "-") && isatty(STDOUT_FILENO)) {
+	if (cfg->all_stages)
+		cfg->pcapng = true; /* an interface per stage, packet ids: pcapng only */
+	if (!strcmp(cfg->out, "-") && isatty(STDOUT_FILENO)) {
 		err_set(-EINVAL,
 			"refusing to write binary capture data to a terminal; use -w FILE or pipe it, e.g. '-w - | tcpdump -r -'");
-		return capture_fail(&cfg);
+		return capture_fail(cfg);
 	}
+	return -1;
+}
 
-	expr = join_args(&cfg.filter);
-	if (!expr) {
-		err = err_set(-ENOMEM, "out of memory");
-		goto out;
-	}
-	err = filter__compile(expr, cfg.snaplen, &filt);
+/* The filter, the hook to serve (a tap's, --hook's or the chain's) and, for stages, the dispatcher. */
+static int session_open(struct session *s)
+{
+	const struct capture_cfg *cfg = &s->cfg;
+	int err;
+
+	s->expr = join_args(&cfg->filter);
+	if (!s->expr)
+		return err_set(-ENOMEM, "out of memory");
+	err = filter__compile(s->expr, cfg->snaplen, &s->filt);
 	if (err)
-		goto out;
-
-	if (cfg.after) {
+		return err;
+	if (cfg->after) {
 		/* the tap's own hook: served by the capture before the tap goes in */
-		err = check_after(cfg.ifname, cfg.after, stage, sizeof(stage));
+		err = check_after(cfg->ifname, cfg->after, s->stage, sizeof(s->stage));
 		if (err)
-			goto out;
-		sink.stage = stage;
-		hook_fd = hook__create();
-		pin[0] = '\0';
-	} else if (cfg.hook) {
-		snprintf(pin, sizeof(pin), "%s", cfg.hook);
-		hook_fd = check_hook_pin(pin);
-		if (!hook_fd)
-			hook_fd = hook__open(pin);
-		if (hook_fd >= 0) {
-			hook_owner_label(hook_fd, owner, sizeof(owner));
-			sink.stage = owner;
+			return err;
+		s->sink.stage = s->stage;
+		s->hook_fd = hook__create();
+		s->pin[0] = '\0';
+	} else if (cfg->hook) {
+		snprintf(s->pin, sizeof(s->pin), "%s", cfg->hook);
+		s->hook_fd = check_hook_pin(s->pin);
+		if (!s->hook_fd)
+			s->hook_fd = hook__open(s->pin);
+		if (s->hook_fd >= 0) {
+			hook_owner_label(s->hook_fd, s->owner, sizeof(s->owner));
+			s->sink.stage = s->owner;
 		}
 	} else {
-		hook_fd = open_chain_hook(cfg.ifname, pin, sizeof(pin), &stats_fd, &chain);
-		stages.ifname = cfg.ifname;
-		if (stats_fd >= 0) {
-			stages__load(&stages);
-			sink.stages = &stages;
+		s->hook_fd = open_chain_hook(cfg->ifname, s->pin, sizeof(s->pin), &s->stats_fd,
+					     &s->chain);
+		s->stages.ifname = cfg->ifname;
+		if (s->stats_fd >= 0) {
+			stages__load(&s->stages);
+			s->sink.stages = &s->stages;
 		}
 	}
-	if (hook_fd < 0) {
-		err = hook_fd;
-		goto out;
+	if (s->hook_fd < 0)
+		return s->hook_fd;
+	if (cfg->entry || cfg->all_stages) {
+		s->sink.stage_mode = cfg->all_stages ? STAGES_ALL : STAGES_ENTRY;
+		s->disp_fd = stage_dispatcher(&s->chain, s->stats_fd, s->slot_prog);
+		if (s->disp_fd < 0)
+			return s->disp_fd;
 	}
-	if (cfg.entry || cfg.all_stages) {
-		sink.stage_mode = cfg.all_stages ? STAGES_ALL : STAGES_ENTRY;
-		disp_fd = stage_dispatcher(&chain, stats_fd, slot_prog);
-		if (disp_fd < 0) {
-			err = disp_fd;
-			goto out;
-		}
+	return 0;
+}
+
+/*
+ * As tcpdump does, the output is created or emptied only once the capture
+ * runs (packets wait in the rings meanwhile): a capture that cannot start
+ * leaves an existing file as it was.
+ */
+static int session_output(struct session *s)
+{
+	const struct capture_cfg *cfg = &s->cfg;
+	char ifname_entry[IF_NAMESIZE + 16];
+	int err;
+
+	/* stages are interfaces of their own, named as xdpdump names its points */
+	snprintf(ifname_entry, sizeof(ifname_entry), "%s:entry", cfg->ifname ? cfg->ifname : "");
+	err = pcapout__open(&s->sink.out, cfg->out, cfg->pcapng, cfg->snaplen,
+			    s->sink.stage_mode != STAGES_NONE ? ifname_entry :
+			    cfg->ifname			      ? cfg->ifname :
+								"xdpcap-hook");
+	if (!err && s->sink.stage_mode == STAGES_ALL) {
+		char name[IF_NAMESIZE + 16];
+
+		snprintf(name, sizeof(name), "%s:exit", cfg->ifname);
+		err = pcapout__add_interface(s->sink.out, name);
+		s->sink.if_exit = err;
+		err = err < 0 ? err : 0;
 	}
+	if (err == -EPIPE) {
+		s->why_end = "the reader of the output went away";
+		err = 0;
+	}
+	return err;
+}
 
-	sink.limit = cfg.count;
-	sink.clock_offset = clock_offset();
-
-	copts = (struct capture_opts){
-		.hook_fd = hook_fd,
-		.actions = cfg.after	   ? 1U << XDP_PASS :
-			   cfg.actions_set ? cfg.actions :
-					     XDP_ACTION_ALL,
-		.filter = &filt,
-		.stats_fd = stats_fd,
-		.snaplen = cfg.snaplen,
-		.buffer_pages = cfg.buffer,
+/* The programs into the hook (and the tap into the chain), then the output. */
+static int session_start(struct session *s)
+{
+	const struct capture_cfg *cfg = &s->cfg;
+	struct sigaction sa = {};
+	struct capture_opts copts = {
+		.hook_fd = s->hook_fd,
+		.actions = cfg->after	    ? 1U << XDP_PASS :
+			   cfg->actions_set ? cfg->actions :
+					      XDP_ACTION_ALL,
+		.filter = &s->filt,
+		.stats_fd = s->stats_fd,
+		.snaplen = cfg->snaplen,
+		.buffer_pages = cfg->buffer,
 		.on_packet = on_packet,
-		.ctx = &sink,
-		.stages = sink.stage_mode,
-		.disp_fd = disp_fd,
-		.slot_prog = slot_prog,
-		.n_slots = chain.n,
+		.ctx = &s->sink,
+		.stages = s->sink.stage_mode,
+		.disp_fd = s->disp_fd,
+		.slot_prog = s->slot_prog,
+		.n_slots = s->chain.n,
 	};
-	if (cfg.entry)
+	int err;
+
+	s->sink.limit = cfg->count;
+	s->sink.clock_offset = clock_offset();
+	if (cfg->entry)
 		copts.actions = 0; /* the entry alone */
 	sa.sa_handler = on_signal; /* no SA_RESTART: the poll returns at once */
 	sigaction(SIGINT, &sa, NULL);
@@ -708,52 +753,63 @@ int do_capture(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);
 
-	err = capture__start(&cap, &copts);
+	err = capture__start(&s->cap, &copts);
+	notes_print(&s->cap.notes);
 	if (err)
-		goto out;
-	started = true;
-	if (cfg.after) {
+		return err;
+	s->started = true;
+	if (cfg->after) {
 		struct notes notes = NOTES_INIT;
 
-		err = chain__add_tap(cfg.ifname, cfg.after, hook_fd, &tap, &notes);
+		err = chain__add_tap(cfg->ifname, cfg->after, s->hook_fd, &s->tap, &notes);
 		notes_print(&notes);
 		if (err)
-			goto out;
-		snprintf(pin, sizeof(pin), "%s", tap.pin);
-		pr_debug("tap (id %u) placed after %s\n", tap.prog_id, tap.after);
+			return err;
+		snprintf(s->pin, sizeof(s->pin), "%s", s->tap.pin);
+		pr_debug("tap (id %u) placed after %s\n", s->tap.prog_id, s->tap.after);
 	}
-	/*
-	 * As tcpdump does, the output is created or emptied only now that the
-	 * capture runs (packets wait in the rings meanwhile): a capture
-	 * that cannot start leaves an existing file as it was.
-	 */
-	/* stages are interfaces of their own, named as xdpdump names its points */
-	snprintf(ifname_entry, sizeof(ifname_entry), "%s:entry", cfg.ifname ? cfg.ifname : "");
-	err = pcapout__open(&sink.out, cfg.out, cfg.pcapng, cfg.snaplen,
-			    sink.stage_mode != STAGES_NONE ? ifname_entry :
-			    cfg.ifname			   ? cfg.ifname :
-							     "xdpcap-hook");
-	if (!err && sink.stage_mode == STAGES_ALL) {
-		char name[IF_NAMESIZE + 16];
+	return session_output(s);
+}
 
-		snprintf(name, sizeof(name), "%s:exit", cfg.ifname);
-		err = pcapout__add_interface(sink.out, name);
-		sink.if_exit = err;
-		err = err < 0 ? err : 0;
-	}
-	if (err == -EPIPE) {
-		why_end = "the reader of the output went away";
-		err = 0;
-	}
-	if (err || why_end)
-		goto out;
-	pr_debug("capturing from the hook pinned at %s (map id %u)%s%s\n", pin, cap.hook_id,
-		 *expr ? ", filter: " : "", expr);
+/*
+ * Once a second: whether the hook is still there, stage programs following
+ * a new dispatcher, the status line. False (why_end set) to stop.
+ */
+static bool session_tick(struct session *s)
+{
+	int err;
 
+	if (!hook_still_there(s->pin, s->cap.hook_id)) {
+		s->why_end = s->cfg.ifname ? "the chain went away" : "the hook was unpinned";
+		return false;
+	}
+	if (s->sink.stage_mode != STAGES_NONE &&
+	    prog__attached_id(s->chain.ifindex) != s->cap.stage_disp_id) {
+		/* packets between the two went uncaptured at their stages */
+		err = follow_dispatcher(&s->cap, s->cfg.ifname, s->stats_fd, &s->stages);
+		if (err) {
+			s->why_end = err_last();
+			return false;
+		}
+		pr_debug("the chain changed: stage capture follows dispatcher id %u\n",
+			 s->cap.stage_disp_id);
+	}
+	if (s->tty)
+		print_status(&s->cap, &s->sink, false);
+	return true;
+}
+
+/* Packets to the output until a signal, the count, an error or the hook's end. */
+static int session_run(struct session *s)
+{
+	struct sink *sink = &s->sink;
+	time_t last = 0, now;
+	int err = 0;
+
+	pr_debug("capturing from the hook pinned at %s (map id %u)%s%s\n", s->pin, s->cap.hook_id,
+		 *s->expr ? ", filter: " : "", s->expr);
 	while (!stop_signal) {
-		time_t now;
-
-		err = capture__poll(&cap, 200);
+		err = capture__poll(&s->cap, 200);
 		if (err) {
 			err = err_set(err, "reading the ring buffers failed: %s", strerror(-err));
 			break;
@@ -762,76 +818,88 @@ int do_capture(int argc, char **argv)
 		 * What the batch wrote goes through to the file now: a reader
 		 * of the file or pipe sees it, a failed write shows at once.
 		 */
-		if (!sink.write_err)
-			sink.write_err = pcapout__flush(sink.out);
-		if (sink.write_err)
+		if (!sink->write_err)
+			sink->write_err = pcapout__flush(sink->out);
+		if (sink->write_err)
 			break; /* reported when the output is closed */
-		if (sink.limit && sink.written >= sink.limit)
+		if (sink->limit && sink->written >= sink->limit)
 			break;
 		now = time(NULL);
 		if (now != last) {
 			last = now;
-			if (!hook_still_there(pin, cap.hook_id)) {
-				why_end = cfg.ifname ? "the chain went away" :
-						       "the hook was unpinned";
+			if (!session_tick(s))
 				break;
-			}
-			if (sink.stage_mode != STAGES_NONE &&
-			    prog__attached_id(chain.ifindex) != cap.stage_disp_id) {
-				/* packets between the two went uncaptured at their stages */
-				err = follow_dispatcher(&cap, cfg.ifname, stats_fd, &stages);
-				if (err) {
-					why_end = err_last();
-					err = 0;
-					break;
-				}
-				pr_debug(
-					"the chain changed: stage capture follows dispatcher id %u\n",
-					cap.stage_disp_id);
-			}
-			if (tty)
-				print_status(&cap, &sink, false);
 		}
 	}
 	/* a stop leaves what the buffer already holds to the file, too */
-	if (!err && !sink.write_err) {
-		err = capture__drain(&cap);
+	if (!err && !sink->write_err) {
+		err = capture__drain(&s->cap);
 		if (err)
 			err = err_set(err, "reading the ring buffers failed: %s", strerror(-err));
 	}
-	if (tty)
+	if (s->tty)
 		fputc('\n', stderr);
-out:
-	if (sink.out) {
+	return err;
+}
+
+/* The output closed, the summary, everything taken back out: the exit code. */
+static int session_end(struct session *s, int err)
+{
+	const struct capture_cfg *cfg = &s->cfg;
+
+	if (s->sink.out) {
 		__u64 in_file;
-		int werr = pcapout__close(sink.out, &in_file);
+		int werr = pcapout__close(s->sink.out, &in_file);
 
 		/* the summary counts what reached the output */
-		sink.written = in_file;
+		s->sink.written = in_file;
 		if (werr == -EPIPE && !err)
-			why_end = "the reader of the output went away";
+			s->why_end = "the reader of the output went away";
 		else if (werr && !err)
 			err = err_set(werr, "writing %s failed: %s; %llu packet%s reached it",
-				      strcmp(cfg.out, "-") ? cfg.out : "standard output",
+				      strcmp(cfg->out, "-") ? cfg->out : "standard output",
 				      strerror(-werr), (unsigned long long)in_file,
 				      in_file == 1 ? "" : "s");
 	}
 	/* a capture that fails says so in one line, its error */
-	if (why_end && !err)
-		pr_info("xdpchain capture: stopping: %s\n", why_end);
-	if (started && !err)
-		print_status(&cap, &sink, true);
-	if (cap.hook_fd >= 0)
-		capture__stop(&cap);
-	if (stats_fd >= 0)
-		close(stats_fd);
-	if (disp_fd >= 0)
-		close(disp_fd);
-	if (hook_fd >= 0)
-		close(hook_fd);
-	if (cfg.after)
-		chain__remove_tap(cfg.ifname, &tap);
-	filter__free(&filt);
-	free(expr);
-	return err ? capture_fail(&cfg) : EXIT_OK;
+	if (s->why_end && !err)
+		pr_info("xdpchain capture: stopping: %s\n", s->why_end);
+	if (s->started && !err)
+		print_status(&s->cap, &s->sink, true);
+	if (s->cap.hook_fd >= 0)
+		capture__stop(&s->cap);
+	if (s->stats_fd >= 0)
+		close(s->stats_fd);
+	if (s->disp_fd >= 0)
+		close(s->disp_fd);
+	if (s->hook_fd >= 0)
+		close(s->hook_fd);
+	if (cfg->after)
+		chain__remove_tap(cfg->ifname, &s->tap);
+	filter__free(&s->filt);
+	free(s->expr);
+	return err ? capture_fail(cfg) : EXIT_OK;
+}
+
+int do_capture(int argc, char **argv)
+{
+	struct session *s = &(struct session){
+		.cfg = { .out = NULL, .snaplen = DEFAULT_SNAPLEN },
+		.cap = { .hook_fd = -1 },
+		.tty = isatty(STDERR_FILENO),
+		.hook_fd = -1,
+		.stats_fd = -1,
+		.disp_fd = -1,
+	};
+	int ret, err;
+
+	ret = session_args(s, argc, argv);
+	if (ret >= 0)
+		return ret;
+	err = session_open(s);
+	if (!err)
+		err = session_start(s);
+	if (!err && !s->why_end)
+		err = session_run(s);
+	return session_end(s, err);
 }

@@ -11,7 +11,6 @@
 
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include <pcap/dlt.h>
-#include <pcap/pcap.h>
 
 #include "bpffs.h"
 #include "chainfile.h"
@@ -19,6 +18,7 @@
 #include "golden.h"
 #include "log.h"
 #include "output.h"
+#include "pcaplib.h"
 #include "pcapout.h"
 #include "replay.h"
 #include "xdp_action.h"
@@ -147,16 +147,19 @@ static int sink_write(struct replay_sink *s, const struct replay *r, const struc
 static int open_in(const char *path, pcap_t **pc)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	const struct pcaplib *pl = pcaplib();
 
-	*pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (!pl)
+		return -ENOENT;
+	*pc = pl->open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!*pc)
 		return err_set(-EINVAL,
 			       "cannot read %s: %s; give a pcap or pcapng file (tcpdump -w)", path,
 			       errbuf);
-	if (pcap_datalink(*pc) != DLT_EN10MB) {
+	if (pl->datalink(*pc) != DLT_EN10MB) {
 		err_set(-EINVAL, "%s holds %s frames; replay takes Ethernet frames (DLT_EN10MB)",
-			path, pcap_datalink_val_to_name(pcap_datalink(*pc)) ?: "unknown");
-		pcap_close(*pc);
+			path, pl->datalink_val_to_name(pl->datalink(*pc)) ?: "unknown");
+		pl->close(*pc);
 		return -EINVAL;
 	}
 	return 0;
@@ -210,7 +213,7 @@ static int run_all(pcap_t *pc, const char *in, struct replay *r, struct replay_s
 
 	if (!p)
 		return err_set(-ENOMEM, "out of memory");
-	while (!err && (ret = pcap_next_ex(pc, &h, &data)) == 1) {
+	while (!err && (ret = pcaplib()->next_ex(pc, &h, &data)) == 1) {
 		__u64 ts = h->ts.tv_sec * 1000000000ULL + h->ts.tv_usec; /* ns precision */
 		__u32 cut = h->len > h->caplen ? h->len - h->caplen : 0;
 
@@ -231,7 +234,7 @@ static int run_all(pcap_t *pc, const char *in, struct replay *r, struct replay_s
 	}
 	if (!err && ret == PCAP_ERROR)
 		err = err_set(-EINVAL, "%s: packet %llu: %s; the file is damaged", in,
-			      (unsigned long long)id + 1, pcap_geterr(pc));
+			      (unsigned long long)id + 1, pcaplib()->geterr(pc));
 	if (!err)
 		expect_end(t, r);
 	free(p);
@@ -453,7 +456,7 @@ int do_replay(int argc, char **argv)
 		return cmd_fail("replay");
 	}
 	ret = replay_all(&cfg, pc, &r, &t);
-	pcap_close(pc);
+	pcaplib()->close(pc);
 	if (ret) {
 		replay__free(&r);
 		golden__free(&golden);
