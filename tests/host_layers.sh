@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-# src/ in layers (base < kern < chain, capture < cli): no include upward and
-# no include circle, checked by tests/layers.sh on src/ and, to prove each
-# check can fail, on a small tree with the offence planted.
+# src/ in layers (base < kern < chain, capture < replay < cli): no include
+# upward and no include circle (tests/layers.sh), and no function over 80
+# lines (tests/funclen.sh), checked on src/ and, to prove each check can
+# fail, on a small tree with the offence planted.
 
 # A tree with one header per layer, each including the one below.
 plant_tree() {
@@ -64,4 +65,21 @@ test_layers_no_include_circle() {
 	[[ $out == *"include circle: "*"chain/"*" -> "*"chain/"*" -> "*"chain/"* &&
 		$out == *"/observer"* && $out == *"/txn"* ]] || fail "not named: $out"
 	true
+}
+
+# No function in src/ over 80 lines (tests/funclen.sh); a planted one of 81
+# is found and named, one of 80 is not.
+test_functions_at_most_80_lines() {
+	local t=$TEST_TMP/fn out i
+	out=$(bash "$ROOT/tests/funclen.sh" 80 "$ROOT/src" 2>&1) || fail "over 80 lines: $(echo $out)"
+	mkdir -p "$t/base"
+	{
+		printf 'static int\nshort_one(int a)\n{\n'
+		for i in $(seq 78); do printf '\ta++;\n'; done
+		printf '}\n\nint long_one(int a, int b)\n{\n'
+		for i in $(seq 79); do printf '\ta += b;\n'; done
+		printf '}\n'
+	} >"$t/base/x.c"
+	out=$(bash "$ROOT/tests/funclen.sh" 80 "$t" 2>&1) && fail "an 81-line function passed"
+	[ "$out" = "$t/base/x.c:84 long_one: 81 lines" ] || fail "not named so: $out"
 }
