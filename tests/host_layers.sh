@@ -83,3 +83,15 @@ test_functions_at_most_80_lines() {
 	out=$(bash "$ROOT/tests/funclen.sh" 80 "$t" 2>&1) && fail "an 81-line function passed"
 	[ "$out" = "$t/base/x.c:84 long_one: 81 lines" ] || fail "not named so: $out"
 }
+
+# Library code never prints (src/base/notes.h): below cli, nothing calls
+# pr_warn/pr_info or writes to stdout/stderr itself; pr_debug (-v) may.
+# log.c is where printing happens.
+test_library_never_prints() {
+	local hits
+	hits=$(grep -nE '\b(pr_warn|pr_info|printf|puts|perror)\(|\bf(printf|puts)\((stdout|stderr)' \
+		"$ROOT"/src/{base,kern,chain,capture,replay}/*.c | grep -v '^[^:]*/log\.c:' || true)
+	[ -z "$hits" ] || fail "library code prints: $(echo "$hits" | head -5)"
+	printf 'void f(void)\n{\n\tpr_warn("x\\n");\n}\n' >"$TEST_TMP/x.c"
+	grep -qE '\b(pr_warn|pr_info|printf|puts|perror)\(' "$TEST_TMP/x.c" || fail "the pattern finds no pr_warn"
+}

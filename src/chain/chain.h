@@ -206,12 +206,13 @@ struct chain_add_opts {
 
 int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_prog *added,
 	       struct notes *notes);
-int chain__remove(const char *ifname, const char *sel, struct chain_prog *removed);
+int chain__remove(const char *ifname, const char *sel, struct chain_prog *removed,
+		  struct notes *notes);
 /*
  * Removes every program, xdpchain's pins and the interface's leftovers;
  * @n_removed counts programs, @n_cleaned leftovers.
  */
-int chain__flush(const char *ifname, size_t *n_removed, size_t *n_cleaned);
+int chain__flush(const char *ifname, size_t *n_removed, size_t *n_cleaned, struct notes *notes);
 
 /*
  * A tap: a member placed right after program @after (name or id) that hands
@@ -229,7 +230,7 @@ struct chain_tap {
  */
 int chain__add_tap(const char *ifname, const char *after, int hook_fd, struct chain_tap *tap,
 		   struct notes *notes);
-void chain__remove_tap(const char *ifname, struct chain_tap *tap);
+void chain__remove_tap(const char *ifname, struct chain_tap *tap, struct notes *notes);
 /*
  * Takes taps whose capture is gone out of IFACE's chain (@n_taps), and
  * attaches the observer where xdpchain's dispatcher runs without one

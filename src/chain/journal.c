@@ -15,6 +15,7 @@
 #include "journal.h"
 #include "lock.h"
 #include "log.h"
+#include "notes.h"
 #include "members.h"
 #include "netns.h"
 #include "observer.h"
@@ -199,13 +200,14 @@ static size_t parse(char *buf, struct jswitch *sw, size_t max, size_t *expect)
 }
 
 /* After a rollback: records of programs that never ran go, the observer comes back. */
-static void settle(const char *ifname)
+static void settle(const char *ifname, struct notes *notes)
 {
 	struct chain_txn t;
 	__u32 ids[CHAIN_MAX_PROGS];
 
 	memset(&t, 0, sizeof(t));
 	t.state_fd = t.lock = -1;
+	t.notes = notes;
 	if (chain__read(ifname, &t.c))
 		return;
 	for (size_t i = 0; i < t.c.n; i++)
@@ -214,35 +216,39 @@ static void settle(const char *ifname)
 		members__prune(t.c.state_dir, ids, t.c.n);
 	if (t.c.kind == CHAIN_DISPATCHER && t.c.own_dispatcher && t.c.managed && !t.c.observed &&
 	    txn__observe(&t))
-		pr_warn("%s: per-member counters are off: %s; 'xdpchain cleanup' tries again\n",
-			ifname, err_last());
+		notes_add(notes, LOG_WARN,
+			  "%s: per-member counters are off: %s; 'xdpchain cleanup' tries again",
+			  ifname, err_last());
 	if (t.state_fd >= 0)
 		close(t.state_fd);
 }
 
 /* Puts interface @s back as it was before the killed apply's switch. */
-static void roll_back(const struct jswitch *s)
+static void roll_back(const struct jswitch *s, struct notes *notes)
 {
 	__u32 now = prog__attached_id(s->ifindex);
 
 	if (now == s->new_id) {
 		if (swap__revert(s->ifindex, s->old_id, s->new_id, s->flags, CHAIN_MAX_PROGS)) {
-			pr_warn("%s: could not put back the chain an interrupted apply replaced; apply the file again\n",
+			notes_add(
+				notes, LOG_WARN,
+				"%s: could not put back the chain an interrupted apply replaced; apply the file again",
 				s->ifname);
 			return;
 		}
 	} else if (now == s->old_id) {
 		swap__unpin(s->ifindex, s->new_id, CHAIN_MAX_PROGS);
 	} else {
-		pr_warn("%s: changed since an interrupted apply (another tool?): left as it is\n",
-			s->ifname);
+		notes_add(notes, LOG_WARN,
+			  "%s: changed since an interrupted apply (another tool?): left as it is",
+			  s->ifname);
 		return;
 	}
 	for (size_t i = 0; i < s->n_made; i++)
 		unlink(s->made[i]);
 	if (s->state)
 		state__remove_dir(s->state);
-	settle(s->ifname);
+	settle(s->ifname, notes);
 }
 
 /* Calls @fn with the name of each journal in LOCK_DIR and the namespace it names. */
@@ -318,7 +324,7 @@ bool journal__keeps(int ifindex, __u32 id)
 	return q.found;
 }
 
-void journal__recover(void)
+void journal__recover(struct notes *notes)
 {
 	static struct jswitch sw[JOURNAL_SWITCHES];
 	char names[256] = "", name[64];
@@ -343,7 +349,7 @@ void journal__recover(void)
 	}
 	for (size_t i = n; i-- > 0;) {
 		if (!all_new)
-			roll_back(&sw[i]);
+			roll_back(&sw[i], notes);
 		else if (sw[i].old_id)
 			swap__unpin(sw[i].ifindex, sw[i].old_id, CHAIN_MAX_PROGS);
 	}
@@ -352,9 +358,13 @@ void journal__recover(void)
 	if (!n)
 		return;
 	if (all_new)
-		pr_warn("xdpchain: an interrupted apply had switched every interface (%s): completed, the new chains stay\n",
+		notes_add(
+			notes, LOG_WARN,
+			"xdpchain: an interrupted apply had switched every interface (%s): completed, the new chains stay",
 			names);
 	else
-		pr_warn("xdpchain: an interrupted apply (killed?) had switched %s: rolled back, every interface runs its chain from before that apply\n",
+		notes_add(
+			notes, LOG_WARN,
+			"xdpchain: an interrupted apply (killed?) had switched %s: rolled back, every interface runs its chain from before that apply",
 			names);
 }

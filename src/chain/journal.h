@@ -32,6 +32,7 @@
 #define JOURNAL_NAME "apply.journal"
 
 struct chain_txn;
+struct notes;
 
 /*
  * This run's apply starts (under the chain lock) and means to switch
@@ -49,7 +50,7 @@ void journal__end(void);
  * Under the chain lock, outside this run's own apply: completes or rolls
  * back the apply a journal left (see above), with a line on stderr.
  */
-void journal__recover(void);
+void journal__recover(struct notes *notes);
 /*
  * A journal still waiting (of any namespace) names dispatcher @id at
  * @ifindex, to put back or to keep: its pins are not leftovers.

@@ -11,6 +11,7 @@
 #include "bpffs.h"
 #include "chain.h"
 #include "log.h"
+#include "notes.h"
 #include "observer.h"
 #include "stats.h"
 #include "swap.h"
@@ -377,6 +378,7 @@ struct observer_next {
 	__u8 slot_row[STATS_SLOTS];
 	__u16 multi;
 	bool rows_written, pinned;
+	struct notes *notes;
 };
 
 int observer__prepare(const struct observer_at *at, const struct swap_member *m, size_t n,
@@ -399,6 +401,7 @@ int observer__prepare(const struct observer_at *at, const struct swap_member *m,
 	if (!o)
 		return err_set(-ENOMEM, "out of memory");
 	o->stats_fd = o->rows_fd = o->old_link_fd = -1;
+	o->notes = at->notes;
 	snprintf(o->dir, sizeof(o->dir), "%s", dir);
 	snprintf(o->c.ifname, sizeof(o->c.ifname), "%s", at->ifname);
 	o->c.n = n;
@@ -514,12 +517,16 @@ void observer__disarm(struct observer_next *o)
 			err = -errno;
 		err_quiet(false);
 		if (err)
-			pr_warn("%s: could not put the observer's old link back at %s/%s: %s; 'xdpchain cleanup' attaches a new one\n",
+			notes_add(
+				o->notes, LOG_WARN,
+				"%s: could not put the observer's old link back at %s/%s: %s; 'xdpchain cleanup' attaches a new one",
 				o->c.ifname, o->dir, OBSERVER_PIN, strerror(-err));
 		o->pinned = false;
 	}
 	if (o->rows_written && write_rows(o->rows_fd, o->rows_before))
-		pr_warn("%s: could not put the counter rows back: %s; this chain's counts may be off\n",
+		notes_add(
+			o->notes, LOG_WARN,
+			"%s: could not put the counter rows back: %s; this chain's counts may be off",
 			o->c.ifname, strerror(errno));
 	o->rows_written = false;
 }

@@ -33,6 +33,7 @@ struct prog_stats {
  */
 struct observer_at {
 	const char *ifname;
+	struct notes *notes; /* what an undo could not put back (notes.h) */
 	const char *state_dir;
 	int state_fd;
 };

@@ -94,7 +94,7 @@ int chain__add(const char *ifname, const struct chain_add_opts *o, struct chain_
 	if (mounted)
 		notes_add(notes, LOG_INFO, "mounted bpffs at %s", bpffs_root());
 
-	err = txn__begin(&t, ifname);
+	err = txn__begin(&t, ifname, notes);
 	if (!err)
 		err = add_in(&t, o, &p, added);
 	err = txn__end(&t, err);

@@ -575,7 +575,7 @@ static int apply_prep(const struct chain_spec *s, bool dry_run, struct apply_one
 
 /* Plans (@dry_run) or makes the change of @s with the objects apply_prep() read. */
 static int apply_begin(const struct chain_spec *s, bool dry_run, bool keep_old,
-		       struct apply_result *r, struct apply_one *o)
+		       struct apply_result *r, struct apply_one *o, struct notes *notes)
 {
 	bool undoable = r->undoable;
 	struct apply_ctx *x = o->x;
@@ -590,7 +590,7 @@ static int apply_begin(const struct chain_spec *s, bool dry_run, bool keep_old,
 	}
 	x->n_keep = 0;
 	o->open = true;
-	err = txn__begin(&o->t, s->ifname);
+	err = txn__begin(&o->t, s->ifname, notes);
 	o->t.keep_old = keep_old;
 	if (!err)
 		err = apply_in(&o->t, s, x, dry_run, r);
@@ -648,7 +648,7 @@ static int apply_plan_all(const struct chain_spec *const *s, size_t n, bool dry_
 		err = lock__chain_hold(LOCK_TIMEOUT_MS);
 	for (size_t i = 0; !err && i < n; i++) {
 		r[i].undoable = false;
-		err = apply_end(&o[i], apply_begin(s[i], true, false, &r[i], &o[i]));
+		err = apply_end(&o[i], apply_begin(s[i], true, false, &r[i], &o[i], notes));
 	}
 	return err;
 }
@@ -678,7 +678,7 @@ static void apply_undo_all(struct apply_one *o, const size_t *order, size_t done
 
 /* The changes, one interface after the other, under the lock; all or none stay. */
 static int apply_run_all(const struct chain_spec *const *s, size_t n, struct apply_one *o,
-			 size_t *order, struct apply_result *r)
+			 size_t *order, struct apply_result *r, struct notes *notes)
 {
 	size_t k = 0, expect;
 	int err = 0;
@@ -695,7 +695,7 @@ static int apply_run_all(const struct chain_spec *const *s, size_t n, struct app
 	for (k = 0; !err && k < n; k++) {
 		size_t i = order[k];
 
-		err = apply_begin(s[i], false, r[i].undoable, &r[i], &o[i]);
+		err = apply_begin(s[i], false, r[i].undoable, &r[i], &o[i], notes);
 		if (err) {
 			r[i].failed = true;
 			apply_end(&o[i], err);
@@ -726,7 +726,7 @@ int chain__apply_all(const struct chain_spec *const *s, size_t n, bool dry_run,
 		memset(&r[i], 0, sizeof(r[i]));
 	err = apply_plan_all(s, n, dry_run, o, r, notes);
 	if (!err && !dry_run)
-		err = apply_run_all(s, n, o, order, r);
+		err = apply_run_all(s, n, o, order, r, notes);
 	lock__chain_drop();
 	for (size_t i = 0; i < n; i++)
 		apply_free(&o[i]);

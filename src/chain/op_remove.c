@@ -64,24 +64,25 @@ static int remove_in(struct chain_txn *t, const char *sel, struct chain_prog *re
 	return remove_prog(t, target);
 }
 
-int chain__remove(const char *ifname, const char *sel, struct chain_prog *removed)
+int chain__remove(const char *ifname, const char *sel, struct chain_prog *removed,
+		  struct notes *notes)
 {
 	struct chain_txn t;
 	int err;
 
-	err = txn__begin(&t, ifname);
+	err = txn__begin(&t, ifname, notes);
 	if (!err)
 		err = remove_in(&t, sel, removed);
 	return txn__end(&t, err);
 }
 
-int chain__flush(const char *ifname, size_t *n_removed, size_t *n_cleaned)
+int chain__flush(const char *ifname, size_t *n_removed, size_t *n_cleaned, struct notes *notes)
 {
 	struct chain_txn t;
 	int err;
 
 	*n_removed = *n_cleaned = 0;
-	err = txn__begin(&t, ifname);
+	err = txn__begin(&t, ifname, notes);
 	if (!err)
 		err = txn__detach_all(&t);
 	if (!err) {

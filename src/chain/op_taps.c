@@ -82,7 +82,7 @@ int chain__add_tap(const char *ifname, const char *after, int hook_fd, struct ch
 	err = features__require_freplace();
 	if (err)
 		return err;
-	err = txn__begin(&t, ifname);
+	err = txn__begin(&t, ifname, notes);
 	if (!err)
 		err = add_tap_in(&t, after, hook_fd, tap, notes);
 	err = txn__end(&t, err);
@@ -91,14 +91,14 @@ int chain__add_tap(const char *ifname, const char *after, int hook_fd, struct ch
 	return err;
 }
 
-void chain__remove_tap(const char *ifname, struct chain_tap *tap)
+void chain__remove_tap(const char *ifname, struct chain_tap *tap, struct notes *notes)
 {
 	const struct chain_prog *p = NULL;
 	struct chain_txn t;
 	int err;
 
 	if (tap->prog_id) {
-		err = txn__begin(&t, ifname);
+		err = txn__begin(&t, ifname, notes);
 		for (size_t i = 0; !err && i < t.c.n; i++)
 			if (t.c.progs[i].id == tap->prog_id && t.c.progs[i].is_tap)
 				p = &t.c.progs[i];
@@ -124,7 +124,7 @@ int chain__repair(const char *ifname, size_t *n_taps, bool *observer, struct not
 
 	*n_taps = 0;
 	*observer = false;
-	err = txn__begin(&t, ifname);
+	err = txn__begin(&t, ifname, notes);
 	before = t.c.n;
 	if (!err)
 		err = drop_stale_taps(&t, notes);

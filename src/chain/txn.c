@@ -14,6 +14,7 @@
 #include "members.h"
 #include "mprog.h"
 #include "log.h"
+#include "notes.h"
 #include "xdp_action.h"
 #include "observer.h"
 #include "txn.h"
@@ -26,7 +27,7 @@ void libxdp_msg(int err, char *buf, size_t size)
 		snprintf(buf, size, "%s", strerror(-err));
 }
 
-int txn__begin(struct chain_txn *t, const char *ifname)
+int txn__begin(struct chain_txn *t, const char *ifname, struct notes *notes)
 {
 	struct xdp_program *main_prog;
 	char why[400];
@@ -34,6 +35,7 @@ int txn__begin(struct chain_txn *t, const char *ifname)
 
 	memset(t, 0, sizeof(*t));
 	t->state_fd = -1;
+	t->notes = notes;
 	t->lock = lock__chain(LOCK_TIMEOUT_MS);
 	if (t->lock < 0)
 		return t->lock;
@@ -47,7 +49,7 @@ int txn__begin(struct chain_txn *t, const char *ifname)
 	if (err)
 		return err;
 	/* an apply killed between its interfaces: all of it or none (journal.h) */
-	journal__recover();
+	journal__recover(t->notes);
 	err = chain__read_leftovers(ifname, &t->c);
 	if (err)
 		return err;
@@ -166,6 +168,7 @@ int txn__observe(struct chain_txn *t)
 void txn__observer_at(struct chain_txn *t, struct observer_at *at)
 {
 	at->ifname = t->c.ifname;
+	at->notes = t->notes;
 	at->state_dir = txn__state_dir(t);
 	/* no state directory: nothing to observe, and no state made for it */
 	at->state_fd = at->state_dir[0] ? txn__state(t, NULL, 0) : -ENOENT;
@@ -476,7 +479,9 @@ static void commit(struct chain_txn *t)
 		/* the chain changed as asked (no error to keep): counting is on top */
 		err_clear();
 		if (txn__observe(t))
-			pr_warn("%s: per-member counters and stage attribution are off: %s; 'xdpchain cleanup' tries again\n",
+			notes_add(
+				t->notes, LOG_WARN,
+				"%s: per-member counters and stage attribution are off: %s; 'xdpchain cleanup' tries again",
 				t->c.ifname, err_last());
 		err_clear();
 	}
@@ -549,8 +554,9 @@ int txn__end(struct chain_txn *t, int err)
 
 	if (err && t->kept.armed && txn__unswap(t)) {
 		/* the new chain runs on: it keeps what it needs */
-		pr_warn("%s: could not put the previous chain back; the new one runs\n",
-			t->c.ifname);
+		notes_add(t->notes, LOG_WARN,
+			  "%s: could not put the previous chain back; the new one runs",
+			  t->c.ifname);
 		keep = true;
 	}
 	txn__swap_commit(t);

@@ -55,9 +55,11 @@ struct chain_txn {
 	__u32 new_ids[CHAIN_MAX_PROGS]; /* txn__attach(): the programs' ids, in order */
 	bool keep_old; /* txn__swap() keeps the old dispatcher: see struct swap_kept */
 	struct swap_kept kept;
+	struct notes *notes; /* what the change has to tell the operator (NULL: dropped) */
 };
 
-int txn__begin(struct chain_txn *t, const char *ifname);
+/* @notes gets what the change, the journal and the observer have to say. */
+int txn__begin(struct chain_txn *t, const char *ifname, struct notes *notes);
 /* Pins @fd at @path, which must not exist; undone if the transaction fails. */
 int txn__pin(struct chain_txn *t, int fd, const char *path, const char *what);
 /*

@@ -874,8 +874,12 @@ static int session_end(struct session *s, int err)
 		close(s->disp_fd);
 	if (s->hook_fd >= 0)
 		close(s->hook_fd);
-	if (cfg->after)
-		chain__remove_tap(cfg->ifname, &s->tap);
+	if (cfg->after) {
+		struct notes notes = NOTES_INIT;
+
+		chain__remove_tap(cfg->ifname, &s->tap, &notes);
+		notes_print(&notes);
+	}
 	filter__free(&s->filt);
 	free(s->expr);
 	return err ? capture_fail(cfg) : EXIT_OK;

@@ -5,6 +5,7 @@
 #include "chain.h"
 #include "commands.h"
 #include "log.h"
+#include "notes.h"
 #include "output.h"
 
 struct flush_cfg {
@@ -30,14 +31,17 @@ const struct cmd_desc flush_desc = {
 
 int do_flush(int argc, char **argv)
 {
+	struct notes notes = NOTES_INIT;
 	struct flush_cfg cfg = {};
 	size_t n, cleaned;
-	int ret;
+	int ret, err;
 
 	ret = cmd_parse(&flush_desc, argc, argv, &cfg);
 	if (ret >= 0)
 		return ret;
-	if (chain__flush(cfg.ifname, &n, &cleaned))
+	err = chain__flush(cfg.ifname, &n, &cleaned, &notes);
+	notes_print(&notes);
+	if (err)
 		return cmd_fail("flush");
 	if (g_opts.json) {
 		struct json j;

@@ -5,6 +5,7 @@
 #include "chain.h"
 #include "commands.h"
 #include "log.h"
+#include "notes.h"
 #include "output.h"
 
 struct remove_cfg {
@@ -35,14 +36,17 @@ const struct cmd_desc remove_desc = {
 
 int do_remove(int argc, char **argv)
 {
+	struct notes notes = NOTES_INIT;
 	struct remove_cfg cfg = {};
 	struct chain_prog p;
-	int ret;
+	int ret, err;
 
 	ret = cmd_parse(&remove_desc, argc, argv, &cfg);
 	if (ret >= 0)
 		return ret;
-	if (chain__remove(cfg.ifname, cfg.prog, &p))
+	err = chain__remove(cfg.ifname, cfg.prog, &p, &notes);
+	notes_print(&notes);
+	if (err)
 		return cmd_fail("remove");
 	if (g_opts.json) {
 		struct json j;
