@@ -47,15 +47,16 @@ record_traffic() {
 		fail "tcpdump recorded $(pcap_count "$out") packets, wanted 8: $(cat "$TEST_TMP/tcpdump.err")"
 }
 
-# The fates in an all-stages file: "PACKET_ID DSTPORT COMMENT" per packet.
+# The fates in an all-stages file: "PACKET_ID<TAB>DSTPORT<TAB>COMMENT" per
+# packet (tabs: tshark 4.4 escapes the spaces of a value with separator=/s).
 fates() {
-	tshark -r "$1" -Y "frame.interface_name == \"$IF0:exit\"" -T fields -E separator=/s \
+	tshark -r "$1" -Y "frame.interface_name == \"$IF0:exit\"" -T fields \
 		-e frame.packet_id -e udp.dstport -e frame.comment 2>/dev/null
 }
 
 # fate_of FILE PORT: the fate comment of the packet to UDP port PORT.
 fate_of() {
-	fates "$1" | awk -v p="$2" '$2 == p { $1 = ""; $2 = ""; sub(/^  /, ""); print }'
+	fates "$1" | awk -F '\t' -v p="$2" '$2 == p { print $3 }'
 }
 
 expect_fate() {
@@ -101,8 +102,8 @@ test_replay_file_fates_and_stages() {
 		fail "rewrite's TTL change is not in the file"
 	# changed in size: the VLAN frame enters with 75 bytes, leaves with 71
 	local vlan
-	vlan=$(tshark -r $d/out.pcapng -Y 'udp.dstport == 53' -T fields -E separator=/s \
-		-e frame.interface_name -e frame.len 2>/dev/null | tr '\n' ';')
+	vlan=$(tshark -r $d/out.pcapng -Y 'udp.dstport == 53' -T fields \
+		-e frame.interface_name -e frame.len 2>/dev/null | tr '\t\n' ' ;')
 	[ "$vlan" = "$IF0:entry 75;$IF0:after replay_mark 75;$IF0:after xdpchain_vlan_strip 71;$IF0:after xdpchain_rewrite 71;$IF0:after replay_deny 71;$IF0:after xdpchain_firewall 71;$IF0:after xdpchain_drop 71;$IF0:exit 71;" ] ||
 		fail "the VLAN frame's stages: $vlan"
 	# every packet: an entry and a fate with its id, in file order, stamped as recorded

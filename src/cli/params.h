@@ -45,18 +45,16 @@ struct positional {
 	bool rest; /* takes every remaining argument (the last entry only) */
 };
 
+/* clang-format 14 and 19 lay out brace macros differently: kept as written */
+// clang-format off
 /* The end of an option table. */
-#define PARAMS_END                              \
-	{                                       \
-		NULL, 0, 0, 0, 0, NULL, NULL, 0 \
-	}
+#define PARAMS_END { NULL, 0, 0, 0, 0, NULL, NULL, 0 }
 
 /* The IFACE argument most commands take first, into @cfg_type's ifname. */
-#define ARG_IFACE(cfg_type, opt, help_text)                                            \
-	{                                                                              \
-		.name = "IFACE", .off = offsetof(cfg_type, ifname), .optional = (opt), \
-		.help = (help_text)                                                    \
-	}
+#define ARG_IFACE(cfg_type, opt, help_text) \
+	{ .name = "IFACE", .off = offsetof(cfg_type, ifname), .optional = (opt), \
+	  .help = (help_text) }
+// clang-format on
 #define IFACE_HELP "network interface"
 #define IFACE_ANY_HELP \
 	"network interface (default: every interface with an XDP program or xdpchain state)"
