@@ -26,25 +26,13 @@ CONF
 
 # Real frames: what the peer sends, recorded by tcpdump on $IF0 into $1.
 record_traffic() {
-	local out=$1 pid port
-	tcpdump -Z root -i $IF0 -U -nn -w "$out" udp 2>"$TEST_TMP/tcpdump.err" &
-	pid=$!
-	for _ in $(seq 100); do
-		grep -q "listening on" "$TEST_TMP/tcpdump.err" && break
-		sleep 0.1
-	done
+	local out=$1 port
+	tcpdump_start "$out" "$TEST_TMP/tcpdump.err" -i $IF0 udp
 	for port in 7003 7004 7005 40002 9 9999; do
 		send_udp $port
 	done
 	ip netns exec $PEERNS "$BIN/pktgen" send $IF1 --only vlan100-udp4-dns,udp4-data >/dev/null 2>&1
-	for _ in $(seq 50); do
-		[ "$(pcap_count "$out")" -ge 8 ] && break
-		sleep 0.1
-	done
-	kill -INT $pid
-	wait $pid || true
-	[ "$(pcap_count "$out")" -eq 8 ] ||
-		fail "tcpdump recorded $(pcap_count "$out") packets, wanted 8: $(cat "$TEST_TMP/tcpdump.err")"
+	tcpdump_stop "$out" 8
 }
 
 # The fates in an all-stages file: "PACKET_ID<TAB>DSTPORT<TAB>COMMENT" per

@@ -291,6 +291,32 @@ wait_capture_within() {
 	wait_capture "$1"
 }
 
+# tcpdump_start OUT ERR TCPDUMP-ARGS...: records into OUT (its stderr into
+# ERR) and returns once it listens; TD_PID is its pid (tcpdump_stop ends it).
+# Prefix with "ip netns exec NS" through TD_NS to record in a namespace.
+tcpdump_start() {
+	local out=$1 err=$2
+	shift 2
+	${TD_NS:+ip netns exec $TD_NS} tcpdump -Z root -U -nn -w "$out" "$@" 2>"$err" &
+	TD_PID=$!
+	for _ in $(seq 100); do
+		grep -q "listening on" "$err" && break
+		sleep 0.1
+	done
+}
+
+# tcpdump_stop OUT N: waits up to 5 s for N packets in OUT, stops the
+# recording, and fails unless OUT holds exactly N.
+tcpdump_stop() {
+	for _ in $(seq 50); do
+		[ "$(pcap_count "$1")" -ge "$2" ] && break
+		sleep 0.1
+	done
+	kill -INT $TD_PID
+	wait $TD_PID || true
+	[ "$(pcap_count "$1")" -eq "$2" ] || fail "tcpdump recorded $(pcap_count "$1") packets of $1, wanted $2"
+}
+
 pcap_count() {
 	tcpdump -Z root -nn -r "$1" "${@:2}" 2>/dev/null | wc -l
 }

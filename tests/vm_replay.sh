@@ -24,24 +24,13 @@ replay_chain() {
 
 # Sends the test frames, recorded as they leave the peer into $1.
 replay_traffic() {
-	local pid port
-	ip netns exec $PEERNS tcpdump -Z root -i $IF1 -U -nn -w "$1" udp 2>"$TEST_TMP/td.err" &
-	pid=$!
-	for _ in $(seq 100); do
-		grep -q "listening on" "$TEST_TMP/td.err" && break
-		sleep 0.1
-	done
+	local port
+	TD_NS=$PEERNS tcpdump_start "$1" "$TEST_TMP/td.err" -i $IF1 udp
 	for port in 7003 7006 40000 40002 9 9999; do
 		send_udp $port
 		sleep 0.05
 	done
-	for _ in $(seq 50); do
-		[ "$(pcap_count "$1")" -ge 6 ] && break
-		sleep 0.1
-	done
-	kill -INT $pid
-	wait $pid || true
-	[ "$(pcap_count "$1")" -eq 6 ] || fail "recorded $(pcap_count "$1") frames, wanted 6"
+	tcpdump_stop "$1" 6
 }
 
 test_replay_live_equals_capture() {
