@@ -63,8 +63,8 @@ done
 
 size=$(stat -c %s "$d/out.pcapng")
 echo "replay: $N packets through 8 members, best of $ROUNDS (CPU = user + system)"
-printf '  %-44s CPU %7.2f s   wall %7.2f s\n' "floor (BPF_PROG_TEST_RUN only, nothing written)" $best_floor
-printf '  %-44s CPU %7.2f s   wall %7.2f s\n' "xdpchain replay --file -w ($((size >> 20)) MiB pcapng)" $best_replay
+printf '  %-50s CPU %7.2f s   wall %7.2f s\n' "floor (BPF_PROG_TEST_RUN only, nothing written)" $best_floor
+printf '  %-50s CPU %7.2f s   wall %7.2f s\n' "xdpchain replay --file -w ($((size >> 20)) MiB pcapng)" $best_replay
 awk -v f="$best_floor" -v x="$best_replay" -v t=$TARGET 'BEGIN {
 	split(f, a, " "); split(x, b, " ")
 	r = b[1] / a[1]
