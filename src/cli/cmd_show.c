@@ -60,6 +60,8 @@ const struct cmd_desc show_desc = {
 	.args = show_args,
 };
 
+struct way;
+
 /* A packet: its blocks in file order, linked through show.next. */
 struct show_pkt {
 	__u64 id;
@@ -73,6 +75,7 @@ struct show {
 	size_t n_pkts;
 	struct filter filter;
 	bool filtered;
+	struct way *way; /* the packet at hand's */
 	__u64 shown;
 };
 
@@ -249,11 +252,9 @@ static bool selected(const struct show *s, const struct golden_fate *entry)
 
 static void print_all(struct show *s)
 {
-	struct way *w = malloc(sizeof(*w));
+	struct way *w = s->way;
 	struct json j;
 
-	if (!w)
-		return;
 	if (g_opts.json) {
 		json_init(&j, stdout, g_opts.pretty);
 		json_object_start(&j);
@@ -277,7 +278,6 @@ static void print_all(struct show *s)
 		json_object_end(&j);
 		json_finish(&j);
 	}
-	free(w);
 }
 
 static char *join_args(const struct rest_args *r)
@@ -311,6 +311,9 @@ static int load(struct show *s, const struct show_cfg *cfg)
 			return err;
 		s->filtered = true;
 	}
+	s->way = malloc(sizeof(*s->way));
+	if (!s->way)
+		return err_set(-ENOMEM, "out of memory");
 	err = golden__read_all(&s->g, cfg->file);
 	if (err)
 		return err;
@@ -334,6 +337,7 @@ int do_show(int argc, char **argv)
 	ret = load(&s, &cfg) ? cmd_fail("show") : EXIT_OK;
 	if (ret == EXIT_OK)
 		print_all(&s);
+	free(s.way);
 	free(s.next);
 	free(s.pkts);
 	filter__free(&s.filter);

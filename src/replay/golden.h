@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * replay --expect: the fates of an earlier replay's or capture's file, to
- * compare a replay with, packet by packet. The file is pcapng as pcapout
+ * compare a replay with, packet by packet; show: every block of such a
+ * file, stages too (golden__read_all()). The file is pcapng as pcapout
  * writes it (libpcap reads neither interface names nor packet options):
  * with interfaces named IFACE:exit (--all-stages, a replay) the packets on
  * them are the fates, else every packet is one. The k-th fate in the file

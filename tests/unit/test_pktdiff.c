@@ -91,3 +91,37 @@ TEST(pktdiff_names_the_fields_a_stage_changed)
 		CHECK(d.n > 0);
 	}
 }
+
+TEST(pktdiff_names_ipv6_fields)
+{
+	unsigned char a[128] = {}, b[128];
+	struct pktdiff d;
+	char s[512];
+
+	a[12] = 0x86;
+	a[13] = 0xdd;
+	a[14] = 0x60;
+	a[14 + 5] = 8; /* payload length */
+	a[14 + 6] = 17;
+	a[14 + 7] = 64;
+	a[14 + 8] = 0x20;
+	a[14 + 9] = 0x01;
+	a[14 + 24] = 0x20;
+	a[14 + 25] = 0x01;
+	a[14 + 39] = 1;
+	a[54 + 3] = 53;
+	memcpy(b, a, sizeof(a));
+	b[14 + 7] = 63;
+	b[14 + 39] = 2;
+	b[54 + 1] = 7;
+	pktdiff__compare(a, 62, b, 62, &d);
+	joined(&d, s, sizeof(s));
+	CHECK_STR(s,
+		  "ip6 dst 2001::1" ARROW "2001::2, ip6 hlim 64" ARROW "63, udp sport 0" ARROW "7");
+	/* an IPv4 frame become IPv6: the type, and the rest is payload */
+	udp4(b, false, 53);
+	memcpy(a, b, 12);
+	pktdiff__compare(b, 50, a, 62, &d);
+	joined(&d, s, sizeof(s));
+	CHECK_STR(s, "eth type 0x0800" ARROW "0x86dd, payload");
+}
