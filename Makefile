@@ -262,10 +262,16 @@ test: deps
 # The chain part runs in the VM, its clock counting guest instructions
 # (qemu -icount): ratios hold whatever else the machine runs. Startup
 # (tests/bench/startup.sh) runs on the host beside xdp-loader, in the same
-# run; BENCH=startup runs that part alone.
+# run, and replay (tests/bench/replay.sh) beside its floor, the bare test
+# runs; BENCH=startup or BENCH=replay runs that part alone.
 bench: test-build $(BENCH_BIN)
+ifneq ($(BENCH),replay)
 	@bash tests/bench/startup.sh
+endif
 ifneq ($(BENCH),startup)
+	@bash tests/bench/replay.sh
+endif
+ifeq ($(filter startup replay,$(BENCH)),)
 	@$(BENCH_BIN)
 	@VM_QEMU_ARGS="-icount shift=0,sleep=off" bash tests/vm/run.sh --kernel $(KERNEL) -- \
 		"bash tests/bench/vm_chain.sh && bash tests/bench/vm_capture.sh"

@@ -265,3 +265,68 @@ test_replay_expect() {
 	expect_fail 1 "cannot read $d/nothing.pcapng" \
 		replay --file $d/chain.conf -r $d/in.pcap --expect $d/nothing.pcapng
 }
+
+# show: a replay's stages as each packet's way, naming the fields each member changed.
+test_show_replayed_stages() {
+	setup_veth
+	local d=$TEST_TMP j
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	xdpchain replay --file $d/chain.conf -r $d/in.pcap -w $d/out.pcapng >/dev/null || fail "replay"
+	xdpchain show $d/out.pcapng >$d/show.txt || fail "show: $(cat $d/show.txt)"
+	[ "$(wc -l <$d/show.txt)" -eq 8 ] || fail "not a line per packet: $(cat $d/show.txt)"
+	# way PORT: the line of the packet that entered to UDP port PORT, without its name
+	way() { grep -E "^packet [0-9]+ \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.$1\): " $d/show.txt | sed 's/^[^)]*): //'; }
+	local pre="entry → replay_mark → xdpchain_vlan_strip"
+	# a shim popped (4 bytes shorter), then on unchanged, passed after the chain
+	[ "$(way 53)" = "entry → replay_mark → xdpchain_vlan_strip (-4 bytes): vlan 100 removed → xdpchain_rewrite → replay_deny → xdpchain_firewall → xdpchain_drop → pass" ] ||
+		fail "the VLAN frame: $(way 53)"
+	# rewritten in place, fields named
+	[ "$(way 40000)" = "$pre → xdpchain_rewrite: ip ttl 64→63, udp dport 40000→40001 → replay_deny → xdpchain_firewall → xdpchain_drop → pass" ] ||
+		fail "the rewritten packet: $(way 40000)"
+	# dropped, by whom; aborted; dropped through its own hook
+	[ "$(way 40002)" = "$pre → xdpchain_rewrite → replay_deny → xdpchain_firewall: drop" ] ||
+		fail "the firewall's drop: $(way 40002)"
+	[ "$(way 7005)" = "$pre → xdpchain_rewrite → replay_deny: aborted" ] || fail "7005: $(way 7005)"
+	[ "$(way 9)" = "$pre → xdpchain_rewrite → replay_deny → xdpchain_firewall → xdpchain_drop: drop" ] ||
+		fail "drop through its hook: $(way 9)"
+	# a tcpdump filter on the bytes at entry
+	xdpchain show $d/out.pcapng udp dst port 40000 >$d/f.txt || fail "filter: $(cat $d/f.txt)"
+	[ "$(wc -l <$d/f.txt)" -eq 1 ] && grep -q '^packet 8 ' $d/f.txt || fail "filter 40000: $(cat $d/f.txt)"
+	[ -z "$(xdpchain show $d/out.pcapng 'udp dst port 40001')" ] ||
+		fail "the filter matched a packet's later bytes, not its entry"
+	[ "$(xdpchain show $d/out.pcapng 'vlan and udp port 53' | cut -d' ' -f1-2)" = "packet 7" ] ||
+		fail "vlan filter: $(xdpchain show $d/out.pcapng 'vlan and udp port 53')"
+	# -j: the same, as JSON
+	j=$(xdpchain -j show $d/out.pcapng 'udp dst port 40002 or vlan') || fail "show -j: $j"
+	echo "$j" | jq -e '.total == 8 and .shown == 2' >/dev/null || fail "-j counts: $j"
+	[ "$(echo "$j" | jq -c '.packets[1].stages[1]')" = '{"stage":"xdpchain_vlan_strip","len":71,"changes":["vlan 100 removed"]}' ] ||
+		fail "-j stage: $(echo "$j" | jq -c '.packets[1].stages[1]')"
+	[ "$(echo "$j" | jq -c '[.packets[].fate | [.stage, .verdict]]')" = '[["xdpchain_firewall","drop"],[null,"pass"]]' ] ||
+		fail "-j fates: $(echo "$j" | jq -c '[.packets[].fate]')"
+}
+
+# show: files it cannot read, one line naming the problem, exit 1.
+test_show_bad_files() {
+	setup_veth
+	local d=$TEST_TMP out rc f
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	xdpchain replay --file $d/chain.conf -r $d/in.pcap -w $d/out.pcapng >/dev/null || fail "replay"
+	editcap -F pcapng $d/in.pcap $d/plain.pcapng
+	head -c 1000 $d/out.pcapng >$d/cut.pcapng
+	: >$d/empty.pcapng
+	for f in in.pcap plain.pcapng cut.pcapng empty.pcapng missing.pcapng; do
+		rc=0
+		out=$(xdpchain show $d/$f 2>&1) || rc=$?
+		[ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] || fail "$f: exit $rc: $out"
+	done
+	xdpchain show $d/plain.pcapng 2>&1 | grep -q 'has no stages' || fail "plain pcapng: no reason"
+	xdpchain show $d/cut.pcapng 2>&1 | grep -q 'cut or damaged' || fail "cut: no reason"
+	rc=0
+	out=$(xdpchain show $d/out.pcapng 'udp port' 2>&1) || rc=$?
+	[ $rc -eq 1 ] && echo "$out" | grep -q 'bad filter expression' || fail "bad filter: exit $rc: $out"
+	rc=0
+	xdpchain show >/dev/null 2>&1 || rc=$?
+	[ $rc -eq 2 ] || fail "no FILE: exit $rc"
+}

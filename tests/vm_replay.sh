@@ -70,3 +70,23 @@ test_replay_live_equals_capture() {
 		fail "--file's difference: $out"
 	[ "$(bpftool map dump id "$DENY_MAP")" = "$maps" ] || fail "the live map changed"
 }
+
+# show reads a live capture --all-stages as it reads a replay of the same
+# frames: the same way through the chain, packet by packet.
+test_show_live_equals_replay() {
+	replay_chain
+	local d=$TEST_TMP
+	start_capture $d/live.pcapng --all-stages udp
+	replay_traffic $d/in.pcap
+	sleep 0.5
+	stop_capture $d/live.pcapng
+	xdpchain replay $IF0 -r $d/in.pcap -w $d/replay.pcapng >/dev/null || fail "replay failed"
+	xdpchain show $d/live.pcapng >$d/live.txt || fail "show of the live capture: $(cat $d/live.txt)"
+	xdpchain show $d/replay.pcapng >$d/replay.txt || fail "show of the replay: $(cat $d/replay.txt)"
+	[ "$(wc -l <$d/live.txt)" -eq 6 ] || fail "live: $(cat $d/live.txt)"
+	diff $d/live.txt $d/replay.txt >$d/diff.txt || fail "live and replayed ways differ: $(cat $d/diff.txt)"
+	grep -Eq '\.40000\): entry → xdpchain_rewrite: ip ttl 64→63, udp dport 40000→40001 → replay_deny → xdpchain_firewall → xdpchain_drop → pass$' $d/live.txt ||
+		fail "the rewritten packet's way: $(cat $d/live.txt)"
+	grep -Eq '\.7006\): entry → xdpchain_rewrite → replay_deny: drop$' $d/live.txt ||
+		fail "the packet replay_deny's map drops: $(cat $d/live.txt)"
+}

@@ -41,6 +41,8 @@
  * each batch out as soon as it is read.
  */
 #define OUT_BUFFER (1 << 20)
+#define STAGE_SLOTS 32 /* interfaces whose stage comments are kept made */
+#define COMMENT_SLOTS (XDP_ACTION_COUNT + STAGE_SLOTS)
 
 struct pcap_out {
 	bool pcapng;
@@ -60,10 +62,14 @@ struct pcap_out {
 	size_t cap;
 	__u32 snaplen;
 	__u32 n_ifs; /* interface blocks written */
-	/* per action (and no action): the comment, made again when the stage changes */
-	char comment[XDP_ACTION_COUNT + 1][96];
-	int comment_len[XDP_ACTION_COUNT + 1];
-	char comment_stage[XDP_ACTION_COUNT + 1][96]; /* the stage it names ("" for NULL) */
+	/*
+	 * per action, and without one per interface (an all-stages file's
+	 * stages each have theirs): the comment, made again when the stage
+	 * changes
+	 */
+	char comment[COMMENT_SLOTS][96];
+	int comment_len[COMMENT_SLOTS];
+	char comment_stage[COMMENT_SLOTS][96]; /* the stage it names ("" for NULL) */
 };
 
 static size_t pad4(size_t n)
@@ -470,7 +476,8 @@ int pcapout__write_on(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns,
 	__u32 hdr[5] = { ifid, (__u32)(ts_ns >> 32), (__u32)ts_ns, caplen, len };
 	bool verdict = action != PCAPOUT_NO_ACTION;
 	__u32 flags = EPB_FLAG_INBOUND;
-	__u32 a = !verdict ? XDP_ACTION_COUNT : action < XDP_ACTION_COUNT ? action : 0;
+	__u32 a = verdict ? (action < XDP_ACTION_COUNT ? action : 0) :
+			    XDP_ACTION_COUNT + (ifid < STAGE_SLOTS ? ifid : 0);
 	size_t off;
 	int n, err;
 

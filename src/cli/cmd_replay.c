@@ -79,6 +79,7 @@ struct replay_sink {
 	struct pcap_out *out;
 	__u32 if_exit;
 	int if_after[CHAIN_MAX_PROGS]; /* 0: not made yet */
+	char label[CHAIN_MAX_PROGS][PROG_NAME_MAX + 8]; /* "after NAME", made with it */
 };
 
 static int sink_open(struct replay_sink *s, const char *path, const char *ifname)
@@ -113,6 +114,7 @@ static int sink_after(struct replay_sink *s, const struct replay *r, int i)
 	id = pcapout__add_interface(s->out, name);
 	if (id > 0)
 		s->if_after[i] = id;
+	snprintf(s->label[i], sizeof(s->label[i]), "after %s", r->m[i].name);
 	return id;
 }
 
@@ -120,7 +122,6 @@ static int sink_after(struct replay_sink *s, const struct replay *r, int i)
 static int sink_write(struct replay_sink *s, const struct replay *r, const struct replay_pkt *p,
 		      __u64 id, __u64 ts, const u_char *data, __u32 caplen, __u32 cut)
 {
-	char label[PROG_NAME_MAX + 8];
 	int err, ifid;
 
 	if (!s->out)
@@ -133,9 +134,8 @@ static int sink_write(struct replay_sink *s, const struct replay *r, const struc
 		ifid = sink_after(s, r, st->member);
 		if (ifid < 0)
 			return ifid;
-		snprintf(label, sizeof(label), "after %s", r->m[st->member].name);
 		err = pcapout__write_on(s->out, ifid, id, ts, st->data, st->len, st->len + cut,
-					PCAPOUT_NO_ACTION, label);
+					PCAPOUT_NO_ACTION, s->label[st->member]);
 	}
 	if (!err)
 		err = pcapout__write_on(s->out, s->if_exit, id, ts, p->data, p->len, p->len + cut,

@@ -51,6 +51,7 @@ static const struct cmd_entry commands[] = {
 	{ &apply_desc, do_apply, true },
 	{ &metrics_desc, do_metrics, true },
 	{ &replay_desc, do_replay, true },
+	{ &show_desc, do_show, false },
 	{ &features_desc, do_features, false },
 	{ &completion_desc, do_completion, false },
 };

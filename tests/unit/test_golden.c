@@ -126,3 +126,33 @@ TEST(golden_reads_the_fates_of_an_all_stages_file)
 	CHECK(strstr(why, "bad length") != NULL);
 	free(buf);
 }
+
+TEST(golden_keeps_every_stage_for_show)
+{
+	struct golden g;
+	char why[160];
+	size_t size;
+	char *buf;
+
+	write_stages(&buf, &size);
+	CHECK_EQ_INT(golden__parse_all(&g, (unsigned char *)buf, size, why, sizeof(why)), 0);
+	CHECK(g.stages);
+	CHECK_EQ_INT(g.n, 2);
+	CHECK_EQ_INT(g.n_recs, 5);
+	CHECK_EQ_INT(g.n_ifs, 3);
+	CHECK_EQ_INT(g.ifs[0].kind, GOLDEN_IF_ENTRY);
+	CHECK_EQ_INT(g.ifs[1].kind, GOLDEN_IF_EXIT);
+	CHECK_EQ_INT(g.ifs[2].kind, GOLDEN_IF_AFTER);
+	CHECK_STR(g.ifs[2].stage, "fw");
+	CHECK_EQ_INT(g.recs[0].pkt_id, 5);
+	CHECK_EQ_INT(g.recs[1].ifid, 2);
+	CHECK_EQ_INT(g.recs[1].f.action, XDP_ACTION_COUNT); /* on the way: no verdict */
+	CHECK_EQ_INT(g.recs[2].f.action, XDP_DROP);
+	CHECK_STR(g.recs[2].f.stage, "deny");
+	CHECK_EQ_INT(g.recs[3].pkt_id, 6);
+	CHECK_EQ_INT(g.recs[3].f.caplen, g.recs[3].f.len - 6);
+	free(g.fates);
+	free(g.recs);
+	free(g.ifs);
+	free(buf);
+}
