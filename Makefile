@@ -106,7 +106,8 @@ TEST_BPF_OBJS := $(patsubst tests/bpf/%.bpf.c,$(OUTPUT)/tests/%.o,$(TEST_BPF_SRC
 
 # src/ in layers, bottom up; a folder sees its own headers and those of the
 # layers below it (LAYER_INC), so an include upward does not compile.
-# tests/host_layers.sh (tests/layers.sh) refuses the same and include circles.
+# tests/host_layers.sh (tests/layers.sh) refuses the same and include circles
+# between files and between modules (a .c and its .h).
 LAYERS := base kern chain capture replay cli
 LAYER_INC_base := base
 LAYER_INC_kern := base kern
