@@ -9,13 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <yaml.h>
-
 #include "chainfile.h"
 #include "chainfile_keys.h"
 #include "log.h"
 #include "members.h"
 #include "params.h"
+#include "yamllib.h"
+
+static const struct yamllib *yl; /* loaded by chainfile__load() */
 
 struct chainfile_ctx {
 	struct chainfile *cf;
@@ -75,8 +76,8 @@ static int parse_keys(struct chainfile_ctx *x, yaml_node_t *n, enum chainfile_le
 
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     !err && p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(x->doc, p->key);
-		yaml_node_t *val = yaml_document_get_node(x->doc, p->value);
+		yaml_node_t *k = yl->document_get_node(x->doc, p->key);
+		yaml_node_t *val = yl->document_get_node(x->doc, p->value);
 		const char *key = scalar(k);
 		const struct chainfile_key *h;
 		char msg[400], known[128] = "";
@@ -160,7 +161,7 @@ static int action_list(struct chainfile_ctx *x, yaml_node_t *val, char *list, si
 	}
 	for (yaml_node_item_t *it = val->data.sequence.items.start;
 	     it < val->data.sequence.items.top; it++) {
-		const char *a = scalar(yaml_document_get_node(x->doc, *it));
+		const char *a = scalar(yl->document_get_node(x->doc, *it));
 
 		if (!a || strlen(list) + strlen(a) + 2 > size)
 			return bad(x, val, "proceed-on lists action names");
@@ -324,9 +325,9 @@ static int parse_programs(struct chainfile_ctx *x, yaml_node_t *n, yaml_node_t *
 				msg, sizeof(msg),
 				"more than %d programs for %s: libxdp runs %d, one is xdpchain's final stage",
 				CHAIN_MAX_PROGS - 1, ifc->ifname, CHAIN_MAX_PROGS);
-			return bad(x, yaml_document_get_node(x->doc, *it), msg);
+			return bad(x, yl->document_get_node(x->doc, *it), msg);
 		}
-		err = parse_program(x, yaml_document_get_node(x->doc, *it), ifc, ifc->spec.n);
+		err = parse_program(x, yl->document_get_node(x->doc, *it), ifc, ifc->spec.n);
 		if (!err)
 			ifc->spec.n++;
 	}
@@ -389,7 +390,7 @@ int chainfile_key_interfaces(struct chainfile_ctx *x, yaml_node_t *val, const ch
 
 static int parse_doc(struct chainfile_ctx *x)
 {
-	yaml_node_t *root = yaml_document_get_root_node(x->doc), *ifaces;
+	yaml_node_t *root = yl->document_get_root_node(x->doc), *ifaces;
 	struct file_state st = {};
 	int err;
 
@@ -408,8 +409,8 @@ static int parse_doc(struct chainfile_ctx *x)
 		return bad(x, ifaces, "'interfaces' maps interface names to their chains");
 	for (yaml_node_pair_t *p = ifaces->data.mapping.pairs.start;
 	     !err && p < ifaces->data.mapping.pairs.top; p++)
-		err = parse_iface(x, yaml_document_get_node(x->doc, p->key),
-				  yaml_document_get_node(x->doc, p->value));
+		err = parse_iface(x, yl->document_get_node(x->doc, p->key),
+				  yl->document_get_node(x->doc, p->value));
 	return err;
 }
 
@@ -493,11 +494,11 @@ static int check_depth(const char *name, const char *buf, size_t len)
 	int depth = 0, err = 0;
 	bool done = false;
 
-	if (!yaml_parser_initialize(&parser))
+	if (!yl->parser_initialize(&parser))
 		return err_set(-ENOMEM, "cannot set up the YAML parser");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	yl->parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	while (!err && !done) {
-		if (!yaml_parser_parse(&parser, &ev)) {
+		if (!yl->parser_parse(&parser, &ev)) {
 			err = yaml_error(&parser, name, buf, len);
 			break;
 		}
@@ -511,9 +512,9 @@ static int check_depth(const char *name, const char *buf, size_t len)
 				"%s:%zu: nested deeper than %d levels, where a chain file needs 5; see 'xdpchain save' for the format",
 				name, ev.start_mark.line + 1, CHAINFILE_MAX_DEPTH);
 		done = ev.type == YAML_STREAM_END_EVENT;
-		yaml_event_delete(&ev);
+		yl->event_delete(&ev);
 	}
-	yaml_parser_delete(&parser);
+	yl->parser_delete(&parser);
 	return err;
 }
 
@@ -528,18 +529,18 @@ static int parse_buf(struct chainfile *cf, const char *name, const char *dir, co
 	err = check_depth(name, buf, len);
 	if (err)
 		return err;
-	if (!yaml_parser_initialize(&parser))
+	if (!yl->parser_initialize(&parser))
 		return err_set(-ENOMEM, "cannot set up the YAML parser");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, &doc)) {
+	yl->parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yl->parser_load(&parser, &doc)) {
 		err = yaml_error(&parser, name, buf, len);
-		yaml_parser_delete(&parser);
+		yl->parser_delete(&parser);
 		return err;
 	}
 	x.doc = &doc;
 	err = parse_doc(&x);
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
+	yl->document_delete(&doc);
+	yl->parser_delete(&parser);
 	if (err == -ENOMEM)
 		err_set(err, "out of memory reading %s", name);
 	if (!err)
@@ -589,6 +590,9 @@ int chainfile__load(struct chainfile *cf, const char *path)
 	int err = 0;
 	DIR *d;
 
+	yl = yamllib();
+	if (!yl)
+		return -ENOENT;
 	if (!cf->ifs) {
 		cf->ifs = calloc(CHAINFILE_MAX_IFACES, sizeof(*cf->ifs));
 		if (!cf->ifs)
