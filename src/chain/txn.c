@@ -29,7 +29,11 @@ void libxdp_msg(int err, char *buf, size_t size)
 		snprintf(buf, size, "%s", strerror(-err));
 }
 
-/* After journal.c rolled an apply back: records of programs that never ran go, the observer comes back. */
+/*
+ * journal.c's settle step, for each interface an interrupted apply's
+ * rollback put back: records of programs that never ran go, the observer
+ * comes back.
+ */
 static void txn_settle(const char *ifname, struct notes *notes)
 {
 	struct chain_txn t;
@@ -220,9 +224,7 @@ static int swap_prepare(void *ctx, const struct swap_member *m, size_t n, int di
 
 static int swap_before_switch(void *ctx, __u32 new_id, __u32 flags)
 {
-	struct txn_swap *ts = ctx;
-
-	const struct chain_txn *t = ts->t;
+	const struct chain_txn *t = ((struct txn_swap *)ctx)->t;
 	struct journal_switch s = {
 		.ifindex = t->c.ifindex,
 		.ifname = t->c.ifname,
