@@ -100,9 +100,10 @@ for doc in yaml.safe_load_all(open(sys.argv[1])):
 }
 
 # The Containerfile builds what it copies and installs what xdpchain links:
-# every library the binary needs (readelf NEEDED) comes from a package of
-# the runtime stage, the build stage's packages are tests/deps.sh's build
-# group, and ENTRYPOINT is the entry script it copies.
+# every library the binary needs (readelf NEEDED, and the sonames it
+# dlopen()s) comes from a package of the runtime stage, the build stage's
+# packages are tests/deps.sh's build group, and ENTRYPOINT is the entry
+# script it copies.
 test_deploy_containerfile() {
 	local cf=$ROOT/deploy/container/Containerfile lib pkg run build p
 	head -1 "$cf" | grep -qx '# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause' || fail "no SPDX line"
@@ -115,7 +116,9 @@ test_deploy_containerfile() {
 	for p in $build; do
 		bash "$ROOT/tests/deps.sh" --list build | grep -qx "$p" || fail "build stage's $p is not in deps.sh's build group"
 	done
-	for lib in $(readelf -d "$ROOT/.output/bin/xdpchain" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+	# and those it loads where they are used (dlopen: src/'s *_SONAME)
+	for lib in $(readelf -d "$ROOT/.output/bin/xdpchain" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p') \
+		$(sed -n 's/^#define [A-Z_]*_SONAME "\(.*\)".*/\1/p' "$ROOT"/src/*/*.[ch]); do
 		pkg=$(dpkg -S "*/$lib" 2>/dev/null | grep -v -- '-dev' | head -1 | cut -d: -f1)
 		[ -n "$pkg" ] || fail "no package has $lib"
 		# Debian 13 and later renamed some for 64-bit time: the image is 12's
