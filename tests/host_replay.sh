@@ -265,3 +265,45 @@ test_replay_expect() {
 	expect_fail 1 "cannot read $d/nothing.pcapng" \
 		replay --file $d/chain.conf -r $d/in.pcap --expect $d/nothing.pcapng
 }
+
+# apply --dry-run --replay: the recorded packets through the chain as it
+# runs (none here: every packet passes as it came) and as the file plans
+# it; exactly the packets whose fate or bytes would change are listed.
+test_apply_dry_run_replay() {
+	setup_veth
+	local d=$TEST_TMP before out rc j
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	before=$(snapshot $IF0)
+	rc=0
+	out=$(xdpchain apply --dry-run --replay $d/in.pcap $d/chain.conf 2>/dev/null) || rc=$?
+	# dry-run's codes: 3 would change, 4 would but no freplace here
+	[ $rc -eq 3 ] || [ $rc -eq 4 ] || fail "exit $rc: $out"
+	echo "$out" | grep -q "^$IF0: add    replay_deny" || fail "no plan: $out"
+	echo "$out" | grep -qx "$IF0: replayed 8 packets from $d/in.pcap through the chain that runs (none: every packet passes) and as planned: 7 would change" ||
+		fail "summary line: $out"
+	[ "$(echo "$out" | grep -c '^packet ')" -eq 7 ] || fail "wanted 7 packet lines: $out"
+	local want
+	for want in 'packet 1 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.7003\): was pass after the chain, now drop by replay_deny' \
+		'packet 3 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.7005\): was pass after the chain, now aborted by replay_deny' \
+		'packet 5 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.9\): was pass after the chain, now drop by xdpchain_drop' \
+		'packet 7 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.53\): pass after the chain both times, but its bytes at the fate differ \(was 75 bytes, now 71\)'; do
+		echo "$out" | grep -Eqx "$want" || fail "no line /$want/: $out"
+	done
+	echo "$out" | grep -q '9999' && fail "the unchanged packet to 9999 is listed: $out"
+	j=$(xdpchain -j apply --dry-run --replay $d/in.pcap $d/chain.conf 2>/dev/null) || true
+	echo "$j" | jq -e --arg i $IF0 '.interfaces[0].ifname == $i and .interfaces[0].replay.packets == 8 and
+		([.interfaces[0].replay.changed[].packet] == [1, 2, 3, 4, 5, 7, 8]) and
+		.interfaces[0].replay.changed[0].before == {"verdict": "pass", "stage": "xdpchain_final", "len": 75} and
+		.interfaces[0].replay.changed[0].after.verdict == "drop" and
+		.interfaces[0].replay.changed[0].after.stage == "replay_deny"' >/dev/null ||
+		fail "-j: $j"
+	assert_unchanged $IF0 "$before"
+	# bad input: one line, nothing applied
+	expect_fail 2 "--replay IN .*give it with --dry-run" apply --replay $d/in.pcap $d/chain.conf
+	expect_fail 1 "cannot read $d/none.pcap" apply --dry-run --replay $d/none.pcap $d/chain.conf
+	head -c -7 $d/in.pcap >$d/trunc.pcap
+	expect_fail 1 "$d/trunc.pcap: packet 8: truncated.*damaged" \
+		apply --dry-run --replay $d/trunc.pcap $d/chain.conf
+	assert_unchanged $IF0 "$before"
+}

@@ -21,6 +21,7 @@
 #include "pcaplib.h"
 #include "pcapout.h"
 #include "replay.h"
+#include "whatif.h"
 #include "xdp_action.h"
 
 struct replay_cfg {
@@ -144,7 +145,7 @@ static int sink_write(struct replay_sink *s, const struct replay *r, const struc
 	return err;
 }
 
-static int open_in(const char *path, pcap_t **pc)
+int replay_open_in(const char *path, pcap_t **pc)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	const struct pcaplib *pl = pcaplib();
@@ -165,13 +166,25 @@ static int open_in(const char *path, pcap_t **pc)
 	return 0;
 }
 
-#define EXPECT_LINES 20 /* differing packets named, then a count */
+int replay_packet_failed(int err, const char *in, __u64 id, __u32 caplen, const struct replay *r,
+			 const struct replay_pkt *p)
+{
+	return err_set(err, "%s: packet %llu (%u bytes): BPF_PROG_TEST_RUN of '%s' failed: %s", in,
+		       (unsigned long long)id, caplen,
+		       err == -EMSGSIZE ? "-" : r->m[p->member].name, strerror(-err));
+}
+
+int replay_read_failed(pcap_t *pc, const char *in, __u64 id)
+{
+	return err_set(-EINVAL, "%s: packet %llu: %s; the file is damaged", in,
+		       (unsigned long long)id, pcaplib()->geterr(pc));
+}
 
 struct run_totals {
 	__u64 cut; /* packets a snaplen cut short: replayed as captured */
 	struct golden *golden; /* --expect's, or NULL */
 	__u64 differ;
-	char lines[EXPECT_LINES + 1][320];
+	char lines[EXPECT_LINES + 1][EXPECT_LINE_MAX];
 	size_t n_lines;
 };
 
@@ -221,10 +234,7 @@ static int run_all(pcap_t *pc, const char *in, struct replay *r, struct replay_s
 		t->cut += !!cut;
 		err = replay__packet(r, data, h->caplen, p);
 		if (err) {
-			err_set(err,
-				"%s: packet %llu (%u bytes): BPF_PROG_TEST_RUN of '%s' failed: %s",
-				in, (unsigned long long)id, h->caplen,
-				err == -EMSGSIZE ? "-" : r->m[p->member].name, strerror(-err));
+			replay_packet_failed(err, in, id, h->caplen, r, p);
 			break;
 		}
 		expect_packet(t, r, p, id, data, h->caplen, cut);
@@ -233,8 +243,7 @@ static int run_all(pcap_t *pc, const char *in, struct replay *r, struct replay_s
 			err_set(err, "cannot write the replay's output: %s", strerror(-err));
 	}
 	if (!err && ret == PCAP_ERROR)
-		err = err_set(-EINVAL, "%s: packet %llu: %s; the file is damaged", in,
-			      (unsigned long long)id + 1, pcaplib()->geterr(pc));
+		err = replay_read_failed(pc, in, id + 1);
 	if (!err)
 		expect_end(t, r);
 	free(p);
@@ -451,7 +460,7 @@ int do_replay(int argc, char **argv)
 	if (cfg.expect && golden__read(&golden, cfg.expect))
 		return cmd_fail("replay");
 	t.golden = cfg.expect ? &golden : NULL;
-	if (open_in(cfg.in, &pc)) {
+	if (replay_open_in(cfg.in, &pc)) {
 		golden__free(&golden);
 		return cmd_fail("replay");
 	}
