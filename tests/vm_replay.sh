@@ -70,3 +70,46 @@ test_replay_live_equals_capture() {
 		fail "--file's difference: $out"
 	[ "$(bpftool map dump id "$DENY_MAP")" = "$maps" ] || fail "the live map changed"
 }
+
+# apply --dry-run --replay against the live chain: a file where replay_deny
+# goes on after a drop and firewall is gone lists exactly packets 1 (7003),
+# 2 (7006: dropped by the live map's entry, copied into both replays) and
+# 4 (40002); the chain as saved lists none. Nothing live moves.
+test_apply_dry_run_replay_live() {
+	replay_chain
+	local d=$TEST_TMP stats maps ids out rc j
+	replay_traffic $d/in.pcap
+	sleep 0.5
+	stats=$(xdpchain -j status -s $IF0 | jq -c '[.programs[].stats]')
+	ids=$(status_json $IF0 | jq -c '[.programs[].id]')
+	maps=$(bpftool map dump id "$DENY_MAP")
+	xdpchain save $IF0 >$d/chain.conf
+	out=$(xdpchain apply --dry-run --replay $d/in.pcap $d/chain.conf) ||
+		fail "the running chain's own file exited $?: $out"
+	echo "$out" | grep -q "through the chain as it runs and as planned: 0 would change" ||
+		fail "the same chain: $out"
+	awk '/^ *- object:/ { skip = /firewall\.o/ } !skip' $d/chain.conf |
+		awk '/program: "?replay_deny"?/ { deny = 1 }
+			deny && /proceed-on:/ { sub(/\[pass\]/, "[pass, drop]"); deny = 0 } 1' >$d/new.conf
+	grep -q firewall $d/new.conf && fail "firewall still in: $(cat $d/new.conf)"
+	rc=0
+	out=$(xdpchain apply --dry-run --replay $d/in.pcap $d/new.conf) || rc=$?
+	[ $rc -eq 3 ] || fail "a dry run that would change exited $rc: $out"
+	echo "$out" | grep -q "^$IF0: remove xdpchain_firewall" || fail "plan: $out"
+	[ "$(echo "$out" | grep -c '^packet ')" -eq 3 ] || fail "wanted 3 packet lines: $out"
+	echo "$out" | grep -Eqx 'packet 1 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.7003\): was drop by replay_deny, now pass after the chain' &&
+		echo "$out" | grep -Eqx 'packet 2 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.7006\): was drop by replay_deny, now pass after the chain' &&
+		echo "$out" | grep -Eqx 'packet 4 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.40002\): was drop by xdpchain_firewall, now pass after the chain' ||
+		fail "the changed packets: $out"
+	j=$(xdpchain -j apply --dry-run --replay $d/in.pcap $d/new.conf) || true
+	echo "$j" | jq -e '.interfaces[0].replay | .running and .packets == 6 and
+		[.changed[].packet] == [1, 2, 4] and
+		.changed[0].before.stage == "replay_deny" and .changed[0].before.verdict == "drop" and
+		.changed[0].after == {"verdict": "pass", "stage": "xdpchain_final", "len": .changed[0].before.len}' \
+		>/dev/null || fail "-j: $j"
+	[ "$(xdpchain -j status -s $IF0 | jq -c '[.programs[].stats]')" = "$stats" ] ||
+		fail "live counters moved"
+	[ "$(status_json $IF0 | jq -c '[.programs[].id]')" = "$ids" ] || fail "the chain changed"
+	[ "$(bpftool map dump id "$DENY_MAP")" = "$maps" ] || fail "the live map changed"
+}
+
