@@ -143,6 +143,18 @@ test_replay_snaplen_cut() {
 	tshark -r $d/out.pcapng -Y "frame.interface_name == \"$IF0:exit\" && frame.len == 71" \
 		-T fields -e frame.cap_len 2>/dev/null | grep -qx 56 ||
 		fail "the cut VLAN frame's fate is not 56 of 71 bytes"
+	# marked: a second comment on each of its records, a line in the summary
+	[ "$(tshark -r $d/out.pcapng -Y 'frame.comment contains "cut by the capture'"'"'s snaplen: replayed as captured, 60 of 75 bytes"' \
+		-T fields -e frame.interface_name 2>/dev/null | head -1)" = "$IF0:entry" ] ||
+		fail "the cut VLAN frame's entry is not marked: $(tshark -r $d/out.pcapng -T fields -e frame.comment 2>/dev/null | head -3)"
+	tshark -r $d/out.pcapng -Y "frame.interface_name == \"$IF0:exit\" && frame.comment contains \"56 of 71 bytes\"" \
+		2>/dev/null | grep -q . || fail "the cut VLAN frame's fate is not marked"
+	xdpchain replay --file $d/chain.conf -r $d/cut.pcap |
+		grep -qx '  8 packets were cut by the capture.s snaplen: replayed as captured' ||
+		fail "the text summary does not say 8 were cut"
+	# the cut replay, --expect'ed against itself: the marks change nothing
+	xdpchain replay --file $d/chain.conf -r $d/cut.pcap --expect $d/out.pcapng >/dev/null ||
+		fail "a cut replay differs from its own file"
 }
 
 # An object changed since the chain file recorded it is refused, unless --force.

@@ -117,6 +117,19 @@ static int sink_after(struct replay_sink *s, const struct replay *r, int i)
 	return id;
 }
 
+/* One record of @caplen bytes that @cut more would make whole: a cut one is marked. */
+static int sink_rec(struct replay_sink *s, __u32 ifid, __u64 id, __u64 ts, const void *data,
+		    __u32 caplen, __u32 cut, __u32 action, const char *stage)
+{
+	char note[96];
+
+	snprintf(note, sizeof(note),
+		 "cut by the capture's snaplen: replayed as captured, %u of %u bytes", caplen,
+		 caplen + cut);
+	pcapout__note(s->out, cut ? note : NULL);
+	return pcapout__write_on(s->out, ifid, id, ts, data, caplen, caplen + cut, action, stage);
+}
+
 /* One packet's entry, stages and fate; @cut: bytes the capture did not keep. */
 static int sink_write(struct replay_sink *s, const struct replay *r, const struct replay_pkt *p,
 		      __u64 id, __u64 ts, const u_char *data, __u32 caplen, __u32 cut)
@@ -126,8 +139,7 @@ static int sink_write(struct replay_sink *s, const struct replay *r, const struc
 
 	if (!s->out)
 		return 0;
-	err = pcapout__write_on(s->out, 0, id, ts, data, caplen, caplen + cut, PCAPOUT_NO_ACTION,
-				NULL);
+	err = sink_rec(s, 0, id, ts, data, caplen, cut, PCAPOUT_NO_ACTION, NULL);
 	for (size_t k = 0; !err && k < p->n_stages; k++) {
 		const struct replay_stage *st = &p->stages[k];
 
@@ -135,13 +147,11 @@ static int sink_write(struct replay_sink *s, const struct replay *r, const struc
 		if (ifid < 0)
 			return ifid;
 		snprintf(label, sizeof(label), "after %s", r->m[st->member].name);
-		err = pcapout__write_on(s->out, ifid, id, ts, st->data, st->len, st->len + cut,
-					PCAPOUT_NO_ACTION, label);
+		err = sink_rec(s, ifid, id, ts, st->data, st->len, cut, PCAPOUT_NO_ACTION, label);
 	}
 	if (!err)
-		err = pcapout__write_on(s->out, s->if_exit, id, ts, p->data, p->len, p->len + cut,
-					p->action,
-					p->member == REPLAY_END ? NULL : r->m[p->member].name);
+		err = sink_rec(s, s->if_exit, id, ts, p->data, p->len, cut, p->action,
+			       p->member == REPLAY_END ? NULL : r->m[p->member].name);
 	return err;
 }
 
