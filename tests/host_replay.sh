@@ -319,3 +319,67 @@ test_apply_dry_run_replay() {
 		apply --dry-run --replay $d/trunc.pcap $d/chain.conf
 	assert_unchanged $IF0 "$before"
 }
+
+# What IN may be: a file, a pipe or - (read once as it comes), never a
+# device or a directory; a FIFO nobody writes yet blocks replay before it
+# takes anything (another command runs meanwhile); a damaged record, one
+# line naming the packet. apply --replay reads IN once per interface: a file.
+test_replay_input_kinds() {
+	setup_veth
+	local d=$TEST_TMP j pid
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	j=$(cat $d/in.pcap | xdpchain -j replay --file $d/chain.conf -r -) || fail "-r -: $j"
+	echo "$j" | jq -e '.packets == 8' >/dev/null || fail "-r -: $j"
+	mkfifo $d/fifo
+	xdpchain -j replay --file $d/chain.conf -r $d/fifo >$d/fifo.json 2>&1 &
+	pid=$!
+	defer "kill $pid 2>/dev/null"
+	sleep 0.5
+	kill -0 $pid 2>/dev/null || fail "replay of a FIFO without a writer ended: $(cat $d/fifo.json)"
+	# it holds no lock while it waits: a change's plan runs meanwhile
+	local rc=0
+	timeout 30 "$XDPCHAIN" apply --dry-run $d/chain.conf >/dev/null 2>&1 || rc=$?
+	[ $rc -eq 3 ] || [ $rc -eq 4 ] || fail "apply --dry-run beside a waiting replay exited $rc"
+	cat $d/in.pcap >$d/fifo
+	wait $pid || fail "replay of a FIFO failed: $(cat $d/fifo.json)"
+	jq -e '.packets == 8' $d/fifo.json >/dev/null || fail "FIFO: $(cat $d/fifo.json)"
+	expect_fail 1 "/dev/zero is a character device, not a capture file; give a pcap or pcapng file, or a pipe" \
+		replay --file $d/chain.conf -r /dev/zero
+	expect_fail 1 "$d is a directory, not a capture file" replay --file $d/chain.conf -r $d
+	expect_fail 1 "$d/fifo is a pipe, not a capture file; .*once per interface" \
+		apply --dry-run --replay $d/fifo $d/chain.conf
+	expect_fail 1 "once per interface: give a file, not - \\(stdin\\)" \
+		apply --dry-run --replay - $d/chain.conf
+	# a record whose length is damaged (packet 3), a pcapng block (packet 2)
+	python3 - $d/in.pcap $d/badlen.pcap <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+off = 24
+for _ in range(2):
+    off += 16 + struct.unpack_from('<I', b, off + 8)[0]
+b[off + 8:off + 12] = struct.pack('<I', 0xffffff)
+open(sys.argv[2], 'wb').write(b)
+PY
+	expect_fail 1 "badlen.pcap: packet 3: invalid packet capture length 16777215.*; the file is damaged" \
+		replay --file $d/chain.conf -r $d/badlen.pcap
+	expect_fail 1 "badlen.pcap: packet 3: .*damaged" \
+		apply --dry-run --replay $d/badlen.pcap $d/chain.conf
+	editcap -F pcapng $d/in.pcap $d/in.pcapng
+	python3 - $d/in.pcapng $d/badblock.pcapng <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+off, n = 0, 0
+while off < len(b):
+    t, l = struct.unpack_from('<II', b, off)
+    if t == 6:
+        n += 1
+        if n == 2:
+            b[off + 4:off + 8] = struct.pack('<I', 0x7fffff0)
+            break
+    off += l
+open(sys.argv[2], 'wb').write(b)
+PY
+	expect_fail 1 "badblock.pcapng: packet 2: pcapng block size [0-9]+ > maximum.*; the file is damaged" \
+		replay --file $d/chain.conf -r $d/badblock.pcapng
+}

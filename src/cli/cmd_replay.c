@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include <pcap/dlt.h>
@@ -155,13 +156,53 @@ static int sink_write(struct replay_sink *s, const struct replay *r, const struc
 	return err;
 }
 
-int replay_open_in(const char *path, pcap_t **pc)
+static const char *file_kind(mode_t mode)
+{
+	return S_ISDIR(mode)  ? "a directory" :
+	       S_ISCHR(mode)  ? "a character device" :
+	       S_ISBLK(mode)  ? "a block device" :
+	       S_ISSOCK(mode) ? "a socket" :
+	       S_ISFIFO(mode) ? "a pipe" :
+				"not a regular file";
+}
+
+/*
+ * A regular file, or (@pipe_ok) a pipe or "-" (stdin), read once as it
+ * comes; never a device or a directory: a terminal or a device would hold
+ * the command reading what never ends.
+ */
+static int check_in(const char *path, bool pipe_ok)
+{
+	struct stat st;
+
+	if (!strcmp(path, "-"))
+		return pipe_ok ?
+			       0 :
+			       err_set(-EINVAL,
+				       "--replay reads IN once per interface: give a file, not - (stdin)");
+	if (stat(path, &st))
+		return err_set(-errno,
+			       "cannot read %s: %s; give a pcap or pcapng file (tcpdump -w)", path,
+			       strerror(errno));
+	if (S_ISREG(st.st_mode) || (pipe_ok && S_ISFIFO(st.st_mode)))
+		return 0;
+	return err_set(-EINVAL, "%s is %s, not a capture file; give a pcap or pcapng file%s", path,
+		       file_kind(st.st_mode),
+		       pipe_ok ? ", or a pipe ('tcpdump -w - | xdpchain replay ... -r -')" :
+				 " (--replay reads it once per interface: not a pipe)");
+}
+
+int replay_open_in(const char *path, bool pipe_ok, pcap_t **pc)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	const struct pcaplib *pl = pcaplib();
+	int err;
 
 	if (!pl)
 		return -ENOENT;
+	err = check_in(path, pipe_ok);
+	if (err)
+		return err;
 	*pc = pl->open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!*pc)
 		return err_set(-EINVAL,
@@ -470,7 +511,7 @@ int do_replay(int argc, char **argv)
 	if (cfg.expect && golden__read(&golden, cfg.expect))
 		return cmd_fail("replay");
 	t.golden = cfg.expect ? &golden : NULL;
-	if (replay_open_in(cfg.in, &pc)) {
+	if (replay_open_in(cfg.in, true, &pc)) {
 		golden__free(&golden);
 		return cmd_fail("replay");
 	}

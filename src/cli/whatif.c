@@ -116,7 +116,7 @@ static int compare_all(struct whatif *w, const char *in, struct both *x)
 	pcap_t *pc;
 	int ret, err;
 
-	err = replay_open_in(in, &pc);
+	err = replay_open_in(in, false, &pc);
 	if (err)
 		return err;
 	while (!err && (ret = pcaplib()->next_ex(pc, &h, &data)) == 1) {

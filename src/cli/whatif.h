@@ -45,8 +45,11 @@ void whatif__free(struct whatif *w);
 
 /* ---- cmd_replay.c: shared by replay and apply --replay -------------------- */
 
-/* Opens @path, a pcap or pcapng file of Ethernet frames; 0 or -errno with err_set(). */
-int replay_open_in(const char *path, pcap_t **pc);
+/*
+ * Opens @path, a pcap or pcapng file of Ethernet frames: a regular file, or
+ * with @pipe_ok a pipe or "-" (stdin); 0 or -errno with err_set().
+ */
+int replay_open_in(const char *path, bool pipe_ok, pcap_t **pc);
 /* The one-line error for packet @id of @in that @r refused (replay__packet()). */
 int replay_packet_failed(int err, const char *in, __u64 id, __u32 caplen, const struct replay *r,
 			 const struct replay_pkt *p);
