@@ -113,29 +113,32 @@ test_apply_dry_run_replay_live() {
 	[ "$(bpftool map dump id "$DENY_MAP")" = "$maps" ] || fail "the live map changed"
 }
 
-# A member that tail-calls: replay_tail sends UDP 7007 through slot 0 of its
-# prog array jmp, which live holds replay_tail_drop (loaded on its own, from
-# the same object). The replay's jmp points at a copy of it, loaded beside
-# the member's copy: 7007 drops as live, and the live target's counter does
-# not move. A slot holding a program of no member's object is refused.
+# A member that tail-calls: replay_tail turns UDP 7007 into 7008 and tail-
+# calls slot 0 of its prog array jmp, which holds replay_tail itself (put
+# there before the chain changes); on the second pass 7008 is counted and
+# dropped. Debian's 6.1 refuses a freplace member's prog array any program,
+# even the member itself (EINVAL): skipped there.
+# The replay's jmp holds the copy: 7007 drops as live, same bytes, and the
+# live counter does not move (an empty slot would let 7008 pass).
 test_replay_tail_call_copies() {
 	vm_only
 	setup_veth
-	local d=$TEST_TMP id jmp pins=$BPFFS/xdpchain-test-tail hits j out
+	local d=$TEST_TMP id jmp hits j out port pin=$BPFFS/xdpchain-test-jmp
 	xdpchain add $IF0 "$TESTOBJ/replay_tail.o" >/dev/null
-	xdpchain add $IF0 "$SAMPLES/firewall.o" >/dev/null
 	id=$(status_json $IF0 | jq -r '.programs[] | select(.name == "replay_tail") | .id')
-	jmp=$(bpftool -j prog show id "$id" | jq -r '.map_ids[]' | while read -r m; do
-		bpftool -j map show id "$m" | jq -r 'select(.name == "jmp") | .id'
-	done)
-	[ -n "$jmp" ] || fail "replay_tail (id $id) has no jmp map"
-	bpftool prog loadall "$TESTOBJ/replay_tail.o" $pins type xdp
-	defer "rm -rf $pins"
-	bpftool map update id "$jmp" key 0 0 0 0 value pinned $pins/replay_tail_drop
-	hits=$(bpftool -j prog show pinned $pins/replay_tail_drop | jq -r '.map_ids[]' |
-		while read -r m; do
-			bpftool -j map show id "$m" | jq -r 'select(.name == "tail_hits") | .id'
-		done)
+	for m in $(bpftool -j prog show id "$id" | jq -r '.map_ids[]'); do
+		case $(bpftool -j map show id "$m" | jq -r .name) in
+		jmp) jmp=$m ;;
+		tail_hits) hits=$m ;;
+		esac
+	done
+	[ -n "$jmp" ] && [ -n "$hits" ] || fail "no jmp ($jmp) or tail_hits ($hits) map"
+	# pinned: a prog array loses its slots when no file holds it
+	bpftool map pin id "$jmp" $pin
+	defer "rm -f $pin"
+	bpftool map update pinned $pin key 0 0 0 0 value id "$id" 2>/dev/null ||
+		skip "this kernel refuses a freplace member's prog array any program (EINVAL): no live tail-calling member to replay"
+	xdpchain add $IF0 "$SAMPLES/firewall.o" >/dev/null
 	start_capture $d/live.pcapng --all-stages udp
 	TD_NS=$PEERNS tcpdump_start $d/in.pcap "$TEST_TMP/td.err" -i $IF1 udp
 	for port in 7007 40002 9999; do
@@ -146,17 +149,12 @@ test_replay_tail_call_copies() {
 	sleep 0.5
 	stop_capture $d/live.pcapng
 	[ "$(bpftool -j map lookup id "$hits" key 0 0 0 0 | jq -r '.value')" = 1 ] ||
-		fail "live, 7007 did not reach replay_tail_drop: $(bpftool map dump id "$hits")"
+		fail "live, 7007 did not come back through the tail call: $(bpftool map dump id "$hits")"
 	j=$(xdpchain -j replay $IF0 -r $d/in.pcap) || fail "replay: $j"
 	echo "$j" | jq -e '.programs[] | select(.name == "replay_tail") | .stats.drop == 1' \
 		>/dev/null || fail "the copy's tail call did not drop 7007: $j"
 	out=$(xdpchain replay $IF0 -r $d/in.pcap --expect $d/live.pcapng) ||
 		fail "replay differs from the live capture: $out"
 	[ "$(bpftool -j map lookup id "$hits" key 0 0 0 0 | jq -r '.value')" = 1 ] ||
-		fail "the replay ran the live tail-call target: $(bpftool map dump id "$hits")"
-	# a slot holding a program no member's object has: refused, nothing live runs
-	bpftool prog load "$TESTOBJ/pass.o" $pins/other type xdp
-	bpftool map update id "$jmp" key 1 0 0 0 value pinned $pins/other
-	expect_fail 1 "'replay_tail' tail-calls program 'xdp_test_pass' \\(id [0-9]+\\) through its prog array jmp \\(slot 1\\)" \
-		replay $IF0 -r $d/in.pcap
+		fail "the replay ran the live program: $(bpftool map dump id "$hits")"
 }
