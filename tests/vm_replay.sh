@@ -116,8 +116,8 @@ test_apply_dry_run_replay_live() {
 # A member that tail-calls: replay_tail turns UDP 7007 into 7008 and tail-
 # calls slot 0 of its prog array jmp, which holds replay_tail itself (put
 # there before the chain changes); on the second pass 7008 is counted and
-# dropped. Debian's 6.1 refuses a freplace member's prog array any program,
-# even the member itself (EINVAL): skipped there.
+# dropped. Debian's 6.1 and 6.12 refuse a freplace member's prog array any
+# program, even the member itself (EINVAL): skipped there.
 # The replay's jmp holds the copy: 7007 drops as live, same bytes, and the
 # live counter does not move (an empty slot would let 7008 pass).
 test_replay_tail_call_copies() {
