@@ -125,9 +125,10 @@ static int sink_rec(struct replay_sink *s, __u32 ifid, __u64 id, __u64 ts, const
 {
 	char note[96];
 
-	snprintf(note, sizeof(note),
-		 "cut by the capture's snaplen: replayed as captured, %u of %u bytes", caplen,
-		 caplen + cut);
+	if (cut) /* only then: no snprintf per record of a whole packet */
+		snprintf(note, sizeof(note),
+			 "cut by the capture's snaplen: replayed as captured, %u of %u bytes",
+			 caplen, caplen + cut);
 	pcapout__note(s->out, cut ? note : NULL);
 	return pcapout__write_on(s->out, ifid, id, ts, data, caplen, caplen + cut, action, stage);
 }
