@@ -143,6 +143,18 @@ test_replay_snaplen_cut() {
 	tshark -r $d/out.pcapng -Y "frame.interface_name == \"$IF0:exit\" && frame.len == 71" \
 		-T fields -e frame.cap_len 2>/dev/null | grep -qx 56 ||
 		fail "the cut VLAN frame's fate is not 56 of 71 bytes"
+	# marked: a second comment on each of its records, a line in the summary
+	[ "$(tshark -r $d/out.pcapng -Y 'frame.comment contains "cut by the capture'"'"'s snaplen: replayed as captured, 60 of 75 bytes"' \
+		-T fields -e frame.interface_name 2>/dev/null | head -1)" = "$IF0:entry" ] ||
+		fail "the cut VLAN frame's entry is not marked: $(tshark -r $d/out.pcapng -T fields -e frame.comment 2>/dev/null | head -3)"
+	tshark -r $d/out.pcapng -Y "frame.interface_name == \"$IF0:exit\" && frame.comment contains \"56 of 71 bytes\"" \
+		2>/dev/null | grep -q . || fail "the cut VLAN frame's fate is not marked"
+	xdpchain replay --file $d/chain.conf -r $d/cut.pcap |
+		grep -qx '  8 packets were cut by the capture.s snaplen: replayed as captured' ||
+		fail "the text summary does not say 8 were cut"
+	# the cut replay, --expect'ed against itself: the marks change nothing
+	xdpchain replay --file $d/chain.conf -r $d/cut.pcap --expect $d/out.pcapng >/dev/null ||
+		fail "a cut replay differs from its own file"
 }
 
 # An object changed since the chain file recorded it is refused, unless --force.
@@ -329,4 +341,110 @@ test_show_bad_files() {
 	rc=0
 	xdpchain show >/dev/null 2>&1 || rc=$?
 	[ $rc -eq 2 ] || fail "no FILE: exit $rc"
+}
+
+# apply --dry-run --replay: the recorded packets through the chain as it
+# runs (none here: every packet passes as it came) and as the file plans
+# it; exactly the packets whose fate or bytes would change are listed.
+test_apply_dry_run_replay() {
+	setup_veth
+	local d=$TEST_TMP before out rc j
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	before=$(snapshot $IF0)
+	rc=0
+	out=$(xdpchain apply --dry-run --replay $d/in.pcap $d/chain.conf 2>/dev/null) || rc=$?
+	# dry-run's codes: 3 would change, 4 would but no freplace here
+	[ $rc -eq 3 ] || [ $rc -eq 4 ] || fail "exit $rc: $out"
+	echo "$out" | grep -q "^$IF0: add    replay_deny" || fail "no plan: $out"
+	echo "$out" | grep -qx "$IF0: replayed 8 packets from $d/in.pcap through the chain that runs (none: every packet passes) and as planned: 7 would change" ||
+		fail "summary line: $out"
+	[ "$(echo "$out" | grep -c '^packet ')" -eq 7 ] || fail "wanted 7 packet lines: $out"
+	local want
+	for want in 'packet 1 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.7003\): was pass after the chain, now drop by replay_deny' \
+		'packet 3 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.7005\): was pass after the chain, now aborted by replay_deny' \
+		'packet 5 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.9\): was pass after the chain, now drop by xdpchain_drop' \
+		'packet 7 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.53\): pass after the chain both times, but its bytes at the fate differ \(was 75 bytes, now 71\)'; do
+		echo "$out" | grep -Eqx "$want" || fail "no line /$want/: $out"
+	done
+	echo "$out" | grep -q '9999' && fail "the unchanged packet to 9999 is listed: $out"
+	j=$(xdpchain -j apply --dry-run --replay $d/in.pcap $d/chain.conf 2>/dev/null) || true
+	echo "$j" | jq -e --arg i $IF0 '.interfaces[0].ifname == $i and .interfaces[0].replay.packets == 8 and
+		([.interfaces[0].replay.changed[].packet] == [1, 2, 3, 4, 5, 7, 8]) and
+		.interfaces[0].replay.changed[0].before == {"verdict": "pass", "stage": "xdpchain_final", "len": 75} and
+		.interfaces[0].replay.changed[0].after.verdict == "drop" and
+		.interfaces[0].replay.changed[0].after.stage == "replay_deny"' >/dev/null ||
+		fail "-j: $j"
+	assert_unchanged $IF0 "$before"
+	# bad input: one line, nothing applied
+	expect_fail 2 "--replay IN .*give it with --dry-run" apply --replay $d/in.pcap $d/chain.conf
+	expect_fail 1 "cannot read $d/none.pcap" apply --dry-run --replay $d/none.pcap $d/chain.conf
+	head -c -7 $d/in.pcap >$d/trunc.pcap
+	expect_fail 1 "$d/trunc.pcap: packet 8: truncated.*damaged" \
+		apply --dry-run --replay $d/trunc.pcap $d/chain.conf
+	assert_unchanged $IF0 "$before"
+}
+
+# What IN may be: a file, a pipe or - (read once as it comes), never a
+# device or a directory; a FIFO nobody writes yet blocks replay before it
+# takes anything (another command runs meanwhile); a damaged record, one
+# line naming the packet. apply --replay reads IN once per interface: a file.
+test_replay_input_kinds() {
+	setup_veth
+	local d=$TEST_TMP j pid
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	j=$(cat $d/in.pcap | xdpchain -j replay --file $d/chain.conf -r -) || fail "-r -: $j"
+	echo "$j" | jq -e '.packets == 8' >/dev/null || fail "-r -: $j"
+	mkfifo $d/fifo
+	xdpchain -j replay --file $d/chain.conf -r $d/fifo >$d/fifo.json 2>&1 &
+	pid=$!
+	defer "kill $pid 2>/dev/null"
+	sleep 0.5
+	kill -0 $pid 2>/dev/null || fail "replay of a FIFO without a writer ended: $(cat $d/fifo.json)"
+	# it holds no lock while it waits: a change's plan runs meanwhile
+	local rc=0
+	timeout 30 "$XDPCHAIN" apply --dry-run $d/chain.conf >/dev/null 2>&1 || rc=$?
+	[ $rc -eq 3 ] || [ $rc -eq 4 ] || fail "apply --dry-run beside a waiting replay exited $rc"
+	cat $d/in.pcap >$d/fifo
+	wait $pid || fail "replay of a FIFO failed: $(cat $d/fifo.json)"
+	jq -e '.packets == 8' $d/fifo.json >/dev/null || fail "FIFO: $(cat $d/fifo.json)"
+	expect_fail 1 "/dev/zero is a character device, not a capture file; give a pcap or pcapng file, or a pipe" \
+		replay --file $d/chain.conf -r /dev/zero
+	expect_fail 1 "$d is a directory, not a capture file" replay --file $d/chain.conf -r $d
+	expect_fail 1 "$d/fifo is a pipe, not a capture file; .*once per interface" \
+		apply --dry-run --replay $d/fifo $d/chain.conf
+	expect_fail 1 "once per interface: give a file, not - \\(stdin\\)" \
+		apply --dry-run --replay - $d/chain.conf
+	# a record whose length is damaged (packet 3), a pcapng block (packet 2)
+	python3 - $d/in.pcap $d/badlen.pcap <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+off = 24
+for _ in range(2):
+    off += 16 + struct.unpack_from('<I', b, off + 8)[0]
+b[off + 8:off + 12] = struct.pack('<I', 0xffffff)
+open(sys.argv[2], 'wb').write(b)
+PY
+	expect_fail 1 "badlen.pcap: packet 3: invalid packet capture length 16777215.*; the file is damaged" \
+		replay --file $d/chain.conf -r $d/badlen.pcap
+	expect_fail 1 "badlen.pcap: packet 3: .*damaged" \
+		apply --dry-run --replay $d/badlen.pcap $d/chain.conf
+	editcap -F pcapng $d/in.pcap $d/in.pcapng
+	python3 - $d/in.pcapng $d/badblock.pcapng <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+off, n = 0, 0
+while off < len(b):
+    t, l = struct.unpack_from('<II', b, off)
+    if t == 6:
+        n += 1
+        if n == 2:
+            b[off + 4:off + 8] = struct.pack('<I', 0x7fffff0)
+            break
+    off += l
+open(sys.argv[2], 'wb').write(b)
+PY
+	expect_fail 1 "badblock.pcapng: packet 2: pcapng block size [0-9]+ > maximum.*; the file is damaged" \
+		replay --file $d/chain.conf -r $d/badblock.pcapng
 }

@@ -70,6 +70,8 @@ struct pcap_out {
 	char comment[COMMENT_SLOTS][96];
 	int comment_len[COMMENT_SLOTS];
 	char comment_stage[COMMENT_SLOTS][96]; /* the stage it names ("" for NULL) */
+	char note[160]; /* pcapout__note(): a second comment on each packet */
+	int note_len;
 };
 
 static size_t pad4(size_t n)
@@ -496,7 +498,8 @@ int pcapout__write_on(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns,
 			 stage ? stage : "");
 	}
 	n = o->comment_len[a];
-	err = ensure(o, 8 + sizeof(hdr) + pad4(caplen) + 4 + pad4(n) + 8 + 16 + 12 + 4 + 4);
+	err = ensure(o, 8 + sizeof(hdr) + pad4(caplen) + 4 + pad4(n) + 4 + pad4(o->note_len) + 8 +
+				16 + 12 + 4 + 4);
 	if (err)
 		return failed(o, err);
 	off = 8;
@@ -506,6 +509,8 @@ int pcapout__write_on(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns,
 	memset(o->buf + off + caplen, 0, pad4(caplen) - caplen);
 	off += pad4(caplen);
 	put_opt(o->buf, &off, OPT_COMMENT, o->comment[a], n);
+	if (o->note_len)
+		put_opt(o->buf, &off, OPT_COMMENT, o->note, o->note_len);
 	put_opt(o->buf, &off, OPT_EPB_FLAGS, &flags, 4);
 	if (pkt_id)
 		put_opt(o->buf, &off, OPT_EPB_PACKETID, &pkt_id, sizeof(pkt_id));
@@ -520,6 +525,13 @@ int pcapout__write_on(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns,
 	put_opt(o->buf, &off, OPT_END, NULL, 0);
 	err = write_block(o, PCAPNG_EPB, off);
 	return err ? err : packet_done(o);
+}
+
+void pcapout__note(struct pcap_out *o, const char *note)
+{
+	int n = note ? snprintf(o->note, sizeof(o->note), "%s", note) : 0;
+
+	o->note_len = n < (int)sizeof(o->note) ? n : (int)sizeof(o->note) - 1;
 }
 
 int pcapout__close(struct pcap_out *o, __u64 *in_file)

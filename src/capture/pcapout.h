@@ -35,6 +35,8 @@ int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 capl
  * has one interface: returns 0.
  */
 int pcapout__add_interface(struct pcap_out *o, const char *name);
+/* pcapng: a second comment on every packet written until the next call (NULL: none). */
+void pcapout__note(struct pcap_out *o, const char *note);
 /*
  * As pcapout__write(), on the interface @ifid, with @pkt_id in the pcapng
  * packet's epb_packetid (0: none). @action PCAPOUT_NO_ACTION: a packet on

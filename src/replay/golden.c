@@ -415,33 +415,54 @@ static void fate_words(char *buf, size_t size, __u32 action, const char *stage)
 		snprintf(buf, size, "%s after the chain", action_name(action));
 }
 
+void golden__fate_of(const struct replay *r, const struct replay_pkt *p, __u32 cut,
+		     struct golden_fate *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->action = p->action;
+	if (p->member != REPLAY_END)
+		snprintf(f->stage, sizeof(f->stage), "%s", r->m[p->member].name);
+	f->caplen = p->len;
+	f->len = p->len + cut;
+	f->data = p->data;
+}
+
+bool golden__fate_differs(size_t k, const char *desc, const struct golden_fate *was,
+			  const struct golden_fate *now, char *line, size_t size)
+{
+	char w[PROG_NAME_MAX + 32], n[PROG_NAME_MAX + 32];
+
+	fate_words(w, sizeof(w), was->action, was->stage);
+	fate_words(n, sizeof(n), now->action, now->stage);
+	if (was->action != now->action || strcmp(was->stage, now->stage)) {
+		snprintf(line, size, "packet %zu (%s): was %s, now %s", k, desc, w, n);
+		return true;
+	}
+	if (was->caplen != now->caplen || was->len != now->len ||
+	    memcmp(was->data, now->data, now->caplen)) {
+		snprintf(
+			line, size,
+			"packet %zu (%s): %s both times, but its bytes at the fate differ (was %u bytes, now %u)",
+			k, desc, n, was->len, now->len);
+		return true;
+	}
+	return false;
+}
+
 bool golden__differs(const struct golden *g, size_t k, const struct replay *r,
 		     const struct replay_pkt *p, const unsigned char *entry, __u32 entry_len,
 		     __u32 cut, char *line, size_t size)
 {
-	const char *stage = p->member == REPLAY_END ? "" : r->m[p->member].name;
-	char desc[128], was[PROG_NAME_MAX + 32], now[PROG_NAME_MAX + 32];
-	const struct golden_fate *f;
+	char desc[128], now_words[PROG_NAME_MAX + 32];
+	struct golden_fate now;
 
 	golden__describe(entry, entry_len, desc, sizeof(desc));
-	fate_words(now, sizeof(now), p->action, stage);
+	golden__fate_of(r, p, cut, &now);
 	if (k < 1 || k > g->n) {
+		fate_words(now_words, sizeof(now_words), now.action, now.stage);
 		snprintf(line, size, "packet %zu (%s): was not in the expected file, now %s", k,
-			 desc, now);
+			 desc, now_words);
 		return true;
 	}
-	f = &g->fates[k - 1];
-	fate_words(was, sizeof(was), f->action, f->stage);
-	if (f->action != p->action || strcmp(f->stage, stage)) {
-		snprintf(line, size, "packet %zu (%s): was %s, now %s", k, desc, was, now);
-		return true;
-	}
-	if (f->caplen != p->len || f->len != p->len + cut || memcmp(f->data, p->data, p->len)) {
-		snprintf(
-			line, size,
-			"packet %zu (%s): %s both times, but its bytes at the fate differ (was %u bytes, now %u)",
-			k, desc, now, f->len, p->len + cut);
-		return true;
-	}
-	return false;
+	return golden__fate_differs(k, desc, &g->fates[k - 1], &now, line, size);
 }

@@ -91,6 +91,16 @@ bool golden__differs(const struct golden *g, size_t k, const struct replay *r,
 		     const struct replay_pkt *p, const unsigned char *entry, __u32 entry_len,
 		     __u32 cut, char *line, size_t size);
 
+/* Packet @p's fate in @r as a golden fate (its data points into @p); @cut: bytes not kept. */
+void golden__fate_of(const struct replay *r, const struct replay_pkt *p, __u32 cut,
+		     struct golden_fate *f);
+/*
+ * The one comparison of two fates of packet @k (@desc names it): true when
+ * verdict, deciding member or bytes differ, with the line --expect prints.
+ */
+bool golden__fate_differs(size_t k, const char *desc, const struct golden_fate *was,
+			  const struct golden_fate *now, char *line, size_t size);
+
 /* "udp 10.11.0.2.40000 > 10.11.0.1.7003", as tcpdump names a packet, in @buf. */
 const char *golden__describe(const unsigned char *pkt, __u32 len, char *buf, size_t size);
 

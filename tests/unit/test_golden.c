@@ -156,3 +156,29 @@ TEST(golden_keeps_every_stage_for_show)
 	free(g.ifs);
 	free(buf);
 }
+
+/* The one comparison --expect and apply --dry-run --replay share. */
+TEST(golden_fate_differs_words_each_change)
+{
+	unsigned char a[8] = "abcdefg", b[8] = "abcdefX";
+	struct golden_fate was = {
+		.action = XDP_DROP, .stage = "fw", .caplen = 7, .len = 7, .data = a
+	};
+	struct golden_fate now = was;
+	char line[256];
+
+	CHECK(!golden__fate_differs(4, "udp x", &was, &now, line, sizeof(line)));
+	now.action = XDP_PASS;
+	now.stage[0] = '\0';
+	CHECK(golden__fate_differs(4, "udp x", &was, &now, line, sizeof(line)));
+	CHECK_STR(line, "packet 4 (udp x): was drop by fw, now pass after the chain");
+	now = was;
+	now.data = b;
+	CHECK(golden__fate_differs(4, "udp x", &was, &now, line, sizeof(line)));
+	CHECK_STR(
+		line,
+		"packet 4 (udp x): drop by fw both times, but its bytes at the fate differ (was 7 bytes, now 7)");
+	now = was;
+	now.len = 9; /* the same bytes kept, more cut: not the same packet */
+	CHECK(golden__fate_differs(4, "udp x", &was, &now, line, sizeof(line)));
+}
