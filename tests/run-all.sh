@@ -222,7 +222,10 @@ while [ $printed -lt "$njobs" ]; do
 	done_rc[i]="$jrc $(($(date +%s) - start[i]))"
 	print_ready
 done
-echo "run-all $tier took $(($(date +%s) - t0)) s"
+echo "run-all $tier took $(($(date +%s) - t0)) s; each job (s, started at +s):"
+for i in "${!names[@]}"; do
+	echo "  ${done_rc[i]#* } +$((start[i] - t0)) ${names[i]}"
+done
 echo "$total_pass passed, $total_fail failed"
 # .ci/run says it again when make's error line follows
 [ -z "${XDPCHAIN_TALLY:-}" ] || echo "$total_pass passed, $total_fail failed" >"$XDPCHAIN_TALLY"
