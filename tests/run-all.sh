@@ -51,7 +51,8 @@ VMS=${VMS:-2}
 VM_TESTS=${VM_TESTS:-}
 HOST_TESTS=${HOST_TESTS:-}
 # each VM suite in VM_SPLIT VMs, its tests shared out by the seconds they
-# took as measured (tests/vm/times; a test it lacks counts VM_DEFAULT_SECS)
+# took as measured (tests/vm/times; a test it lacks counts the mean of
+# those it has, VM_DEFAULT_SECS when it has none)
 VM_SPLIT=${VM_SPLIT:-2}
 VM_TIMES=${VM_TIMES:-$ROOT/tests/vm/times}
 VM_DEFAULT_SECS=${VM_DEFAULT_SECS:-20}
@@ -115,8 +116,8 @@ vm_groups() { # vm_groups KIND KERNEL: the suite on KERNEL in VM_SPLIT VMs
 		lists[g]+=" $n"
 		loads[g]=$((${loads[g]:-0} + secs))
 	done < <(vm_names "${sel[@]}" | awk -v d="$VM_DEFAULT_SECS" '
-		FILENAME != "-" { if ($1 !~ /^#/) t[$1] = $2; next }
-		{ print $1, ($1 in t) ? int(t[$1] + 0.5) : d }' "$VM_TIMES" - |
+		FILENAME != "-" { if ($1 !~ /^#/ && NF == 2) { t[$1] = $2; s += $2; n++ }; next }
+		{ print $1, ($1 in t) ? int(t[$1] + 0.5) : n ? int(s / n + 0.5) : d }' "$VM_TIMES" - |
 		vm_split "$VM_SPLIT")
 	n=${#lists[@]}
 	for g in "${!lists[@]}"; do
@@ -124,7 +125,7 @@ vm_groups() { # vm_groups KIND KERNEL: the suite on KERNEL in VM_SPLIT VMs
 		if [ "$n" -eq 1 ]; then
 			job "$kind $k: ${sel[*]}" bash tests/vm/suite.sh "$k" "${list[@]}"
 		else
-			job "$kind $k ($g/$n: ${#list[@]} tests, ~${loads[g]} s as measured)" \
+			job "$kind $k ($g/$n: ${#list[@]} tests, ~${loads[g]} s by tests/vm/times)" \
 				bash tests/vm/suite.sh "$k" "${list[@]}"
 		fi
 	done
