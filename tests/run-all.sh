@@ -181,7 +181,10 @@ launch() {
 	local i=$next
 	start[i]=$(date +%s)
 	# a process group of its own: cleanup kills the job's VMs too
-	setsid bash -c "cd $(printf '%q' "$ROOT") && exec ${cmds[i]}" </dev/null \
+	# times: the CPU seconds of the job's processes (qemu's included), which
+	# the machine's other load does not stretch as it stretches wall time
+	setsid bash -c "cd $(printf '%q' "$ROOT") && ${cmds[i]}
+		rc=\$?; times >$(printf '%q' "$logdir/$i.times"); exit \$rc" </dev/null \
 		>"$logdir/$i.log" 2>&1 &
 	pids[i]=$!
 	slot_of[$!]=$i
@@ -223,10 +226,20 @@ while [ $printed -lt "$njobs" ]; do
 	done_rc[i]="$jrc $(($(date +%s) - start[i]))"
 	print_ready
 done
-echo "run-all $tier took $(($(date +%s) - t0)) s; each job (s, started at +s):"
+cpu_secs() { # cpu_secs TIMES: user + system seconds of the job's children
+	tail -1 "$1" 2>/dev/null | awk '{
+		s = 0
+		for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] }
+		printf "%d", s + 0.5 }'
+}
+echo "run-all $tier took $(($(date +%s) - t0)) s; each job: wall s, CPU s, started at +s:"
+cpu_total=0
 for i in "${!names[@]}"; do
-	echo "  ${done_rc[i]#* } +$((start[i] - t0)) ${names[i]}"
+	cpu=$(cpu_secs "$logdir/$i.times")
+	cpu_total=$((cpu_total + ${cpu:-0}))
+	echo "  ${done_rc[i]#* } ${cpu:-?} +$((start[i] - t0)) ${names[i]}"
 done
+echo "CPU of all jobs: $cpu_total s, $((cpu_total / $(nproc))) s on $(nproc) CPUs"
 echo "$total_pass passed, $total_fail failed"
 # .ci/run says it again when make's error line follows
 [ -z "${XDPCHAIN_TALLY:-}" ] || echo "$total_pass passed, $total_fail failed" >"$XDPCHAIN_TALLY"
