@@ -125,7 +125,7 @@ vm_groups() { # vm_groups KIND KERNEL: the suite on KERNEL in VM_SPLIT VMs
 		if [ "$n" -eq 1 ]; then
 			job "$kind $k: ${sel[*]}" bash tests/vm/suite.sh "$k" "${list[@]}"
 		else
-			job "$kind $k ($g/$n: ${#list[@]} tests, ~${loads[g]} s by tests/vm/times)" \
+			job "$kind $k ($g/$n: ${#list[@]} test(s), ~${loads[g]} s by tests/vm/times)" \
 				bash tests/vm/suite.sh "$k" "${list[@]}"
 		fi
 	done
