@@ -87,6 +87,39 @@ static double rate(const struct sample *then, const struct sample *now, size_t i
 	return 0;
 }
 
+/*
+ * Program @i's cost over the interval: ns per timed packet (< 0: none
+ * timed), and how many were timed in *@samples.
+ */
+static double cost(const struct sample *then, const struct sample *now, size_t i, __u64 *samples)
+{
+	__u64 ns = now->st[i].cost_ns, n = now->st[i].cost_samples;
+
+	for (size_t k = 0; k < then->c.n; k++)
+		if (then->c.progs[k].id == now->c.progs[i].id && then->st[k].valid) {
+			ns -= then->st[k].cost_ns;
+			n -= then->st[k].cost_samples;
+		}
+	*samples = n;
+	return n ? (double)ns / n : -1;
+}
+
+static void json_cost(struct json *j, const struct sample *then, const struct sample *now, size_t i)
+{
+	__u64 n;
+	double ns = cost(then, now, i, &n);
+
+	json_key(j, "cost");
+	json_object_start(j);
+	json_key(j, "ns_per_packet");
+	if (ns >= 0)
+		json_uint(j, (__u64)(ns + 0.5));
+	else
+		json_null(j);
+	json_kv_uint(j, "samples", n);
+	json_object_end(j);
+}
+
 static void print_json(const struct sample *then, const struct sample *now)
 {
 	struct json j;
@@ -108,6 +141,7 @@ static void print_json(const struct sample *then, const struct sample *now)
 		for (int a = 0; a < XDP_ACTION_COUNT; a++)
 			json_kv_uint(&j, action_name(a), (__u64)(rate(then, now, i, a) + 0.5));
 		json_object_end(&j);
+		json_cost(&j, then, now, i);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
@@ -124,12 +158,18 @@ static void print_screen(const struct sample *then, const struct sample *now, bo
 	printf("%-3s %-24s %-8s", "#", "program", "id");
 	for (int a = 0; a < XDP_ACTION_COUNT; a++)
 		printf(" %10s", action_name(a));
-	printf("\n");
+	printf(" %7s\n", "ns/pkt");
 	for (size_t i = 0; i < now->c.n; i++) {
+		__u64 n;
+		double ns = cost(then, now, i, &n);
+
 		printf("%-3zu %-24s %-8u", i, now->c.progs[i].name, now->c.progs[i].id);
 		for (int a = 0; a < XDP_ACTION_COUNT; a++)
 			printf(" %10.0f", rate(then, now, i, a));
-		printf("\n");
+		if (ns >= 0)
+			printf(" %7.0f\n", ns);
+		else
+			printf(" %7s\n", "-");
 	}
 	fflush(stdout);
 }
