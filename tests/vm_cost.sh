@@ -110,3 +110,31 @@ test_cost_bad_setting_refused() {
 	done
 	[ "$(snapshot)" = "$before" ] || fail "state changed"
 }
+
+# top draws the chain as a funnel in 80 columns: totals on top (what
+# enters, leaves, ends per action), per member what reaches it with a bar,
+# what it ends per action and its cost.
+test_cost_top_funnel_80_columns() {
+	command -v tmux >/dev/null || skip "no tmux in this VM image"
+	cost_chain
+	xdpchain add $IF0 "$SAMPLES/firewall.o" --priority 30 >/dev/null
+	export LC_ALL=C.UTF-8 # tmux refuses to start otherwise
+	tmux new-session -d -s funnel -x 80 -y 24 "$XDPCHAIN top $IF0 --interval 1000; sleep 5"
+	defer "tmux kill-server"
+	(for _ in $(seq 40); do send_udp 40002 2; send_udp 40000 2; sleep 0.05; done) &
+	local screen="" fw
+	for _ in $(seq 80); do
+		screen=$(tmux capture-pane -p -J -t funnel)
+		fw=$(echo "$screen" | grep "^[0-9]  *xdpchain_firewall ")
+		echo "$fw" | awk '{ exit !($5 > 0) }' && break
+		sleep 0.2
+	done
+	wait
+	echo "$screen" | grep -qE "^enter [0-9]+[kM]?   leave [0-9]+[kM]?   ended: drop [0-9]+" || fail "no totals: $screen"
+	echo "$screen" | grep -qE "^# +member +in +drop +tx +redir +abort +pass +ns/pkt$" || fail "no header: $screen"
+	# the firewall ends drops; it goes on after pass ('.'); the heavy member shows a bar and a cost
+	echo "$fw" | awk '{ exit !($5 > 0 && $9 == ".") }' || fail "firewall row: $fw"
+	echo "$screen" | grep -qE "^0  +xdp_test_heavy +#+ +[0-9]+ .* [0-9]+$" || fail "heavy row: $screen"
+	[ "$(echo "$screen" | awk '{ if (length($0) > 80) n++ } END { print n + 0 }')" = 0 ] ||
+		fail "wider than 80 columns: $screen"
+}
