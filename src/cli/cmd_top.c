@@ -34,7 +34,7 @@ static const struct positional top_args[] = {
 const struct cmd_desc top_desc = {
 	.name = "top",
 	.summary =
-		"Per chain member, packets per second for each action, refreshed in place until q or Ctrl-C.",
+		"The chain as a funnel, refreshed in place until q or Ctrl-C: what enters, what each member ends per action, what leaves, each member's cost.",
 	.details = "With -j, one sample over the interval as JSON, then exit.",
 	.params = top_params,
 	.args = top_args,
