@@ -213,6 +213,7 @@ int xdp_dispatcher(struct xdp_md *ctx)
 	/* a single member replaces this function itself */
 	may_change_packet_data(ctx);
 	trace = xdpchain_entry(ctx);
+#ifdef XDPCHAIN_COST
 	/*
 	 * Cost sampling: the observer, in place of xdpchain_exit(), says
 	 * whether to time this packet's members (one in the chain's
@@ -221,6 +222,7 @@ int xdp_dispatcher(struct xdp_md *ctx)
 	 */
 	if (xdpchain_exit(ctx, 0, COST_ASK, 0))
 		return run_chain(ctx, trace, 1);
+#endif
 	return run_chain(ctx, trace, 0);
 }
 

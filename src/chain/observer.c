@@ -703,3 +703,24 @@ int observer__cost_every(const struct chain *c, __u32 *every)
 		close(rows_fd);
 	return err;
 }
+
+bool observer__cost_wanted(const char *state_dir)
+{
+	struct row rows[STATS_ROWS];
+	int stats_fd, rows_fd;
+	__u32 every;
+	bool on = COST_EVERY_DEFAULT != 0;
+
+	if (!observer__cost_env(&every))
+		return every != 0;
+	err_quiet(true);
+	if (!open_counters(state_dir, &stats_fd, &rows_fd) && !read_rows(rows_fd, rows) &&
+	    rows[STATS_FINAL_ROW].cost_set)
+		on = rows[STATS_FINAL_ROW].cost_every != 0;
+	err_quiet(false);
+	if (stats_fd >= 0)
+		close(stats_fd);
+	if (rows_fd >= 0)
+		close(rows_fd);
+	return on;
+}

@@ -96,6 +96,11 @@ void observer__end(struct observer_next *o, bool ok);
  */
 #define COST_ENV "XDPCHAIN_COST_EVERY"
 int observer__cost_env(__u32 *every);
+/*
+ * Whether the next dispatcher of the chain whose state is in @state_dir
+ * samples cost: XDPCHAIN_COST_EVERY when set, else the chain's setting.
+ */
+bool observer__cost_wanted(const char *state_dir);
 /* The chain's cost sampling (one in *@every packets; 0 off); 0 or -errno. */
 int observer__cost_every(const struct chain *c, __u32 *every);
 

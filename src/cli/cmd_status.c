@@ -282,7 +282,8 @@ static void text_chain(const struct chain *c, bool want_stats)
 		if (every)
 			printf("  cost: one packet in %u timed across each member\n", every);
 		else
-			printf("  cost: not sampled (%s=0)\n", COST_ENV);
+			printf("  cost: not sampled (%s=64 on a change samples one packet in 64)\n",
+			       COST_ENV);
 	}
 	for (size_t i = 0; i < c->n_leftovers; i++)
 		printf("  leftover: %s%s (%s)\n",
