@@ -132,7 +132,7 @@ test_cost_top_funnel_80_columns() {
 	local screen="" fw
 	for _ in $(seq 80); do
 		screen=$(tmux capture-pane -p -J -t funnel)
-		fw=$(echo "$screen" | grep "^[0-9]  *xdpchain_firewall ")
+		fw=$(echo "$screen" | grep "^[0-9]  *xdpchain_firewall " || true)
 		echo "$fw" | awk '{ exit !($5 > 0) }' && break
 		sleep 0.2
 	done
