@@ -92,7 +92,7 @@ const struct metric_desc metric_descs[M_NR] = {
 				"Packets capture programs on the chain's hook matched, and lost (the capture's buffer was full)." },
 	[M_RUN_SECONDS] = { "xdpchain_program_run_seconds_total", "counter",
 			    "interface,program,program_id",
-			    "Time each chain member ran on the packets the dispatcher timed (one in XDPCHAIN_COST_EVERY, default 64), since it joined the chain; divided by xdpchain_program_run_samples_total, its cost per packet." },
+			    "Time each chain member ran on the packets the dispatcher timed (one in XDPCHAIN_COST_EVERY; none while it is off, the default), since it joined the chain; divided by xdpchain_program_run_samples_total, its cost per packet." },
 	[M_RUN_SAMPLES] = { "xdpchain_program_run_samples_total", "counter",
 			    "interface,program,program_id",
 			    "Packets the dispatcher timed across each chain member (cost sampling), since it joined the chain." },

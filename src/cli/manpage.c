@@ -181,7 +181,7 @@ static const char environment[] =
 	".BR XDPCHAIN_COST_EVERY =\fIN\fR\n"
 	"cost sampling of the chain a change (add, remove, apply, cleanup) builds: one packet in\n"
 	"\\fIN\\fR (0 or a power of two up to 65536) is timed across each member, \\fB0\\fR turns it\n"
-	"off; later changes keep the chain's setting (default 64); \\fBstatus -s\\fR shows it\n"
+	"off (the default); later changes keep the chain's setting; \\fBstatus -s\\fR shows it\n"
 	".TP\n"
 	".B LIBXDP_OBJECT_PATH\n"
 	"set by xdpchain itself, to a private directory under \\fI" LOCK_DIR "\\fR, while libxdp\n"
