@@ -128,7 +128,7 @@ test_cost_top_funnel_80_columns() {
 	export LC_ALL=C.UTF-8 # tmux refuses to start otherwise
 	tmux new-session -d -s funnel -x 80 -y 24 "$XDPCHAIN top $IF0 --interval 1000; sleep 5"
 	defer "tmux kill-server"
-	(for _ in $(seq 40); do send_udp 40002 2; send_udp 40000 2; sleep 0.05; done) &
+	(for _ in $(seq 15); do send_udp 40002 2; send_udp 40000 2; done) &
 	local screen="" fw
 	for _ in $(seq 80); do
 		screen=$(tmux capture-pane -p -J -t funnel)
