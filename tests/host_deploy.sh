@@ -242,3 +242,27 @@ test_deploy_entrypoint_metrics_safe() {
 		fail "the directory holds: $(ls -A $d)"
 	[ "$(readlink $d/.xdpchain.prom.tmp)" = /tmp/rootonly ] || fail "nobody's link was replaced"
 }
+
+# The Grafana dashboard (deploy/grafana/xdpchain.json): valid JSON with its
+# licence, and every query (panel targets, template variables) names at
+# least one metric and only metrics 'xdpchain metrics' exports (metrics.h's
+# table, as the exposition's TYPE lines give it).
+test_deploy_grafana_queries_exported() {
+	local d=$ROOT/deploy/grafana/xdpchain.json exported q names bad=""
+	jq -e '.__spdx == "SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause"' "$d" >/dev/null ||
+		fail "$d: not JSON, or no SPDX key"
+	exported=$(xdpchain metrics | sed -n 's/^# TYPE \(xdpchain_[a-z_]*\) .*/\1/p')
+	[ -n "$exported" ] || fail "xdpchain metrics exports nothing"
+	[ "$(jq '[.panels[].targets[]] | length' "$d")" -ge 5 ] || fail "panels without queries"
+	while IFS= read -r q; do
+		names=$(grep -o 'xdpchain_[a-z_]*' <<<"$q" | sort -u)
+		[ -n "$names" ] || bad+=" [no xdpchain metric: $q]"
+		for n in $names; do
+			grep -qx "$n" <<<"$exported" || bad+=" [$n not exported: $q]"
+		done
+	done < <(jq -r '(.panels[].targets[].expr), (.templating.list[] | select(.type == "query") | .definition)' "$d")
+	[ -z "$bad" ] || fail "dashboard queries:$bad"
+	for m in xdpchain_packets_total xdpchain_program_run_seconds_total xdpchain_program_run_samples_total; do
+		jq -r '.panels[].targets[].expr' "$d" | grep -q "$m" || fail "no panel uses $m"
+	done
+}

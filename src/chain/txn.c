@@ -298,6 +298,7 @@ int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_att
 		.n_old = t->c.n,
 		.state_dir = txn__state_dir(t),
 		.mode = mode,
+		.timed = observer__cost_wanted(txn__state_dir(t)),
 	};
 	struct swap_hooks h = {
 		.prepare = swap_prepare,

@@ -90,6 +90,12 @@ const struct metric_desc metric_descs[M_NR] = {
 			  "What interrupted runs left for the interface; 'xdpchain cleanup' removes it." },
 	[M_CAPTURE_PACKETS] = { "xdpchain_capture_packets_total", "counter", "interface,result",
 				"Packets capture programs on the chain's hook matched, and lost (the capture's buffer was full)." },
+	[M_RUN_SECONDS] = { "xdpchain_program_run_seconds_total", "counter",
+			    "interface,program,program_id",
+			    "Time each chain member ran on the packets the dispatcher timed (one in XDPCHAIN_COST_EVERY; none while it is off, the default), since it joined the chain; divided by xdpchain_program_run_samples_total, its cost per packet." },
+	[M_RUN_SAMPLES] = { "xdpchain_program_run_samples_total", "counter",
+			    "interface,program,program_id",
+			    "Packets the dispatcher timed across each chain member (cost sampling), since it joined the chain." },
 };
 
 static void family(FILE *out, enum metric_id m)
@@ -191,6 +197,30 @@ static void print_packets(FILE *out, const struct mchain *list, size_t n)
 	}
 }
 
+/* Per member, what cost sampling timed: seconds and packets. */
+static void print_cost(FILE *out, const struct mchain *list, size_t n, enum metric_id id)
+{
+	family(out, id);
+	for (size_t i = 0; i < n; i++) {
+		const struct mchain *m = &list[i];
+
+		for (size_t k = 0; m->have_stats && k < m->c.n; k++) {
+			if (!m->st[k].valid)
+				continue;
+			fprintf(out, "%s{interface=\"", metric_descs[id].name);
+			label(out, m->c.ifname);
+			fprintf(out, "\",program=\"");
+			label(out, m->c.progs[k].name);
+			if (id == M_RUN_SECONDS)
+				fprintf(out, "\",program_id=\"%u\"} %.9f\n", m->c.progs[k].id,
+					m->st[k].cost_ns / 1e9);
+			else
+				fprintf(out, "\",program_id=\"%u\"} %llu\n", m->c.progs[k].id,
+					(unsigned long long)m->st[k].cost_samples);
+		}
+	}
+}
+
 static void print_metrics(FILE *out, const struct mchain *list, size_t n)
 {
 	static const char *const results[CAP_NR_COUNTERS] = {
@@ -198,6 +228,8 @@ static void print_metrics(FILE *out, const struct mchain *list, size_t n)
 	};
 
 	print_packets(out, list, n);
+	print_cost(out, list, n, M_RUN_SECONDS);
+	print_cost(out, list, n, M_RUN_SAMPLES);
 	family(out, M_CHAIN_PROGRAMS);
 	for (size_t i = 0; i < n; i++)
 		iface_gauge(out, M_CHAIN_PROGRAMS, &list[i].c, chain__user_count(&list[i].c));

@@ -82,6 +82,24 @@ static void json_stats(struct json *j, const struct prog_stats *s)
 	json_object_end(j);
 }
 
+/* .programs[].cost: what the program took per timed packet, and how many were */
+static void json_cost(struct json *j, const struct prog_stats *s)
+{
+	json_key(j, "cost");
+	if (!s || !s->valid) {
+		json_null(j);
+		return;
+	}
+	json_object_start(j);
+	json_key(j, "ns_per_packet");
+	if (s->cost_samples)
+		json_uint(j, (s->cost_ns + s->cost_samples / 2) / s->cost_samples);
+	else
+		json_null(j);
+	json_kv_uint(j, "samples", s->cost_samples);
+	json_object_end(j);
+}
+
 static void json_hook(struct json *j, const struct chain *c)
 {
 	json_key(j, "hook");
@@ -123,8 +141,10 @@ static void json_prog(struct json *j, const struct chain_prog *p, size_t pos, bo
 	json_kv_bool(j, "final", p->is_final);
 	json_kv_bool(j, "tap", p->is_tap);
 	json_kv_bool(j, "uses_hook", p->uses_hook);
-	if (want_stats)
+	if (want_stats) {
 		json_stats(j, st);
+		json_cost(j, st);
+	}
 	json_object_end(j);
 }
 
@@ -146,6 +166,7 @@ static void json_chain(struct json *j, const struct chain *c, bool want_stats)
 {
 	const char *problem = chain__problem(c), *off = chain__counters_off(c);
 	const struct prog_stats *st = read_stats(c, want_stats);
+	__u32 every;
 
 	json_object_start(j);
 	json_kv_string(j, "ifname", c->ifname);
@@ -175,6 +196,8 @@ static void json_chain(struct json *j, const struct chain *c, bool want_stats)
 		if (off)
 			json_kv_string(j, "counters_off", off);
 	}
+	if (st && !observer__cost_every(c, &every))
+		json_kv_uint(j, "cost_every", every);
 	json_leftovers(j, c);
 	if (c->state_elsewhere)
 		json_kv_string(j, "state_dir", c->state_dir);
@@ -193,6 +216,12 @@ static void text_stats(const struct prog_stats *s)
 	printf("      packets:");
 	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
 		printf(" %s %llu", action_name(a), (unsigned long long)s->pkts[a]);
+	if (s->cost_samples)
+		printf("  ns/pkt %llu (%llu timed)",
+		       (unsigned long long)((s->cost_ns + s->cost_samples / 2) / s->cost_samples),
+		       (unsigned long long)s->cost_samples);
+	else
+		printf("  ns/pkt - (0 timed)");
 	printf("\n");
 }
 
@@ -201,6 +230,7 @@ static void text_chain(const struct chain *c, bool want_stats)
 	const char *problem = chain__problem(c), *off = chain__counters_off(c);
 	const struct prog_stats *st = read_stats(c, want_stats);
 	char acts[64];
+	__u32 every;
 	bool any = false;
 
 	switch (c->kind) {
@@ -248,6 +278,13 @@ static void text_chain(const struct chain *c, bool want_stats)
 	}
 	if (off)
 		printf("  counters: off: %s\n", off);
+	if (st && !observer__cost_every(c, &every)) {
+		if (every)
+			printf("  cost: one packet in %u timed across each member\n", every);
+		else
+			printf("  cost: not sampled (%s=64 on a change samples one packet in 64)\n",
+			       COST_ENV);
+	}
 	for (size_t i = 0; i < c->n_leftovers; i++)
 		printf("  leftover: %s%s (%s)\n",
 		       c->leftovers[i].kind == LEFTOVER_STALE_TAP ? "program " : "",

@@ -13,6 +13,8 @@ enum metric_id {
 	M_CHAIN_PROBLEM,
 	M_LEFTOVERS,
 	M_CAPTURE_PACKETS,
+	M_RUN_SECONDS, /* cost sampling (issue 20) */
+	M_RUN_SAMPLES,
 	M_NR,
 };
 
