@@ -13,6 +13,7 @@ enum metric_id {
 	M_CHAIN_PROBLEM,
 	M_LEFTOVERS,
 	M_CAPTURE_PACKETS,
+	M_REDIRECTS,
 	M_NR,
 };
 
