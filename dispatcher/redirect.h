@@ -22,4 +22,23 @@ struct redirect_key {
 	__u32 pad;
 };
 
+/*
+ * What the capture's redirect note (dispatcher/redirect_note.bpf.c) puts
+ * in the CPU's ring right after a redirected packet the capture copied:
+ * laid out as the capture's record header (src/capture/capture.h's struct
+ * capture_meta, checked there), with no packet bytes.
+ */
+#define NOTE_ACTION 0xfeU /* capture_meta.action of a note */
+#define NOTE_TAKEN 0xfdU /* the scratch record's action once its note went out */
+
+struct redirect_note {
+	__u64 ts_ns;
+	__u32 action; /* NOTE_ACTION */
+	__u32 ifindex; /* the target device, 0: none */
+	__u32 len, caplen; /* 0 */
+	__s32 err; /* 0: sent, else -errno */
+	__u32 map_id; /* 0: bpf_redirect() */
+	__u64 key; /* the map's key */
+};
+
 #endif

@@ -450,7 +450,7 @@ redirect_of() {
 expect_redirect() {
 	local got
 	got=$(redirect_of "$1")
-	[ -n "$got" ] || fail "no redirects to '${1:-ifindex}': $(xdpchain -j status -s $IF0 | jq -c '.programs[0]'); DEBUG $(bpftool map dump pinned /sys/fs/bpf/xdpchain/$IF0/redirects 2>&1 | head -30) $(bpftool prog show 2>&1 | grep -A3 raw_tracepoint) $(bpftool link 2>&1 | grep -A2 raw)"
+	[ -n "$got" ] || fail "no redirects to '${1:-ifindex}': $(xdpchain -j status -s $IF0 | jq -c '.programs[0]'); DEBUG $(bpftool map dump pinned /sys/fs/bpf/xdpchain/$IF0/redirects 2>&1 | head -30) $(bpftool prog show 2>&1 | grep -A3 raw_tracepoint) $(bpftool link 2>&1 | grep -A2 raw) BEFORE $before"
 	echo "$got" | jq -e --argjson i "$2" "$3" >/dev/null ||
 		fail "redirects to '${1:-ifindex}': $got; wanted $3; $(xdpchain status -s $IF0)"
 }
@@ -460,6 +460,8 @@ expect_redirect() {
 # down (ENETDOWN, counted by name); XDP_TX names the interface it leaves by.
 test_fate_redirect_targets() {
 	vm_only
+	local before
+	before=$(ls -R /sys/fs/bpf/xdpchain 2>&1; bpftool link 2>&1 | grep -A1 raw_tracepoint)
 	setup_veth
 	ip link add xc2 type veth peer name xc3
 	defer "ip link del xc2"
@@ -476,6 +478,7 @@ test_fate_redirect_targets() {
 	xdpchain -j status -s $IF0 | jq -e '.programs[] | select(.name == "xdp_test_redirect") | .redirects == []' >/dev/null ||
 		fail "redirects before any: $(xdpchain -j status -s $IF0)"
 	rx=$(cat /sys/class/net/xc3/statistics/rx_packets)
+	start_capture /tmp/fr.pcapng --pcapng udp
 	send_udp 40010 3
 	send_udp 40011 2
 	send_udp 40012 1
@@ -497,6 +500,19 @@ test_fate_redirect_targets() {
 	expect_redirect xc_tx_port "$to" '.packets == 2 and .errors == 1 and .error_names.ENETDOWN == 1'
 	xdpchain status -s $IF0 | grep -q "redirect to xc2 (ifindex $to): sent 3, ENETDOWN 2$" ||
 		fail "text, errors: $(xdpchain status -s $IF0)"
+	# the capture's comments: each redirect's target and outcome, tx's interface
+	sleep 1
+	stop_capture /tmp/fr.pcapng
+	local c
+	c=$(tshark -r /tmp/fr.pcapng -T fields -e udp.dstport -e frame.comment 2>&1 | sort | uniq -c | sed 's/^ *//')
+	echo "$c" | grep -q "^3 40010	xdp action: redirect to xc2 (ifindex $to); stage: xdp_test_redirect (id [0-9]*)$" ||
+		fail "capture, sent: $c"
+	echo "$c" | grep -q "^2 40010	xdp action: redirect to xc2 (ifindex $to): ENETDOWN; stage: xdp_test_redirect" ||
+		fail "capture, ENETDOWN: $c"
+	echo "$c" | grep -q "^2 40011	xdp action: redirect to map xc_tx_port (id [0-9]*) key 0 -> xc2 (ifindex $to); stage" ||
+		fail "capture, devmap: $c"
+	echo "$c" | grep -q "^1 40012	xdp action: tx via $IF0 (ifindex [0-9]*); stage: xdp_test_redirect" ||
+		fail "capture, tx: $c"
 	xdpchain metrics $IF0 | grep -q "^xdpchain_redirect_packets_total{interface=\"$IF0\",program=\"xdp_test_redirect\",program_id=\"[0-9]*\",target_interface=\"xc2\",target_ifindex=\"$to\",map=\"\",map_id=\"0\",key=\"0\",result=\"ENETDOWN\"} 2$" ||
 		fail "metrics: $(xdpchain metrics $IF0 | grep redirect)"
 	# the counts stay through a change of the chain (a new dispatcher)

@@ -51,17 +51,29 @@ static int reuse_or_pin_map(struct redirect_bpf *skel, const char *dir, bool loa
 	return err ? err : 1;
 }
 
+/*
+ * Attached and pinned in place of the tracer there: pinned beside it, then
+ * renamed over it, so one tracer or the other counts.
+ */
 static int attach_pin(struct bpf_program *prog, const char *tp, const char *dir, const char *name)
 {
 	struct bpf_link *link = bpf_program__attach_raw_tracepoint(prog, tp);
-	char path[PATH_MAX];
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
 	int err = libbpf_get_error(link);
 
 	if (err)
 		return err;
 	err = pin_at(dir, name, path, sizeof(path));
-	if (!err)
-		err = bpf_link__pin(link, path);
+	if (!err && snprintf(tmp, sizeof(tmp), "%s_new", path) >= (int)sizeof(tmp))
+		err = -ENAMETOOLONG;
+	if (!err) {
+		unlink(tmp);
+		err = bpf_link__pin(link, tmp);
+	}
+	if (!err && rename(tmp, path)) {
+		err = -errno;
+		unlink(tmp);
+	}
 	bpf_link__destroy(link); /* the pin keeps it */
 	return err;
 }
@@ -69,7 +81,6 @@ static int attach_pin(struct bpf_program *prog, const char *tp, const char *dir,
 static int load(const char *dir, int ifindex, int stats_fd)
 {
 	struct redirect_bpf *skel = redirect_bpf__open();
-	char path[PATH_MAX];
 	int err, reused = 0;
 
 	if (!skel)
@@ -85,12 +96,9 @@ static int load(const char *dir, int ifindex, int stats_fd)
 	if (!err)
 		err = attach_pin(skel->progs.xdpchain_redirect_err, "xdp_redirect_err", dir,
 				 REDIRECT_ERR_LINK_PIN);
-	/* the link that says it is there comes last */
 	if (!err)
 		err = attach_pin(skel->progs.xdpchain_redirect, "xdp_redirect", dir,
 				 REDIRECT_LINK_PIN);
-	if (err && !pin_at(dir, REDIRECT_ERR_LINK_PIN, path, sizeof(path)))
-		unlink(path);
 	redirect_bpf__destroy(skel);
 	return err;
 }
@@ -99,8 +107,10 @@ int redirects__ensure(const char *state_dir, int ifindex, int stats_fd, struct n
 {
 	int err;
 
-	if (redirects__active(state_dir))
-		return 0;
+	/*
+	 * Anew with every observer: the interface may be another one of the
+	 * same name (state kept under it) and the stats map another one.
+	 */
 	err = load(state_dir, ifindex, stats_fd);
 	if (err)
 		notes_add(notes, LOG_INFO,

@@ -27,8 +27,8 @@ struct redirect_count {
 
 /*
  * Attaches the tracer for the interface @ifindex whose state is in
- * @state_dir, counting for the members the stats map @stats_fd names,
- * unless its links are pinned already. 0 or -errno; a failure changes
+ * @state_dir, counting for the members the stats map @stats_fd names, in
+ * place of the one there (the counts stay). 0 or -errno; a failure changes
  * nothing that counts packets and is said in @notes (may be NULL).
  */
 int redirects__ensure(const char *state_dir, int ifindex, int stats_fd, struct notes *notes);

@@ -27,7 +27,7 @@ void redirect_view__free(struct redirect_view *rv)
 	memset(rv, 0, sizeof(*rv));
 }
 
-static void map_name(__u32 id, char *buf, size_t size)
+void redirect_view__map_name(__u32 id, char *buf, size_t size)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -69,7 +69,7 @@ bool redirect_view__next(const struct redirect_view *rv, size_t *pos, struct red
 	if (!t->ifindex || !if_indextoname(t->ifindex, t->ifname))
 		t->ifname[0] = 0;
 	if (t->map_id)
-		map_name(t->map_id, t->map, sizeof(t->map));
+		redirect_view__map_name(t->map_id, t->map, sizeof(t->map));
 	return true;
 }
 

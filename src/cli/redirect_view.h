@@ -36,6 +36,8 @@ void redirect_view__read(const struct chain *c, struct redirect_view *rv);
 void redirect_view__free(struct redirect_view *rv);
 /* The target at v[*pos] and on, *pos moved past it; false at the end. */
 bool redirect_view__next(const struct redirect_view *rv, size_t *pos, struct redirect_target *t);
+/* The name of map @id in @buf ("" when it is gone). */
+void redirect_view__map_name(__u32 id, char *buf, size_t size);
 /* "vc (ifindex 5)", "map tx_port (id 12) key 0 -> vc (ifindex 5)" */
 const char *redirect_view__target(const struct redirect_target *t, char *buf, size_t size);
 /* status -s: a line per target of program @prog, and for @tx packets the interface */

@@ -473,7 +473,9 @@ void state__remove_dir(const char *dir)
 {
 	static const char *const ours[] = { "state",	  STATS_PIN,	       ROWS_PIN,
 					    OBSERVER_PIN, OBSERVER_PIN "_new", MEMBERS_PIN,
-					    REDIRECT_LINK_PIN, REDIRECT_ERR_LINK_PIN, REDIRECTS_PIN };
+					    REDIRECT_LINK_PIN, REDIRECT_LINK_PIN "_new",
+					    REDIRECT_ERR_LINK_PIN, REDIRECT_ERR_LINK_PIN "_new",
+					    REDIRECTS_PIN };
 	char path[PATH_MAX], top[PATH_MAX];
 	struct dirent *e;
 	DIR *d;
