@@ -450,7 +450,7 @@ redirect_of() {
 expect_redirect() {
 	local got
 	got=$(redirect_of "$1")
-	[ -n "$got" ] || fail "no redirects to '${1:-ifindex}': $(xdpchain -j status -s $IF0 | jq -c '.programs[0]'); DEBUG $(bpftool map dump pinned /sys/fs/bpf/xdpchain/$IF0/redirects 2>&1 | head -30) $(bpftool prog show 2>&1 | grep -A3 raw_tracepoint) $(bpftool link 2>&1 | grep -A2 raw) BEFORE $before"
+	[ -n "$got" ] || fail "no redirects to '${1:-ifindex}': $(xdpchain -j status -s $IF0)"
 	echo "$got" | jq -e --argjson i "$2" "$3" >/dev/null ||
 		fail "redirects to '${1:-ifindex}': $got; wanted $3; $(xdpchain status -s $IF0)"
 }
@@ -460,8 +460,6 @@ expect_redirect() {
 # down (ENETDOWN, counted by name); XDP_TX names the interface it leaves by.
 test_fate_redirect_targets() {
 	vm_only
-	local before
-	before=$(ls -R /sys/fs/bpf/xdpchain 2>&1; bpftool link 2>&1 | grep -A1 raw_tracepoint)
 	setup_veth
 	ip link add xc2 type veth peer name xc3
 	defer "ip link del xc2"
@@ -470,7 +468,6 @@ test_fate_redirect_targets() {
 	# veth hands redirected frames only to a peer with NAPI: GRO turns it on
 	ethtool -K xc3 gro on >/dev/null
 	xdpchain add $IF0 "$TESTOBJ/redirect_port.o" >/dev/null
-	sysctl -qw kernel.bpf_stats_enabled=1
 	local to rx
 	to=$(cat /sys/class/net/xc2/ifindex)
 	bpftool map update name xc_redir_to key 0 0 0 0 value $(le32 "$to")
@@ -519,4 +516,8 @@ test_fate_redirect_targets() {
 	xdpchain add $IF0 "$TESTOBJ/pass.o" >/dev/null
 	send_udp 40010 1
 	expect_redirect "" "$to" '.packets == 3 and .errors == 3'
+	# the tracer goes with the chain
+	xdpchain flush $IF0 >/dev/null
+	! bpftool link 2>/dev/null | grep -q raw_tracepoint ||
+		fail "a tracer outlived the chain: $(bpftool link; ls -R /sys/fs/bpf)"
 }

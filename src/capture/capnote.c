@@ -16,13 +16,12 @@
 #include "../../dispatcher/redirect.h"
 #include "redirect_note.skel.h"
 
-_Static_assert(sizeof(struct redirect_note) == sizeof(struct capture_meta) &&
-		       offsetof(struct redirect_note, action) ==
-			       offsetof(struct capture_meta, action) &&
-		       offsetof(struct redirect_note, caplen) ==
-			       offsetof(struct capture_meta, caplen) &&
-		       offsetof(struct redirect_note, ts_ns) == offsetof(struct capture_meta, ts_ns),
-	       "a note reads as a record header");
+_Static_assert(
+	sizeof(struct redirect_note) == sizeof(struct capture_meta) &&
+		offsetof(struct redirect_note, action) == offsetof(struct capture_meta, action) &&
+		offsetof(struct redirect_note, caplen) == offsetof(struct capture_meta, caplen) &&
+		offsetof(struct redirect_note, ts_ns) == offsetof(struct capture_meta, ts_ns),
+	"a note reads as a record header");
 
 int capnote__start(struct capture *c, int ifindex)
 {
@@ -42,8 +41,8 @@ int capnote__start(struct capture *c, int ifindex)
 		return err;
 	}
 	c->note_skel = skel;
-	c->note_link[0] = bpf_program__attach_raw_tracepoint(skel->progs.xdpchain_rnote,
-							     "xdp_redirect");
+	c->note_link[0] =
+		bpf_program__attach_raw_tracepoint(skel->progs.xdpchain_rnote, "xdp_redirect");
 	err = libbpf_get_error(c->note_link[0]);
 	if (!err) {
 		c->note_link[1] = bpf_program__attach_raw_tracepoint(skel->progs.xdpchain_rnote_err,

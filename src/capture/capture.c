@@ -940,8 +940,9 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 	}
 	/* before the programs see packets is best, but a capture goes on without */
 	if (o->ifindex && (o->actions & (1U << XDP_REDIRECT)) && capnote__start(c, o->ifindex))
-		notes_add(&c->notes, LOG_INFO,
-			  "redirect targets are not in the comments: cannot attach to the xdp_redirect tracepoints");
+		notes_add(
+			&c->notes, LOG_INFO,
+			"redirect targets are not in the comments: cannot attach to the xdp_redirect tracepoints");
 	/* from here on what the chain hands the slots meets our programs */
 	read_counters(c, c->base);
 	return 0;

@@ -487,9 +487,8 @@ static const char *comment(struct pcap_out *o, __u32 a, __u32 action, const char
 	return o->comment[a];
 }
 
-int pcapout__write_fate(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns,
-			const void *data, __u32 caplen, __u32 len, __u32 action, const char *what,
-			const char *stage)
+int pcapout__write_fate(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns, const void *data,
+			__u32 caplen, __u32 len, __u32 action, const char *what, const char *stage)
 {
 	if (o->err)
 		return o->err;

@@ -46,9 +46,8 @@ int pcapout__write_on(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns,
  * As pcapout__write_on(), a fate whose comment says @what instead of the
  * action's name ("redirect to vc (ifindex 5)"; NULL: the name).
  */
-int pcapout__write_fate(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns,
-			const void *data, __u32 caplen, __u32 len, __u32 action, const char *what,
-			const char *stage);
+int pcapout__write_fate(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns, const void *data,
+			__u32 caplen, __u32 len, __u32 action, const char *what, const char *stage);
 /* Pushes the buffered packets to the file; 0 or the first write's -errno. */
 int pcapout__flush(struct pcap_out *o);
 /*

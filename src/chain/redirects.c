@@ -113,9 +113,10 @@ int redirects__ensure(const char *state_dir, int ifindex, int stats_fd, struct n
 	 */
 	err = load(state_dir, ifindex, stats_fd);
 	if (err)
-		notes_add(notes, LOG_INFO,
-			  "redirect targets are not counted: cannot attach to the xdp_redirect tracepoints: %s",
-			  strerror(-err));
+		notes_add(
+			notes, LOG_INFO,
+			"redirect targets are not counted: cannot attach to the xdp_redirect tracepoints: %s",
+			strerror(-err));
 	return err;
 }
 

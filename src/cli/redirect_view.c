@@ -82,7 +82,7 @@ const char *redirect_view__target(const struct redirect_target *t, char *buf, si
 			 t->ifindex);
 	if (t->map_id)
 		snprintf(buf, size, "map %s (id %u) key %u%s%s", t->map[0] ? t->map : "?",
-			     t->map_id, t->key, dev[0] ? " -> " : "", dev);
+			 t->map_id, t->key, dev[0] ? " -> " : "", dev);
 	else
 		snprintf(buf, size, "%s", dev[0] ? dev : "?");
 	return buf;
@@ -104,7 +104,8 @@ void redirect_view__text(const struct redirect_view *rv, const struct chain *c, 
 		       redirect_view__target(&t, buf, sizeof(buf)), (unsigned long long)t.packets);
 		for (size_t i = t.first; i < t.first + t.n; i++)
 			if (rv->v[i].k.err)
-				printf(", %s %llu", redirects__outcome(rv->v[i].k.err, e, sizeof(e)),
+				printf(", %s %llu",
+				       redirects__outcome(rv->v[i].k.err, e, sizeof(e)),
 				       (unsigned long long)rv->v[i].packets);
 		printf("\n");
 	}
