@@ -8,9 +8,7 @@
  * deciding. Attached as raw tracepoints (no tracefs needed), pinned while
  * the chain is managed; counts per member, target and outcome.
  */
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
+#include "redirect_tp.h"
 #include "stats.h"
 #include "redirect.h"
 
@@ -23,40 +21,20 @@ struct {
 	__type(value, __u64);
 } xdpchain_redir SEC(".maps");
 
-const volatile __u32 chain_ifindex = 0;
-
-/* only the fields read, found by name in the kernel's BTF (CO-RE) */
-struct net_device {
-	int ifindex;
-} __attribute__((preserve_access_index));
-
-#define UNSPEC_MAP_ID 0x7fffffff /* bpf_redirect(): map_id INT_MAX, index the ifindex */
-
-/* args: dev, xdp prog, target, err, map type, map id, index (trace/events/xdp.h) */
 static __always_inline int note(__u64 *ctx)
 {
-	struct net_device *dev = (void *)ctx[0], *to = NULL;
 	struct redirect_key k = {};
-	__u32 type = ctx[4], zero = 0;
 	struct xdpchain_stats *s;
 	__u64 one = 1, *v;
+	__u32 zero = 0;
 
-	if (BPF_CORE_READ(dev, ifindex) != (int)chain_ifindex)
+	if (!redirect_ours(ctx))
 		return 0;
 	s = bpf_map_lookup_elem(&xdpchain_stats, &zero);
 	if (s && s->fate_slot < STATS_SLOTS)
 		k.prog = s->fate_prog;
 	k.err = (int)ctx[3];
-	if (type == BPF_MAP_TYPE_UNSPEC && (__u32)ctx[5] == UNSPEC_MAP_ID) {
-		k.ifindex = ctx[6];
-	} else {
-		k.map_id = ctx[5];
-		k.key = ctx[6];
-		/* a devmap's entry starts with its device (struct bpf_dtab_netdev) */
-		if ((type == BPF_MAP_TYPE_DEVMAP || type == BPF_MAP_TYPE_DEVMAP_HASH) && ctx[2] &&
-		    !bpf_probe_read_kernel(&to, sizeof(to), (void *)ctx[2]) && to)
-			k.ifindex = BPF_CORE_READ(to, ifindex);
-	}
+	redirect_target(ctx, &k.ifindex, &k.map_id, &k.key);
 	v = bpf_map_lookup_elem(&xdpchain_redir, &k);
 	if (v)
 		(*v)++;

@@ -7,9 +7,7 @@
  * noted), it writes the target and outcome into that CPU's ring, right
  * after the packet: the reader puts them in the packet's comment.
  */
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
+#include "redirect_tp.h"
 #include "redirect.h"
 
 /* the capture's maps, replaced by them before load */
@@ -31,22 +29,13 @@ struct {
 	__type(value, struct redirect_note); /* the record's header leads */
 } xdpchain_capscr SEC(".maps");
 
-const volatile __u32 chain_ifindex = 0;
-
-struct net_device {
-	int ifindex;
-} __attribute__((preserve_access_index));
-
-#define UNSPEC_MAP_ID 0x7fffffff
-
 static __always_inline int note(__u64 *ctx)
 {
-	struct net_device *dev = (void *)ctx[0], *to = NULL;
-	__u32 cpu = bpf_get_smp_processor_id(), type = ctx[4];
 	struct redirect_note n = { .action = NOTE_ACTION }, *scr;
+	__u32 cpu = bpf_get_smp_processor_id(), key;
 	void *ring;
 
-	if (BPF_CORE_READ(dev, ifindex) != (int)chain_ifindex)
+	if (!redirect_ours(ctx))
 		return 0;
 	scr = bpf_map_lookup_elem(&xdpchain_capscr, &cpu);
 	if (!scr || scr->action != XDP_REDIRECT)
@@ -56,15 +45,8 @@ static __always_inline int note(__u64 *ctx)
 	if (!ring)
 		return 0;
 	n.err = (int)ctx[3];
-	if (type == BPF_MAP_TYPE_UNSPEC && (__u32)ctx[5] == UNSPEC_MAP_ID) {
-		n.ifindex = ctx[6];
-	} else {
-		n.map_id = ctx[5];
-		n.key = (__u32)ctx[6];
-		if ((type == BPF_MAP_TYPE_DEVMAP || type == BPF_MAP_TYPE_DEVMAP_HASH) && ctx[2] &&
-		    !bpf_probe_read_kernel(&to, sizeof(to), (void *)ctx[2]) && to)
-			n.ifindex = BPF_CORE_READ(to, ifindex);
-	}
+	redirect_target(ctx, &n.ifindex, &n.map_id, &key);
+	n.key = key;
 	n.ts_ns = bpf_ktime_get_ns();
 	bpf_ringbuf_output(ring, &n, sizeof(n), BPF_RB_NO_WAKEUP);
 	return 0;

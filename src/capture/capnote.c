@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "capture.h"
+#include "netns.h"
 #include "../../dispatcher/redirect.h"
 #include "redirect_note.skel.h"
 
@@ -31,6 +32,7 @@ int capnote__start(struct capture *c, int ifindex)
 	if (!skel)
 		return -errno;
 	skel->rodata->chain_ifindex = ifindex;
+	skel->rodata->chain_netns = netns__inum();
 	err = bpf_map__reuse_fd(skel->maps.xdpchain_caprings, c->rings_fd);
 	if (!err)
 		err = bpf_map__reuse_fd(skel->maps.xdpchain_capscr, c->scratch_fd);

@@ -11,6 +11,7 @@
 
 #include "bpffs.h"
 #include "log.h"
+#include "netns.h"
 #include "notes.h"
 #include "redirects.h"
 #include "redirect.skel.h"
@@ -86,6 +87,7 @@ static int load(const char *dir, int ifindex, int stats_fd)
 	if (!skel)
 		return -errno;
 	skel->rodata->chain_ifindex = ifindex;
+	skel->rodata->chain_netns = netns__inum();
 	err = bpf_map__reuse_fd(skel->maps.xdpchain_stats, stats_fd);
 	if (!err)
 		err = reused = reuse_or_pin_map(skel, dir, false);
