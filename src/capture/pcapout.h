@@ -44,6 +44,12 @@ void pcapout__note(struct pcap_out *o, const char *note);
  */
 int pcapout__write_on(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns, const void *data,
 		      __u32 caplen, __u32 len, __u32 action, const char *stage);
+/*
+ * As pcapout__write_on(), a fate whose comment says @what instead of the
+ * action's name ("redirect to vc (ifindex 5)"; NULL: the name).
+ */
+int pcapout__write_fate(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns, const void *data,
+			__u32 caplen, __u32 len, __u32 action, const char *what, const char *stage);
 /* Pushes the buffered packets to the file; 0 or the first write's -errno. */
 int pcapout__flush(struct pcap_out *o);
 /*

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -13,6 +14,7 @@
 #include "log.h"
 #include "notes.h"
 #include "observer.h"
+#include "redirects.h"
 #include "stats.h"
 #include "swap.h"
 #include "observer.skel.h"
@@ -440,6 +442,9 @@ static int attach_new(const struct chain *c, int state_fd, int stats_fd, int row
 	/* the new link replaces the old one, whose observer leaves with it */
 	if (!err)
 		err = pin_link(c->state_dir, bpf_link__fd(link));
+	/* where redirected packets go: optional, said at info level if refused */
+	if (!err)
+		redirects__ensure(c->state_dir, c->ifindex, stats_fd, NULL);
 out:
 	bpf_link__destroy(link); /* the pin keeps it */
 	if (disp_fd >= 0)
@@ -600,6 +605,8 @@ int observer__arm(struct observer_next *o)
 	if (err)
 		goto fail;
 	o->pinned = true;
+	/* where redirected packets go: optional, a note if the kernel refuses */
+	redirects__ensure(o->dir, if_nametoindex(o->c.ifname), o->stats_fd, o->notes);
 	return 0;
 fail:
 	observer__disarm(o);

@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "observer.h"
 #include "output.h"
+#include "redirect_view.h"
 #include "replace.h"
 #include "stats.h"
 
@@ -62,6 +63,7 @@ struct mchain {
 	bool have_stats;
 	__u64 cap[CAP_NR_COUNTERS];
 	bool have_cap;
+	struct redirect_view rv; /* where members' redirects went */
 };
 
 /* A label value, escaped as the exposition format wants. */
@@ -96,6 +98,9 @@ const struct metric_desc metric_descs[M_NR] = {
 	[M_RUN_SAMPLES] = { "xdpchain_program_run_samples_total", "counter",
 			    "interface,program,program_id",
 			    "Packets the dispatcher timed across each chain member (cost sampling), since it joined the chain." },
+	[M_REDIRECTS] = { "xdpchain_redirect_packets_total", "counter",
+			  "interface,program,program_id,target_interface,target_ifindex,map,map_id,key,result",
+			  "Packets each chain member redirected, per target (device, or map entry) and result: sent, or the kernel's error (ENETDOWN, EINVAL, ...)." },
 };
 
 static void family(FILE *out, enum metric_id m)
@@ -157,6 +162,7 @@ static int add_one(const struct chain *c, void *ctx)
 		m->have_stats = !chain__counters_off(&m->c) && !observer__read(&m->c, m->st);
 		err_quiet(false);
 		read_cap(m);
+		redirect_view__read(&m->c, &m->rv);
 	}
 	l->n++;
 	return 0;
@@ -221,6 +227,45 @@ static void print_cost(FILE *out, const struct mchain *list, size_t n, enum metr
 	}
 }
 
+static const char *prog_name(const struct chain *c, __u32 id)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->progs[i].id == id)
+			return c->progs[i].name;
+	return "";
+}
+
+static void redirect_series(FILE *out, const struct mchain *m, const struct redirect_target *t,
+			    const struct redirect_count *e)
+{
+	char buf[16];
+
+	fprintf(out, "%s{interface=\"", metric_descs[M_REDIRECTS].name);
+	label(out, m->c.ifname);
+	fprintf(out, "\",program=\"");
+	label(out, prog_name(&m->c, t->prog));
+	fprintf(out, "\",program_id=\"%u\",target_interface=\"", t->prog);
+	label(out, t->ifname);
+	fprintf(out, "\",target_ifindex=\"%u\",map=\"", t->ifindex);
+	label(out, t->map);
+	fprintf(out, "\",map_id=\"%u\",key=\"%u\",result=\"%s\"} %llu\n", t->map_id, t->key,
+		redirects__outcome(e->k.err, buf, sizeof(buf)), (unsigned long long)e->packets);
+}
+
+/* Per member, target and result: one series per outcome seen. */
+static void print_redirects(FILE *out, const struct mchain *list, size_t n)
+{
+	family(out, M_REDIRECTS);
+	for (size_t i = 0; i < n; i++) {
+		struct redirect_target t;
+		size_t pos = 0;
+
+		while (redirect_view__next(&list[i].rv, &pos, &t))
+			for (size_t k = t.first; k < t.first + t.n; k++)
+				redirect_series(out, &list[i], &t, &list[i].rv.v[k]);
+	}
+}
+
 static void print_metrics(FILE *out, const struct mchain *list, size_t n)
 {
 	static const char *const results[CAP_NR_COUNTERS] = {
@@ -252,6 +297,7 @@ static void print_metrics(FILE *out, const struct mchain *list, size_t n)
 				(unsigned long long)list[i].cap[k]);
 		}
 	}
+	print_redirects(out, list, n);
 }
 
 /* --append: the metrics in @path ("-": stdin) after ours, ending in a newline. */
@@ -322,6 +368,8 @@ int do_metrics(int argc, char **argv)
 	err = cmd_chains(cfg.ifname, chain__read_leftovers, add_one, add_any, &l);
 	if (!err)
 		err = write_metrics(&cfg, l.list, l.n);
+	for (size_t i = 0; i < l.n; i++)
+		redirect_view__free(&l.list[i].rv);
 	free(l.list);
 	return err ? cmd_fail("metrics") : EXIT_OK;
 }

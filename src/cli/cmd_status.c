@@ -15,6 +15,7 @@
 #include "log.h"
 #include "observer.h"
 #include "output.h"
+#include "redirect_view.h"
 
 struct status_cfg {
 	const char *ifname;
@@ -124,7 +125,7 @@ static void json_hook(struct json *j, const struct chain *c)
 }
 
 static void json_prog(struct json *j, const struct chain_prog *p, size_t pos, bool want_stats,
-		      const struct prog_stats *st)
+		      const struct prog_stats *st, const struct redirect_view *rv)
 {
 	json_object_start(j);
 	json_kv_uint(j, "position", pos);
@@ -144,6 +145,7 @@ static void json_prog(struct json *j, const struct chain_prog *p, size_t pos, bo
 	if (want_stats) {
 		json_stats(j, st);
 		json_cost(j, st);
+		redirect_view__json(j, rv, p->id);
 	}
 	json_object_end(j);
 }
@@ -166,8 +168,11 @@ static void json_chain(struct json *j, const struct chain *c, bool want_stats)
 {
 	const char *problem = chain__problem(c), *off = chain__counters_off(c);
 	const struct prog_stats *st = read_stats(c, want_stats);
+	struct redirect_view rv = {};
 	__u32 every;
 
+	if (st)
+		redirect_view__read(c, &rv);
 	json_object_start(j);
 	json_kv_string(j, "ifname", c->ifname);
 	json_kv_uint(j, "ifindex", c->ifindex);
@@ -189,8 +194,9 @@ static void json_chain(struct json *j, const struct chain *c, bool want_stats)
 	json_key(j, "programs");
 	json_array_start(j);
 	for (size_t i = 0; i < c->n; i++)
-		json_prog(j, &c->progs[i], i, want_stats, st ? &st[i] : NULL);
+		json_prog(j, &c->progs[i], i, want_stats, st ? &st[i] : NULL, &rv);
 	json_array_end(j);
+	redirect_view__free(&rv);
 	if (c->kind == CHAIN_DISPATCHER && c->managed) {
 		json_kv_bool(j, "counters", !off);
 		if (off)
@@ -225,11 +231,40 @@ static void text_stats(const struct prog_stats *s)
 	printf("\n");
 }
 
+/* The members in run order, with their counts and redirect targets (@st: -s). */
+static void text_progs(const struct chain *c, const struct prog_stats *st)
+{
+	struct redirect_view rv = {};
+	char acts[64];
+
+	if (!c->n)
+		return;
+	if (st)
+		redirect_view__read(c, &rv);
+	printf("  %-3s %-10s %-24s %-7s %-16s %-18s %s\n", "#", "priority", "name", "id", "tag",
+	       "proceed-on", "notes");
+	for (size_t i = 0; i < c->n; i++) {
+		const struct chain_prog *p = &c->progs[i];
+
+		printf("  %-3zu %-10u %-24s %-7u %-16s %-18s %s%s\n", i, p->prio, p->name, p->id,
+		       p->tag, format_actions(p->actions, acts, sizeof(acts)),
+		       p->is_final  ? "final stage" :
+		       p->tap_stale ? "tap of a capture that is gone" :
+		       p->is_tap    ? "tap of a running capture" :
+				      "",
+		       p->uses_hook && !p->is_final ? "calls hook" : "");
+		if (!st)
+			continue;
+		text_stats(&st[i]);
+		redirect_view__text(&rv, c, p->id, st[i].valid ? st[i].pkts[XDP_TX] : 0);
+	}
+	redirect_view__free(&rv);
+}
+
 static void text_chain(const struct chain *c, bool want_stats)
 {
 	const char *problem = chain__problem(c), *off = chain__counters_off(c);
 	const struct prog_stats *st = read_stats(c, want_stats);
-	char acts[64];
 	__u32 every;
 	bool any = false;
 
@@ -259,23 +294,7 @@ static void text_chain(const struct chain *c, bool want_stats)
 		}
 		printf("%s\n", any ? "" : " none");
 	}
-	if (c->n) {
-		printf("  %-3s %-10s %-24s %-7s %-16s %-18s %s\n", "#", "priority", "name", "id",
-		       "tag", "proceed-on", "notes");
-		for (size_t i = 0; i < c->n; i++) {
-			const struct chain_prog *p = &c->progs[i];
-
-			printf("  %-3zu %-10u %-24s %-7u %-16s %-18s %s%s\n", i, p->prio, p->name,
-			       p->id, p->tag, format_actions(p->actions, acts, sizeof(acts)),
-			       p->is_final  ? "final stage" :
-			       p->tap_stale ? "tap of a capture that is gone" :
-			       p->is_tap    ? "tap of a running capture" :
-					      "",
-			       p->uses_hook && !p->is_final ? "calls hook" : "");
-			if (st)
-				text_stats(&st[i]);
-		}
-	}
+	text_progs(c, st);
 	if (off)
 		printf("  counters: off: %s\n", off);
 	if (st && !observer__cost_every(c, &every)) {

@@ -15,6 +15,7 @@ enum metric_id {
 	M_CAPTURE_PACKETS,
 	M_RUN_SECONDS, /* cost sampling (issue 20) */
 	M_RUN_SAMPLES,
+	M_REDIRECTS,
 	M_NR,
 };
 
