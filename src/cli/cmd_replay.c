@@ -386,8 +386,8 @@ static void print_text(FILE *f, const struct replay *r, const struct run_totals 
 	if (r->live)
 		snprintf(maps, sizeof(maps), "maps as live: %llu entries",
 			 (unsigned long long)r->entries_copied);
-	fprintf(f, "%s: replayed %llu packets from %s through %zu programs%s (%s)%s%s\n",
-		r->ifname, (unsigned long long)r->packets, cfg->in, r->n,
+	fprintf(f, "%s: replayed %llu packets from %s through %zu programs%s (%s)%s%s\n", r->ifname,
+		(unsigned long long)r->packets, cfg->in, r->n,
 		r->disp ? " in a real dispatcher" : "", maps, cfg->out ? ", stages in " : "",
 		cfg->out ? cfg->out : "");
 	if (t->cut)

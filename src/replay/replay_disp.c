@@ -77,19 +77,28 @@ static int load_dispatcher(struct replay *r, struct replay_disp *d)
 	return 0;
 }
 
-/* Every map of @obj shares the same-named map of the one-by-one copy @m. */
+/* Every map of @obj but prog arrays shares the same-named map of the one-by-one copy @m. */
 static int share_maps(struct bpf_object *obj, const struct replay_member *m)
 {
 	struct bpf_map *map, *mine;
 	int err;
 
 	bpf_object__for_each_map(map, obj) {
+		/*
+		 * Not a prog array: the kernel (6.1) ties one to the type of
+		 * the first program using it, XDP for the copy, and refuses it
+		 * to an freplace program; the copies' stay empty anyway
+		 * (replay_live.c), so the member's own empty one does as well.
+		 */
+		if (bpf_map__type(map) == BPF_MAP_TYPE_PROG_ARRAY)
+			continue;
 		mine = bpf_object__find_map_by_name(m->obj, bpf_map__name(map));
 		if (!mine || bpf_map__fd(mine) < 0)
 			continue;
 		err = bpf_map__reuse_fd(map, bpf_map__fd(mine));
 		if (err)
-			return err_set(err, "'%s': cannot share map %s with the dispatcher's copy: %s",
+			return err_set(err,
+				       "'%s': cannot share map %s with the dispatcher's copy: %s",
 				       m->name, bpf_map__name(map), strerror(-err));
 	}
 	return 0;
@@ -163,8 +172,7 @@ static int read_rec(void *ctx, void *data, size_t size);
 static int load_tap(struct replay_disp *d, struct disp_read *rd)
 {
 	struct bpf_program *progs[3];
-	static const char *const funcs[3] = { "xdpchain_entry", "xdpchain_step",
-					      "xdpchain_exit" };
+	static const char *const funcs[3] = { "xdpchain_entry", "xdpchain_step", "xdpchain_exit" };
 	int err = 0;
 
 	d->tap = replay_tap_bpf__open();
@@ -189,8 +197,7 @@ static int load_tap(struct replay_disp *d, struct disp_read *rd)
 			       strerror(-err));
 	d->ring = ring_buffer__new(bpf_map__fd(d->tap->maps.replay_ring), read_rec, rd, NULL);
 	if (!d->ring)
-		return err_set(-errno, "cannot read the replay's ring buffer: %s",
-			       strerror(errno));
+		return err_set(-errno, "cannot read the replay's ring buffer: %s", strerror(errno));
 	return 0;
 }
 
@@ -251,9 +258,8 @@ static int read_step(struct disp_read *rd, const struct replay_tap_rec *rec)
 	if (rec->slot >= rd->r->n || k >= rd->r->n)
 		return -EPROTO;
 	memcpy(p->buf[k], rec->data, rec->copied);
-	p->stages[k] = (struct replay_stage){ .member = rec->slot,
-					      .len = rec->copied,
-					      .data = p->buf[k] };
+	p->stages[k] =
+		(struct replay_stage){ .member = rec->slot, .len = rec->copied, .data = p->buf[k] };
 	p->n_stages++;
 	return 0;
 }
@@ -302,8 +308,7 @@ static void count(struct replay *r, const struct disp_read *rd)
 }
 
 /* One test run of the dispatcher; the fate's bytes into the last buffer. */
-static int run_disp(struct replay *r, const void *data, __u32 len, struct replay_pkt *p,
-		    __u32 *ret)
+static int run_disp(struct replay *r, const void *data, __u32 len, struct replay_pkt *p, __u32 *ret)
 {
 	unsigned char *out = p->buf[CHAIN_MAX_PROGS];
 	struct xdp_md ctx_in = {
@@ -345,8 +350,7 @@ int replay__disp_packet(struct replay *r, const void *data, __u32 len, struct re
 	if (!err && (!rd->entry || !rd->exit || rd->verdict != ret))
 		err = -EPROTO; /* a stage missing: the ring was full */
 	if (err)
-		return err_set(err,
-			       "packet %llu (%u bytes): the replay's dispatcher failed: %s%s",
+		return err_set(err, "packet %llu (%u bytes): the replay's dispatcher failed: %s%s",
 			       (unsigned long long)r->packets + 1, len, strerror(-err),
 			       err == -EMSGSIZE ? " (longer than a stage record holds)" : "");
 	r->packets++;
