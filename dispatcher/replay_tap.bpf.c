@@ -35,10 +35,15 @@ static __always_inline void note(struct xdp_md *ctx, __u32 kind, __u32 slot, __u
 	rec->verdicts = verdicts;
 	if (copy > REPLAY_TAP_MAX)
 		copy = REPLAY_TAP_MAX;
-	/* a bound the verifier sees; 0 bytes is no copy at all */
-	asm volatile("%0 &= " REPLAY_TAP_MAX_STR : "+r"(copy));
-	if (copy && bpf_xdp_load_bytes(ctx, 0, rec->data, copy))
-		copy = 0;
+	/*
+	 * Bounds the verifier sees, 1 to REPLAY_TAP_MAX + 1 (a test for 0 gives
+	 * it no lower bound on 6.1); for 1 to REPLAY_TAP_MAX, the identity.
+	 */
+	if (copy) {
+		asm volatile("%0 -= 1; %0 &= " REPLAY_TAP_MAX_STR "; %0 += 1" : "+r"(copy));
+		if (bpf_xdp_load_bytes(ctx, 0, rec->data, copy))
+			copy = 0;
+	}
 	rec->copied = copy;
 	bpf_ringbuf_submit(rec, 0);
 }
