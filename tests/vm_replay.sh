@@ -177,6 +177,16 @@ test_replay_tail_call_copies() {
 		fail "replay differs from the live capture: $out"
 	[ "$(bpftool -j map lookup id "$hits" key 0 0 0 0 | jq -r '.value')" = 1 ] ||
 		fail "the replay ran the live program: $(bpftool map dump id "$hits")"
+	# through a real dispatcher: the member as an freplace program shares
+	# the copies' prog array, or the kernel refuses that in one line
+	if out=$(xdpchain replay --dispatcher $IF0 -r $d/in.pcap --expect $d/live.pcapng 2>&1); then
+		:
+	else
+		echo "$out" | grep -q "^xdpchain replay: 'replay_tail' tail-calls through a prog array, which this kernel does not let an freplace program share" ||
+			fail "--dispatcher with a tail call: $out"
+	fi
+	[ "$(bpftool -j map lookup id "$hits" key 0 0 0 0 | jq -r '.value')" = 1 ] ||
+		fail "the --dispatcher replay ran the live program: $(bpftool map dump id "$hits")"
 }
 
 # The chain of host_replay.sh's write_chain: replay_mark (metadata on UDP),

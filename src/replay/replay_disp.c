@@ -77,20 +77,21 @@ static int load_dispatcher(struct replay *r, struct replay_disp *d)
 	return 0;
 }
 
-/* Every map of @obj but prog arrays shares the same-named map of the one-by-one copy @m. */
+/*
+ * Every map of @obj shares the same-named map of the one-by-one copy @m.
+ * Prog arrays only when the copy's point at tail-call targets: a kernel
+ * that ties a prog array to the type of its first user (6.1: XDP, the
+ * copy) refuses it to an freplace program, and an empty one of the
+ * member's own does the same. None is pinned: nothing reaches bpffs.
+ */
 static int share_maps(struct bpf_object *obj, const struct replay_member *m)
 {
 	struct bpf_map *map, *mine;
 	int err;
 
 	bpf_object__for_each_map(map, obj) {
-		/*
-		 * Not a prog array: the kernel (6.1) ties one to the type of
-		 * the first program using it, XDP for the copy, and refuses it
-		 * to an freplace program; the copies' stay empty anyway
-		 * (replay_live.c), so the member's own empty one does as well.
-		 */
-		if (bpf_map__type(map) == BPF_MAP_TYPE_PROG_ARRAY)
+		bpf_map__set_pin_path(map, NULL);
+		if (bpf_map__type(map) == BPF_MAP_TYPE_PROG_ARRAY && !m->tail_slots)
 			continue;
 		mine = bpf_object__find_map_by_name(m->obj, bpf_map__name(map));
 		if (!mine || bpf_map__fd(mine) < 0)
@@ -150,6 +151,11 @@ static int load_member(struct replay_disp *d, const struct replay_member *m, siz
 	if (err)
 		return err;
 	err = bpf_object__load(d->obj[i]);
+	if (err && m->tail_slots)
+		return err_set(
+			err,
+			"'%s' tail-calls through a prog array, which this kernel does not let an freplace program share with the replay's copies (%s); replay without --dispatcher",
+			m->name, strerror(-err));
 	if (err)
 		return err_set(
 			err,
