@@ -268,7 +268,8 @@ test: deps
 # (qemu -icount): ratios hold whatever else the machine runs. Startup
 # (tests/bench/startup.sh) runs on the host beside xdp-loader, in the same
 # run, and replay (tests/bench/replay.sh) beside its floor, the bare test
-# runs; BENCH=startup or BENCH=replay runs that part alone.
+# runs, and in the VM replay --dispatcher beside the one-by-one replay
+# (tests/bench/vm_replay.sh); BENCH=startup or BENCH=replay runs that part alone.
 bench: test-build $(BENCH_BIN)
 ifneq ($(BENCH),replay)
 	@bash tests/bench/startup.sh
@@ -279,7 +280,7 @@ endif
 ifeq ($(filter startup replay,$(BENCH)),)
 	@$(BENCH_BIN)
 	@VM_QEMU_ARGS="-icount shift=0,sleep=off" bash tests/vm/run.sh --kernel $(KERNEL) -- \
-		"bash tests/bench/vm_chain.sh && bash tests/bench/vm_capture.sh"
+		"bash tests/bench/vm_chain.sh && bash tests/bench/vm_capture.sh && bash tests/bench/vm_replay.sh"
 endif
 
 # What goes where; uninstall removes exactly this list (the unit whether or

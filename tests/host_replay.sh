@@ -221,6 +221,25 @@ test_replay_bad_input() {
 		jq -e '.error | test("empty.pcap")' >/dev/null || fail "JSON error missing"
 }
 
+# --dispatcher where the kernel refuses freplace (this host): one line
+# naming `xdpchain features` and the way that works here, exit 1, nothing
+# written; the VM runs it for real (vm_replay.sh).
+test_replay_dispatcher_refused() {
+	xdpchain -j features | jq -e '.freplace | not' >/dev/null ||
+		skip "this kernel takes freplace: vm_replay.sh runs --dispatcher"
+	setup_veth
+	local d=$TEST_TMP before
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	before=$(snapshot $IF0)
+	expect_fail 1 "^xdpchain replay: replay --dispatcher needs freplace .*refuses \(see 'xdpchain features'\); replay without --dispatcher" \
+		replay --file $d/chain.conf -r $d/in.pcap -w $d/out.pcapng --dispatcher
+	[ ! -s $d/out.pcapng ] || fail "a refused replay wrote $d/out.pcapng"
+	assert_unchanged $IF0 "$before"
+	# without it, the same replay runs here
+	xdpchain replay --file $d/chain.conf -r $d/in.pcap >/dev/null || fail "the one-by-one replay failed"
+}
+
 # --expect: a replay against an earlier one's file; a changed chain names
 # each packet whose fate or bytes changed, at most 20, then a count.
 test_replay_expect() {

@@ -33,6 +33,7 @@ struct replay_cfg {
 	const char *out;
 	const char *expect;
 	bool force;
+	bool dispatcher;
 };
 
 static const struct param replay_params[] = {
@@ -53,6 +54,9 @@ static const struct param replay_params[] = {
 	  0 },
 	{ "force", 0, PT_FLAG, offsetof(struct replay_cfg, force), PARAM_NO_SET, NULL,
 	  "replay objects whose sha256 is not the recorded one, as they are now", 0 },
+	{ "dispatcher", 'D', PT_FLAG, offsetof(struct replay_cfg, dispatcher), PARAM_NO_SET, NULL,
+	  "run each packet through a real xdpchain dispatcher (one BPF_PROG_TEST_RUN of it, the members as freplace programs in its slots) instead of one member after the other; needs a kernel with freplace (see 'xdpchain features')",
+	  0 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
 };
 
@@ -72,7 +76,8 @@ const struct cmd_desc replay_desc = {
 		"Each packet of IN goes through fresh copies of the members, one after the other with\n"
 		"BPF_PROG_TEST_RUN, as the dispatcher runs them: priority order, proceed-on actions,\n"
 		"changed bytes and length, the metadata area. Nothing live changes. The summary counts\n"
-		"what each member returned, as 'status -s' does; -j prints it as JSON.",
+		"what each member returned, as 'status -s' does; -j prints it as JSON. With --dispatcher,\n"
+		"each packet is one run of a real xdpchain dispatcher instead (kernels with freplace).",
 	.params = replay_params,
 	.args = replay_args,
 };
@@ -338,6 +343,7 @@ static void print_json(FILE *f, const struct replay *r, const struct run_totals 
 	json_kv_uint(&j, "packets", r->packets);
 	json_kv_uint(&j, "cut_by_snaplen", t->cut);
 	json_kv_string(&j, "maps", r->live ? "live" : "empty");
+	json_kv_string(&j, "through", r->disp ? "dispatcher" : "members");
 	if (r->live)
 		json_kv_uint(&j, "map_entries", r->entries_copied);
 	json_key(&j, "programs");
@@ -380,8 +386,9 @@ static void print_text(FILE *f, const struct replay *r, const struct run_totals 
 	if (r->live)
 		snprintf(maps, sizeof(maps), "maps as live: %llu entries",
 			 (unsigned long long)r->entries_copied);
-	fprintf(f, "%s: replayed %llu packets from %s through %zu programs (%s)%s%s\n", r->ifname,
-		(unsigned long long)r->packets, cfg->in, r->n, maps, cfg->out ? ", stages in " : "",
+	fprintf(f, "%s: replayed %llu packets from %s through %zu programs%s (%s)%s%s\n", r->ifname,
+		(unsigned long long)r->packets, cfg->in, r->n,
+		r->disp ? " in a real dispatcher" : "", maps, cfg->out ? ", stages in " : "",
 		cfg->out ? cfg->out : "");
 	if (t->cut)
 		fprintf(f,
@@ -480,6 +487,8 @@ static int replay_all(const struct replay_cfg *cfg, pcap_t *pc, struct replay *r
 	int err, cerr;
 
 	err = load_chain(cfg, r);
+	if (!err && cfg->dispatcher)
+		err = replay__use_dispatcher(r);
 	if (err)
 		return err;
 	err = sink_open(&sink, cfg->out, r->ifname);

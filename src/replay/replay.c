@@ -234,6 +234,7 @@ int replay__load_sibling(struct replay_member *m, const char *name)
 
 void replay__free(struct replay *r)
 {
+	replay__disp_free(r);
 	for (size_t i = 0; i < r->n; i++) {
 		for (size_t k = 0; k < r->m[i].n_sib; k++)
 			bpf_object__close(r->m[i].sib[k]);

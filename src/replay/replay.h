@@ -14,6 +14,7 @@
  *   replay.c        loading the copies (objects, sha256, XDP_RUN_CONFIG)
  *   replay_live.c   a live chain's members, their maps filled from the live ones
  *   replay_run.c    one packet through the copies
+ *   replay_disp.c   or through a real dispatcher (--dispatcher; freplace)
  *
  * No printing: failures return -errno with the reason in err_last().
  */
@@ -63,6 +64,7 @@ struct replay {
 	size_t n_changed; /* members whose object changed (loaded under --force) */
 	bool live; /* maps filled from the live chain's */
 	__u64 entries_copied;
+	struct replay_disp *disp; /* set: packets go through a real dispatcher */
 };
 
 /* One packet's way: the bytes after each member that let it go on, and its fate. */
@@ -139,5 +141,22 @@ int replay__fill_from_live(struct replay *r);
  * kernel refused member p->member's run (a packet too big for it).
  */
 int replay__packet(struct replay *r, const void *data, __u32 len, struct replay_pkt *p);
+
+/* ---- replay_disp.c ------------------------------------------------------ */
+
+/*
+ * From now on @r's packets go through a real xdpchain dispatcher, loaded
+ * here on no interface, one BPF_PROG_TEST_RUN of it per packet: its config
+ * is @r's (members, proceed-on actions, priorities), the members are the
+ * objects @r loaded, again, as freplace programs in its slots, sharing the
+ * maps of @r's copies, and freplace programs on its stage stubs hand each
+ * stage to the replay. -EOPNOTSUPP, naming `xdpchain features`, where the
+ * kernel refuses freplace. 0 or -errno.
+ */
+int replay__use_dispatcher(struct replay *r);
+/* replay__packet()'s way through the dispatcher (called by it). */
+int replay__disp_packet(struct replay *r, const void *data, __u32 len, struct replay_pkt *p);
+/* Unloads the dispatcher and its programs (replay__free() calls it). */
+void replay__disp_free(struct replay *r);
 
 #endif
