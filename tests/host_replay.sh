@@ -431,7 +431,7 @@ test_replay_input_kinds() {
 	expect_fail 1 "/dev/zero is a character device, not a capture file; give a pcap or pcapng file, or a pipe" \
 		replay --file $d/chain.conf -r /dev/zero
 	expect_fail 1 "$d is a directory, not a capture file" replay --file $d/chain.conf -r $d
-	expect_fail 1 "$d/fifo is a pipe, not a capture file; .*once per interface" \
+	expect_fail 1 "$d/fifo is a FIFO, not a capture file; .*once per interface" \
 		apply --dry-run --replay $d/fifo $d/chain.conf
 	expect_fail 1 "once per interface: give a file, not - \\(stdin\\)" \
 		apply --dry-run --replay - $d/chain.conf

@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "golden.h"
 #include "log.h"
+#include "objfile.h"
 #include "output.h"
 #include "pcaplib.h"
 #include "pcapout.h"
@@ -164,16 +165,6 @@ static int sink_write(struct replay_sink *s, const struct replay *r, const struc
 	return err;
 }
 
-static const char *file_kind(mode_t mode)
-{
-	return S_ISDIR(mode)  ? "a directory" :
-	       S_ISCHR(mode)  ? "a character device" :
-	       S_ISBLK(mode)  ? "a block device" :
-	       S_ISSOCK(mode) ? "a socket" :
-	       S_ISFIFO(mode) ? "a pipe" :
-				"not a regular file";
-}
-
 /*
  * A regular file, or (@pipe_ok) a pipe or "-" (stdin), read once as it
  * comes; never a device or a directory: a terminal or a device would hold
@@ -195,7 +186,7 @@ static int check_in(const char *path, bool pipe_ok)
 	if (S_ISREG(st.st_mode) || (pipe_ok && S_ISFIFO(st.st_mode)))
 		return 0;
 	return err_set(-EINVAL, "%s is %s, not a capture file; give a pcap or pcapng file%s", path,
-		       file_kind(st.st_mode),
+		       objfile__kind(st.st_mode),
 		       pipe_ok ? ", or a pipe ('tcpdump -w - | xdpchain replay ... -r -')" :
 				 " (--replay reads it once per interface: not a pipe)");
 }

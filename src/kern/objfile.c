@@ -52,7 +52,7 @@ int sha256_buf(const void *data, size_t size, __u8 out[SHA256_LEN])
 	return 0;
 }
 
-static const char *kind_of(mode_t m)
+const char *objfile__kind(mode_t m)
 {
 	return S_ISFIFO(m) ? "a FIFO" :
 	       S_ISCHR(m)  ? "a character device" :
@@ -108,7 +108,7 @@ int objfile__read(struct objfile *f, const char *file, const char *where)
 		err = err_set(
 			-EINVAL,
 			"%s%s%s is %s, not a regular file; name the BPF object file (clang -target bpf -c prog.bpf.c -o prog.o)",
-			w, sep, file, kind_of(st.st_mode));
+			w, sep, file, objfile__kind(st.st_mode));
 		goto out;
 	}
 	if ((unsigned long long)st.st_size > OBJFILE_MAX) {

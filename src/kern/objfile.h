@@ -12,6 +12,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <linux/types.h>
 
 #include "members.h"
@@ -32,6 +33,8 @@ struct objfile {
  */
 int objfile__read(struct objfile *f, const char *file, const char *where);
 void objfile__free(struct objfile *f);
+/* What a path that is not a regular file is, for a message: "a FIFO", "a directory", ... */
+const char *objfile__kind(mode_t m);
 /*
  * SHA-256 of @size bytes at @data, with nettle (loaded on the first call,
  * base/dynlib.h): 0, or -ENOENT with err_set() when nettle is missing.
