@@ -177,6 +177,35 @@ int txn__stats_map(struct chain_txn *t)
 	return fd;
 }
 
+int txn__cost_maps(struct chain_txn *t)
+{
+	const char *dir = txn__state_dir(t);
+	char path[PATH_MAX];
+	int cost, base, err;
+
+	/* no counters (no final stage yet), or cost maps already there */
+	if (!dir[0] || observer__has_cost(dir))
+		return 0;
+	cost = observer__open_stats(dir);
+	if (cost < 0)
+		return 0;
+	close(cost);
+	err = observer__create_cost_maps(&cost, &base);
+	if (!err)
+		err = observer__cost_pin_path(dir, false, path, sizeof(path));
+	if (!err)
+		err = txn__pin(t, cost, path, "the cost counters");
+	if (!err)
+		err = observer__cost_pin_path(dir, true, path, sizeof(path));
+	if (!err)
+		err = txn__pin(t, base, path, "the cost baselines");
+	if (cost >= 0)
+		close(cost);
+	if (base >= 0)
+		close(base);
+	return err;
+}
+
 int txn__observe(struct chain_txn *t)
 {
 	char ifname[IF_NAMESIZE];
@@ -192,7 +221,8 @@ int txn__observe(struct chain_txn *t)
 	state_fd = txn__state(t, NULL, 0);
 	if (state_fd < 0)
 		return state_fd;
-	return observer__attach(&c, state_fd);
+	err = txn__cost_maps(t);
+	return err ? err : observer__attach(&c, state_fd);
 }
 
 void txn__observer_at(struct chain_txn *t, struct observer_at *at)
@@ -217,6 +247,9 @@ static int swap_prepare(void *ctx, const struct swap_member *m, size_t n, int di
 	struct observer_at at;
 	int err;
 
+	err = txn__cost_maps(ts->t);
+	if (err)
+		return err;
 	txn__observer_at(ts->t, &at);
 	err = observer__prepare(&at, m, n, disp_fd, &ts->obs);
 	return err ? err : ts->obs != NULL;

@@ -75,6 +75,12 @@ const char *txn__state_dir(const struct chain_txn *t);
  */
 int txn__stats_map(struct chain_txn *t);
 /*
+ * The cost maps (cost, cost_base) beside the chain's counters, created and
+ * pinned under the transaction's undo where the counters are and they are
+ * not (a chain an older xdpchain made); 0 or -errno (err_set()).
+ */
+int txn__cost_maps(struct chain_txn *t);
+/*
  * After a change libxdp made, or for a chain found without one (cleanup):
  * reads the chain again and, if it runs xdpchain's dispatcher, attaches a
  * new observer (observer__attach()) with the transaction's state map.
