@@ -171,32 +171,23 @@ int observer__pin_path(const char *state_dir, bool rows, char *path, size_t size
 	return pin_path(state_dir, rows ? ROWS_PIN : STATS_PIN, path, size);
 }
 
-bool observer__has_cost(const char *state_dir)
+bool observer__cost_pinned(const char *state_dir, bool base)
 {
-	struct counter_fds f;
-	bool has = !open_counters(state_dir, &f) && f.cost >= 0;
+	char path[PATH_MAX];
 
-	close_counters(&f);
-	return has;
+	return !pin_path(state_dir, base ? COST_BASE_PIN : COST_PIN, path, sizeof(path)) &&
+	       !access(path, F_OK);
 }
 
-int observer__create_cost_maps(int *cost_fd, int *base_fd)
+int observer__create_cost_map(bool base, int *fd)
 {
-	int err;
-
-	*cost_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, COST_MAP_NAME, sizeof(__u32),
-				  sizeof(struct xdpchain_cost), 1, NULL);
-	*base_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpchain_costb", sizeof(__u32),
-				  sizeof(struct cost_base), 1, NULL);
-	if (*cost_fd >= 0 && *base_fd >= 0)
-		return 0;
-	err = err_set(-errno, "cannot create the cost maps: %s", strerror(errno));
-	if (*cost_fd >= 0)
-		close(*cost_fd);
-	if (*base_fd >= 0)
-		close(*base_fd);
-	*cost_fd = *base_fd = -1;
-	return err;
+	if (base)
+		*fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpchain_costb", sizeof(__u32),
+				     sizeof(struct cost_base), 1, NULL);
+	else
+		*fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, COST_MAP_NAME, sizeof(__u32),
+				     sizeof(struct xdpchain_cost), 1, NULL);
+	return *fd < 0 ? err_set(-errno, "cannot create the cost maps: %s", strerror(errno)) : 0;
 }
 
 int observer__cost_pin_path(const char *state_dir, bool base, char *path, size_t size)

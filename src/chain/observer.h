@@ -49,12 +49,12 @@ int observer__create_maps(int *stats_fd, int *rows_fd);
 /* Where @state_dir keeps the stats map (@rows: the rows map); 0 or -ENAMETOOLONG. */
 int observer__pin_path(const char *state_dir, bool rows, char *path, size_t size);
 /*
- * Whether @state_dir has the counter maps and the cost maps beside them
- * (a chain an older xdpchain made has no cost maps: txn__cost_maps()).
+ * Whether @state_dir has the cost map pinned (@base: cost_base); a chain
+ * an older xdpchain made has neither (txn__cost_maps()).
  */
-bool observer__has_cost(const char *state_dir);
-/* New, empty cost and cost_base maps for the caller to pin: 0 or -errno (err_set()). */
-int observer__create_cost_maps(int *cost_fd, int *base_fd);
+bool observer__cost_pinned(const char *state_dir, bool base);
+/* A new, empty cost map (@base: cost_base) for the caller to pin: 0 or -errno (err_set()). */
+int observer__create_cost_map(bool base, int *fd);
 /* Where @state_dir keeps the cost map (@base: cost_base); 0 or -ENAMETOOLONG. */
 int observer__cost_pin_path(const char *state_dir, bool base, char *path, size_t size);
 

@@ -181,28 +181,26 @@ int txn__cost_maps(struct chain_txn *t)
 {
 	const char *dir = txn__state_dir(t);
 	char path[PATH_MAX];
-	int cost, base, err;
+	int fd, err = 0;
 
-	/* no counters (no final stage yet), or cost maps already there */
-	if (!dir[0] || observer__has_cost(dir))
+	/* no counters (no final stage yet): no cost maps either */
+	fd = dir[0] ? observer__open_stats(dir) : -ENOENT;
+	if (fd < 0)
 		return 0;
-	cost = observer__open_stats(dir);
-	if (cost < 0)
-		return 0;
-	close(cost);
-	err = observer__create_cost_maps(&cost, &base);
-	if (!err)
-		err = observer__cost_pin_path(dir, false, path, sizeof(path));
-	if (!err)
-		err = txn__pin(t, cost, path, "the cost counters");
-	if (!err)
-		err = observer__cost_pin_path(dir, true, path, sizeof(path));
-	if (!err)
-		err = txn__pin(t, base, path, "the cost baselines");
-	if (cost >= 0)
-		close(cost);
-	if (base >= 0)
-		close(base);
+	close(fd);
+	/* each one missing (a chain an older xdpchain made, a run killed between them) */
+	for (int base = 0; !err && base < 2; base++) {
+		if (observer__cost_pinned(dir, base))
+			continue;
+		err = observer__cost_pin_path(dir, base, path, sizeof(path));
+		if (!err)
+			err = observer__create_cost_map(base, &fd);
+		if (!err) {
+			err = txn__pin(t, fd, path,
+				       base ? "the cost baselines" : "the cost counters");
+			close(fd);
+		}
+	}
 	return err;
 }
 

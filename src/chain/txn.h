@@ -24,7 +24,7 @@
 #include "members.h"
 #include "swap.h"
 
-#define TXN_MAX_MADE 4
+#define TXN_MAX_MADE 6 /* state, hook, stats, rows, cost, cost_base */
 
 struct observer_next;
 
