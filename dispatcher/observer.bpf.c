@@ -17,6 +17,7 @@
 XDPCAP_HOOK();
 
 XDPCHAIN_STATS_MAP();
+XDPCHAIN_COST_MAP();
 
 const volatile __u32 n_members = 0; /* enabled slots, the final stage (last) included */
 /* per slot, sized 16 so a masked index needs no more bounds for the verifier */
@@ -35,24 +36,24 @@ const volatile __u32 cost_mask = 0;
  */
 static __always_inline int cost_call(__u64 ns, __u32 slot)
 {
-	struct xdpchain_stats *s;
+	struct xdpchain_cost *s;
 	__u32 key = 0, row;
 
 	if (!cost_on)
 		return 0;
-	s = bpf_map_lookup_elem(&xdpchain_stats, &key);
+	s = bpf_map_lookup_elem(&xdpchain_cost, &key);
 	if (!s)
 		return 0;
 	if (slot == COST_ASK)
-		return (s->cost_tick++ & cost_mask) == 0;
+		return (s->tick++ & cost_mask) == 0;
 	slot -= COST_SLOT;
 	if (slot >= STATS_SLOTS)
 		return 0;
 	asm volatile("%0 &= 15" : "+r"(slot)); /* a bound the verifier sees */
 	row = slot_row[slot];
 	if (row < STATS_ROWS) {
-		s->cost_ns[row] += ns;
-		s->cost_n[row]++;
+		s->ns[row] += ns;
+		s->n[row]++;
 	}
 	return 0;
 }

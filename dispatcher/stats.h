@@ -61,14 +61,23 @@ struct xdpchain_stats {
 	 * same at each stage (its entry program sets it, dispatcher/stage.bpf.c).
 	 */
 	__u64 pkt_id;
-	/*
-	 * Cost per member (issue 20): packets seen by the cost sampler on
-	 * this CPU (it times one in the chain's cost_every), and per counter
-	 * row the nanoseconds its member ran on timed packets and how many.
-	 */
-	__u64 cost_tick;
-	__u64 cost_ns[STATS_ROWS];
-	__u64 cost_n[STATS_ROWS];
+};
+
+/*
+ * Cost per member (issue 20), in a per-CPU map of its own pinned as
+ * <bpffs>/xdpchain/IFACE/cost, not in struct xdpchain_stats: that map is
+ * shared with final stages and captures an older xdpchain loaded, so its
+ * layout (and struct row's, rows) stays as it was before cost sampling,
+ * and a running chain survives an upgrade. Only the observer (loaded anew
+ * at every change) writes this one. Per CPU: packets the cost sampler saw
+ * (it times one in the chain's cost_every), and per counter row the
+ * nanoseconds its member ran on timed packets and how many.
+ */
+#define COST_MAP_NAME "xdpchain_cost"
+struct xdpchain_cost {
+	__u64 tick;
+	__u64 ns[STATS_ROWS];
+	__u64 n[STATS_ROWS];
 };
 
 #ifdef __BPF__
@@ -80,6 +89,13 @@ struct xdpchain_stats {
 		__type(key, __u32);                      \
 		__type(value, struct xdpchain_stats);    \
 	} xdpchain_stats SEC(".maps")
+#define XDPCHAIN_COST_MAP()                              \
+	struct {                                         \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+		__uint(max_entries, 1);                  \
+		__type(key, __u32);                      \
+		__type(value, struct xdpchain_cost);     \
+	} xdpchain_cost SEC(".maps")
 #endif
 
 #endif

@@ -145,3 +145,41 @@ test_cost_top_funnel_80_columns() {
 	[ "$(echo "$screen" | awk '{ if (length($0) > 80) n++ } END { print n + 0 }')" = 0 ] ||
 		fail "wider than 80 columns: $screen"
 }
+
+# An upgrade: a chain made by the xdpchain before cost sampling (its stats
+# and rows maps, final stage and observer) takes its next change from this
+# build, which keeps those maps' layout and adds the cost maps beside them;
+# its counts carry over and, asked for, the costs show. The older build
+# comes from the host: `git worktree add /tmp/old 0560a57 && make -C
+# /tmp/old -j2`, then XDPCHAIN_OLD=/tmp/old/.output/bin/xdpchain for
+# tests/vm/suite.sh, which copies it into the guest (VM_EXTRA_FILES, with
+# its libraries) and passes its path on (VM_ENV). Skipped without it.
+test_cost_upgrade_keeps_older_chain() {
+	vm_only
+	[ -n "${XDPCHAIN_OLD:-}" ] && [ -x "$XDPCHAIN_OLD" ] ||
+		skip "no older xdpchain: XDPCHAIN_OLD=PATH (built from 0560a57) for tests/vm/suite.sh"
+	setup_veth
+	local d=$BPFFS/xdpchain/$IF0 passed
+	"$XDPCHAIN_OLD" add $IF0 "$TESTOBJ/pass.o" --priority 10 >/dev/null
+	[ -e "$d/stats" ] && [ ! -e "$d/cost" ] || fail "older chain's pins: $(ls "$d")"
+	send_udp 40000 20
+	passed=$(xdpchain -j status -s $IF0 | jq '.programs[] | select(.name == "xdp_test_pass") | .stats.pass')
+	[ "$passed" -ge 20 ] || fail "older chain's counts read by this build: $(xdpchain -j status -s $IF0)"
+	[ "$(cost xdp_test_pass samples)" = 0 ] || fail "samples with no cost map: $(cost xdp_test_pass samples)"
+	XDPCHAIN_COST_EVERY=1 xdpchain add $IF0 "$TESTOBJ/named.o" --prog xdp_test_one --priority 20 >/dev/null ||
+		fail "this build's change of an older chain"
+	[ -e "$d/cost" ] && [ -e "$d/cost_base" ] || fail "cost maps not made: $(ls "$d")"
+	[ "$(xdpchain -j status -s $IF0 | jq '.programs[] | select(.name == "xdp_test_pass") | .stats.pass')" -ge "$passed" ] ||
+		fail "counts lost: $(xdpchain -j status -s $IF0)"
+	send_udp 40000 20
+	[ "$(cost xdp_test_pass samples)" -ge 20 ] || fail "samples after the upgrade: $(cost xdp_test_pass samples)"
+	[ "$(cost xdp_test_one ns_per_packet)" -gt 0 ] || fail "new member's ns: $(cost xdp_test_one ns_per_packet)"
+	xdpchain remove $IF0 xdp_test_one >/dev/null || fail "remove after the upgrade"
+	[ "$(xdpchain -j status -s $IF0 | jq '.programs[] | select(.name == "xdp_test_pass") | .stats.pass')" -ge $((passed + 20)) ] ||
+		fail "counts after remove: $(xdpchain -j status -s $IF0)"
+	# the older build still reads the chain, counts included (same stats layout)
+	"$XDPCHAIN_OLD" -j status -s $IF0 | jq -e '.programs[] | select(.name == "xdp_test_pass") | .stats.pass >= 40' >/dev/null ||
+		fail "older build's status: $("$XDPCHAIN_OLD" -j status -s $IF0)"
+	xdpchain flush $IF0 >/dev/null
+	[ ! -e "$d" ] || fail "flush left: $(ls "$d")"
+}

@@ -32,7 +32,7 @@
 #include <linux/types.h>
 
 #define JOURNAL_NAME "apply.journal"
-#define JOURNAL_MAX_MADE 4 /* "made" lines read back per switch; txn.c asserts TXN_MAX_MADE fits */
+#define JOURNAL_MAX_MADE 6 /* "made" lines read back per switch; txn.c asserts TXN_MAX_MADE fits */
 
 struct notes;
 

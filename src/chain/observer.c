@@ -38,15 +38,26 @@ struct row {
 	__u64 carried[STATS_ACTIONS]; /* counted under earlier dispatchers */
 	__u64 base[STATS_ACTIONS]; /* pkts[row] when this dispatcher came */
 	__u64 base_cont[STATS_ACTIONS]; /* cont[row] likewise */
-	/*
-	 * Cost: cost_ns[row] and cost_n[row] when this member got the row.
-	 * A member's time is its own (no epoch derives it), so a row that
-	 * keeps its member across dispatchers keeps its base.
-	 */
-	__u64 cost_base_ns, cost_base_n;
-	/* the final stage's row only: the chain's cost sampling, set or not */
-	__u32 cost_every; /* one packet in this many timed; 0: off */
-	__u32 cost_set;
+};
+
+/*
+ * Cost sampling's side of the rows, the one entry of the array pinned as
+ * cost_base (apart from rows, whose layout an older xdpchain's chains
+ * share: stats.h). Per row: the cost map's ns and n when its member got
+ * it. A member's time is its own (no epoch derives it), so a row that
+ * keeps its member across dispatchers keeps its base.
+ */
+struct cost_base {
+	__u64 ns[STATS_ROWS];
+	__u64 n[STATS_ROWS];
+	__u32 every; /* one packet in this many timed; 0: off */
+	__u32 set; /* every was given (else: the default) */
+};
+
+/* The pinned counter maps of a chain; -1: not there. */
+struct counter_fds {
+	int stats, rows;
+	int cost, cost_base; /* -1 on a chain an older xdpchain made: no samples */
 };
 
 struct sums {
@@ -87,18 +98,46 @@ static bool value_size_is(int fd, size_t want)
 	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) && info.value_size == want;
 }
 
-static int open_counters(const char *dir, int *stats_fd, int *rows_fd)
+/* Both pins of @dir named, of their layouts, in *@a and *@b; else both -1. */
+static void open_pair(const char *dir, const char *na, size_t sa, int *a, const char *nb, size_t sb,
+		      int *b)
 {
-	*stats_fd = open_pin(dir, STATS_PIN);
-	*rows_fd = open_pin(dir, ROWS_PIN);
-	if (value_size_is(*stats_fd, sizeof(struct xdpchain_stats)) &&
-	    value_size_is(*rows_fd, sizeof(struct row)))
+	*a = open_pin(dir, na);
+	*b = open_pin(dir, nb);
+	if (value_size_is(*a, sa) && value_size_is(*b, sb))
+		return;
+	if (*a >= 0)
+		close(*a);
+	if (*b >= 0)
+		close(*b);
+	*a = *b = -1;
+}
+
+static void close_counters(struct counter_fds *f)
+{
+	int *fds[] = { &f->stats, &f->rows, &f->cost, &f->cost_base };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/*
+ * The counter maps of @dir: -ENOENT when stats or rows is missing or of
+ * another layout than the one every xdpchain since counters has used.
+ * The cost maps are optional (cost and cost_base -1).
+ */
+static int open_counters(const char *dir, struct counter_fds *f)
+{
+	open_pair(dir, STATS_PIN, sizeof(struct xdpchain_stats), &f->stats, ROWS_PIN,
+		  sizeof(struct row), &f->rows);
+	open_pair(dir, COST_PIN, sizeof(struct xdpchain_cost), &f->cost, COST_BASE_PIN,
+		  sizeof(struct cost_base), &f->cost_base);
+	if (f->stats >= 0)
 		return 0;
-	if (*stats_fd >= 0)
-		close(*stats_fd);
-	if (*rows_fd >= 0)
-		close(*rows_fd);
-	*stats_fd = *rows_fd = -ENOENT;
+	close_counters(f);
 	return -ENOENT;
 }
 
@@ -132,34 +171,83 @@ int observer__pin_path(const char *state_dir, bool rows, char *path, size_t size
 	return pin_path(state_dir, rows ? ROWS_PIN : STATS_PIN, path, size);
 }
 
-/* The per-CPU counters, summed. */
-static int read_sums(int stats_fd, struct sums *sum)
+bool observer__cost_pinned(const char *state_dir, bool base)
 {
-	struct xdpchain_stats *v;
+	char path[PATH_MAX];
+
+	return !pin_path(state_dir, base ? COST_BASE_PIN : COST_PIN, path, sizeof(path)) &&
+	       !access(path, F_OK);
+}
+
+int observer__create_cost_map(bool base, int *fd)
+{
+	if (base)
+		*fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xdpchain_costb", sizeof(__u32),
+				     sizeof(struct cost_base), 1, NULL);
+	else
+		*fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, COST_MAP_NAME, sizeof(__u32),
+				     sizeof(struct xdpchain_cost), 1, NULL);
+	return *fd < 0 ? err_set(-errno, "cannot create the cost maps: %s", strerror(errno)) : 0;
+}
+
+int observer__cost_pin_path(const char *state_dir, bool base, char *path, size_t size)
+{
+	return pin_path(state_dir, base ? COST_BASE_PIN : COST_PIN, path, size);
+}
+
+/* The per-CPU cost counts, summed into @sum; none without the cost map. */
+static int read_cost_sums(int cost_fd, struct sums *sum)
+{
+	struct xdpchain_cost *v;
 	int ncpu;
 
-	memset(sum, 0, sizeof(*sum));
-	ncpu = stats__read_percpu(stats_fd, &v);
+	if (cost_fd < 0)
+		return 0;
+	ncpu = stats__read_cost(cost_fd, &v);
 	if (ncpu < 0)
 		return ncpu;
 	for (int cpu = 0; cpu < ncpu; cpu++)
 		for (int r = 0; r < STATS_ROWS; r++) {
-			for (int a = 0; a < STATS_ACTIONS; a++) {
-				sum->pkts[r][a] += v[cpu].pkts[r][a];
-				sum->cont[r][a] += v[cpu].cont[r][a];
-			}
-			sum->cost_ns[r] += v[cpu].cost_ns[r];
-			sum->cost_n[r] += v[cpu].cost_n[r];
+			sum->cost_ns[r] += v[cpu].ns[r];
+			sum->cost_n[r] += v[cpu].n[r];
 		}
 	free(v);
 	return 0;
 }
 
-static int read_rows(int rows_fd, struct row rows[STATS_ROWS])
+/* The per-CPU counters, summed. */
+static int read_sums(const struct counter_fds *f, struct sums *sum)
 {
+	struct xdpchain_stats *v;
+	int ncpu;
+
+	memset(sum, 0, sizeof(*sum));
+	ncpu = stats__read_percpu(f->stats, &v);
+	if (ncpu < 0)
+		return ncpu;
+	for (int cpu = 0; cpu < ncpu; cpu++)
+		for (int r = 0; r < STATS_ROWS; r++)
+			for (int a = 0; a < STATS_ACTIONS; a++) {
+				sum->pkts[r][a] += v[cpu].pkts[r][a];
+				sum->cont[r][a] += v[cpu].cont[r][a];
+			}
+	free(v);
+	return read_cost_sums(f->cost, sum);
+}
+
+/* The rows, and the cost baselines (zeros, unset, without the map). */
+static int read_rows(const struct counter_fds *f, struct row rows[STATS_ROWS], struct cost_base *cb)
+{
+	__u32 key = 0;
+
+	memset(cb, 0, sizeof(*cb));
+	if (f->rows < 0)
+		return -ENOENT;
 	for (__u32 r = 0; r < STATS_ROWS; r++)
-		if (bpf_map_lookup_elem(rows_fd, &r, &rows[r]))
+		if (bpf_map_lookup_elem(f->rows, &r, &rows[r]))
 			return -errno;
+	if (f->cost_base >= 0 && bpf_map_lookup_elem(f->cost_base, &key, cb))
+		return -errno;
 	return 0;
 }
 
@@ -189,21 +277,11 @@ static void epoch_counts(const struct row rows[STATS_ROWS], const struct sums *s
 	out[__builtin_ctz(w->cont)] += after;
 }
 
-/* A row whose member left; the final stage's keeps the chain's cost setting. */
-static void free_row(struct row *w)
-{
-	__u32 every = w->cost_every, set = w->cost_set;
-
-	memset(w, 0, sizeof(*w));
-	w->cost_every = every;
-	w->cost_set = set;
-}
-
 /* Row @r's cost counts start now: what its earlier member ran is not its own. */
-static void cost_base(struct row *w, const struct sums *sum, int r)
+static void cost_base(struct cost_base *cb, const struct sums *sum, int r)
 {
-	w->cost_base_ns = sum->cost_ns[r];
-	w->cost_base_n = sum->cost_n[r];
+	cb->ns[r] = sum->cost_ns[r];
+	cb->n[r] = sum->cost_n[r];
 }
 
 int observer__cost_env(__u32 *every)
@@ -227,24 +305,23 @@ int observer__cost_env(__u32 *every)
 }
 
 /*
- * The chain's cost sampling, kept in the final stage's row: what
- * XDPCHAIN_COST_EVERY says when set, else what the chain had, else the
- * default.
+ * The chain's cost sampling, kept in cost_base: what XDPCHAIN_COST_EVERY
+ * says when set, else what the chain had, else the default.
  */
-static int cost_setting(struct row *final)
+static int cost_setting(struct cost_base *cb)
 {
 	__u32 every;
 	int err = observer__cost_env(&every);
 
 	if (err == -ENOENT) {
-		if (final->cost_set)
+		if (cb->set)
 			return 0;
 		every = COST_EVERY_DEFAULT;
 	} else if (err) {
 		return err;
 	}
-	final->cost_every = every;
-	final->cost_set = 1;
+	cb->every = every;
+	cb->set = 1;
 	return 0;
 }
 
@@ -255,8 +332,8 @@ static int cost_setting(struct row *final)
  * @rows, as read from the rows map; which row a member gets depends on
  * @rows only, not on @sum.
  */
-static int assign_rows(const struct chain *c, struct row rows[STATS_ROWS], const struct sums *sum,
-		       __u8 slot_row[STATS_SLOTS], __u16 *multi)
+static int assign_rows(const struct chain *c, struct row rows[STATS_ROWS], struct cost_base *cb,
+		       const struct sums *sum, __u8 slot_row[STATS_SLOTS], __u16 *multi)
 {
 	bool used[STATS_ROWS] = {};
 
@@ -283,7 +360,7 @@ static int assign_rows(const struct chain *c, struct row rows[STATS_ROWS], const
 			if (rows[STATS_FINAL_ROW].prog_id != c->progs[i].id) {
 				memset(rows[STATS_FINAL_ROW].carried, 0,
 				       sizeof(rows[STATS_FINAL_ROW].carried));
-				cost_base(&rows[STATS_FINAL_ROW], sum, STATS_FINAL_ROW);
+				cost_base(cb, sum, STATS_FINAL_ROW);
 			}
 			rows[STATS_FINAL_ROW].prog_id = c->progs[i].id;
 			slot_row[i] = STATS_FINAL_ROW;
@@ -309,7 +386,7 @@ static int assign_rows(const struct chain *c, struct row rows[STATS_ROWS], const
 			if (r == STATS_FINAL_ROW)
 				return -ENOSPC;
 			memset(rows[r].carried, 0, sizeof(rows[r].carried));
-			cost_base(&rows[r], sum, r);
+			cost_base(cb, sum, r);
 			rows[r].prog_id = c->progs[i].id;
 			used[r] = true;
 			slot_row[i] = r;
@@ -321,15 +398,20 @@ static int assign_rows(const struct chain *c, struct row rows[STATS_ROWS], const
 	}
 	for (int r = 0; r < STATS_ROWS; r++)
 		if (!used[r])
-			free_row(&rows[r]); /* its member left */
-	return cost_setting(&rows[STATS_FINAL_ROW]);
+			memset(&rows[r], 0, sizeof(rows[r])); /* its member left */
+	return cost_setting(cb);
 }
 
-static int write_rows(int rows_fd, const struct row rows[STATS_ROWS])
+static int write_rows(const struct counter_fds *f, const struct row rows[STATS_ROWS],
+		      const struct cost_base *cb)
 {
+	__u32 key = 0;
+
 	for (__u32 r = 0; r < STATS_ROWS; r++)
-		if (bpf_map_update_elem(rows_fd, &r, &rows[r], 0))
+		if (bpf_map_update_elem(f->rows, &r, &rows[r], 0))
 			return -errno;
+	if (f->cost_base >= 0 && bpf_map_update_elem(f->cost_base, &key, cb, 0))
+		return -errno;
 	return 0;
 }
 
@@ -339,7 +421,7 @@ static int write_rows(int rows_fd, const struct row rows[STATS_ROWS])
  * the link, not pinned yet, in @out.
  */
 static int load_observer(const struct chain *c, int disp_fd, int hook_fd, int state_fd,
-			 int stats_fd, const __u8 slot_row[STATS_SLOTS], __u16 multi,
+			 const struct counter_fds *f, const __u8 slot_row[STATS_SLOTS], __u16 multi,
 			 __u32 cost_every, struct bpf_link **out)
 {
 	struct observer_bpf *skel;
@@ -352,7 +434,8 @@ static int load_observer(const struct chain *c, int disp_fd, int hook_fd, int st
 		return err_set(-errno, "cannot open the embedded observer: %s", strerror(errno));
 	skel->rodata->n_members = c->n;
 	skel->rodata->multi_mask = multi;
-	skel->rodata->cost_on = cost_every != 0;
+	/* no cost map (cannot be after txn__cost_maps()): the observer's own, off */
+	skel->rodata->cost_on = cost_every != 0 && f->cost >= 0;
 	skel->rodata->cost_mask = cost_every ? cost_every - 1 : 0;
 	for (size_t i = 0; i < c->n && i < STATS_SLOTS; i++) {
 		skel->rodata->slot_prog[i] = c->progs[i].id;
@@ -362,7 +445,9 @@ static int load_observer(const struct chain *c, int disp_fd, int hook_fd, int st
 	if (!err)
 		err = bpf_map__reuse_fd(skel->maps.xdpchain_state, state_fd);
 	if (!err)
-		err = bpf_map__reuse_fd(skel->maps.xdpchain_stats, stats_fd);
+		err = bpf_map__reuse_fd(skel->maps.xdpchain_stats, f->stats);
+	if (!err && f->cost >= 0)
+		err = bpf_map__reuse_fd(skel->maps.xdpchain_cost, f->cost);
 	if (!err)
 		err = bpf_program__set_attach_target(skel->progs.xdpchain_observe, disp_fd,
 						     "xdpchain_exit");
@@ -412,22 +497,23 @@ static int pin_link(const char *dir, int link_fd)
 	return 0;
 }
 
-static int attach_new(const struct chain *c, int state_fd, int stats_fd, int rows_fd)
+static int attach_new(const struct chain *c, int state_fd, const struct counter_fds *f)
 {
 	struct row rows[STATS_ROWS];
+	struct cost_base cb;
 	struct bpf_link *link = NULL;
 	int disp_fd = -1, hook_fd = -1, err;
 	__u8 slot_row[STATS_SLOTS];
 	struct sums sum;
 	__u16 multi;
 
-	err = read_rows(rows_fd, rows);
+	err = read_rows(f, rows, &cb);
 	if (!err)
-		err = read_sums(stats_fd, &sum);
+		err = read_sums(f, &sum);
 	if (!err)
-		err = assign_rows(c, rows, &sum, slot_row, &multi);
+		err = assign_rows(c, rows, &cb, &sum, slot_row, &multi);
 	if (!err)
-		err = write_rows(rows_fd, rows);
+		err = write_rows(f, rows, &cb);
 	if (err)
 		return err_set(err, "cannot give the members counter rows: %s", strerror(-err));
 	disp_fd = bpf_prog_get_fd_by_id(c->main_id);
@@ -437,14 +523,13 @@ static int attach_new(const struct chain *c, int state_fd, int stats_fd, int row
 			      strerror(errno));
 		goto out;
 	}
-	err = load_observer(c, disp_fd, hook_fd, state_fd, stats_fd, slot_row, multi,
-			    rows[STATS_FINAL_ROW].cost_every, &link);
+	err = load_observer(c, disp_fd, hook_fd, state_fd, f, slot_row, multi, cb.every, &link);
 	/* the new link replaces the old one, whose observer leaves with it */
 	if (!err)
 		err = pin_link(c->state_dir, bpf_link__fd(link));
 	/* where redirected packets go: optional, said at info level if refused */
 	if (!err)
-		redirects__ensure(c->state_dir, c->ifindex, stats_fd, NULL);
+		redirects__ensure(c->state_dir, c->ifindex, f->stats, NULL);
 out:
 	bpf_link__destroy(link); /* the pin keeps it */
 	if (disp_fd >= 0)
@@ -462,19 +547,17 @@ bool observer__wanted(const struct chain *c)
 
 int observer__attach(const struct chain *c, int state_fd)
 {
-	int stats_fd, rows_fd, err;
+	struct counter_fds f;
+	int err;
 
-	if (open_counters(c->state_dir, &stats_fd, &rows_fd))
+	if (open_counters(c->state_dir, &f))
 		err = err_set(
 			-ENOENT,
 			"the chain on %s has no counter maps (made by an older xdpchain); 'xdpchain flush %s' and add its programs again",
 			c->ifname, c->ifname);
 	else
-		err = attach_new(c, state_fd, stats_fd, rows_fd);
-	if (stats_fd >= 0)
-		close(stats_fd);
-	if (rows_fd >= 0)
-		close(rows_fd);
+		err = attach_new(c, state_fd, &f);
+	close_counters(&f);
 	return err;
 }
 
@@ -482,9 +565,10 @@ struct observer_next {
 	struct chain c; /* the chain as the new dispatcher runs it (ids, actions) */
 	char dir[PATH_MAX]; /* the state directory */
 	struct bpf_link *link; /* attached to the new dispatcher */
-	int stats_fd, rows_fd;
+	struct counter_fds f;
 	int old_link_fd; /* what the observer's pin held before observer__arm() */
 	struct row rows_before[STATS_ROWS];
+	struct cost_base cost_before;
 	__u8 slot_row[STATS_SLOTS];
 	__u16 multi;
 	bool rows_written, pinned;
@@ -497,6 +581,7 @@ int observer__prepare(const struct observer_at *at, const struct swap_member *m,
 	const char *dir = at->state_dir;
 	struct observer_next *o;
 	struct row rows[STATS_ROWS];
+	struct cost_base cb;
 	int hook_fd = -1, state_fd, final = -1, err;
 	struct sums sum;
 
@@ -510,7 +595,7 @@ int observer__prepare(const struct observer_at *at, const struct swap_member *m,
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return err_set(-ENOMEM, "out of memory");
-	o->stats_fd = o->rows_fd = o->old_link_fd = -1;
+	o->f.stats = o->f.rows = o->f.cost = o->f.cost_base = o->old_link_fd = -1;
 	o->notes = at->notes;
 	snprintf(o->dir, sizeof(o->dir), "%s", dir);
 	snprintf(o->c.ifname, sizeof(o->c.ifname), "%s", at->ifname);
@@ -525,7 +610,7 @@ int observer__prepare(const struct observer_at *at, const struct swap_member *m,
 		err = state_fd;
 		goto out;
 	}
-	if (open_counters(dir, &o->stats_fd, &o->rows_fd)) {
+	if (open_counters(dir, &o->f)) {
 		err = err_set(
 			-ENOENT,
 			"the chain on %s has no counter maps (made by an older xdpchain); 'xdpchain flush %s' and add its programs again",
@@ -540,19 +625,20 @@ int observer__prepare(const struct observer_at *at, const struct swap_member *m,
 		goto out;
 	}
 	/* the rows it will count in; taken for real in observer__arm() */
-	err = read_rows(o->rows_fd, o->rows_before);
+	err = read_rows(&o->f, o->rows_before, &o->cost_before);
 	if (!err)
-		err = read_sums(o->stats_fd, &sum);
+		err = read_sums(&o->f, &sum);
 	if (!err) {
 		memcpy(rows, o->rows_before, sizeof(rows));
-		err = assign_rows(&o->c, rows, &sum, o->slot_row, &o->multi);
+		cb = o->cost_before;
+		err = assign_rows(&o->c, rows, &cb, &sum, o->slot_row, &o->multi);
 	}
 	if (err) {
 		err = err_set(err, "cannot give the members counter rows: %s", strerror(-err));
 		goto out;
 	}
-	err = load_observer(&o->c, disp_fd, hook_fd, state_fd, o->stats_fd, o->slot_row, o->multi,
-			    rows[STATS_FINAL_ROW].cost_every, &o->link);
+	err = load_observer(&o->c, disp_fd, hook_fd, state_fd, &o->f, o->slot_row, o->multi,
+			    cb.every, &o->link);
 out:
 	if (hook_fd >= 0)
 		close(hook_fd);
@@ -566,6 +652,7 @@ out:
 int observer__arm(struct observer_next *o)
 {
 	struct row rows[STATS_ROWS];
+	struct cost_base cb;
 	__u8 slot_row[STATS_SLOTS];
 	char path[PATH_MAX];
 	struct sums sum;
@@ -579,14 +666,15 @@ int observer__arm(struct observer_next *o)
 	 * moment, and it leaves.
 	 */
 	memcpy(rows, o->rows_before, sizeof(rows));
-	err = read_sums(o->stats_fd, &sum);
+	cb = o->cost_before;
+	err = read_sums(&o->f, &sum);
 	if (!err)
-		err = assign_rows(&o->c, rows, &sum, slot_row, &multi);
+		err = assign_rows(&o->c, rows, &cb, &sum, slot_row, &multi);
 	if (!err && memcmp(slot_row, o->slot_row, sizeof(slot_row)))
 		err = -EAGAIN; /* the rows changed under xdpchain's lock: cannot be */
 	if (!err) {
 		o->rows_written = true;
-		err = write_rows(o->rows_fd, rows);
+		err = write_rows(&o->f, rows, &cb);
 	}
 	if (err) {
 		err = err_set(err, "cannot give the members counter rows: %s", strerror(-err));
@@ -606,7 +694,7 @@ int observer__arm(struct observer_next *o)
 		goto fail;
 	o->pinned = true;
 	/* where redirected packets go: optional, a note if the kernel refuses */
-	redirects__ensure(o->dir, if_nametoindex(o->c.ifname), o->stats_fd, o->notes);
+	redirects__ensure(o->dir, if_nametoindex(o->c.ifname), o->f.stats, o->notes);
 	return 0;
 fail:
 	observer__disarm(o);
@@ -633,7 +721,7 @@ void observer__disarm(struct observer_next *o)
 				o->c.ifname, o->dir, OBSERVER_PIN, strerror(-err));
 		o->pinned = false;
 	}
-	if (o->rows_written && write_rows(o->rows_fd, o->rows_before))
+	if (o->rows_written && write_rows(&o->f, o->rows_before, &o->cost_before))
 		notes_add(
 			o->notes, LOG_WARN,
 			"%s: could not put the counter rows back: %s; this chain's counts may be off",
@@ -651,25 +739,24 @@ void observer__end(struct observer_next *o, bool ok)
 	bpf_link__destroy(o->link);
 	if (o->old_link_fd >= 0)
 		close(o->old_link_fd);
-	if (o->stats_fd >= 0)
-		close(o->stats_fd);
-	if (o->rows_fd >= 0)
-		close(o->rows_fd);
+	close_counters(&o->f);
 	free(o);
 }
 
 int observer__read(const struct chain *c, struct prog_stats *out)
 {
 	struct row rows[STATS_ROWS];
-	int stats_fd, rows_fd, err;
+	struct counter_fds f;
+	struct cost_base cb;
 	struct sums sum;
+	int err;
 
 	memset(out, 0, sizeof(*out) * c->n);
-	err = open_counters(c->state_dir, &stats_fd, &rows_fd);
+	err = open_counters(c->state_dir, &f);
 	if (!err)
-		err = read_rows(rows_fd, rows);
+		err = read_rows(&f, rows, &cb);
 	if (!err)
-		err = read_sums(stats_fd, &sum);
+		err = read_sums(&f, &sum);
 	for (int r = 0; !err && r < STATS_ROWS; r++) {
 		__u64 n[STATS_ACTIONS];
 
@@ -682,52 +769,45 @@ int observer__read(const struct chain *c, struct prog_stats *out)
 			out[i].valid = true;
 			for (int a = 0; a < STATS_ACTIONS; a++)
 				out[i].pkts[a] = rows[r].carried[a] + n[a];
-			out[i].cost_ns = sum.cost_ns[r] - rows[r].cost_base_ns;
-			out[i].cost_samples = sum.cost_n[r] - rows[r].cost_base_n;
+			out[i].cost_ns = sum.cost_ns[r] - cb.ns[r];
+			out[i].cost_samples = sum.cost_n[r] - cb.n[r];
 		}
 	}
-	if (stats_fd >= 0)
-		close(stats_fd);
-	if (rows_fd >= 0)
-		close(rows_fd);
+	close_counters(&f);
 	return err;
 }
 
 int observer__cost_every(const struct chain *c, __u32 *every)
 {
 	struct row rows[STATS_ROWS];
-	int stats_fd, rows_fd, err;
+	struct counter_fds f;
+	struct cost_base cb;
+	int err;
 
 	*every = 0;
-	err = open_counters(c->state_dir, &stats_fd, &rows_fd);
+	err = open_counters(c->state_dir, &f);
 	if (!err)
-		err = read_rows(rows_fd, rows);
+		err = read_rows(&f, rows, &cb);
 	if (!err)
-		*every = rows[STATS_FINAL_ROW].cost_every;
-	if (stats_fd >= 0)
-		close(stats_fd);
-	if (rows_fd >= 0)
-		close(rows_fd);
+		*every = cb.every; /* 0 without the cost maps: an older xdpchain's chain */
+	close_counters(&f);
 	return err;
 }
 
 bool observer__cost_wanted(const char *state_dir)
 {
 	struct row rows[STATS_ROWS];
-	int stats_fd, rows_fd;
+	struct counter_fds f;
+	struct cost_base cb;
 	__u32 every;
 	bool on = COST_EVERY_DEFAULT != 0;
 
 	if (!observer__cost_env(&every))
 		return every != 0;
 	err_quiet(true);
-	if (!open_counters(state_dir, &stats_fd, &rows_fd) && !read_rows(rows_fd, rows) &&
-	    rows[STATS_FINAL_ROW].cost_set)
-		on = rows[STATS_FINAL_ROW].cost_every != 0;
+	if (!open_counters(state_dir, &f) && !read_rows(&f, rows, &cb) && cb.set)
+		on = cb.every != 0;
 	err_quiet(false);
-	if (stats_fd >= 0)
-		close(stats_fd);
-	if (rows_fd >= 0)
-		close(rows_fd);
+	close_counters(&f);
 	return on;
 }

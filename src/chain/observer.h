@@ -10,6 +10,8 @@
  *
  *   <bpffs>/xdpchain/IFACE/stats          per-CPU counters, fate of the packet at hand
  *   <bpffs>/xdpchain/IFACE/rows           program id and baseline per counter row
+ *   <bpffs>/xdpchain/IFACE/cost           per-CPU cost sampling counts per row
+ *   <bpffs>/xdpchain/IFACE/cost_base      their baselines per row, the rate
  *   <bpffs>/xdpchain/IFACE/observer_link  the observer's freplace link
  */
 #ifndef __XDPCHAIN_OBSERVER_H
@@ -46,6 +48,15 @@ int observer__open_stats(const char *state_dir);
 int observer__create_maps(int *stats_fd, int *rows_fd);
 /* Where @state_dir keeps the stats map (@rows: the rows map); 0 or -ENAMETOOLONG. */
 int observer__pin_path(const char *state_dir, bool rows, char *path, size_t size);
+/*
+ * Whether @state_dir has the cost map pinned (@base: cost_base); a chain
+ * an older xdpchain made has neither (txn__cost_maps()).
+ */
+bool observer__cost_pinned(const char *state_dir, bool base);
+/* A new, empty cost map (@base: cost_base) for the caller to pin: 0 or -errno (err_set()). */
+int observer__create_cost_map(bool base, int *fd);
+/* Where @state_dir keeps the cost map (@base: cost_base); 0 or -ENAMETOOLONG. */
+int observer__cost_pin_path(const char *state_dir, bool base, char *path, size_t size);
 
 /* Whether chain @c runs xdpchain's dispatcher with its final stage and state. */
 bool observer__wanted(const struct chain *c);

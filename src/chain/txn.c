@@ -177,6 +177,33 @@ int txn__stats_map(struct chain_txn *t)
 	return fd;
 }
 
+int txn__cost_maps(struct chain_txn *t)
+{
+	const char *dir = txn__state_dir(t);
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	/* no counters (no final stage yet): no cost maps either */
+	fd = dir[0] ? observer__open_stats(dir) : -ENOENT;
+	if (fd < 0)
+		return 0;
+	close(fd);
+	/* each one missing (a chain an older xdpchain made, a run killed between them) */
+	for (int base = 0; !err && base < 2; base++) {
+		if (observer__cost_pinned(dir, base))
+			continue;
+		err = observer__cost_pin_path(dir, base, path, sizeof(path));
+		if (!err)
+			err = observer__create_cost_map(base, &fd);
+		if (!err) {
+			err = txn__pin(t, fd, path,
+				       base ? "the cost baselines" : "the cost counters");
+			close(fd);
+		}
+	}
+	return err;
+}
+
 int txn__observe(struct chain_txn *t)
 {
 	char ifname[IF_NAMESIZE];
@@ -192,7 +219,8 @@ int txn__observe(struct chain_txn *t)
 	state_fd = txn__state(t, NULL, 0);
 	if (state_fd < 0)
 		return state_fd;
-	return observer__attach(&c, state_fd);
+	err = txn__cost_maps(t);
+	return err ? err : observer__attach(&c, state_fd);
 }
 
 void txn__observer_at(struct chain_txn *t, struct observer_at *at)
@@ -217,6 +245,9 @@ static int swap_prepare(void *ctx, const struct swap_member *m, size_t n, int di
 	struct observer_at at;
 	int err;
 
+	err = txn__cost_maps(ts->t);
+	if (err)
+		return err;
 	txn__observer_at(ts->t, &at);
 	err = observer__prepare(&at, m, n, disp_fd, &ts->obs);
 	return err ? err : ts->obs != NULL;

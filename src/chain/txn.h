@@ -24,7 +24,7 @@
 #include "members.h"
 #include "swap.h"
 
-#define TXN_MAX_MADE 4
+#define TXN_MAX_MADE 6 /* state, hook, stats, rows, cost, cost_base */
 
 struct observer_next;
 
@@ -74,6 +74,12 @@ const char *txn__state_dir(const struct chain_txn *t);
  * its rows map) pinned through the transaction. Returns an fd or -errno.
  */
 int txn__stats_map(struct chain_txn *t);
+/*
+ * The cost maps (cost, cost_base) beside the chain's counters, created and
+ * pinned under the transaction's undo where the counters are and they are
+ * not (a chain an older xdpchain made); 0 or -errno (err_set()).
+ */
+int txn__cost_maps(struct chain_txn *t);
 /*
  * After a change libxdp made, or for a chain found without one (cleanup):
  * reads the chain again and, if it runs xdpchain's dispatcher, attaches a

@@ -474,6 +474,8 @@ void state__remove_dir(const char *dir)
 	static const char *const ours[] = { "state",
 					    STATS_PIN,
 					    ROWS_PIN,
+					    COST_PIN,
+					    COST_BASE_PIN,
 					    OBSERVER_PIN,
 					    OBSERVER_PIN "_new",
 					    MEMBERS_PIN,

@@ -19,6 +19,8 @@
 /* the observer's pins in the state directory (observer.h) */
 #define STATS_PIN "stats"
 #define ROWS_PIN "rows"
+#define COST_PIN "cost"
+#define COST_BASE_PIN "cost_base"
 #define OBSERVER_PIN "observer_link"
 /* the redirect tracer's (chain/redirects.h) */
 #define REDIRECTS_PIN "redirects"

@@ -13,5 +13,7 @@
  * layout), in an array the caller frees; returns how many CPUs or -errno.
  */
 int stats__read_percpu(int stats_fd, struct xdpchain_stats **out);
+/* The cost map's entry of every CPU (stats.h), likewise. */
+int stats__read_cost(int cost_fd, struct xdpchain_cost **out);
 
 #endif

@@ -20,6 +20,12 @@ shift || true
 export VM_EXTRA_BINS="${VM_EXTRA_BINS:-} flock setpriv mountpoint diff find awk ethtool script tmux tshark"
 # tmux needs a terminal description and a UTF-8 locale (top's test)
 export VM_EXTRA_FILES="${VM_EXTRA_FILES:-} /lib/terminfo /usr/lib/locale/C.utf8"
+# an older build for vm_cost's upgrade test (its comment says how to make one)
+if [ -n "${XDPCHAIN_OLD:-}" ]; then
+	XDPCHAIN_OLD=$(readlink -f "$XDPCHAIN_OLD")
+	VM_EXTRA_FILES+=" $XDPCHAIN_OLD"
+	export XDPCHAIN_OLD VM_ENV="${VM_ENV:-} XDPCHAIN_OLD"
+fi
 # the metrics tests' checkers (the 'check' packages), where the host has them;
 # vm_service.sh skips those tests without them
 case "$kernel" in
