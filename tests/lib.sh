@@ -176,6 +176,28 @@ assert_unchanged() {
 	[ "$now" = "$2" ] || fail "state changed: $(diff <(echo "$2") <(echo "$now") | tr '\n' ' ')"
 }
 
+# jq_checks [--arg NAME VALUE]... JSON FILTER MESSAGE [FILTER MESSAGE]...:
+# `jq -e FILTER <<<JSON >/dev/null || fail MESSAGE` for each pair in order,
+# with one jq for all (a jq costs ~2 s under qemu TCG, see count_of).
+# MESSAGEs are expanded by the caller, before any check: plain text or the
+# JSON itself, never a command that reads the state again.
+jq_checks() {
+	local opts=() prog="" res=() i
+	while [ "$1" = --arg ] || [ "$1" = --argjson ]; do
+		opts+=("$1" "$2" "$3")
+		shift 3
+	done
+	local json=$1 a=("${@:2}")
+	for ((i = 0; i < ${#a[@]}; i += 2)); do
+		# jq -e: true when the last output is neither false nor null
+		prog+="${prog:+, }(try ([${a[i]}] | length > 0 and (.[-1] | . != false and . != null)) catch false)"
+	done
+	read -ra res < <(jq -r "${opts[@]}" "[$prog] | map(tostring) | join(\" \")" <<<"$json" 2>/dev/null)
+	for ((i = 0; i < ${#a[@]}; i += 2)); do
+		[ "${res[i / 2]-}" = true ] || fail "${a[i + 1]}"
+	done
+}
+
 status_json() {
 	xdpchain -j status "$1"
 }
