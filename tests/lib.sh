@@ -267,10 +267,25 @@ hook_slots() {
 	echo "${out% }"
 }
 
-# True when any slot of the hook pinned at $1 holds a program (no jq: a prog
-# array's dump lists the filled slots, '[]' when none is).
+# hook_programs PIN: the slots' values of the hook pinned at PIN as bpftool
+# -j prints them ('"value":["0x2a",...]'), one a line, none for an empty
+# hook (no jq: a prog array's dump lists the filled slots only).
+hook_programs() {
+	bpftool -j map dump pinned "$1" 2>/dev/null | grep -o '"value":\[[^]]*\]'
+}
+
+# hook_filled PIN [VALUE...]: true when a slot of the hook pinned at PIN
+# holds a program and none holds one of the VALUEs (hook_programs lines:
+# what a killed capture left, which a new capture clears before it joins).
 hook_filled() {
-	[[ $(bpftool -j map dump pinned "$1" 2>/dev/null) == '[{"key":'* ]]
+	local now v
+	now=$(hook_programs "$1")
+	[ -n "$now" ] || return 1
+	shift
+	for v in "$@"; do
+		[[ $'\n'$now$'\n' == *$'\n'"$v"$'\n'* ]] && return 1
+	done
+	return 0
 }
 
 # start_capture OUT ARGS...: xdpchain capture $IF0 -w OUT ARGS in the background
@@ -278,13 +293,15 @@ hook_filled() {
 # (stderr to OUT.log, or to $CAP_LOG); returns once its programs sit in the
 # hook. Sets CAP_PID.
 start_capture() {
-	local out=$1 pin iface=$IF0
+	local out=$1 pin iface=$IF0 stale=()
 	shift
 	[[ " $* " == *" --hook "* ]] && iface=""
+	# what a killed capture left in the hook is not this capture's
+	pin=$(capture_pin "$@")
+	mapfile -t stale < <(hook_programs "$pin")
 	"$XDPCHAIN" capture $iface -w "$out" "$@" 2>"${CAP_LOG:-$out.log}" &
 	CAP_PID=$!
 	defer "kill $CAP_PID"
-	pin=$(capture_pin "$@")
 	for _ in $(seq 300); do
 		kill -0 $CAP_PID 2>/dev/null || fail "capture died: $(cat "${CAP_LOG:-$out.log}")"
 		if [[ " $* " == *" --after "* ]]; then
@@ -293,7 +310,7 @@ start_capture() {
 		elif [[ " $* " == *" --entry "* || " $* " == *" --all-stages "* ]]; then
 			# the stage capture program goes in last
 			bpftool map dump name xdpchain_stage 2>/dev/null | grep -q '^key' && return 0
-		elif hook_filled "$pin"; then
+		elif hook_filled "$pin" "${stale[@]}"; then
 			return 0
 		fi
 		sleep 0.05
