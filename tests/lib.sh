@@ -275,17 +275,19 @@ hook_programs() {
 }
 
 # hook_filled PIN [VALUE...]: true when a slot of the hook pinned at PIN
-# holds a program and none holds one of the VALUEs (hook_programs lines:
-# what a killed capture left, which a new capture clears before it joins).
+# holds a program other than the VALUEs (hook_programs lines taken before:
+# what a killed capture left, which a new capture clears before it joins,
+# or a user's own program, which stays).
 hook_filled() {
-	local now v
-	now=$(hook_programs "$1")
-	[ -n "$now" ] || return 1
+	local pin=$1 v old=$'\n'
 	shift
 	for v in "$@"; do
-		[[ $'\n'$now$'\n' == *$'\n'"$v"$'\n'* ]] && return 1
+		old+=$v$'\n'
 	done
-	return 0
+	while read -r v; do
+		[[ $old == *$'\n'"$v"$'\n'* ]] || return 0
+	done < <(hook_programs "$pin")
+	return 1
 }
 
 # start_capture OUT ARGS...: xdpchain capture $IF0 -w OUT ARGS in the background
