@@ -43,8 +43,10 @@ xdpchain() {
 }
 
 # Skips the test where the kernel refuses freplace (chains need it).
+# (features -j is xdpchain's own compact JSON: matched without a jq, which
+# costs ~2 s a call under qemu TCG, see NOTES.md)
 vm_only() {
-	xdpchain -j features | jq -e .freplace >/dev/null ||
+	[[ $(xdpchain -j features) == *'"freplace":true'* ]] ||
 		skip "kernel refuses freplace; run in the VM (make vm-test)"
 }
 
@@ -174,6 +176,28 @@ assert_unchanged() {
 	[ "$now" = "$2" ] || fail "state changed: $(diff <(echo "$2") <(echo "$now") | tr '\n' ' ')"
 }
 
+# jq_checks [--arg NAME VALUE]... JSON FILTER MESSAGE [FILTER MESSAGE]...:
+# `jq -e FILTER <<<JSON >/dev/null || fail MESSAGE` for each pair in order,
+# with one jq for all (a jq costs ~2 s under qemu TCG, see count_of).
+# MESSAGEs are expanded by the caller, before any check: plain text or the
+# JSON itself, never a command that reads the state again.
+jq_checks() {
+	local opts=() prog="" res=() i
+	while [ "$1" = --arg ] || [ "$1" = --argjson ]; do
+		opts+=("$1" "$2" "$3")
+		shift 3
+	done
+	local json=$1 a=("${@:2}")
+	for ((i = 0; i < ${#a[@]}; i += 2)); do
+		# jq -e: true when the last output is neither false nor null
+		prog+="${prog:+, }(try ([${a[i]}] | length > 0 and (.[-1] | . != false and . != null)) catch false)"
+	done
+	read -ra res < <(jq -r "${opts[@]}" "[$prog] | map(tostring) | join(\" \")" <<<"$json" 2>/dev/null)
+	for ((i = 0; i < ${#a[@]}; i += 2)); do
+		[ "${res[i / 2]-}" = true ] || fail "${a[i + 1]}"
+	done
+}
+
 status_json() {
 	xdpchain -j status "$1"
 }
@@ -189,37 +213,81 @@ hook_id() {
 
 # Packet counter of the count sample on $IF0: slot 0 every packet, slot 1
 # UDP to port 40001. Found through the program's own map ids, so several
-# chains' counters never mix.
+# chains' counters never mix. One jq for the map's id, none for its value:
+# jq 1.6 compiles its builtins on every start (~170 M instructions, ~2 s
+# under qemu TCG), the helpers are called hundreds of times.
 count_of() {
-	local id
-	id=$(status_json "$IF0" | jq -r '.programs[] | select(.name=="xdpchain_count") | .id')
-	[ -n "$id" ] || { echo 0; return; }
-	count_slot "$id" "$1"
+	count_map_value "$({
+		status_json "$IF0"
+		bpftool -j prog show
+		bpftool -j map show
+	} | jq -rs '(first(.[0].programs[] | select(.name == "xdpchain_count") | .id) // -1) as $p
+		| (first(.[1][] | select(.id == $p) | .map_ids) // []) as $ids
+		| first(.[2][] | select(.name == "xdpchain_counts" and (.id as $m | $ids | index([$m]))) | .id)
+		// empty')" "$1"
 }
 
 # count_slot PROG_ID SLOT: counter SLOT of the count sample loaded as PROG_ID.
 count_slot() {
-	local m
-	for m in $(bpftool -j prog show id "$1" | jq -r '.map_ids[]'); do
-		if [ "$(bpftool -j map show id "$m" | jq -r .name)" = xdpchain_counts ]; then
-			bpftool -j map lookup id "$m" key "$2" 0 0 0 | jq -r .formatted.value
-			return
-		fi
-	done
-	echo 0
+	count_map_value "$({
+		bpftool -j prog show id "$1"
+		bpftool -j map show
+	} | jq -rs '(.[0].map_ids // []) as $ids
+		| first(.[1][] | select(.name == "xdpchain_counts" and (.id as $m | $ids | index([$m]))) | .id)
+		// empty')" "$2"
+}
+
+# count_map_value MAP_ID SLOT: the value bpftool formats (from the map's BTF)
+# at SLOT of the counts map MAP_ID; 0 without a map. bpftool -j prints
+# '..."formatted":{"key":K,"value":V}}': read with bash, no jq.
+count_map_value() {
+	local out re='"formatted":\{"key":[0-9]+,"value":([0-9]+)\}'
+	[ -n "$1" ] || { echo 0; return; }
+	out=$(bpftool -j map lookup id "$1" key "$2" 0 0 0)
+	[[ $out =~ $re ]] || fail "counts map $1 slot $2: bpftool said $out"
+	echo "${BASH_REMATCH[1]}"
 }
 
 # Program ids in the slots of the hook pinned at $1, "aborted drop pass tx
-# redirect" order, 0 for empty.
+# redirect" order, 0 for empty: one dump, one jq (it was 5 lookups, 5 jq).
+# A prog array's dump lists the filled slots only, key and value as
+# little-endian bytes.
 hook_slots() {
-	local pin=$1 k v out=""
-	for k in 0 1 2 3 4; do
-		v=$(bpftool -j map lookup pinned "$pin" key $k 0 0 0 2>/dev/null |
-			jq -r 'if . == null then "0" else (.value | map(ltrimstr("0x")) | reverse | join("")) end' \
-			2>/dev/null)
-		out+="$((16#${v:-0})) "
+	local v out=""
+	for v in $(bpftool -j map dump pinned "$1" 2>/dev/null | jq -r '
+		if type == "array" then
+			(map({key: (.key | map(ltrimstr("0x")) | reverse | join("")),
+			      value: (.value | map(ltrimstr("0x")) | reverse | join(""))})) as $e
+			| [range(5) | ("0000000" + tostring) as $k
+			   | (first($e[] | select(.key == $k) | .value) // "0")]
+		else [range(5) | "0"] end | join(" ")' 2>/dev/null); do
+		out+="$((16#$v)) "
 	done
+	[ -n "$out" ] || out="0 0 0 0 0 "
 	echo "${out% }"
+}
+
+# hook_programs PIN: the slots' values of the hook pinned at PIN as bpftool
+# -j prints them ('"value":["0x2a",...]'), one a line, none for an empty
+# hook (no jq: a prog array's dump lists the filled slots only).
+hook_programs() {
+	bpftool -j map dump pinned "$1" 2>/dev/null | grep -o '"value":\[[^]]*\]'
+}
+
+# hook_filled PIN [VALUE...]: true when a slot of the hook pinned at PIN
+# holds a program other than the VALUEs (hook_programs lines taken before:
+# what a killed capture left, which a new capture clears before it joins,
+# or a user's own program, which stays).
+hook_filled() {
+	local pin=$1 v old=$'\n'
+	shift
+	for v in "$@"; do
+		old+=$v$'\n'
+	done
+	while read -r v; do
+		[[ $old == *$'\n'"$v"$'\n'* ]] || return 0
+	done < <(hook_programs "$pin")
+	return 1
 }
 
 # start_capture OUT ARGS...: xdpchain capture $IF0 -w OUT ARGS in the background
@@ -227,22 +295,24 @@ hook_slots() {
 # (stderr to OUT.log, or to $CAP_LOG); returns once its programs sit in the
 # hook. Sets CAP_PID.
 start_capture() {
-	local out=$1 pin iface=$IF0
+	local out=$1 pin iface=$IF0 stale=()
 	shift
 	[[ " $* " == *" --hook "* ]] && iface=""
+	# what a killed capture left in the hook is not this capture's
+	pin=$(capture_pin "$@")
+	mapfile -t stale < <(hook_programs "$pin")
 	"$XDPCHAIN" capture $iface -w "$out" "$@" 2>"${CAP_LOG:-$out.log}" &
 	CAP_PID=$!
 	defer "kill $CAP_PID"
-	pin=$(capture_pin "$@")
 	for _ in $(seq 300); do
 		kill -0 $CAP_PID 2>/dev/null || fail "capture died: $(cat "${CAP_LOG:-$out.log}")"
 		if [[ " $* " == *" --after "* ]]; then
 			# a tap goes in once its capture serves it
-			[[ " $(chain_names $IF0) " == *" xdpchain_tap "* ]] && return 0
+			[[ $(status_json $IF0) == *'"name":"xdpchain_tap"'* ]] && return 0
 		elif [[ " $* " == *" --entry "* || " $* " == *" --all-stages "* ]]; then
 			# the stage capture program goes in last
 			bpftool map dump name xdpchain_stage 2>/dev/null | grep -q '^key' && return 0
-		elif [ "$(hook_slots "$pin" | tr -d ' 0')" != "" ]; then
+		elif hook_filled "$pin" "${stale[@]}"; then
 			return 0
 		fi
 		sleep 0.05

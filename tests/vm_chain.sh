@@ -12,17 +12,16 @@ test_chain_add_status() {
 		fail "order: $(chain_names $IF0)"
 	local j
 	j=$(status_json $IF0)
-	echo "$j" | jq -e '.kind == "dispatcher" and .managed' >/dev/null || fail "status: $j"
-	echo "$j" | jq -e '[.programs[].priority] == [10, 20, 30, 4294967295]' >/dev/null ||
-		fail "priorities from XDP_RUN_CONFIG: $j"
-	echo "$j" | jq -e '.programs[-1].final and (.programs[:-1] | all(.final | not))' >/dev/null ||
-		fail "final stage not last: $j"
-	echo "$j" | jq -e --arg p "$BPFFS/xdpchain/$IF0/xdpcap_hook" '.hook.pin == $p and .hook.id > 0' \
-		>/dev/null || fail "hook pin: $j"
+	jq_checks --arg p "$BPFFS/xdpchain/$IF0/xdpcap_hook" "$j" \
+		'.kind == "dispatcher" and .managed' "status: $j" \
+		'[.programs[].priority] == [10, 20, 30, 4294967295]' "priorities from XDP_RUN_CONFIG: $j" \
+		'.programs[-1].final and (.programs[:-1] | all(.final | not))' "final stage not last: $j" \
+		'.hook.pin == $p and .hook.id > 0' "hook pin: $j"
 	[ -e "$BPFFS/xdpchain/$IF0/xdpcap_hook" ] || fail "hook not pinned"
-	echo "$j" | jq -e '.problem == null' >/dev/null || fail "problem reported: $j"
 	# the kernel runs the dispatcher, libxdp pinned the chain
-	[ "$(xdp_prog_id $IF0)" = "$(echo "$j" | jq .dispatcher_id)" ] || fail "dispatcher not attached"
+	jq_checks --argjson d "$(xdp_prog_id $IF0)" "$j" \
+		'.problem == null' "problem reported: $j" \
+		'.dispatcher_id == $d' "dispatcher not attached"
 	ls -d "$BPFFS"/xdp/dispatch-"$(cat /sys/class/net/$IF0/ifindex)"-* >/dev/null ||
 		fail "libxdp pins missing"
 	xdpchain status $IF0 | grep -q "final stage" || fail "text status lacks the final stage"

@@ -109,14 +109,19 @@ rel_fs_leftovers() {
 
 # rel_assert_reported JSON IFACE IFINDEX WHAT: every leftover on disk now is
 # in the .leftovers of the status JSON taken just before.
+# One jq for all of them (it was one a path): it prints the paths .leftovers
+# lacks, or all of them when JSON is no status.
 rel_assert_reported() {
-	local j=$1 p
+	local j=$1 p paths=() missing=()
 	while read -r p; do
-		[ -n "$p" ] || continue
-		echo "$j" | jq -e --arg p "$p" \
-			'.leftovers | map(.path | rtrimstr("/")) | index($p) != null' >/dev/null 2>&1 ||
-			fail "$4: leftover $p not reported by status (.leftovers: $(echo "$j" | jq -c .leftovers))"
+		[ -n "$p" ] && paths+=("$p")
 	done < <(rel_fs_leftovers "$2" "$3")
+	[ ${#paths[@]} -gt 0 ] || return 0
+	mapfile -t missing < <(echo "$j" | jq -r '(.leftovers | map(.path | rtrimstr("/"))) as $l
+		| $ARGS.positional[] | select(. as $p | $l | index([$p]) == null)' --args "${paths[@]}" \
+		2>/dev/null || printf '%s\n' "${paths[@]}")
+	[ ${#missing[@]} -eq 0 ] ||
+		fail "$4: leftover ${missing[0]} not reported by status (.leftovers: $(echo "$j" | jq -c .leftovers))"
 }
 
 # rel_assert_consistent JSON WHAT: exactly one final stage, last, whenever a
