@@ -48,18 +48,17 @@ static __always_inline int redirect_ours(__u64 *args)
 }
 
 /* The target: its device's ifindex (0: none), the map's id (0: bpf_redirect()) and key. */
-static __always_inline void redirect_target(__u64 *args, __u32 *ifindex, __u32 *map_id,
-					    __u32 *key)
+static __always_inline void redirect_target(__u64 *args, __u32 *ifindex, __u32 *map, __u32 *key)
 {
 	struct net_device *to = NULL;
 	__u32 type = args[4];
 
-	*ifindex = *map_id = *key = 0;
+	*ifindex = *map = *key = 0;
 	if (type == BPF_MAP_TYPE_UNSPEC && (__u32)args[5] == UNSPEC_MAP_ID) {
 		*ifindex = args[6];
 		return;
 	}
-	*map_id = args[5];
+	*map = args[5];
 	*key = args[6];
 	/* a devmap's entry starts with its device (struct bpf_dtab_netdev) */
 	if ((type == BPF_MAP_TYPE_DEVMAP || type == BPF_MAP_TYPE_DEVMAP_HASH) && args[2] &&

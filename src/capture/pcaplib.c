@@ -4,11 +4,11 @@
 #include "dynlib.h"
 #include "pcaplib.h"
 
+/* clang-format 14 and 19 lay out a braced macro differently */
+// clang-format off
+#define SYM(f) { "pcap_" #f, offsetof(struct pcaplib, f) }
+// clang-format on
 static const struct dynlib_sym syms[] = {
-#define SYM(f)                                          \
-	{                                               \
-		"pcap_" #f, offsetof(struct pcaplib, f) \
-	}
 	SYM(open_dead),	 SYM(compile),
 	SYM(freecode),	 SYM(geterr),
 	SYM(close),	 SYM(offline_filter),
@@ -18,11 +18,11 @@ static const struct dynlib_sym syms[] = {
 #undef SYM
 };
 
-#define PCAPLIB(name)                                                                  \
-	{                                                                              \
-		.soname = (name), .lib = "libpcap", .pkg = "libpcap0.8", .syms = syms, \
-		.n_syms = sizeof(syms) / sizeof(syms[0])                               \
-	}
+/* clang-format 14 and 19 lay out a braced macro differently */
+// clang-format off
+#define PCAPLIB(name) { .soname = (name), .lib = "libpcap", .pkg = "libpcap0.8", \
+			.syms = syms, .n_syms = sizeof(syms) / sizeof(syms[0]) }
+// clang-format on
 
 int pcaplib__open(struct pcaplib *lib, const char *soname)
 {

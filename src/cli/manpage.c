@@ -178,7 +178,7 @@ static const char environment[] =
 	"reports: xdpchain's own (counters per member, every fate captured) or libxdp's (no\n"
 	"counters; on kernels from 6.12 an add then fails, naming the reason)\n"
 	".TP\n"
-	".BR XDPCHAIN_COST_EVERY =\fIN\fR\n"
+	".BR XDPCHAIN_COST_EVERY =\\fIN\\fR\n"
 	"cost sampling of the chain a change (add, remove, apply, cleanup) builds: one packet in\n"
 	"\\fIN\\fR (0 or a power of two up to 65536) is timed across each member, \\fB0\\fR turns it\n"
 	"off (the default); later changes keep the chain's setting; \\fBstatus -s\\fR shows it\n"

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "chainfile.h"
 #include "chainfile_keys.h"
@@ -86,6 +87,24 @@ static const char apply_text[] =
 	"    programs: []          # removes eth1\\(aqs chain\n"
 	".EE\n";
 
+/* "a,b,c" as "a, b, c": groff may break the line between labels. */
+static void labels_text(FILE *out, const char *labels)
+{
+	char one[64];
+
+	for (const char *p = labels; *p;) {
+		size_t n = strcspn(p, ",");
+
+		snprintf(one, sizeof(one), "%.*s", (int)n, p);
+		manpage_text(out, one);
+		p += n;
+		if (*p == ',') {
+			fputs(", ", out);
+			p++;
+		}
+	}
+}
+
 static void metrics(FILE *out)
 {
 	fputs(".SH METRICS\n"
@@ -98,7 +117,7 @@ static void metrics(FILE *out)
 		fputs(".TP\n\\fB", out);
 		manpage_text(out, d->name);
 		fprintf(out, "\\fR (%s; labels: ", d->type);
-		manpage_text(out, d->labels);
+		labels_text(out, d->labels);
 		fputs(")\n", out);
 		manpage_text(out, d->help);
 		fputc('\n', out);

@@ -5,11 +5,11 @@
 #include "dynlib.h"
 #include "yamllib.h"
 
+/* clang-format 14 and 19 lay out a braced macro differently */
+// clang-format off
+#define SYM(f) { "yaml_" #f, offsetof(struct yamllib, f) }
+// clang-format on
 static const struct dynlib_sym syms[] = {
-#define SYM(f)                                          \
-	{                                               \
-		"yaml_" #f, offsetof(struct yamllib, f) \
-	}
 	SYM(parser_initialize), SYM(parser_delete),	SYM(parser_set_input_string),
 	SYM(parser_parse),	SYM(event_delete),	SYM(parser_load),
 	SYM(document_delete),	SYM(document_get_node), SYM(document_get_root_node),
