@@ -364,7 +364,7 @@ test_capture_kernel_drops() {
 	stop_capture /tmp/kd.pcapng
 	local got
 	got=$(tshark -r /tmp/kd.pcapng -T fields -E separator='|' -e frame.interface_name \
-		-e udp.dstport -e frame.comment 2>/dev/null | sort | uniq -c | sed 's/^ *//')
+		-e udp.dstport -e frame.comment 2>/dev/null | LC_ALL=C sort | uniq -c | sed 's/^ *//')
 	[ "$got" = "3 $IF0:kernel|40200|kernel drop: NO_SOCKET
 2 $IF0|40100|xdp action: pass; stage: after the chain
 3 $IF0|40200|xdp action: pass; stage: after the chain" ] || fail "capture: $got"
@@ -386,8 +386,8 @@ test_capture_kernel_drops() {
 	sleep 1
 	stop_capture /tmp/kd2.pcapng
 	got=$(tshark -r /tmp/kd2.pcapng -T fields -E separator='|' -e frame.interface_name \
-		-e udp.dstport 2>/dev/null | sort | tr '\n' ' ')
-	[ "$got" = "$IF0|40100 $IF0|40201 $IF0:kernel|40201 " ] || fail "filtered capture: $got"
+		-e udp.dstport 2>/dev/null | LC_ALL=C sort | tr '\n' ' ')
+	[ "$got" = "$IF0:kernel|40201 $IF0|40100 $IF0|40201 " ] || fail "filtered capture: $got"
 	jq -e '.written == 3 and .kernel_drops == {"packets": 1, "reasons": {"NO_SOCKET": 1}}' \
 		/tmp/kd2.json >/dev/null || fail "JSON summary: $(cat /tmp/kd2.json)"
 	kill $sink
