@@ -130,3 +130,12 @@ echo "VM, accepted traffic: $KD_FRAMES 64-byte UDP frames to a listening socket 
 printf '  %-24s %9s s  %s\n' "without --kernel-drops" "$n1_secs" "$n1_sum" \
 	"with --kernel-drops" "$k_secs" "$k_sum" "without, again" "$n2_secs" "$n2_sum"
 echo "  --kernel-drops costs $(awk -v a="$k_secs" -v b="$n1_secs" -v c="$n2_secs" 'BEGIN { printf "%.3fx", a / ((b + c) / 2) }') the flood's time without it (the mean of both, same run; the two without: $(awk -v b="$n1_secs" -v c="$n2_secs" 'BEGIN { printf "%.3fx", c / b }'))"
+# and what a drop costs it: the same frames with nobody listening (NO_SOCKET)
+kd_run
+d1_secs=$secs d1_sum=$summary
+kd_run --kernel-drops
+dk_secs=$secs dk_sum=$summary
+echo "VM, dropped traffic: the same frames, nobody listening (NO_SOCKET):"
+printf '  %-24s %9s s  %s\n' "without --kernel-drops" "$d1_secs" "$d1_sum" \
+	"with --kernel-drops" "$dk_secs" "$dk_sum"
+echo "  --kernel-drops costs $(awk -v a="$dk_secs" -v b="$d1_secs" 'BEGIN { printf "%.3fx", a / b }') the flood's time without it when every packet is a kernel drop (copied twice: at its fate and at its drop)"
