@@ -514,3 +514,18 @@ test_capture_flood_accounted() {
 		echo "--buffer $buf: $written written, $lost lost"
 	done
 }
+
+# --kernel-drops: an interface block of its own needs pcapng, and the
+# chain's interface (not --hook); both are usage errors that leave the hook
+# and the output as they were, and nothing is loaded for them.
+test_capture_kernel_drops_usage() {
+	setup_standalone_hook
+	expect_fail 2 "^xdpchain capture: --kernel-drops writes the kernel's drops as an interface of their own \(IFACE:kernel\), which pcap has not: add --pcapng" \
+		capture $IF0 -w /tmp/kd.pcap --kernel-drops
+	expect_fail 2 "^xdpchain capture: --kernel-drops follows the packets IFACE's chain passed into the kernel: give IFACE, not --hook" \
+		capture --hook "$STANDALONE_PIN" -w /tmp/kd.pcap --pcapng --kernel-drops
+	[ "$(hook_slots "$STANDALONE_PIN")" = "0 0 0 0 0" ] || fail "slots taken: $(hook_slots "$STANDALONE_PIN")"
+	[ ! -e /tmp/kd.pcap ] || fail "the output was created"
+	bpftool prog show 2>/dev/null | grep -q xdpchain_kdrop && fail "kernel drop program loaded"
+	true
+}

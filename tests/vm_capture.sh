@@ -345,3 +345,57 @@ test_capture_tty_status_line() {
 	grep -q "xdpchain capture: 5 packets written (seen 5, matched 5, lost 0)" /tmp/tty.out ||
 		fail "no summary: $(cat -v /tmp/tty.out)"
 }
+
+# --kernel-drops: UDP the chain passed to a port nobody listens on is freed
+# by the kernel as NO_SOCKET; it appears under IFACE:kernel with the reason
+# (named from the kernel's BTF), once per packet, and the summary counts it
+# (text and -j). Packets to a listening socket are not drops. The capture's
+# filter applies to them too.
+test_capture_kernel_drops() {
+	cap_chain count
+	"$BIN/udp_sink" $ADDR0 40100 >/tmp/sink.out &
+	local sink=$!
+	defer "kill $sink"
+	for _ in $(seq 100); do grep -q READY /tmp/sink.out && break; sleep 0.05; done
+	start_capture /tmp/kd.pcapng --pcapng --kernel-drops udp
+	send_udp 40200 3 # nobody listens
+	send_udp 40100 2 # the sink reads them
+	sleep 1
+	stop_capture /tmp/kd.pcapng
+	local got
+	got=$(tshark -r /tmp/kd.pcapng -T fields -E separator='|' -e frame.interface_name \
+		-e udp.dstport -e frame.comment 2>/dev/null | LC_ALL=C sort | uniq -c | sed 's/^ *//')
+	[ "$got" = "3 $IF0:kernel|40200|kernel drop: NO_SOCKET
+2 $IF0|40100|xdp action: pass; stage: after the chain
+3 $IF0|40200|xdp action: pass; stage: after the chain" ] || fail "capture: $got"
+	grep -q "xdpchain capture: 8 packets written (.*); kernel drops 3: NO_SOCKET 3$" \
+		/tmp/kd.pcapng.log || fail "summary: $(cat /tmp/kd.pcapng.log)"
+	# a filter that excludes them leaves them out; -j: the summary as JSON
+	"$XDPCHAIN" -j capture $IF0 -w /tmp/kd2.pcapng --pcapng --kernel-drops \
+		'udp port 40100 or udp port 40201' >/tmp/kd2.json 2>/tmp/kd2.pcapng.log &
+	CAP_PID=$!
+	defer "kill $CAP_PID"
+	for _ in $(seq 200); do
+		bpftool prog show name xdpchain_kdrop >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	sleep 0.5
+	send_udp 40200 2
+	send_udp 40100 1
+	send_udp 40201 1
+	sleep 1
+	stop_capture /tmp/kd2.pcapng
+	got=$(tshark -r /tmp/kd2.pcapng -T fields -E separator='|' -e frame.interface_name \
+		-e udp.dstport 2>/dev/null | LC_ALL=C sort | tr '\n' ' ')
+	[ "$got" = "$IF0:kernel|40201 $IF0|40100 $IF0|40201 " ] || fail "filtered capture: $got"
+	jq -e '.written == 3 and .kernel_drops == {"packets": 1, "reasons": {"NO_SOCKET": 1}}' \
+		/tmp/kd2.json >/dev/null || fail "JSON summary: $(cat /tmp/kd2.json)"
+	kill $sink
+	wait $sink || true
+	[ "$(tail -1 /tmp/sink.out)" = 3 ] || fail "the sink read $(tail -1 /tmp/sink.out) of 3"
+	# gone with its capture; without --kernel-drops nothing is loaded for it
+	bpftool prog show 2>/dev/null | grep -q xdpchain_kdrop && fail "kernel drop program left loaded"
+	start_capture /tmp/kd3.pcapng --pcapng
+	bpftool prog show 2>/dev/null | grep -q xdpchain_kdrop && fail "loaded without --kernel-drops"
+	stop_capture /tmp/kd3.pcapng
+}

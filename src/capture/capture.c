@@ -938,6 +938,13 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 		capture__stop(c);
 		return err;
 	}
+	if (o->kdrop_ifindex) {
+		err = kdrop__start(c, o->kdrop_ifindex, c->max_caplen);
+		if (err) {
+			capture__stop(c);
+			return err;
+		}
+	}
 	/* before the programs see packets is best, but a capture goes on without */
 	if (o->ifindex && (o->actions & (1U << XDP_REDIRECT)) && capnote__start(c, o->ifindex))
 		notes_add(
@@ -1033,6 +1040,7 @@ void capture__stop(struct capture *c)
 	/* the dispatcher runs its empty stubs again */
 	detach_stages(c);
 	capnote__stop(c);
+	kdrop__stop(c);
 	if (c->stage_prog_fd >= 0)
 		close(c->stage_prog_fd);
 	if (c->stage_map_fd >= 0)

@@ -149,10 +149,18 @@ struct capture_opts {
 	 * each redirected packet's target and outcome (capture__note()); 0: not.
 	 */
 	int ifindex;
+	/*
+	 * The chain's interface for kernel drops: the packets received there
+	 * that the kernel then freed as dropped (kdrop.c), records
+	 * capture__is_kdrop() tells apart, not filtered in the kernel (the
+	 * reader applies the filter); 0: none, nothing loaded.
+	 */
+	int kdrop_ifindex;
 };
 
 struct redirect_note_bpf;
 struct redirect_note;
+struct kdrop_bpf;
 
 struct capture {
 	int hook_fd;
@@ -186,6 +194,11 @@ struct capture {
 	struct redirect_note_bpf *note_skel;
 	struct bpf_link *note_link[2];
 	const struct redirect_note *note;
+	/* kernel drops (kdrop.c): the program, and the kernel's reason names by value */
+	struct kdrop_bpf *kd_skel;
+	struct bpf_link *kd_link;
+	char **kd_names;
+	size_t kd_n;
 	__u64 malformed;
 	__u64 base[CAP_NR_COUNTERS]; /* the counters when the capture started */
 	/* what capture__start() has to say; the caller prints or frees them, whatever it returned */
@@ -209,6 +222,21 @@ int capnote__start(struct capture *c, int ifindex);
 void capnote__stop(struct capture *c);
 /* A ring record that is a note, not a packet. */
 bool capnote__is_note(const struct capture_meta *m);
+/*
+ * kdrop.c: the kernel drop program of @c, for packets received on
+ * @ifindex, copying at most @snaplen bytes of each; 0 or -errno with
+ * err_set() (no kernel BTF, a tracepoint that does not attach).
+ */
+int kdrop__start(struct capture *c, int ifindex, __u32 snaplen);
+void kdrop__stop(struct capture *c);
+/*
+ * A record that is a kernel drop: its packet is the frame from its
+ * Ethernet header on, its reason in stage_slot, its pkt_id 0 (the packet's
+ * id does not travel with the skb: it is tied to the interface).
+ */
+bool capture__is_kdrop(const struct capture_meta *m);
+/* The reason's name as the kernel's enum skb_drop_reason has it ("NO_SOCKET"), or "reason N" in @buf. */
+const char *capture__kdrop_reason(const struct capture *c, __u32 reason, char *buf, size_t size);
 /*
  * Finds the metadata and the packet in one ring record of a capture
  * program, @len bytes at @rec (8-byte aligned), checking every length

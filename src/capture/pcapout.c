@@ -471,9 +471,12 @@ static const char *comment(struct pcap_out *o, __u32 a, __u32 action, const char
 	bool verdict = action != PCAPOUT_NO_ACTION;
 	int n;
 
-	if (verdict && what) {
-		n = snprintf(o->comment_what, sizeof(o->comment_what), "xdp action: %s; stage: %s",
-			     what, stage ? stage : "after the chain");
+	if (what) {
+		/* without a verdict (a kernel drop after the chain) @what is the whole comment */
+		n = verdict ? snprintf(o->comment_what, sizeof(o->comment_what),
+				       "xdp action: %s; stage: %s", what,
+				       stage ? stage : "after the chain") :
+			      snprintf(o->comment_what, sizeof(o->comment_what), "%s", what);
 		*len = n < (int)sizeof(o->comment_what) ? n : (int)sizeof(o->comment_what) - 1;
 		return o->comment_what;
 	}

@@ -46,7 +46,9 @@ int pcapout__write_on(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns,
 		      __u32 caplen, __u32 len, __u32 action, const char *stage);
 /*
  * As pcapout__write_on(), a fate whose comment says @what instead of the
- * action's name ("redirect to vc (ifindex 5)"; NULL: the name).
+ * action's name ("redirect to vc (ifindex 5)"; NULL: the name). With
+ * @action PCAPOUT_NO_ACTION, @what is the whole comment ("kernel drop:
+ * NO_SOCKET").
  */
 int pcapout__write_fate(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns, const void *data,
 			__u32 caplen, __u32 len, __u32 action, const char *what, const char *stage);

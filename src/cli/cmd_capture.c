@@ -47,6 +47,7 @@ struct capture_cfg {
 	__u32 buffer;
 	bool entry;
 	bool all_stages;
+	bool kernel_drops;
 };
 
 static const struct param capture_params[] = {
@@ -71,6 +72,10 @@ static const struct param capture_params[] = {
 	  "capture packets as they enter the chain, before its first program", 0 },
 	{ "all-stages", 0, PT_FLAG, offsetof(struct capture_cfg, all_stages), PARAM_NO_SET, NULL,
 	  "capture each packet at entry, after each program that let it go on and at its fate: one pcapng, an interface per stage, the same packet id at each",
+	  0 },
+	{ "kernel-drops", 0, PT_FLAG, offsetof(struct capture_cfg, kernel_drops), PARAM_NO_SET,
+	  NULL,
+	  "also the packets the chain passed that the kernel then dropped, with its drop reason: an interface IFACE:kernel of the pcapng, counts per reason in the summary",
 	  0 },
 	{ "buffer", 0, PT_U32, offsetof(struct capture_cfg, buffer), PARAM_NO_SET, "PAGES",
 	  "ring buffer pages per CPU, a power of two, 256 MiB at most for all CPUs together (default: 64 MiB in all, at most 32 MiB per CPU)",
@@ -150,6 +155,14 @@ static const char *stages__label(struct stages *st, const struct capture_meta *m
 	return unknown;
 }
 
+/* Kernel drops counted per reason; more reasons than this count as the last. */
+#define KDROP_REASONS_MAX 32
+
+struct kdrop_count {
+	__u32 reason;
+	__u64 n;
+};
+
 /* With --all-stages, pcapng interface blocks: one per stage. */
 #define STAGE_IFS_MAX 64
 
@@ -171,6 +184,13 @@ struct sink {
 	const struct capture *cap;
 	__u32 map_id; /* the last redirect map named, and its name */
 	char map[16];
+	/* --kernel-drops: their interface, the filter the reader applies, counts per reason */
+	bool kernel_drops;
+	__u32 if_kernel;
+	const struct filter *filter;
+	struct kdrop_count kd[KDROP_REASONS_MAX];
+	size_t n_kd;
+	__u64 kd_total;
 };
 
 /* "NAME (id N)" of the program a stage capture came after; NULL: at entry. */
@@ -237,6 +257,31 @@ static const char *fate_what(struct sink *s, __u32 action, char *buf, size_t siz
 	return buf;
 }
 
+/* A kernel drop: the capture's filter (in user space: it was not run), its reason counted. */
+static void on_kdrop(struct sink *s, const struct capture_meta *m, const void *pkt)
+{
+	char what[96], buf[32];
+	size_t i;
+	int err;
+
+	if (!filter__run_classic(s->filter, pkt, m->caplen, m->len))
+		return;
+	for (i = 0; i < s->n_kd && s->kd[i].reason != m->stage_slot; i++)
+		;
+	if (i == s->n_kd && s->n_kd < KDROP_REASONS_MAX)
+		s->kd[s->n_kd++].reason = m->stage_slot;
+	s->kd[i < KDROP_REASONS_MAX ? i : KDROP_REASONS_MAX - 1].n++;
+	s->kd_total++;
+	snprintf(what, sizeof(what), "kernel drop: %s",
+		 capture__kdrop_reason(s->cap, m->stage_slot, buf, sizeof(buf)));
+	err = pcapout__write_fate(s->out, s->if_kernel, 0, m->ts_ns + s->clock_offset, pkt,
+				  m->caplen, m->len, PCAPOUT_NO_ACTION, what, NULL);
+	if (err)
+		s->write_err = err;
+	else
+		s->written++;
+}
+
 static void on_packet(void *ctx, const struct capture_meta *m, const void *pkt)
 {
 	char after[PROG_NAME_MAX + 40], what[160];
@@ -247,6 +292,10 @@ static void on_packet(void *ctx, const struct capture_meta *m, const void *pkt)
 
 	if (s->write_err || (s->limit && s->written >= s->limit))
 		return;
+	if (capture__is_kdrop(m)) {
+		on_kdrop(s, m, pkt);
+		return;
+	}
 	if (action == STAGE_ACTION) {
 		/* on its way through the chain: no fate yet */
 		action = PCAPOUT_NO_ACTION;
@@ -420,21 +469,73 @@ static bool hook_still_there(const char *pin, __u32 id)
 	return same;
 }
 
-static void print_status(const struct capture *c, const struct sink *s, bool final)
+/* "; kernel drops 3: NO_SOCKET 2, IP_CSUM 1" for the summary line, or "". */
+static void kdrop_summary(const struct capture *c, const struct sink *s, char *buf, size_t size)
+{
+	size_t off;
+	char r[32];
+
+	*buf = '\0';
+	if (!s->kernel_drops)
+		return;
+	off = snprintf(buf, size, "; kernel drops %llu", (unsigned long long)s->kd_total);
+	for (size_t i = 0; i < s->n_kd && off < size; i++)
+		off += snprintf(buf + off, size - off, "%s%s %llu", i ? ", " : ": ",
+				capture__kdrop_reason(c, s->kd[i].reason, r, sizeof(r)),
+				(unsigned long long)s->kd[i].n);
+}
+
+/* The summary under -j: one document, on stdout (stderr when stdout carries the packets). */
+static void print_json_summary(const struct capture *c, const struct sink *s,
+			       const struct capture_stats *st, FILE *f)
+{
+	struct json j;
+	char r[32];
+
+	json_init(&j, f, g_opts.pretty);
+	json_object_start(&j);
+	json_kv_uint(&j, "written", s->written);
+	if (st->seen_known)
+		json_kv_uint(&j, "seen", st->seen);
+	json_kv_uint(&j, "matched", st->matched);
+	json_kv_uint(&j, "lost", st->output_err);
+	json_kv_uint(&j, "malformed", st->malformed);
+	if (s->kernel_drops) {
+		json_key(&j, "kernel_drops");
+		json_object_start(&j);
+		json_kv_uint(&j, "packets", s->kd_total);
+		json_key(&j, "reasons");
+		json_object_start(&j);
+		for (size_t i = 0; i < s->n_kd; i++)
+			json_kv_uint(&j, capture__kdrop_reason(c, s->kd[i].reason, r, sizeof(r)),
+				     s->kd[i].n);
+		json_object_end(&j);
+		json_object_end(&j);
+	}
+	json_object_end(&j);
+	json_finish(&j);
+}
+
+static void print_status(const struct capture *c, const struct sink *s, bool final, FILE *json)
 {
 	struct capture_stats st;
-	char seen[40] = "", malformed[40] = "";
+	char seen[40] = "", malformed[40] = "", kd[512];
 
 	capture__stats(c, &st);
+	if (final && json) {
+		print_json_summary(c, s, &st, json);
+		return;
+	}
+	kdrop_summary(c, s, kd, sizeof(kd));
 	if (st.seen_known)
 		snprintf(seen, sizeof(seen), "seen %llu, ", (unsigned long long)st.seen);
 	if (st.malformed)
 		snprintf(malformed, sizeof(malformed), ", malformed %llu",
 			 (unsigned long long)st.malformed);
 	/* one write: captures running side by side share the terminal */
-	fprintf(stderr, "%s%llu packets written (%smatched %llu, lost %llu%s)%s",
+	fprintf(stderr, "%s%llu packets written (%smatched %llu, lost %llu%s)%s%s",
 		final ? "xdpchain capture: " : "\r", (unsigned long long)s->written, seen,
-		(unsigned long long)st.matched, (unsigned long long)st.output_err, malformed,
+		(unsigned long long)st.matched, (unsigned long long)st.output_err, malformed, kd,
 		final ? "\n" : "  ");
 }
 
@@ -618,6 +719,14 @@ static int check_options(const struct capture_cfg *cfg)
 		return cmd_usage(
 			"capture",
 			"--after taps IFACE's chain, where packets go on: no --hook, and --actions pass only");
+	if (cfg->kernel_drops && cfg->hook)
+		return cmd_usage(
+			"capture",
+			"--kernel-drops follows the packets IFACE's chain passed into the kernel: give IFACE, not --hook");
+	if (cfg->kernel_drops && !cfg->pcapng && !cfg->all_stages)
+		return cmd_usage(
+			"capture",
+			"--kernel-drops writes the kernel's drops as an interface of their own (IFACE:kernel), which pcap has not: add --pcapng");
 	if ((cfg->entry || cfg->all_stages) &&
 	    (cfg->hook || cfg->after || cfg->actions_set || (cfg->entry && cfg->all_stages)))
 		return cmd_usage(
@@ -753,6 +862,14 @@ static int session_output(struct session *s)
 		s->sink.if_exit = err;
 		err = err < 0 ? err : 0;
 	}
+	if (!err && cfg->kernel_drops) {
+		char name[IF_NAMESIZE + 16];
+
+		snprintf(name, sizeof(name), "%s:kernel", cfg->ifname);
+		err = pcapout__add_interface(s->sink.out, name);
+		s->sink.if_kernel = err;
+		err = err < 0 ? err : 0;
+	}
 	if (err == -EPIPE) {
 		s->why_end = "the reader of the output went away";
 		err = 0;
@@ -786,6 +903,14 @@ static int session_start(struct session *s)
 	int err;
 
 	s->sink.limit = cfg->count;
+	if (cfg->kernel_drops) {
+		/* the tap's chain is not read here: the interface by its name */
+		copts.kdrop_ifindex = s->chain.ifindex ? s->chain.ifindex :
+							 (int)if_nametoindex(cfg->ifname);
+		s->sink.kernel_drops = true;
+		s->sink.filter = &s->filt;
+		s->sink.cap = &s->cap;
+	}
 	s->sink.clock_offset = clock_offset();
 	if (cfg->entry)
 		copts.actions = 0; /* the entry alone */
@@ -839,7 +964,7 @@ static bool session_tick(struct session *s)
 			 s->cap.stage_disp_id);
 	}
 	if (s->tty)
-		print_status(&s->cap, &s->sink, false);
+		print_status(&s->cap, &s->sink, false, NULL);
 	return true;
 }
 
@@ -909,7 +1034,10 @@ static int session_end(struct session *s, int err)
 	if (s->why_end && !err)
 		pr_info("xdpchain capture: stopping: %s\n", s->why_end);
 	if (s->started && !err)
-		print_status(&s->cap, &s->sink, true);
+		print_status(&s->cap, &s->sink, true,
+			     !g_opts.json	   ? NULL :
+			     strcmp(cfg->out, "-") ? stdout :
+						     stderr);
 	if (s->cap.hook_fd >= 0)
 		capture__stop(&s->cap);
 	if (s->stats_fd >= 0)
