@@ -17,7 +17,12 @@
 # - veth pairs xsa/xsb, made before xdpchain.service (xdpchain-test-veth.service);
 # - /etc/xdpchain/chains.conf: xsa gets count.o, xsc (made later by the
 #   tests) gets drop.o; objects under /usr/local/lib/xdpchain-test;
-# - /var/lib/prometheus/node-exporter for xdpchain-metrics.service.
+# - /var/lib/prometheus/node-exporter for xdpchain-metrics.service;
+# - podman set up as this machine allows (vfs storage: no overlay over the
+#   initramfs root; cgroupfs: no D-Bus; no pivot_root: the root is the
+#   initramfs, which cannot be pivoted away), and, when XDPCHAIN_CONTAINER
+#   names the directory tests/vm/container-images.sh made, its images.tar
+#   and pod.yaml in /var/lib/xdpchain-test/container (tests/systemd_container.sh).
 #
 # The base (the debootstrap) is cached under
 # ${XDPCHAIN_VM_CACHE:-/var/cache/xdpchain-vm}/systemd-bookworm, made once.
@@ -46,6 +51,8 @@ lib_pkgs() {
 mapfile -t pkgs < <(lib_pkgs)
 pkgs+=(systemd systemd-sysv udev iproute2 kmod procps jq xdp-tools util-linux
 	ethtool tcpdump bsdextrautils)
+# podman for the DaemonSet's pod (tests/systemd_container.sh)
+mapfile -t -O ${#pkgs[@]} pkgs < <(bash "$repo/tests/deps.sh" --list container)
 key=$(printf '%s\n' "${pkgs[@]}" | sort | sha256sum | cut -c1-16)
 base=$cache/base-$key.cpio
 
@@ -161,6 +168,29 @@ ExecStart=/vmrun/run
 StandardOutput=journal+console
 EOF
 ln -s ../xdpchain-vmrun.service "$rs/etc/systemd/system/multi-user.target.wants/"
+
+mkdir -p "$rs/etc/containers" "$rs/var/lib/xdpchain-test/container"
+cat >"$rs/etc/containers/storage.conf" <<'EOF'
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# the test VM's root is the initramfs: no overlay over it
+[storage]
+driver = "vfs"
+runroot = "/run/containers/storage"
+graphroot = "/var/lib/containers/storage"
+EOF
+cat >"$rs/etc/containers/containers.conf" <<'EOF'
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# the test VM: no D-Bus for systemd's cgroup manager, an initramfs root that
+# pivot_root cannot leave
+[containers]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+no_pivot_root = true
+EOF
+if [[ -n ${XDPCHAIN_CONTAINER:-} ]]; then
+	cp "$XDPCHAIN_CONTAINER/images.tar" "$XDPCHAIN_CONTAINER/pod.yaml" "$rs/var/lib/xdpchain-test/container/"
+fi
 
 runcpio=$tmp/run.cpio
 (cd "$rs" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$runcpio"
