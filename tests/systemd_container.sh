@@ -50,10 +50,13 @@ ct_log() {
 # ct_pod_up: the pod running with the images loaded, $CT_IF there and the
 # ConfigMap holding at least count
 ct_pod_up() {
-	[ -s $CT_DIR/images.tar ] ||
+	[ -s $CT_DIR/images.tar ] || podman image exists localhost/xdpchain:latest ||
 		fail "no $CT_DIR/images.tar: tests/vm/systemd-suite.sh puts tests/vm/container-images.sh's images there"
-	podman image exists localhost/xdpchain:latest ||
+	if ! podman image exists localhost/xdpchain:latest; then
 		podman load -q -i $CT_DIR/images.tar >/dev/null || fail "podman load of $CT_DIR/images.tar failed"
+		# the VM's memory: the images are in podman's storage now
+		rm -f $CT_DIR/images.tar
+	fi
 	ip link show $CT_IF >/dev/null 2>&1 || {
 		ip link add $CT_IF type veth peer name xcb
 		ip link set $CT_IF up
@@ -73,7 +76,7 @@ test_container_a_pod_start_applies() {
 	ip link del $CT_IF 2>/dev/null || true
 	rm -rf "${CT_CM:?}"/* "$CT_CM"/..?*
 	ct_pod_up
-	until_chain $CT_IF "xdpchain_count xdpchain_final" 120 ||
+	until_chain $CT_IF "xdpchain_count xdpchain_final" 300 ||
 		fail "no chain from the pod on $CT_IF: '$(members $CT_IF)'; log: $(ct_log)"
 	podman logs $CT_CTR 2>&1 | grep -q "applied /etc/xdpchain: changed $CT_IF" ||
 		fail "the pod's log says no apply of $CT_IF: $(ct_log)"
@@ -83,11 +86,11 @@ test_container_a_pod_start_applies() {
 test_container_b_configmap_change_applies() {
 	need_systemd
 	ct_pod_up
-	until_chain $CT_IF "xdpchain_count xdpchain_final" 120 ||
+	until_chain $CT_IF "xdpchain_count xdpchain_final" 300 ||
 		fail "no chain from the pod on $CT_IF: '$(members $CT_IF)'; log: $(ct_log)"
 	ct_configmap "$(ct_chain count passlog)"
 	# the DaemonSet's XDPCHAIN_INTERVAL is 10 s
-	until_chain $CT_IF "xdpchain_count xdpchain_passlog xdpchain_final" 60 ||
+	until_chain $CT_IF "xdpchain_count xdpchain_passlog xdpchain_final" 300 ||
 		fail "ConfigMap change not applied: '$(members $CT_IF)'; log: $(ct_log)"
 	podman logs $CT_CTR 2>&1 | grep -q '/etc/xdpchain changed, applying it' ||
 		fail "the pod's log says no change: $(ct_log)"
@@ -99,7 +102,7 @@ test_container_c_sigterm_leaves_chain() {
 	need_systemd
 	ct_pod_up
 	defer "$SD_XDPCHAIN flush $CT_IF"
-	until_chain $CT_IF "xdpchain_count xdpchain_final" 120 ||
+	until_chain $CT_IF "xdpchain_count xdpchain_final" 300 ||
 		until_chain $CT_IF "xdpchain_count xdpchain_passlog xdpchain_final" 1 ||
 		fail "no chain from the pod on $CT_IF: '$(members $CT_IF)'; log: $(ct_log)"
 	local ids names rc
