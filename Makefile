@@ -16,7 +16,8 @@
 # make bench      startup beside xdp-loader, the capture and chain benchmarks
 #                 (BENCH=startup: startup alone)
 # make systemd-test Debian 12 booted with systemd as PID 1 in the VM, xdpchain
-#                 installed by make install: units, udev rule, hardening
+#                 installed by make install: units, udev rule, hardening; the
+#                 DaemonSet's pod under podman (images built first, cached)
 # make distro-test one release of the distribution matrix (DIST=sid): its
 #                 chroot, build, host tests and VM suite on its own kernel
 # make deps       install the Debian packages the project needs

@@ -43,8 +43,9 @@ ct_chain() {
 	done
 }
 
+# ct_log: the last lines of the entry script's log, one line
 ct_log() {
-	podman logs $CT_CTR 2>&1 | tail -"${1:-5}" | tr '\n' ' '
+	podman logs $CT_CTR 2>&1 | tail -5 | tr '\n' ' '
 }
 
 # ct_pod_up: the pod running with the images loaded, $CT_IF there and the
