@@ -18,8 +18,8 @@
 # - /etc/xdpchain/chains.conf: xsa gets count.o, xsc (made later by the
 #   tests) gets drop.o; objects under /usr/local/lib/xdpchain-test;
 # - /var/lib/prometheus/node-exporter for xdpchain-metrics.service;
-# - podman set up as this machine allows (vfs storage: no overlay over the
-#   initramfs root; cgroupfs: no D-Bus; no pivot_root: the root is the
+# - podman set up as this machine allows (vfs storage on a tmpfs of its
+#   own: no overlay over the initramfs root; no pivot_root: the root is the
 #   initramfs, which cannot be pivoted away), and, when XDPCHAIN_CONTAINER
 #   names the directory tests/vm/container-images.sh made, its images.tar
 #   and pod.yaml in /var/lib/xdpchain-test/container (tests/systemd_container.sh).
@@ -51,8 +51,10 @@ lib_pkgs() {
 mapfile -t pkgs < <(lib_pkgs)
 pkgs+=(systemd systemd-sysv udev iproute2 kmod procps jq xdp-tools util-linux
 	ethtool tcpdump bsdextrautils)
-# podman for the DaemonSet's pod (tests/systemd_container.sh)
+# podman for the DaemonSet's pod (tests/systemd_container.sh), and D-Bus
+# for its systemd cgroup manager (crun reaches systemd through sd-bus)
 mapfile -t -O ${#pkgs[@]} pkgs < <(bash "$repo/tests/deps.sh" --list container)
+pkgs+=(dbus)
 key=$(printf '%s\n' "${pkgs[@]}" | sort | sha256sum | cut -c1-16)
 base=$cache/base-$key.cpio
 
@@ -180,11 +182,13 @@ graphroot = "/var/lib/containers/storage"
 EOF
 cat >"$rs/etc/containers/containers.conf" <<'EOF'
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-# the test VM: no D-Bus for systemd's cgroup manager, an initramfs root that
-# pivot_root cannot leave
+# the test VM: an initramfs root, which pivot_root cannot leave ("crun:
+# pivot_root: Invalid argument"). The cgroup manager stays systemd: with
+# cgroupfs on cgroup v2 a pod's own cgroup denies every device, and crun's
+# mknod of /dev/null in the pod's containers fails (EPERM).
 [containers]
 [engine]
-cgroup_manager = "cgroupfs"
+cgroup_manager = "systemd"
 events_logger = "file"
 no_pivot_root = true
 EOF
