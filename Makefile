@@ -64,15 +64,19 @@ LIBXDP_VERSION := $(shell $(PKG_CONFIG) --modversion libxdp 2>/dev/null)
 # Flags of the libraries from their .pc files. Expanded on first use, not
 # when the Makefile is read: 'make deps' must run where pkg-config and the
 # -dev packages are not installed yet.
-# libpcap: its headers only; the binary loads it when a capture needs it
-# (src/capture/pcaplib.c), so commands that do not capture never load its
-# dependencies. The tests and the bench call it directly: PCAP_LDLIBS.
-PC_LIBS := libxdp libbpf libelf zlib yaml-0.1 nettle
+# libpcap, libyaml and nettle: their headers only; the binary loads each
+# where it is used (src/base/dynlib.h: capture and replay, chain files,
+# object hashing), so a command that does none of these never loads them
+# (--version, status). The tests and the bench link them (DL_LDLIBS): they
+# call libpcap directly, and the VM image takes the libraries its
+# binaries link. A package of the binary still depends on all three.
+PC_LIBS := libxdp libbpf libelf zlib
+DL_LIBS := libpcap yaml-0.1 nettle
 PC_LDLIBS = $(eval PC_LDLIBS := $(or $(shell $(PKG_CONFIG) --libs $(PC_LIBS) 2>/dev/null),$(error \
 	pkg-config finds no $(PC_LIBS); install them: make deps)))$(PC_LDLIBS)
-PC_CFLAGS = $(eval PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PC_LIBS) libpcap 2>/dev/null))$(PC_CFLAGS)
-PCAP_LDLIBS = $(eval PCAP_LDLIBS := $(or $(shell $(PKG_CONFIG) --libs libpcap 2>/dev/null),$(error \
-	pkg-config finds no libpcap; install it: make deps)))$(PCAP_LDLIBS)
+PC_CFLAGS = $(eval PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PC_LIBS) $(DL_LIBS) 2>/dev/null))$(PC_CFLAGS)
+DL_LDLIBS = $(eval DL_LDLIBS := $(or $(shell $(PKG_CONFIG) --libs $(DL_LIBS) 2>/dev/null),$(error \
+	pkg-config finds no $(DL_LIBS); install them: make deps)))$(DL_LDLIBS)
 
 # CFLAGS, CPPFLAGS and LDFLAGS are the user's (a packager's, e.g.
 # dpkg-buildflags' hardening): added after what the build needs, never
@@ -107,7 +111,8 @@ TEST_BPF_OBJS := $(patsubst tests/bpf/%.bpf.c,$(OUTPUT)/tests/%.o,$(TEST_BPF_SRC
 
 # src/ in layers, bottom up; a folder sees its own headers and those of the
 # layers below it (LAYER_INC), so an include upward does not compile.
-# tests/host_layers.sh (tests/layers.sh) refuses the same and include circles.
+# tests/host_layers.sh (tests/layers.sh) refuses the same and include circles
+# between files and between modules (a .c and its .h).
 LAYERS := base kern chain capture replay cli
 LAYER_INC_base := base
 LAYER_INC_kern := base kern
@@ -191,15 +196,15 @@ $(SAN_BIN): $(SAN_OBJS) | $(OUTPUT)/bin
 
 $(UNIT_BIN): $(UNIT_SRCS) $(wildcard tests/unit/*.h) $(SAN_LIB_OBJS) | $(OUTPUT)/bin
 	$(msg) LINK-SAN $@
-	$(Q)$(CC) $(XDPCHAIN_CFLAGS) $(ALL_INC) -Itests/unit $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -o $@ $(LDLIBS) $(PCAP_LDLIBS)
+	$(Q)$(CC) $(XDPCHAIN_CFLAGS) $(ALL_INC) -Itests/unit $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -o $@ $(LDLIBS) $(DL_LDLIBS)
 
 $(BENCH_BIN): tests/bench/bench.c $(LIB_OBJS) | $(OUTPUT)/bin
 	$(msg) LINK $@
-	$(Q)$(CC) $(XDPCHAIN_CFLAGS) $(ALL_INC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(PCAP_LDLIBS)
+	$(Q)$(CC) $(XDPCHAIN_CFLAGS) $(ALL_INC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(DL_LDLIBS)
 
 $(OUTPUT)/bin/%: tests/helpers/%.c | $(OUTPUT)/bin
 	$(msg) CC $@
-	$(Q)$(CC) $(XDPCHAIN_CFLAGS) -Itests/helpers $(CPPFLAGS) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) $< -o $@ $(LDLIBS) $(PCAP_LDLIBS)
+	$(Q)$(CC) $(XDPCHAIN_CFLAGS) -Itests/helpers $(CPPFLAGS) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) $< -o $@ $(LDLIBS) $(DL_LDLIBS)
 
 # The man pages and the completion come from the tables the binary parses
 # with: 'xdpchain man' (hidden; 'man 5': xdpchain.conf(5)) and 'xdpchain
@@ -263,13 +268,20 @@ test: deps
 # The chain part runs in the VM, its clock counting guest instructions
 # (qemu -icount): ratios hold whatever else the machine runs. Startup
 # (tests/bench/startup.sh) runs on the host beside xdp-loader, in the same
-# run; BENCH=startup runs that part alone.
+# run, and replay (tests/bench/replay.sh) beside its floor, the bare test
+# runs, and in the VM replay --dispatcher beside the one-by-one replay
+# (tests/bench/vm_replay.sh); BENCH=startup or BENCH=replay runs that part alone.
 bench: test-build $(BENCH_BIN)
+ifneq ($(BENCH),replay)
 	@bash tests/bench/startup.sh
+endif
 ifneq ($(BENCH),startup)
+	@bash tests/bench/replay.sh
+endif
+ifeq ($(filter startup replay,$(BENCH)),)
 	@$(BENCH_BIN)
 	@VM_QEMU_ARGS="-icount shift=0,sleep=off" bash tests/vm/run.sh --kernel $(KERNEL) -- \
-		"bash tests/bench/vm_chain.sh && bash tests/bench/vm_capture.sh"
+		"bash tests/bench/vm_chain.sh && bash tests/bench/vm_capture.sh && bash tests/bench/vm_replay.sh"
 endif
 
 # What goes where; uninstall removes exactly this list (the unit whether or

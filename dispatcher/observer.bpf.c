@@ -24,6 +24,38 @@ const volatile __u32 slot_prog[16] = {}; /* program id */
 const volatile __u8 slot_row[16] = {}; /* counter row */
 /* slots whose member goes on after more than one action: counted apart */
 const volatile __u16 multi_mask = 0;
+/* cost sampling: a packet is timed when its per-CPU count & cost_mask is 0 */
+const volatile __u8 cost_on = 0;
+const volatile __u32 cost_mask = 0;
+
+/*
+ * The dispatcher's cost calls (COST_ASK, COST_SLOT + N; see
+ * xdp_dispatcher.bpf.c): whether to time this packet, or slot N's time
+ * (@ns) on a timed one, added to its member's row.
+ */
+static __always_inline int cost_call(__u64 ns, __u32 slot)
+{
+	struct xdpchain_stats *s;
+	__u32 key = 0, row;
+
+	if (!cost_on)
+		return 0;
+	s = bpf_map_lookup_elem(&xdpchain_stats, &key);
+	if (!s)
+		return 0;
+	if (slot == COST_ASK)
+		return (s->cost_tick++ & cost_mask) == 0;
+	slot -= COST_SLOT;
+	if (slot >= STATS_SLOTS)
+		return 0;
+	asm volatile("%0 &= 15" : "+r"(slot)); /* a bound the verifier sees */
+	row = slot_row[slot];
+	if (row < STATS_ROWS) {
+		s->cost_ns[row] += ns;
+		s->cost_n[row]++;
+	}
+	return 0;
+}
 
 /*
  * One count per packet: the member that ended it (or the final stage's
@@ -39,6 +71,8 @@ int xdpchain_observe(struct xdp_md *ctx, __u64 verdicts, __u32 slot, __u32 verdi
 	__u32 key = 0, row, a;
 
 	xdpchain_mark_own();
+	if (slot >= COST_SLOT && slot <= COST_ASK)
+		return cost_call(verdicts, slot);
 	/*
 	 * The whole chain passed it: the final stage counted it and hands it
 	 * to the hook. Only the verdicts of members with several proceed-on

@@ -22,6 +22,22 @@
 #define FATE_EXIT 0xffffffffU /* fate_slot: the packet passed the whole chain */
 #define FATE_ENTRY 0xfffffffdU /* fate_slot: the packet as it entered the chain */
 #define STAGE_ACTION 0xffU /* capture_meta.action of a stage capture: no fate yet */
+/*
+ * Cost sampling: xdpchain_exit()'s slot argument when the dispatcher asks
+ * whether to time the packet at hand (COST_ASK), and when it hands over
+ * the nanoseconds slot N took on a timed packet (COST_SLOT + N, the time
+ * in the verdicts argument). Well above any real slot or FATE_ value's
+ * low byte, below FATE_ENTRY.
+ */
+#define COST_SLOT 0x100U
+#define COST_ASK 0x200U
+/*
+ * Off unless XDPCHAIN_COST_EVERY turns it on: sampling costs more than
+ * the 1.05x of the chain without it that would make it a default (make
+ * bench; docs/performance.md). 64 is the rate the docs suggest.
+ */
+#define COST_EVERY_DEFAULT 0
+#define COST_EVERY_MAX 65536
 
 struct xdpchain_stats {
 	/* per member: packets it ended, by its verdict (the final stage: passed all) */
@@ -45,6 +61,14 @@ struct xdpchain_stats {
 	 * same at each stage (its entry program sets it, dispatcher/stage.bpf.c).
 	 */
 	__u64 pkt_id;
+	/*
+	 * Cost per member (issue 20): packets seen by the cost sampler on
+	 * this CPU (it times one in the chain's cost_every), and per counter
+	 * row the nanoseconds its member ran on timed packets and how many.
+	 */
+	__u64 cost_tick;
+	__u64 cost_ns[STATS_ROWS];
+	__u64 cost_n[STATS_ROWS];
 };
 
 #ifdef __BPF__

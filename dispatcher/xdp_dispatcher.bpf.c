@@ -29,6 +29,8 @@
 #include <bpf/bpf_helpers.h>
 #include <xdp/prog_dispatcher.h>
 
+#include "stats.h" /* COST_ASK, COST_SLOT: constants only */
+
 #define NUM_SLOTS 10
 
 _Static_assert(MAX_DISPATCHER_ACTIONS == NUM_SLOTS, "libxdp's slot count changed");
@@ -95,6 +97,11 @@ DEFINE_SLOT(compat_test)
  * hook slot of their action, saying which member it was. A global
  * function, so it stays a function of its own the observer can replace;
  * its name in the BTF also tells status the dispatcher is xdpchain's.
+ *
+ * The same call serves cost sampling, so that no second function needs a
+ * second freplace link: @slot COST_ASK asks whether to time the packet
+ * (returns non-zero to time it), COST_SLOT + N hands over the nanoseconds
+ * slot N ran, in @verdicts. Unobserved, both return 0: nothing is timed.
  */
 __attribute__((noinline)) int xdpchain_exit(struct xdp_md *ctx, __u64 verdicts, __u32 slot,
 					    __u32 verdict)
@@ -156,13 +163,19 @@ __attribute__((noinline)) int xdpchain_step(struct xdp_md *ctx, __u32 slot)
 /*
  * Runs slot n if enabled. The program's verdict ends the chain unless its
  * bit is set in the slot's chain_call_actions; a verdict with no bit (not an
- * XDP action) ends it too and the kernel treats it as invalid.
+ * XDP action) ends it too and the kernel treats it as invalid. On a timed
+ * packet (@timed, a constant: the compiler makes two copies of the chain)
+ * the member's run is timed and the time handed to the observer.
  */
 #define RUN_SLOT(n)                                                                          \
 	do {                                                                                 \
 		if (enabled <= (n))                                                          \
 			ALL_PASSED(n);                                                       \
+		if (timed)                                                                   \
+			t = bpf_ktime_get_ns();                                              \
 		verdict = prog##n(ctx);                                                      \
+		if (timed)                                                                   \
+			xdpchain_exit(ctx, bpf_ktime_get_ns() - t, COST_SLOT + (n), 0);      \
 		PACK_VERDICT(n, verdict);                                                    \
 		if ((__u32)verdict >= 32 || !(conf.chain_call_actions[n] & (1U << verdict))) \
 			return xdpchain_exit(ctx, verdicts, n, verdict);                     \
@@ -170,16 +183,11 @@ __attribute__((noinline)) int xdpchain_step(struct xdp_md *ctx, __u32 slot)
 			xdpchain_step(ctx, n);                                               \
 	} while (0)
 
-SEC("xdp")
-int xdp_dispatcher(struct xdp_md *ctx)
+static __always_inline int run_chain(struct xdp_md *ctx, int trace, const int timed)
 {
 	__u8 enabled = conf.num_progs_enabled;
-	__u64 verdicts = 0;
-	int verdict, trace;
-
-	/* a single member replaces this function itself */
-	may_change_packet_data(ctx);
-	trace = xdpchain_entry(ctx);
+	__u64 verdicts = 0, t = 0;
+	int verdict;
 
 	RUN_SLOT(0);
 	RUN_SLOT(1);
@@ -195,6 +203,27 @@ int xdp_dispatcher(struct xdp_md *ctx)
 	if (enabled > NUM_SLOTS)
 		return compat_test(ctx);
 	ALL_PASSED(NUM_SLOTS);
+}
+
+SEC("xdp")
+int xdp_dispatcher(struct xdp_md *ctx)
+{
+	int trace;
+
+	/* a single member replaces this function itself */
+	may_change_packet_data(ctx);
+	trace = xdpchain_entry(ctx);
+#ifdef XDPCHAIN_COST
+	/*
+	 * Cost sampling: the observer, in place of xdpchain_exit(), says
+	 * whether to time this packet's members (one in the chain's
+	 * cost_every, by a per-CPU count); without it the answer is 0. An
+	 * untimed packet pays this call and nothing per member.
+	 */
+	if (xdpchain_exit(ctx, 0, COST_ASK, 0))
+		return run_chain(ctx, trace, 1);
+#endif
+	return run_chain(ctx, trace, 0);
 }
 
 SEC("xdp")

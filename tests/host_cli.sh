@@ -311,3 +311,27 @@ test_add_bad_objects() {
 		add $IF0 "$TESTOBJ/final_named.o"
 	assert_unchanged $IF0 "$before"
 }
+
+# libyaml and nettle are loaded where they are used (src/base/dynlib.h):
+# with both hidden, --version and status still run; reading a chain file
+# and hashing an object each fail with one line naming the package, and
+# change nothing.
+test_without_libyaml_and_nettle() {
+	local so lib before
+	setup_veth
+	before=$(ls -R "$BPFFS")
+	for so in libyaml-0.so.2 libnettle.so.8; do
+		lib=$(ldconfig -p | awk -v so="$so" '$1 == so { print $NF; exit }')
+		[ -n "$lib" ] || skip "no $so to hide"
+		mount --bind /dev/null "$(readlink -f "$lib")"
+		defer "umount $(readlink -f "$lib")"
+	done
+	xdpchain --version >/dev/null || fail "--version needs libyaml or nettle"
+	xdpchain status >/dev/null || fail "status needs libyaml or nettle"
+	printf 'version: 1\ninterfaces:\n  %s:\n    programs: []\n' "$IF0" >"$TEST_TMP/c.conf"
+	expect_fail 1 "^xdpchain apply: libyaml is not installed: apt install libyaml-0-2$" \
+		apply "$TEST_TMP/c.conf"
+	expect_fail 1 "^xdpchain add: nettle is not installed: apt install libnettle8$" \
+		add "$IF0" "$SAMPLES/drop.o"
+	[ "$(ls -R "$BPFFS")" = "$before" ] || fail "bpffs changed: $(ls -R "$BPFFS")"
+}

@@ -100,9 +100,10 @@ for doc in yaml.safe_load_all(open(sys.argv[1])):
 }
 
 # The Containerfile builds what it copies and installs what xdpchain links:
-# every library the binary needs (readelf NEEDED) comes from a package of
-# the runtime stage, the build stage's packages are tests/deps.sh's build
-# group, and ENTRYPOINT is the entry script it copies.
+# every library the binary needs (readelf NEEDED, and the sonames it
+# dlopen()s) comes from a package of the runtime stage, the build stage's
+# packages are tests/deps.sh's build group, and ENTRYPOINT is the entry
+# script it copies.
 test_deploy_containerfile() {
 	local cf=$ROOT/deploy/container/Containerfile lib pkg run build p
 	head -1 "$cf" | grep -qx '# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause' || fail "no SPDX line"
@@ -115,7 +116,9 @@ test_deploy_containerfile() {
 	for p in $build; do
 		bash "$ROOT/tests/deps.sh" --list build | grep -qx "$p" || fail "build stage's $p is not in deps.sh's build group"
 	done
-	for lib in $(readelf -d "$ROOT/.output/bin/xdpchain" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+	# and those it loads where they are used (dlopen: src/'s *_SONAME)
+	for lib in $(readelf -d "$ROOT/.output/bin/xdpchain" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p') \
+		$(sed -n 's/^#define [A-Z_]*_SONAME "\(.*\)".*/\1/p' "$ROOT"/src/*/*.[ch]); do
 		pkg=$(dpkg -S "*/$lib" 2>/dev/null | grep -v -- '-dev' | head -1 | cut -d: -f1)
 		[ -n "$pkg" ] || fail "no package has $lib"
 		# Debian 13 and later renamed some for 64-bit time: the image is 12's
@@ -238,4 +241,28 @@ test_deploy_entrypoint_metrics_safe() {
 	[ "$(ls -A $d | tr '\n' ' ')" = ".xdpchain.prom.tmp xdpchain.prom xdpchain.prom.tmp " ] ||
 		fail "the directory holds: $(ls -A $d)"
 	[ "$(readlink $d/.xdpchain.prom.tmp)" = /tmp/rootonly ] || fail "nobody's link was replaced"
+}
+
+# The Grafana dashboard (deploy/grafana/xdpchain.json): valid JSON with its
+# licence, and every query (panel targets, template variables) names at
+# least one metric and only metrics 'xdpchain metrics' exports (metrics.h's
+# table, as the exposition's TYPE lines give it).
+test_deploy_grafana_queries_exported() {
+	local d=$ROOT/deploy/grafana/xdpchain.json exported q names bad=""
+	jq -e '.__spdx == "SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause"' "$d" >/dev/null ||
+		fail "$d: not JSON, or no SPDX key"
+	exported=$(xdpchain metrics | sed -n 's/^# TYPE \(xdpchain_[a-z_]*\) .*/\1/p')
+	[ -n "$exported" ] || fail "xdpchain metrics exports nothing"
+	[ "$(jq '[.panels[].targets[]] | length' "$d")" -ge 5 ] || fail "panels without queries"
+	while IFS= read -r q; do
+		names=$(grep -o 'xdpchain_[a-z_]*' <<<"$q" | sort -u)
+		[ -n "$names" ] || bad+=" [no xdpchain metric: $q]"
+		for n in $names; do
+			grep -qx "$n" <<<"$exported" || bad+=" [$n not exported: $q]"
+		done
+	done < <(jq -r '(.panels[].targets[].expr), (.templating.list[] | select(.type == "query") | .definition)' "$d")
+	[ -z "$bad" ] || fail "dashboard queries:$bad"
+	for m in xdpchain_packets_total xdpchain_program_run_seconds_total xdpchain_program_run_samples_total; do
+		jq -r '.panels[].targets[].expr' "$d" | grep -q "$m" || fail "no panel uses $m"
+	done
 }

@@ -231,7 +231,7 @@ test_build_flags() {
 		[[ $line == *-O2* ]] && fail "the default CFLAGS despite CFLAGS=-O1: $line"
 	done < <(dry_lines "$dry" ' -c src/(base/log|cli/xdpchain)\.c ')
 	line=$(dry_lines "$dry" " -o $o/bin/xdpchain( |\$)")
-	for f in -Wl,-z,pkgldflag -lxdp -lbpf -lyaml "-O1 -DPKG_CFLAG"; do
+	for f in -Wl,-z,pkgldflag -lxdp -lbpf -lelf "-O1 -DPKG_CFLAG"; do
 		[[ $line == *" $f"* ]] || fail "'$f' missing in the link line: $line"
 	done
 	# the environment, as dpkg-buildflags exports them; the tests' build

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 # src/ in layers (base < kern < chain, capture < replay < cli): no include
-# upward and no include circle (tests/layers.sh), and no function over 80
+# upward and no include circle between files or between modules (a .c and
+# its .h; tests/layers.sh), and no function over 80
 # lines (tests/funclen.sh), checked on src/ and, to prove each check can
 # fail, on a small tree with the offence planted.
 
@@ -42,6 +43,8 @@ test_layers_no_include_circle() {
 	local t=$TEST_TMP/tree out
 	out=$(bash "$ROOT/tests/layers.sh" circle "$ROOT/src" 2>&1) ||
 		fail "an include circle in src/: $out"
+	out=$(bash "$ROOT/tests/layers.sh" circle --modules "$ROOT/src" 2>&1) ||
+		fail "an include circle between modules in src/: $out"
 	plant_tree "$t"
 	out=$(bash "$ROOT/tests/layers.sh" circle "$t" 2>&1) ||
 		fail "the planted tree without a circle fails: $out"

@@ -143,6 +143,18 @@ test_replay_snaplen_cut() {
 	tshark -r $d/out.pcapng -Y "frame.interface_name == \"$IF0:exit\" && frame.len == 71" \
 		-T fields -e frame.cap_len 2>/dev/null | grep -qx 56 ||
 		fail "the cut VLAN frame's fate is not 56 of 71 bytes"
+	# marked: a second comment on each of its records, a line in the summary
+	[ "$(tshark -r $d/out.pcapng -Y 'frame.comment contains "cut by the capture'"'"'s snaplen: replayed as captured, 60 of 75 bytes"' \
+		-T fields -e frame.interface_name 2>/dev/null | head -1)" = "$IF0:entry" ] ||
+		fail "the cut VLAN frame's entry is not marked: $(tshark -r $d/out.pcapng -T fields -e frame.comment 2>/dev/null | head -3)"
+	tshark -r $d/out.pcapng -Y "frame.interface_name == \"$IF0:exit\" && frame.comment contains \"56 of 71 bytes\"" \
+		2>/dev/null | grep -q . || fail "the cut VLAN frame's fate is not marked"
+	xdpchain replay --file $d/chain.conf -r $d/cut.pcap |
+		grep -qx '  8 packets were cut by the capture.s snaplen: replayed as captured' ||
+		fail "the text summary does not say 8 were cut"
+	# the cut replay, --expect'ed against itself: the marks change nothing
+	xdpchain replay --file $d/chain.conf -r $d/cut.pcap --expect $d/out.pcapng >/dev/null ||
+		fail "a cut replay differs from its own file"
 }
 
 # An object changed since the chain file recorded it is refused, unless --force.
@@ -209,6 +221,25 @@ test_replay_bad_input() {
 		jq -e '.error | test("empty.pcap")' >/dev/null || fail "JSON error missing"
 }
 
+# --dispatcher where the kernel refuses freplace (this host): one line
+# naming `xdpchain features` and the way that works here, exit 1, nothing
+# written; the VM runs it for real (vm_replay.sh).
+test_replay_dispatcher_refused() {
+	xdpchain -j features | jq -e '.freplace | not' >/dev/null ||
+		skip "this kernel takes freplace: vm_replay.sh runs --dispatcher"
+	setup_veth
+	local d=$TEST_TMP before
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	before=$(snapshot $IF0)
+	expect_fail 1 "^xdpchain replay: replay --dispatcher needs freplace .*refuses \(see 'xdpchain features'\); replay without --dispatcher" \
+		replay --file $d/chain.conf -r $d/in.pcap -w $d/out.pcapng --dispatcher
+	[ ! -s $d/out.pcapng ] || fail "a refused replay wrote $d/out.pcapng"
+	assert_unchanged $IF0 "$before"
+	# without it, the same replay runs here
+	xdpchain replay --file $d/chain.conf -r $d/in.pcap >/dev/null || fail "the one-by-one replay failed"
+}
+
 # --expect: a replay against an earlier one's file; a changed chain names
 # each packet whose fate or bytes changed, at most 20, then a count.
 test_replay_expect() {
@@ -264,4 +295,175 @@ test_replay_expect() {
 		replay --file $d/chain.conf -r $d/in.pcap --expect $d/in.pcap
 	expect_fail 1 "cannot read $d/nothing.pcapng" \
 		replay --file $d/chain.conf -r $d/in.pcap --expect $d/nothing.pcapng
+}
+
+# show: a replay's stages as each packet's way, naming the fields each member changed.
+test_show_replayed_stages() {
+	setup_veth
+	local d=$TEST_TMP j
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	xdpchain replay --file $d/chain.conf -r $d/in.pcap -w $d/out.pcapng >/dev/null || fail "replay"
+	xdpchain show $d/out.pcapng >$d/show.txt || fail "show: $(cat $d/show.txt)"
+	[ "$(wc -l <$d/show.txt)" -eq 8 ] || fail "not a line per packet: $(cat $d/show.txt)"
+	# way PORT: the line of the packet that entered to UDP port PORT, without its name
+	way() { grep -E "^packet [0-9]+ \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.$1\): " $d/show.txt | sed 's/^[^)]*): //'; }
+	local pre="entry → replay_mark → xdpchain_vlan_strip"
+	# a shim popped (4 bytes shorter), then on unchanged, passed after the chain
+	[ "$(way 53)" = "entry → replay_mark → xdpchain_vlan_strip (-4 bytes): vlan 100 removed → xdpchain_rewrite → replay_deny → xdpchain_firewall → xdpchain_drop → pass" ] ||
+		fail "the VLAN frame: $(way 53)"
+	# rewritten in place, fields named
+	[ "$(way 40000)" = "$pre → xdpchain_rewrite: ip ttl 64→63, udp dport 40000→40001 → replay_deny → xdpchain_firewall → xdpchain_drop → pass" ] ||
+		fail "the rewritten packet: $(way 40000)"
+	# dropped, by whom; aborted; dropped through its own hook
+	[ "$(way 40002)" = "$pre → xdpchain_rewrite → replay_deny → xdpchain_firewall: drop" ] ||
+		fail "the firewall's drop: $(way 40002)"
+	[ "$(way 7005)" = "$pre → xdpchain_rewrite → replay_deny: aborted" ] || fail "7005: $(way 7005)"
+	[ "$(way 9)" = "$pre → xdpchain_rewrite → replay_deny → xdpchain_firewall → xdpchain_drop: drop" ] ||
+		fail "drop through its hook: $(way 9)"
+	# a tcpdump filter on the bytes at entry
+	xdpchain show $d/out.pcapng udp dst port 40000 >$d/f.txt || fail "filter: $(cat $d/f.txt)"
+	[ "$(wc -l <$d/f.txt)" -eq 1 ] && grep -q '^packet 8 ' $d/f.txt || fail "filter 40000: $(cat $d/f.txt)"
+	[ -z "$(xdpchain show $d/out.pcapng 'udp dst port 40001')" ] ||
+		fail "the filter matched a packet's later bytes, not its entry"
+	[ "$(xdpchain show $d/out.pcapng 'vlan and udp port 53' | cut -d' ' -f1-2)" = "packet 7" ] ||
+		fail "vlan filter: $(xdpchain show $d/out.pcapng 'vlan and udp port 53')"
+	# -j: the same, as JSON
+	j=$(xdpchain -j show $d/out.pcapng 'udp dst port 40002 or vlan') || fail "show -j: $j"
+	echo "$j" | jq -e '.total == 8 and .shown == 2' >/dev/null || fail "-j counts: $j"
+	[ "$(echo "$j" | jq -c '.packets[1].stages[1]')" = '{"stage":"xdpchain_vlan_strip","len":71,"changes":["vlan 100 removed"]}' ] ||
+		fail "-j stage: $(echo "$j" | jq -c '.packets[1].stages[1]')"
+	[ "$(echo "$j" | jq -c '[.packets[].fate | [.stage, .verdict]]')" = '[["xdpchain_firewall","drop"],[null,"pass"]]' ] ||
+		fail "-j fates: $(echo "$j" | jq -c '[.packets[].fate]')"
+}
+
+# show: files it cannot read, one line naming the problem, exit 1.
+test_show_bad_files() {
+	setup_veth
+	local d=$TEST_TMP out rc f
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	xdpchain replay --file $d/chain.conf -r $d/in.pcap -w $d/out.pcapng >/dev/null || fail "replay"
+	editcap -F pcapng $d/in.pcap $d/plain.pcapng
+	head -c 1000 $d/out.pcapng >$d/cut.pcapng
+	: >$d/empty.pcapng
+	for f in in.pcap plain.pcapng cut.pcapng empty.pcapng missing.pcapng; do
+		rc=0
+		out=$(xdpchain show $d/$f 2>&1) || rc=$?
+		[ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] || fail "$f: exit $rc: $out"
+	done
+	xdpchain show $d/plain.pcapng 2>&1 | grep -q 'has no stages' || fail "plain pcapng: no reason"
+	xdpchain show $d/cut.pcapng 2>&1 | grep -q 'cut or damaged' || fail "cut: no reason"
+	rc=0
+	out=$(xdpchain show $d/out.pcapng 'udp port' 2>&1) || rc=$?
+	[ $rc -eq 1 ] && echo "$out" | grep -q 'bad filter expression' || fail "bad filter: exit $rc: $out"
+	rc=0
+	xdpchain show >/dev/null 2>&1 || rc=$?
+	[ $rc -eq 2 ] || fail "no FILE: exit $rc"
+}
+
+# apply --dry-run --replay: the recorded packets through the chain as it
+# runs (none here: every packet passes as it came) and as the file plans
+# it; exactly the packets whose fate or bytes would change are listed.
+test_apply_dry_run_replay() {
+	setup_veth
+	local d=$TEST_TMP before out rc j
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	before=$(snapshot $IF0)
+	rc=0
+	out=$(xdpchain apply --dry-run --replay $d/in.pcap $d/chain.conf 2>/dev/null) || rc=$?
+	# dry-run's codes: 3 would change, 4 would but no freplace here
+	[ $rc -eq 3 ] || [ $rc -eq 4 ] || fail "exit $rc: $out"
+	echo "$out" | grep -q "^$IF0: add    replay_deny" || fail "no plan: $out"
+	echo "$out" | grep -qx "$IF0: replayed 8 packets from $d/in.pcap through the chain that runs (none: every packet passes) and as planned: 7 would change" ||
+		fail "summary line: $out"
+	[ "$(echo "$out" | grep -c '^packet ')" -eq 7 ] || fail "wanted 7 packet lines: $out"
+	local want
+	for want in 'packet 1 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.7003\): was pass after the chain, now drop by replay_deny' \
+		'packet 3 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.7005\): was pass after the chain, now aborted by replay_deny' \
+		'packet 5 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.9\): was pass after the chain, now drop by xdpchain_drop' \
+		'packet 7 \(udp 192\.0\.2\.2\.[0-9]+ > 192\.0\.2\.1\.53\): pass after the chain both times, but its bytes at the fate differ \(was 75 bytes, now 71\)'; do
+		echo "$out" | grep -Eqx "$want" || fail "no line /$want/: $out"
+	done
+	echo "$out" | grep -q '9999' && fail "the unchanged packet to 9999 is listed: $out"
+	j=$(xdpchain -j apply --dry-run --replay $d/in.pcap $d/chain.conf 2>/dev/null) || true
+	echo "$j" | jq -e --arg i $IF0 '.interfaces[0].ifname == $i and .interfaces[0].replay.packets == 8 and
+		([.interfaces[0].replay.changed[].packet] == [1, 2, 3, 4, 5, 7, 8]) and
+		.interfaces[0].replay.changed[0].before == {"verdict": "pass", "stage": "xdpchain_final", "len": 75} and
+		.interfaces[0].replay.changed[0].after.verdict == "drop" and
+		.interfaces[0].replay.changed[0].after.stage == "replay_deny"' >/dev/null ||
+		fail "-j: $j"
+	assert_unchanged $IF0 "$before"
+	# bad input: one line, nothing applied
+	expect_fail 2 "--replay IN .*give it with --dry-run" apply --replay $d/in.pcap $d/chain.conf
+	expect_fail 1 "cannot read $d/none.pcap" apply --dry-run --replay $d/none.pcap $d/chain.conf
+	head -c -7 $d/in.pcap >$d/trunc.pcap
+	expect_fail 1 "$d/trunc.pcap: packet 8: truncated.*damaged" \
+		apply --dry-run --replay $d/trunc.pcap $d/chain.conf
+	assert_unchanged $IF0 "$before"
+}
+
+# What IN may be: a file, a pipe or - (read once as it comes), never a
+# device or a directory; a FIFO nobody writes yet blocks replay before it
+# takes anything (another command runs meanwhile); a damaged record, one
+# line naming the packet. apply --replay reads IN once per interface: a file.
+test_replay_input_kinds() {
+	setup_veth
+	local d=$TEST_TMP j pid
+	record_traffic $d/in.pcap
+	write_chain $d/chain.conf
+	j=$(cat $d/in.pcap | xdpchain -j replay --file $d/chain.conf -r -) || fail "-r -: $j"
+	echo "$j" | jq -e '.packets == 8' >/dev/null || fail "-r -: $j"
+	mkfifo $d/fifo
+	xdpchain -j replay --file $d/chain.conf -r $d/fifo >$d/fifo.json 2>&1 &
+	pid=$!
+	defer "kill $pid 2>/dev/null"
+	sleep 0.5
+	kill -0 $pid 2>/dev/null || fail "replay of a FIFO without a writer ended: $(cat $d/fifo.json)"
+	# it holds no lock while it waits: a change's plan runs meanwhile
+	local rc=0
+	timeout 30 "$XDPCHAIN" apply --dry-run $d/chain.conf >/dev/null 2>&1 || rc=$?
+	[ $rc -eq 3 ] || [ $rc -eq 4 ] || fail "apply --dry-run beside a waiting replay exited $rc"
+	cat $d/in.pcap >$d/fifo
+	wait $pid || fail "replay of a FIFO failed: $(cat $d/fifo.json)"
+	jq -e '.packets == 8' $d/fifo.json >/dev/null || fail "FIFO: $(cat $d/fifo.json)"
+	expect_fail 1 "/dev/zero is a character device, not a capture file; give a pcap or pcapng file, or a pipe" \
+		replay --file $d/chain.conf -r /dev/zero
+	expect_fail 1 "$d is a directory, not a capture file" replay --file $d/chain.conf -r $d
+	expect_fail 1 "$d/fifo is a pipe, not a capture file; .*once per interface" \
+		apply --dry-run --replay $d/fifo $d/chain.conf
+	expect_fail 1 "once per interface: give a file, not - \\(stdin\\)" \
+		apply --dry-run --replay - $d/chain.conf
+	# a record whose length is damaged (packet 3), a pcapng block (packet 2)
+	python3 - $d/in.pcap $d/badlen.pcap <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+off = 24
+for _ in range(2):
+    off += 16 + struct.unpack_from('<I', b, off + 8)[0]
+b[off + 8:off + 12] = struct.pack('<I', 0xffffff)
+open(sys.argv[2], 'wb').write(b)
+PY
+	expect_fail 1 "badlen.pcap: packet 3: invalid packet capture length 16777215.*; the file is damaged" \
+		replay --file $d/chain.conf -r $d/badlen.pcap
+	expect_fail 1 "badlen.pcap: packet 3: .*damaged" \
+		apply --dry-run --replay $d/badlen.pcap $d/chain.conf
+	editcap -F pcapng $d/in.pcap $d/in.pcapng
+	python3 - $d/in.pcapng $d/badblock.pcapng <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+off, n = 0, 0
+while off < len(b):
+    t, l = struct.unpack_from('<II', b, off)
+    if t == 6:
+        n += 1
+        if n == 2:
+            b[off + 4:off + 8] = struct.pack('<I', 0x7fffff0)
+            break
+    off += l
+open(sys.argv[2], 'wb').write(b)
+PY
+	expect_fail 1 "badblock.pcapng: packet 2: pcapng block size [0-9]+ > maximum.*; the file is damaged" \
+		replay --file $d/chain.conf -r $d/badblock.pcapng
 }

@@ -11,8 +11,8 @@
 #   circle  no circle in the include graph between files (a header that,
 #           through others, includes itself); with --modules between
 #           modules, a module being a .c and its .h (capture.c -> chain.h
-#           and chain.c -> capture.h is such a circle): not enforced yet,
-#           chain's journal <-> txn and cli's params <-> output remain
+#           and chain.c -> capture.h is such a circle); host_layers runs
+#           both
 # Prints one line per offence and exits 1 when there is one; a header
 # found in no folder of SRC (a skeleton, dispatcher/*.h) is not ours.
 set -uo pipefail

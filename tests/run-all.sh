@@ -12,8 +12,9 @@
 #
 # The jobs run side by side, in their order, at most JOBS (3) at a time and
 # at most VMS (2) of them VMs (one vCPU each): the host tests beside two
-# VMs. A VM suite is split in two VMs (VM_GROUP_A and the other
-# tests/vm_*.sh). Each job writes its own log;
+# VMs. A VM suite is split in VM_SPLIT (2) VMs by its tests' measured
+# seconds (tests/vm/times), longest first into the VM with the least so
+# far, so that both end together. Each job writes its own log;
 # the logs are printed whole, one after another in a fixed order, each as
 # soon as it and those before it are done; the last line adds all up:
 # "N passed, N failed".
@@ -22,13 +23,14 @@
 #   KERNELS     what runs in VMs: 6.1, 6.12, trixie, sid, systemd (check:
 #               "6.1", test: "6.1 6.12 trixie systemd")
 #   VM_TESTS    suites or tests for the VM suites (e.g. "vm_chain vm_fate"),
-#               split in two VMs as the whole suite is (VM_GROUP_A's and the
-#               others), in one VM when all fall on one side
-#   VM_GROUP_A  the suites of the first VM
+#               split as the whole suite is
+#   VM_SPLIT    VMs per VM suite (2)
+#   VM_TIMES    the measured seconds per VM test (tests/vm/times)
 #   HOST_TESTS  suites or tests for the host tests; "none" skips them (and
 #               the host tests in a release's chroot)
 #   JOBS, VMS   jobs at a time (3), of them VMs (2)
 #   XDPCHAIN_TALLY  a file that gets the last line too (.ci/run)
+#   RUN_ALL_LIST=1  print the jobs and their commands, run nothing
 set -uo pipefail
 
 # One block, read whole before it runs: editing this file during a run (an
@@ -48,8 +50,13 @@ JOBS=${JOBS:-3}
 VMS=${VMS:-2}
 VM_TESTS=${VM_TESTS:-}
 HOST_TESTS=${HOST_TESTS:-}
-# about half of the VM suite's time; the rest goes to the second VM
-VM_GROUP_A=${VM_GROUP_A:-vm_reliability vm_chain vm_dispatcher vm_netns}
+# each VM suite in VM_SPLIT VMs, its tests shared out by the seconds they
+# took as measured (tests/vm/times; a test it lacks counts the mean of
+# those it has, VM_DEFAULT_SECS when it has none)
+VM_SPLIT=${VM_SPLIT:-2}
+VM_TIMES=${VM_TIMES:-$ROOT/tests/vm/times}
+VM_DEFAULT_SECS=${VM_DEFAULT_SECS:-20}
+[ -f "$VM_TIMES" ] || VM_TIMES=/dev/null
 
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/xdpchain-run-all.XXXXXX")
 pids=()
@@ -73,8 +80,30 @@ job() { # job NAME COMMAND...: COMMAND's words, run from the repo
 	cmds+=("$(printf '%q ' "$@")")
 }
 
-vm_groups() { # vm_groups KIND KERNEL: the suite on KERNEL in one or two VMs
-	local kind=$1 k=$2 a=() b=() n sel
+vm_names() { # vm_names WORD...: the tests (no test_) of suites (vm_chain) and tests
+	local w
+	for w in "$@"; do
+		if [ -f "$ROOT/tests/$w.sh" ]; then
+			# shellcheck disable=SC2016 # expanded by the inner bash
+			bash -c 'source "$1/tests/lib.sh"; source "$1/tests/$2.sh"; declare -F' _ "$ROOT" "$w" |
+				awk '$3 ~ /^test_/ {print substr($3, 6)}'
+		else
+			echo "${w#test_}"
+		fi
+	done
+}
+
+# vm_split N < "NAME SECONDS" lines: "GROUP NAME SECONDS" lines, the
+# longest test first into the group with the least time so far: N VMs that
+# end together. Groups are numbered 1..N.
+vm_split() {
+	sort -k2,2nr -k1,1 | awk -v n="$1" '
+		{ g = 1; for (i = 2; i <= n; i++) if (load[i] < load[g]) g = i
+		  load[g] += $2; print g, $1, $2 }'
+}
+
+vm_groups() { # vm_groups KIND KERNEL: the suite on KERNEL in VM_SPLIT VMs
+	local kind=$1 k=$2 sel g n list secs
 	if [ -n "$VM_TESTS" ]; then
 		read -ra sel <<<"$VM_TESTS"
 	else
@@ -82,15 +111,24 @@ vm_groups() { # vm_groups KIND KERNEL: the suite on KERNEL in one or two VMs
 		sel=("${sel[@]##*/}")
 		sel=("${sel[@]%.sh}")
 	fi
-	for n in "${sel[@]}"; do
-		if [[ " $VM_GROUP_A " == *" $n "* ]]; then a+=("$n"); else b+=("$n"); fi
+	local -a lists=() loads=()
+	while read -r g n secs; do
+		lists[g]+=" $n"
+		loads[g]=$((${loads[g]:-0} + secs))
+	done < <(vm_names "${sel[@]}" | awk -v d="$VM_DEFAULT_SECS" '
+		FILENAME != "-" { if ($1 !~ /^#/ && NF == 2) { t[$1] = $2; s += $2; n++ }; next }
+		{ print $1, ($1 in t) ? int(t[$1] + 0.5) : n ? int(s / n + 0.5) : d }' "$VM_TIMES" - |
+		vm_split "$VM_SPLIT")
+	n=${#lists[@]}
+	for g in "${!lists[@]}"; do
+		read -ra list <<<"${lists[g]}"
+		if [ "$n" -eq 1 ]; then
+			job "$kind $k: ${sel[*]}" bash tests/vm/suite.sh "$k" "${list[@]}"
+		else
+			job "$kind $k ($g/$n: ${#list[@]} test(s), ~${loads[g]} s by tests/vm/times)" \
+				bash tests/vm/suite.sh "$k" "${list[@]}"
+		fi
 	done
-	if [ ${#a[@]} -eq 0 ] || [ ${#b[@]} -eq 0 ]; then
-		job "$kind $k: ${sel[*]}" bash tests/vm/suite.sh "$k" "${sel[@]}"
-		return
-	fi
-	job "$kind $k (1/2: ${a[*]})" bash tests/vm/suite.sh "$k" "${a[@]}"
-	job "$kind $k (2/2: ${b[*]})" bash tests/vm/suite.sh "$k" "${b[@]}"
 }
 
 [ "$tier" = check ] && job "unit tests" "$ROOT/.output/bin/unit-tests"
@@ -116,6 +154,11 @@ for k in $KERNELS; do
 	esac
 done
 
+if [ -n "${RUN_ALL_LIST:-}" ]; then # the jobs, not run
+	for i in "${!names[@]}"; do printf '%s\n\t%s\n' "${names[i]}" "${cmds[i]}"; done
+	exit 0
+fi
+
 # ---- run them -----------------------------------------------------------------------
 total_pass=0 total_fail=0 rc=0
 tally() { # tally LOG: add its closing "N passed, N failed" line; none is a failure
@@ -138,7 +181,10 @@ launch() {
 	local i=$next
 	start[i]=$(date +%s)
 	# a process group of its own: cleanup kills the job's VMs too
-	setsid bash -c "cd $(printf '%q' "$ROOT") && exec ${cmds[i]}" </dev/null \
+	# times: the CPU seconds of the job's processes (qemu's included), which
+	# the machine's other load does not stretch as it stretches wall time
+	setsid bash -c "cd $(printf '%q' "$ROOT") && ${cmds[i]}
+		rc=\$?; times >$(printf '%q' "$logdir/$i.times"); exit \$rc" </dev/null \
 		>"$logdir/$i.log" 2>&1 &
 	pids[i]=$!
 	slot_of[$!]=$i
@@ -180,7 +226,20 @@ while [ $printed -lt "$njobs" ]; do
 	done_rc[i]="$jrc $(($(date +%s) - start[i]))"
 	print_ready
 done
-echo "run-all $tier took $(($(date +%s) - t0)) s"
+cpu_secs() { # cpu_secs TIMES: user + system seconds of the job's children
+	tail -1 "$1" 2>/dev/null | awk '{
+		s = 0
+		for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] }
+		printf "%d", s + 0.5 }'
+}
+echo "run-all $tier took $(($(date +%s) - t0)) s; each job: wall s, CPU s, started at +s:"
+cpu_total=0
+for i in "${!names[@]}"; do
+	cpu=$(cpu_secs "$logdir/$i.times")
+	cpu_total=$((cpu_total + ${cpu:-0}))
+	echo "  ${done_rc[i]#* } ${cpu:-?} +$((start[i] - t0)) ${names[i]}"
+done
+echo "CPU of all jobs: $cpu_total s, $((cpu_total / $(nproc))) s on $(nproc) CPUs"
 echo "$total_pass passed, $total_fail failed"
 # .ci/run says it again when make's error line follows
 [ -z "${XDPCHAIN_TALLY:-}" ] || echo "$total_pass passed, $total_fail failed" >"$XDPCHAIN_TALLY"

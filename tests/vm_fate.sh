@@ -435,3 +435,89 @@ test_fate_counted_during_changes() {
 	[ "$captured" -eq "$kernel" ] ||
 		fail "the capture holds $captured drops, the kernel saw $kernel: $(cat /tmp/fg.pcap.log)"
 }
+
+# le32 N: N as bpftool's four bytes, little-endian (the VM's x86)
+le32() {
+	printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255))
+}
+
+# redirect_of MAP: xdp_test_redirect's redirect target in status -s JSON ("": bpf_redirect())
+redirect_of() {
+	xdpchain -j status -s $IF0 | jq -c --arg m "$1" \
+		'.programs[] | select(.name == "xdp_test_redirect") | .redirects[] | select((.map // "") == $m)'
+}
+
+expect_redirect() {
+	local got
+	got=$(redirect_of "$1")
+	[ -n "$got" ] || fail "no redirects to '${1:-ifindex}': $(xdpchain -j status -s $IF0)"
+	echo "$got" | jq -e --argjson i "$2" "$3" >/dev/null ||
+		fail "redirects to '${1:-ifindex}': $got; wanted $3; $(xdpchain status -s $IF0)"
+}
+
+# Every redirect names its target and outcome: to a second veth (sent,
+# and it arrives), by ifindex and through a devmap, then to it while it is
+# down (ENETDOWN, counted by name); XDP_TX names the interface it leaves by.
+test_fate_redirect_targets() {
+	vm_only
+	setup_veth
+	ip link add xc2 type veth peer name xc3
+	defer "ip link del xc2"
+	ip link set xc2 up
+	ip link set xc3 up
+	# veth hands redirected frames only to a peer with NAPI: GRO turns it on
+	ethtool -K xc3 gro on >/dev/null
+	xdpchain add $IF0 "$TESTOBJ/redirect_port.o" >/dev/null
+	local to rx
+	to=$(cat /sys/class/net/xc2/ifindex)
+	bpftool map update name xc_redir_to key 0 0 0 0 value $(le32 "$to")
+	bpftool map update name xc_tx_port key 0 0 0 0 value $(le32 "$to")
+	xdpchain -j status -s $IF0 | jq -e '.programs[] | select(.name == "xdp_test_redirect") | .redirects == []' >/dev/null ||
+		fail "redirects before any: $(xdpchain -j status -s $IF0)"
+	rx=$(cat /sys/class/net/xc3/statistics/rx_packets)
+	start_capture /tmp/fr.pcapng --pcapng udp
+	send_udp 40010 3
+	send_udp 40011 2
+	send_udp 40012 1
+	expect_stat xdp_test_redirect redirect 5
+	expect_stat xdp_test_redirect tx 1
+	expect_redirect "" "$to" '.ifname == "xc2" and .ifindex == $i and .map == null and .key == null and .packets == 3 and .errors == 0 and .error_names == {}'
+	expect_redirect xc_tx_port "$to" '.ifname == "xc2" and .ifindex == $i and .key == 0 and .map_id > 0 and .packets == 2 and .errors == 0'
+	[ "$(cat /sys/class/net/xc3/statistics/rx_packets)" -ge $((rx + 5)) ] ||
+		fail "xc3 received $(($(cat /sys/class/net/xc3/statistics/rx_packets) - rx)) of 5 redirected packets"
+	xdpchain status -s $IF0 | grep -q "redirect to xc2 (ifindex $to): sent 3$" ||
+		fail "text: $(xdpchain status -s $IF0)"
+	xdpchain status -s $IF0 | grep -q "tx: leaves by $IF0 (ifindex" ||
+		fail "text, tx: $(xdpchain status -s $IF0)"
+
+	ip link set xc2 down
+	send_udp 40010 2
+	send_udp 40011 1
+	expect_redirect "" "$to" '.packets == 3 and .errors == 2 and .error_names == {"ENETDOWN": 2}'
+	expect_redirect xc_tx_port "$to" '.packets == 2 and .errors == 1 and .error_names.ENETDOWN == 1'
+	xdpchain status -s $IF0 | grep -q "redirect to xc2 (ifindex $to): sent 3, ENETDOWN 2$" ||
+		fail "text, errors: $(xdpchain status -s $IF0)"
+	# the capture's comments: each redirect's target and outcome, tx's interface
+	sleep 1
+	stop_capture /tmp/fr.pcapng
+	local c
+	c=$(tshark -r /tmp/fr.pcapng -T fields -e udp.dstport -e frame.comment 2>&1 | sort | uniq -c | sed 's/^ *//')
+	echo "$c" | grep -q "^3 40010	xdp action: redirect to xc2 (ifindex $to); stage: xdp_test_redirect (id [0-9]*)$" ||
+		fail "capture, sent: $c"
+	echo "$c" | grep -q "^2 40010	xdp action: redirect to xc2 (ifindex $to): ENETDOWN; stage: xdp_test_redirect" ||
+		fail "capture, ENETDOWN: $c"
+	echo "$c" | grep -q "^2 40011	xdp action: redirect to map xc_tx_port (id [0-9]*) key 0 -> xc2 (ifindex $to); stage" ||
+		fail "capture, devmap: $c"
+	echo "$c" | grep -q "^1 40012	xdp action: tx via $IF0 (ifindex [0-9]*); stage: xdp_test_redirect" ||
+		fail "capture, tx: $c"
+	xdpchain metrics $IF0 | grep -q "^xdpchain_redirect_packets_total{interface=\"$IF0\",program=\"xdp_test_redirect\",program_id=\"[0-9]*\",target_interface=\"xc2\",target_ifindex=\"$to\",map=\"\",map_id=\"0\",key=\"0\",result=\"ENETDOWN\"} 2$" ||
+		fail "metrics: $(xdpchain metrics $IF0 | grep redirect)"
+	# the counts stay through a change of the chain (a new dispatcher)
+	xdpchain add $IF0 "$TESTOBJ/pass.o" >/dev/null
+	send_udp 40010 1
+	expect_redirect "" "$to" '.packets == 3 and .errors == 3'
+	# the tracer goes with the chain
+	xdpchain flush $IF0 >/dev/null
+	! bpftool link 2>/dev/null | grep -q raw_tracepoint ||
+		fail "a tracer outlived the chain: $(bpftool link; ls -R /sys/fs/bpf)"
+}

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "capture.h"
+#include "../../dispatcher/redirect.h"
 #include "filter.h"
 #include "insn.h"
 #include "lock.h"
@@ -402,12 +403,57 @@ static const struct capture_meta *ring_head(struct capture *c, struct capture_ri
 		if (!(h & BPF_RINGBUF_DISCARD_BIT)) {
 			m = capture__parse_record(hdr + BPF_RINGBUF_HDR_SZ / sizeof(*hdr), len,
 						  pkt);
-			if (m)
+			if (m && !capnote__is_note(m))
 				return m;
-			c->malformed++;
+			if (!m)
+				c->malformed++;
 		}
 		r->pos += *size;
 	}
+}
+
+/*
+ * The note right after the redirected packet at the head of @r (@size
+ * bytes), or NULL; *@skip: the bytes it takes. The tracepoint writes it
+ * microseconds after the packet, well inside the merge's margin.
+ */
+static const struct redirect_note *ring_note(struct capture_ring *r, __u32 size, __u32 *skip)
+{
+	__u64 pos = r->pos + size;
+	const __u32 *hdr = (const __u32 *)(r->data + (pos & (r->size - 1)));
+	const struct capture_meta *m;
+	const void *pkt;
+	__u32 h, len;
+
+	*skip = 0;
+	if (pos >= r->prod)
+		r->prod = ring_producer(r);
+	if (pos >= r->prod)
+		return NULL;
+	h = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+	len = h & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+	if (h & (BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT) || len > r->size ||
+	    ((BPF_RINGBUF_HDR_SZ + len + 7) & ~7U) > r->prod - pos)
+		return NULL;
+	m = capture__parse_record(hdr + BPF_RINGBUF_HDR_SZ / sizeof(*hdr), len, &pkt);
+	if (!m || !capnote__is_note(m))
+		return NULL;
+	*skip = (BPF_RINGBUF_HDR_SZ + len + 7) & ~7U;
+	return (const struct redirect_note *)m;
+}
+
+/* Hands the packet at @h's head to on_packet, with its note if it has one. */
+static void deliver(struct capture *c, struct capture_head *h)
+{
+	struct capture_ring *r = &c->ring[h->ring];
+	__u32 skip = 0;
+
+	c->note = NULL;
+	if (c->note_skel && h->m->action == XDP_REDIRECT)
+		c->note = ring_note(r, h->size, &skip);
+	c->on_packet(c->ctx, h->m, h->pkt);
+	c->note = NULL;
+	r->pos += h->size + skip;
 }
 
 /*
@@ -443,9 +489,8 @@ static void merge_out(struct capture *c, __u64 horizon)
 			c->held_until = best->m->ts_ns + MERGE_MARGIN_NS;
 			break;
 		}
-		c->on_packet(c->ctx, best->m, best->pkt);
+		deliver(c, best);
 		r = &c->ring[best->ring];
-		r->pos += best->size;
 		if (++best->since_release == RELEASE_EVERY) {
 			ring_release(r);
 			best->since_release = 0;
@@ -893,6 +938,11 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 		capture__stop(c);
 		return err;
 	}
+	/* before the programs see packets is best, but a capture goes on without */
+	if (o->ifindex && (o->actions & (1U << XDP_REDIRECT)) && capnote__start(c, o->ifindex))
+		notes_add(
+			&c->notes, LOG_INFO,
+			"redirect targets are not in the comments: cannot attach to the xdp_redirect tracepoints");
 	/* from here on what the chain hands the slots meets our programs */
 	read_counters(c, c->base);
 	return 0;
@@ -982,6 +1032,7 @@ void capture__stop(struct capture *c)
 
 	/* the dispatcher runs its empty stubs again */
 	detach_stages(c);
+	capnote__stop(c);
 	if (c->stage_prog_fd >= 0)
 		close(c->stage_prog_fd);
 	if (c->stage_map_fd >= 0)

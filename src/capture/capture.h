@@ -144,7 +144,15 @@ struct capture_opts {
 	unsigned int buffer_pages;
 	capture_packet_fn on_packet;
 	void *ctx;
+	/*
+	 * The chain's interface: with it, a capture of the redirect slot notes
+	 * each redirected packet's target and outcome (capture__note()); 0: not.
+	 */
+	int ifindex;
 };
+
+struct redirect_note_bpf;
+struct redirect_note;
 
 struct capture {
 	int hook_fd;
@@ -174,6 +182,10 @@ struct capture {
 	__u64 held_until; /* ... the oldest of which may go then (CLOCK_MONOTONIC ns) */
 	capture_packet_fn on_packet;
 	void *ctx;
+	/* redirect notes (capnote.c): the programs, and the packet at hand's note */
+	struct redirect_note_bpf *note_skel;
+	struct bpf_link *note_link[2];
+	const struct redirect_note *note;
 	__u64 malformed;
 	__u64 base[CAP_NR_COUNTERS]; /* the counters when the capture started */
 	/* what capture__start() has to say; the caller prints or frees them, whatever it returned */
@@ -186,6 +198,17 @@ struct capture {
  * Either way @c->notes may hold notes for the caller to print (notes_print).
  */
 int capture__start(struct capture *c, const struct capture_opts *o);
+/*
+ * In on_packet, for a redirected packet: where it went and how (the
+ * kernel's xdp_redirect tracepoints, dispatcher/redirect_note.bpf.c), or
+ * NULL when not known.
+ */
+const struct redirect_note *capture__note(const struct capture *c);
+/* capnote.c: the note programs of @c, attached for the chain's @ifindex; 0 or -errno */
+int capnote__start(struct capture *c, int ifindex);
+void capnote__stop(struct capture *c);
+/* A ring record that is a note, not a packet. */
+bool capnote__is_note(const struct capture_meta *m);
 /*
  * Finds the metadata and the packet in one ring record of a capture
  * program, @len bytes at @rec (8-byte aligned), checking every length

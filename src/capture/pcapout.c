@@ -41,6 +41,8 @@
  * each batch out as soon as it is read.
  */
 #define OUT_BUFFER (1 << 20)
+#define STAGE_SLOTS 32 /* interfaces whose stage comments are kept made */
+#define COMMENT_SLOTS (XDP_ACTION_COUNT + STAGE_SLOTS)
 
 struct pcap_out {
 	bool pcapng;
@@ -60,10 +62,17 @@ struct pcap_out {
 	size_t cap;
 	__u32 snaplen;
 	__u32 n_ifs; /* interface blocks written */
-	/* per action (and no action): the comment, made again when the stage changes */
-	char comment[XDP_ACTION_COUNT + 1][96];
-	int comment_len[XDP_ACTION_COUNT + 1];
-	char comment_stage[XDP_ACTION_COUNT + 1][96]; /* the stage it names ("" for NULL) */
+	/*
+	 * per action, and without one per interface (an all-stages file's
+	 * stages each have theirs): the comment, made again when the stage
+	 * changes
+	 */
+	char comment[COMMENT_SLOTS][96];
+	int comment_len[COMMENT_SLOTS];
+	char comment_stage[COMMENT_SLOTS][96]; /* the stage it names ("" for NULL) */
+	char note[160]; /* pcapout__note(): a second comment on each packet */
+	int note_len;
+	char comment_what[192]; /* one packet's, naming where it went */
 };
 
 static size_t pad4(size_t n)
@@ -449,6 +458,46 @@ int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 capl
 int pcapout__write_on(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns, const void *data,
 		      __u32 caplen, __u32 len, __u32 action, const char *stage)
 {
+	return pcapout__write_fate(o, ifid, pkt_id, ts_ns, data, caplen, len, action, NULL, stage);
+}
+
+/*
+ * The packet's comment: per action, made again only when the stage changes;
+ * with @what (where a redirect went) made for the packet alone.
+ */
+static const char *comment(struct pcap_out *o, __u32 a, __u32 action, const char *what,
+			   const char *stage, int *len)
+{
+	bool verdict = action != PCAPOUT_NO_ACTION;
+	int n;
+
+	if (verdict && what) {
+		n = snprintf(o->comment_what, sizeof(o->comment_what), "xdp action: %s; stage: %s",
+			     what, stage ? stage : "after the chain");
+		*len = n < (int)sizeof(o->comment_what) ? n : (int)sizeof(o->comment_what) - 1;
+		return o->comment_what;
+	}
+	/* by content: callers may reuse one buffer for several stages */
+	if (!o->comment_len[a] || strcmp(o->comment_stage[a], stage ? stage : "")) {
+		if (verdict)
+			n = snprintf(o->comment[a], sizeof(o->comment[a]),
+				     "xdp action: %s; stage: %s", action_name(action),
+				     stage ? stage : "after the chain");
+		else
+			n = snprintf(o->comment[a], sizeof(o->comment[a]), "stage: %s",
+				     stage ? stage : "entry");
+		o->comment_len[a] = n < (int)sizeof(o->comment[a]) ? n :
+								     (int)sizeof(o->comment[a]) - 1;
+		snprintf(o->comment_stage[a], sizeof(o->comment_stage[a]), "%s",
+			 stage ? stage : "");
+	}
+	*len = o->comment_len[a];
+	return o->comment[a];
+}
+
+int pcapout__write_fate(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns, const void *data,
+			__u32 caplen, __u32 len, __u32 action, const char *what, const char *stage)
+{
 	if (o->err)
 		return o->err;
 	if (!o->pcapng) {
@@ -470,26 +519,15 @@ int pcapout__write_on(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns,
 	__u32 hdr[5] = { ifid, (__u32)(ts_ns >> 32), (__u32)ts_ns, caplen, len };
 	bool verdict = action != PCAPOUT_NO_ACTION;
 	__u32 flags = EPB_FLAG_INBOUND;
-	__u32 a = !verdict ? XDP_ACTION_COUNT : action < XDP_ACTION_COUNT ? action : 0;
+	__u32 a = verdict ? (action < XDP_ACTION_COUNT ? action : 0) :
+			    XDP_ACTION_COUNT + (ifid < STAGE_SLOTS ? ifid : 0);
+	const char *text;
 	size_t off;
 	int n, err;
 
-	/* by content: callers may reuse one buffer for several stages */
-	if (!o->comment_len[a] || strcmp(o->comment_stage[a], stage ? stage : "")) {
-		if (verdict)
-			n = snprintf(o->comment[a], sizeof(o->comment[a]),
-				     "xdp action: %s; stage: %s", action_name(action),
-				     stage ? stage : "after the chain");
-		else
-			n = snprintf(o->comment[a], sizeof(o->comment[a]), "stage: %s",
-				     stage ? stage : "entry");
-		o->comment_len[a] = n < (int)sizeof(o->comment[a]) ? n :
-								     (int)sizeof(o->comment[a]) - 1;
-		snprintf(o->comment_stage[a], sizeof(o->comment_stage[a]), "%s",
-			 stage ? stage : "");
-	}
-	n = o->comment_len[a];
-	err = ensure(o, 8 + sizeof(hdr) + pad4(caplen) + 4 + pad4(n) + 8 + 16 + 12 + 4 + 4);
+	text = comment(o, a, action, what, stage, &n);
+	err = ensure(o, 8 + sizeof(hdr) + pad4(caplen) + 4 + pad4(n) + 4 + pad4(o->note_len) + 8 +
+				16 + 12 + 4 + 4);
 	if (err)
 		return failed(o, err);
 	off = 8;
@@ -498,7 +536,9 @@ int pcapout__write_on(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns,
 	memcpy(o->buf + off, data, caplen);
 	memset(o->buf + off + caplen, 0, pad4(caplen) - caplen);
 	off += pad4(caplen);
-	put_opt(o->buf, &off, OPT_COMMENT, o->comment[a], n);
+	put_opt(o->buf, &off, OPT_COMMENT, text, n);
+	if (o->note_len)
+		put_opt(o->buf, &off, OPT_COMMENT, o->note, o->note_len);
 	put_opt(o->buf, &off, OPT_EPB_FLAGS, &flags, 4);
 	if (pkt_id)
 		put_opt(o->buf, &off, OPT_EPB_PACKETID, &pkt_id, sizeof(pkt_id));
@@ -513,6 +553,13 @@ int pcapout__write_on(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns,
 	put_opt(o->buf, &off, OPT_END, NULL, 0);
 	err = write_block(o, PCAPNG_EPB, off);
 	return err ? err : packet_done(o);
+}
+
+void pcapout__note(struct pcap_out *o, const char *note)
+{
+	int n = note ? snprintf(o->note, sizeof(o->note), "%s", note) : 0;
+
+	o->note_len = n < (int)sizeof(o->note) ? n : (int)sizeof(o->note) - 1;
 }
 
 int pcapout__close(struct pcap_out *o, __u64 *in_file)

@@ -35,6 +35,8 @@ int pcapout__write(struct pcap_out *o, __u64 ts_ns, const void *data, __u32 capl
  * has one interface: returns 0.
  */
 int pcapout__add_interface(struct pcap_out *o, const char *name);
+/* pcapng: a second comment on every packet written until the next call (NULL: none). */
+void pcapout__note(struct pcap_out *o, const char *note);
 /*
  * As pcapout__write(), on the interface @ifid, with @pkt_id in the pcapng
  * packet's epb_packetid (0: none). @action PCAPOUT_NO_ACTION: a packet on
@@ -42,6 +44,12 @@ int pcapout__add_interface(struct pcap_out *o, const char *name);
  */
 int pcapout__write_on(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns, const void *data,
 		      __u32 caplen, __u32 len, __u32 action, const char *stage);
+/*
+ * As pcapout__write_on(), a fate whose comment says @what instead of the
+ * action's name ("redirect to vc (ifindex 5)"; NULL: the name).
+ */
+int pcapout__write_fate(struct pcap_out *o, __u32 ifid, __u64 pkt_id, __u64 ts_ns, const void *data,
+			__u32 caplen, __u32 len, __u32 action, const char *what, const char *stage);
 /* Pushes the buffered packets to the file; 0 or the first write's -errno. */
 int pcapout__flush(struct pcap_out *o);
 /*

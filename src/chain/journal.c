@@ -16,11 +16,9 @@
 #include "lock.h"
 #include "log.h"
 #include "notes.h"
-#include "members.h"
 #include "netns.h"
-#include "observer.h"
 #include "prog.h"
-#include "txn.h"
+#include "swap.h"
 
 #define JOURNAL_MAX 65536
 
@@ -92,17 +90,17 @@ static int write_journal(void)
 	return 0;
 }
 
-int journal__note(const struct chain_txn *t, __u32 new_id, __u32 flags)
+int journal__note(const struct journal_switch *s)
 {
 	size_t before = len;
 	int err;
 
-	err = append("switch %d %u %u %u %s\n", t->c.ifindex, t->c.main_id, new_id, flags,
-		     t->c.ifname);
-	for (size_t i = 0; !err && i < t->n_made; i++)
-		err = append("made %s\n", t->made[i]);
-	if (!err && t->made_state_dir[0])
-		err = append("state %s\n", t->made_state_dir);
+	err = append("switch %d %u %u %u %s\n", s->ifindex, s->old_id, s->new_id, s->flags,
+		     s->ifname);
+	for (size_t i = 0; !err && i < s->n_made; i++)
+		err = append("made %s\n", s->made[i]);
+	if (!err && s->state_dir && s->state_dir[0])
+		err = append("state %s\n", s->state_dir);
 	if (err) {
 		len = before;
 		text[len] = '\0';
@@ -133,7 +131,7 @@ struct jswitch {
 	int ifindex;
 	__u32 old_id, new_id, flags;
 	char ifname[IF_NAMESIZE];
-	char *made[TXN_MAX_MADE]; /* into the journal's text */
+	char *made[JOURNAL_MAX_MADE]; /* into the journal's text */
 	size_t n_made;
 	char *state;
 };
@@ -182,7 +180,7 @@ static size_t parse(char *buf, struct jswitch *sw, size_t max, size_t *expect)
 
 		if (sscanf(line, "expect %zu", expect) == 1)
 			continue;
-		if (!strncmp(line, "made ", 5) && n && sw[n - 1].n_made < TXN_MAX_MADE)
+		if (!strncmp(line, "made ", 5) && n && sw[n - 1].n_made < JOURNAL_MAX_MADE)
 			sw[n - 1].made[sw[n - 1].n_made++] = line + 5;
 		else if (!strncmp(line, "state ", 6) && n)
 			sw[n - 1].state = line + 6;
@@ -199,32 +197,8 @@ static size_t parse(char *buf, struct jswitch *sw, size_t max, size_t *expect)
 	return n;
 }
 
-/* After a rollback: records of programs that never ran go, the observer comes back. */
-static void settle(const char *ifname, struct notes *notes)
-{
-	struct chain_txn t;
-	__u32 ids[CHAIN_MAX_PROGS];
-
-	memset(&t, 0, sizeof(t));
-	t.state_fd = t.lock = -1;
-	t.notes = notes;
-	if (chain__read(ifname, &t.c))
-		return;
-	for (size_t i = 0; i < t.c.n; i++)
-		ids[i] = t.c.progs[i].id;
-	if (t.c.managed)
-		members__prune(t.c.state_dir, ids, t.c.n);
-	if (t.c.kind == CHAIN_DISPATCHER && t.c.own_dispatcher && t.c.managed && !t.c.observed &&
-	    txn__observe(&t))
-		notes_add(notes, LOG_WARN,
-			  "%s: per-member counters are off: %s; 'xdpchain cleanup' tries again",
-			  ifname, err_last());
-	if (t.state_fd >= 0)
-		close(t.state_fd);
-}
-
 /* Puts interface @s back as it was before the killed apply's switch. */
-static void roll_back(const struct jswitch *s, struct notes *notes)
+static void roll_back(const struct jswitch *s, struct notes *notes, journal_settle_fn settle)
 {
 	__u32 now = prog__attached_id(s->ifindex);
 
@@ -248,7 +222,8 @@ static void roll_back(const struct jswitch *s, struct notes *notes)
 		unlink(s->made[i]);
 	if (s->state)
 		state__remove_dir(s->state);
-	settle(s->ifname, notes);
+	if (settle)
+		settle(s->ifname, notes);
 }
 
 /* Calls @fn with the name of each journal in LOCK_DIR and the namespace it names. */
@@ -324,7 +299,7 @@ bool journal__keeps(int ifindex, __u32 id)
 	return q.found;
 }
 
-void journal__recover(struct notes *notes)
+void journal__recover(struct notes *notes, journal_settle_fn settle)
 {
 	static struct jswitch sw[JOURNAL_SWITCHES];
 	char names[256] = "", name[64];
@@ -349,7 +324,7 @@ void journal__recover(struct notes *notes)
 	}
 	for (size_t i = n; i-- > 0;) {
 		if (!all_new)
-			roll_back(&sw[i], notes);
+			roll_back(&sw[i], notes, settle);
 		else if (sw[i].old_id)
 			swap__unpin(sw[i].ifindex, sw[i].old_id, CHAIN_MAX_PROGS);
 	}

@@ -26,13 +26,32 @@
 #ifndef __XDPCHAIN_JOURNAL_H
 #define __XDPCHAIN_JOURNAL_H
 
+#include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 
 #define JOURNAL_NAME "apply.journal"
+#define JOURNAL_MAX_MADE 4 /* "made" lines read back per switch; txn.c asserts TXN_MAX_MADE fits */
 
-struct chain_txn;
 struct notes;
+
+/* One switch about to be made: what a killed run's successor needs to undo it. */
+struct journal_switch {
+	int ifindex;
+	const char *ifname;
+	__u32 old_id, new_id; /* the dispatcher running, the one replacing it */
+	__u32 flags; /* the attach mode's XDP_FLAGS_* */
+	const char (*made)[PATH_MAX]; /* pins the change made for it, n_made of them */
+	size_t n_made;
+	const char *state_dir; /* a state directory it made, or "" */
+};
+
+/*
+ * After a rollback, for each interface put back: brings the chain's
+ * records and observer in line with the dispatcher running again (txn.c).
+ */
+typedef void (*journal_settle_fn)(const char *ifname, struct notes *notes);
 
 /*
  * This run's apply starts (under the chain lock) and means to switch
@@ -40,17 +59,18 @@ struct notes;
  */
 void journal__begin(size_t expect);
 /*
- * Before @t's switch to dispatcher @new_id: adds it to the journal and
- * writes the journal whole (renamed into place). 0 or -errno (err_set()).
+ * Before switch @s: adds it to the journal and writes the journal whole
+ * (renamed into place). 0 or -errno (err_set()).
  */
-int journal__note(const struct chain_txn *t, __u32 new_id, __u32 flags);
+int journal__note(const struct journal_switch *s);
 /* The apply committed or rolled back: the journal goes. */
 void journal__end(void);
 /*
  * Under the chain lock, outside this run's own apply: completes or rolls
- * back the apply a journal left (see above), with a line on stderr.
+ * back the apply a journal left (see above), with a note in @notes;
+ * @settle runs for each interface rolled back.
  */
-void journal__recover(struct notes *notes);
+void journal__recover(struct notes *notes, journal_settle_fn settle);
 /*
  * A journal still waiting (of any namespace) names dispatcher @id at
  * @ifindex, to put back or to keep: its pins are not leftovers.

@@ -9,7 +9,7 @@
 #include <xdp/libxdp.h>
 
 #include "chain.h"
-#include "txn.h"
+#include "swap.h"
 
 /* The member of @mp with program id @id, or NULL. */
 struct xdp_program *mprog__find(struct xdp_multiprog *mp, __u32 id);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -13,6 +14,7 @@
 #include "log.h"
 #include "notes.h"
 #include "observer.h"
+#include "redirects.h"
 #include "stats.h"
 #include "swap.h"
 #include "observer.skel.h"
@@ -36,11 +38,22 @@ struct row {
 	__u64 carried[STATS_ACTIONS]; /* counted under earlier dispatchers */
 	__u64 base[STATS_ACTIONS]; /* pkts[row] when this dispatcher came */
 	__u64 base_cont[STATS_ACTIONS]; /* cont[row] likewise */
+	/*
+	 * Cost: cost_ns[row] and cost_n[row] when this member got the row.
+	 * A member's time is its own (no epoch derives it), so a row that
+	 * keeps its member across dispatchers keeps its base.
+	 */
+	__u64 cost_base_ns, cost_base_n;
+	/* the final stage's row only: the chain's cost sampling, set or not */
+	__u32 cost_every; /* one packet in this many timed; 0: off */
+	__u32 cost_set;
 };
 
 struct sums {
 	__u64 pkts[STATS_ROWS][STATS_ACTIONS];
 	__u64 cont[STATS_ROWS][STATS_ACTIONS];
+	__u64 cost_ns[STATS_ROWS];
+	__u64 cost_n[STATS_ROWS];
 };
 
 static int pin_path(const char *dir, const char *name, char *buf, size_t size)
@@ -59,6 +72,34 @@ static int open_pin(const char *dir, const char *name)
 		return -ENOENT;
 	fd = bpf_obj_get(path);
 	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * The stats and rows maps of @dir, or -ENOENT for both when one is
+ * missing or has another layout (an older xdpchain's, before cost
+ * sampling): the caller says so.
+ */
+static bool value_size_is(int fd, size_t want)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) && info.value_size == want;
+}
+
+static int open_counters(const char *dir, int *stats_fd, int *rows_fd)
+{
+	*stats_fd = open_pin(dir, STATS_PIN);
+	*rows_fd = open_pin(dir, ROWS_PIN);
+	if (value_size_is(*stats_fd, sizeof(struct xdpchain_stats)) &&
+	    value_size_is(*rows_fd, sizeof(struct row)))
+		return 0;
+	if (*stats_fd >= 0)
+		close(*stats_fd);
+	if (*rows_fd >= 0)
+		close(*rows_fd);
+	*stats_fd = *rows_fd = -ENOENT;
+	return -ENOENT;
 }
 
 int observer__open_stats(const char *state_dir)
@@ -102,11 +143,14 @@ static int read_sums(int stats_fd, struct sums *sum)
 	if (ncpu < 0)
 		return ncpu;
 	for (int cpu = 0; cpu < ncpu; cpu++)
-		for (int r = 0; r < STATS_ROWS; r++)
+		for (int r = 0; r < STATS_ROWS; r++) {
 			for (int a = 0; a < STATS_ACTIONS; a++) {
 				sum->pkts[r][a] += v[cpu].pkts[r][a];
 				sum->cont[r][a] += v[cpu].cont[r][a];
 			}
+			sum->cost_ns[r] += v[cpu].cost_ns[r];
+			sum->cost_n[r] += v[cpu].cost_n[r];
+		}
 	free(v);
 	return 0;
 }
@@ -145,6 +189,65 @@ static void epoch_counts(const struct row rows[STATS_ROWS], const struct sums *s
 	out[__builtin_ctz(w->cont)] += after;
 }
 
+/* A row whose member left; the final stage's keeps the chain's cost setting. */
+static void free_row(struct row *w)
+{
+	__u32 every = w->cost_every, set = w->cost_set;
+
+	memset(w, 0, sizeof(*w));
+	w->cost_every = every;
+	w->cost_set = set;
+}
+
+/* Row @r's cost counts start now: what its earlier member ran is not its own. */
+static void cost_base(struct row *w, const struct sums *sum, int r)
+{
+	w->cost_base_ns = sum->cost_ns[r];
+	w->cost_base_n = sum->cost_n[r];
+}
+
+int observer__cost_env(__u32 *every)
+{
+	const char *env = secure_getenv(COST_ENV);
+	unsigned long v;
+	char *end;
+
+	if (!env || !*env)
+		return -ENOENT;
+	errno = 0;
+	v = strtoul(env, &end, 10);
+	if (errno || *end || env[0] == '-' || v > COST_EVERY_MAX || (v & (v - 1)))
+		return err_set(
+			-EINVAL,
+			COST_ENV
+			"='%s' is not 0 (cost sampling off) or a power of two up to %d; set one or unset it",
+			env, COST_EVERY_MAX);
+	*every = v;
+	return 0;
+}
+
+/*
+ * The chain's cost sampling, kept in the final stage's row: what
+ * XDPCHAIN_COST_EVERY says when set, else what the chain had, else the
+ * default.
+ */
+static int cost_setting(struct row *final)
+{
+	__u32 every;
+	int err = observer__cost_env(&every);
+
+	if (err == -ENOENT) {
+		if (final->cost_set)
+			return 0;
+		every = COST_EVERY_DEFAULT;
+	} else if (err) {
+		return err;
+	}
+	final->cost_every = every;
+	final->cost_set = 1;
+	return 0;
+}
+
 /*
  * A new dispatcher: fold each row's counts (@sum) into carried, then give
  * each member of @c its row (kept, or a free one) and slot; fills @slot_row
@@ -177,9 +280,11 @@ static int assign_rows(const struct chain *c, struct row rows[STATS_ROWS], const
 	for (size_t i = 0; i < c->n; i++) {
 		if (c->progs[i].is_final) {
 			/* the final stage counts in its fixed row (dispatcher/final.bpf.c) */
-			if (rows[STATS_FINAL_ROW].prog_id != c->progs[i].id)
+			if (rows[STATS_FINAL_ROW].prog_id != c->progs[i].id) {
 				memset(rows[STATS_FINAL_ROW].carried, 0,
 				       sizeof(rows[STATS_FINAL_ROW].carried));
+				cost_base(&rows[STATS_FINAL_ROW], sum, STATS_FINAL_ROW);
+			}
 			rows[STATS_FINAL_ROW].prog_id = c->progs[i].id;
 			slot_row[i] = STATS_FINAL_ROW;
 			used[STATS_FINAL_ROW] = true;
@@ -204,6 +309,7 @@ static int assign_rows(const struct chain *c, struct row rows[STATS_ROWS], const
 			if (r == STATS_FINAL_ROW)
 				return -ENOSPC;
 			memset(rows[r].carried, 0, sizeof(rows[r].carried));
+			cost_base(&rows[r], sum, r);
 			rows[r].prog_id = c->progs[i].id;
 			used[r] = true;
 			slot_row[i] = r;
@@ -215,8 +321,8 @@ static int assign_rows(const struct chain *c, struct row rows[STATS_ROWS], const
 	}
 	for (int r = 0; r < STATS_ROWS; r++)
 		if (!used[r])
-			memset(&rows[r], 0, sizeof(rows[r])); /* its member left */
-	return 0;
+			free_row(&rows[r]); /* its member left */
+	return cost_setting(&rows[STATS_FINAL_ROW]);
 }
 
 static int write_rows(int rows_fd, const struct row rows[STATS_ROWS])
@@ -234,7 +340,7 @@ static int write_rows(int rows_fd, const struct row rows[STATS_ROWS])
  */
 static int load_observer(const struct chain *c, int disp_fd, int hook_fd, int state_fd,
 			 int stats_fd, const __u8 slot_row[STATS_SLOTS], __u16 multi,
-			 struct bpf_link **out)
+			 __u32 cost_every, struct bpf_link **out)
 {
 	struct observer_bpf *skel;
 	struct bpf_link *link;
@@ -246,6 +352,8 @@ static int load_observer(const struct chain *c, int disp_fd, int hook_fd, int st
 		return err_set(-errno, "cannot open the embedded observer: %s", strerror(errno));
 	skel->rodata->n_members = c->n;
 	skel->rodata->multi_mask = multi;
+	skel->rodata->cost_on = cost_every != 0;
+	skel->rodata->cost_mask = cost_every ? cost_every - 1 : 0;
 	for (size_t i = 0; i < c->n && i < STATS_SLOTS; i++) {
 		skel->rodata->slot_prog[i] = c->progs[i].id;
 		skel->rodata->slot_row[i] = slot_row[i];
@@ -329,10 +437,14 @@ static int attach_new(const struct chain *c, int state_fd, int stats_fd, int row
 			      strerror(errno));
 		goto out;
 	}
-	err = load_observer(c, disp_fd, hook_fd, state_fd, stats_fd, slot_row, multi, &link);
+	err = load_observer(c, disp_fd, hook_fd, state_fd, stats_fd, slot_row, multi,
+			    rows[STATS_FINAL_ROW].cost_every, &link);
 	/* the new link replaces the old one, whose observer leaves with it */
 	if (!err)
 		err = pin_link(c->state_dir, bpf_link__fd(link));
+	/* where redirected packets go: optional, said at info level if refused */
+	if (!err)
+		redirects__ensure(c->state_dir, c->ifindex, stats_fd, NULL);
 out:
 	bpf_link__destroy(link); /* the pin keeps it */
 	if (disp_fd >= 0)
@@ -352,9 +464,7 @@ int observer__attach(const struct chain *c, int state_fd)
 {
 	int stats_fd, rows_fd, err;
 
-	stats_fd = open_pin(c->state_dir, STATS_PIN);
-	rows_fd = open_pin(c->state_dir, ROWS_PIN);
-	if (stats_fd < 0 || rows_fd < 0)
+	if (open_counters(c->state_dir, &stats_fd, &rows_fd))
 		err = err_set(
 			-ENOENT,
 			"the chain on %s has no counter maps (made by an older xdpchain); 'xdpchain flush %s' and add its programs again",
@@ -415,9 +525,7 @@ int observer__prepare(const struct observer_at *at, const struct swap_member *m,
 		err = state_fd;
 		goto out;
 	}
-	o->stats_fd = open_pin(dir, STATS_PIN);
-	o->rows_fd = open_pin(dir, ROWS_PIN);
-	if (o->stats_fd < 0 || o->rows_fd < 0) {
+	if (open_counters(dir, &o->stats_fd, &o->rows_fd)) {
 		err = err_set(
 			-ENOENT,
 			"the chain on %s has no counter maps (made by an older xdpchain); 'xdpchain flush %s' and add its programs again",
@@ -444,7 +552,7 @@ int observer__prepare(const struct observer_at *at, const struct swap_member *m,
 		goto out;
 	}
 	err = load_observer(&o->c, disp_fd, hook_fd, state_fd, o->stats_fd, o->slot_row, o->multi,
-			    &o->link);
+			    rows[STATS_FINAL_ROW].cost_every, &o->link);
 out:
 	if (hook_fd >= 0)
 		close(hook_fd);
@@ -497,6 +605,8 @@ int observer__arm(struct observer_next *o)
 	if (err)
 		goto fail;
 	o->pinned = true;
+	/* where redirected packets go: optional, a note if the kernel refuses */
+	redirects__ensure(o->dir, if_nametoindex(o->c.ifname), o->stats_fd, o->notes);
 	return 0;
 fail:
 	observer__disarm(o);
@@ -555,9 +665,9 @@ int observer__read(const struct chain *c, struct prog_stats *out)
 	struct sums sum;
 
 	memset(out, 0, sizeof(*out) * c->n);
-	stats_fd = open_pin(c->state_dir, STATS_PIN);
-	rows_fd = open_pin(c->state_dir, ROWS_PIN);
-	err = stats_fd < 0 || rows_fd < 0 ? -ENOENT : read_rows(rows_fd, rows);
+	err = open_counters(c->state_dir, &stats_fd, &rows_fd);
+	if (!err)
+		err = read_rows(rows_fd, rows);
 	if (!err)
 		err = read_sums(stats_fd, &sum);
 	for (int r = 0; !err && r < STATS_ROWS; r++) {
@@ -572,6 +682,8 @@ int observer__read(const struct chain *c, struct prog_stats *out)
 			out[i].valid = true;
 			for (int a = 0; a < STATS_ACTIONS; a++)
 				out[i].pkts[a] = rows[r].carried[a] + n[a];
+			out[i].cost_ns = sum.cost_ns[r] - rows[r].cost_base_ns;
+			out[i].cost_samples = sum.cost_n[r] - rows[r].cost_base_n;
 		}
 	}
 	if (stats_fd >= 0)
@@ -579,4 +691,43 @@ int observer__read(const struct chain *c, struct prog_stats *out)
 	if (rows_fd >= 0)
 		close(rows_fd);
 	return err;
+}
+
+int observer__cost_every(const struct chain *c, __u32 *every)
+{
+	struct row rows[STATS_ROWS];
+	int stats_fd, rows_fd, err;
+
+	*every = 0;
+	err = open_counters(c->state_dir, &stats_fd, &rows_fd);
+	if (!err)
+		err = read_rows(rows_fd, rows);
+	if (!err)
+		*every = rows[STATS_FINAL_ROW].cost_every;
+	if (stats_fd >= 0)
+		close(stats_fd);
+	if (rows_fd >= 0)
+		close(rows_fd);
+	return err;
+}
+
+bool observer__cost_wanted(const char *state_dir)
+{
+	struct row rows[STATS_ROWS];
+	int stats_fd, rows_fd;
+	__u32 every;
+	bool on = COST_EVERY_DEFAULT != 0;
+
+	if (!observer__cost_env(&every))
+		return every != 0;
+	err_quiet(true);
+	if (!open_counters(state_dir, &stats_fd, &rows_fd) && !read_rows(rows_fd, rows) &&
+	    rows[STATS_FINAL_ROW].cost_set)
+		on = rows[STATS_FINAL_ROW].cost_every != 0;
+	err_quiet(false);
+	if (stats_fd >= 0)
+		close(stats_fd);
+	if (rows_fd >= 0)
+		close(rows_fd);
+	return on;
 }

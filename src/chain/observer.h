@@ -25,6 +25,8 @@
 struct prog_stats {
 	bool valid; /* the program has a counter row */
 	__u64 pkts[XDP_ACTION_COUNT];
+	/* cost sampling: nanoseconds the program ran on timed packets, and how many */
+	__u64 cost_ns, cost_samples;
 };
 
 /*
@@ -85,6 +87,22 @@ int observer__arm(struct observer_next *o);
 void observer__disarm(struct observer_next *o);
 /* Frees @o (NULL: nothing); !@ok: observer__disarm() first. */
 void observer__end(struct observer_next *o, bool ok);
+
+/*
+ * XDPCHAIN_COST_EVERY, the cost sampling every change gives the chain
+ * (one packet in N timed per member, 0 off; unset: what the chain had,
+ * COST_EVERY_DEFAULT for a new one): 0 and *@every, -ENOENT when unset,
+ * -EINVAL (err_set()) when not 0 or a power of two up to COST_EVERY_MAX.
+ */
+#define COST_ENV "XDPCHAIN_COST_EVERY"
+int observer__cost_env(__u32 *every);
+/*
+ * Whether the next dispatcher of the chain whose state is in @state_dir
+ * samples cost: XDPCHAIN_COST_EVERY when set, else the chain's setting.
+ */
+bool observer__cost_wanted(const char *state_dir);
+/* The chain's cost sampling (one in *@every packets; 0 off); 0 or -errno. */
+int observer__cost_every(const struct chain *c, __u32 *every);
 
 /* Per member (in c->progs order) counts since it joined; 0 or -errno. */
 int observer__read(const struct chain *c, struct prog_stats *out);

@@ -42,6 +42,8 @@
 #include "xdp_action.h"
 #include "xdp_dispatcher.skel.h"
 #include "xdp_dispatcher_lean.skel.h"
+#include "xdp_dispatcher_cost.skel.h"
+#include "xdp_dispatcher_lean_cost.skel.h"
 
 /* libxdp's order: priority, then name. */
 static int by_run_order(const void *a, const void *b)
@@ -97,7 +99,7 @@ static void unpin_dir(const char *dir, size_t n)
  * variant when no member goes on after several actions (dispatcher.h).
  * Returns the object in @out and the dispatcher program in @prog.
  */
-static int load_dispatcher(struct swap_member *m, size_t n, struct bpf_object **out,
+static int load_dispatcher(struct swap_member *m, size_t n, bool timed, struct bpf_object **out,
 			   struct bpf_program **prog)
 {
 	/* the skeletons' name: the same map names as the object libxdp loads */
@@ -113,8 +115,12 @@ static int load_dispatcher(struct swap_member *m, size_t n, struct bpf_object **
 
 	for (size_t i = 0; i < n; i++)
 		lean &= !xdp_actions_several(m[i].actions);
-	elf = lean ? xdp_dispatcher_lean_bpf__elf_bytes(&size) :
-		     xdp_dispatcher_bpf__elf_bytes(&size);
+	if (timed)
+		elf = lean ? xdp_dispatcher_lean_cost_bpf__elf_bytes(&size) :
+			     xdp_dispatcher_cost_bpf__elf_bytes(&size);
+	else
+		elf = lean ? xdp_dispatcher_lean_bpf__elf_bytes(&size) :
+			     xdp_dispatcher_bpf__elf_bytes(&size);
 	obj = bpf_object__open_mem(elf, size, &oo);
 	err = libbpf_get_error(obj);
 	if (err)
@@ -224,7 +230,7 @@ static int swap_build(struct swap_run *s)
 	struct bpf_program *disp_prog = NULL;
 	int err;
 
-	err = load_dispatcher(s->m, s->n, &s->disp_obj, &disp_prog);
+	err = load_dispatcher(s->m, s->n, s->tg->timed, &s->disp_obj, &disp_prog);
 	if (err)
 		return err_set(err, "cannot load xdpchain's dispatcher object: %s; run with -vv",
 			       strerror(-err));

@@ -37,6 +37,7 @@ struct swap_target {
 	size_t n_old; /* its members */
 	const char *state_dir; /* where new members are recorded (members.h); "": nowhere */
 	enum xdp_attach_mode mode;
+	bool timed; /* the dispatcher object with cost sampling (observer__cost_wanted()) */
 };
 
 /*

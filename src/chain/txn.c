@@ -21,10 +21,40 @@
 
 #define LOCK_TIMEOUT_MS 10000
 
+_Static_assert(TXN_MAX_MADE <= JOURNAL_MAX_MADE, "apply's journal records every pin a switch made");
+
 void libxdp_msg(int err, char *buf, size_t size)
 {
 	if (libxdp_strerror(err, buf, size))
 		snprintf(buf, size, "%s", strerror(-err));
+}
+
+/*
+ * journal.c's settle step, for each interface an interrupted apply's
+ * rollback put back: records of programs that never ran go, the observer
+ * comes back.
+ */
+static void txn_settle(const char *ifname, struct notes *notes)
+{
+	struct chain_txn t;
+	__u32 ids[CHAIN_MAX_PROGS];
+
+	memset(&t, 0, sizeof(t));
+	t.state_fd = t.lock = -1;
+	t.notes = notes;
+	if (chain__read(ifname, &t.c))
+		return;
+	for (size_t i = 0; i < t.c.n; i++)
+		ids[i] = t.c.progs[i].id;
+	if (t.c.managed)
+		members__prune(t.c.state_dir, ids, t.c.n);
+	if (t.c.kind == CHAIN_DISPATCHER && t.c.own_dispatcher && t.c.managed && !t.c.observed &&
+	    txn__observe(&t))
+		notes_add(notes, LOG_WARN,
+			  "%s: per-member counters are off: %s; 'xdpchain cleanup' tries again",
+			  ifname, err_last());
+	if (t.state_fd >= 0)
+		close(t.state_fd);
 }
 
 int txn__begin(struct chain_txn *t, const char *ifname, struct notes *notes)
@@ -49,7 +79,7 @@ int txn__begin(struct chain_txn *t, const char *ifname, struct notes *notes)
 	if (err)
 		return err;
 	/* an apply killed between its interfaces: all of it or none (journal.h) */
-	journal__recover(t->notes);
+	journal__recover(t->notes, txn_settle);
 	err = chain__read_leftovers(ifname, &t->c);
 	if (err)
 		return err;
@@ -194,10 +224,20 @@ static int swap_prepare(void *ctx, const struct swap_member *m, size_t n, int di
 
 static int swap_before_switch(void *ctx, __u32 new_id, __u32 flags)
 {
-	struct txn_swap *ts = ctx;
+	const struct chain_txn *t = ((struct txn_swap *)ctx)->t;
+	struct journal_switch s = {
+		.ifindex = t->c.ifindex,
+		.ifname = t->c.ifname,
+		.old_id = t->c.main_id,
+		.new_id = new_id,
+		.flags = flags,
+		.made = t->made,
+		.n_made = t->n_made,
+		.state_dir = t->made_state_dir,
+	};
 
 	/* an apply of several interfaces: the next run can undo it (journal.h) */
-	return ts->t->keep_old ? journal__note(ts->t, new_id, flags) : 0;
+	return t->keep_old ? journal__note(&s) : 0;
 }
 
 static int swap_arm(void *ctx)
@@ -258,6 +298,7 @@ int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_att
 		.n_old = t->c.n,
 		.state_dir = txn__state_dir(t),
 		.mode = mode,
+		.timed = observer__cost_wanted(txn__state_dir(t)),
 	};
 	struct swap_hooks h = {
 		.prepare = swap_prepare,

@@ -9,14 +9,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <yaml.h>
-
 #include "chainfile.h"
+#include "chainfile_keys.h"
 #include "log.h"
 #include "members.h"
 #include "params.h"
+#include "yamllib.h"
 
-struct ctx {
+static const struct yamllib *yl; /* loaded by chainfile__load() */
+
+struct chainfile_ctx {
 	struct chainfile *cf;
 	const char *file; /* for messages */
 	const char *dir; /* relative objects are relative to its directory ("": the cwd) */
@@ -29,12 +31,12 @@ static int line_of(const yaml_node_t *n)
 	return (int)n->start_mark.line + 1;
 }
 
-static int bad(const struct ctx *x, const yaml_node_t *n, const char *what)
+static int bad(const struct chainfile_ctx *x, const yaml_node_t *n, const char *what)
 {
 	return err_set(-EINVAL, "%s:%d: %s", x->file, line_of(n), what);
 }
 
-static char *keep(struct ctx *x, const char *s)
+static char *keep(struct chainfile_ctx *x, const char *s)
 {
 	char **strs = realloc(x->cf->strs, (x->cf->n_strs + 1) * sizeof(*strs));
 
@@ -50,7 +52,8 @@ static const char *scalar(const yaml_node_t *n)
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-static int want_scalar(const struct ctx *x, const yaml_node_t *n, const char *key, const char **v)
+static int want_scalar(const struct chainfile_ctx *x, const yaml_node_t *n, const char *key,
+		       const char **v)
 {
 	char msg[160];
 
@@ -62,39 +65,39 @@ static int want_scalar(const struct ctx *x, const yaml_node_t *n, const char *ke
 }
 
 /*
- * A mapping's keys, each handed to its handler in @keys; @where names the
- * mapping in the message for an unknown key ("in a program").
+ * A mapping's keys at @level, each handed to its handler in chainfile_keys;
+ * @where names the mapping in the message for an unknown key ("in a
+ * program"; "": the file's).
  */
-struct key_handler {
-	const char *key;
-	int (*parse)(struct ctx *x, yaml_node_t *val, const char *key, void *state);
-};
-
-static int parse_keys(struct ctx *x, yaml_node_t *n, const struct key_handler *keys, size_t n_keys,
+static int parse_keys(struct chainfile_ctx *x, yaml_node_t *n, enum chainfile_level level,
 		      const char *where, void *state)
 {
 	int err = 0;
 
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     !err && p < n->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(x->doc, p->key);
-		yaml_node_t *val = yaml_document_get_node(x->doc, p->value);
+		yaml_node_t *k = yl->document_get_node(x->doc, p->key);
+		yaml_node_t *val = yl->document_get_node(x->doc, p->value);
 		const char *key = scalar(k);
+		const struct chainfile_key *h;
 		char msg[400], known[128] = "";
-		size_t h;
 
-		if (!key) {
+		/* the file's level always named an odd key '?' */
+		if (!key && level != CF_FILE) {
 			err = bad(x, k, "keys are plain strings");
 			continue;
 		}
-		for (h = 0; h < n_keys && strcmp(key, keys[h].key); h++)
-			snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
-				 h ? ", " : "", keys[h].key);
-		if (h < n_keys) {
-			err = keys[h].parse(x, val, key, state);
+		for (h = chainfile_keys;
+		     h->name && (h->level != level || !key || strcmp(key, h->name)); h++)
+			if (h->level == level)
+				snprintf(known + strlen(known), sizeof(known) - strlen(known),
+					 "%s%s", known[0] ? ", " : "", h->name);
+		if (h->name) {
+			err = h->parse(x, val, key, state);
 			continue;
 		}
-		snprintf(msg, sizeof(msg), "unknown key '%s' %s; known: %s", key, where, known);
+		snprintf(msg, sizeof(msg), "unknown key '%s'%s%s; known: %s", key ? key : "?",
+			 where[0] ? " " : "", where, known);
 		err = bad(x, k, msg);
 	}
 	return err;
@@ -107,12 +110,12 @@ struct prog_state {
 	const char *object;
 };
 
-static int key_object(struct ctx *x, yaml_node_t *val, const char *key, void *state)
+int chainfile_key_object(struct chainfile_ctx *x, yaml_node_t *val, const char *key, void *state)
 {
 	return want_scalar(x, val, key, &((struct prog_state *)state)->object);
 }
 
-static int key_program(struct ctx *x, yaml_node_t *val, const char *key, void *state)
+int chainfile_key_program(struct chainfile_ctx *x, yaml_node_t *val, const char *key, void *state)
 {
 	struct chain_want *w = ((struct prog_state *)state)->w;
 	const char *v;
@@ -126,7 +129,7 @@ static int key_program(struct ctx *x, yaml_node_t *val, const char *key, void *s
 	return err;
 }
 
-static int key_priority(struct ctx *x, yaml_node_t *val, const char *key, void *state)
+int chainfile_key_priority(struct chainfile_ctx *x, yaml_node_t *val, const char *key, void *state)
 {
 	struct chain_want *w = ((struct prog_state *)state)->w;
 	const char *v;
@@ -146,7 +149,7 @@ static int key_priority(struct ctx *x, yaml_node_t *val, const char *key, void *
 }
 
 /* proceed-on's actions, a list or one comma-separated string, as one string. */
-static int action_list(struct ctx *x, yaml_node_t *val, char *list, size_t size)
+static int action_list(struct chainfile_ctx *x, yaml_node_t *val, char *list, size_t size)
 {
 	const char *v;
 
@@ -158,7 +161,7 @@ static int action_list(struct ctx *x, yaml_node_t *val, char *list, size_t size)
 	}
 	for (yaml_node_item_t *it = val->data.sequence.items.start;
 	     it < val->data.sequence.items.top; it++) {
-		const char *a = scalar(yaml_document_get_node(x->doc, *it));
+		const char *a = scalar(yl->document_get_node(x->doc, *it));
 
 		if (!a || strlen(list) + strlen(a) + 2 > size)
 			return bad(x, val, "proceed-on lists action names");
@@ -167,7 +170,8 @@ static int action_list(struct ctx *x, yaml_node_t *val, char *list, size_t size)
 	return 0;
 }
 
-static int key_proceed_on(struct ctx *x, yaml_node_t *val, const char *key, void *state)
+int chainfile_key_proceed_on(struct chainfile_ctx *x, yaml_node_t *val, const char *key,
+			     void *state)
 {
 	struct chain_want *w = ((struct prog_state *)state)->w;
 	char list[128] = "", msg[400];
@@ -185,7 +189,7 @@ static int key_proceed_on(struct ctx *x, yaml_node_t *val, const char *key, void
 	return err;
 }
 
-static int key_sha256(struct ctx *x, yaml_node_t *val, const char *key, void *state)
+int chainfile_key_sha256(struct chainfile_ctx *x, yaml_node_t *val, const char *key, void *state)
 {
 	struct chain_want *w = ((struct prog_state *)state)->w;
 	const char *v;
@@ -200,13 +204,9 @@ static int key_sha256(struct ctx *x, yaml_node_t *val, const char *key, void *st
 	return err;
 }
 
-static const struct key_handler prog_keys[] = {
-	{ "object", key_object },	  { "program", key_program }, { "priority", key_priority },
-	{ "proceed-on", key_proceed_on }, { "sha256", key_sha256 },
-};
-
 /* @object: absolute, or relative to the chain file, so a directory of them can move. */
-static int object_path(struct ctx *x, yaml_node_t *n, struct chain_want *w, const char *object)
+static int object_path(struct chainfile_ctx *x, yaml_node_t *n, struct chain_want *w,
+		       const char *object)
 {
 	char path[PATH_MAX];
 	const char *slash = strrchr(x->dir, '/');
@@ -222,7 +222,8 @@ static int object_path(struct ctx *x, yaml_node_t *n, struct chain_want *w, cons
 	return w->object ? 0 : -ENOMEM;
 }
 
-static int parse_program(struct ctx *x, yaml_node_t *n, struct chainfile_iface *ifc, size_t i)
+static int parse_program(struct chainfile_ctx *x, yaml_node_t *n, struct chainfile_iface *ifc,
+			 size_t i)
 {
 	struct prog_state st = { .w = &ifc->want[i] };
 	int err;
@@ -233,8 +234,7 @@ static int parse_program(struct ctx *x, yaml_node_t *n, struct chainfile_iface *
 			"a program is a mapping: '- object: FILE' with program, priority, proceed-on, sha256");
 	snprintf(ifc->want_where[i], sizeof(ifc->want_where[i]), "%s:%d", x->file, line_of(n));
 	st.w->where = ifc->want_where[i];
-	err = parse_keys(x, n, prog_keys, sizeof(prog_keys) / sizeof(prog_keys[0]), "in a program",
-			 &st);
+	err = parse_keys(x, n, CF_PROGRAM, "in a program", &st);
 	if (err)
 		return err;
 	if (!st.object)
@@ -249,7 +249,7 @@ struct iface_state {
 	yaml_node_t *progs;
 };
 
-static int key_mode(struct ctx *x, yaml_node_t *val, const char *key, void *state)
+int chainfile_key_mode(struct chainfile_ctx *x, yaml_node_t *val, const char *key, void *state)
 {
 	struct chainfile_iface *ifc = ((struct iface_state *)state)->ifc;
 	const char *v;
@@ -265,7 +265,7 @@ static int key_mode(struct ctx *x, yaml_node_t *val, const char *key, void *stat
 	return err;
 }
 
-static int key_hook_pin(struct ctx *x, yaml_node_t *val, const char *key, void *state)
+int chainfile_key_hook_pin(struct chainfile_ctx *x, yaml_node_t *val, const char *key, void *state)
 {
 	struct chainfile_iface *ifc = ((struct iface_state *)state)->ifc;
 	const char *v;
@@ -279,7 +279,7 @@ static int key_hook_pin(struct ctx *x, yaml_node_t *val, const char *key, void *
 	return err;
 }
 
-static int key_programs(struct ctx *x, yaml_node_t *val, const char *key, void *state)
+int chainfile_key_programs(struct chainfile_ctx *x, yaml_node_t *val, const char *key, void *state)
 {
 	(void)x;
 	(void)key;
@@ -287,14 +287,8 @@ static int key_programs(struct ctx *x, yaml_node_t *val, const char *key, void *
 	return 0;
 }
 
-static const struct key_handler iface_keys[] = {
-	{ "mode", key_mode },
-	{ "hook-pin", key_hook_pin },
-	{ "programs", key_programs },
-};
-
 /* A new interface @name at @k: not described before, and room for it. */
-static int new_iface(struct ctx *x, yaml_node_t *k, const char *name)
+static int new_iface(struct chainfile_ctx *x, yaml_node_t *k, const char *name)
 {
 	struct chainfile *cf = x->cf;
 	char msg[400];
@@ -314,7 +308,7 @@ static int new_iface(struct ctx *x, yaml_node_t *k, const char *name)
 }
 
 /* The list under 'programs:', each into @ifc. */
-static int parse_programs(struct ctx *x, yaml_node_t *n, yaml_node_t *progs,
+static int parse_programs(struct chainfile_ctx *x, yaml_node_t *n, yaml_node_t *progs,
 			  struct chainfile_iface *ifc)
 {
 	char msg[400];
@@ -331,16 +325,16 @@ static int parse_programs(struct ctx *x, yaml_node_t *n, yaml_node_t *progs,
 				msg, sizeof(msg),
 				"more than %d programs for %s: libxdp runs %d, one is xdpchain's final stage",
 				CHAIN_MAX_PROGS - 1, ifc->ifname, CHAIN_MAX_PROGS);
-			return bad(x, yaml_document_get_node(x->doc, *it), msg);
+			return bad(x, yl->document_get_node(x->doc, *it), msg);
 		}
-		err = parse_program(x, yaml_document_get_node(x->doc, *it), ifc, ifc->spec.n);
+		err = parse_program(x, yl->document_get_node(x->doc, *it), ifc, ifc->spec.n);
 		if (!err)
 			ifc->spec.n++;
 	}
 	return err;
 }
 
-static int parse_iface(struct ctx *x, yaml_node_t *k, yaml_node_t *n)
+static int parse_iface(struct chainfile_ctx *x, yaml_node_t *k, yaml_node_t *n)
 {
 	struct chainfile *cf = x->cf;
 	const char *name = scalar(k);
@@ -362,7 +356,7 @@ static int parse_iface(struct ctx *x, yaml_node_t *k, yaml_node_t *n)
 	st.ifc->spec.want = st.ifc->want;
 	st.ifc->spec.mode = XDP_MODE_UNSPEC;
 	snprintf(where, sizeof(where), "for interface %s", name);
-	err = parse_keys(x, n, iface_keys, sizeof(iface_keys) / sizeof(iface_keys[0]), where, &st);
+	err = parse_keys(x, n, CF_IFACE, where, &st);
 	if (!err)
 		err = parse_programs(x, n, st.progs, st.ifc);
 	if (!err)
@@ -370,36 +364,43 @@ static int parse_iface(struct ctx *x, yaml_node_t *k, yaml_node_t *n)
 	return err;
 }
 
-static int parse_doc(struct ctx *x)
+/* ---- the file: 'version: 1' and 'interfaces:' ---------------------------- */
+
+struct file_state {
+	yaml_node_t *ifaces;
+};
+
+int chainfile_key_version(struct chainfile_ctx *x, yaml_node_t *val, const char *key, void *state)
 {
-	yaml_node_t *root = yaml_document_get_root_node(x->doc), *ifaces = NULL;
-	char msg[256];
-	int err = 0;
+	(void)key;
+	(void)state;
+	if (!scalar(val) || strcmp(scalar(val), "1"))
+		return bad(x, val, "this xdpchain reads version 1 chain files; write 'version: 1'");
+	return 0;
+}
+
+int chainfile_key_interfaces(struct chainfile_ctx *x, yaml_node_t *val, const char *key,
+			     void *state)
+{
+	(void)x;
+	(void)key;
+	((struct file_state *)state)->ifaces = val;
+	return 0;
+}
+
+static int parse_doc(struct chainfile_ctx *x)
+{
+	yaml_node_t *root = yl->document_get_root_node(x->doc), *ifaces;
+	struct file_state st = {};
+	int err;
 
 	if (!root)
 		return 0; /* an empty file describes nothing */
 	if (root->type != YAML_MAPPING_NODE)
 		return bad(x, root,
 			   "a chain file is a mapping with 'version: 1' and 'interfaces:'");
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-	     !err && p < root->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(x->doc, p->key);
-		yaml_node_t *val = yaml_document_get_node(x->doc, p->value);
-		const char *key = scalar(k);
-
-		if (key && !strcmp(key, "version")) {
-			if (!scalar(val) || strcmp(scalar(val), "1"))
-				err = bad(
-					x, val,
-					"this xdpchain reads version 1 chain files; write 'version: 1'");
-		} else if (key && !strcmp(key, "interfaces")) {
-			ifaces = val;
-		} else {
-			snprintf(msg, sizeof(msg), "unknown key '%s'; known: version, interfaces",
-				 key ? key : "?");
-			err = bad(x, k, msg);
-		}
-	}
+	err = parse_keys(x, root, CF_FILE, "", &st);
+	ifaces = st.ifaces;
 	if (err || !ifaces)
 		return err;
 	if (ifaces->type == YAML_SCALAR_NODE && !*scalar(ifaces))
@@ -408,8 +409,8 @@ static int parse_doc(struct ctx *x)
 		return bad(x, ifaces, "'interfaces' maps interface names to their chains");
 	for (yaml_node_pair_t *p = ifaces->data.mapping.pairs.start;
 	     !err && p < ifaces->data.mapping.pairs.top; p++)
-		err = parse_iface(x, yaml_document_get_node(x->doc, p->key),
-				  yaml_document_get_node(x->doc, p->value));
+		err = parse_iface(x, yl->document_get_node(x->doc, p->key),
+				  yl->document_get_node(x->doc, p->value));
 	return err;
 }
 
@@ -493,11 +494,11 @@ static int check_depth(const char *name, const char *buf, size_t len)
 	int depth = 0, err = 0;
 	bool done = false;
 
-	if (!yaml_parser_initialize(&parser))
+	if (!yl->parser_initialize(&parser))
 		return err_set(-ENOMEM, "cannot set up the YAML parser");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	yl->parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	while (!err && !done) {
-		if (!yaml_parser_parse(&parser, &ev)) {
+		if (!yl->parser_parse(&parser, &ev)) {
 			err = yaml_error(&parser, name, buf, len);
 			break;
 		}
@@ -511,16 +512,16 @@ static int check_depth(const char *name, const char *buf, size_t len)
 				"%s:%zu: nested deeper than %d levels, where a chain file needs 5; see 'xdpchain save' for the format",
 				name, ev.start_mark.line + 1, CHAINFILE_MAX_DEPTH);
 		done = ev.type == YAML_STREAM_END_EVENT;
-		yaml_event_delete(&ev);
+		yl->event_delete(&ev);
 	}
-	yaml_parser_delete(&parser);
+	yl->parser_delete(&parser);
 	return err;
 }
 
 static int parse_buf(struct chainfile *cf, const char *name, const char *dir, const char *buf,
 		     size_t len)
 {
-	struct ctx x = { .cf = cf, .file = name, .dir = dir };
+	struct chainfile_ctx x = { .cf = cf, .file = name, .dir = dir };
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	int err;
@@ -528,18 +529,18 @@ static int parse_buf(struct chainfile *cf, const char *name, const char *dir, co
 	err = check_depth(name, buf, len);
 	if (err)
 		return err;
-	if (!yaml_parser_initialize(&parser))
+	if (!yl->parser_initialize(&parser))
 		return err_set(-ENOMEM, "cannot set up the YAML parser");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, &doc)) {
+	yl->parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yl->parser_load(&parser, &doc)) {
 		err = yaml_error(&parser, name, buf, len);
-		yaml_parser_delete(&parser);
+		yl->parser_delete(&parser);
 		return err;
 	}
 	x.doc = &doc;
 	err = parse_doc(&x);
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
+	yl->document_delete(&doc);
+	yl->parser_delete(&parser);
 	if (err == -ENOMEM)
 		err_set(err, "out of memory reading %s", name);
 	if (!err)
@@ -589,6 +590,9 @@ int chainfile__load(struct chainfile *cf, const char *path)
 	int err = 0;
 	DIR *d;
 
+	yl = yamllib();
+	if (!yl)
+		return -ENOENT;
 	if (!cf->ifs) {
 		cf->ifs = calloc(CHAINFILE_MAX_IFACES, sizeof(*cf->ifs));
 		if (!cf->ifs)

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "notes.h"
 #include "output.h"
+#include "whatif.h"
 
 struct apply_cfg {
 	struct rest_args files;
@@ -20,6 +21,7 @@ struct apply_cfg {
 	const char *iface;
 	bool skip_missing;
 	bool strict;
+	const char *replay;
 };
 
 static const struct param apply_params[] = {
@@ -34,6 +36,9 @@ static const struct param apply_params[] = {
 	  0 },
 	{ "strict", 0, PT_FLAG, offsetof(struct apply_cfg, strict), PARAM_NO_SET, NULL,
 	  "fail when an object's content is not the sha256 the file records (default: a warning, and the object as it is now is used)",
+	  0 },
+	{ "replay", 0, PT_STR, offsetof(struct apply_cfg, replay), PARAM_NO_SET, "IN",
+	  "with --dry-run: replay IN (pcap or pcapng) through each interface's chain as it runs and as the files plan it, and list the packets whose fate or bytes would change; loads copies only, nothing live moves",
 	  0 },
 	PARAMS_END,
 };
@@ -121,8 +126,53 @@ static void print_text(const struct chain_spec *s, const struct apply_result *r,
 		printf("%s: changed\n", s->ifname);
 }
 
+static void print_whatif_text(const char *ifname, const struct whatif *w, const char *in)
+{
+	printf("%s: replayed %llu packets from %s through the chain %s and as planned: %zu would change\n",
+	       ifname, (unsigned long long)w->packets, in,
+	       w->running ? "as it runs" : "that runs (none: every packet passes)", w->n_ch);
+	if (w->cut)
+		printf("%s: %llu packets were cut by the capture's snaplen: replayed as captured\n",
+		       ifname, (unsigned long long)w->cut);
+	for (size_t i = 0; i < w->n_ch && i < EXPECT_LINES; i++)
+		printf("%s\n", w->lines[i]);
+	if (w->n_ch > EXPECT_LINES)
+		printf("... and %zu more packets would change\n", w->n_ch - EXPECT_LINES);
+}
+
+static void json_fate(struct json *j, const char *key, const struct golden_fate *f)
+{
+	json_key(j, key);
+	json_object_start(j);
+	json_kv_string(j, "verdict", action_name(f->action));
+	json_kv_string(j, "stage", f->stage[0] ? f->stage : FINAL_NAME);
+	json_kv_uint(j, "len", f->len);
+	json_object_end(j);
+}
+
+static void print_whatif_json(struct json *j, const struct whatif *w, const char *in)
+{
+	json_key(j, "replay");
+	json_object_start(j);
+	json_kv_string(j, "in", in);
+	json_kv_uint(j, "packets", w->packets);
+	json_kv_uint(j, "cut_by_snaplen", w->cut);
+	json_kv_bool(j, "running", w->running);
+	json_key(j, "changed");
+	json_array_start(j);
+	for (size_t i = 0; i < w->n_ch; i++) {
+		json_object_start(j);
+		json_kv_uint(j, "packet", w->ch[i].packet);
+		json_fate(j, "before", &w->ch[i].before);
+		json_fate(j, "after", &w->ch[i].after);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+}
+
 static void print_json(struct json *j, const struct chain_spec *s, const struct apply_result *r,
-		       bool dry_run)
+		       bool dry_run, const struct whatif *w, const char *in)
 {
 	const struct apply_item *items[sizeof(r->items) / sizeof(r->items[0])];
 	char acts[64];
@@ -152,6 +202,8 @@ static void print_json(struct json *j, const struct chain_spec *s, const struct 
 		json_object_end(j);
 	}
 	json_array_end(j);
+	if (w)
+		print_whatif_json(j, w, in);
 	json_object_end(j);
 }
 
@@ -269,14 +321,18 @@ static int apply_all(const struct chainfile *cf, const enum skip *skip, bool dry
 }
 
 static void print_all(const struct apply_cfg *cfg, const struct chainfile *cf,
-		      const struct apply_result *r, const enum skip *skip, const char *cannot)
+		      const struct apply_result *r, const enum skip *skip, const char *cannot,
+		      const struct whatif *w)
 {
 	struct json j;
 
 	if (!g_opts.json) {
 		for (size_t i = 0; i < cf->n; i++)
-			if (!skip[i])
+			if (!skip[i]) {
 				print_text(&cf->ifs[i].spec, &r[i], cfg->dry_run);
+				if (w)
+					print_whatif_text(cf->ifs[i].ifname, &w[i], cfg->replay);
+			}
 		if (cannot)
 			fprintf(stderr, "xdpchain apply: %s\n", cannot);
 		if (!cf->n)
@@ -293,7 +349,8 @@ static void print_all(const struct apply_cfg *cfg, const struct chainfile *cf,
 	json_array_start(&j);
 	for (size_t i = 0; i < cf->n; i++)
 		if (!skip[i])
-			print_json(&j, &cf->ifs[i].spec, &r[i], cfg->dry_run);
+			print_json(&j, &cf->ifs[i].spec, &r[i], cfg->dry_run, w ? &w[i] : NULL,
+				   cfg->replay);
 	json_array_end(&j);
 	json_key(&j, "missing");
 	json_array_start(&j);
@@ -326,18 +383,54 @@ static int dry_run_status(const struct chainfile *cf, const struct apply_result 
 	return EXIT_WOULD_CHANGE;
 }
 
+static void free_whatifs(struct whatif *w, size_t n)
+{
+	for (size_t i = 0; w && i < n; i++)
+		whatif__free(&w[i]);
+	free(w);
+}
+
+/* --replay: IN through each interface's chain as it runs and as planned. */
+static int replay_all(const struct apply_cfg *cfg, const struct chainfile *cf,
+		      const enum skip *skip, struct whatif **out)
+{
+	struct whatif *w;
+	int err = 0;
+
+	*out = NULL;
+	if (!cfg->replay)
+		return 0;
+	w = calloc(cf->n ? cf->n : 1, sizeof(*w));
+	if (!w)
+		return err_set(-ENOMEM, "out of memory");
+	for (size_t i = 0; !err && i < cf->n; i++)
+		if (!skip[i])
+			err = whatif__run(&w[i], cfg->replay, &cf->ifs[i].spec);
+	if (err) {
+		free_whatifs(w, cf->n);
+		return err;
+	}
+	*out = w;
+	return 0;
+}
+
 int do_apply(int argc, char **argv)
 {
 	struct apply_cfg cfg = {};
 	struct chainfile cf = {};
 	struct apply_result *r = NULL;
 	enum skip *skip = NULL;
+	struct whatif *w = NULL;
 	const char *cannot = NULL;
 	int ret, err = 0;
 
 	ret = cmd_parse(&apply_desc, argc, argv, &cfg);
 	if (ret >= 0)
 		return ret;
+	if (cfg.replay && !cfg.dry_run)
+		return cmd_usage(
+			"apply",
+			"--replay IN shows what applying would do to IN's packets and applies nothing: give it with --dry-run");
 	for (int i = 0; !err && i < cfg.files.argc; i++)
 		err = chainfile__load(&cf, cfg.files.argv[i]);
 	if (!err && cf.n) {
@@ -353,12 +446,15 @@ int do_apply(int argc, char **argv)
 	/* every interface planned, every object checked, before the first change */
 	if (!err)
 		err = apply_all(&cf, skip, cfg.dry_run, r);
+	if (!err)
+		err = replay_all(&cfg, &cf, skip, &w);
 	if (!err && cfg.dry_run)
 		ret = dry_run_status(&cf, r, skip, &cannot);
 	else
 		ret = err ? cmd_fail("apply") : EXIT_OK;
 	if (!err)
-		print_all(&cfg, &cf, r, skip, cannot);
+		print_all(&cfg, &cf, r, skip, cannot, w);
+	free_whatifs(w, cf.n);
 	free(r);
 	free(skip);
 	chainfile__free(&cf);

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "notes.h"
 #include "output.h"
+#include "redirect_view.h"
 #include "pcapout.h"
 #include "prog.h"
 #include "xdp_action.h"
@@ -165,6 +166,11 @@ struct sink {
 	__u64 limit;
 	__u64 clock_offset; /* realtime - monotonic */
 	int write_err;
+	/* a chain's fates: the interface (XDP_TX leaves by it), redirect notes */
+	const struct chain *chain;
+	const struct capture *cap;
+	__u32 map_id; /* the last redirect map named, and its name */
+	char map[16];
 };
 
 /* "NAME (id N)" of the program a stage capture came after; NULL: at entry. */
@@ -198,9 +204,42 @@ static int stage_interface(struct sink *s, const struct capture_meta *m, const c
 	return id;
 }
 
+/* "redirect to vc (ifindex 5)", "... : ENETDOWN", "tx via eth0 (ifindex 3)"; NULL: the action's name */
+static const char *fate_what(struct sink *s, __u32 action, char *buf, size_t size)
+{
+	const struct redirect_note *n = s->cap ? capture__note(s->cap) : NULL;
+	struct redirect_target t = {};
+	char target[96], e[16];
+
+	if (action == XDP_TX && s->chain && s->chain->ifindex) {
+		snprintf(buf, size, "tx via %s (ifindex %d)", s->chain->ifname, s->chain->ifindex);
+		return buf;
+	}
+	if (action != XDP_REDIRECT || !n)
+		return NULL;
+	t.ifindex = n->ifindex;
+	t.map_id = n->map_id;
+	t.key = n->key;
+	if (t.ifindex && !if_indextoname(t.ifindex, t.ifname))
+		t.ifname[0] = '\0';
+	if (t.map_id && t.map_id != s->map_id) {
+		redirect_view__map_name(t.map_id, s->map, sizeof(s->map));
+		s->map_id = t.map_id;
+	}
+	if (t.map_id)
+		snprintf(t.map, sizeof(t.map), "%s", s->map);
+	redirect_view__target(&t, target, sizeof(target));
+	if (n->err)
+		snprintf(buf, size, "redirect to %s: %s", target,
+			 redirects__outcome(n->err, e, sizeof(e)));
+	else
+		snprintf(buf, size, "redirect to %s", target);
+	return buf;
+}
+
 static void on_packet(void *ctx, const struct capture_meta *m, const void *pkt)
 {
-	char after[PROG_NAME_MAX + 40];
+	char after[PROG_NAME_MAX + 40], what[160];
 	struct sink *s = ctx;
 	const char *label;
 	__u32 action = m->action, ifid = 0;
@@ -229,8 +268,9 @@ static void on_packet(void *ctx, const struct capture_meta *m, const void *pkt)
 		if (s->stage_mode == STAGES_ALL)
 			ifid = s->if_exit;
 	}
-	err = pcapout__write_on(s->out, ifid, s->stage_mode != STAGES_NONE ? m->pkt_id : 0,
-				m->ts_ns + s->clock_offset, pkt, m->caplen, m->len, action, label);
+	err = pcapout__write_fate(s->out, ifid, s->stage_mode != STAGES_NONE ? m->pkt_id : 0,
+				  m->ts_ns + s->clock_offset, pkt, m->caplen, m->len, action,
+				  fate_what(s, action, what, sizeof(what)), label);
 	if (err)
 		s->write_err = err;
 	else
@@ -674,6 +714,8 @@ static int session_open(struct session *s)
 			stages__load(&s->stages);
 			s->sink.stages = &s->stages;
 		}
+		s->sink.chain = &s->chain;
+		s->sink.cap = &s->cap;
 	}
 	if (s->hook_fd < 0)
 		return s->hook_fd;
@@ -738,6 +780,8 @@ static int session_start(struct session *s)
 		.disp_fd = s->disp_fd,
 		.slot_prog = s->slot_prog,
 		.n_slots = s->chain.n,
+		/* a chain's fates: where its redirects went, in the comments */
+		.ifindex = s->sink.chain && s->stats_fd >= 0 ? s->chain.ifindex : 0,
 	};
 	int err;
 

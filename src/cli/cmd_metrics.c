@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "observer.h"
 #include "output.h"
+#include "redirect_view.h"
 #include "replace.h"
 #include "stats.h"
 
@@ -62,6 +63,7 @@ struct mchain {
 	bool have_stats;
 	__u64 cap[CAP_NR_COUNTERS];
 	bool have_cap;
+	struct redirect_view rv; /* where members' redirects went */
 };
 
 /* A label value, escaped as the exposition format wants. */
@@ -90,6 +92,15 @@ const struct metric_desc metric_descs[M_NR] = {
 			  "What interrupted runs left for the interface; 'xdpchain cleanup' removes it." },
 	[M_CAPTURE_PACKETS] = { "xdpchain_capture_packets_total", "counter", "interface,result",
 				"Packets capture programs on the chain's hook matched, and lost (the capture's buffer was full)." },
+	[M_RUN_SECONDS] = { "xdpchain_program_run_seconds_total", "counter",
+			    "interface,program,program_id",
+			    "Time each chain member ran on the packets the dispatcher timed (one in XDPCHAIN_COST_EVERY; none while it is off, the default), since it joined the chain; divided by xdpchain_program_run_samples_total, its cost per packet." },
+	[M_RUN_SAMPLES] = { "xdpchain_program_run_samples_total", "counter",
+			    "interface,program,program_id",
+			    "Packets the dispatcher timed across each chain member (cost sampling), since it joined the chain." },
+	[M_REDIRECTS] = { "xdpchain_redirect_packets_total", "counter",
+			  "interface,program,program_id,target_interface,target_ifindex,map,map_id,key,result",
+			  "Packets each chain member redirected, per target (device, or map entry) and result: sent, or the kernel's error (ENETDOWN, EINVAL, ...)." },
 };
 
 static void family(FILE *out, enum metric_id m)
@@ -151,6 +162,7 @@ static int add_one(const struct chain *c, void *ctx)
 		m->have_stats = !chain__counters_off(&m->c) && !observer__read(&m->c, m->st);
 		err_quiet(false);
 		read_cap(m);
+		redirect_view__read(&m->c, &m->rv);
 	}
 	l->n++;
 	return 0;
@@ -191,6 +203,69 @@ static void print_packets(FILE *out, const struct mchain *list, size_t n)
 	}
 }
 
+/* Per member, what cost sampling timed: seconds and packets. */
+static void print_cost(FILE *out, const struct mchain *list, size_t n, enum metric_id id)
+{
+	family(out, id);
+	for (size_t i = 0; i < n; i++) {
+		const struct mchain *m = &list[i];
+
+		for (size_t k = 0; m->have_stats && k < m->c.n; k++) {
+			if (!m->st[k].valid)
+				continue;
+			fprintf(out, "%s{interface=\"", metric_descs[id].name);
+			label(out, m->c.ifname);
+			fprintf(out, "\",program=\"");
+			label(out, m->c.progs[k].name);
+			if (id == M_RUN_SECONDS)
+				fprintf(out, "\",program_id=\"%u\"} %.9f\n", m->c.progs[k].id,
+					m->st[k].cost_ns / 1e9);
+			else
+				fprintf(out, "\",program_id=\"%u\"} %llu\n", m->c.progs[k].id,
+					(unsigned long long)m->st[k].cost_samples);
+		}
+	}
+}
+
+static const char *prog_name(const struct chain *c, __u32 id)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->progs[i].id == id)
+			return c->progs[i].name;
+	return "";
+}
+
+static void redirect_series(FILE *out, const struct mchain *m, const struct redirect_target *t,
+			    const struct redirect_count *e)
+{
+	char buf[16];
+
+	fprintf(out, "%s{interface=\"", metric_descs[M_REDIRECTS].name);
+	label(out, m->c.ifname);
+	fprintf(out, "\",program=\"");
+	label(out, prog_name(&m->c, t->prog));
+	fprintf(out, "\",program_id=\"%u\",target_interface=\"", t->prog);
+	label(out, t->ifname);
+	fprintf(out, "\",target_ifindex=\"%u\",map=\"", t->ifindex);
+	label(out, t->map);
+	fprintf(out, "\",map_id=\"%u\",key=\"%u\",result=\"%s\"} %llu\n", t->map_id, t->key,
+		redirects__outcome(e->k.err, buf, sizeof(buf)), (unsigned long long)e->packets);
+}
+
+/* Per member, target and result: one series per outcome seen. */
+static void print_redirects(FILE *out, const struct mchain *list, size_t n)
+{
+	family(out, M_REDIRECTS);
+	for (size_t i = 0; i < n; i++) {
+		struct redirect_target t;
+		size_t pos = 0;
+
+		while (redirect_view__next(&list[i].rv, &pos, &t))
+			for (size_t k = t.first; k < t.first + t.n; k++)
+				redirect_series(out, &list[i], &t, &list[i].rv.v[k]);
+	}
+}
+
 static void print_metrics(FILE *out, const struct mchain *list, size_t n)
 {
 	static const char *const results[CAP_NR_COUNTERS] = {
@@ -198,6 +273,8 @@ static void print_metrics(FILE *out, const struct mchain *list, size_t n)
 	};
 
 	print_packets(out, list, n);
+	print_cost(out, list, n, M_RUN_SECONDS);
+	print_cost(out, list, n, M_RUN_SAMPLES);
 	family(out, M_CHAIN_PROGRAMS);
 	for (size_t i = 0; i < n; i++)
 		iface_gauge(out, M_CHAIN_PROGRAMS, &list[i].c, chain__user_count(&list[i].c));
@@ -220,6 +297,7 @@ static void print_metrics(FILE *out, const struct mchain *list, size_t n)
 				(unsigned long long)list[i].cap[k]);
 		}
 	}
+	print_redirects(out, list, n);
 }
 
 /* --append: the metrics in @path ("-": stdin) after ours, ending in a newline. */
@@ -290,6 +368,8 @@ int do_metrics(int argc, char **argv)
 	err = cmd_chains(cfg.ifname, chain__read_leftovers, add_one, add_any, &l);
 	if (!err)
 		err = write_metrics(&cfg, l.list, l.n);
+	for (size_t i = 0; i < l.n; i++)
+		redirect_view__free(&l.list[i].rv);
 	free(l.list);
 	return err ? cmd_fail("metrics") : EXIT_OK;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include <pcap/dlt.h>
@@ -21,6 +22,7 @@
 #include "pcaplib.h"
 #include "pcapout.h"
 #include "replay.h"
+#include "whatif.h"
 #include "xdp_action.h"
 
 struct replay_cfg {
@@ -31,6 +33,7 @@ struct replay_cfg {
 	const char *out;
 	const char *expect;
 	bool force;
+	bool dispatcher;
 };
 
 static const struct param replay_params[] = {
@@ -41,7 +44,8 @@ static const struct param replay_params[] = {
 	  "with --file: the interface whose chain to take when the file names several (it need not exist here)",
 	  0 },
 	{ "read", 'r', PT_STR, offsetof(struct replay_cfg, in), PARAM_NO_SET, "IN",
-	  "the packets to replay: a pcap or pcapng file of Ethernet frames", 0 },
+	  "the packets to replay: a pcap or pcapng file of Ethernet frames, or a pipe or - (stdin); packets a snaplen cut are replayed as captured and marked",
+	  0 },
 	{ "write", 'w', PT_STR, offsetof(struct replay_cfg, out), PARAM_NO_SET, "OUT",
 	  "write every stage of every packet to OUT, pcapng as 'capture --all-stages' writes it ('-': stdout)",
 	  0 },
@@ -50,6 +54,9 @@ static const struct param replay_params[] = {
 	  0 },
 	{ "force", 0, PT_FLAG, offsetof(struct replay_cfg, force), PARAM_NO_SET, NULL,
 	  "replay objects whose sha256 is not the recorded one, as they are now", 0 },
+	{ "dispatcher", 'D', PT_FLAG, offsetof(struct replay_cfg, dispatcher), PARAM_NO_SET, NULL,
+	  "run each packet through a real xdpchain dispatcher (one BPF_PROG_TEST_RUN of it, the members as freplace programs in its slots) instead of one member after the other; needs a kernel with freplace (see 'xdpchain features')",
+	  0 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, 0 },
 };
 
@@ -69,7 +76,8 @@ const struct cmd_desc replay_desc = {
 		"Each packet of IN goes through fresh copies of the members, one after the other with\n"
 		"BPF_PROG_TEST_RUN, as the dispatcher runs them: priority order, proceed-on actions,\n"
 		"changed bytes and length, the metadata area. Nothing live changes. The summary counts\n"
-		"what each member returned, as 'status -s' does; -j prints it as JSON.",
+		"what each member returned, as 'status -s' does; -j prints it as JSON. With --dispatcher,\n"
+		"each packet is one run of a real xdpchain dispatcher instead (kernels with freplace).",
 	.params = replay_params,
 	.args = replay_args,
 };
@@ -79,6 +87,7 @@ struct replay_sink {
 	struct pcap_out *out;
 	__u32 if_exit;
 	int if_after[CHAIN_MAX_PROGS]; /* 0: not made yet */
+	char label[CHAIN_MAX_PROGS][PROG_NAME_MAX + 8]; /* "after NAME", made with it */
 };
 
 static int sink_open(struct replay_sink *s, const char *path, const char *ifname)
@@ -113,44 +122,95 @@ static int sink_after(struct replay_sink *s, const struct replay *r, int i)
 	id = pcapout__add_interface(s->out, name);
 	if (id > 0)
 		s->if_after[i] = id;
+	snprintf(s->label[i], sizeof(s->label[i]), "after %s", r->m[i].name);
 	return id;
+}
+
+/* One record of @caplen bytes that @cut more would make whole: a cut one is marked. */
+static int sink_rec(struct replay_sink *s, __u32 ifid, __u64 id, __u64 ts, const void *data,
+		    __u32 caplen, __u32 cut, __u32 action, const char *stage)
+{
+	char note[96];
+
+	if (cut) /* only then: no snprintf per record of a whole packet */
+		snprintf(note, sizeof(note),
+			 "cut by the capture's snaplen: replayed as captured, %u of %u bytes",
+			 caplen, caplen + cut);
+	pcapout__note(s->out, cut ? note : NULL);
+	return pcapout__write_on(s->out, ifid, id, ts, data, caplen, caplen + cut, action, stage);
 }
 
 /* One packet's entry, stages and fate; @cut: bytes the capture did not keep. */
 static int sink_write(struct replay_sink *s, const struct replay *r, const struct replay_pkt *p,
 		      __u64 id, __u64 ts, const u_char *data, __u32 caplen, __u32 cut)
 {
-	char label[PROG_NAME_MAX + 8];
 	int err, ifid;
 
 	if (!s->out)
 		return 0;
-	err = pcapout__write_on(s->out, 0, id, ts, data, caplen, caplen + cut, PCAPOUT_NO_ACTION,
-				NULL);
+	err = sink_rec(s, 0, id, ts, data, caplen, cut, PCAPOUT_NO_ACTION, NULL);
 	for (size_t k = 0; !err && k < p->n_stages; k++) {
 		const struct replay_stage *st = &p->stages[k];
 
 		ifid = sink_after(s, r, st->member);
 		if (ifid < 0)
 			return ifid;
-		snprintf(label, sizeof(label), "after %s", r->m[st->member].name);
-		err = pcapout__write_on(s->out, ifid, id, ts, st->data, st->len, st->len + cut,
-					PCAPOUT_NO_ACTION, label);
+		err = sink_rec(s, ifid, id, ts, st->data, st->len, cut, PCAPOUT_NO_ACTION,
+			       s->label[st->member]);
 	}
 	if (!err)
-		err = pcapout__write_on(s->out, s->if_exit, id, ts, p->data, p->len, p->len + cut,
-					p->action,
-					p->member == REPLAY_END ? NULL : r->m[p->member].name);
+		err = sink_rec(s, s->if_exit, id, ts, p->data, p->len, cut, p->action,
+			       p->member == REPLAY_END ? NULL : r->m[p->member].name);
 	return err;
 }
 
-static int open_in(const char *path, pcap_t **pc)
+static const char *file_kind(mode_t mode)
+{
+	return S_ISDIR(mode)  ? "a directory" :
+	       S_ISCHR(mode)  ? "a character device" :
+	       S_ISBLK(mode)  ? "a block device" :
+	       S_ISSOCK(mode) ? "a socket" :
+	       S_ISFIFO(mode) ? "a pipe" :
+				"not a regular file";
+}
+
+/*
+ * A regular file, or (@pipe_ok) a pipe or "-" (stdin), read once as it
+ * comes; never a device or a directory: a terminal or a device would hold
+ * the command reading what never ends.
+ */
+static int check_in(const char *path, bool pipe_ok)
+{
+	struct stat st;
+
+	if (!strcmp(path, "-"))
+		return pipe_ok ?
+			       0 :
+			       err_set(-EINVAL,
+				       "--replay reads IN once per interface: give a file, not - (stdin)");
+	if (stat(path, &st))
+		return err_set(-errno,
+			       "cannot read %s: %s; give a pcap or pcapng file (tcpdump -w)", path,
+			       strerror(errno));
+	if (S_ISREG(st.st_mode) || (pipe_ok && S_ISFIFO(st.st_mode)))
+		return 0;
+	return err_set(-EINVAL, "%s is %s, not a capture file; give a pcap or pcapng file%s", path,
+		       file_kind(st.st_mode),
+		       pipe_ok ? ", or a pipe ('tcpdump -w - | xdpchain replay ... -r -')" :
+				 " (--replay reads it once per interface: not a pipe)");
+}
+
+int replay_open_in(const char *path, bool pipe_ok, pcap_t **pc)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	const struct pcaplib *pl = pcaplib();
+	int err;
 
 	if (!pl)
 		return -ENOENT;
+	err = check_in(path, pipe_ok);
+	if (err)
+		return err;
 	*pc = pl->open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!*pc)
 		return err_set(-EINVAL,
@@ -165,13 +225,25 @@ static int open_in(const char *path, pcap_t **pc)
 	return 0;
 }
 
-#define EXPECT_LINES 20 /* differing packets named, then a count */
+int replay_packet_failed(int err, const char *in, __u64 id, __u32 caplen, const struct replay *r,
+			 const struct replay_pkt *p)
+{
+	return err_set(err, "%s: packet %llu (%u bytes): BPF_PROG_TEST_RUN of '%s' failed: %s", in,
+		       (unsigned long long)id, caplen,
+		       err == -EMSGSIZE ? "-" : r->m[p->member].name, strerror(-err));
+}
+
+int replay_read_failed(pcap_t *pc, const char *in, __u64 id)
+{
+	return err_set(-EINVAL, "%s: packet %llu: %s; the file is damaged", in,
+		       (unsigned long long)id, pcaplib()->geterr(pc));
+}
 
 struct run_totals {
 	__u64 cut; /* packets a snaplen cut short: replayed as captured */
 	struct golden *golden; /* --expect's, or NULL */
 	__u64 differ;
-	char lines[EXPECT_LINES + 1][320];
+	char lines[EXPECT_LINES + 1][EXPECT_LINE_MAX];
 	size_t n_lines;
 };
 
@@ -221,10 +293,7 @@ static int run_all(pcap_t *pc, const char *in, struct replay *r, struct replay_s
 		t->cut += !!cut;
 		err = replay__packet(r, data, h->caplen, p);
 		if (err) {
-			err_set(err,
-				"%s: packet %llu (%u bytes): BPF_PROG_TEST_RUN of '%s' failed: %s",
-				in, (unsigned long long)id, h->caplen,
-				err == -EMSGSIZE ? "-" : r->m[p->member].name, strerror(-err));
+			replay_packet_failed(err, in, id, h->caplen, r, p);
 			break;
 		}
 		expect_packet(t, r, p, id, data, h->caplen, cut);
@@ -233,8 +302,7 @@ static int run_all(pcap_t *pc, const char *in, struct replay *r, struct replay_s
 			err_set(err, "cannot write the replay's output: %s", strerror(-err));
 	}
 	if (!err && ret == PCAP_ERROR)
-		err = err_set(-EINVAL, "%s: packet %llu: %s; the file is damaged", in,
-			      (unsigned long long)id + 1, pcaplib()->geterr(pc));
+		err = replay_read_failed(pc, in, id + 1);
 	if (!err)
 		expect_end(t, r);
 	free(p);
@@ -275,6 +343,7 @@ static void print_json(FILE *f, const struct replay *r, const struct run_totals 
 	json_kv_uint(&j, "packets", r->packets);
 	json_kv_uint(&j, "cut_by_snaplen", t->cut);
 	json_kv_string(&j, "maps", r->live ? "live" : "empty");
+	json_kv_string(&j, "through", r->disp ? "dispatcher" : "members");
 	if (r->live)
 		json_kv_uint(&j, "map_entries", r->entries_copied);
 	json_key(&j, "programs");
@@ -317,8 +386,9 @@ static void print_text(FILE *f, const struct replay *r, const struct run_totals 
 	if (r->live)
 		snprintf(maps, sizeof(maps), "maps as live: %llu entries",
 			 (unsigned long long)r->entries_copied);
-	fprintf(f, "%s: replayed %llu packets from %s through %zu programs (%s)%s%s\n", r->ifname,
-		(unsigned long long)r->packets, cfg->in, r->n, maps, cfg->out ? ", stages in " : "",
+	fprintf(f, "%s: replayed %llu packets from %s through %zu programs%s (%s)%s%s\n", r->ifname,
+		(unsigned long long)r->packets, cfg->in, r->n,
+		r->disp ? " in a real dispatcher" : "", maps, cfg->out ? ", stages in " : "",
 		cfg->out ? cfg->out : "");
 	if (t->cut)
 		fprintf(f,
@@ -417,6 +487,8 @@ static int replay_all(const struct replay_cfg *cfg, pcap_t *pc, struct replay *r
 	int err, cerr;
 
 	err = load_chain(cfg, r);
+	if (!err && cfg->dispatcher)
+		err = replay__use_dispatcher(r);
 	if (err)
 		return err;
 	err = sink_open(&sink, cfg->out, r->ifname);
@@ -451,7 +523,7 @@ int do_replay(int argc, char **argv)
 	if (cfg.expect && golden__read(&golden, cfg.expect))
 		return cmd_fail("replay");
 	t.golden = cfg.expect ? &golden : NULL;
-	if (open_in(cfg.in, &pc)) {
+	if (replay_open_in(cfg.in, true, &pc)) {
 		golden__free(&golden);
 		return cmd_fail("replay");
 	}

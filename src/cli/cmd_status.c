@@ -15,6 +15,7 @@
 #include "log.h"
 #include "observer.h"
 #include "output.h"
+#include "redirect_view.h"
 
 struct status_cfg {
 	const char *ifname;
@@ -82,6 +83,24 @@ static void json_stats(struct json *j, const struct prog_stats *s)
 	json_object_end(j);
 }
 
+/* .programs[].cost: what the program took per timed packet, and how many were */
+static void json_cost(struct json *j, const struct prog_stats *s)
+{
+	json_key(j, "cost");
+	if (!s || !s->valid) {
+		json_null(j);
+		return;
+	}
+	json_object_start(j);
+	json_key(j, "ns_per_packet");
+	if (s->cost_samples)
+		json_uint(j, (s->cost_ns + s->cost_samples / 2) / s->cost_samples);
+	else
+		json_null(j);
+	json_kv_uint(j, "samples", s->cost_samples);
+	json_object_end(j);
+}
+
 static void json_hook(struct json *j, const struct chain *c)
 {
 	json_key(j, "hook");
@@ -106,7 +125,7 @@ static void json_hook(struct json *j, const struct chain *c)
 }
 
 static void json_prog(struct json *j, const struct chain_prog *p, size_t pos, bool want_stats,
-		      const struct prog_stats *st)
+		      const struct prog_stats *st, const struct redirect_view *rv)
 {
 	json_object_start(j);
 	json_kv_uint(j, "position", pos);
@@ -123,8 +142,11 @@ static void json_prog(struct json *j, const struct chain_prog *p, size_t pos, bo
 	json_kv_bool(j, "final", p->is_final);
 	json_kv_bool(j, "tap", p->is_tap);
 	json_kv_bool(j, "uses_hook", p->uses_hook);
-	if (want_stats)
+	if (want_stats) {
 		json_stats(j, st);
+		json_cost(j, st);
+		redirect_view__json(j, rv, p->id);
+	}
 	json_object_end(j);
 }
 
@@ -146,7 +168,11 @@ static void json_chain(struct json *j, const struct chain *c, bool want_stats)
 {
 	const char *problem = chain__problem(c), *off = chain__counters_off(c);
 	const struct prog_stats *st = read_stats(c, want_stats);
+	struct redirect_view rv = {};
+	__u32 every;
 
+	if (st)
+		redirect_view__read(c, &rv);
 	json_object_start(j);
 	json_kv_string(j, "ifname", c->ifname);
 	json_kv_uint(j, "ifindex", c->ifindex);
@@ -168,13 +194,16 @@ static void json_chain(struct json *j, const struct chain *c, bool want_stats)
 	json_key(j, "programs");
 	json_array_start(j);
 	for (size_t i = 0; i < c->n; i++)
-		json_prog(j, &c->progs[i], i, want_stats, st ? &st[i] : NULL);
+		json_prog(j, &c->progs[i], i, want_stats, st ? &st[i] : NULL, &rv);
 	json_array_end(j);
+	redirect_view__free(&rv);
 	if (c->kind == CHAIN_DISPATCHER && c->managed) {
 		json_kv_bool(j, "counters", !off);
 		if (off)
 			json_kv_string(j, "counters_off", off);
 	}
+	if (st && !observer__cost_every(c, &every))
+		json_kv_uint(j, "cost_every", every);
 	json_leftovers(j, c);
 	if (c->state_elsewhere)
 		json_kv_string(j, "state_dir", c->state_dir);
@@ -193,14 +222,50 @@ static void text_stats(const struct prog_stats *s)
 	printf("      packets:");
 	for (unsigned int a = 0; a < XDP_ACTION_COUNT; a++)
 		printf(" %s %llu", action_name(a), (unsigned long long)s->pkts[a]);
+	if (s->cost_samples)
+		printf("  ns/pkt %llu (%llu timed)",
+		       (unsigned long long)((s->cost_ns + s->cost_samples / 2) / s->cost_samples),
+		       (unsigned long long)s->cost_samples);
+	else
+		printf("  ns/pkt - (0 timed)");
 	printf("\n");
+}
+
+/* The members in run order, with their counts and redirect targets (@st: -s). */
+static void text_progs(const struct chain *c, const struct prog_stats *st)
+{
+	struct redirect_view rv = {};
+	char acts[64];
+
+	if (!c->n)
+		return;
+	if (st)
+		redirect_view__read(c, &rv);
+	printf("  %-3s %-10s %-24s %-7s %-16s %-18s %s\n", "#", "priority", "name", "id", "tag",
+	       "proceed-on", "notes");
+	for (size_t i = 0; i < c->n; i++) {
+		const struct chain_prog *p = &c->progs[i];
+
+		printf("  %-3zu %-10u %-24s %-7u %-16s %-18s %s%s\n", i, p->prio, p->name, p->id,
+		       p->tag, format_actions(p->actions, acts, sizeof(acts)),
+		       p->is_final  ? "final stage" :
+		       p->tap_stale ? "tap of a capture that is gone" :
+		       p->is_tap    ? "tap of a running capture" :
+				      "",
+		       p->uses_hook && !p->is_final ? "calls hook" : "");
+		if (!st)
+			continue;
+		text_stats(&st[i]);
+		redirect_view__text(&rv, c, p->id, st[i].valid ? st[i].pkts[XDP_TX] : 0);
+	}
+	redirect_view__free(&rv);
 }
 
 static void text_chain(const struct chain *c, bool want_stats)
 {
 	const char *problem = chain__problem(c), *off = chain__counters_off(c);
 	const struct prog_stats *st = read_stats(c, want_stats);
-	char acts[64];
+	__u32 every;
 	bool any = false;
 
 	switch (c->kind) {
@@ -229,25 +294,16 @@ static void text_chain(const struct chain *c, bool want_stats)
 		}
 		printf("%s\n", any ? "" : " none");
 	}
-	if (c->n) {
-		printf("  %-3s %-10s %-24s %-7s %-16s %-18s %s\n", "#", "priority", "name", "id",
-		       "tag", "proceed-on", "notes");
-		for (size_t i = 0; i < c->n; i++) {
-			const struct chain_prog *p = &c->progs[i];
-
-			printf("  %-3zu %-10u %-24s %-7u %-16s %-18s %s%s\n", i, p->prio, p->name,
-			       p->id, p->tag, format_actions(p->actions, acts, sizeof(acts)),
-			       p->is_final  ? "final stage" :
-			       p->tap_stale ? "tap of a capture that is gone" :
-			       p->is_tap    ? "tap of a running capture" :
-					      "",
-			       p->uses_hook && !p->is_final ? "calls hook" : "");
-			if (st)
-				text_stats(&st[i]);
-		}
-	}
+	text_progs(c, st);
 	if (off)
 		printf("  counters: off: %s\n", off);
+	if (st && !observer__cost_every(c, &every)) {
+		if (every)
+			printf("  cost: one packet in %u timed across each member\n", every);
+		else
+			printf("  cost: not sampled (%s=64 on a change samples one packet in 64)\n",
+			       COST_ENV);
+	}
 	for (size_t i = 0; i < c->n_leftovers; i++)
 		printf("  leftover: %s%s (%s)\n",
 		       c->leftovers[i].kind == LEFTOVER_STALE_TAP ? "program " : "",

@@ -34,7 +34,7 @@ static const struct positional top_args[] = {
 const struct cmd_desc top_desc = {
 	.name = "top",
 	.summary =
-		"Per chain member, packets per second for each action, refreshed in place until q or Ctrl-C.",
+		"The chain as a funnel, refreshed in place until q or Ctrl-C: what enters, what each member ends per action, what leaves, each member's cost.",
 	.details = "With -j, one sample over the interval as JSON, then exit.",
 	.params = top_params,
 	.args = top_args,
@@ -87,6 +87,39 @@ static double rate(const struct sample *then, const struct sample *now, size_t i
 	return 0;
 }
 
+/*
+ * Program @i's cost over the interval: ns per timed packet (< 0: none
+ * timed), and how many were timed in *@samples.
+ */
+static double cost(const struct sample *then, const struct sample *now, size_t i, __u64 *samples)
+{
+	__u64 ns = now->st[i].cost_ns, n = now->st[i].cost_samples;
+
+	for (size_t k = 0; k < then->c.n; k++)
+		if (then->c.progs[k].id == now->c.progs[i].id && then->st[k].valid) {
+			ns -= then->st[k].cost_ns;
+			n -= then->st[k].cost_samples;
+		}
+	*samples = n;
+	return n ? (double)ns / n : -1;
+}
+
+static void json_cost(struct json *j, const struct sample *then, const struct sample *now, size_t i)
+{
+	__u64 n;
+	double ns = cost(then, now, i, &n);
+
+	json_key(j, "cost");
+	json_object_start(j);
+	json_key(j, "ns_per_packet");
+	if (ns >= 0)
+		json_uint(j, (__u64)(ns + 0.5));
+	else
+		json_null(j);
+	json_kv_uint(j, "samples", n);
+	json_object_end(j);
+}
+
 static void print_json(const struct sample *then, const struct sample *now)
 {
 	struct json j;
@@ -108,6 +141,7 @@ static void print_json(const struct sample *then, const struct sample *now)
 		for (int a = 0; a < XDP_ACTION_COUNT; a++)
 			json_kv_uint(&j, action_name(a), (__u64)(rate(then, now, i, a) + 0.5));
 		json_object_end(&j);
+		json_cost(&j, then, now, i);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
@@ -115,22 +149,91 @@ static void print_json(const struct sample *then, const struct sample *now)
 	json_finish(&j);
 }
 
+/* A rate in at most 6 columns: 999999, then 1000k, then 9999M. */
+static const char *fmt_rate(double r, char buf[16])
+{
+	if (r < 999999.5)
+		snprintf(buf, 16, "%.0f", r);
+	else if (r < 9999.5e3)
+		snprintf(buf, 16, "%.0fk", r / 1e3);
+	else
+		snprintf(buf, 16, "%.0fM", r / 1e6);
+	return buf;
+}
+
+/* What reaches member @i: it returns one verdict for each packet. */
+static double rate_in(const struct sample *then, const struct sample *now, size_t i)
+{
+	double in = 0;
+
+	for (int a = 0; a < XDP_ACTION_COUNT; a++)
+		in += rate(then, now, i, a);
+	return in;
+}
+
+/* Order of the "ends" columns: what members end packets with, most often first. */
+static const int end_actions[] = { XDP_DROP, XDP_TX, XDP_REDIRECT, XDP_ABORTED, XDP_PASS };
+#define FUNNEL_BAR 8
+
+/*
+ * Member @i as a row of the funnel: what reaches it (a bar against what
+ * enters the chain, @enter), what it ends per action (an action it goes on
+ * after shows '.'), its cost: 79 columns.
+ */
+static void funnel_row(const struct sample *then, const struct sample *now, size_t i, double enter)
+{
+	const struct chain_prog *p = &now->c.progs[i];
+	double in = rate_in(then, now, i), ns;
+	int bar = enter > 0 ? (int)(in / enter * FUNNEL_BAR + 0.5) : 0;
+	char b[16];
+	__u64 n;
+
+	printf("%-2zu %-17.17s %-*.*s %7s", i, p->name, FUNNEL_BAR, bar, "##########",
+	       fmt_rate(in, b));
+	for (size_t k = 0; k < sizeof(end_actions) / sizeof(end_actions[0]); k++) {
+		int a = end_actions[k];
+
+		if (p->actions & (1U << a))
+			printf(" %6s", ".");
+		else
+			printf(" %6s", fmt_rate(rate(then, now, i, a), b));
+	}
+	ns = cost(then, now, i, &n);
+	if (ns >= 0)
+		printf(" %6.0f\n", ns);
+	else
+		printf(" %6s\n", "-");
+}
+
+/*
+ * The chain as a funnel: what enters (what the first member sees), what
+ * each member ends and with which action, what leaves (the final stage's
+ * passes); totals on top.
+ */
 static void print_screen(const struct sample *then, const struct sample *now, bool tty)
 {
+	double enter = now->c.n ? rate_in(then, now, 0) : 0, ended[XDP_ACTION_COUNT] = {};
+	double leave = 0;
+	char b[6][16];
+
+	for (size_t i = 0; i < now->c.n; i++)
+		for (int a = 0; a < XDP_ACTION_COUNT; a++)
+			if (now->c.progs[i].is_final)
+				leave += rate(then, now, i, a);
+			else if (!(now->c.progs[i].actions & (1U << a)))
+				ended[a] += rate(then, now, i, a);
 	if (tty)
 		fputs("\033[H\033[2J", stdout); /* home, clear: redraw in place */
-	printf("xdpchain top %s: packets per second per action (q or Ctrl-C quits)\n\n",
+	printf("xdpchain top %s: packets per second per action (q or Ctrl-C quits)\n",
 	       now->c.ifname);
-	printf("%-3s %-24s %-8s", "#", "program", "id");
-	for (int a = 0; a < XDP_ACTION_COUNT; a++)
-		printf(" %10s", action_name(a));
-	printf("\n");
-	for (size_t i = 0; i < now->c.n; i++) {
-		printf("%-3zu %-24s %-8u", i, now->c.progs[i].name, now->c.progs[i].id);
-		for (int a = 0; a < XDP_ACTION_COUNT; a++)
-			printf(" %10.0f", rate(then, now, i, a));
-		printf("\n");
-	}
+	printf("enter %s   leave %s   ended: drop %s tx %s redirect %s aborted %s\n\n",
+	       fmt_rate(enter, b[0]), fmt_rate(leave, b[1]), fmt_rate(ended[XDP_DROP], b[2]),
+	       fmt_rate(ended[XDP_TX], b[3]), fmt_rate(ended[XDP_REDIRECT], b[4]),
+	       fmt_rate(ended[XDP_ABORTED], b[5]));
+	printf("%-2s %-17s %-*s %7s %6s %6s %6s %6s %6s %6s\n", "#", "member", FUNNEL_BAR, "", "in",
+	       "drop", "tx", "redir", "abort", "pass", "ns/pkt");
+	for (size_t i = 0; i < now->c.n; i++)
+		funnel_row(then, now, i, enter);
 	fflush(stdout);
 }
 

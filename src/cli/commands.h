@@ -30,9 +30,11 @@ int do_save(int argc, char **argv);
 int do_apply(int argc, char **argv);
 int do_metrics(int argc, char **argv);
 int do_replay(int argc, char **argv);
+int do_show(int argc, char **argv);
 
 extern const struct cmd_desc add_desc, remove_desc, status_desc, flush_desc, features_desc,
-	capture_desc, cleanup_desc, top_desc, save_desc, apply_desc, metrics_desc, replay_desc;
+	capture_desc, cleanup_desc, top_desc, save_desc, apply_desc, metrics_desc, replay_desc,
+	show_desc;
 
 /* Parses argv for @desc into @cfg and sets the log level; returns an exit
  * code to stop with, or -1 to go on. */

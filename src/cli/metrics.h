@@ -13,6 +13,9 @@ enum metric_id {
 	M_CHAIN_PROBLEM,
 	M_LEFTOVERS,
 	M_CAPTURE_PACKETS,
+	M_RUN_SECONDS, /* cost sampling (issue 20) */
+	M_RUN_SAMPLES,
+	M_REDIRECTS,
 	M_NR,
 };
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#include "globals.h"
 #include "output.h"
-#include "params.h"
 
 void json_init(struct json *j, FILE *out, bool pretty)
 {

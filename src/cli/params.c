@@ -14,8 +14,6 @@
 #include "params.h"
 #include "xdp_action.h"
 
-struct global_opts g_opts;
-
 static const struct param global_params[] = {
 	{ "verbose", 'v', PT_FLAG, 0, PARAM_NO_SET, NULL,
 	  "more messages; twice (-vv) adds libbpf/libxdp output", 0 },

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 
+#include "globals.h" /* g_opts: set by params_parse() */
 #include "xdp_action.h"
 
 enum param_type {
@@ -63,17 +64,6 @@ struct rest_args {
 	int argc;
 	char **argv;
 };
-
-/* Options every command takes; set by params_parse(). */
-struct global_opts {
-	int verbose;
-	bool json;
-	bool pretty;
-	bool errors_to_stderr; /* stdout is data (capture -w -): JSON errors go to stderr */
-	const char *netns; /* -n/--netns: joined by cmd_parse() */
-};
-
-extern struct global_opts g_opts;
 
 struct cmd_desc {
 	const char *name;

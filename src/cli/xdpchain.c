@@ -19,6 +19,7 @@
 #include "params.h"
 #include "log.h"
 #include "manpage.h"
+#include "observer.h"
 #include "output.h"
 
 struct cmd_entry {
@@ -51,6 +52,7 @@ static const struct cmd_entry commands[] = {
 	{ &apply_desc, do_apply, true },
 	{ &metrics_desc, do_metrics, true },
 	{ &replay_desc, do_replay, true },
+	{ &show_desc, do_show, false },
 	{ &features_desc, do_features, false },
 	{ &completion_desc, do_completion, false },
 };
@@ -230,11 +232,16 @@ static int command_error(int argc, char **argv, int matches)
  */
 static int preflight(const struct cmd_entry *cmd, int argc, char **argv)
 {
+	__u32 every;
+
 	if (!cmd->needs_root)
 		return -1;
 	for (int k = 1; k < argc; k++)
 		if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help"))
 			return -1;
+	/* a bad XDPCHAIN_COST_EVERY before anything changes */
+	if (observer__cost_env(&every) == -EINVAL)
+		return cmd_fail(cmd->desc->name);
 	if (geteuid() != 0) {
 		err_set(-EPERM,
 			"needs root (CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN); run it with sudo");

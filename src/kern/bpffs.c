@@ -471,8 +471,17 @@ int state__write(const char *ifname, int ifindex, const char *hook_pin, __u32 ho
 
 void state__remove_dir(const char *dir)
 {
-	static const char *const ours[] = { "state",	  STATS_PIN,	       ROWS_PIN,
-					    OBSERVER_PIN, OBSERVER_PIN "_new", MEMBERS_PIN };
+	static const char *const ours[] = { "state",
+					    STATS_PIN,
+					    ROWS_PIN,
+					    OBSERVER_PIN,
+					    OBSERVER_PIN "_new",
+					    MEMBERS_PIN,
+					    REDIRECT_LINK_PIN,
+					    REDIRECT_LINK_PIN "_new",
+					    REDIRECT_ERR_LINK_PIN,
+					    REDIRECT_ERR_LINK_PIN "_new",
+					    REDIRECTS_PIN };
 	char path[PATH_MAX], top[PATH_MAX];
 	struct dirent *e;
 	DIR *d;

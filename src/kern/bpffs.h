@@ -20,6 +20,10 @@
 #define STATS_PIN "stats"
 #define ROWS_PIN "rows"
 #define OBSERVER_PIN "observer_link"
+/* the redirect tracer's (chain/redirects.h) */
+#define REDIRECTS_PIN "redirects"
+#define REDIRECT_LINK_PIN "redirect_link"
+#define REDIRECT_ERR_LINK_PIN "redirect_err_link"
 #define STATE_MAGIC 0x78646331 /* "xdc1" */
 #define STATE_HOOK_PIN_MAX 248 /* 256 before version 3 */
 #define STATE_VERSION 3

@@ -191,6 +191,13 @@ static int is_id(void *ctx)
 	return netns__self() == *(const __u64 *)ctx;
 }
 
+__u32 netns__inum(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (__u32)st.st_ino;
+}
+
 bool netns__exists(__u64 id)
 {
 	return id == netns__self() || netns__each_other(is_id, &id);

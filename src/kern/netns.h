@@ -40,6 +40,8 @@ bool netns__mount_is_init(void);
  */
 int netns__each_other(int (*fn)(void *ctx), void *ctx);
 
+/* This network namespace's inode (as the kernel's net->ns.inum), 0 if unknown. */
+__u32 netns__inum(void);
 /* A network namespace of netns__self() @id is found (ours included). */
 bool netns__exists(__u64 id);
 

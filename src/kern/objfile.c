@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Object files read once, safely (objfile.h). */
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,18 +11,45 @@
 
 #include <nettle/sha2.h>
 
+#include "dynlib.h"
 #include "log.h"
 #include "objfile.h"
 
 _Static_assert(SHA256_LEN == SHA256_DIGEST_SIZE, "nettle's digest size");
 
-void sha256_buf(const void *data, size_t size, __u8 out[SHA256_LEN])
-{
-	struct sha256_ctx ctx;
+/* Debian's libnettle8 (bookworm; libnettle8t64 in trixie, the same soname). */
+#define NETTLE_SONAME "libnettle.so.8"
 
-	sha256_init(&ctx);
-	sha256_update(&ctx, size, data);
-	sha256_digest(&ctx, SHA256_LEN, out);
+/* nettle's SHA-256, where objects are hashed (add, apply, replay) */
+struct nettle_sha256 {
+	void (*init)(struct sha256_ctx *ctx);
+	void (*update)(struct sha256_ctx *ctx, size_t length, const uint8_t *data);
+	void (*digest)(struct sha256_ctx *ctx, size_t length, uint8_t *digest);
+};
+
+int sha256_buf(const void *data, size_t size, __u8 out[SHA256_LEN])
+{
+	static const struct dynlib_sym syms[] = {
+		{ "nettle_sha256_init", offsetof(struct nettle_sha256, init) },
+		{ "nettle_sha256_update", offsetof(struct nettle_sha256, update) },
+		{ "nettle_sha256_digest", offsetof(struct nettle_sha256, digest) },
+	};
+	static struct dynlib d = { .soname = NETTLE_SONAME,
+				   .lib = "nettle",
+				   .pkg = "libnettle8",
+				   .syms = syms,
+				   .n_syms = sizeof(syms) / sizeof(syms[0]) };
+	static struct nettle_sha256 lib;
+	struct sha256_ctx ctx;
+	int err;
+
+	err = dynlib__load(&d, &lib, sizeof(lib));
+	if (err)
+		return err;
+	lib.init(&ctx);
+	lib.update(&ctx, size, data);
+	lib.digest(&ctx, SHA256_LEN, out);
+	return 0;
 }
 
 static const char *kind_of(mode_t m)
@@ -94,7 +123,7 @@ int objfile__read(struct objfile *f, const char *file, const char *where)
 		err_set(err, "%s%scannot read %s: %s", w, sep, file, strerror(-err));
 		goto out;
 	}
-	sha256_buf(f->data, f->size, f->sha256);
+	err = sha256_buf(f->data, f->size, f->sha256);
 out:
 	close(fd);
 	if (err)

@@ -32,7 +32,10 @@ struct objfile {
  */
 int objfile__read(struct objfile *f, const char *file, const char *where);
 void objfile__free(struct objfile *f);
-/* SHA-256 of @size bytes at @data. */
-void sha256_buf(const void *data, size_t size, __u8 out[SHA256_LEN]);
+/*
+ * SHA-256 of @size bytes at @data, with nettle (loaded on the first call,
+ * base/dynlib.h): 0, or -ENOENT with err_set() when nettle is missing.
+ */
+int sha256_buf(const void *data, size_t size, __u8 out[SHA256_LEN]);
 
 #endif

@@ -19,6 +19,7 @@
 #define BYTE_ORDER_MAGIC 0x1A2B3C4DU
 #define OPT_COMMENT 1
 #define OPT_IF_NAME 2
+#define OPT_EPB_PACKETID 5
 #define OPT_EPB_VERDICT 7
 #define VERDICT_TYPE_EBPF_XDP 2
 #define MAX_IFS 256
@@ -67,11 +68,33 @@ static int each_opt(const unsigned char *p, size_t len,
 	return 0;
 }
 
+struct idb {
+	char name[IF_NAMESIZE + PROG_NAME_MAX + 16];
+};
+
 static void idb_opt(void *ctx, __u16 code, const unsigned char *v, __u16 n)
 {
-	bool *exit = ctx;
+	struct idb *d = ctx;
 
-	*exit |= code == OPT_IF_NAME && n >= 5 && !memcmp(v + n - 5, ":exit", 5);
+	if (code == OPT_IF_NAME)
+		snprintf(d->name, sizeof(d->name), "%.*s", n, (const char *)v);
+}
+
+/* "eth0:entry", "eth0:after fw", "eth0:exit": what a stages file's interface holds. */
+static void if_kind(struct golden_if *gi, const char *name)
+{
+	const char *colon = strrchr(name, ':');
+	const char *after = strstr(name, ":after ");
+
+	memset(gi, 0, sizeof(*gi));
+	if (after) {
+		gi->kind = GOLDEN_IF_AFTER;
+		snprintf(gi->stage, sizeof(gi->stage), "%s", after + strlen(":after "));
+	} else if (colon && !strcmp(colon, ":entry")) {
+		gi->kind = GOLDEN_IF_ENTRY;
+	} else if (colon && !strcmp(colon, ":exit")) {
+		gi->kind = GOLDEN_IF_EXIT;
+	}
 }
 
 /* "xdp action: drop; stage: fw (id 7)" -> action and "fw"; "after the chain" -> "". */
@@ -96,16 +119,23 @@ static void fate_comment(struct golden_fate *f, const unsigned char *v, __u16 n)
 	snprintf(f->stage, sizeof(f->stage), "%s", strcmp(s, "after the chain") ? s : "");
 }
 
+struct epb_ctx {
+	struct golden_fate f;
+	__u64 pkt_id;
+};
+
 static void epb_opt(void *ctx, __u16 code, const unsigned char *v, __u16 n)
 {
-	struct golden_fate *f = ctx;
+	struct epb_ctx *c = ctx;
 	__u64 act;
 
 	if (code == OPT_COMMENT) {
-		fate_comment(f, v, n);
+		fate_comment(&c->f, v, n);
 	} else if (code == OPT_EPB_VERDICT && n == 9 && v[0] == VERDICT_TYPE_EBPF_XDP) {
 		memcpy(&act, v + 1, 8);
-		f->action = act < XDP_ACTION_COUNT ? act : XDP_ABORTED;
+		c->f.action = act < XDP_ACTION_COUNT ? act : XDP_ABORTED;
+	} else if (code == OPT_EPB_PACKETID && n == 8) {
+		memcpy(&c->pkt_id, v, 8);
 	}
 }
 
@@ -124,10 +154,38 @@ static int add_fate(struct golden *g, const struct golden_fate *f)
 	return 0;
 }
 
+static int add_rec(struct golden *g, __u32 ifid, __u64 pkt_id, const struct golden_fate *f)
+{
+	if (g->n_recs == g->cap_recs) {
+		size_t cap = g->cap_recs ? 2 * g->cap_recs : 256;
+		void *p = realloc(g->recs, cap * sizeof(*g->recs));
+
+		if (!p)
+			return -ENOMEM;
+		g->recs = p;
+		g->cap_recs = cap;
+	}
+	g->recs[g->n_recs++] = (struct golden_rec){ .ifid = ifid, .pkt_id = pkt_id, .f = *f };
+	return 0;
+}
+
+/* Every block, stages and fates, with its packet id (golden__read_all()). */
+static int keep_rec(struct parse *x, const unsigned char *b, __u32 ifid, __u32 pad, __u32 olen,
+		    const struct golden_fate *f)
+{
+	struct epb_ctx c = { .f = *f };
+
+	if (each_opt(b + 28 + pad, olen, epb_opt, &c))
+		return -EINVAL;
+	return add_rec(x->g, ifid, c.pkt_id, &c.f);
+}
+
 static int epb(struct parse *x, const unsigned char *b, __u32 len, size_t off)
 {
 	struct golden_fate f = { .action = XDP_ACTION_COUNT };
+	struct epb_ctx c;
 	__u32 ifid, pad;
+	int err;
 
 	if (len < 32)
 		return bad(x, off, "a packet block too short");
@@ -139,12 +197,20 @@ static int epb(struct parse *x, const unsigned char *b, __u32 len, size_t off)
 		return bad(x, off, "a packet longer than its block");
 	if (ifid >= x->n_ifs)
 		return bad(x, off, "a packet on an interface the file never described");
+	f.data = b + 28;
+	if (x->g->all) {
+		err = keep_rec(x, b, ifid, pad, len - 32 - pad, &f);
+		if (err == -EINVAL)
+			return bad(x, off, "a packet's options overrun its block");
+		if (err)
+			return err;
+	}
 	if (x->stages && !x->if_exit[ifid])
 		return 0; /* a stage on the way, not a fate */
-	f.data = b + 28;
-	if (each_opt(b + 28 + pad, len - 32 - pad, epb_opt, &f))
+	c = (struct epb_ctx){ .f = f };
+	if (each_opt(b + 28 + pad, len - 32 - pad, epb_opt, &c))
 		return bad(x, off, "a packet's options overrun its block");
-	return add_fate(x->g, &f);
+	return add_fate(x->g, &c.f);
 }
 
 /* The interfaces first: whether the file is a stages file decides what a fate is. */
@@ -162,21 +228,26 @@ static int scan_ifs(struct parse *x, const unsigned char *buf, size_t size)
 		if (type == PCAPNG_SHB && (len < 28 || rd32(buf + off + 8) != BYTE_ORDER_MAGIC))
 			return bad(x, off, "a section header not in this machine's byte order");
 		if (type == PCAPNG_IDB) {
-			bool exit = false;
+			struct golden_if gi;
+			struct idb d = {};
 
 			if (len < 20 || x->n_ifs == MAX_IFS)
 				return bad(x, off, "an interface block too short, or too many");
-			if (each_opt(buf + off + 16, len - 20, idb_opt, &exit))
+			if (each_opt(buf + off + 16, len - 20, idb_opt, &d))
 				return bad(x, off, "an interface's options overrun its block");
-			x->if_exit[x->n_ifs++] = exit;
-			x->stages |= exit;
+			if_kind(&gi, d.name);
+			if (x->g->ifs)
+				x->g->ifs[x->n_ifs] = gi;
+			x->if_exit[x->n_ifs++] = gi.kind == GOLDEN_IF_EXIT;
+			x->stages |= gi.kind == GOLDEN_IF_EXIT;
 		}
 		off += len;
 	}
 	return 0;
 }
 
-int golden__parse(struct golden *g, unsigned char *buf, size_t size, char *why, size_t why_size)
+static int parse(struct golden *g, unsigned char *buf, size_t size, bool all, char *why,
+		 size_t why_size)
 {
 	struct parse x = { .g = g, .why = why, .why_size = why_size };
 	int err;
@@ -184,6 +255,11 @@ int golden__parse(struct golden *g, unsigned char *buf, size_t size, char *why, 
 	memset(g, 0, sizeof(*g));
 	g->buf = buf;
 	g->size = size;
+	g->all = all;
+	if (all && !(g->ifs = calloc(MAX_IFS, sizeof(*g->ifs)))) {
+		snprintf(why, why_size, "out of memory");
+		return -ENOMEM;
+	}
 	if (size < 28 || rd32(buf) != PCAPNG_SHB) {
 		snprintf(why, why_size, "not a pcapng file");
 		return -EINVAL;
@@ -199,10 +275,22 @@ int golden__parse(struct golden *g, unsigned char *buf, size_t size, char *why, 
 			err = epb(&x, buf + off, rd32(buf + off + 4), off);
 	if (err == -ENOMEM)
 		snprintf(why, why_size, "out of memory");
+	g->stages = x.stages;
+	g->n_ifs = x.n_ifs;
 	return err;
 }
 
-int golden__read(struct golden *g, const char *path)
+int golden__parse(struct golden *g, unsigned char *buf, size_t size, char *why, size_t why_size)
+{
+	return parse(g, buf, size, false, why, why_size);
+}
+
+int golden__parse_all(struct golden *g, unsigned char *buf, size_t size, char *why, size_t why_size)
+{
+	return parse(g, buf, size, true, why, why_size);
+}
+
+static int read_file(struct golden *g, const char *path, bool all)
 {
 	char why[160];
 	unsigned char *buf = NULL;
@@ -227,23 +315,34 @@ int golden__read(struct golden *g, const char *path)
 	}
 	while (got < (size_t)st.st_size && (n = read(fd, buf + got, st.st_size - got)) > 0)
 		got += n;
-	err = golden__parse(g, buf, got, why, sizeof(why));
+	err = parse(g, buf, got, all, why, sizeof(why));
 	if (err)
 		err_set(err, "%s: %s; give a file replay -w or capture --all-stages wrote", path,
 			why);
 out:
 	close(fd);
 	if (err) {
-		free(g->fates);
-		free(buf);
-		memset(g, 0, sizeof(*g));
+		g->buf = buf;
+		golden__free(g);
 	}
 	return err;
+}
+
+int golden__read(struct golden *g, const char *path)
+{
+	return read_file(g, path, false);
+}
+
+int golden__read_all(struct golden *g, const char *path)
+{
+	return read_file(g, path, true);
 }
 
 void golden__free(struct golden *g)
 {
 	free(g->fates);
+	free(g->recs);
+	free(g->ifs);
 	free(g->buf);
 	memset(g, 0, sizeof(*g));
 }
@@ -316,33 +415,54 @@ static void fate_words(char *buf, size_t size, __u32 action, const char *stage)
 		snprintf(buf, size, "%s after the chain", action_name(action));
 }
 
+void golden__fate_of(const struct replay *r, const struct replay_pkt *p, __u32 cut,
+		     struct golden_fate *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->action = p->action;
+	if (p->member != REPLAY_END)
+		snprintf(f->stage, sizeof(f->stage), "%s", r->m[p->member].name);
+	f->caplen = p->len;
+	f->len = p->len + cut;
+	f->data = p->data;
+}
+
+bool golden__fate_differs(size_t k, const char *desc, const struct golden_fate *was,
+			  const struct golden_fate *now, char *line, size_t size)
+{
+	char w[PROG_NAME_MAX + 32], n[PROG_NAME_MAX + 32];
+
+	fate_words(w, sizeof(w), was->action, was->stage);
+	fate_words(n, sizeof(n), now->action, now->stage);
+	if (was->action != now->action || strcmp(was->stage, now->stage)) {
+		snprintf(line, size, "packet %zu (%s): was %s, now %s", k, desc, w, n);
+		return true;
+	}
+	if (was->caplen != now->caplen || was->len != now->len ||
+	    memcmp(was->data, now->data, now->caplen)) {
+		snprintf(
+			line, size,
+			"packet %zu (%s): %s both times, but its bytes at the fate differ (was %u bytes, now %u)",
+			k, desc, n, was->len, now->len);
+		return true;
+	}
+	return false;
+}
+
 bool golden__differs(const struct golden *g, size_t k, const struct replay *r,
 		     const struct replay_pkt *p, const unsigned char *entry, __u32 entry_len,
 		     __u32 cut, char *line, size_t size)
 {
-	const char *stage = p->member == REPLAY_END ? "" : r->m[p->member].name;
-	char desc[128], was[PROG_NAME_MAX + 32], now[PROG_NAME_MAX + 32];
-	const struct golden_fate *f;
+	char desc[128], now_words[PROG_NAME_MAX + 32];
+	struct golden_fate now;
 
 	golden__describe(entry, entry_len, desc, sizeof(desc));
-	fate_words(now, sizeof(now), p->action, stage);
+	golden__fate_of(r, p, cut, &now);
 	if (k < 1 || k > g->n) {
+		fate_words(now_words, sizeof(now_words), now.action, now.stage);
 		snprintf(line, size, "packet %zu (%s): was not in the expected file, now %s", k,
-			 desc, now);
+			 desc, now_words);
 		return true;
 	}
-	f = &g->fates[k - 1];
-	fate_words(was, sizeof(was), f->action, f->stage);
-	if (f->action != p->action || strcmp(f->stage, stage)) {
-		snprintf(line, size, "packet %zu (%s): was %s, now %s", k, desc, was, now);
-		return true;
-	}
-	if (f->caplen != p->len || f->len != p->len + cut || memcmp(f->data, p->data, p->len)) {
-		snprintf(
-			line, size,
-			"packet %zu (%s): %s both times, but its bytes at the fate differ (was %u bytes, now %u)",
-			k, desc, now, f->len, p->len + cut);
-		return true;
-	}
-	return false;
+	return golden__fate_differs(k, desc, &g->fates[k - 1], &now, line, size);
 }

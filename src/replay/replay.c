@@ -54,15 +54,23 @@ static void unpin_maps(struct bpf_object *obj)
 		bpf_map__set_pin_path(map, NULL);
 }
 
+/* Named as bpf_object__open_file() names it (internal maps: "count.rodata"). */
+static void object_name(const char *path, char *buf, size_t size)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	snprintf(buf, size, "%.*s", (int)strcspn(base, "."), base);
+}
+
 static int open_member(struct replay_member *m, const struct objfile *f, const struct chain_want *w)
 {
-	const char *base = strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path;
 	char oname[64];
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = oname);
 	struct bpf_program *prog, *p;
 	int err;
 
-	snprintf(oname, sizeof(oname), "%.*s", (int)strcspn(base, "."), base);
+	object_name(f->path, oname, sizeof(oname));
+	memcpy(m->sha256, f->sha256, sizeof(m->sha256));
 	m->obj = bpf_object__open_mem(f->data, f->size, &oo);
 	err = libbpf_get_error(m->obj);
 	if (err) {
@@ -146,9 +154,91 @@ int replay__load_spec(struct replay *r, const struct chain_spec *s, bool force)
 	return 0;
 }
 
+/* A sibling's maps are @m's copy's: the target sees what the member wrote. */
+static int share_maps(struct replay_member *m, struct bpf_object *obj)
+{
+	struct bpf_map *map, *mine;
+	int err;
+
+	bpf_object__for_each_map(map, obj) {
+		bpf_map__set_pin_path(map, NULL);
+		mine = bpf_object__find_map_by_name(m->obj, bpf_map__name(map));
+		if (!mine)
+			continue;
+		err = bpf_map__reuse_fd(map, bpf_map__fd(mine));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* @name as the kernel keeps a program's name: its first BPF_OBJ_NAME_LEN - 1 characters. */
+static struct bpf_program *find_prog(struct bpf_object *obj, const char *name)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, obj) {
+		if (!strncmp(bpf_program__name(p), name, 15) &&
+		    bpf_program__type(p) == BPF_PROG_TYPE_XDP)
+			return p;
+	}
+	return NULL;
+}
+
+static int open_sibling(struct replay_member *m, const struct objfile *f, const char *name)
+{
+	char oname[64];
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = oname);
+	struct bpf_program *prog, *p;
+	struct bpf_object *obj;
+	int err;
+
+	object_name(f->path, oname, sizeof(oname));
+	obj = bpf_object__open_mem(f->data, f->size, &oo);
+	err = libbpf_get_error(obj);
+	if (err)
+		return err;
+	prog = find_prog(obj, name);
+	bpf_object__for_each_program(p, obj)
+		bpf_program__set_autoload(p, p == prog);
+	err = !prog ? -ENOENT : share_maps(m, obj) ?: bpf_object__load(obj);
+	if (err) {
+		bpf_object__close(obj);
+		return err;
+	}
+	m->sib[m->n_sib++] = obj;
+	return bpf_program__fd(prog);
+}
+
+int replay__load_sibling(struct replay_member *m, const char *name)
+{
+	struct bpf_program *prog;
+	struct objfile f;
+	int err;
+
+	for (size_t i = 0; i < m->n_sib; i++) {
+		prog = find_prog(m->sib[i], name);
+		if (prog && bpf_program__fd(prog) >= 0)
+			return bpf_program__fd(prog);
+	}
+	if (m->n_sib == REPLAY_SIBLINGS)
+		return -E2BIG;
+	err = objfile__read(&f, m->object, m->name);
+	if (err)
+		return err;
+	/* the bytes the member's copy came from, or no sibling of it */
+	err = memcmp(f.sha256, m->sha256, sizeof(m->sha256)) ? -ESTALE : open_sibling(m, &f, name);
+	objfile__free(&f);
+	return err;
+}
+
 void replay__free(struct replay *r)
 {
+	replay__disp_free(r);
 	for (size_t i = 0; i < r->n; i++) {
+		for (size_t k = 0; k < r->m[i].n_sib; k++)
+			bpf_object__close(r->m[i].sib[k]);
+		r->m[i].n_sib = 0;
 		bpf_object__close(r->m[i].obj);
 		r->m[i].obj = NULL;
 		r->m[i].prog_fd = -1;

@@ -14,6 +14,7 @@
  *   replay.c        loading the copies (objects, sha256, XDP_RUN_CONFIG)
  *   replay_live.c   a live chain's members, their maps filled from the live ones
  *   replay_run.c    one packet through the copies
+ *   replay_disp.c   or through a real dispatcher (--dispatcher; freplace)
  *
  * No printing: failures return -errno with the reason in err_last().
  */
@@ -33,6 +34,8 @@
 #define REPLAY_META_MAX 32 /* the kernel's bound on the XDP metadata area */
 /* the fate's member index when every member went on: the chain's end */
 #define REPLAY_END ((int)CHAIN_MAX_PROGS)
+/* other programs of a member's object a replay loads as tail-call targets */
+#define REPLAY_SIBLINGS 8
 
 struct replay_member {
 	char name[PROG_NAME_MAX];
@@ -40,9 +43,13 @@ struct replay_member {
 	__u32 prio;
 	__u32 actions; /* proceed-on, bit (1 << XDP_x) */
 	bool changed; /* the object's sha256 is not the recorded one (--force) */
+	__u8 sha256[32]; /* of the bytes loaded */
 	int prog_fd;
 	struct bpf_object *obj;
+	struct bpf_object *sib[REPLAY_SIBLINGS]; /* tail-call targets, sharing obj's maps */
+	size_t n_sib;
 	__u32 maps_filled; /* maps filled from the live member's (replay__load_live()) */
+	__u32 tail_slots; /* prog array slots pointed at copies */
 	__u64 pkts[XDP_ACTION_COUNT]; /* what it returned, per action */
 };
 
@@ -57,6 +64,7 @@ struct replay {
 	size_t n_changed; /* members whose object changed (loaded under --force) */
 	bool live; /* maps filled from the live chain's */
 	__u64 entries_copied;
+	struct replay_disp *disp; /* set: packets go through a real dispatcher */
 };
 
 /* One packet's way: the bytes after each member that let it go on, and its fate. */
@@ -97,6 +105,12 @@ bool replay__sha_matches(const char *hex, const __u8 *sha);
  */
 int replay__load_spec(struct replay *r, const struct chain_spec *s, bool force);
 void replay__free(struct replay *r);
+/*
+ * The program of @m's object whose name the kernel gives as @name (its
+ * first 15 characters) loaded beside @m's copy, sharing its maps: the copy
+ * of a tail-call target. Its fd, or -errno (-ENOENT: no such program).
+ */
+int replay__load_sibling(struct replay_member *m, const char *name);
 
 /* ---- replay_live.c ------------------------------------------------------ */
 
@@ -104,7 +118,11 @@ void replay__free(struct replay *r);
  * As replay__load_spec() for @ifname's live chain: the members' recorded
  * objects (sha256 as recorded at add/apply), priorities and proceed-on as
  * they run, and every hash, array, LRU, LPM trie and per-CPU map filled
- * with the live member's same-named map's entries (only read). 0 or -errno.
+ * with the live member's same-named map's entries (only read). A prog
+ * array's slots point at copies: of the chain's member the live slot holds,
+ * else of the program of that name in the member's object; a slot holding
+ * any other program refuses the replay (it cannot run a copy of it, and
+ * runs nothing live). 0 or -errno.
  */
 int replay__load_live(struct replay *r, const char *ifname, bool force);
 /*
@@ -123,5 +141,22 @@ int replay__fill_from_live(struct replay *r);
  * kernel refused member p->member's run (a packet too big for it).
  */
 int replay__packet(struct replay *r, const void *data, __u32 len, struct replay_pkt *p);
+
+/* ---- replay_disp.c ------------------------------------------------------ */
+
+/*
+ * From now on @r's packets go through a real xdpchain dispatcher, loaded
+ * here on no interface, one BPF_PROG_TEST_RUN of it per packet: its config
+ * is @r's (members, proceed-on actions, priorities), the members are the
+ * objects @r loaded, again, as freplace programs in its slots, sharing the
+ * maps of @r's copies, and freplace programs on its stage stubs hand each
+ * stage to the replay. -EOPNOTSUPP, naming `xdpchain features`, where the
+ * kernel refuses freplace. 0 or -errno.
+ */
+int replay__use_dispatcher(struct replay *r);
+/* replay__packet()'s way through the dispatcher (called by it). */
+int replay__disp_packet(struct replay *r, const void *data, __u32 len, struct replay_pkt *p);
+/* Unloads the dispatcher and its programs (replay__free() calls it). */
+void replay__disp_free(struct replay *r);
 
 #endif

@@ -3,8 +3,9 @@
  * A live chain's members for a replay (replay.h): the objects recorded at
  * add/apply, loaded anew, their maps filled with what the live members'
  * maps hold now. Only reads reach the live maps (a syscall lookup does not
- * even mark an LRU entry used); prog arrays stay empty (a member's exit
- * through its hook then returns its action, counted once).
+ * even mark an LRU entry used). A prog array's slots point at copies of
+ * the programs the live slots hold; the xdpcap hook stays empty (a
+ * member's exit through its hook then returns its action, counted once).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "hook.h"
 #include "log.h"
 #include "members.h"
 #include "replay.h"
@@ -27,8 +29,9 @@ static bool per_cpu(__u32 type)
 
 static bool copyable(__u32 type)
 {
-	return type == BPF_MAP_TYPE_HASH || type == BPF_MAP_TYPE_ARRAY ||
-	       type == BPF_MAP_TYPE_LRU_HASH || type == BPF_MAP_TYPE_LPM_TRIE || per_cpu(type);
+	return type == BPF_MAP_TYPE_PROG_ARRAY || type == BPF_MAP_TYPE_HASH ||
+	       type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_LRU_HASH ||
+	       type == BPF_MAP_TYPE_LPM_TRIE || per_cpu(type);
 }
 
 /* Every entry of @from into @to (same type and sizes); the count, or -errno. */
@@ -84,8 +87,61 @@ static int copy_map_like(const struct replay_member *m, const struct bpf_map_inf
 	return -ENOENT;
 }
 
+/* The copy of live program @id, a tail call's target: a member's, or a sibling's. */
+static int copy_of(struct replay *r, struct replay_member *m, const struct chain *c, __u32 id,
+		   char *name, size_t size)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd;
+
+	for (size_t i = 0; i < c->n; i++) {
+		for (size_t k = 0; c->progs[i].id == id && k < r->n; k++)
+			if (!strcmp(r->m[k].name, c->progs[i].name))
+				return r->m[k].prog_fd;
+	}
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -ENOENT; /* gone meanwhile: the slot stays empty */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.name[0] = '\0';
+	close(fd);
+	snprintf(name, size, "%s", info.name);
+	return info.name[0] ? replay__load_sibling(m, info.name) : -ENOENT;
+}
+
+/* Each slot of live prog array @from, pointed in @to at the copy of what it holds. */
+static int fill_prog_array(struct replay *r, struct replay_member *m, const struct chain *c,
+			   int from, int to, const struct bpf_map_info *info)
+{
+	char name[BPF_OBJ_NAME_LEN] = "";
+	__u32 id;
+	int fd;
+
+	for (__u32 key = 0; key < info->max_entries; key++) {
+		if (bpf_map_lookup_elem(from, &key, &id))
+			continue; /* an empty slot */
+		fd = copy_of(r, m, c, id, name, sizeof(name));
+		if (fd == -ENOENT && !name[0])
+			continue;
+		if (fd < 0)
+			return err_set(
+				fd,
+				"'%s' tail-calls program '%s' (id %u) through its prog array %s (slot %u), which is neither a member of the chain nor a program of %s: the replay cannot run a copy of it, and runs nothing live (%s)",
+				m->name, name, id, info->name, key, m->object, strerror(-fd));
+		if (bpf_map_update_elem(to, &key, &fd, BPF_ANY))
+			return err_set(
+				-errno,
+				"cannot point slot %u of %s's prog array %s at the copy of '%s': %s",
+				key, m->name, info->name, name, strerror(errno));
+		m->tail_slots++;
+	}
+	return 0;
+}
+
 /* Fills member @m's maps from the live program @p's. */
-static int fill_member(struct replay *r, struct replay_member *m, const struct chain_prog *p)
+static int fill_member(struct replay *r, struct replay_member *m, const struct chain *c,
+		       const struct chain_prog *p)
 {
 	for (__u32 i = 0; i < p->n_maps; i++) {
 		struct bpf_map_info info = {};
@@ -97,8 +153,17 @@ static int fill_member(struct replay *r, struct replay_member *m, const struct c
 		if (from < 0)
 			continue;
 		if (bpf_obj_get_info_by_fd(from, &info, &len) || !copyable(info.type) ||
-		    (info.map_flags & BPF_F_RDONLY_PROG) || (to = copy_map_like(m, &info)) < 0) {
-			close(from); /* .rodata is as the object has it; no match: empty */
+		    (info.map_flags & BPF_F_RDONLY_PROG) || !strcmp(info.name, XDPCAP_HOOK_MAP) ||
+		    (to = copy_map_like(m, &info)) < 0) {
+			/* .rodata as the object has it, the hook empty; no match: empty */
+			close(from);
+			continue;
+		}
+		if (info.type == BPF_MAP_TYPE_PROG_ARRAY) {
+			n = fill_prog_array(r, m, c, from, to, &info);
+			close(from);
+			if (n)
+				return n;
 			continue;
 		}
 		n = copy_entries(from, to, &info);
@@ -155,7 +220,7 @@ int replay__fill_from_live(struct replay *r)
 		const struct chain_prog *p = chain__find(&c, r->m[i].name);
 
 		if (p && !p->is_final && !p->is_tap)
-			err = fill_member(r, &r->m[i], p);
+			err = fill_member(r, &r->m[i], &c, p);
 	}
 	r->live = !err;
 	return err;
@@ -185,7 +250,7 @@ int replay__load_live(struct replay *r, const char *ifname, bool force)
 		const struct chain_prog *p = chain__find(&c, r->m[i].name);
 
 		if (p)
-			err = fill_member(r, &r->m[i], p);
+			err = fill_member(r, &r->m[i], &c, p);
 	}
 	if (err)
 		replay__free(r);

@@ -57,6 +57,8 @@ int replay__packet(struct replay *r, const void *data, __u32 len, struct replay_
 
 	if (len > REPLAY_PKT_MAX)
 		return -EMSGSIZE;
+	if (r->disp)
+		return replay__disp_packet(r, data, len, p);
 	p->n_stages = 0;
 	r->packets++;
 	for (size_t i = 0; i < r->n; i++) {

@@ -111,8 +111,9 @@ static int load_text(const char *text, struct chainfile *cf)
 }
 
 /*
- * xdpchain.conf(5) documents the keys of chainfile_keys.h: the keys the
- * parser says it knows, at each level, are exactly those, in that order.
+ * xdpchain.conf(5) documents the keys of chainfile_keys.h, and the parser
+ * reads the same table: the keys it says it knows, at each level, are
+ * exactly those, in that order.
  */
 TEST(chainfile_keys_match_parser)
 {
@@ -144,4 +145,50 @@ TEST(chainfile_keys_match_parser)
 		if (known)
 			CHECK_STR(known + strlen("known: "), want);
 	}
+}
+
+/*
+ * Every key of the table the page documents has a handler the parser
+ * calls: a file naming each key once, with a valid value, loads, and the
+ * values land where each key's handler puts them.
+ */
+TEST(chainfile_keys_each_parsed)
+{
+	static const char text[] =
+		"version: 1\n"
+		"interfaces:\n"
+		"  eth0:\n"
+		"    mode: skb\n"
+		"    hook-pin: /sys/fs/bpf/h\n"
+		"    programs:\n"
+		"      - object: /x.o\n"
+		"        program: p\n"
+		"        priority: 7\n"
+		"        proceed-on: [pass, drop]\n"
+		"        sha256: "
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+	struct chainfile cf = {};
+	size_t n = 0;
+
+	for (const struct chainfile_key *k = chainfile_keys; k->name; k++, n++) {
+		CHECK(k->parse != NULL);
+		CHECK(strstr(text, k->name) != NULL);
+	}
+	CHECK(n == 10);
+	err_clear();
+	CHECK(load_text(text, &cf) == 0);
+	CHECK(cf.n == 1);
+	if (cf.n == 1) {
+		const struct chain_want *w = &cf.ifs[0].want[0];
+
+		CHECK(cf.ifs[0].spec.mode == XDP_MODE_SKB);
+		CHECK_STR(cf.ifs[0].spec.hook_pin, "/sys/fs/bpf/h");
+		CHECK(cf.ifs[0].spec.n == 1);
+		CHECK_STR(w->object, "/x.o");
+		CHECK_STR(w->prog, "p");
+		CHECK(w->prio_set && w->prio == 7);
+		CHECK(w->actions_set && w->actions == ((1u << XDP_PASS) | (1u << XDP_DROP)));
+		CHECK(w->sha256 != NULL);
+	}
+	chainfile__free(&cf);
 }

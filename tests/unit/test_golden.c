@@ -126,3 +126,59 @@ TEST(golden_reads_the_fates_of_an_all_stages_file)
 	CHECK(strstr(why, "bad length") != NULL);
 	free(buf);
 }
+
+TEST(golden_keeps_every_stage_for_show)
+{
+	struct golden g;
+	char why[160];
+	size_t size;
+	char *buf;
+
+	write_stages(&buf, &size);
+	CHECK_EQ_INT(golden__parse_all(&g, (unsigned char *)buf, size, why, sizeof(why)), 0);
+	CHECK(g.stages);
+	CHECK_EQ_INT(g.n, 2);
+	CHECK_EQ_INT(g.n_recs, 5);
+	CHECK_EQ_INT(g.n_ifs, 3);
+	CHECK_EQ_INT(g.ifs[0].kind, GOLDEN_IF_ENTRY);
+	CHECK_EQ_INT(g.ifs[1].kind, GOLDEN_IF_EXIT);
+	CHECK_EQ_INT(g.ifs[2].kind, GOLDEN_IF_AFTER);
+	CHECK_STR(g.ifs[2].stage, "fw");
+	CHECK_EQ_INT(g.recs[0].pkt_id, 5);
+	CHECK_EQ_INT(g.recs[1].ifid, 2);
+	CHECK_EQ_INT(g.recs[1].f.action, XDP_ACTION_COUNT); /* on the way: no verdict */
+	CHECK_EQ_INT(g.recs[2].f.action, XDP_DROP);
+	CHECK_STR(g.recs[2].f.stage, "deny");
+	CHECK_EQ_INT(g.recs[3].pkt_id, 6);
+	CHECK_EQ_INT(g.recs[3].f.caplen, g.recs[3].f.len - 6);
+	free(g.fates);
+	free(g.recs);
+	free(g.ifs);
+	free(buf);
+}
+
+/* The one comparison --expect and apply --dry-run --replay share. */
+TEST(golden_fate_differs_words_each_change)
+{
+	unsigned char a[8] = "abcdefg", b[8] = "abcdefX";
+	struct golden_fate was = {
+		.action = XDP_DROP, .stage = "fw", .caplen = 7, .len = 7, .data = a
+	};
+	struct golden_fate now = was;
+	char line[256];
+
+	CHECK(!golden__fate_differs(4, "udp x", &was, &now, line, sizeof(line)));
+	now.action = XDP_PASS;
+	now.stage[0] = '\0';
+	CHECK(golden__fate_differs(4, "udp x", &was, &now, line, sizeof(line)));
+	CHECK_STR(line, "packet 4 (udp x): was drop by fw, now pass after the chain");
+	now = was;
+	now.data = b;
+	CHECK(golden__fate_differs(4, "udp x", &was, &now, line, sizeof(line)));
+	CHECK_STR(
+		line,
+		"packet 4 (udp x): drop by fw both times, but its bytes at the fate differ (was 7 bytes, now 7)");
+	now = was;
+	now.len = 9; /* the same bytes kept, more cut: not the same packet */
+	CHECK(golden__fate_differs(4, "udp x", &was, &now, line, sizeof(line)));
+}

@@ -42,9 +42,17 @@ mirror=${XDPCHAIN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 bin=$repo/.output/bin/xdpchain
 [[ -x $bin ]] || die "no $bin: make test-build first"
 
-# the packages of the libraries xdpchain links, found from the binary itself
+# the packages of the libraries xdpchain links, found from the binary
+# itself, and of those it loads where they are used (dlopen: the sonames
+# src/ defines, *_SONAME; src/base/dynlib.h)
 lib_pkgs() {
-	ldd "$bin" | awk '$3 ~ /^\// {print $3}' | while read -r l; do
+	{
+		ldd "$bin" | awk '$3 ~ /^\// {print $3}'
+		sed -n 's/^#define [A-Z_]*_SONAME "\(.*\)".*/\1/p' "$repo"/src/*/*.[ch] |
+			while read -r so; do
+				ldconfig -p | awk -v so="$so" '$1 == so { print $NF; exit }'
+			done
+	} | while read -r l; do
 		dpkg -S "$(readlink -f "$l")" 2>/dev/null || dpkg -S "$l"
 	done | cut -d: -f1 | sort -u
 }
