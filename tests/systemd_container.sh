@@ -2,7 +2,8 @@
 # The DaemonSet's pod for real: deploy/container/Containerfile's image and
 # deploy/k8s/daemonset.yaml's pod template, built on the host by
 # tests/vm/container-images.sh (no registry), played by podman in the systemd
-# VM ('podman kube play'). The ConfigMap is a directory laid out as the
+# VM ('podman kube play'), the container variant of its image (make
+# container-test, tests/vm/container-suite.sh). The ConfigMap is a directory laid out as the
 # kubelet lays out a ConfigMap volume (files are links through ..data, which
 # an update swaps), mounted where the DaemonSet mounts it. Run by
 # tests/vm/systemd-suite.sh; the tests share the pod (each starts it when it
@@ -48,6 +49,22 @@ ct_log() {
 	podman logs $CT_CTR 2>&1 | tail -5 | tr '\n' ' '
 }
 
+# need_container: PID 1 systemd and the container variant's files (the
+# boot suite's image has neither podman nor the pod)
+need_container() {
+	need_systemd
+	[ -s $CT_DIR/pod.yaml ] || skip "not the container image (make container-test)"
+}
+
+# ct_why: what podman and the journal say about the pod's containers, one line
+ct_why() {
+	{
+		podman ps -a --format '{{.Names}} {{.Status}}'
+		podman logs $CT_CTR
+		journalctl -q --no-pager -n 8 -t conmon -t podman -t crun
+	} 2>&1 | tail -14 | tr '\n' ' '
+}
+
 # ct_pod_up: the pod running with the images loaded, $CT_IF there and the
 # ConfigMap holding at least count
 ct_pod_up() {
@@ -67,32 +84,32 @@ ct_pod_up() {
 	[ "$(podman pod inspect $CT_POD --format '{{.State}}' 2>/dev/null)" = Running ] && return 0
 	podman kube down $CT_DIR/pod.yaml >/dev/null 2>&1 || true
 	local out
-	out=$(podman kube play $CT_DIR/pod.yaml 2>&1) || fail "podman kube play: $(echo "$out" | tail -3 | tr '\n' ' ')"
+	out=$(podman kube play $CT_DIR/pod.yaml 2>&1) || fail "podman kube play: $(echo "$out" | tail -3 | tr '\n' ' '); $(ct_why)"
 }
 
 # The pod applies the ConfigMap's chains when it starts.
 test_container_a_pod_start_applies() {
-	need_systemd
+	need_container
 	podman kube down $CT_DIR/pod.yaml >/dev/null 2>&1 || true
 	ip link del $CT_IF 2>/dev/null || true
 	rm -rf "${CT_CM:?}"/* "$CT_CM"/..?*
 	ct_pod_up
 	until_chain $CT_IF "xdpchain_count xdpchain_final" 300 ||
-		fail "no chain from the pod on $CT_IF: '$(members $CT_IF)'; log: $(ct_log)"
+		fail "no chain from the pod on $CT_IF: '$(members $CT_IF)'; $(ct_why)"
 	podman logs $CT_CTR 2>&1 | grep -q "applied /etc/xdpchain: changed $CT_IF" ||
 		fail "the pod's log says no apply of $CT_IF: $(ct_log)"
 }
 
 # A change of the ConfigMap (..data swapped) is applied by the running pod.
 test_container_b_configmap_change_applies() {
-	need_systemd
+	need_container
 	ct_pod_up
 	until_chain $CT_IF "xdpchain_count xdpchain_final" 300 ||
-		fail "no chain from the pod on $CT_IF: '$(members $CT_IF)'; log: $(ct_log)"
+		fail "no chain from the pod on $CT_IF: '$(members $CT_IF)'; $(ct_why)"
 	ct_configmap "$(ct_chain count passlog)"
 	# the DaemonSet's XDPCHAIN_INTERVAL is 10 s
 	until_chain $CT_IF "xdpchain_count xdpchain_passlog xdpchain_final" 300 ||
-		fail "ConfigMap change not applied: '$(members $CT_IF)'; log: $(ct_log)"
+		fail "ConfigMap change not applied: '$(members $CT_IF)'; $(ct_why)"
 	podman logs $CT_CTR 2>&1 | grep -q '/etc/xdpchain changed, applying it' ||
 		fail "the pod's log says no change: $(ct_log)"
 }
@@ -100,20 +117,20 @@ test_container_b_configmap_change_applies() {
 # SIGTERM (the pod stopped, then taken down) leaves the chains in place,
 # the same programs, and the entry script exits 0.
 test_container_c_sigterm_leaves_chain() {
-	need_systemd
+	need_container
 	ct_pod_up
 	defer "$SD_XDPCHAIN flush $CT_IF"
 	until_chain $CT_IF "xdpchain_count xdpchain_final" 300 ||
 		until_chain $CT_IF "xdpchain_count xdpchain_passlog xdpchain_final" 1 ||
-		fail "no chain from the pod on $CT_IF: '$(members $CT_IF)'; log: $(ct_log)"
+		fail "no chain from the pod on $CT_IF: '$(members $CT_IF)'; $(ct_why)"
 	local ids names rc
 	names=$(members $CT_IF)
 	ids=$("$SD_XDPCHAIN" -j status $CT_IF | jq -c '[.programs[].id]')
 	podman pod stop -t 30 $CT_POD >/dev/null || fail "podman pod stop failed"
 	rc=$(podman inspect $CT_CTR --format '{{.State.ExitCode}}')
-	[ "$rc" = 0 ] || fail "the entry script exited $rc on SIGTERM; log: $(ct_log)"
+	[ "$rc" = 0 ] || fail "the entry script exited $rc on SIGTERM; $(ct_why)"
 	podman logs $CT_CTR 2>&1 | grep -q 'stopped; the chains stay in place' ||
-		fail "no stop line in the pod's log: $(ct_log)"
+		fail "no stop line in the pod's log: $(ct_why)"
 	podman kube down $CT_DIR/pod.yaml >/dev/null || fail "podman kube down failed"
 	[ "$(members $CT_IF)" = "$names" ] || fail "after the pod went, $CT_IF has '$(members $CT_IF)', had '$names'"
 	[ "$("$SD_XDPCHAIN" -j status $CT_IF | jq -c '[.programs[].id]')" = "$ids" ] ||

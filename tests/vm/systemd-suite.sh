@@ -7,9 +7,7 @@
 # xdpchain installed as 'make install' installs it (tests/vm/systemd-image.sh)
 # and runs tests/systemd_*.sh there: the chains restored at boot, a late and
 # a returning interface, reload, the metrics unit, all under the units'
-# hardening; and the DaemonSet's pod under podman (tests/systemd_container.sh),
-# its images built here first by tests/vm/container-images.sh (cached; a
-# few minutes the first time). Prints PASS/FAIL lines and "N passed, N failed".
+# hardening. Prints PASS/FAIL lines and "N passed, N failed".
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,11 +16,5 @@ shift || true
 # the tests' names are words: quoting keeps them so inside the guest's shell
 tests=
 if (($#)); then tests=$(printf ' %q' "$@"); fi
-# the pod's images: without them the container tests fail, saying why
-if ! XDPCHAIN_CONTAINER=$(bash "$here/container-images.sh"); then
-	echo "systemd-suite.sh: no container images (tests/vm/container-images.sh failed): the container tests will fail" >&2
-	XDPCHAIN_CONTAINER=
-fi
-export XDPCHAIN_CONTAINER
-VM_IMAGE=$here/systemd-image.sh exec bash "$here/run.sh" --kernel "$kernel" --mem 3584 --timeout 1500 \
+VM_IMAGE=$here/systemd-image.sh exec bash "$here/run.sh" --kernel "$kernel" --mem 2048 --timeout 1200 \
 	-- "bash tests/run.sh --systemd$tests"
