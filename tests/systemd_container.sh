@@ -49,6 +49,14 @@ ct_log() {
 	podman logs $CT_CTR 2>&1 | tail -5 | tr '\n' ' '
 }
 
+# ct_logged TEXT: the container's log holds TEXT (read whole first: grep -q
+# ending early would fail podman logs' pipe under pipefail)
+ct_logged() {
+	local l
+	l=$(podman logs $CT_CTR 2>&1)
+	grep -qF -- "$1" <<<"$l"
+}
+
 # need_container: PID 1 systemd and the container variant's files (the
 # boot suite's image has neither podman nor the pod)
 need_container() {
@@ -96,7 +104,7 @@ test_container_a_pod_start_applies() {
 	ct_pod_up
 	until_chain $CT_IF "xdpchain_count xdpchain_final" 300 ||
 		fail "no chain from the pod on $CT_IF: '$(members $CT_IF)'; $(ct_why)"
-	podman logs $CT_CTR 2>&1 | grep -q "applied /etc/xdpchain: changed $CT_IF" ||
+	ct_logged "applied /etc/xdpchain: changed $CT_IF" ||
 		fail "the pod's log says no apply of $CT_IF: $(ct_log)"
 }
 
@@ -110,7 +118,7 @@ test_container_b_configmap_change_applies() {
 	# the DaemonSet's XDPCHAIN_INTERVAL is 10 s
 	until_chain $CT_IF "xdpchain_count xdpchain_passlog xdpchain_final" 300 ||
 		fail "ConfigMap change not applied: '$(members $CT_IF)'; $(ct_why)"
-	podman logs $CT_CTR 2>&1 | grep -q '/etc/xdpchain changed, applying it' ||
+	ct_logged '/etc/xdpchain changed, applying it' ||
 		fail "the pod's log says no change: $(ct_log)"
 }
 
@@ -129,7 +137,7 @@ test_container_c_sigterm_leaves_chain() {
 	podman pod stop -t 30 $CT_POD >/dev/null || fail "podman pod stop failed"
 	rc=$(podman inspect $CT_CTR --format '{{.State.ExitCode}}')
 	[ "$rc" = 0 ] || fail "the entry script exited $rc on SIGTERM; $(ct_why)"
-	podman logs $CT_CTR 2>&1 | grep -q 'stopped; the chains stay in place' ||
+	ct_logged 'stopped; the chains stay in place' ||
 		fail "no stop line in the pod's log: $(ct_why)"
 	podman kube down $CT_DIR/pod.yaml >/dev/null || fail "podman kube down failed"
 	[ "$(members $CT_IF)" = "$names" ] || fail "after the pod went, $CT_IF has '$(members $CT_IF)', had '$names'"
