@@ -53,7 +53,10 @@ lib_pkgs() {
 		ldd "$bin" | awk '$3 ~ /^\// {print $3}'
 		sed -n 's/^#define [A-Z_]*_SONAME "\(.*\)".*/\1/p' "$repo"/src/*/*.[ch] |
 			while read -r so; do
-				ldconfig -p | awk -v so="$so" '$1 == so { print $NF; exit }'
+				# awk reads it all: exiting at the match, SIGPIPE
+				# and pipefail ended the loop now and then, and the
+				# sonames after it went missing from the key
+				ldconfig -p | awk -v so="$so" '$1 == so && !n++ { print $NF }'
 			done
 	} | while read -r l; do
 		dpkg -S "$(readlink -f "$l")" 2>/dev/null || dpkg -S "$l"
