@@ -17,6 +17,8 @@
 #                 (BENCH=startup: startup alone)
 # make systemd-test Debian 12 booted with systemd as PID 1 in the VM, xdpchain
 #                 installed by make install: units, udev rule, hardening
+# make container-test the DaemonSet's pod under podman in that VM (its
+#                 images built on the host first, cached; not in make test yet)
 # make distro-test one release of the distribution matrix (DIST=sid): its
 #                 chroot, build, host tests and VM suite on its own kernel
 # make deps       install the Debian packages the project needs
@@ -147,7 +149,7 @@ UNIT_FILES ?= $(wildcard deploy/systemd/*.service deploy/systemd/*.timer)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 
-.PHONY: all test-build deps demo check test vm-test systemd-test distro-test host-test unit bench install uninstall \
+.PHONY: all test-build deps demo check test vm-test systemd-test container-test distro-test host-test unit bench install uninstall \
 	clean check-format
 .DELETE_ON_ERROR:
 # keep the BPF objects behind the skeletons: tests load some of them directly
@@ -252,6 +254,9 @@ vm-test: test-build
 
 systemd-test: test-build
 	@bash tests/vm/systemd-suite.sh $(KERNEL)
+
+container-test: test-build
+	@bash tests/vm/container-suite.sh $(KERNEL)
 
 distro-test: deps
 	@bash tests/distro.sh $(DIST)

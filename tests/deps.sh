@@ -10,7 +10,10 @@
 #
 # Groups: build (compile xdpchain and its tests), run (what the tests and the
 # VM guest run), vm (the host side of the VM harness and its distribution
-# chroots).
+# chroots), check (what only the tests read and check with), container
+# (podman: builds deploy/container's image on the host, tests/vm/container-
+# images.sh, and plays the DaemonSet's pod in the systemd VM, whose image
+# installs this same list).
 set -euo pipefail
 
 build_pkgs=(
@@ -25,6 +28,11 @@ run_pkgs=(xdp-tools tcpdump iproute2 jq ethtool tmux)
 # valgrind counts the startup bench's instructions (tests/bench/startup.sh)
 check_pkgs=(tshark man-db prometheus prometheus-node-exporter curl yamllint python3-yaml valgrind)
 vm_pkgs=(qemu-system-x86 cpio lz4 zstd xz-utils kmod debootstrap)
+# podman and its OCI runtime; catatonit is the init of the pod's infra
+# container (podman builds its pause image from it, no registry);
+# containernetworking-plugins is the network stack podman's common files
+# need (debootstrap, which makes the VM's root, resolves no virtual package)
+container_pkgs=(podman crun conmon catatonit containernetworking-plugins)
 
 if [ "${1:-}" = --list ]; then
 	shift
@@ -34,13 +42,14 @@ if [ "${1:-}" = --list ]; then
 		run) printf '%s\n' "${run_pkgs[@]}" ;;
 		vm) printf '%s\n' "${vm_pkgs[@]}" ;;
 		check) printf '%s\n' "${check_pkgs[@]}" ;;
-		*) echo "deps: unknown group '$g' (build, run, vm, check)" >&2; exit 2 ;;
+		container) printf '%s\n' "${container_pkgs[@]}" ;;
+		*) echo "deps: unknown group '$g' (build, run, vm, check, container)" >&2; exit 2 ;;
 		esac
 	done
 	exit 0
 fi
 
-pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}" "${vm_pkgs[@]}" "${check_pkgs[@]}")
+pkgs=("${build_pkgs[@]}" "${run_pkgs[@]}" "${vm_pkgs[@]}" "${check_pkgs[@]}" "${container_pkgs[@]}")
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -518,3 +518,26 @@ stock_takes_pkt_changes() {
 	v=$(xdpchain -j features | jq -r .libxdp)
 	[ "$(printf '%s\n1.5.5\n' "$v" | sort -V | head -1)" = 1.5.5 ]
 }
+
+# ---- the systemd VM (tests/systemd_*.sh): the installed binary, as a
+# user's machine runs it
+SD_XDPCHAIN=/usr/local/sbin/xdpchain
+
+# members IFACE: the program names of IFACE's chain, one line, or nothing
+members() {
+	"$SD_XDPCHAIN" status "$1" -j 2>/dev/null | jq -r '[.programs[]?.name] | join(" ")' 2>/dev/null
+}
+
+# until_chain IFACE WORDS SECS: wait until IFACE's chain has the members WORDS
+until_chain() {
+	local end=$((SECONDS + $3))
+	while [ $SECONDS -lt $end ]; do
+		[ "$(members "$1")" = "$2" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+need_systemd() {
+	[ "$(cat /proc/1/comm)" = systemd ] || skip "PID 1 is not systemd"
+}

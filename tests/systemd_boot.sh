@@ -4,27 +4,7 @@
 # says what it holds at boot). Run by tests/vm/systemd-suite.sh; these tests
 # use the installed binary and units, as a user's machine would.
 
-SD_XDPCHAIN=/usr/local/sbin/xdpchain
 CONF=/etc/xdpchain/chains.conf
-
-# members NAME: the program names of IFACE's chain, one line, or nothing
-members() {
-	"$SD_XDPCHAIN" status "$1" -j 2>/dev/null | jq -r '[.programs[]?.name] | join(" ")' 2>/dev/null
-}
-
-# until_chain IFACE WORDS SECS: wait until IFACE's chain has the members WORDS
-until_chain() {
-	local end=$((SECONDS + $3))
-	while [ $SECONDS -lt $end ]; do
-		[ "$(members "$1")" = "$2" ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
-need_systemd() {
-	[ "$(cat /proc/1/comm)" = systemd ] || skip "PID 1 is not systemd"
-}
 
 # At boot xdpchain.service restored xsa's chain from /etc/xdpchain, under
 # its hardening (the file system read-only, capabilities bounded).

@@ -4,8 +4,8 @@
 # Usage: tests/vm/container-images.sh     prints the directory it made
 #
 # The DaemonSet's images built for real on this host with podman, no
-# registry (what a pod test in the systemd VM is to run; not part of 'make
-# test' yet: NOTES.md says where that test stands):
+# registry, for the pod tests in the systemd VM (tests/systemd_container.sh,
+# which tests/vm/systemd-suite.sh runs):
 #   images.tar         two images: deploy/container/Containerfile built for
 #                      real (both stages: Debian's packages, make, the
 #                      runtime image) as xdpchain:latest, and the DaemonSet's
@@ -14,7 +14,10 @@
 #                      tag, same arguments)
 #   pod.yaml           deploy/k8s/daemonset.yaml's pod template as a Pod:
 #                      Debian 12's podman (4.3) plays Pods, not DaemonSets
-#                      (and no containerPort beside hostNetwork)
+#                      (and no containerPort beside hostNetwork); the
+#                      ConfigMap volume a hostPath directory the test lays
+#                      out as the kubelet does (podman would copy a
+#                      ConfigMap once and never update it)
 # The base both images start FROM (docker.io/library/debian:12-slim) is a
 # debootstrap of bookworm imported into podman. Everything is cached under
 # ${XDPCHAIN_VM_CACHE:-/var/cache/xdpchain-vm}/container, keyed by the
@@ -88,6 +91,10 @@ pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": tmpl["spec"]
 if pod["spec"].get("hostNetwork"):
     for c in pod["spec"]["containers"]:
         c.pop("ports", None)
+for v in pod["spec"]["volumes"]:
+    if "configMap" in v:
+        del v["configMap"]
+        v["hostPath"] = {"path": "/var/lib/xdpchain-test/configmap", "type": "Directory"}
 yaml.safe_dump(pod, sys.stdout, sort_keys=False)
 EOF
 rm -rf "$out"

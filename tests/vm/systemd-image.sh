@@ -17,7 +17,15 @@
 # - veth pairs xsa/xsb, made before xdpchain.service (xdpchain-test-veth.service);
 # - /etc/xdpchain/chains.conf: xsa gets count.o, xsc (made later by the
 #   tests) gets drop.o; objects under /usr/local/lib/xdpchain-test;
-# - /var/lib/prometheus/node-exporter for xdpchain-metrics.service.
+# - /var/lib/prometheus/node-exporter for xdpchain-metrics.service;
+# - with XDPCHAIN_CONTAINER naming the directory tests/vm/container-images.sh
+#   made (make container-test, tests/vm/container-suite.sh): the container
+#   variant, a base of its own with podman and D-Bus, its images.tar and
+#   pod.yaml in /var/lib/xdpchain-test/container (tests/systemd_container.sh),
+#   vfs storage on a tmpfs of its own, and a root of its own: /init moves
+#   the initramfs onto a tmpfs and switch_root's to systemd (crun's
+#   pivot_root cannot leave the initramfs, EINVAL). Without it the boot
+#   tests' image is as before: none of that costs them anything.
 #
 # The base (the debootstrap) is cached under
 # ${XDPCHAIN_VM_CACHE:-/var/cache/xdpchain-vm}/systemd-bookworm, made once.
@@ -45,7 +53,10 @@ lib_pkgs() {
 		ldd "$bin" | awk '$3 ~ /^\// {print $3}'
 		sed -n 's/^#define [A-Z_]*_SONAME "\(.*\)".*/\1/p' "$repo"/src/*/*.[ch] |
 			while read -r so; do
-				ldconfig -p | awk -v so="$so" '$1 == so { print $NF; exit }'
+				# awk reads it all: exiting at the match, SIGPIPE
+				# and pipefail ended the loop now and then, and the
+				# sonames after it went missing from the key
+				ldconfig -p | awk -v so="$so" '$1 == so && !n++ { print $NF }'
 			done
 	} | while read -r l; do
 		dpkg -S "$(readlink -f "$l")" 2>/dev/null || dpkg -S "$l"
@@ -54,6 +65,13 @@ lib_pkgs() {
 mapfile -t pkgs < <(lib_pkgs)
 pkgs+=(systemd systemd-sysv udev iproute2 kmod procps jq xdp-tools util-linux
 	ethtool tcpdump bsdextrautils)
+# the container variant: podman for the DaemonSet's pod
+# (tests/systemd_container.sh), and D-Bus for its systemd cgroup manager
+# (crun reaches systemd through sd-bus)
+if [[ -n ${XDPCHAIN_CONTAINER:-} ]]; then
+	mapfile -t -O ${#pkgs[@]} pkgs < <(bash "$repo/tests/deps.sh" --list container)
+	pkgs+=(dbus)
+fi
 key=$(printf '%s\n' "${pkgs[@]}" | sort | sha256sum | cut -c1-16)
 base=$cache/base-$key.cpio
 
@@ -89,6 +107,59 @@ if [[ ! -s $base ]]; then
 	exec 8>&-
 fi
 
+# container_variant: podman's setup and the pod's files in $rs, and an /init
+# that gives systemd a real root (XDPCHAIN_CONTAINER)
+container_variant() {
+	mkdir -p "$rs/etc/containers" "$rs/var/lib/xdpchain-test/container" "$rs/sysroot"
+	cat >"$rs/etc/containers/storage.conf" <<'EOF'
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# the test VM: no overlay module loaded for podman's storage
+[storage]
+driver = "vfs"
+runroot = "/run/containers/storage"
+graphroot = "/var/lib/containers/storage"
+EOF
+	cat >"$rs/etc/containers/containers.conf" <<'EOF'
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# the test VM. The cgroup manager stays systemd: with cgroupfs on cgroup
+# v2 a pod's own cgroup denies every device, and crun's mknod of /dev/null
+# in the pod's containers fails (EPERM).
+[containers]
+[engine]
+cgroup_manager = "systemd"
+events_logger = "file"
+EOF
+	# the images' storage: vfs copies every layer whole (an image, then
+	# each container's)
+	printf '%s\n' 'tmpfs /var/lib/containers tmpfs size=2560m,mode=0700 0 0' >>"$rs/etc/fstab"
+	# podman's own units (auto-update, restart of restart=always
+	# containers, the API socket) have nothing to do here and slow the boot
+	local u
+	for u in podman-auto-update.service podman-auto-update.timer podman-restart.service \
+		podman.service podman.socket; do
+		ln -sfn /dev/null "$rs/etc/systemd/system/$u"
+	done
+	cp "$XDPCHAIN_CONTAINER/images.tar" "$XDPCHAIN_CONTAINER/pod.yaml" "$rs/var/lib/xdpchain-test/container/"
+	# the root: the initramfs (rootfs) is the mount namespace's first
+	# mount, which pivot_root cannot move (crun: "pivot_root: Invalid
+	# argument"); on a tmpfs it can, as on a disk
+	cat >"$rs/init" <<'EOF'
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# the initramfs copied onto a tmpfs, which becomes the root (switch_root
+# empties the initramfs), then systemd as PID 1
+shopt -s dotglob
+mount -t tmpfs -o mode=0755 root /sysroot || exec /lib/systemd/systemd
+for e in /*; do
+	case $e in /sysroot | /proc | /sys | /dev | /init) ;; *) cp -a "$e" /sysroot/ ;; esac
+done
+mkdir -p /sysroot/proc /sysroot/sys /sysroot/dev
+ln -s /lib/systemd/systemd /sysroot/init
+exec /usr/sbin/switch_root /sysroot /lib/systemd/systemd
+EOF
+	chmod 755 "$rs/init"
+}
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/xdpchain-sdimage.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 rs=$tmp/root
@@ -101,7 +172,7 @@ ln -s /usr/local/lib/systemd/system/xdpchain.service \
 	"$rs/etc/systemd/system/sysinit.target.wants/xdpchain.service"
 mkdir -p "$rs/usr/lib"
 cp -a "$kdir/modules/lib/modules" "$rs/usr/lib/"
-ln -s /lib/systemd/systemd "$rs/init"
+[[ -n ${XDPCHAIN_CONTAINER:-} ]] || ln -s /lib/systemd/systemd "$rs/init"
 
 # the repo payload the tests run from
 cp -a "$repo/tests" "$repo/bpf" "$repo/Makefile" "$rs/xdpchain/"
@@ -169,6 +240,8 @@ ExecStart=/vmrun/run
 StandardOutput=journal+console
 EOF
 ln -s ../xdpchain-vmrun.service "$rs/etc/systemd/system/multi-user.target.wants/"
+
+[[ -z ${XDPCHAIN_CONTAINER:-} ]] || container_variant
 
 runcpio=$tmp/run.cpio
 (cd "$rs" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$runcpio"
