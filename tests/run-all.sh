@@ -7,7 +7,8 @@
 # matrix (Debian 12's userland on 6.1 and 6.12), each release of the
 # distribution matrix (Debian 13's userland built in its chroot: the host
 # tests there, the VM suite on its own kernel, tests/distro.sh) and Debian 12
-# booted with systemd as PID 1 (tests/vm/systemd-suite.sh).
+# booted with systemd as PID 1 (tests/vm/systemd-suite.sh), and there the
+# DaemonSet's pod under podman (tests/vm/container-suite.sh).
 # make check: the unit tests, the host tests and the VM suite on 6.1.
 #
 # The jobs run side by side, in their order, at most JOBS (3) at a time and
@@ -20,8 +21,9 @@
 # "N passed, N failed".
 #
 # Environment:
-#   KERNELS     what runs in VMs: 6.1, 6.12, trixie, sid, systemd (check:
-#               "6.1", test: "6.1 6.12 trixie systemd")
+#   KERNELS     what runs in VMs: 6.1, 6.12, trixie, sid, systemd, container
+#               (the DaemonSet's pod, tests/vm/container-suite.sh) (check:
+#               "6.1", test: "container 6.1 6.12 trixie systemd")
 #   VM_TESTS    suites or tests for the VM suites (e.g. "vm_chain vm_fate"),
 #               split as the whole suite is
 #   VM_SPLIT    VMs per VM suite (2)
@@ -40,7 +42,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tier=${1:-test}
 case "$tier" in
 check) KERNELS=${KERNELS-6.1} ;;
-test) KERNELS=${KERNELS-6.1 6.12 trixie systemd} ;;
+test) KERNELS=${KERNELS-container 6.1 6.12 trixie systemd} ;;
 *)
 	echo "usage: tests/run-all.sh [check|test]" >&2
 	exit 2
@@ -150,6 +152,8 @@ for k in $KERNELS; do
 	case "$k" in
 	trixie | sid) vm_groups "VM suite, Debian" "$k" ;;
 	systemd) job "systemd boot (Debian 12, 6.1)" bash tests/vm/systemd-suite.sh 6.1 ;;
+	# the longest job (images built on the host, then podman in the VM): first
+	container) job "DaemonSet pod under podman (Debian 12 systemd, 6.1)" bash tests/vm/container-suite.sh 6.1 ;;
 	*) vm_groups "VM suite" "$k" ;;
 	esac
 done
