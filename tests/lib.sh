@@ -274,20 +274,38 @@ hook_programs() {
 	bpftool -j map dump pinned "$1" 2>/dev/null | grep -o '"value":\[[^]]*\]'
 }
 
-# hook_filled PIN [VALUE...]: true when a slot of the hook pinned at PIN
-# holds a program other than the VALUEs (hook_programs lines taken before:
+# hook_filled [--count=N] PIN [VALUE...]: true when N slots (1) of the hook
+# pinned at PIN hold a program other than the VALUEs (hook_programs lines taken before:
 # what a killed capture left, which a new capture clears before it joins,
 # or a user's own program, which stays).
 hook_filled() {
-	local pin=$1 v old=$'\n'
+	local want=1
+	[[ $1 == --count=* ]] && { want=${1#--count=}; shift; }
+	local pin=$1 v old=$'\n' n=0
 	shift
 	for v in "$@"; do
 		old+=$v$'\n'
 	done
 	while read -r v; do
-		[[ $old == *$'\n'"$v"$'\n'* ]] || return 0
+		[[ $old == *$'\n'"$v"$'\n'* ]] || n=$((n + 1))
 	done < <(hook_programs "$pin")
-	return 1
+	[ $n -ge "$want" ]
+}
+
+# capture_slots ARGS...: how many hook slots a capture with these arguments
+# fills (one per action it takes: --actions LIST, or all five); it fills them
+# one after another, so a capture is ready when all hold its programs.
+capture_slots() {
+	local prev="" a
+	for a in "$@"; do
+		if [ "$prev" = --actions ] || [ "$prev" = -a ]; then
+			[ "$a" = all ] && { echo 5; return; }
+			echo $(($(tr -cd , <<<"$a" | wc -c) + 1))
+			return
+		fi
+		prev=$a
+	done
+	echo 5
 }
 
 # start_capture OUT ARGS...: xdpchain capture $IF0 -w OUT ARGS in the background
@@ -295,12 +313,13 @@ hook_filled() {
 # (stderr to OUT.log, or to $CAP_LOG); returns once its programs sit in the
 # hook. Sets CAP_PID.
 start_capture() {
-	local out=$1 pin iface=$IF0 stale=()
+	local out=$1 pin iface=$IF0 stale=() slots
 	shift
 	[[ " $* " == *" --hook "* ]] && iface=""
 	# what a killed capture left in the hook is not this capture's
 	pin=$(capture_pin "$@")
 	mapfile -t stale < <(hook_programs "$pin")
+	slots=$(capture_slots "$@")
 	"$XDPCHAIN" capture $iface -w "$out" "$@" 2>"${CAP_LOG:-$out.log}" &
 	CAP_PID=$!
 	defer "kill $CAP_PID"
@@ -312,7 +331,7 @@ start_capture() {
 		elif [[ " $* " == *" --entry "* || " $* " == *" --all-stages "* ]]; then
 			# the stage capture program goes in last
 			bpftool map dump name xdpchain_stage 2>/dev/null | grep -q '^key' && return 0
-		elif hook_filled "$pin" "${stale[@]}"; then
+		elif hook_filled --count="$slots" "$pin" "${stale[@]}"; then
 			return 0
 		fi
 		sleep 0.05

@@ -929,6 +929,18 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 		return err; /* nothing taken yet */
 	if (!err)
 		err = capture_maps(c, o);
+	/*
+	 * The tracepoint programs before the hook's: once a slot holds one of
+	 * ours (what a caller waiting for the capture sees), all of it runs.
+	 */
+	if (!err && o->kdrop_ifindex)
+		err = kdrop__start(c, o->kdrop_ifindex, c->max_caplen);
+	/* a capture goes on without the redirect notes */
+	if (!err && o->ifindex && (o->actions & (1U << XDP_REDIRECT)) &&
+	    capnote__start(c, o->ifindex))
+		notes_add(
+			&c->notes, LOG_INFO,
+			"redirect targets are not in the comments: cannot attach to the xdp_redirect tracepoints");
 	for (__u32 a = 0; !err && a < HOOK_SLOTS; a++)
 		if (o->actions & (1U << a))
 			err = insert_slot(c, o, a);
@@ -938,18 +950,6 @@ int capture__start(struct capture *c, const struct capture_opts *o)
 		capture__stop(c);
 		return err;
 	}
-	if (o->kdrop_ifindex) {
-		err = kdrop__start(c, o->kdrop_ifindex, c->max_caplen);
-		if (err) {
-			capture__stop(c);
-			return err;
-		}
-	}
-	/* before the programs see packets is best, but a capture goes on without */
-	if (o->ifindex && (o->actions & (1U << XDP_REDIRECT)) && capnote__start(c, o->ifindex))
-		notes_add(
-			&c->notes, LOG_INFO,
-			"redirect targets are not in the comments: cannot attach to the xdp_redirect tracepoints");
 	/* from here on what the chain hands the slots meets our programs */
 	read_counters(c, c->base);
 	return 0;
