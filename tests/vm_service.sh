@@ -264,7 +264,9 @@ test_service_metrics() {
 	grep -qx "xdpchain_capture_packets_total{interface=\"$IF0\",result=\"lost\"} 0" "$m" ||
 		fail "capture counters: $(cat "$m")"
 	# one interface, same families
-	xdpchain metrics $IF0 | grep -q "^xdpchain_leftovers{interface=\"$IF0\"} 0$" || fail "metrics $IF0"
+	# read whole: grep -q ending early would SIGPIPE metrics (pipefail)
+	xdpchain metrics $IF0 >"$m.one" || fail "metrics $IF0 failed"
+	grep -q "^xdpchain_leftovers{interface=\"$IF0\"} 0$" "$m.one" || fail "metrics $IF0: $(cat "$m.one")"
 	expect_fail 1 "no interface named 'nosuch'" metrics nosuch
 	# the unit's command, its directory moved into the test's
 	mkdir "$d"
