@@ -9,28 +9,8 @@
  * into that CPU's ring with the reason. The capture's filter is applied by
  * the reader.
  */
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
-
+#include "chain_dev.h"
 #include "kdrop.h"
-
-struct ns_common {
-	unsigned int inum;
-} __attribute__((preserve_access_index));
-
-struct net {
-	struct ns_common ns;
-} __attribute__((preserve_access_index));
-
-typedef struct {
-	struct net *net;
-} possible_net_t;
-
-struct net_device {
-	int ifindex;
-	possible_net_t nd_net;
-} __attribute__((preserve_access_index));
 
 struct sk_buff {
 	struct net_device *dev;
@@ -40,9 +20,7 @@ struct sk_buff {
 	unsigned char *head, *data;
 } __attribute__((preserve_access_index));
 
-/* the chain's interface, its namespace's inode (0: any), and what is no drop */
-const volatile __u32 chain_ifindex = 0;
-const volatile __u32 chain_netns = 0;
+/* what is no drop (the chain's interface: chain_dev.h) */
 const volatile __u32 reason_consumed = 0; /* SKB_CONSUMED, 0 where the kernel has none */
 const volatile __u32 snaplen = KDROP_MAX_CAPLEN;
 
@@ -69,12 +47,8 @@ struct {
 /* Whether @skb was received on the chain's interface (and is there still). */
 static __always_inline int skb_ours(struct sk_buff *skb)
 {
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
-
-	if (!dev || BPF_CORE_READ(dev, ifindex) != (int)chain_ifindex ||
-	    BPF_CORE_READ(skb, skb_iif) != (int)chain_ifindex)
-		return 0;
-	return !chain_netns || BPF_CORE_READ(dev, nd_net.net, ns.inum) == chain_netns;
+	return BPF_CORE_READ(skb, skb_iif) == (int)chain_ifindex &&
+	       dev_ours(BPF_CORE_READ(skb, dev));
 }
 
 SEC("raw_tp/kfree_skb")

@@ -10,41 +10,14 @@
 #ifndef __XDPCHAIN_REDIRECT_TP_H
 #define __XDPCHAIN_REDIRECT_TP_H
 
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
-
-struct ns_common {
-	unsigned int inum;
-} __attribute__((preserve_access_index));
-
-struct net {
-	struct ns_common ns;
-} __attribute__((preserve_access_index));
-
-typedef struct {
-	struct net *net;
-} possible_net_t;
-
-struct net_device {
-	int ifindex;
-	possible_net_t nd_net;
-} __attribute__((preserve_access_index));
+#include "chain_dev.h"
 
 #define UNSPEC_MAP_ID 0x7fffffff /* bpf_redirect(): map id INT_MAX, the index its ifindex */
-
-/* the chain's interface: its index, and its network namespace's inode (0: any) */
-const volatile __u32 chain_ifindex = 0;
-const volatile __u32 chain_netns = 0;
 
 /* Whether the redirect is of the chain's interface: an ifindex is per namespace. */
 static __always_inline int redirect_ours(__u64 *args)
 {
-	struct net_device *dev = (void *)args[0];
-
-	if (BPF_CORE_READ(dev, ifindex) != (int)chain_ifindex)
-		return 0;
-	return !chain_netns || BPF_CORE_READ(dev, nd_net.net, ns.inum) == chain_netns;
+	return dev_ours((void *)args[0]);
 }
 
 /* The target: its device's ifindex (0: none), the map's id (0: bpf_redirect()) and key. */
