@@ -377,15 +377,18 @@ int chain__read(const char *ifname, struct chain *c)
 		return ifindex;
 	for (int try = 0;; try++) {
 		/*
-		 * leftovers[] (64 KiB) is read only up to n_leftovers, each
-		 * entry written whole when added: zeroing it cost status a
-		 * quarter of its instructions (interfaces x tries)
+		 * Not the long fields at the end (struct chain): zeroing all of
+		 * it cost status a quarter of its instructions (interfaces x
+		 * tries), the two paths 5% more
 		 */
-		memset(c, 0, offsetof(struct chain, leftovers));
+		memset(c, 0, offsetof(struct chain, state_dir));
+		c->state_dir[0] = '\0';
+		c->hook_pin[0] = '\0';
 		snprintf(c->ifname, sizeof(c->ifname), "%s", ifname);
 		c->ifindex = ifindex;
 		before = prog__attached_id(ifindex);
-		err = read_mp(c, before);
+		/* nothing attached, no multiprog to read (CHAIN_NONE is 0) */
+		err = before ? read_mp(c, before) : 0;
 		if (err)
 			return err;
 		read_state(c);

@@ -93,11 +93,9 @@ struct chain {
 	struct chain_prog progs[CHAIN_MAX_PROGS]; /* in run order */
 
 	bool managed; /* xdpchain state is pinned for the interface */
-	char state_dir[PATH_MAX]; /* where it is: <bpffs>/xdpchain/NAME */
 	bool state_elsewhere; /* under another name: the interface was renamed */
 	bool name_taken; /* <bpffs>/xdpchain/IFNAME holds another interface's state */
 	__u32 state_id; /* map id of the state map */
-	char hook_pin[PATH_MAX];
 	__u32 state_hook_id; /* the hook xdpchain made, as its state records */
 	__u32 hook_id; /* what the final stage calls (else the pin's map); 0: none */
 	__u32 hook_pin_id; /* the map pinned at hook_pin; 0: nothing there */
@@ -111,6 +109,13 @@ struct chain {
 	char hook_slot_names[HOOK_SLOTS][16]; /* BPF program names, "" if gone */
 
 	size_t n_leftovers;
+	/*
+	 * The long fields last: chain__read() zeroes what comes before
+	 * state_dir and ends these strings; leftovers[] is read only up to
+	 * n_leftovers, each entry written whole when added.
+	 */
+	char state_dir[PATH_MAX]; /* where the state is: <bpffs>/xdpchain/NAME */
+	char hook_pin[PATH_MAX];
 	struct leftover leftovers[CHAIN_MAX_LEFTOVERS];
 };
 
