@@ -11,6 +11,7 @@
  */
 #include "chain_dev.h"
 #include "kdrop.h"
+#include "caprings.h"
 
 struct sk_buff {
 	struct net_device *dev;
@@ -23,18 +24,6 @@ struct sk_buff {
 /* what is no drop (the chain's interface: chain_dev.h) */
 const volatile __u32 reason_consumed = 0; /* SKB_CONSUMED, 0 where the kernel has none */
 const volatile __u32 snaplen = KDROP_MAX_CAPLEN;
-
-/* the capture's rings, replaced by them before load */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__array(
-		values, struct {
-			__uint(type, BPF_MAP_TYPE_RINGBUF);
-			__uint(max_entries, 4096);
-		});
-} xdpchain_caprings SEC(".maps");
 
 /* the record being made, one per CPU (sized to the CPUs before load) */
 struct {

@@ -9,19 +9,9 @@
  */
 #include "redirect_tp.h"
 #include "redirect.h"
+#include "caprings.h"
 
-/* the capture's maps, replaced by them before load */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__array(
-		values, struct {
-			__uint(type, BPF_MAP_TYPE_RINGBUF);
-			__uint(max_entries, 4096);
-		});
-} xdpchain_caprings SEC(".maps");
-
+/* the capture's scratch record, replaced by its own before load */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
