@@ -25,8 +25,9 @@ run_pkgs=(xdp-tools tcpdump iproute2 jq ethtool tmux)
 # man-db (and its groff-base) renders the man page, minbase chroots lack
 # it; the metrics tests carry promtool and node_exporter into the 6.1/6.12
 # VMs; yamllint and python3-yaml check deploy/k8s (tests/host_deploy.sh);
-# valgrind counts the startup bench's instructions (tests/bench/startup.sh)
-check_pkgs=(tshark man-db prometheus prometheus-node-exporter curl yamllint python3-yaml valgrind)
+# valgrind counts the startup bench's instructions (tests/bench/startup.sh);
+# gojq is the VM tests' jq in Debian 12 guests (tests/vm/suite.sh)
+check_pkgs=(tshark man-db prometheus prometheus-node-exporter curl yamllint python3-yaml valgrind gojq)
 vm_pkgs=(qemu-system-x86 cpio lz4 zstd xz-utils kmod debootstrap)
 # podman and its OCI runtime; catatonit is the init of the pod's infra
 # container (podman builds its pause image from it, no registry);

@@ -42,6 +42,20 @@ trixie | sid) ;;
 	done
 	;;
 esac
+# The tests' jq in a Debian 12 guest is gojq (a 'check' package) where the
+# host has it: jq 1.6 compiles its builtins at every start, 322 ms a call
+# under TCG against gojq's 70 (Debian 13's jq 1.7 starts as fast as gojq).
+# The host tests keep jq 1.6, so both read every test's filters.
+guest_jq=
+case "$kernel" in
+trixie | sid) ;;
+*)
+	if command -v gojq >/dev/null; then
+		VM_EXTRA_BINS+=" gojq"
+		guest_jq='mkdir -p /tmp/gojq-as-jq && ln -sf "$(command -v gojq)" /tmp/gojq-as-jq/jq && PATH=/tmp/gojq-as-jq:$PATH; '
+	fi
+	;;
+esac
 args=""
 for t in "$@"; do
 	args+=" $(printf '%q' "$t")"
@@ -58,7 +72,7 @@ trixie | sid)
 esac
 rc=0
 bash "$here/run.sh" "${where[@]}" --mem 2048 --timeout "${VM_TIMEOUT:-2400}" -- \
-	"echo \"guest kernel: \$(uname -r)\"; bash tests/run.sh --vm$args" || rc=$?
+	"${guest_jq}echo \"guest kernel: \$(uname -r)\"; bash tests/run.sh --vm$args" || rc=$?
 if [ $rc -ge 124 ]; then
 	echo "VM on $kernel did not finish (exit $rc)"
 	echo "0 passed, 1 failed"
