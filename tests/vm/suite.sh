@@ -9,6 +9,10 @@
 # tests/vm/run.sh --dist) once and runs the VM tests (tests/vm_*.sh) inside
 # it; prints their PASS/FAIL lines and the closing "N passed, N failed" line,
 # and exits non-zero when any failed or the guest never finished.
+#
+# XDPCHAIN_ASAN_KERNELS: the kernels and releases whose suite runs the
+# ASan/UBSan build (default 6.1; e.g. "6.1 6.12 trixie" for all of them),
+# the others run the plain build.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -56,6 +60,18 @@ trixie | sid) ;;
 	fi
 	;;
 esac
+# Which build the tests run: the ASan/UBSan one (xdpchain-asan) on
+# XDPCHAIN_ASAN_KERNELS (6.1, make check's kernel; it costs 14x the plain
+# build's instructions a run under TCG), the build users run on the others
+# (6.12, trixie): every VM test runs under ASan on one kernel, and the
+# shipped build meets the real dispatchers too. The host tests run ASan.
+case " ${XDPCHAIN_ASAN_KERNELS-6.1} " in
+*" $kernel "*) build=xdpchain-asan ;;
+*)
+	build=xdpchain
+	export VM_ENV="${VM_ENV:-} XDPCHAIN=/xdpchain/.output/bin/xdpchain"
+	;;
+esac
 args=""
 for t in "$@"; do
 	args+=" $(printf '%q' "$t")"
@@ -66,9 +82,9 @@ case "$kernel" in
 trixie | sid)
 	# that release's userland (xdpchain built in its chroot) on its own kernel
 	where=(--dist "$kernel")
-	echo "== VM suite: Debian $kernel, its userland and cloud kernel"
+	echo "== VM suite: Debian $kernel, its userland and cloud kernel ($build)"
 	;;
-*) echo "== VM suite on Debian's $kernel cloud kernel" ;;
+*) echo "== VM suite on Debian's $kernel cloud kernel ($build)" ;;
 esac
 rc=0
 bash "$here/run.sh" "${where[@]}" --mem 2048 --timeout "${VM_TIMEOUT:-2400}" -- \
