@@ -147,8 +147,8 @@ static int read_foreign(struct chain *c)
 	return 0;
 }
 
-/* @attached: the id prog__attached_id() just gave (0: no program). */
-static int read_mp(struct chain *c, __u32 attached)
+/* What is attached to @c's interface; only called when a program is. */
+static int read_mp(struct chain *c)
 {
 	struct xdp_multiprog *mp;
 	struct xdp_program *prog;
@@ -156,11 +156,9 @@ static int read_mp(struct chain *c, __u32 attached)
 	int err, version;
 
 	/* libxdp reads its pins under its lock: both must be root's alone */
-	if (attached) {
-		err = bpffs__check_libxdp_dir(false);
-		if (err)
-			return err;
-	}
+	err = bpffs__check_libxdp_dir(false);
+	if (err)
+		return err;
 	mp = xdp_multiprog__get_from_ifindex(c->ifindex);
 	err = libxdp_get_error(mp);
 	if (err == -ENOENT || (!err && !mp)) {
@@ -388,7 +386,7 @@ int chain__read(const char *ifname, struct chain *c)
 		c->ifindex = ifindex;
 		before = prog__attached_id(ifindex);
 		/* nothing attached, no multiprog to read (CHAIN_NONE is 0) */
-		err = before ? read_mp(c, before) : 0;
+		err = before ? read_mp(c) : 0;
 		if (err)
 			return err;
 		read_state(c);
