@@ -17,6 +17,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 X=${X:-$ROOT/.output/bin/xdpchain}
 FLOOR=$ROOT/.output/bin/replay_floor
 PKTGEN=$ROOT/.output/bin/pktgen
+# shellcheck source=tests/bench/replay_input.sh
+. "$ROOT/tests/bench/replay_input.sh"
 N=${N:-200000}
 ROUNDS=${ROUNDS:-3}
 TARGET=1.3
@@ -26,18 +28,9 @@ done
 
 d=$(mktemp -d "${TMPDIR:-/tmp}/xdpchain-bench-replay.XXXXXX")
 trap 'rm -rf "$d"' EXIT
-# the members in the replay's run order (priority, then name): the floor
-# runs them in the order given. Every one passes udp4-data (port 40000,
-# rewritten to 40001 by the third), so both make 8 test runs per packet.
-objs=(tests/replay_mark.o bpf/vlan_strip.o bpf/rewrite.o tests/replay_deny.o bpf/count.o
-	bpf/firewall.o bpf/drop.o tests/pass.o)
-objs=("${objs[@]/#/$ROOT/.output/}")
-{
-	printf 'version: 1\ninterfaces:\n  bench0:\n    programs:\n'
-	printf '      - object: %s\n' "${objs[@]}"
-} >"$d/chain.conf"
-"$PKTGEN" write "$d/in.pcap" --repeat "$N" --only udp4-data >/dev/null 2>"$d/err.txt" ||
-	{ echo "replay bench: pktgen: $(cat "$d/err.txt")" >&2; exit 1; }
+replay_input "$d" "$N"
+# the floor runs the members in the order given: the replay's run order
+objs=("${REPLAY_OBJS[@]}")
 
 # cpu_wall CMD...: "CPU WALL" seconds of one run (CPU: user + system)
 cpu_wall() {
@@ -57,8 +50,8 @@ for ((r = 0; r < ROUNDS; r++)); do
 	jq -e --argjson n "$N" '.packets == $n and ([.programs[] | .stats.pass] | all(. == $n))' \
 		"$d/out.txt" >/dev/null ||
 		{ echo "replay bench: not every packet went through every member: $(cat "$d/out.txt")" >&2; exit 1; }
-	best_floor=$(printf '%s\n%s\n' "$best_floor" "$f" | awk 'NF' | sort -n | head -1)
-	best_replay=$(printf '%s\n%s\n' "$best_replay" "$x" | awk 'NF' | sort -n | head -1)
+	best_floor=$(least_of "$best_floor" "$f")
+	best_replay=$(least_of "$best_replay" "$x")
 done
 
 size=$(stat -c %s "$d/out.pcapng")

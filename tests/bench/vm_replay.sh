@@ -13,21 +13,15 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 X=${X:-$ROOT/.output/bin/xdpchain}
-PKTGEN=$ROOT/.output/bin/pktgen
+# shellcheck source=tests/bench/replay_input.sh
+. "$ROOT/tests/bench/replay_input.sh"
 N=${N:-20000}
 ROUNDS=${ROUNDS:-2}
 
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 d=$(mktemp -d "${TMPDIR:-/tmp}/xdpchain-bench-vm-replay.XXXXXX")
 trap 'rm -rf "$d"' EXIT
-objs=(tests/replay_mark.o bpf/vlan_strip.o bpf/rewrite.o tests/replay_deny.o bpf/count.o
-	bpf/firewall.o bpf/drop.o tests/pass.o)
-{
-	printf 'version: 1\ninterfaces:\n  bench0:\n    programs:\n'
-	printf '      - object: %s\n' "${objs[@]/#/$ROOT/.output/}"
-} >"$d/chain.conf"
-"$PKTGEN" write "$d/in.pcap" --repeat "$N" --only udp4-data >/dev/null 2>"$d/err.txt" ||
-	{ echo "vm replay bench: pktgen: $(cat "$d/err.txt")" >&2; exit 1; }
+replay_input "$d" "$N"
 
 # secs ARGS...: seconds (guest clock) of one replay; every packet through every member
 secs() {
@@ -44,8 +38,8 @@ secs() {
 
 one="" disp=""
 for ((r = 0; r < ROUNDS; r++)); do
-	one=$(printf '%s\n%s\n' "$one" "$(secs)" | awk 'NF' | sort -n | head -1)
-	disp=$(printf '%s\n%s\n' "$disp" "$(secs --dispatcher)" | awk 'NF' | sort -n | head -1)
+	one=$(least_of "$one" "$(secs)")
+	disp=$(least_of "$disp" "$(secs --dispatcher)")
 done
 echo "replay in the VM ($(uname -r)): $N packets through 8 members, best of $ROUNDS (guest clock: under -icount 1 ns = 1 guest instruction)"
 awk -v o="$one" -v x="$disp" -v n="$N" 'BEGIN {
