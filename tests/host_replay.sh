@@ -24,16 +24,6 @@ ${2:+        sha256: $2}
 CONF
 }
 
-# Real frames: what the peer sends, recorded by tcpdump on $IF0 into $1.
-record_traffic() {
-	local out=$1 port
-	tcpdump_start "$out" "$TEST_TMP/tcpdump.err" -i $IF0 udp
-	for port in 7003 7004 7005 40002 9 9999; do
-		send_udp $port
-	done
-	ip netns exec $PEERNS "$BIN/pktgen" send $IF1 --only vlan100-udp4-dns,udp4-data >/dev/null 2>&1
-	tcpdump_stop "$out" 8
-}
 
 # The fates in an all-stages file: "PACKET_ID<TAB>DSTPORT<TAB>COMMENT" per
 # packet (tabs: tshark 4.4 escapes the spaces of a value with separator=/s).

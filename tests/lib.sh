@@ -164,9 +164,32 @@ send_udp() {
 	ip netns exec $PEERNS bash -c "for i in \$(seq $count); do echo '$payload' > /dev/udp/$ADDR0/$port; done"
 }
 
+# send_udp_ports PORT...: one UDP datagram from the peer to each
+# $ADDR0:PORT, in this order, from one process.
+send_udp_ports() {
+	ip netns exec $PEERNS bash -c "for p; do echo xdpchain-test-payload-0123456789 >/dev/udp/$ADDR0/\$p; done" _ "$@"
+}
+
+# record_traffic OUT: frames for every sample's decision, VLAN-tagged ones
+# included, sent by the peer and recorded by tcpdump on $IF0 into OUT.
+record_traffic() {
+	tcpdump_start "$1" "$TEST_TMP/tcpdump.err" -i $IF0 udp
+	send_udp_ports 7003 7004 7005 40002 9 9999
+	ip netns exec $PEERNS "$BIN/pktgen" send $IF1 --only vlan100-udp4-dns,udp4-data >/dev/null 2>&1
+	tcpdump_stop "$1" 8
+}
+
 # The kernel's view: XDP prog id attached to an interface (0: none).
+# (ip -o: the first "prog/xdp... id N", as .xdp.prog.id or, in multi
+# mode, .xdp.attached[0] of ip -j; matched here, not by a jq process)
 xdp_prog_id() {
-	ip -j link show dev "$1" | jq -r '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // 0'
+	local l re='prog/xdp[a-z]* id ([0-9]+)'
+	l=$(ip -o link show dev "$1") || return 1
+	if [[ $l =~ $re ]]; then
+		echo "${BASH_REMATCH[1]}"
+	else
+		echo 0
+	fi
 }
 
 # Everything on bpffs and the interface's XDP state, for before/after checks.
@@ -303,19 +326,25 @@ hook_filled() {
 }
 
 # capture_slots ARGS...: how many hook slots a capture with these arguments
-# fills (one per action it takes: --actions LIST, or all five); it fills them
-# one after another, so a capture is ready when all hold its programs.
+# fills (one per action it takes: --actions LIST, --actions=LIST, -a LIST,
+# -aLIST, or all five); it fills them one after another, so a capture is
+# ready when all hold its programs. No process: each costs ~100 ms in a VM.
 capture_slots() {
-	local prev="" a
+	local prev="" a list="" commas
 	for a in "$@"; do
-		if [ "$prev" = --actions ] || [ "$prev" = -a ]; then
-			[ "$a" = all ] && { echo 5; return; }
-			echo $(($(tr -cd , <<<"$a" | wc -c) + 1))
-			return
-		fi
+		case $prev in --actions | -a) list=$a ;; esac
+		case $a in
+		--actions=*) list=${a#--actions=} ;;
+		-a?*) list=${a#-a} ;;
+		esac
 		prev=$a
 	done
-	echo 5
+	if [ -z "$list" ] || [ "$list" = all ]; then
+		echo 5
+		return
+	fi
+	commas=${list//[^,]/}
+	echo $((${#commas} + 1))
 }
 
 # start_capture OUT ARGS...: xdpchain capture $IF0 -w OUT ARGS in the background

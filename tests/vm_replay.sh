@@ -208,16 +208,6 @@ interfaces:
 CONF
 }
 
-# Frames for every member's decision, VLAN-tagged ones included, into $1.
-disp_traffic() {
-	local port
-	tcpdump_start "$1" "$TEST_TMP/tcpdump.err" -i $IF0 udp
-	for port in 7003 7004 7005 40002 9 9999; do
-		send_udp $port
-	done
-	ip netns exec $PEERNS "$BIN/pktgen" send $IF1 --only vlan100-udp4-dns,udp4-data >/dev/null 2>&1
-	tcpdump_stop "$1" 8
-}
 
 # replay_both ARGS... -- OUT: the replay one member after the other into
 # OUT.one.pcapng, then through a real dispatcher into OUT.disp.pcapng; each
@@ -254,7 +244,7 @@ test_replay_dispatcher_agrees() {
 	vm_only
 	setup_veth
 	local d=$TEST_TMP before
-	disp_traffic $d/in.pcap
+	record_traffic $d/in.pcap
 	disp_chain_file $d/chain.conf
 	before=$(bpftool -j prog show | jq -c '[.[] | .id]')
 	replay_both --file $d/chain.conf -r $d/in.pcap $d/f
