@@ -28,8 +28,8 @@ test_capture_modified_packets() {
 	tcpdump -Z root -nn -vv -r /tmp/cap.pcap 2>/dev/null | grep -q "bad .*cksum" &&
 		fail "checksums broken after the chain"
 	local sent capd i j diffs
-	mapfile -t sent < <(pcap_hex /tmp/sent.pcap)
-	mapfile -t capd < <(pcap_hex /tmp/cap.pcap)
+	pcap_frames sent /tmp/sent.pcap
+	pcap_frames capd /tmp/cap.pcap
 	[ ${#sent[@]} -eq 3 ] || fail "sender saw ${#sent[@]} packets"
 	for i in 0 1 2; do
 		[ ${#sent[i]} -eq ${#capd[i]} ] || fail "packet $i length differs"
