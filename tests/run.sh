@@ -9,6 +9,8 @@
 # up after itself, and prints PASS/FAIL/SKIP per test and a closing line
 # "N passed, N failed[, N skipped]". TEST names select tests (with or without
 # the test_ prefix); a file name (vm_chain) selects all of its tests.
+# XDPCHAIN_TEST_TRACE=DIR (--vm, --systemd): each test's commands, stamped
+# (xtrace), into DIR/FILE.TEST.trace; tests/trace-sum.awk sums them.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -67,7 +69,7 @@ for f in "${files[@]}"; do
 		awk '$3 ~ /^test_/ {print $3}')
 	for t in $tests; do
 		selected "$t" "$fname" || continue
-		start=$(date +%s.%N)
+		start=${EPOCHREALTIME//[^0-9]/} # microseconds, no process
 		# Host tests each get their own network and mount namespaces, a
 		# fresh bpffs, sysfs, /run and /tmp: they can never touch the
 		# machine's interfaces or pins, nor each other's. The VM is isolated
@@ -85,11 +87,19 @@ for f in "${files[@]}"; do
 			source "$f"
 			defer "rm -rf $TEST_TMP"
 			trap run_deferred EXIT
+			if [ -n "${XDPCHAIN_TEST_TRACE:-}" ]; then
+				# where the time goes: every command, stamped, with its function
+				exec {trace_fd}>"$XDPCHAIN_TEST_TRACE/$fname.${t#test_}.trace"
+				BASH_XTRACEFD=$trace_fd
+				PS4='+${EPOCHREALTIME} ${FUNCNAME[0]:-main} '
+				set -x
+			fi
 			set -e
 			"$t"
 		)
 		rc=$?
-		secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}')
+		secs=$(((${EPOCHREALTIME//[^0-9]/} - start + 50000) / 100000))
+		secs=$((secs / 10)).$((secs % 10))
 		name=${t#test_}
 		if [ $rc -eq 0 ]; then
 			echo "PASS $name (${secs}s)"

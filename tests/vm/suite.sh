@@ -13,6 +13,8 @@
 # XDPCHAIN_ASAN_KERNELS: the kernels and releases whose suite runs the
 # ASan/UBSan build (default 6.1; e.g. "6.1 6.12 trixie" for all of them),
 # the others run the plain build.
+# VM_OUT=DIR: what the guest writes under /out lands in DIR; with
+# VM_ENV="XDPCHAIN_TEST_TRACE=/out" the tests' traces (tests/run.sh).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -87,7 +89,7 @@ trixie | sid)
 *) echo "== VM suite on Debian's $kernel cloud kernel ($build)" ;;
 esac
 rc=0
-bash "$here/run.sh" "${where[@]}" --mem 2048 --timeout "${VM_TIMEOUT:-2400}" -- \
+bash "$here/run.sh" "${where[@]}" ${VM_OUT:+--out "$VM_OUT"} --mem 2048 --timeout "${VM_TIMEOUT:-2400}" -- \
 	"${guest_jq}echo \"guest kernel: \$(uname -r)\"; bash tests/run.sh --vm$args" || rc=$?
 if [ $rc -ge 124 ]; then
 	echo "VM on $kernel did not finish (exit $rc)"
