@@ -329,3 +329,96 @@ test_chain_final_stage_lost_and_restored() {
 		fail "final stage not restored: $(status_json $IF0)"
 	[ "$(hook_id $IF0)" = "$hid" ] || fail "hook changed when the final stage came back"
 }
+
+# final_of IFACE FIELD: the id or tag of xdpchain's final stage on IFACE.
+final_of() {
+	status_json "$1" | jq -r ".programs[] | select(.name == \"xdpchain_final\") | .$2"
+}
+
+# pass_comment PCAPNG: the comment of the packet to UDP port 40000.
+pass_comment() {
+	tshark -r "$1" -Y 'udp.dstport == 40000' -T fields -e frame.comment 2>/dev/null
+}
+
+# A chain an older xdpchain made keeps its final stage until this build
+# changes it; then this build's takes its place in the same switch. The
+# older one here (tests/vm/old-build.sh: 6ca9dff) did not mark a
+# packet as passed by the whole chain, so a capture named the stage of the
+# packet a member had dropped before it. After the change: the exit named
+# again, the counts kept, the final stage the one this build makes, and
+# the next change keeps it. apply replaces it as add does.
+test_chain_upgrade_renews_final_stage() {
+	vm_only
+	[ -n "${XDPCHAIN_OLD:-}" ] && [ -x "$XDPCHAIN_OLD" ] ||
+		skip "no older xdpchain: this clone lacks 6ca9dff (shallow?); XDPCHAIN_OLD=PATH for tests/vm/suite.sh"
+	setup_veth
+	ip link add xcu0 type veth peer name xcu1
+	defer "ip link del xcu0"
+	defer "xdpchain flush xcu0; xdpchain flush xcu1"
+	"$XDPCHAIN_OLD" add $IF0 "$SAMPLES/firewall.o" >/dev/null
+	"$XDPCHAIN_OLD" add xcu0 "$SAMPLES/firewall.o" >/dev/null
+	local old fw
+	old=$(final_of $IF0 id)
+	fw=$(status_json $IF0 | jq '.programs[] | select(.name == "xdpchain_firewall") | .id')
+	start_capture /tmp/up1.pcapng --pcapng udp
+	send_udp 40002 1
+	send_udp 40000 1
+	sleep 1
+	stop_capture /tmp/up1.pcapng
+	[ "$(pass_comment /tmp/up1.pcapng)" = "xdp action: pass; stage: xdpchain_firewall (id $fw)" ] ||
+		fail "the older final stage: $(pass_comment /tmp/up1.pcapng)"
+
+	xdpchain add $IF0 "$TESTOBJ/pass.o" --priority 10 >/tmp/up.out 2>&1 ||
+		fail "this build's change of the older chain: $(cat /tmp/up.out)"
+	grep -qF "final stage on $IF0 (id $old) is an older build's: replaced by this build's" \
+		/tmp/up.out || fail "no note of the renewal: $(cat /tmp/up.out)"
+	[ "$(chain_names $IF0)" = "xdp_test_pass xdpchain_firewall xdpchain_final" ] ||
+		fail "order: $(chain_names $IF0)"
+	local new
+	new=$(final_of $IF0 id)
+	[ -n "$new" ] && [ "$new" != "$old" ] || fail "final stage kept: $old -> $new"
+	# apply replaces it too; a chain this build makes has the same one
+	old=$(final_of xcu0 id)
+	printf 'version: 1\ninterfaces:\n  xcu0:\n    programs:\n      - object: %s\n      - object: %s\n' \
+		"$SAMPLES/firewall.o" "$TESTOBJ/pass.o" >/tmp/up.yaml
+	xdpchain apply /tmp/up.yaml >/tmp/up.out 2>&1 || fail "apply: $(cat /tmp/up.out)"
+	grep -qF "final stage on xcu0 (id $old) is an older build's: replaced by this build's" \
+		/tmp/up.out || fail "no note of the renewal by apply: $(cat /tmp/up.out)"
+	xdpchain add xcu1 "$TESTOBJ/pass.o" >/dev/null
+	[ "$(final_of $IF0 tag)" = "$(final_of xcu1 tag)" ] && [ "$(final_of xcu0 tag)" = "$(final_of xcu1 tag)" ] ||
+		fail "not this build's final stage: $(final_of $IF0 tag), $(final_of xcu0 tag) vs $(final_of xcu1 tag)"
+	xdpchain -j status -s $IF0 | jq -e '.programs[] | select(.name == "xdpchain_firewall") | .stats.drop >= 1' \
+		>/dev/null || fail "counts lost: $(xdpchain -j status -s $IF0)"
+
+	start_capture /tmp/up2.pcapng --pcapng udp
+	send_udp 40002 1
+	send_udp 40000 1
+	sleep 1
+	stop_capture /tmp/up2.pcapng
+	[ "$(pass_comment /tmp/up2.pcapng)" = "xdp action: pass; stage: after the chain" ] ||
+		fail "this build's final stage: $(pass_comment /tmp/up2.pcapng)"
+	xdpchain remove $IF0 xdp_test_pass >/tmp/up.out 2>&1 || fail "remove: $(cat /tmp/up.out)"
+	xdpchain add $IF0 "$TESTOBJ/pass.o" --priority 10 >>/tmp/up.out 2>&1 || fail "add again"
+	! grep -q "older build" /tmp/up.out || fail "renewed again: $(cat /tmp/up.out)"
+	[ "$(final_of $IF0 id)" = "$new" ] || fail "final stage changed again: $new -> $(final_of $IF0 id)"
+}
+
+# A chain this build made keeps its final stage through add, remove and
+# apply: its tag is this build's, so no change replaces it (or says so).
+test_chain_changes_keep_final_stage() {
+	vm_only
+	setup_veth
+	xdpchain add $IF0 "$SAMPLES/count.o" >/dev/null
+	local id
+	id=$(final_of $IF0 id)
+	{
+		xdpchain add $IF0 "$SAMPLES/rewrite.o" &&
+			xdpchain remove $IF0 xdpchain_count &&
+			printf 'version: 1\ninterfaces:\n  %s:\n    programs:\n      - object: %s\n' \
+				$IF0 "$SAMPLES/drop.o" >/tmp/keep.yaml &&
+			xdpchain apply /tmp/keep.yaml
+	} >/tmp/keep.out 2>&1 || fail "changes: $(cat /tmp/keep.out)"
+	[ "$(chain_names $IF0)" = "xdpchain_drop xdpchain_final" ] || fail "chain: $(chain_names $IF0)"
+	! grep -q "final stage" /tmp/keep.out || fail "final stage renewed: $(cat /tmp/keep.out)"
+	[ "$(final_of $IF0 id)" = "$id" ] || fail "final stage $id -> $(final_of $IF0 id)"
+}

@@ -150,14 +150,14 @@ test_cost_top_funnel_80_columns() {
 # and rows maps, final stage and observer) takes its next change from this
 # build, which keeps those maps' layout and adds the cost maps beside them;
 # its counts carry over and, asked for, the costs show. The older build
-# comes from the host: tests/vm/suite.sh takes XDPCHAIN_OLD or builds 0560a57
+# comes from the host: tests/vm/suite.sh takes XDPCHAIN_OLD or builds 6ca9dff
 # from this clone's history (tests/vm/old-build.sh, cached), copies it into
 # the guest (VM_EXTRA_FILES, with its libraries) and passes its path on
 # (VM_ENV). Skipped without one (a shallow clone).
 test_cost_upgrade_keeps_older_chain() {
 	vm_only
 	[ -n "${XDPCHAIN_OLD:-}" ] && [ -x "$XDPCHAIN_OLD" ] ||
-		skip "no older xdpchain: this clone lacks 0560a57 (shallow?); XDPCHAIN_OLD=PATH for tests/vm/suite.sh"
+		skip "no older xdpchain: this clone lacks 6ca9dff (shallow?); XDPCHAIN_OLD=PATH for tests/vm/suite.sh"
 	setup_veth
 	local d=$BPFFS/xdpchain/$IF0 passed
 	"$XDPCHAIN_OLD" add $IF0 "$TESTOBJ/pass.o" --priority 10 >/dev/null

@@ -317,6 +317,37 @@ static int apply_remove(struct chain_txn *t, struct apply_ctx *x, struct apply_r
 }
 
 /*
+ * xdpchain's final stage into the members @m of apply_swap() where the
+ * chain has none, or in place of an older build's (add_final()).
+ */
+static int swap_final(struct chain_txn *t, struct apply_ctx *x, struct swap_member *m, size_t *n)
+{
+	struct xdp_program *progs[1];
+	size_t added = 0;
+	int err;
+
+	err = add_final(t, &x->p, progs, &added);
+	if (err || !added)
+		return err;
+	/* a chain has one final stage: a new one takes the running one's place */
+	for (size_t k = 0; k < *n; k++)
+		if (m[k].is_final) {
+			m[k] = m[--*n];
+			break;
+		}
+	m[(*n)++] = (struct swap_member){
+		.obj = x->p.final.obj,
+		.prog = bpf_object__find_program_by_name(x->p.final.obj, FINAL_NAME),
+		.name = FINAL_NAME,
+		.prio = PRIO_FINAL,
+		.actions = chain__prog_actions(progs[0]),
+		.frags = xdp_program__xdp_frags_support(progs[0]),
+		.is_final = true,
+	};
+	return 0;
+}
+
+/*
  * The new chain in one dispatcher replacement (swap.c): the members that
  * stay (xdpchain's own included, same programs) and the programs loaded
  * now, whatever leaves.
@@ -324,7 +355,6 @@ static int apply_remove(struct chain_txn *t, struct apply_ctx *x, struct apply_r
 static int apply_swap(struct chain_txn *t, struct apply_ctx *x, struct apply_result *r)
 {
 	struct swap_member m[CHAIN_MAX_PROGS];
-	struct xdp_program *final_prog = NULL;
 	size_t n = 0;
 	int err;
 
@@ -355,24 +385,9 @@ static int apply_swap(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 			.rec = &a->rec,
 		};
 	}
-	if (!chain__final(&t->c)) {
-		size_t before = 0;
-		struct xdp_program *progs[1];
-
-		err = add_final(t, &x->p, progs, &before);
-		if (err)
-			return err;
-		final_prog = progs[0];
-		m[n++] = (struct swap_member){
-			.obj = x->p.final.obj,
-			.prog = bpf_object__find_program_by_name(x->p.final.obj, FINAL_NAME),
-			.name = FINAL_NAME,
-			.prio = PRIO_FINAL,
-			.actions = chain__prog_actions(final_prog),
-			.frags = xdp_program__xdp_frags_support(final_prog),
-			.is_final = true,
-		};
-	}
+	err = swap_final(t, x, m, &n);
+	if (err)
+		return err;
 	r->n_swaps = 1;
 	err = txn__swap(t, m, n, t->c.mode);
 	if (err)

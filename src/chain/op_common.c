@@ -404,14 +404,114 @@ int give_hook(struct bpf_object *obj, const char *file, int hook_fd, int *member
 	return 0;
 }
 
-/* Appends xdpchain's final stage to @progs when the chain has none yet. */
+/*
+ * Gives @obj's map of the same name the kernel's map @id, but for internal
+ * maps and the hook: a prog array's owner (hook__create()) takes programs
+ * loaded as members are, not the plain XDP program built_final_tag() loads.
+ */
+static int reuse_by_name(struct bpf_object *obj, __u32 id)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct bpf_map *map;
+	int fd, err = 0;
+
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	map = err ? NULL : bpf_object__find_map_by_name(obj, info.name);
+	if (map && !bpf_map__is_internal(map) && info.type != BPF_MAP_TYPE_PROG_ARRAY)
+		err = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	return err;
+}
+
+/*
+ * Opens this build's final stage with the maps of the running one @f (by
+ * name: a layout this build's cannot use fails here, not in the switch),
+ * loads it as a plain XDP program and writes its tag in hex: the kernel's
+ * tag leaves the map fds out. 0 or -errno.
+ */
+static int built_final_tag(const struct chain_prog *f, char tag[BPF_TAG_SIZE * 2 + 1])
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	const void *elf;
+	size_t size = 0;
+	int err;
+
+	elf = final_bpf__elf_bytes(&size);
+	obj = bpf_object__open_mem(elf, size, NULL);
+	if (libbpf_get_error(obj))
+		return libbpf_get_error(obj);
+	prog = bpf_object__find_program_by_name(obj, FINAL_NAME);
+	err = prog ? 0 : -ENOENT;
+	for (size_t i = 0; !err && i < f->n_maps; i++)
+		err = reuse_by_name(obj, f->map_ids[i]);
+	if (!err)
+		err = bpf_object__load(obj);
+	if (!err)
+		err = bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) ? -errno : 0;
+	bpf_object__close(obj);
+	for (int i = 0; !err && i < BPF_TAG_SIZE; i++)
+		snprintf(tag + 2 * i, 3, "%02x", info.tag[i]);
+	return err;
+}
+
+/*
+ * Whether this change replaces the chain's final stage @f: it is an older
+ * build's (its tag is not what this build's loads to) and the change is
+ * one switch of xdpchain's dispatcher object, in which the new final stage
+ * takes the old one's place. One that this build's cannot replace (its
+ * maps do not fit, or libxdp makes the change) stays, with a note.
+ */
+static bool final_renews(struct chain_txn *t, const struct chain_prog *f, struct notes *notes)
+{
+	char tag[BPF_TAG_SIZE * 2 + 1];
+	int err;
+
+	err_quiet(true);
+	err = built_final_tag(f, tag);
+	err_quiet(false);
+	if (err) {
+		notes_add(
+			notes, LOG_WARN,
+			"this build's final stage does not load with the maps of the one on %s (id %u): %s; the running one stays ('xdpchain flush %s' and add the programs again to renew it)",
+			t->c.ifname, f->id, strerror(-err), t->c.ifname);
+		return false;
+	}
+	if (!strcmp(tag, f->tag))
+		return false;
+	if (!txn__swaps(t)) {
+		notes_add(
+			notes, LOG_WARN,
+			"xdpchain's final stage on %s (id %u) is an older build's and stays: libxdp makes this change; 'xdpchain flush %s' and add the programs again to renew it",
+			t->c.ifname, f->id, t->c.ifname);
+		return false;
+	}
+	notes_add(
+		notes, LOG_INFO,
+		"xdpchain's final stage on %s (id %u) is an older build's: replaced by this build's",
+		t->c.ifname, f->id);
+	return true;
+}
+
+/*
+ * Appends xdpchain's final stage to @progs when the chain has none yet, or
+ * runs an older build's (final_renews()): then the new one takes its place.
+ */
 int add_final(struct chain_txn *t, struct add_plan *p, struct xdp_program **progs, size_t *nprogs)
 {
+	const struct chain_prog *running = chain__final(&t->c);
 	const void *elf;
 	size_t size = 0;
 	int state_fd, err;
 
-	if (chain__final(&t->c))
+	if (running && !final_renews(t, running, p->notes))
 		return 0;
 	state_fd = txn__state(t, p->hook_pin, hook__id(p->hook_fd));
 	if (state_fd < 0)

@@ -375,6 +375,11 @@ static bool by_swap(const struct chain_txn *t, struct xdp_program **progs, size_
 	return txn__own_object();
 }
 
+bool txn__swaps(const struct chain_txn *t)
+{
+	return by_swap(t, NULL, 0);
+}
+
 bool txn__own_object(void)
 {
 	struct dispatcher_info d;
@@ -386,16 +391,23 @@ bool txn__own_object(void)
 	return own;
 }
 
-/* The running members, but those at @skip (indexes into t->c.progs), and @progs. */
+/*
+ * The running members, but those at @skip (indexes into t->c.progs) and a
+ * final stage @progs bring anew, and @progs.
+ */
 static int swap_members(struct chain_txn *t, const size_t *skip, size_t n_skip,
 			struct xdp_program **progs, size_t n, enum xdp_attach_mode mode)
 {
 	struct swap_member m[CHAIN_MAX_PROGS];
+	bool new_final = false;
 	size_t k = 0;
 	int err;
 
+	/* a chain has one final stage: a new one takes the running one's place */
+	for (size_t i = 0; i < n; i++)
+		new_final |= !strcmp(xdp_program__name(progs[i]), FINAL_NAME);
 	for (size_t i = 0; i < t->c.n; i++) {
-		bool leaves = false;
+		bool leaves = new_final && t->c.progs[i].is_final;
 
 		for (size_t j = 0; j < n_skip; j++)
 			leaves |= skip[j] == i;

@@ -92,8 +92,8 @@ void txn__observer_at(struct chain_txn *t, struct observer_at *at);
 /*
  * Adds @progs (their ids in t->new_ids after). A chain on xdpchain's
  * dispatcher object gets its new dispatcher from txn__swap(), observed from
- * its first packet; others, and the first programs of an interface, from
- * libxdp.
+ * its first packet (a final stage in @progs takes the running one's
+ * place); others, and the first programs of an interface, from libxdp.
  */
 int txn__attach(struct chain_txn *t, struct xdp_program **progs, size_t n,
 		enum xdp_attach_mode mode);
@@ -115,6 +115,11 @@ int txn__swap(struct chain_txn *t, struct swap_member *m, size_t n, enum xdp_att
  */
 void txn__swap_commit(struct chain_txn *t);
 int txn__unswap(struct chain_txn *t);
+/*
+ * Whether txn__attach() and txn__detach() change the chain read in one
+ * switch of xdpchain's dispatcher object (swap.c), not through libxdp.
+ */
+bool txn__swaps(const struct chain_txn *t);
 /* Whether new chains get xdpchain's dispatcher object (txn__swap()), not libxdp's. */
 bool txn__own_object(void);
 /* Detaches the members at @idx (indexes into t->c.progs); as txn__attach(). */

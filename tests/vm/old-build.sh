@@ -3,10 +3,11 @@
 #
 # tests/vm/old-build.sh [REV]   prints the path of xdpchain as built at REV
 #
-# The older build vm_cost's upgrade test makes a chain with before this
-# build changes it (cost_upgrade_keeps_older_chain). REV defaults to
-# 0560a57, the last commit before cost sampling added maps beside the
-# stats and rows maps. Built once from `git archive` (this clone's history:
+# The older build the upgrade tests make a chain with before this build
+# changes it (vm_cost's cost_upgrade_keeps_older_chain, vm_chain's
+# chain_upgrade_renews_final_stage). REV defaults to 6ca9dff, the last
+# commit before the final stage marked a packet the whole chain passed
+# (93551de), so older than cost sampling's maps too. Built once from `git archive` (this clone's history:
 # nothing is fetched), the binary only, and cached under
 # ${XDPCHAIN_VM_CACHE:-/var/cache/xdpchain-vm}/old/COMMIT. Exit 1 with one
 # line when REV is not in this clone (a shallow clone) or does not build.
@@ -15,7 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 prog=old-build.sh
-rev=${1:-0560a57}
+rev=${1:-6ca9dff}
 die() { echo "$prog: $*" >&2; exit 1; }
 
 full=$(git -C "$repo" rev-parse --verify -q "$rev^{commit}" 2>/dev/null) ||
