@@ -335,8 +335,15 @@ final_of() {
 	status_json "$1" | jq -r ".programs[] | select(.name == \"xdpchain_final\") | .$2"
 }
 
-# pass_comment PCAPNG: the comment of the packet to UDP port 40000.
-pass_comment() {
+# drop_then_pass PCAPNG: captures into PCAPNG a packet to UDP port 40002
+# (the firewall sample drops it), then one to 40000; prints the comment
+# the second got.
+drop_then_pass() {
+	start_capture "$1" --pcapng udp
+	send_udp 40002 1
+	send_udp 40000 1
+	sleep 1
+	stop_capture "$1"
 	tshark -r "$1" -Y 'udp.dstport == 40000' -T fields -e frame.comment 2>/dev/null
 }
 
@@ -357,16 +364,12 @@ test_chain_upgrade_renews_final_stage() {
 	defer "xdpchain flush xcu0; xdpchain flush xcu1"
 	"$XDPCHAIN_OLD" add $IF0 "$SAMPLES/firewall.o" >/dev/null
 	"$XDPCHAIN_OLD" add xcu0 "$SAMPLES/firewall.o" >/dev/null
-	local old fw
+	local old fw got
 	old=$(final_of $IF0 id)
 	fw=$(status_json $IF0 | jq '.programs[] | select(.name == "xdpchain_firewall") | .id')
-	start_capture /tmp/up1.pcapng --pcapng udp
-	send_udp 40002 1
-	send_udp 40000 1
-	sleep 1
-	stop_capture /tmp/up1.pcapng
-	[ "$(pass_comment /tmp/up1.pcapng)" = "xdp action: pass; stage: xdpchain_firewall (id $fw)" ] ||
-		fail "the older final stage: $(pass_comment /tmp/up1.pcapng)"
+	got=$(drop_then_pass /tmp/up1.pcapng)
+	[ "$got" = "xdp action: pass; stage: xdpchain_firewall (id $fw)" ] ||
+		fail "the older final stage: $got"
 
 	xdpchain add $IF0 "$TESTOBJ/pass.o" --priority 10 >/tmp/up.out 2>&1 ||
 		fail "this build's change of the older chain: $(cat /tmp/up.out)"
@@ -390,13 +393,8 @@ test_chain_upgrade_renews_final_stage() {
 	xdpchain -j status -s $IF0 | jq -e '.programs[] | select(.name == "xdpchain_firewall") | .stats.drop >= 1' \
 		>/dev/null || fail "counts lost: $(xdpchain -j status -s $IF0)"
 
-	start_capture /tmp/up2.pcapng --pcapng udp
-	send_udp 40002 1
-	send_udp 40000 1
-	sleep 1
-	stop_capture /tmp/up2.pcapng
-	[ "$(pass_comment /tmp/up2.pcapng)" = "xdp action: pass; stage: after the chain" ] ||
-		fail "this build's final stage: $(pass_comment /tmp/up2.pcapng)"
+	got=$(drop_then_pass /tmp/up2.pcapng)
+	[ "$got" = "xdp action: pass; stage: after the chain" ] || fail "this build's final stage: $got"
 	xdpchain remove $IF0 xdp_test_pass >/tmp/up.out 2>&1 || fail "remove: $(cat /tmp/up.out)"
 	xdpchain add $IF0 "$TESTOBJ/pass.o" --priority 10 >>/tmp/up.out 2>&1 || fail "add again"
 	! grep -q "older build" /tmp/up.out || fail "renewed again: $(cat /tmp/up.out)"
