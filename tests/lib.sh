@@ -42,6 +42,15 @@ xdpchain() {
 	"$XDPCHAIN" "$@"
 }
 
+# The upgrade tests' older build (tests/vm/suite.sh: XDPCHAIN_OLD), or a
+# skip that says why there is none.
+need_old_build() {
+	[ -n "${XDPCHAIN_OLD:-}" ] && [ -x "$XDPCHAIN_OLD" ] && return 0
+	[ "${XDPCHAIN_OLD_WHY:-}" != userland ] ||
+		skip "no older xdpchain: tests/vm/old-build.sh builds it with Debian 12's userland, not this guest's"
+	skip "no older xdpchain: this clone lacks 6ca9dff (shallow?) or it did not build (tests/vm/old-build.sh); XDPCHAIN_OLD=PATH for tests/vm/suite.sh"
+}
+
 # Skips the test where the kernel refuses freplace (chains need it).
 # (features -j is xdpchain's own compact JSON: matched without a jq, which
 # costs ~2 s a call under qemu TCG, see NOTES.md)

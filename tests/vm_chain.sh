@@ -356,8 +356,7 @@ drop_then_pass() {
 # the next change keeps it. apply replaces it as add does.
 test_chain_upgrade_renews_final_stage() {
 	vm_only
-	[ -n "${XDPCHAIN_OLD:-}" ] && [ -x "$XDPCHAIN_OLD" ] ||
-		skip "no older xdpchain: this clone lacks 6ca9dff (shallow?); XDPCHAIN_OLD=PATH for tests/vm/suite.sh"
+	need_old_build
 	setup_veth
 	ip link add xcu0 type veth peer name xcu1
 	defer "ip link del xcu0"

@@ -156,8 +156,7 @@ test_cost_top_funnel_80_columns() {
 # (VM_ENV). Skipped without one (a shallow clone).
 test_cost_upgrade_keeps_older_chain() {
 	vm_only
-	[ -n "${XDPCHAIN_OLD:-}" ] && [ -x "$XDPCHAIN_OLD" ] ||
-		skip "no older xdpchain: this clone lacks 6ca9dff (shallow?); XDPCHAIN_OLD=PATH for tests/vm/suite.sh"
+	need_old_build
 	setup_veth
 	local d=$BPFFS/xdpchain/$IF0 passed
 	"$XDPCHAIN_OLD" add $IF0 "$TESTOBJ/pass.o" --priority 10 >/dev/null

@@ -26,11 +26,11 @@ shift || true
 export VM_EXTRA_BINS="${VM_EXTRA_BINS:-} flock setpriv mountpoint diff find awk ethtool script tmux tshark"
 # tmux needs a terminal description and a UTF-8 locale (top's test)
 export VM_EXTRA_FILES="${VM_EXTRA_FILES:-} /lib/terminfo /usr/lib/locale/C.utf8"
-# an older build for vm_cost's upgrade test: XDPCHAIN_OLD, or built from this
+# an older build for the upgrade tests: XDPCHAIN_OLD, or built from this
 # clone's history (tests/vm/old-build.sh) for the kernels that run this
-# host's userland; without one the test skips and says why
+# host's userland; without one the tests skip and say why (need_old_build)
 case "$kernel" in
-trixie | sid) ;;
+trixie | sid) export VM_ENV="${VM_ENV:-} XDPCHAIN_OLD_WHY=userland" ;;
 *) [ -n "${XDPCHAIN_OLD:-}" ] || XDPCHAIN_OLD=$(bash "$here/old-build.sh") || XDPCHAIN_OLD= ;;
 esac
 if [ -n "${XDPCHAIN_OLD:-}" ]; then
