@@ -379,13 +379,23 @@ test_chain_upgrade_renews_final_stage() {
 	local new
 	new=$(final_of $IF0 id)
 	[ -n "$new" ] && [ "$new" != "$old" ] || fail "final stage kept: $old -> $new"
-	# apply replaces it too; a chain this build makes has the same one
+	# apply replaces it too, also where the members stay as they are (a
+	# reload after an upgrade): a change of its own, in the plan; a chain
+	# this build makes has the same final stage
 	old=$(final_of xcu0 id)
-	printf 'version: 1\ninterfaces:\n  xcu0:\n    programs:\n      - object: %s\n      - object: %s\n' \
-		"$SAMPLES/firewall.o" "$TESTOBJ/pass.o" >/tmp/up.yaml
+	printf 'version: 1\ninterfaces:\n  xcu0:\n    programs:\n      - object: %s\n' \
+		"$SAMPLES/firewall.o" >/tmp/up.yaml
+	local rc=0 line="xcu0: change xdpchain_final (id $old): an older build's final stage: this build's takes its place"
+	xdpchain apply --dry-run /tmp/up.yaml >/tmp/up.out 2>&1 || rc=$?
+	[ $rc = 3 ] && grep -qxF "$line" /tmp/up.out && grep -qx "xcu0: keep   xdpchain_firewall (id [0-9]*)" /tmp/up.out ||
+		fail "dry run (exit $rc): $(cat /tmp/up.out)"
+	[ "$(final_of xcu0 id)" = "$old" ] || fail "the dry run changed the final stage"
 	xdpchain apply /tmp/up.yaml >/tmp/up.out 2>&1 || fail "apply: $(cat /tmp/up.out)"
-	grep -qF "final stage on xcu0 (id $old) is an older build's: replaced by this build's" \
-		/tmp/up.out || fail "no note of the renewal by apply: $(cat /tmp/up.out)"
+	grep -qx "$line -> id $(final_of xcu0 id)" /tmp/up.out && grep -qx "xcu0: changed" /tmp/up.out ||
+		fail "apply of the same members: $(cat /tmp/up.out)"
+	[ "$(final_of xcu0 id)" != "$old" ] || fail "apply kept the older final stage"
+	xdpchain apply /tmp/up.yaml >/tmp/up.out 2>&1 && grep -qx "xcu0: unchanged" /tmp/up.out ||
+		fail "apply again: $(cat /tmp/up.out)"
 	xdpchain add xcu1 "$TESTOBJ/pass.o" >/dev/null
 	[ "$(final_of $IF0 tag)" = "$(final_of xcu1 tag)" ] && [ "$(final_of xcu0 tag)" = "$(final_of xcu1 tag)" ] ||
 		fail "not this build's final stage: $(final_of $IF0 tag), $(final_of xcu0 tag) vs $(final_of xcu1 tag)"

@@ -247,6 +247,24 @@ static int apply_plan(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 	return apply_check_after(t, x);
 }
 
+/*
+ * An older build's final stage on a chain that stays is a change of its
+ * own, in the plan too: this build's takes its place in the switch
+ * (add_final()), also when no member changes (an upgraded package's
+ * reload, a pod started from a newer image).
+ */
+static bool plan_final(struct chain_txn *t, struct apply_ctx *x, struct apply_result *r)
+{
+	const struct chain_prog *f = chain__final(&t->c);
+
+	if (!x->n || !f || t->c.kind != CHAIN_DISPATCHER || !t->c.own_dispatcher ||
+	    !final_renewal(t, &x->p, false))
+		return false;
+	item_add(r, STEP_CHANGE, f->name, f->id, f->prio, f->actions, NULL,
+		 "an older build's final stage: this build's takes its place");
+	return true;
+}
+
 /* Puts the members a failed change took out back in, as they ran: same programs. */
 static void apply_rollback(struct chain_txn *t, struct apply_ctx *x)
 {
@@ -397,6 +415,11 @@ static int apply_swap(struct chain_txn *t, struct apply_ctx *x, struct apply_res
 			if (!m[k].id && !strcmp(m[k].name, r->items[i].name) &&
 			    x->ap[i].step != STEP_KEEP)
 				r->items[i].new_id = m[k].new_id;
+	/* a final stage of this build's in place of an older one (plan_final()) */
+	for (size_t i = x->n; i < r->n; i++)
+		for (size_t k = 0; k < n; k++)
+			if (m[k].is_final && !m[k].id && r->items[i].step == STEP_CHANGE)
+				r->items[i].new_id = m[k].new_id;
 	r->changed = true;
 	return 0;
 }
@@ -499,6 +522,7 @@ static int apply_in(struct chain_txn *t, const struct chain_spec *s, struct appl
 	err = apply_plan(t, x, r);
 	if (err)
 		return err;
+	plan_final(t, x, r);
 	for (size_t i = 0; i < r->n; i++)
 		changes |= r->items[i].step != STEP_KEEP;
 	/* one dispatcher replacement (txn__swap()) that can be undone until the apply commits */

@@ -469,7 +469,8 @@ static int built_final_tag(const struct chain_prog *f, char tag[BPF_TAG_SIZE * 2
  * takes the old one's place. One that this build's cannot replace (its
  * maps do not fit, or libxdp makes the change) stays, with a note.
  */
-static bool final_renews(struct chain_txn *t, const struct chain_prog *f, struct notes *notes)
+static bool final_renews(struct chain_txn *t, const struct chain_prog *f, struct notes *notes,
+			 bool tell)
 {
 	char tag[BPF_TAG_SIZE * 2 + 1];
 	int err;
@@ -493,11 +494,21 @@ static bool final_renews(struct chain_txn *t, const struct chain_prog *f, struct
 			t->c.ifname, f->id, t->c.ifname);
 		return false;
 	}
-	notes_add(
-		notes, LOG_INFO,
-		"xdpchain's final stage on %s (id %u) is an older build's: replaced by this build's",
-		t->c.ifname, f->id);
+	if (tell)
+		notes_add(
+			notes, LOG_INFO,
+			"xdpchain's final stage on %s (id %u) is an older build's: replaced by this build's",
+			t->c.ifname, f->id);
 	return true;
+}
+
+bool final_renewal(struct chain_txn *t, struct add_plan *p, bool tell)
+{
+	const struct chain_prog *running = chain__final(&t->c);
+
+	if (running && !p->final_renew)
+		p->final_renew = final_renews(t, running, p->notes, tell) ? 1 : -1;
+	return running && p->final_renew > 0;
 }
 
 /*
@@ -506,12 +517,11 @@ static bool final_renews(struct chain_txn *t, const struct chain_prog *f, struct
  */
 int add_final(struct chain_txn *t, struct add_plan *p, struct xdp_program **progs, size_t *nprogs)
 {
-	const struct chain_prog *running = chain__final(&t->c);
 	const void *elf;
 	size_t size = 0;
 	int state_fd, err;
 
-	if (running && !final_renews(t, running, p->notes))
+	if (chain__final(&t->c) && !final_renewal(t, p, true))
 		return 0;
 	state_fd = txn__state(t, p->hook_pin, hook__id(p->hook_fd));
 	if (state_fd < 0)

@@ -36,6 +36,7 @@ struct add_plan {
 	int member_hook_fd; /* an empty one: the observer captures members' fates */
 	int stats_fd;
 	bool new_hook_for_state; /* the state named a hook that is gone */
+	signed char final_renew; /* final_renewal(): 0 not asked yet, 1 replace, -1 keep */
 	char hook_pin[PATH_MAX];
 };
 
@@ -53,6 +54,11 @@ int drop_stale_taps(struct chain_txn *t, struct notes *notes);
 int add_prepare(struct chain_txn *t, struct notes *notes);
 int give_hook(struct bpf_object *obj, const char *file, int hook_fd, int *member_hook_fd,
 	      bool *uses_hook);
+/*
+ * Whether the chain's running final stage is an older build's that this
+ * change replaces (asked once per plan; @tell: a note says so).
+ */
+bool final_renewal(struct chain_txn *t, struct add_plan *p, bool tell);
 int add_final(struct chain_txn *t, struct add_plan *p, struct xdp_program **progs, size_t *nprogs);
 void record_new_hook(struct chain_txn *t, struct add_plan *p);
 void record_member(struct chain_txn *t, __u32 prog_id, const struct member_rec *rec,
