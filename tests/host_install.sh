@@ -88,17 +88,22 @@ test_man5_matches_parser_and_metrics() {
 		esac >"$file"
 		known=$(xdpchain apply --dry-run "$file" 2>&1 | sed -n "s/.*unknown key 'bogus_key'.*known: //p")
 		[ -n "$known" ] || fail "apply names no known keys for a bad $level key"
-		# the keys under the page's subsection for this level, in order
+		# the keys under the page's subsection for this level, in order: the
+		# lines indented as its first (groff up to 1.23 indents tags 7, 1.24 5)
 		documented=$(awk -v l="$level" '
-			/^   [A-Z]/ {on = (tolower($0) ~ ("^   (the|an|a) " l))}
+			/^   [A-Z]/ {on = (tolower($0) ~ ("^   (the|an|a) " l)); tag = -1; next}
 			/^[A-Z]/ {on = 0}
-			on && /^       [a-z][a-z0-9-]*: / {sub(/^ +/, ""); sub(/:.*/, ""); print}' <<<"$page" |
+			on && /[^ ]/ {
+				match($0, /^ */)
+				if (tag < 0) tag = RLENGTH
+				if (RLENGTH == tag && /^ *[a-z][a-z0-9-]*: /) {sub(/^ +/, ""); sub(/:.*/, ""); print}
+			}' <<<"$page" |
 			paste -sd, | sed 's/,/, /g')
 		[ "$documented" = "$known" ] ||
 			fail "xdpchain.conf(5) documents $level keys '$documented', apply knows '$known'"
 	done
 	known=$(xdpchain metrics | sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' | sort)
-	documented=$(sed -n '/^METRICS/,/^[A-Z]/p' <<<"$page" | sed -n 's/^       \(xdpchain_[a-z_]*\) (.*/\1/p' | sort)
+	documented=$(sed -n '/^METRICS/,/^[A-Z]/p' <<<"$page" | sed -n 's/^ *\(xdpchain_[a-z_]*\) (.*/\1/p' | sort)
 	[ "$(wc -l <<<"$known")" -ge 6 ] || fail "metrics writes only: $(echo $known)"
 	[ "$documented" = "$known" ] ||
 		fail "xdpchain.conf(5) documents metrics '$(echo $documented)', metrics writes '$(echo $known)'"
